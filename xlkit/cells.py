@@ -1,0 +1,119 @@
+"""Turning one cell as typed into a typed value, keeping what staff typed for the reports.
+
+Text keeps its spelling (the council's documents print full-width ＬＧＷＡＮ－ＡＳＰ and
+①②…, which NFKC would rewrite); NFKC is used only to compare (`fold`) and to read
+typed kinds: dates, years, numbers and ○ marks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+
+from .dates import DateError, parse_date
+
+MARKS = {"○", "〇", "◯"}  # maru, kanji zero and large circle all look alike on screen
+_WS = re.compile(r"\s+")
+_HALF_KANA = re.compile(r"[\uff61-\uff9f]+")
+_MULTI_SPLIT = re.compile(r"[、,，\n]+")
+_ERA_YEAR = re.compile(r"^(令和|平成|R|H)(元|\d{1,2})(年度?)?$")
+
+
+class CellError(ValueError):
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def is_blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def fold(text: str) -> str:
+    """A key for comparing spellings: NFKC, no whitespace, one kind of maru."""
+    text = unicodedata.normalize("NFKC", str(text))
+    text = _WS.sub("", text)
+    return "".join("○" if ch in MARKS else ch for ch in text)
+
+
+def display(value) -> str:
+    """A cell's value as staff see it, for messages: 2020.0 -> 2020, dates as 2020/4/1."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime):
+        value = value.date() if value.time() == dt.time() else value
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return f"{value.year}/{value.month}/{value.day}"
+    return str(value)
+
+
+def text(value) -> str | None:
+    if is_blank(value):
+        return None
+    shown = display(value).replace("\r\n", "\n").replace("\r", "\n").strip()
+    # half-width katakana never belongs in an official document
+    return _HALF_KANA.sub(lambda m: unicodedata.normalize("NFKC", m.group()), shown)
+
+
+def mark(value) -> bool | None:
+    if is_blank(value):
+        return None
+    folded = fold(value)
+    if folded == "○":
+        return True
+    raise CellError("○ または空欄を入力してください")
+
+
+def integer(value, *, what: str = "数値") -> int | None:
+    if is_blank(value):
+        return None
+    if isinstance(value, bool):
+        raise CellError(f"{what}を入力してください")
+    if isinstance(value, (int, float)):
+        if float(value).is_integer():
+            return int(value)
+        raise CellError(f"整数の{what}を入力してください")
+    folded = fold(value).removesuffix(".0")
+    if re.fullmatch(r"[0-9]+", folded):
+        return int(folded)
+    raise CellError(f"{what}を半角数字で入力してください")
+
+
+def year(value) -> int | None:
+    """計上年度 / 年度: 2020, 2020.0, 2020年度, 令和2年度 and R2 are all FY2020."""
+    if is_blank(value):
+        return None
+    if isinstance(value, str):
+        folded = fold(value)
+        m = _ERA_YEAR.match(folded)
+        if m:
+            n = 1 if m[2] == "元" else int(m[2])
+            return n + (2018 if m[1] in ("令和", "R") else 1988)
+        value = folded.removesuffix("年度")
+    result = integer(value, what="年度（西暦）")
+    if not 1989 <= result <= 2100:
+        raise CellError("年度は西暦4桁（例：2020）で入力してください")
+    return result
+
+
+def date(value) -> dt.date | None:
+    try:
+        return parse_date(value)
+    except DateError as e:
+        raise CellError(e.reason) from None
+
+
+def multi(value, separator: str = "、") -> list[str] | None:
+    shown = text(value)
+    if shown is None:
+        return None
+    parts = [p.strip() for p in _MULTI_SPLIT.split(shown)]
+    return [p for p in parts if p] or None
+
+
+PREPARERS = {"text": text, "mark": mark, "integer": integer, "year": year, "date": date}

@@ -1,0 +1,58 @@
+"""The `xlkit` command: each subcommand lives in xlkit.commands.<name> and only moves data."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from .errors import XlkitError
+
+# subcommand module names, in the order `xlkit --help` lists them
+COMMANDS = ("demo", "new", "validate", "summarize", "import_table", "export")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse's English usage errors, said in Japanese
+        self.print_usage(sys.stderr)
+        print(f"xlkit: 指定が正しくありません: {message}", file=sys.stderr)
+        sys.exit(2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="xlkit", description="審議案件・外部結合登録簿の入力チェック・集計・報告書出力")
+    subparsers = parser.add_subparsers(dest="command", metavar="コマンド", parser_class=_Parser)
+    for name in COMMANDS:
+        module = importlib.import_module(f"xlkit.commands.{name}")
+        module.add_parser(subparsers).set_defaults(run=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    for stream in (sys.stdout, sys.stderr):
+        # Windows consoles default to cp932; every message here is Japanese
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(encoding="utf-8", errors="replace")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "run", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.run(args)
+    except XlkitError as e:
+        print(f"エラー: {e.message}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("中断しました。", file=sys.stderr)
+        return 130
+    except Exception as e:  # the last guard: staff must never see a traceback
+        print(f"エラー: 予期しない問題が起きました（{type(e).__name__}: {e}）。"
+              "この表示を区政情報課のシステム担当に伝えてください。", file=sys.stderr)
+        if "--debug" in sys.argv:
+            raise
+        return 3
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,170 @@
+"""和暦 and 西暦 dates: reading every spelling staff type, and printing the official forms."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass
+
+
+class DateError(ValueError):
+    """A value that is not a date; `reason` says why, in Japanese."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Era:
+    name: str
+    letter: str
+    first_day: dt.date
+    last_day: dt.date | None  # None while the era goes on
+
+    @property
+    def offset(self) -> int:
+        return self.first_day.year - 1
+
+
+ERAS = (
+    Era("令和", "R", dt.date(2019, 5, 1), None),
+    Era("平成", "H", dt.date(1989, 1, 8), dt.date(2019, 4, 30)),
+    Era("昭和", "S", dt.date(1926, 12, 25), dt.date(1989, 1, 7)),
+    Era("大正", "T", dt.date(1912, 7, 30), dt.date(1926, 12, 24)),
+    Era("明治", "M", dt.date(1873, 1, 1), dt.date(1912, 7, 29)),  # the solar calendar starts 1873
+)
+_BY_KEY = {e.name: e for e in ERAS} | {e.letter: e for e in ERAS}
+
+# Excel's day 0; Excel's fictitious 1900-02-29 (serial 60) only matters before March 1900
+_EXCEL_EPOCH = dt.date(1899, 12, 30)
+_MAX_SERIAL = 2958465  # 9999-12-31
+
+_SEP = r"\s*[./\-年]\s*"
+_ERA_RE = re.compile(
+    r"^(?P<era>令和|平成|昭和|大正|明治|[RHSTM])\s*(?P<y>元|\d{1,2})" + _SEP
+    + r"(?P<m>\d{1,2})" + r"\s*[./\-月]\s*" + r"(?P<d>\d{1,2})\s*日?$"
+)
+_WESTERN_RE = re.compile(
+    r"^(?P<y>\d{4})" + r"\s*[./\-年]\s*" + r"(?P<m>\d{1,2})" + r"\s*[./\-月]\s*" + r"(?P<d>\d{1,2})\s*日?"
+    r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
+)
+
+
+def _normalise(text: str) -> str:
+    # NFKC turns full-width digits, ．／－ and 〇-free spaces into ASCII; ideographic spaces too
+    text = unicodedata.normalize("NFKC", text).strip()
+    return text.upper() if text[:1].isascii() else text
+
+
+def parse_date(value) -> dt.date | None:
+    """Read a date cell in any spelling staff use. Blank -> None; anything else not a date -> DateError."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, bool):
+        raise DateError("日付ではありません（真偽値）")
+    if isinstance(value, (int, float)):
+        return from_serial(value)
+    if not isinstance(value, str):
+        raise DateError(f"日付として読めない値です（{type(value).__name__}）")
+    text = _normalise(value)
+    if not text:
+        return None
+    if re.fullmatch(r"\d+(\.0+)?", text) and 20000 <= float(text) <= _MAX_SERIAL:
+        return from_serial(float(text))
+    m = _ERA_RE.match(text)
+    if m:
+        era = _BY_KEY[m["era"]]
+        year = 1 if m["y"] == "元" else int(m["y"])
+        return _era_date(era, year, int(m["m"]), int(m["d"]))
+    m = _WESTERN_RE.match(text)
+    if m:
+        return _calendar_date(int(m["y"]), int(m["m"]), int(m["d"]), text)
+    raise DateError(
+        "日付として読めません（R2.4.1、令和2年4月1日、2020/4/1 などの形で入力してください）"
+    )
+
+
+def from_serial(serial: float) -> dt.date:
+    if serial != serial or serial < 1 or serial > _MAX_SERIAL:  # NaN included
+        raise DateError(f"Excel の日付シリアル値として範囲外です（{serial:g}）")
+    return _EXCEL_EPOCH + dt.timedelta(days=int(serial))
+
+
+def _calendar_date(year: int, month: int, day: int, shown: str) -> dt.date:
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        raise DateError(f"存在しない日付です（{year}年{month}月{day}日）") from None
+
+
+def _era_date(era: Era, year: int, month: int, day: int) -> dt.date:
+    shown = f"{era.name}{_year_text(year)}年{month}月{day}日"
+    if year < 1:
+        raise DateError(f"{era.name}0年はありません")
+    date = _calendar_date(era.offset + year, month, day, shown)
+    if date < era.first_day:
+        raise DateError(f"{shown}は{era.name}の始まり（{_western(era.first_day)}）より前です")
+    if era.last_day and date > era.last_day:
+        raise DateError(f"{shown}はありません（{era.name}は{_western(era.last_day)}まで）")
+    return date
+
+
+def _western(d: dt.date) -> str:
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+def _year_text(year: int) -> str:
+    return "元" if year == 1 else str(year)
+
+
+def era_of(d: dt.date) -> Era:
+    for era in ERAS:
+        if d >= era.first_day:
+            return era
+    raise DateError(f"{_western(d)}は明治6年より前のため和暦で表せません")
+
+
+def fiscal_year(d: dt.date) -> int:
+    """年度: April to March, named by the year it starts in."""
+    return d.year if d.month >= 4 else d.year - 1
+
+
+def full_width_digits(value) -> str:
+    return str(value).translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+
+
+def format_dotted(d: dt.date) -> str:
+    """The linkage tables' form: R2. 8. 1 / R2.10.1 / H18. 6. 1 (month and day padded to two places)."""
+    era = era_of(d)
+    return f"{era.letter}{d.year - era.offset}.{d.month:>2}.{d.day:>2}"
+
+
+def format_wareki(d: dt.date, *, full_width: bool = False) -> str:
+    """令和7年7月3日 (令和元年 for the first year)."""
+    era = era_of(d)
+    text = f"{era.name}{_year_text(d.year - era.offset)}年{d.month}月{d.day}日"
+    return full_width_digits(text) if full_width else text
+
+
+def format_month_day(d: dt.date) -> str:
+    return f"{d.month}月{d.day}日"
+
+
+def format_year_month(d: dt.date) -> str:
+    """令和7年2月: the periods in the 資料１ sentence."""
+    era = era_of(d)
+    return f"{era.name}{_year_text(d.year - era.offset)}年{d.month}月"
+
+
+def nendo(year: int, *, full_width: bool = False) -> str:
+    """The name of fiscal year `year`: 2019 -> 令和元年度, 2020 -> 令和2年度, 2018 -> 平成30年度."""
+    # FY2019 began under 平成 but is called 令和元年度; the era in force in May names the year
+    era = era_of(dt.date(year, 5, 1))
+    text = f"{era.name}{_year_text(year - era.offset)}年度"
+    return full_width_digits(text) if full_width else text

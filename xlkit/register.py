@@ -1,0 +1,299 @@
+"""Reading a register workbook into plain Records, one block per sheet.
+
+`load(path)` reads a file with calamine; `load_sheets(grids)` takes the same sheets as
+2-D lists (what xlwings hands a macro) — both end in the same pure preparation.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import cells, schema
+from .errors import XlkitError
+from .issues import ERROR, WARNING, Issue
+from .records import Record, column_letter
+from .workbook_scan import scan_structure
+
+MAX_BYTES = 50 * 1024 * 1024  # a 10,000-row register is about 3 MB
+EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
+
+BODY_SHEET, DIVISION_SHEET, CATEGORY_SHEET, RESULT_SHEET = "実施機関", "課", "区分", "審議結果"
+
+
+@dataclass
+class Book:
+    linkages: list[Record] = field(default_factory=list)
+    cases: list[Record] = field(default_factory=list)
+    settings: dict[str, Any] = field(default_factory=dict)
+    bodies: list[str] = field(default_factory=list)
+    divisions: list[tuple[str, str]] = field(default_factory=list)  # (課, 実施機関), chart order
+    categories: list[str] = field(default_factory=list)
+    results: list[str] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)  # found while reading, before the schema
+    columns: dict[str, dict[str, str]] = field(default_factory=dict)  # sheet -> key -> letter
+    missing: dict[str, set[str]] = field(default_factory=dict)  # sheet -> keys with no column
+    path: Path | None = None
+
+    def master(self, name: str) -> list[str]:
+        if name == DIVISION_SHEET:
+            return [d for d, _ in self.divisions]
+        return {BODY_SHEET: self.bodies, CATEGORY_SHEET: self.categories, RESULT_SHEET: self.results}[name]
+
+    @property
+    def body_of(self) -> dict[str, str]:
+        return dict(self.divisions)
+
+
+def load(path: str | Path) -> Book:
+    path = Path(path)
+    grids = read_grids(path)
+    book = load_sheets(grids)
+    book.path = path
+    return book
+
+
+def read_grids(path: Path) -> dict[str, list[list]]:
+    """Every sheet's values as a 2-D list; refuses what is not a register file, in Japanese."""
+    if not path.exists():
+        raise XlkitError(f"ファイル「{path}」が見つかりません。")
+    if path.is_dir():
+        raise XlkitError(f"「{path}」はフォルダです。登録簿のExcelファイルを指定してください。")
+    if path.suffix.lower() not in EXCEL_SUFFIXES:
+        raise XlkitError(
+            f"「{path.name}」はExcelの登録簿ではありません（拡張子 .xlsx または .xlsm のファイルを指定してください）。"
+        )
+    size = path.stat().st_size
+    if size > MAX_BYTES:
+        raise XlkitError(
+            f"「{path.name}」は大きすぎます（{size / 1024 / 1024:.1f} MB、上限 {MAX_BYTES // 1024 // 1024} MB）。"
+            "登録簿以外のデータや画像が含まれていないか確認してください。"
+        )
+    problems = scan_structure(path, watched={schema.linkage().sheet, schema.case().sheet})
+    if problems:
+        listing = "\n".join(f"  ・{p}" for p in problems[:50])
+        more = f"\n  ほか {len(problems) - 50} 件" if len(problems) > 50 else ""
+        raise XlkitError(
+            f"「{path.name}」の登録簿シートに値として読めないセルがあります。"
+            f"数式・エラー値・結合セルを値に直してから実行してください。\n{listing}{more}"
+        )
+    try:
+        import python_calamine
+
+        workbook = python_calamine.CalamineWorkbook.from_path(str(path))
+        return {
+            name: workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            for name in workbook.sheet_names
+        }
+    except Exception as e:  # calamine raises its own types for every broken file
+        raise XlkitError(f"「{path.name}」をExcelファイルとして読めません（{type(e).__name__}）。") from None
+
+
+def load_sheets(grids: dict[str, list[list]]) -> Book:
+    book = Book()
+    _read_masters(book, grids)
+    for reg in (schema.linkage(), schema.case()):
+        if reg.sheet not in grids:
+            raise XlkitError(f"シート「{reg.sheet}」がありません。登録簿のシート名を確認してください。")
+        records = _read_register(book, reg, grids[reg.sheet])
+        if reg.name == schema.LINKAGE:
+            book.linkages = records
+        else:
+            book.cases = records
+    _read_settings(book, grids.get(schema.settings().sheet))
+    return book
+
+
+# --- masters ---------------------------------------------------------------------------
+
+def _column_values(grid: list[list], col: int) -> list[str]:
+    values = []
+    for row in grid[1:]:
+        if len(row) > col and not cells.is_blank(row[col]):
+            values.append(cells.text(row[col]))
+    return values
+
+
+def _read_masters(book: Book, grids: dict[str, list[list]]) -> None:
+    seeds = schema.masters()
+    for name, attr in ((BODY_SHEET, "bodies"), (CATEGORY_SHEET, "categories"), (RESULT_SHEET, "results")):
+        if name in grids:
+            setattr(book, attr, _column_values(grids[name], 0))
+        else:
+            setattr(book, attr, list(seeds[name]))
+            book.issues.append(_missing_master(name))
+    if DIVISION_SHEET in grids:
+        grid = grids[DIVISION_SHEET]
+        book.divisions = []
+        for i, row in enumerate(grid[1:], start=2):
+            name = cells.text(row[0]) if row else None
+            if name is None:
+                continue
+            body = cells.text(row[1]) if len(row) > 1 else None
+            if body is None or cells.fold(body) not in {cells.fold(b) for b in book.bodies}:
+                book.issues.append(Issue(
+                    DIVISION_SHEET, f"B{i}", BODY_SHEET, ERROR, "master-division-body",
+                    f"課「{name}」の実施機関「{body or ''}」が「実施機関」シートにありません。", body))
+            book.divisions.append((name, body or ""))
+    else:
+        book.divisions = [tuple(d) for d in seeds[DIVISION_SHEET]]
+        book.issues.append(_missing_master(DIVISION_SHEET))
+
+
+def _missing_master(name: str) -> Issue:
+    return Issue(name, "", "", WARNING, "master-sheet-missing",
+                 f"シート「{name}」がないため、標準のマスタ値で確認しました。")
+
+
+# --- the two registers -----------------------------------------------------------------
+
+def _read_register(book: Book, reg: schema.Register, grid: list[list]) -> list[Record]:
+    header = grid[0] if grid else []
+    mapping = _map_header(book, reg, header)
+    letters = {key: column_letter(i) for i, key in mapping.items()}
+    book.columns[reg.sheet] = letters
+    book.missing[reg.sheet] = {c.key for c in reg.columns} - set(mapping.values())
+    preparers = {i: _preparer(book, reg.column(key)) for i, key in mapping.items()}
+    caches: dict[int, dict] = {i: {} for i in mapping}
+    records = []
+    for row_no, row in enumerate(grid[1:], start=2):
+        if all(cells.is_blank(v) for v in row):
+            continue  # blank rows between entries are allowed
+        raw, values = {}, {}
+        for i, key in mapping.items():
+            value = row[i] if i < len(row) else None
+            if cells.is_blank(value):
+                continue
+            raw[key] = value
+            cache = caches[i]
+            hashable = (type(value), value)
+            try:
+                result = cache[hashable]
+            except KeyError:
+                try:
+                    result = cache[hashable] = (True, preparers[i](value))
+                except cells.CellError as e:
+                    result = cache[hashable] = (False, e.reason)
+            if result[0]:
+                if result[1] is not None:
+                    values[key] = result[1]
+            else:
+                column = reg.column(key)
+                book.issues.append(Issue(
+                    reg.sheet, f"{letters[key]}{row_no}", column.header, ERROR, f"{column.kind}-invalid",
+                    f"「{cells.display(value)}」: {result[1]}", value))
+        records.append(Record(reg.sheet, row_no, values, raw, letters))
+    return records
+
+
+def _preparer(book: Book, column: schema.Column):
+    if column.kind == "multi":
+        canon = _canonical(book, column.master) if column.master else None
+
+        def prepare_multi(value):
+            parts = cells.multi(value, column.separator or "、")
+            return [canon.get(cells.fold(p), p) for p in parts] if canon and parts else parts
+
+        return prepare_multi
+    prepare = cells.PREPARERS[column.kind]
+    if column.master:
+        canon = _canonical(book, column.master)
+
+        def prepare_master(value):
+            shown = prepare(value)
+            return canon.get(cells.fold(shown), shown) if shown is not None else None
+
+        return prepare_master
+    return prepare
+
+
+def _canonical(book: Book, master: str) -> dict[str, str]:
+    # one division written two ways (生活福祉課 保護担当課) reads as the master's spelling;
+    # validation still points at the variant
+    return {cells.fold(v): v for v in book.master(master)}
+
+
+def _map_header(book: Book, reg: schema.Register, header: list) -> dict[int, str]:
+    by_fold = {cells.fold(c.header): c for c in reg.columns}
+    mapping: dict[int, str] = {}
+    unknown: list[tuple[int, str]] = []
+    for i, value in enumerate(header):
+        if cells.is_blank(value):
+            continue
+        shown = cells.display(value).strip()
+        column = by_fold.get(cells.fold(shown))
+        if column is None:
+            unknown.append((i, shown))
+        elif column.key in mapping.values():
+            first = next(j for j, k in mapping.items() if k == column.key)
+            book.issues.append(Issue(
+                reg.sheet, f"{column_letter(i)}1", column.header, ERROR, "header-duplicate",
+                f"列名「{shown}」が{column_letter(first)}列と重複しています。", shown))
+        else:
+            mapping[i] = column.key
+    absent = [c for c in reg.columns if c.key not in mapping.values()]
+    for i, shown in unknown:
+        names = [c.header for c in absent]
+        guess = difflib.get_close_matches(shown, names, n=1, cutoff=0.5)
+        if guess:
+            column = next(c for c in absent if c.header == guess[0])
+            absent.remove(column)
+            mapping[i] = column.key  # read it as the column it was meant to be, so no data is lost
+            book.issues.append(Issue(
+                reg.sheet, f"{column_letter(i)}1", column.header, ERROR, "header-misspelt",
+                f"列名「{shown}」は登録簿の列名ではありません。「{column.header}」の誤りではありませんか。"
+                f"この列は「{column.header}」として確認しました。", shown))
+        else:
+            book.issues.append(Issue(
+                reg.sheet, f"{column_letter(i)}1", shown, ERROR, "header-unknown",
+                f"列名「{shown}」は登録簿の列ではありません（列名は {'、'.join(reg.headers)} のいずれかです）。"
+                "この列の値は確認も集計もされません。", shown))
+    for column in absent:
+        book.issues.append(Issue(
+            reg.sheet, f"{column_letter(len(header))}1",
+            column.header, ERROR if column.required else WARNING, "header-missing",
+            f"列「{column.header}」がありません。1行目に列名「{column.header}」の列を追加してください。", None))
+    return dict(sorted(mapping.items()))
+
+
+# --- 設定 ------------------------------------------------------------------------------
+
+def _read_settings(book: Book, grid: list[list] | None) -> None:
+    reg = schema.settings()
+    values: dict[str, Any] = {c.key: c.default for c in reg.columns if c.default is not None}
+    previous: dict[str, int] = {}
+    values["previous_published"] = previous
+    if grid is None:
+        book.issues.append(Issue(reg.sheet, "", "", WARNING, "settings-missing",
+                                 "シート「設定」がないため、標準の設定で処理しました。"))
+        book.settings = values
+        return
+    by_fold = {cells.fold(c.header): c for c in reg.columns}
+    per_body = next(c for c in reg.columns if c.kind == "per-body")
+    prefix = cells.fold(per_body.header)
+    bodies = {cells.fold(b): b for b in book.bodies}
+    for row_no, row in enumerate(grid, start=1):
+        if not row or cells.is_blank(row[0]):
+            continue
+        item = cells.fold(row[0])
+        value = row[1] if len(row) > 1 else None
+        column = by_fold.get(item)
+        try:
+            if column is not None and column.kind != "per-body":
+                prepared = cells.PREPARERS[column.kind](value)
+                if prepared is not None:
+                    values[column.key] = prepared
+            elif item.startswith(prefix) and item[len(prefix):].strip("()") in bodies:
+                amount = cells.integer(value, what="件数")
+                if amount is not None:
+                    previous[bodies[item[len(prefix):].strip("()")]] = amount
+            elif row_no > 1:
+                book.issues.append(Issue(reg.sheet, f"A{row_no}", "項目", WARNING, "settings-unknown",
+                                         f"設定の項目「{cells.display(row[0])}」は使われません。", row[0]))
+        except cells.CellError as e:
+            header = column.header if column is not None else cells.display(row[0])
+            book.issues.append(Issue(reg.sheet, f"B{row_no}", header, ERROR, "settings-invalid",
+                                     f"「{header}」の値「{cells.display(value)}」: {e.reason}", value))
+    book.settings = values

@@ -1,0 +1,68 @@
+"""Finding what calamine reads as blank though the cell is not: formulas, error values, merges.
+
+A register must hold values. Reading the sheet XML directly is the only cheap way to see
+these, and a clean file (no `<f`, no `t="e"`, no `<mergeCell`) costs one substring search.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import zipfile
+from pathlib import Path
+
+from .errors import XlkitError
+
+_SHEET = re.compile(rb'<sheet\b[^>]*?name="([^"]*)"[^>]*?r:id="([^"]*)"')
+_REL = re.compile(rb'<Relationship\b[^>]*?Id="([^"]*)"[^>]*?Target="([^"]*)"|<Relationship\b[^>]*?Target="([^"]*)"[^>]*?Id="([^"]*)"')
+_CELL = re.compile(rb'<c\b[^>]*?r="([A-Z]+[0-9]+)"[^>]*?(?:/>|>(.*?)</c>)', re.S)
+_MERGE = re.compile(rb'<mergeCell\b[^>]*?ref="([^"]+)"')
+
+
+def _unescape(name: bytes) -> str:
+    text = name.decode("utf-8")
+    for entity, char in (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&apos;", "'"), ("&amp;", "&")):
+        text = text.replace(entity, char)
+    return text
+
+
+def sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name -> path of its XML part inside the archive."""
+    workbook = archive.read("xl/workbook.xml")
+    rels = archive.read("xl/_rels/workbook.xml.rels")
+    targets = {}
+    for m in _REL.finditer(rels):
+        rid, target = (m[1], m[2]) if m[1] else (m[4], m[3])
+        target = target.decode()
+        targets[rid] = target.lstrip("/") if target.startswith("/") else posixpath.join("xl", target)
+    return {_unescape(m[1]): targets.get(m[2], "") for m in _SHEET.finditer(workbook)}
+
+
+def scan_structure(path: Path, watched: set[str]) -> list[str]:
+    """Japanese descriptions of formula, error-value and merged cells in the watched sheets."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = sheet_parts(archive)
+            problems = []
+            for name in sorted(watched & parts.keys()):
+                problems += _scan_sheet(name, archive.read(parts[name]))
+            return problems
+    except (zipfile.BadZipFile, KeyError, OSError):
+        raise XlkitError(f"「{path.name}」をExcelファイルとして読めません（壊れているか、Excel以外のファイルです）。") from None
+
+
+def _scan_sheet(name: str, xml: bytes) -> list[str]:
+    problems = []
+    if b"<f" in xml or b't="e"' in xml:
+        for m in _CELL.finditer(xml):
+            body = m[2] or b""
+            tag = xml[m.start():m.start() + 200].split(b">", 1)[0]
+            if b't="e"' in tag:
+                value = re.search(rb"<v>(.*?)</v>", body)
+                shown = value[1].decode() if value else "エラー"
+                problems.append(f"シート「{name}」セル {m[1].decode()}: エラー値 {shown} が入っています")
+            elif b"<f" in body:
+                problems.append(f"シート「{name}」セル {m[1].decode()}: 数式が入っています（値を入力してください）")
+    for m in _MERGE.finditer(xml):
+        problems.append(f"シート「{name}」セル {m[1].decode()}: セルが結合されています（結合を解除してください）")
+    return problems
