@@ -1,0 +1,486 @@
+"""Write a register workbook: the plain .xlsx and the controlled, macro-enabled .xlsm.
+
+One builder writes both. The .xlsx has every sheet, table, dropdown and protection; the .xlsm
+adds the xlwings VBA project, our module of one-line subs and the four buttons of 「使い方」.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+from xlsxwriter.utility import quote_sheetname, xl_col_to_name, xl_rowcol_to_cell
+
+from xlkit import schema
+from xlkit.workbook import layout, styles
+
+MAX_ROW = 1_048_575  # last 0-based row of a sheet: validation covers every row below the header
+
+# Validation bounds for date columns (the first day of 平成 to the end of the schemas' year range).
+DATE_MIN = dt.date(1989, 1, 8)
+DATE_MAX = dt.date(2100, 12, 31)
+
+
+def build(
+    path: str | os.PathLike,
+    *,
+    linkages: Iterable[Mapping[str, Any]] = (),
+    cases: Iterable[Mapping[str, Any]] = (),
+    settings: Mapping[str, Any] | None = None,
+    divisions: Sequence[tuple[str, str]] | None = None,
+) -> Path:
+    """Write a register to ``path``; the suffix chooses the format (.xlsx plain, .xlsm controlled).
+
+    ``linkages`` and ``cases`` are dicts of schema key -> value (str, int, datetime.date,
+    True for a ○ mark, list[str] for a multi column). ``settings`` maps settings keys to
+    values (``previous_published`` maps 実施機関 -> int). ``divisions`` replaces the seed
+    list of (課, 実施機関) from masters.json. An existing file is overwritten.
+    """
+    target = Path(path)
+    suffix = target.suffix.lower()
+    if suffix not in (".xlsx", ".xlsm"):
+        raise ValueError(f"登録簿のファイル名は .xlsx か .xlsm で終わる必要があります: {target.name}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    macro = suffix == ".xlsm"
+    if not macro:
+        _write(target, list(linkages), list(cases), settings, divisions, macro=False)
+        return target
+
+    from xlkit.workbook import vba
+
+    # XlsxWriter writes the sheets, the buttons and the xlwings project; pyOpenVBA then adds our
+    # module. Work in a temporary file beside the target so that a failure leaves no half file.
+    fd, tmp_name = tempfile.mkstemp(suffix=".xlsm", prefix=".xlkit-", dir=target.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        sheet_codes = _write(tmp, list(linkages), list(cases), settings, divisions, macro=True)
+        vba.install_module(tmp, target, sheet_codes)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target
+
+
+class _Formats:
+    def __init__(self, wb: xlsxwriter.Workbook):
+        self._wb = wb
+        self._cache: dict[str, Any] = {}
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if name not in self._cache:
+            self._cache[name] = self._wb.add_format(getattr(styles, name.upper()))
+        return self._cache[name]
+
+
+def _write(path: Path, linkages, cases, settings, divisions, *, macro: bool) -> dict[str, str]:
+    """Write the workbook with XlsxWriter; returns sheet name -> VBA code name (macro only)."""
+    masters = schema.masters()
+    bodies = list(masters["実施機関"])
+    division_rows = [tuple(d) for d in (divisions if divisions is not None else masters["課"])]
+
+    wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False,
+                                         "strings_to_urls": False})
+    wb.set_properties({"title": "審議案件・外部結合登録簿", "company": "区政情報課"})
+    fmt = _Formats(wb)
+    sheets = {name: wb.add_worksheet(name) for name in layout.sheet_order()}
+    codes: dict[str, str] = {}
+    if macro:
+        from xlkit.workbook import vba
+
+        wb.add_vba_project(str(vba.template_project()), is_stream=False)
+        wb.set_vba_name("ThisWorkbook")
+        for i, name in enumerate(layout.sheet_order(), start=1):
+            codes[name] = f"Sheet{i}"
+            sheets[name].set_vba_name(codes[name])
+
+    _define_names(wb)
+    _howto(sheets[layout.HOWTO], fmt, macro=macro)
+    _register(sheets[layout.linkage_sheet()], schema.linkage(), linkages, fmt)
+    _register(sheets[layout.case_sheet()], schema.case(), cases, fmt)
+    _results(sheets[layout.RESULTS], fmt)
+    _summary(sheets[layout.SUMMARY], fmt)
+    _settings(sheets[layout.settings_sheet()], settings or {}, bodies, fmt)
+    _master(sheets[layout.BODIES], layout.BODIES, [(b,) for b in bodies], fmt)
+    _master(sheets[layout.DIVISIONS], layout.DIVISIONS, division_rows, fmt)
+    _master(sheets[layout.CATEGORIES], layout.CATEGORIES, [(c,) for c in masters["区分"]], fmt)
+    _master(sheets[layout.RESULTS_MASTER], layout.RESULTS_MASTER, [(r,) for r in masters["審議結果"]], fmt)
+    _conf(sheets[layout.CONF], fmt)
+    sheets[layout.HOWTO].activate()
+    wb.close()
+    return codes
+
+
+# --------------------------------------------------------------------------- names
+
+
+def _define_names(wb) -> None:
+    """One workbook name per master: the filled part of the master's first column.
+
+    OFFSET/COUNTA grows with the list, so a 課 typed below the last one joins the dropdowns
+    (a table would too, but tables do not grow on a protected sheet).
+    """
+    for master in layout.MASTER_HEADERS:
+        sheet = quote_sheetname(master)
+        wb.define_name(
+            layout.list_name(master),
+            f"=OFFSET({sheet}!$A$2,0,0,MAX(COUNTA({sheet}!$A:$A)-1,1),1)",
+        )
+
+
+# --------------------------------------------------------------------------- register sheets
+
+
+def _cell_value(column: schema.Column, value: Any) -> Any:
+    """The value written for a schema value: ○ for True, joined text for lists."""
+    if value is None or value is False or value == "":
+        return None
+    if value is True:
+        return "○"
+    if isinstance(value, (list, tuple)):
+        return (column.separator or "、").join(str(v) for v in value)
+    return value
+
+
+def _write_value(ws, row: int, col: int, column: schema.Column, value: Any, fmt: _Formats) -> None:
+    value = _cell_value(column, value)
+    if value is None:
+        return
+    if column.kind == "date":
+        if isinstance(value, (dt.date, dt.datetime)):
+            ws.write_datetime(row, col, value, fmt.date)
+        elif isinstance(value, (int, float)):
+            ws.write_number(row, col, value, fmt.date)
+        else:
+            ws.write_string(row, col, str(value), fmt.date)
+        return
+    if isinstance(value, bool):
+        ws.write_boolean(row, col, value, fmt.text)
+    elif isinstance(value, (int, float)):
+        ws.write_number(row, col, value, fmt.number)
+    elif isinstance(value, (dt.date, dt.datetime)):
+        ws.write_datetime(row, col, value, fmt.date)
+    elif column.kind == "mark":
+        ws.write_string(row, col, str(value), fmt.mark)
+    else:
+        ws.write_string(row, col, str(value), fmt.text)
+
+
+def _column_format(column: schema.Column, fmt: _Formats):
+    if column.kind == "date":
+        return fmt.date
+    if column.kind in ("year", "integer"):
+        return fmt.number
+    if column.kind == "mark":
+        return fmt.mark
+    return fmt.text
+
+
+def _register(ws, register: schema.Register, rows: list[Mapping[str, Any]], fmt: _Formats) -> None:
+    columns = register.columns
+    unknown = {k for r in rows for k in r} - {c.key for c in columns}
+    if unknown:
+        raise ValueError(f"{register.sheet}: スキーマにない項目があります: {', '.join(sorted(unknown))}")
+    last_col = len(columns) - 1
+    for i, column in enumerate(columns):
+        ws.set_column(i, i, column.width, _column_format(column, fmt))
+    for r, record in enumerate(rows, start=1):
+        for c, column in enumerate(columns):
+            if column.key in record:
+                _write_value(ws, r, c, column, record[column.key], fmt)
+    ws.add_table(0, 0, max(len(rows), 1), last_col, {
+        "name": layout.table_name(register.sheet),
+        "style": "Table Style Medium 2",
+        "banded_rows": True,
+        "autofilter": True,
+        "columns": [
+            {"header": c.header, "header_format": fmt.header_required if c.required else fmt.header}
+            for c in columns
+        ],
+    })
+    ws.set_row(0, 36)
+    ws.freeze_panes(1, 0)
+    for c, column in enumerate(columns):
+        options = _validation(column)
+        if options:
+            ws.data_validation(1, c, MAX_ROW, c, options)
+
+
+def _validation(column: schema.Column) -> dict | None:
+    """The data validation of a register column: dropdown, bounds, input message, error alert."""
+    title = column.header[:27] + ("（必須）" if column.required else "")
+    message = column.input_message or ""
+    prop = column.schema
+    options: dict[str, Any]
+    if column.master:
+        source = f"={layout.list_name(column.master)}"
+        options = {"validate": "list", "source": source}
+        if column.kind == "multi":
+            sep = column.separator or "、"
+            options.update(
+                error_type="information",
+                error_title="一覧にない値です",
+                error_message=(f"「{column.master}」シートの一覧から選んでください。"
+                               f"複数の場合は「{sep}」で区切って入力できます。入力チェックで確認します。"),
+            )
+        else:
+            options.update(
+                error_type="stop",
+                error_title="一覧にない値です",
+                error_message=(f"「{column.master}」シートの一覧から選んでください。"
+                               f"新しい{column.master}は「{column.master}」シートに追加すると一覧に加わります。"),
+            )
+    elif column.kind == "date":
+        options = {
+            "validate": "date", "criteria": "between", "minimum": DATE_MIN, "maximum": DATE_MAX,
+            "error_type": "warning", "error_title": "日付を確認してください",
+            "error_message": ("日付として読み取れませんでした。R2.4.1 や 令和2年4月1日 のように入力した場合は"
+                              "「はい」で確定できます（入力チェックで確認します）。"),
+        }
+    elif column.kind == "mark":
+        options = {
+            "validate": "list", "source": ["○"],
+            "error_type": "stop", "error_title": "○ か空欄です",
+            "error_message": "この列は ○ を選ぶか、空欄にしてください。",
+        }
+    elif column.kind in ("year", "integer"):
+        low, high = prop.get("minimum", 0), prop.get("maximum", 999_999)
+        what = "年度（西暦）" if column.kind == "year" else "整数"
+        options = {
+            "validate": "integer", "criteria": "between", "minimum": low, "maximum": high,
+            "error_type": "stop", "error_title": "数値を確認してください",
+            "error_message": f"{what}を {low} から {high} の範囲で入力してください。",
+        }
+    elif "maxLength" in prop:
+        options = {
+            "validate": "length", "criteria": "<=", "value": prop["maxLength"],
+            "error_type": "stop", "error_title": "文字数を確認してください",
+            "error_message": f"{prop['maxLength']} 文字以内で入力してください。",
+        }
+    elif message or column.required:
+        options = {"validate": "any"}
+    else:
+        return None
+    if column.required and not message:
+        message = "必ず入力してください。"
+    if message:
+        options.update(input_title=title, input_message=message[:255])
+    return options
+
+
+# --------------------------------------------------------------------------- 使い方
+
+
+def _howto(ws, fmt: _Formats, *, macro: bool) -> None:
+    ws.hide_gridlines(2)
+    ws.set_column(0, 0, 2)
+    ws.set_column(1, 1, 18)
+    ws.set_column(2, 2, 92)
+    ws.write_string(0, 1, "審議案件・外部結合登録簿の使い方", fmt.title)
+    ws.write_string(1, 1, ("「外部結合」「審議案件」シートに1件を1行として入力し、下のボタンで点検・集計・資料作成を行います。"
+                           "ボタンを押してもシートに入力した値は変わりません。"), fmt.body)
+    ws.set_row(1, 32)
+    ws.write_string(3, 1, "ボタン", fmt.subtitle)
+    row = 4
+    for button in layout.BUTTONS:
+        ws.set_row(row, 40)
+        if macro:
+            ws.insert_button(row, 1, {
+                "macro": button.sub, "caption": button.caption,
+                "width": 120, "height": 34, "x_offset": 4, "y_offset": 3,
+                "description": button.caption,
+            })
+        else:
+            ws.write_string(row, 1, button.caption, fmt.body)
+        ws.write_string(row, 2, button.help, fmt.body)
+        row += 1
+    if not macro:
+        ws.write_string(row, 1, ("このファイル（.xlsx）にはボタンがありません。ボタン付きの登録簿は "
+                                 "xlkit new 登録簿.xlsm で作成できます。"), fmt.note)
+        row += 1
+    row += 1
+    lines = [
+        ("入力のしかた", None),
+        ("外部結合", "外部結合1件を1行に入力します。1行目の見出しは変更しないでください。"),
+        ("審議案件", "運営会議で審議した案件1件を1行に入力します。"),
+        ("必須の列", "見出しが赤色の列は必ず入力してください。セルを選ぶと入力のしかたが表示されます。"),
+        ("一覧から選ぶ列", "実施機関・課・区分・審議結果は一覧から選びます。一覧は同名のシートにあり、"
+                          "最後の行の下に追加すると選択肢に加わります。"),
+        ("日付", "R2.4.1、令和2年4月1日、2020/4/1 のどの形でも入力できます。"),
+        ("○の列", "特定個人情報の有無・本人同意は、該当する場合に ○ を選びます。"),
+        ("設定", "「設定」シートの「値」の列に報告年度・報告日・前年度公表値などを入力します。"),
+        ("結果のシート", None),
+        ("検証結果", "入力チェックの結果です。セル番地をクリックすると該当のセルに移動します。"
+                     "エラーのセルは赤、警告のセルは黄色で塗られます。"),
+        ("集計", "集計ボタンで実施機関別の a + b − c の表がここに書き出されます。"),
+        ("xlwings.conf", "ボタンから Python を呼び出すための設定です（通常は変更不要。詳しくは README を参照）。"),
+        ("マクロの有効化", None),
+        ("警告が出たとき", "ファイルを開いて「セキュリティの警告」が表示されたら「コンテンツの有効化」を押してください。"
+                          "「ブロックされています」と表示される場合は、ファイルのプロパティで「許可する」にチェックを入れてください。"),
+    ]
+    for label, text in lines:
+        if text is None:
+            row += 1
+            ws.write_string(row, 1, label, fmt.subtitle)
+        else:
+            ws.write_string(row, 1, label, fmt.body)
+            ws.write_string(row, 2, text, fmt.body)
+            if len(text) > 46:
+                ws.set_row(row, 32)
+        row += 1
+    ws.protect("", {"objects": True, "select_locked_cells": True, "select_unlocked_cells": True})
+
+
+# --------------------------------------------------------------------------- result sheets
+
+
+def _header_row(ws, headers: Sequence[str], widths: Sequence[float], fmt: _Formats) -> None:
+    for c, (header, width) in enumerate(zip(headers, widths)):
+        ws.set_column(c, c, width, fmt.text)
+        ws.write_string(0, c, header, fmt.header)
+    ws.set_row(0, 24)
+    ws.freeze_panes(1, 0)
+
+
+def _results(ws, fmt: _Formats) -> None:
+    _header_row(ws, layout.RESULT_HEADERS, layout.RESULT_WIDTHS, fmt)
+    ws.write_string(1, 0, "（「入力チェック」ボタンを押すと、ここに結果が書き出されます。）", fmt.note)
+
+
+def _summary(ws, fmt: _Formats) -> None:
+    ws.set_column(0, 0, 24)
+    ws.set_column(1, 5, 16)
+    ws.write_string(0, 0, "（「集計」ボタンを押すと、「設定」の報告年度の集計表がここに書き出されます。）", fmt.note)
+
+
+# --------------------------------------------------------------------------- 設定
+
+
+def settings_rows(settings: Mapping[str, Any], bodies: Sequence[str]) -> list[tuple[str, str, Any, str]]:
+    """The rows of 「設定」: (key, 項目, 値, 説明), in schema order, per-body rows expanded."""
+    rows: list[tuple[str, str, Any, str]] = []
+    for column in schema.settings().columns:
+        help_text = column.input_message or column.schema.get("description", "")
+        if column.kind == "per-body":
+            given = settings.get(column.key) or {}
+            for body in bodies:
+                rows.append((column.key, layout.per_body_title(column.header, body), given.get(body), help_text))
+        else:
+            value = settings.get(column.key, column.default)
+            rows.append((column.key, column.header, value, help_text))
+    return rows
+
+
+def _settings(ws, settings: Mapping[str, Any], bodies: Sequence[str], fmt: _Formats) -> None:
+    unknown = set(settings) - {c.key for c in schema.settings().columns}
+    if unknown:
+        raise ValueError(f"設定: スキーマにない項目があります: {', '.join(sorted(unknown))}")
+    for c, (header, width) in enumerate(zip(layout.SETTINGS_HEADERS, layout.SETTINGS_WIDTHS)):
+        ws.write_string(0, c, header, fmt.master_header)
+        ws.set_column(c, c, width, fmt.locked_text)
+    ws.set_row(0, 24)
+    ws.freeze_panes(1, 0)
+    kinds = {c.key: c for c in schema.settings().columns}
+    for r, (key, title, value, help_text) in enumerate(settings_rows(settings, bodies), start=1):
+        column = kinds[key]
+        ws.write_string(r, 0, title, fmt.locked_text)
+        ws.write_string(r, 2, help_text or "", fmt.locked_text)
+        kind = column.kind
+        if isinstance(value, (dt.date, dt.datetime)):
+            ws.write_datetime(r, 1, value, fmt.unlocked_date)
+        elif isinstance(value, bool) or value is None or value == "":
+            ws.write_blank(r, 1, None, fmt.unlocked_date if kind == "date" else fmt.unlocked)
+        elif isinstance(value, (int, float)):
+            ws.write_number(r, 1, value, fmt.unlocked_number)
+        else:
+            ws.write_string(r, 1, str(value), fmt.unlocked_date if kind == "date" else fmt.unlocked)
+        if kind in ("year", "per-body"):
+            prop = column.schema if kind == "year" else column.schema.get("additionalProperties", {})
+            low, high = prop.get("minimum", 0), prop.get("maximum", 999_999)
+            options = {"validate": "integer", "criteria": "between", "minimum": low, "maximum": high,
+                       "error_type": "stop", "error_title": "数値を確認してください",
+                       "error_message": f"{low} から {high} の整数を入力してください。"}
+        elif kind == "date":
+            options = {"validate": "date", "criteria": "between", "minimum": DATE_MIN, "maximum": DATE_MAX,
+                       "error_type": "warning", "error_title": "日付を確認してください",
+                       "error_message": "日付として読み取れませんでした。このまま確定する場合は「はい」を押してください。"}
+        else:
+            options = {"validate": "any"}
+        if help_text:
+            options.update(input_title=title[:32], input_message=help_text[:255])
+        ws.data_validation(r, 1, r, 1, options)
+    ws.protect("", {"select_locked_cells": True, "select_unlocked_cells": True, "format_columns": True,
+                    "format_rows": True})
+
+
+# --------------------------------------------------------------------------- masters
+
+
+def _master(ws, name: str, rows: Sequence[Sequence[str]], fmt: _Formats) -> None:
+    """A master sheet: a locked header over editable rows, the structure protected."""
+    headers = layout.MASTER_HEADERS[name]
+    widths = layout.MASTER_WIDTHS[name]
+    ws.set_column(0, len(headers) - 1, None, fmt.unlocked)
+    for c, (header, width) in enumerate(zip(headers, widths)):
+        ws.set_column(c, c, width, fmt.unlocked)
+        ws.write_string(0, c, header, fmt.master_header)
+    # Every cell of a data row is unlocked, so that staff may insert and delete whole rows.
+    ws.set_column(len(headers), 16_383, None, fmt.unlocked)
+    for r, values in enumerate(rows, start=1):
+        for c, value in enumerate(values):
+            ws.write_string(r, c, str(value), fmt.unlocked)
+    ws.set_row(0, 24)
+    ws.freeze_panes(1, 0)
+    if name == layout.DIVISIONS:
+        ws.data_validation(1, 1, MAX_ROW, 1, {
+            "validate": "list", "source": f"={layout.list_name(layout.BODIES)}",
+            "input_title": "実施機関", "input_message": "この課が属する実施機関を一覧から選んでください。",
+            "error_type": "stop", "error_title": "一覧にない値です",
+            "error_message": "「実施機関」シートの一覧から選んでください。",
+        })
+    note_col = len(headers) + 1
+    ws.set_column(note_col, note_col, 60, fmt.unlocked)
+    ws.write_string(0, note_col, "行の並びが報告書の並びになります。追加は最後の行の下に入力してください。"
+                    if name in (layout.BODIES, layout.DIVISIONS)
+                    else "最後の行の下に入力すると、選択肢に加わります。", fmt.note)
+    ws.protect("", {"insert_rows": True, "delete_rows": True, "sort": True,
+                    "select_locked_cells": True, "select_unlocked_cells": True})
+
+
+# --------------------------------------------------------------------------- xlwings.conf
+
+
+def _conf(ws, fmt: _Formats) -> None:
+    """xlwings reads its settings from A1 downwards, key in A and value in B, until a blank."""
+    ws.set_column(0, 0, 20)
+    ws.set_column(1, 1, 60)
+    for r, (key, value) in enumerate(layout.XLWINGS_CONF_ROWS):
+        ws.write_string(r, 0, key)
+        if isinstance(value, bool):
+            ws.write_boolean(r, 1, value)
+        elif value:
+            ws.write_string(r, 1, str(value))
+    notes = [
+        "説明：",
+        "ボタンから Python を呼び出す xlwings の設定です。設定は A1 から下へ空白行までが読まれます。",
+        "Interpreter_Win に xlkit をインストールした Python（python.exe）の場所を入力します。"
+        "空欄の場合は PATH 上の python を使います。（例：%LOCALAPPDATA%\\xlkit\\.venv\\Scripts\\python.exe）",
+        "PYTHONPATH は通常空欄で構いません。詳しくは README の「Excel のボタンを使う準備」を参照してください。",
+    ]
+    start = len(layout.XLWINGS_CONF_ROWS) + 2
+    for i, text in enumerate(notes):
+        ws.write_string(start + i, 0, text, fmt.note if i else fmt.subtitle)
+
+
+def cell_ref(sheet: str, row: int, col: int) -> str:
+    """'sheet'!A1 for a 0-based row and column."""
+    return f"{quote_sheetname(sheet)}!{xl_rowcol_to_cell(row, col)}"
+
+
+__all__ = ["build", "settings_rows", "cell_ref", "xl_col_to_name"]

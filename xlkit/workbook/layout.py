@@ -1,0 +1,143 @@
+"""Where everything sits in a register workbook: sheet names, sheet order, named ranges,
+the result sheets' columns and the buttons.
+
+Column names of the two registers, the masters and the settings rows come from the schemas
+(xlkit.schema); this module only names what the schemas do not describe.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xlkit import schema
+
+HOWTO = "使い方"
+RESULTS = "検証結果"
+SUMMARY = "集計"
+CONF = "xlwings.conf"
+
+# Master sheets: sheet name -> its header row. 課 carries the 実施機関 each 課 belongs to.
+BODIES = "実施機関"
+DIVISIONS = "課"
+CATEGORIES = "区分"
+RESULTS_MASTER = "審議結果"
+MASTER_HEADERS: dict[str, tuple[str, ...]] = {
+    BODIES: ("実施機関",),
+    DIVISIONS: ("課", "実施機関"),
+    CATEGORIES: ("区分",),
+    RESULTS_MASTER: ("審議結果",),
+}
+MASTER_WIDTHS: dict[str, tuple[float, ...]] = {
+    BODIES: (18,),
+    DIVISIONS: (24, 18),
+    CATEGORIES: (14,),
+    RESULTS_MASTER: (14,),
+}
+
+# 設定: 項目 | 値 | 説明
+SETTINGS_HEADERS = ("項目", "値", "説明")
+SETTINGS_WIDTHS = (26, 34, 70)
+
+# 検証結果: one row per issue found by 入力チェック.
+RESULT_HEADERS = ("重要度", "シート", "セル", "列", "値", "メッセージ", "コード")
+RESULT_WIDTHS = (8, 10, 8, 22, 24, 70, 12)
+SEVERITY_LABELS = {"error": "エラー", "warning": "警告"}
+
+# Cell colours written by 入力チェック (fill of a bad cell) and used in the legend of 使い方.
+ERROR_FILL = "#FFC7CE"
+WARNING_FILL = "#FFEB9C"
+
+XLWINGS_CONF_ROWS: tuple[tuple[str, object], ...] = (
+    ("Interpreter_Win", ""),
+    ("Interpreter_Mac", ""),
+    ("PYTHONPATH", ""),
+    ("Conda Path", ""),
+    ("Conda Env", ""),
+    ("UDF Modules", ""),
+    ("Debug UDFs", False),
+    ("Use UDF Server", False),
+    ("Show Console", False),
+)
+
+
+def linkage_sheet() -> str:
+    return schema.linkage().sheet
+
+
+def case_sheet() -> str:
+    return schema.case().sheet
+
+
+def settings_sheet() -> str:
+    return schema.settings().sheet
+
+
+def sheet_order() -> tuple[str, ...]:
+    """The sheets of a register, in tab order."""
+    return (
+        HOWTO,
+        linkage_sheet(),
+        case_sheet(),
+        RESULTS,
+        SUMMARY,
+        settings_sheet(),
+        BODIES,
+        DIVISIONS,
+        CATEGORIES,
+        RESULTS_MASTER,
+        CONF,
+    )
+
+
+def list_name(master: str) -> str:
+    """The workbook-level name whose range feeds the dropdowns of a master (e.g. 課一覧)."""
+    return f"{master}一覧"
+
+
+def table_name(sheet: str) -> str:
+    """The Excel table (ListObject) name of a register sheet (e.g. 表_外部結合)."""
+    return f"表_{sheet}"
+
+
+def per_body_title(title: str, body: str) -> str:
+    """The 設定 row of a per-body setting: 前年度公表値（区長）."""
+    return f"{title}（{body}）"
+
+
+@dataclass(frozen=True)
+class Button:
+    sub: str  # the VBA sub the button is bound to (ASCII)
+    caption: str  # what staff read on the button
+    function: str  # the function of xlkit.macros it runs
+    help: str  # the line of 使い方 that says what it does
+
+    @property
+    def python(self) -> str:
+        """The Python statement RunPython receives."""
+        return f"import xlkit.macros as m; m.{self.function}()"
+
+    @property
+    def vba(self) -> str:
+        return f'RunPython "{self.python}"'
+
+
+BUTTONS: tuple[Button, ...] = (
+    Button(
+        "XlkitValidate", "入力チェック", "validate",
+        "「外部結合」「審議案件」「設定」の入力内容を点検し、結果を「検証結果」シートに書き出します。"
+        "誤りのあるセルはエラーを赤、警告を黄色で塗ります。入力した値は変更しません。",
+    ),
+    Button(
+        "XlkitSummarize", "集計", "summarize",
+        "「設定」の報告年度について、実施機関別の外部結合件数（a + b − c）を「集計」シートに書き出します。"
+        "前年度公表値と合わない実施機関があればお知らせします。",
+    ),
+    Button(
+        "XlkitExportWord", "Word出力", "export_word",
+        "審議会資料（審議案件一覧と別紙）を Word ファイルとして、このブックと同じフォルダの exports に保存します。",
+    ),
+    Button(
+        "XlkitExportExcel", "Excel出力", "export_excel",
+        "外部結合の状況（件数表と内訳）を Excel ファイルとして、このブックと同じフォルダの exports に保存します。",
+    ),
+)
