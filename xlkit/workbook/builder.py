@@ -94,7 +94,7 @@ def _write(path: Path, linkages, cases, settings, divisions, *, macro: bool) -> 
     if macro:
         from xlkit.workbook import vba
 
-        wb.add_vba_project(str(vba.template_project()), is_stream=False)
+        wb.add_vba_project(vba.template_project(), is_stream=True)
         wb.set_vba_name("ThisWorkbook")
         for i, name in enumerate(layout.sheet_order(), start=1):
             codes[name] = f"Sheet{i}"
@@ -112,9 +112,24 @@ def _write(path: Path, linkages, cases, settings, divisions, *, macro: bool) -> 
     _master(sheets[layout.CATEGORIES], layout.CATEGORIES, [(c,) for c in masters["区分"]], fmt)
     _master(sheets[layout.RESULTS_MASTER], layout.RESULTS_MASTER, [(r,) for r in masters["審議結果"]], fmt)
     _conf(sheets[layout.CONF], fmt)
+    for name, ws in sheets.items():
+        _page_setup(ws, landscape=name not in (layout.HOWTO, *layout.MASTER_HEADERS),
+                    repeat_header=name not in (layout.HOWTO, layout.SUMMARY, layout.CONF))
     sheets[layout.HOWTO].activate()
     wb.close()
     return codes
+
+
+def _page_setup(ws, *, landscape: bool, repeat_header: bool) -> None:
+    """A4, one page wide, the header row repeated on every printed page."""
+    ws.set_paper(9)
+    if landscape:
+        ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+    ws.set_footer("&C&P / &N")
+    if repeat_header:
+        ws.repeat_rows(0)
 
 
 # --------------------------------------------------------------------------- names
@@ -283,8 +298,8 @@ def _howto(ws, fmt: _Formats, *, macro: bool) -> None:
     ws.set_column(1, 1, 18)
     ws.set_column(2, 2, 92)
     ws.write_string(0, 1, "審議案件・外部結合登録簿の使い方", fmt.title)
-    ws.write_string(1, 1, ("「外部結合」「審議案件」シートに1件を1行として入力し、下のボタンで点検・集計・資料作成を行います。"
-                           "ボタンを押してもシートに入力した値は変わりません。"), fmt.body)
+    ws.merge_range(1, 1, 1, 2, ("「外部結合」「審議案件」シートに1件を1行として入力し、下のボタンで点検・集計・資料作成を"
+                                "行います。ボタンを押してもシートに入力した値は変わりません。"), fmt.body)
     ws.set_row(1, 32)
     ws.write_string(3, 1, "ボタン", fmt.subtitle)
     row = 4
@@ -309,7 +324,8 @@ def _howto(ws, fmt: _Formats, *, macro: bool) -> None:
         ("入力のしかた", None),
         ("外部結合", "外部結合1件を1行に入力します。1行目の見出しは変更しないでください。"),
         ("審議案件", "運営会議で審議した案件1件を1行に入力します。"),
-        ("必須の列", "見出しが赤色の列は必ず入力してください。セルを選ぶと入力のしかたが表示されます。"),
+        ("必須の列", "見出しが濃い紺色の列は必ず入力してください（薄い青色の列は任意）。"
+                     "セルを選ぶと入力のしかたが表示されます。"),
         ("一覧から選ぶ列", "実施機関・課・区分・審議結果は一覧から選びます。一覧は同名のシートにあり、"
                           "最後の行の下に追加すると選択肢に加わります。"),
         ("日付", "R2.4.1、令和2年4月1日、2020/4/1 のどの形でも入力できます。"),
@@ -350,13 +366,13 @@ def _header_row(ws, headers: Sequence[str], widths: Sequence[float], fmt: _Forma
 
 def _results(ws, fmt: _Formats) -> None:
     _header_row(ws, layout.RESULT_HEADERS, layout.RESULT_WIDTHS, fmt)
-    ws.write_string(1, 0, "（「入力チェック」ボタンを押すと、ここに結果が書き出されます。）", fmt.note)
+    ws.write_string(1, 0, "（「入力チェック」ボタンを押すと、ここに結果が書き出されます。）", fmt.note_line)
 
 
 def _summary(ws, fmt: _Formats) -> None:
     ws.set_column(0, 0, 24)
     ws.set_column(1, 5, 16)
-    ws.write_string(0, 0, "（「集計」ボタンを押すと、「設定」の報告年度の集計表がここに書き出されます。）", fmt.note)
+    ws.write_string(0, 0, "（「集計」ボタンを押すと、「設定」の報告年度の集計表がここに書き出されます。）", fmt.note_line)
 
 
 # --------------------------------------------------------------------------- 設定

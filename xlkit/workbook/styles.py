@@ -6,7 +6,7 @@ FONT = "游ゴシック"
 FONT_SIZE = 11
 
 # Dates are real Excel dates shown in the register's usual 和暦 form (R2.4.1).
-DATE_FORMAT = "[$-ja-JP]ge.m.d;@"
+DATE_FORMAT = "[$-411]ge.m.d;@"
 
 _BASE = {"font_name": FONT, "font_size": FONT_SIZE, "valign": "top"}
 
@@ -15,12 +15,12 @@ DATE = {**_BASE, "num_format": DATE_FORMAT, "align": "left"}
 NUMBER = {**_BASE, "num_format": "0", "align": "right"}
 MARK = {**_BASE, "align": "center"}
 
+# Optional columns: a light header; required columns: dark navy with white text (legend in 使い方).
 HEADER = {
     **_BASE, "bold": True, "text_wrap": True, "valign": "vcenter", "align": "center",
-    "font_color": "#FFFFFF", "bg_color": "#305496", "border": 1,
+    "font_color": "#1F3864", "bg_color": "#BDD7EE", "border": 1, "border_color": "#8EA9DB",
 }
-# Required columns: the same header in a darker red so that staff see what must be filled.
-HEADER_REQUIRED = {**HEADER, "bg_color": "#C00000"}
+HEADER_REQUIRED = {**HEADER, "font_color": "#FFFFFF", "bg_color": "#1F3864"}
 
 MASTER_HEADER = {**HEADER, "bg_color": "#548235", "locked": True}
 UNLOCKED = {**_BASE, "locked": False}
@@ -32,3 +32,4 @@ TITLE = {"font_name": FONT, "font_size": 16, "bold": True}
 SUBTITLE = {"font_name": FONT, "font_size": 12, "bold": True, "font_color": "#305496"}
 BODY = {**_BASE, "text_wrap": True, "valign": "vcenter"}
 NOTE = {**_BASE, "font_color": "#595959", "text_wrap": True}
+NOTE_LINE = {**_BASE, "font_color": "#595959"}

@@ -1,0 +1,190 @@
+"""Open a register in headless LibreOffice through UNO and report on it as JSON.
+
+Run with the system Python that has the `uno` module (python3-uno), not the project's:
+
+    /usr/bin/python3 tests/uno/lo_register.py inspect BOOK.xlsm OUT.json
+    /usr/bin/python3 tests/uno/lo_register.py render BOOK.xlsx OUTDIR
+
+inspect: the sheets; the document's Basic libraries and their modules (LibreOffice imports the
+VBA project from source); every form control of every sheet with the macro its click event
+is bound to; then, with the xlwings module replaced by a stub whose RunPython appends the
+string it receives to a file, each button's bound macro is run through the document's script
+provider and each sub of our module is run by name, recording what RunPython received.
+
+render: one PDF per sheet (a page of each), for pdftoppm to turn into PNG.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+import uno
+from com.sun.star.beans import PropertyValue
+
+LIBRARY = "VBAProject"
+OUR_MODULE = "xlkit"
+STUB = """Rem Attribute VBA_ModuleType=VBAModule
+Option VBASupport 1
+Public Function RunPython(PythonCommand As String)
+    Dim f As Integer
+    f = FreeFile
+    Open "{path}" For Append As #f
+    Print #f, PythonCommand
+    Close #f
+End Function
+"""
+
+
+def _pv(name, value):
+    prop = PropertyValue()
+    prop.Name, prop.Value = name, value
+    return prop
+
+
+class Office:
+    def __init__(self):
+        self.profile = tempfile.mkdtemp(prefix="xlkit-lo-")
+        self.pipe = f"xlkit_{os.getpid()}"
+        self.proc = subprocess.Popen(
+            ["soffice", "--headless", "--invisible", "--norestore", "--nologo", "--nodefault",
+             f"-env:UserInstallation=file://{self.profile}", f"--accept=pipe,name={self.pipe};urp;"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        local = uno.getComponentContext()
+        resolver = local.ServiceManager.createInstanceWithContext("com.sun.star.bridge.UnoUrlResolver", local)
+        deadline = time.time() + 60
+        while True:
+            try:
+                self.ctx = resolver.resolve(f"uno:pipe,name={self.pipe};urp;StarOffice.ComponentContext")
+                break
+            except Exception:
+                if time.time() > deadline or self.proc.poll() is not None:
+                    raise RuntimeError("LibreOffice did not start")
+                time.sleep(0.2)
+        self.desktop = self.ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", self.ctx)
+
+    def open(self, path):
+        url = uno.systemPathToFileUrl(os.path.abspath(path))
+        # 4 = ALWAYS_EXECUTE_NO_WARN: the document's macros may run without a prompt
+        return self.desktop.loadComponentFromURL(url, "_blank", 0, (_pv("Hidden", True), _pv("MacroExecutionMode", 4)))
+
+    def close(self):
+        try:
+            self.desktop.terminate()
+        except Exception:
+            pass
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        shutil.rmtree(self.profile, ignore_errors=True)
+
+
+def _controls(doc):
+    out = []
+    sheets = doc.Sheets
+    for i in range(sheets.Count):
+        sheet = sheets.getByIndex(i)
+        forms = sheet.DrawPage.Forms
+        for f in range(forms.Count):
+            form = forms.getByIndex(f)
+            for c in range(form.Count):
+                control = form.getByIndex(c)
+                events = [
+                    {"listener": e.ListenerType, "method": e.EventMethod, "type": e.ScriptType, "code": e.ScriptCode}
+                    for e in form.getScriptEvents(c)
+                ]
+                out.append({
+                    "sheet": sheet.Name, "name": control.Name,
+                    "label": getattr(control, "Label", None), "events": events,
+                })
+    return out
+
+
+def _run(provider, url, record):
+    before = _read(record)
+    error = None
+    try:
+        provider.getScript(url).invoke((), (), ())
+    except Exception as e:  # report, do not stop: the test says which one failed
+        error = f"{type(e).__name__}: {e}"
+    return {"url": url, "received": _read(record)[len(before):], "error": error}
+
+
+def _read(path):
+    if not os.path.exists(path):
+        return []
+    with open(path, encoding="utf-8", errors="replace") as f:
+        return [line.rstrip("\r\n") for line in f]
+
+
+def inspect(office, path, out):
+    doc = office.open(path)
+    report = {"sheets": list(doc.Sheets.ElementNames), "libraries": {}, "controls": _controls(doc)}
+    libraries = doc.BasicLibraries
+    for name in libraries.ElementNames:
+        libraries.loadLibrary(name)
+        report["libraries"][name] = list(libraries.getByName(name).ElementNames)
+    lib = libraries.getByName(LIBRARY) if libraries.hasByName(LIBRARY) else None
+    report["module"] = lib.getByName(OUR_MODULE) if lib is not None and lib.hasByName(OUR_MODULE) else None
+    report["button_runs"], report["sub_runs"] = [], []
+    if lib is not None:
+        record = os.path.join(office.profile, "runpython.txt")
+        # Stub the xlwings side: RunPython records its argument; the Mac-only Dictionary class does
+        # not compile in LibreOffice Basic and would stop the whole library from compiling.
+        lib.replaceByName("xlwings", STUB.format(path=record))
+        if lib.hasByName("Dictionary"):
+            lib.removeByName("Dictionary")
+        provider = doc.getScriptProvider()
+        for control in report["controls"]:
+            for event in control["events"]:
+                if event["method"] == "actionPerformed":
+                    report["button_runs"].append({"label": control["label"], **_run(provider, event["code"], record)})
+        for sub in re.findall(r"(?im)^\s*(?:public\s+)?sub\s+(\w+)\s*\(", report["module"] or ""):
+            url = f"vnd.sun.star.script:{LIBRARY}.{OUR_MODULE}.{sub}?language=Basic&location=document"
+            report["sub_runs"].append({"sub": sub, **_run(provider, url, record)})
+    doc.close(True)
+    with open(out, "w", encoding="utf-8") as f:
+        json.dump(report, f, ensure_ascii=False, indent=1)
+
+
+def render(office, path, outdir):
+    doc = office.open(path)
+    os.makedirs(outdir, exist_ok=True)
+    written = {}
+    for i, name in enumerate(doc.Sheets.ElementNames):
+        sheet = doc.Sheets.getByName(name)
+        # Buttons are not printed (PrintObject False, as in Excel); print them here to see them.
+        page = sheet.DrawPage
+        for s in range(page.Count):
+            shape = page.getByIndex(s)
+            shape.Printable = True
+            if hasattr(shape, "Control"):
+                shape.Control.Printable = True
+        pdf = os.path.join(outdir, f"sheet{i + 1:02d}.pdf")
+        data = uno.Any("[]com.sun.star.beans.PropertyValue", (_pv("Selection", sheet),))
+        doc.storeToURL(uno.systemPathToFileUrl(pdf), (_pv("FilterName", "calc_pdf_Export"), _pv("FilterData", data)))
+        written[name] = pdf
+    doc.close(True)
+    with open(os.path.join(outdir, "sheets.json"), "w", encoding="utf-8") as f:
+        json.dump(written, f, ensure_ascii=False, indent=1)
+
+
+def main(argv):
+    command, path, out = argv[1:4]
+    office = Office()
+    try:
+        {"inspect": inspect, "render": render}[command](office, path, out)
+    finally:
+        office.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

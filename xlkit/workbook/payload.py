@@ -1,0 +1,73 @@
+"""A register file as the xlwings Office.js client sends it, for xlwings' remote engine.
+
+``xw.Book(json=office_js_payload(path))`` gives a Book whose reads come from the payload and
+whose writes are collected as actions in ``book.json()["actions"]`` — the way the macros are
+run without Excel (tests, benchmark). The payload follows the client's getBookData: per sheet
+the values from A1 to the last used cell, empty cells as "", numbers as JSON numbers, cells
+formatted as dates as ISO strings (``2020-08-01T00:00:00.000Z``).
+
+The remote engine is xlwings PRO code under the PolyForm Noncommercial License 1.0.0; set
+``XLWINGS_LICENSE_KEY=noncommercial`` before importing xlwings.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+
+def _json_value(value):
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    if isinstance(value, dt.date):
+        return f"{value.isoformat()}T00:00:00.000Z"
+    if isinstance(value, dt.time):
+        return dt.datetime.combine(dt.date(1899, 12, 30), value).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds() / 86400
+    return value
+
+
+def office_js_payload(path: str | Path, *, active_sheet: int = 0, version: str | None = None) -> dict:
+    """The JSON an Office.js client would send for the workbook at ``path``."""
+    import python_calamine
+
+    if version is None:
+        import xlwings
+
+        version = xlwings.__version__
+    path = Path(path)
+    workbook = python_calamine.CalamineWorkbook.from_path(str(path))
+    sheets = []
+    for name in workbook.sheet_names:
+        rows = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        width = max((len(r) for r in rows), default=0)
+        # trailing empty rows/columns are not part of the used range
+        while rows and all(v in ("", None) for v in rows[-1]):
+            rows.pop()
+        used = 0
+        for row in rows:
+            for i in range(len(row) - 1, -1, -1):
+                if row[i] not in ("", None):
+                    used = max(used, i + 1)
+                    break
+        width = used
+        values = [[_json_value(v) for v in (list(r) + [""] * width)[:width]] for r in rows] or [[""]]
+        if width == 0:
+            values = [[""]]
+        sheets.append({"name": name, "values": values, "pictures": [], "tables": []})
+    payload = {
+        "client": "Office.js",
+        "version": version,
+        "book": {"name": path.name, "active_sheet_index": active_sheet, "selection": "A1"},
+        "names": [],
+        "sheets": sheets,
+    }
+    return json.loads(json.dumps(payload, ensure_ascii=False))
