@@ -1,0 +1,263 @@
+"""The a + b − c rules of DOMAIN.md on hand-made records, every expected number worked out by hand."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+
+import pytest
+
+from xlkit import figures, schema
+from xlkit.commands import summarize
+from xlkit.errors import XlkitError
+from xlkit.records import Record
+from xlkit.workbook import build
+
+BODIES = list(schema.masters()["実施機関"])
+DIVISIONS = [d for d, _ in schema.masters()["課"]]
+BODY_OF = dict(tuple(d) for d in schema.masters()["課"])
+D = dt.date
+
+
+def rec(row: int, division: str = "税務課", *, start: dt.date | None = D(2015, 4, 1), end=None, fy=None,
+        my_number=False, consent=False, body: str | None = None) -> Record:
+    values = {"division": division, "body": body if body is not None else BODY_OF.get(division, "区長")}
+    if start is not None:
+        values["start"] = start
+        values["fiscal_year"] = fy if fy is not None else (start.year if start.month >= 4 else start.year - 1)
+    elif fy is not None:
+        values["fiscal_year"] = fy
+    if end is not None:
+        values["end"] = end
+    if my_number:
+        values["my_number"] = True
+    if consent:
+        values["consent"] = True
+    if body == "":
+        del values["body"]
+    return Record("外部結合", row, values, dict(values), {})
+
+
+# --- active_in ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("start,end,year,expected", [
+    (D(2021, 3, 31), None, 2020, True),   # started on the last day of FY2020
+    (D(2021, 4, 1), None, 2020, False),   # starts the next year
+    (D(2006, 6, 1), None, 2020, True),    # long running
+    (D(2015, 4, 1), D(2020, 4, 1), 2020, True),   # ended on the first day of FY2020
+    (D(2015, 4, 1), D(2020, 3, 31), 2020, False),  # ended the day before
+    (D(2015, 4, 1), D(2020, 3, 31), 2019, True),
+    (D(2015, 4, 1), D(2015, 4, 1), 2015, True),   # a one-day linkage
+    (D(2015, 4, 1), D(2015, 4, 1), 2016, False),
+])
+def test_active_in_boundaries(start, end, year, expected):
+    values = {"start": start} | ({"end": end} if end else {})
+    assert figures.active_in(values, year) is expected
+    assert figures.active_in(Record("外部結合", 2, values, values), year) is expected
+
+
+def test_active_in_without_a_start_is_never_active():
+    assert figures.active_in({}, 2020) is False
+    assert figures.active_in({"start": "R2.4.1"}, 2020) is False  # an unread cell is not a date
+
+
+# --- compute --------------------------------------------------------------------------------
+
+def test_a_b_c_and_my_number_per_body():
+    records = [
+        rec(2, "税務課", start=D(2015, 4, 1), my_number=True),             # a, stays: total, ○
+        rec(3, "税務課", start=D(2016, 4, 1), end=D(2019, 12, 31)),        # a (ran in FY2019), c
+        rec(4, "税務課", start=D(2016, 4, 1), end=D(2019, 3, 31)),         # ended before FY2019: nowhere
+        rec(5, "戸籍住民課", start=D(2020, 5, 15), my_number=True),         # b, ○
+        rec(6, "戸籍住民課", start=D(2006, 6, 1), fy=2020),                 # b (記載漏れ), counted late
+        rec(7, "介護保険課", start=D(2017, 7, 18), my_number=True, consent=True),  # 本人同意: nowhere
+        rec(8, "教育支援課", start=D(2018, 4, 1)),                          # a
+        rec(9, "教育支援課", start=D(2020, 6, 1)),                          # b
+        rec(10, "教育支援課", start=D(2019, 9, 1), end=D(2020, 1, 31), my_number=True),  # a and c; ○ not counted
+        rec(11, "議会事務局", start=D(2021, 4, 1)),                         # FY2021: nowhere in 2020
+        rec(12, "税務課", start=D(2019, 4, 1), end=D(2020, 4, 1), my_number=True),  # a, still active in 2020
+    ]
+    result = figures.compute(records, 2020, BODIES, DIVISIONS)
+    assert [(r.body, r.a, r.b, r.c, r.total, r.my_number) for r in result.rows] == [
+        ("区長", 3, 2, 1, 4, 3),
+        ("教育委員会", 2, 1, 1, 2, 0),
+        ("選挙管理委員会", 0, 0, 0, 0, 0),
+        ("監査委員", 0, 0, 0, 0, 0),
+        ("議会", 0, 0, 0, 0, 0),
+        ("合計", 5, 3, 2, 6, 3),
+    ]
+    assert result.total is result.rows[-1]
+    assert result.row("教育委員会").c == 1
+    assert result.mismatches == [] and result.skipped == []
+    # new and ended in organisation-chart order of 課: 戸籍住民課 before 教育支援課; row order within
+    assert [r.row for r in result.new] == [5, 6, 9]
+    assert [r.row for r in result.ended] == [3, 10]
+
+
+def test_new_and_ended_follow_the_chart_not_the_rows():
+    records = [
+        rec(2, "教育指導課", start=D(2020, 4, 1)),
+        rec(3, "議会事務局", start=D(2020, 4, 1)),
+        rec(4, "未登録課", start=D(2020, 4, 1), body="区長"),   # a 課 not in the master comes last
+        rec(5, "行政管理課", start=D(2020, 4, 1)),
+        rec(6, "教育支援課", start=D(2020, 4, 1)),
+        rec(7, "行政管理課", start=D(2020, 4, 1)),
+    ]
+    result = figures.compute(records, 2020, BODIES, DIVISIONS)
+    assert [r.row for r in result.new] == [5, 7, 6, 2, 3, 4]
+
+
+def test_invariant_holds_on_a_consistent_register():
+    records = []
+    for r in range(2, 60):
+        start = D(2010 + r % 11, 1 + r % 12, 1)
+        end = start + dt.timedelta(days=200 * (r % 7)) if r % 3 == 0 else None
+        records.append(rec(r, "税務課", start=start, end=end))
+    for year in range(2010, 2024):
+        result = figures.compute(records, year, BODIES, DIVISIONS)
+        assert result.mismatches == []
+        active = sum(1 for r in records if figures.active_in(r, year) and r.values["fiscal_year"] <= year)
+        assert result.row("区長").total == active
+
+
+def test_invariant_broken_by_a_new_linkage_not_active_in_the_year():
+    records = [
+        rec(2, "税務課", start=D(2015, 4, 1)),
+        rec(3, "税務課", start=D(2019, 5, 1), end=D(2020, 3, 1), fy=2020),  # new-not-active
+    ]
+    result = figures.compute(records, 2020, BODIES, DIVISIONS)
+    assert result.row("区長").total == 2
+    [mismatch] = result.mismatches
+    assert (mismatch.body, mismatch.total, mismatch.active) == ("区長", 2, 1)
+    assert [r.row for r in mismatch.records] == [3]
+    assert "3行目" in mismatch.message(2020) and "令和2年度" in mismatch.message(2020)
+
+
+def test_invariant_broken_by_a_linkage_counted_before_it_started():
+    records = [rec(2, "税務課", start=D(2020, 6, 1), fy=2019)]  # year-before-start
+    result = figures.compute(records, 2020, BODIES, DIVISIONS)
+    assert result.row("区長").total == 0
+    [mismatch] = result.mismatches
+    assert (mismatch.total, mismatch.active, [r.row for r in mismatch.records]) == (0, 1, [2])
+
+
+def test_records_missing_a_needed_value_are_skipped_and_said():
+    records = [
+        rec(2, "税務課", start=D(2020, 4, 1)),
+        rec(3, "税務課", start=None, fy=2020),            # no start
+        rec(4, "税務課", start=D(2020, 4, 1), body="区役所"),  # unknown body
+        rec(5, "税務課", start=D(2020, 4, 1), body=""),        # no body
+    ]
+    records.append(Record("外部結合", 6, {"division": "税務課", "body": "区長", "start": D(2020, 4, 1)}, {}))  # no fy
+    result = figures.compute(records, 2020, BODIES, DIVISIONS)
+    assert result.row("区長").b == 1
+    assert [(s.record.row, s.reason) for s in result.skipped] == [
+        (3, "結合の開始年月日がない（または日付として読めない）"),
+        (4, "実施機関「区役所」が「実施機関」シートにない"),
+        (5, "実施機関がない"),
+        (6, "計上年度がない（または読めない）"),
+    ]
+
+
+def test_consent_linkages_are_never_skipped_or_counted():
+    records = [rec(2, "税務課", start=None, consent=True), rec(3, "税務課", start=D(2020, 4, 1), consent=True)]
+    result = figures.compute(records, 2020, BODIES, DIVISIONS)
+    assert result.total.total == 0 and result.skipped == [] and result.new == []
+
+
+def test_body_spelt_with_full_width_spaces_is_the_master_body():
+    result = figures.compute([rec(2, "税務課", start=D(2020, 4, 1), body="区　長")], 2020, BODIES, DIVISIONS)
+    assert result.row("区長").b == 1 and result.skipped == []
+
+
+def test_compare_previous_lists_only_differences():
+    records = [rec(r, "税務課", start=D(2015, 4, 1)) for r in range(2, 5)] + [rec(5, "教育支援課", start=D(2015, 4, 1))]
+    result = figures.compute(records, 2020, BODIES, DIVISIONS)
+    assert figures.compare_previous(result, {"区長": 3, "教育委員会": 1, "議会": 0}) == []
+    assert figures.compare_previous(result, {"区長": 4, "教育委員会": 1, "監査委員": 2}) == [
+        ("区長", 4, 3), ("監査委員", 2, 0)]
+    assert figures.compare_previous(result, {}) == []
+
+
+def test_as_json_shape():
+    result = figures.compute([rec(2, "税務課", start=D(2020, 4, 1), my_number=True)], 2020, BODIES, DIVISIONS)
+    data = figures.as_json(result)
+    assert list(data) == ["year", "rows"] and data["year"] == 2020
+    assert data["rows"][0] == {"実施機関": "区長", "a": 0, "b": 1, "c": 0, "a+b-c": 1, "特定個人情報": 1}
+    assert [r["実施機関"] for r in data["rows"]] == BODIES + ["合計"]
+    json.dumps(data, ensure_ascii=False)
+
+
+# --- the summarize command on a real workbook ----------------------------------------------
+
+LINKAGE = {"body": "区長", "division": "税務課", "business": "特別区民税・都民税", "reason": "電子的に受け付けるため",
+           "subjects": "納税義務者", "items": "氏名、住所", "basis": "平成28年度第1回審議会承認", "partner": "地方税共同機構"}
+
+
+@pytest.fixture
+def small_register(tmp_path):
+    path = tmp_path / "登録簿.xlsx"
+    build(path, linkages=[
+        {**LINKAGE, "id": "R1-001", "start": D(2019, 10, 1), "fiscal_year": 2019, "my_number": True},
+        {**LINKAGE, "id": "R2-001", "start": "R2.4.1", "fiscal_year": 2020},  # a typed 和暦 date
+        {**LINKAGE, "id": "R2-002", "start": D(2020, 7, 1), "fiscal_year": 2020, "consent": True},
+    ], settings={"report_year": 2020, "previous_published": {"区長": 1, "教育委員会": 0}})
+    return path
+
+
+def run_summarize(capsys, path, year=None, as_json=False):
+    code = summarize.run(argparse.Namespace(register=str(path), year=year, json=as_json))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_summarize_prints_the_table_in_japanese(small_register, capsys):
+    code, out, err = run_summarize(capsys, small_register)
+    assert code == 0 and err == ""
+    lines = out.splitlines()
+    assert lines[0] == "令和2年度　実施機関別外部電子計算機との結合件数"
+    assert lines[2].split() == ["実施機関", "a", "b", "c", "a", "+", "b", "−", "c", "特定個人情報"]
+    row = {line.split()[0]: line.split()[1:] for line in lines if line and line.split()[0] in BODIES + ["合計"]}
+    assert row["区長"] == ["1", "1", "0", "2", "1"]
+    assert row["合計"] == ["1", "1", "0", "2", "1"]
+    assert "※本人同意に基づく外部結合を除く。" in out
+    # the numbers of each column end in the same place
+    body_lines = [line for line in lines if line and line.split()[0] in BODIES + ["合計"]]
+    ends = {summarize.width(line) for line in body_lines}
+    assert len(ends) == 1
+
+
+def test_summarize_json(small_register, capsys):
+    code, out, _ = run_summarize(capsys, small_register, year=2020, as_json=True)
+    data = json.loads(out)
+    assert code == 0 and data["year"] == 2020
+    assert data["rows"][0] == {"実施機関": "区長", "a": 1, "b": 1, "c": 0, "a+b-c": 2, "特定個人情報": 1}
+    assert "区長" in out  # not \u escaped
+
+
+def test_summarize_warns_when_last_years_figure_differs(tmp_path, capsys):
+    path = tmp_path / "r.xlsx"
+    build(path, linkages=[{**LINKAGE, "id": "R1-001", "start": D(2019, 10, 1), "fiscal_year": 2019}],
+          settings={"report_year": 2020, "previous_published": {"区長": 3}})
+    code, out, err = run_summarize(capsys, path)
+    assert code == 1 and "80" not in err
+    assert "区長: 令和元年度の公表値（設定の前年度公表値）は 3 件ですが、登録簿から数えた a は 1 件です。" in err
+    # another year than 報告年度: the 前年度公表値 does not apply
+    code, _, err = run_summarize(capsys, path, year=2021)
+    assert code == 0 and err == ""
+
+
+def test_summarize_unknown_year_is_refused(small_register, capsys):
+    with pytest.raises(XlkitError) as e:
+        run_summarize(capsys, small_register, year=2010)
+    assert "平成22年度（2010年度）までに計上された外部結合がない" in e.value.message
+    assert "令和元年度から" in e.value.message
+
+
+def test_summarize_needs_a_year(tmp_path, capsys):
+    path = tmp_path / "r.xlsx"
+    build(path, linkages=[{**LINKAGE, "id": "R1-001", "start": D(2019, 10, 1), "fiscal_year": 2019}], settings={})
+    with pytest.raises(XlkitError) as e:
+        run_summarize(capsys, path)
+    assert "--year" in e.value.message
