@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import xlwings as xw
 
 TITLE = "登録簿"
+SUMMARY_HEADER_ROW = 3  # the row of 「集計」 holding the table's long labels
 EXPORT_DIR = "exports"
 _CELL = re.compile(r"^([A-Z]{1,3})([0-9]+)$")
 
@@ -347,6 +348,7 @@ def _summarize(book) -> None:
     rows, differences = summary_rows(figures, rb, year)
     target.clear_contents()
     target.range((1, 1)).value = rows
+    target.range((SUMMARY_HEADER_ROW, 1)).row_height = 76  # the long official labels wrap to four lines
     total = figures.total
     message = (f"{nendo(year)}の集計を「{layout.SUMMARY}」シートに書き出しました。\n"
                f"合計：a {total.a}、b {total.b}、c {total.c}、a + b − c {total.total}"

@@ -107,6 +107,55 @@ def _controls(doc):
     return out
 
 
+def _validation(doc):
+    """The validation of row 2 of every column of the two register sheets: type, formula, alert style."""
+    out = {}
+    for name in ("外部結合", "審議案件"):
+        if not doc.Sheets.hasByName(name):
+            continue
+        sheet = doc.Sheets.getByName(name)
+        cols = []
+        for c in range(40):
+            header = sheet.getCellByPosition(c, 0).getString()
+            if not header:
+                break
+            v = sheet.getCellByPosition(c, 1).Validation
+            cols.append({"header": header, "type": v.Type.value, "formula1": v.getFormula1(),
+                         "alert": v.ErrorAlertStyle.value, "show_input": v.ShowInputMessage,
+                         "input": v.InputMessage, "show_error": v.ShowErrorMessage})
+        out[name] = cols
+    return out
+
+
+def _lists(doc):
+    """Each master list name: its size, then its size after one more entry is typed below the last."""
+    out = {}
+    names = doc.NamedRanges
+    scratch_name = "xlkit_scratch"
+    doc.Sheets.insertNewByName(scratch_name, doc.Sheets.Count)
+    scratch = doc.Sheets.getByName(scratch_name)
+    for i, name in enumerate(names.ElementNames):
+        if not name.endswith("一覧"):
+            continue
+        master = name[: -len("一覧")]
+        cell = scratch.getCellByPosition(0, i)
+        cell.setFormula(f"=ROWS({name})")
+        doc.calculateAll()
+        before = cell.getValue()
+        sheet = doc.Sheets.getByName(master)
+        last = 0
+        while sheet.getCellByPosition(0, last + 1).getString():
+            last += 1
+        sheet.getCellByPosition(0, last + 1).setString("テスト追加")
+        doc.calculateAll()
+        first_entry = scratch.getCellByPosition(1, i)
+        first_entry.setFormula(f"=INDEX({name};ROWS({name});1)")
+        doc.calculateAll()
+        out[name] = {"content": names.getByName(name).Content, "before": before, "after": cell.getValue(),
+                     "last": first_entry.getString(), "rows_on_sheet": last}
+    return out
+
+
 def _run(provider, url, record):
     before = _read(record)
     error = None
@@ -131,6 +180,9 @@ def inspect(office, path, out):
     for name in libraries.ElementNames:
         libraries.loadLibrary(name)
         report["libraries"][name] = list(libraries.getByName(name).ElementNames)
+    report["protected"] = {name: doc.Sheets.getByName(name).isProtected() for name in report["sheets"]}
+    report["validation"] = _validation(doc)
+    report["lists"] = _lists(doc)
     lib = libraries.getByName(LIBRARY) if libraries.hasByName(LIBRARY) else None
     report["module"] = lib.getByName(OUR_MODULE) if lib is not None and lib.hasByName(OUR_MODULE) else None
     report["button_runs"], report["sub_runs"] = [], []

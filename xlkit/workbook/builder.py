@@ -370,8 +370,9 @@ def _results(ws, fmt: _Formats) -> None:
 
 
 def _summary(ws, fmt: _Formats) -> None:
-    ws.set_column(0, 0, 24)
-    ws.set_column(1, 5, 16)
+    # 集計 fills these columns; the long official labels of the table header wrap
+    ws.set_column(0, 0, 26, fmt.summary_first)
+    ws.set_column(1, 5, 18, fmt.summary)
     ws.write_string(0, 0, "（「集計」ボタンを押すと、「設定」の報告年度の集計表がここに書き出されます。）", fmt.note_line)
 
 
@@ -409,13 +410,13 @@ def _settings(ws, settings: Mapping[str, Any], bodies: Sequence[str], fmt: _Form
         ws.write_string(r, 2, help_text or "", fmt.locked_text)
         kind = column.kind
         if isinstance(value, (dt.date, dt.datetime)):
-            ws.write_datetime(r, 1, value, fmt.unlocked_date)
+            ws.write_datetime(r, 1, value, fmt.setting_date)
         elif isinstance(value, bool) or value is None or value == "":
-            ws.write_blank(r, 1, None, fmt.unlocked_date if kind == "date" else fmt.unlocked)
+            ws.write_blank(r, 1, None, fmt.setting_date if kind == "date" else fmt.setting)
         elif isinstance(value, (int, float)):
-            ws.write_number(r, 1, value, fmt.unlocked_number)
+            ws.write_number(r, 1, value, fmt.setting_number)
         else:
-            ws.write_string(r, 1, str(value), fmt.unlocked_date if kind == "date" else fmt.unlocked)
+            ws.write_string(r, 1, str(value), fmt.setting_date if kind == "date" else fmt.setting)
         if kind in ("year", "per-body"):
             prop = column.schema if kind == "year" else column.schema.get("additionalProperties", {})
             low, high = prop.get("minimum", 0), prop.get("maximum", 999_999)
@@ -491,7 +492,7 @@ def _conf(ws, fmt: _Formats) -> None:
     ]
     start = len(layout.XLWINGS_CONF_ROWS) + 2
     for i, text in enumerate(notes):
-        ws.write_string(start + i, 0, text, fmt.note if i else fmt.subtitle)
+        ws.write_string(start + i, 0, text, fmt.note_line if i else fmt.subtitle)
 
 
 def cell_ref(sheet: str, row: int, col: int) -> str:

@@ -12,6 +12,7 @@ The remote engine is xlwings PRO code under the PolyForm Noncommercial License 1
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 from pathlib import Path
@@ -71,3 +72,78 @@ def office_js_payload(path: str | Path, *, active_sheet: int = 0, version: str |
         "sheets": sheets,
     }
     return json.loads(json.dumps(payload, ensure_ascii=False))
+
+
+def apply_actions(path: str | Path, actions: list[dict], out: str | Path) -> list[dict]:
+    """Replay the remote engine's actions on the file at ``path`` with openpyxl, saving ``out``.
+
+    Covers what the macros emit (setValues, rangeClearContents, sheetClearContents,
+    setRangeColor, setRowHeight); returns the actions it did not apply (the alerts). Used to look at a
+    macro's result in LibreOffice; formulas such as HYPERLINK are written as formulas.
+    """
+    import openpyxl
+    from openpyxl.styles import PatternFill
+
+    keep_vba = Path(path).suffix.lower() == ".xlsm"
+    wb = openpyxl.load_workbook(path, keep_vba=keep_vba)
+    sheets = wb.worksheets
+    left = []
+
+    def new_cell(ws, row, col):
+        # Excel gives a new cell the style of its column; openpyxl does not, so do it here
+        c = ws.cell(row, col)
+        if not c.has_style:
+            for dim in ws.column_dimensions.values():
+                if dim.min and dim.max and dim.min <= col <= dim.max and getattr(dim, "_style", None) is not None:
+                    c._style = copy.copy(dim._style)
+                    break
+        return c
+
+    for action in actions:
+        func = action["func"]
+        ws = sheets[action["sheet_position"]] if action.get("sheet_position") is not None else None
+        r0, c0 = (action.get("start_row") or 0) + 1, (action.get("start_column") or 0) + 1
+        if func == "setValues":
+            for i, row in enumerate(action["values"]):
+                for j, value in enumerate(row):
+                    new_cell(ws, r0 + i, c0 + j).value = None if value == "" else value
+        elif func == "rangeClearContents":
+            for i in range(action["row_count"]):
+                for j in range(action["column_count"]):
+                    ws.cell(r0 + i, c0 + j).value = None
+        elif func == "sheetClearContents":
+            for row in ws.iter_rows():
+                for cell in row:
+                    cell.value = None
+        elif func == "setRangeColor":
+            color = action["args"][0]
+            fill = PatternFill() if color is None else PatternFill("solid", fgColor=color.lstrip("#"))
+            for i in range(action["row_count"]):
+                for j in range(action["column_count"]):
+                    ws.cell(r0 + i, c0 + j).fill = fill
+        elif func == "setRowHeight":
+            for i in range(action["row_count"]):
+                ws.row_dimensions[r0 + i].height = action["args"][0]
+        else:
+            left.append(action)
+    wb.save(out)
+    return left
+
+
+def remote_book(payload: dict):
+    """``xw.Book(json=payload)`` on xlwings' remote engine under the noncommercial license.
+
+    The license key must be in the environment when xlwings' PRO package is imported; if
+    xlwings was imported earlier without it, the remote engine is registered here the way
+    xlwings registers it at import.
+    """
+    import os
+
+    os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
+    import xlwings as xw
+
+    if "remote" not in [engine.name for engine in xw.engines]:
+        from xlwings.pro import _xlremote
+
+        xw.engines.add(xw.main.Engine(impl=_xlremote.engine))
+    return xw.Book(json=payload, engine="remote")

@@ -24,8 +24,6 @@ HEADER_REQUIRED = {**HEADER, "font_color": "#FFFFFF", "bg_color": "#1F3864"}
 
 MASTER_HEADER = {**HEADER, "bg_color": "#548235", "locked": True}
 UNLOCKED = {**_BASE, "locked": False}
-UNLOCKED_DATE = {**DATE, "locked": False}
-UNLOCKED_NUMBER = {**NUMBER, "locked": False}
 LOCKED_TEXT = {**TEXT, "locked": True}
 
 TITLE = {"font_name": FONT, "font_size": 16, "bold": True}
@@ -33,3 +31,10 @@ SUBTITLE = {"font_name": FONT, "font_size": 12, "bold": True, "font_color": "#30
 BODY = {**_BASE, "text_wrap": True, "valign": "vcenter"}
 NOTE = {**_BASE, "font_color": "#595959", "text_wrap": True}
 NOTE_LINE = {**_BASE, "font_color": "#595959"}
+SUMMARY_FIRST = {**_BASE, "valign": "vcenter"}
+SUMMARY = {**_BASE, "text_wrap": True, "valign": "vcenter", "align": "center"}
+# 設定's 値 column: the cells staff edit, shaded so that they are easy to find
+_EDITABLE = {"locked": False, "bg_color": "#FFF9E5", "border": 1, "border_color": "#D9D9D9"}
+SETTING = {**_BASE, **_EDITABLE}
+SETTING_DATE = {**DATE, **_EDITABLE}
+SETTING_NUMBER = {**NUMBER, **_EDITABLE}
