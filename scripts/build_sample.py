@@ -1,0 +1,147 @@
+"""Build the sample register workbooks/sample.xlsx (and sample.xlsm) from workbooks/data/.
+
+    python scripts/build_sample.py [--out-dir workbooks]
+
+1. A register is written by the workbook builder with the 41 cases of 資料１ (cases_r7.json),
+   the prior linkages (prior_linkages.json — synthetic, see its $comment) and the 設定 of the
+   令和2年度 report.
+2. The 22 new linkages of 令和2年度 are then imported from r2_new_linkages.tsv — table (2) of
+   the report exactly as published — by `xlkit import`'s own code, with 計上年度 2020.
+
+`xlkit summarize workbooks/sample.xlsx` then reproduces table (1) of the report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from xlkit import importer, schema  # noqa: E402
+from xlkit.dates import fiscal_year  # noqa: E402
+
+DATA = ROOT / "workbooks" / "data"
+YEAR = 2020  # the report year of the sample: the 令和2年度 report
+REPORT_DATE = dt.date(2025, 7, 3)  # the date of 資料１
+
+
+def load_json(name: str):
+    return json.loads((DATA / name).read_text(encoding="utf-8"))
+
+
+def _typed(register: schema.Register, record: dict) -> dict:
+    """JSON values to builder values: ISO dates to dates, ○ to True."""
+    out = {}
+    for key, value in record.items():
+        kind = register.column(key).kind
+        if kind == "date" and isinstance(value, str):
+            value = dt.date.fromisoformat(value)
+        elif kind == "mark":
+            value = True if value == "○" else None
+        if value is not None:
+            out[key] = value
+    return out
+
+
+def prior_linkages() -> list[dict]:
+    reg = schema.linkage()
+    return [_typed(reg, r) for r in load_json("prior_linkages.json")["linkages"]]
+
+
+def proposal_text(case: dict) -> str | None:
+    items = case.get("proposal_items")
+    if not items:
+        return case.get("proposal")
+    parts = []
+    for item in items:
+        head = item["label"] + (item["heading"] or "")
+        parts.append(f"{head}\n{item['text']}" if item["heading"] else f"{head}{item['text']}")
+    return "\n".join(parts)
+
+
+def _note(case: dict) -> str | None:
+    """What the detail sheet (別紙) says differently from the list, kept in 備考."""
+    names = {"title": "件名", "divisions": "担当課"}
+    notes = [f"別紙の{names.get(d['field'], d['field'])}：{d['sheet']}" for d in case.get("disagreements") or []]
+    return "\n".join(notes) or None
+
+
+def cases() -> list[dict]:
+    out = []
+    for case in load_json("cases_r7.json"):
+        submitted = dt.date.fromisoformat(case["submitted_on"])
+        record = {
+            "fiscal_year": fiscal_year(submitted),
+            "no": case["no"],
+            "title": case["title"],
+            "divisions": case["divisions"],
+            "categories": case["categories"],
+            "submitted_on": submitted,
+            "result": case["result"],
+            "business_name": case.get("business_name"),
+            "purpose": case.get("purpose"),
+            "subjects": case.get("subjects"),
+            "overview": case.get("overview"),
+            "proposal": proposal_text(case),
+            "subject_count": case.get("subject_count"),
+            "flow": case.get("flow_note"),
+            "note": _note(case),
+        }
+        out.append({k: v for k, v in record.items() if v not in (None, "", [])})
+    return out
+
+
+# 前年度公表値: a + b − c as published for 令和元年度 — the a column of table (1) of the 令和2年度 report
+PREVIOUS_PUBLISHED = {"区長": 61, "教育委員会": 5, "選挙管理委員会": 0, "監査委員": 0, "議会": 0}
+
+
+def settings() -> dict:
+    return {"report_year": YEAR, "report_date": REPORT_DATE, "previous_published": dict(PREVIOUS_PUBLISHED)}
+
+
+def build(target: Path) -> importer.Result:
+    """Write one sample register to `target` (its suffix picks .xlsx or .xlsm)."""
+    from xlkit.workbook import build as build_workbook
+
+    fd, name = tempfile.mkstemp(suffix=target.suffix, prefix=".sample-", dir=target.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        build_workbook(tmp, linkages=prior_linkages(), cases=cases(), settings=settings())
+        text = (DATA / "r2_new_linkages.tsv").read_text(encoding="utf-8")
+        result = importer.import_table(tmp, text, YEAR)
+        if result.parsed.problems or len(result.appended) != 22:
+            lines = "\n".join(str(p) for p in result.parsed.problems)
+            raise SystemExit(f"令和2年度の表(2)を取り込めませんでした（{len(result.appended)} 件）。\n{lines}")
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes the file private; the sample is for everyone
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="サンプルの登録簿（workbooks/sample.xlsx, sample.xlsm）を作ります。")
+    parser.add_argument("--out-dir", type=Path, default=ROOT / "workbooks")
+    parser.add_argument("--formats", default="xlsx,xlsm", help="作る形式（既定：xlsx,xlsm）")
+    args = parser.parse_args(argv)
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    for suffix in args.formats.split(","):
+        target = args.out_dir / f"sample.{suffix.strip()}"
+        result = build(target)
+        print(f"{target}: 外部結合 {len(prior_linkages()) + len(result.appended)} 件"
+              f"（うち令和2年度の表(2)から {len(result.appended)} 件）、審議案件 {len(cases())} 件")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
