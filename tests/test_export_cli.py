@@ -1,0 +1,162 @@
+"""`xlkit export`: exit codes and Japanese messages for bad input, refusal of a register with
+errors (exit 1, unless --force), and the never-lose-data rules for the output file."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from xlkit import cli, schema
+from xlkit.errors import XlkitError
+from xlkit.export import files
+from xlkit.export.layout import fill
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE = REPO / "workbooks" / "sample.xlsx"
+
+
+@pytest.fixture(scope="module")
+def register() -> Path:
+    if not SAMPLE.exists():
+        pytest.skip("workbooks/sample.xlsx has not been built")
+    return SAMPLE
+
+
+def run(capsys, *argv) -> tuple[int, str, str]:
+    code = cli.main(["export", *map(str, argv)])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_linkages_written_and_existing_file_never_silently_replaced(register, tmp_path, capsys):
+    out = tmp_path / "外部結合の状況_令和2年度.docx"
+    code, stdout, _ = run(capsys, "linkages", register, "--year", "2020", "--out", out)
+    assert code == 0 and "出力しました" in stdout and out.stat().st_size > 10_000
+    out.write_bytes(b"staff's own edits")
+    code, _, err = run(capsys, "linkages", register, "--year", "2020", "--out", out)
+    assert code == 2 and "既にあります" in err and "--overwrite" in err
+    assert out.read_bytes() == b"staff's own edits"
+    code, _, _ = run(capsys, "linkages", register, "--year", "令和2年度", "--out", out, "--overwrite")
+    assert code == 0 and out.read_bytes()[:2] == b"PK"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [out.name]  # no temp files left
+
+
+def test_year_defaults_to_the_settings_report_year(register, tmp_path, capsys):
+    code, _, _ = run(capsys, "linkages", register, "--out", tmp_path / "r.xlsx")
+    assert code == 0 and (tmp_path / "r.xlsx").exists()
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["--year", "2030"], ["令和12年度", "ありません"]),
+    (["--year", "来年"], ["年度「来年」を読めません"]),
+])
+def test_bad_year_exit_2(register, tmp_path, capsys, argv, words):
+    code, _, err = run(capsys, "linkages", register, *argv, "--out", tmp_path / "x.docx")
+    assert code == 2 and all(w in err for w in words)
+    assert not list(tmp_path.iterdir())
+
+
+def test_output_in_a_missing_folder_or_with_a_wrong_suffix(register, tmp_path, capsys):
+    code, _, err = run(capsys, "linkages", register, "--out", tmp_path / "無い" / "x.docx")
+    assert code == 2 and "フォルダ" in err and "ありません" in err
+    code, _, err = run(capsys, "linkages", register, "--out", tmp_path / "x.doc")
+    assert code == 2 and ".docx" in err and "拡張子" in err
+
+
+def test_output_held_open_by_another_program(register, tmp_path, capsys, monkeypatch):
+    out = tmp_path / "r.docx"
+    out.write_bytes(b"open in Word")
+
+    def locked(src, dst):  # what Windows does while Word holds the file
+        raise PermissionError(13, "The process cannot access the file")
+
+    monkeypatch.setattr(files.os, "replace", locked)
+    code, _, err = run(capsys, "linkages", register, "--out", out, "--overwrite")
+    assert code == 2 and "開いている場合は閉じて" in err
+    assert out.read_bytes() == b"open in Word"
+    assert [p.name for p in tmp_path.iterdir()] == ["r.docx"]
+
+
+def test_cases_period_without_cases_and_unreadable_dates(register, tmp_path, capsys):
+    code, _, err = run(capsys, "cases", register, "--from", "2030-04-01", "--to", "2030-06-30",
+                       "--out", tmp_path / "c.docx")
+    assert code == 2 and "審議案件は登録簿にありません" in err
+    code, _, err = run(capsys, "cases", register, "--from", "R7.2.30", "--to", "R7.6.30",
+                       "--out", tmp_path / "c.docx")
+    assert code == 2 and "--from" in err and "存在しない日付" in err
+    assert not list(tmp_path.iterdir())
+
+
+def test_cases_written_with_japanese_dates(register, tmp_path, capsys):
+    out = tmp_path / "c.xlsx"
+    code, _, _ = run(capsys, "cases", register, "--from", "令和7年2月1日", "--to", "R7.6.30",
+                     "--date", "2025/7/3", "--out", out)
+    assert code == 0 and openpyxl.load_workbook(out).sheetnames == ["審議案件一覧", "別紙"]
+
+
+@pytest.fixture
+def broken_register(register, tmp_path) -> Path:
+    """The sample with one invalid ○ mark: a validation error at a known cell."""
+    path = tmp_path / "broken.xlsx"
+    shutil.copyfile(register, path)
+    wb = openpyxl.load_workbook(path)
+    ws = wb[schema.linkage().sheet]
+    col = [c.value for c in ws[1]].index(schema.linkage().header("consent")) + 1
+    ws.cell(row=2, column=col, value="はい")
+    wb.save(path)
+    return path
+
+
+def test_register_with_errors_is_refused_unless_forced(broken_register, tmp_path, capsys):
+    out = tmp_path / "r.docx"
+    code, _, err = run(capsys, "linkages", broken_register, "--out", out)
+    assert code == 1
+    assert "外部結合!" in err and "本人同意" in err and "--force" in err and "出力しませんでした" in err
+    assert not out.exists()
+    code, _, err = run(capsys, "linkages", broken_register, "--out", out, "--force")
+    assert code == 0 and "--force が指定されたため出力します" in err and out.exists()
+
+
+# --- the file rules on their own ------------------------------------------------------
+
+def test_free_path_picks_the_next_free_name(tmp_path):
+    path = tmp_path / "外部結合の状況_令和2年度.docx"
+    assert files.free_path(path) == path
+    path.write_text("1")
+    assert files.free_path(path).name == "外部結合の状況_令和2年度 (2).docx"
+    (tmp_path / "外部結合の状況_令和2年度 (2).docx").write_text("2")
+    assert files.free_path(path).name == "外部結合の状況_令和2年度 (3).docx"
+
+
+def test_a_failed_write_leaves_neither_a_temp_file_nor_a_partial_output(tmp_path):
+    def explode(tmp: Path):
+        tmp.write_bytes(b"half a report")
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(XlkitError) as err:
+        files.atomic_write(tmp_path / "r.docx", explode, overwrite=False)
+    assert "保存できませんでした" in err.value.message
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_file_appearing_meanwhile_is_not_replaced(tmp_path):
+    out = tmp_path / "r.docx"
+
+    def write(tmp: Path):
+        tmp.write_bytes(b"report")
+        out.write_bytes(b"someone else's")  # created between the check and the move
+
+    with pytest.raises(XlkitError):
+        files.atomic_write(out, write, overwrite=False)
+    assert out.read_bytes() == b"someone else's"
+    assert [p.name for p in tmp_path.iterdir()] == ["r.docx"]
+
+
+def test_layout_placeholder_mistakes_are_reported_in_japanese():
+    assert fill("{年度}外部電子計算機との結合数", 年度="令和2年度") == "令和2年度外部電子計算機との結合数"
+    with pytest.raises(XlkitError) as err:
+        fill("{年}外部電子計算機との結合数", 年度="令和2年度")
+    assert "{年度}" in err.value.message

@@ -1,0 +1,120 @@
+"""Report exports for callers holding a loaded register (the CLI and the Excel buttons).
+
+    export_linkages(book, 2020, "外部結合の状況_令和2年度.docx")
+    export_cases(book, date(2025, 2, 1), date(2025, 6, 30), "審議案件.xlsx")
+
+The format follows the file's suffix (.docx, .xlsx, .pdf). Bad input raises
+xlkit.errors.XlkitError with a Japanese message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import tempfile
+from pathlib import Path
+
+from xlkit import dates
+from xlkit.errors import XlkitError
+
+from . import cases as cases_report
+from . import docx_writer, linkages as linkages_report, pdf, xlsx_writer
+from .files import atomic_write, check_target, free_path, output_format
+from .layout import fill, load as load_layout
+from .model import Report
+
+__all__ = ["export_linkages", "export_cases", "default_linkages_name", "default_cases_name",
+           "free_path", "output_format", "render"]
+
+
+def default_linkages_name(year: int) -> str:
+    """外部結合の状況_令和2年度 (no suffix: the caller adds .docx / .xlsx / .pdf)."""
+    return fill(load_layout()["linkages"]["file_name"], **linkages_report.names(year))
+
+
+def default_cases_name(date_from: dt.date, date_to: dt.date) -> str:
+    """審議案件について_令和7年2月～令和7年6月 (no suffix)."""
+    return fill(load_layout()["cases"]["file_name"], 期間=cases_report.period_name(date_from, date_to))
+
+
+def export_linkages(book, year: int, out_path, *, overwrite: bool = False) -> Path:
+    out = Path(out_path)
+    fmt = output_format(out)
+    check_target(out, overwrite)
+    check_year(book, year)
+    _require_pdf_tool(fmt)
+    from xlkit import figures  # imported late: helper C's module, needed only here
+
+    layout = load_layout()
+    divisions = [d[0] if isinstance(d, (tuple, list)) else d for d in book.divisions]
+    result = figures.compute(book.linkages, year, list(book.bodies), divisions)
+    author = cases_report.setting(book.settings, "department")
+    report = linkages_report.build(result, layout, author=author)
+    return render(report, out, layout, overwrite=overwrite)
+
+
+def export_cases(book, date_from: dt.date, date_to: dt.date, out_path, *,
+                 report_date: dt.date | None = None, overwrite: bool = False) -> Path:
+    out = Path(out_path)
+    fmt = output_format(out)
+    check_target(out, overwrite)
+    if date_from > date_to:
+        raise XlkitError(
+            f"期間の始め（{dates.format_wareki(date_from)}）が終わり（{dates.format_wareki(date_to)}）より後です。")
+    chosen = cases_report.in_period(book.cases, date_from, date_to)
+    if not chosen:
+        raise XlkitError(
+            f"{dates.format_wareki(date_from)}から{dates.format_wareki(date_to)}までに付議日がある"
+            "審議案件は登録簿にありません。期間と「審議案件」シートの付議日を確かめてください。")
+    _require_pdf_tool(fmt)
+    if report_date is None:
+        configured = book.settings.get("report_date")
+        report_date = configured if isinstance(configured, dt.date) else dt.date.today()
+    layout = load_layout()
+    report = cases_report.build(book.cases, book.settings, date_from, date_to, report_date, layout)
+    return render(report, out, layout, overwrite=overwrite)
+
+
+def check_year(book, year: int) -> None:
+    """Refuse a 年度 the register holds no linkage data for (a typo such as 2002 for 2020)."""
+    counted = sorted({r.get("fiscal_year") for r in book.linkages if isinstance(r.get("fiscal_year"), int)})
+    if not counted:
+        raise XlkitError("登録簿の「外部結合」シートに計上年度のある外部結合がありません。")
+    configured = book.settings.get("report_year")
+    last = max(counted[-1], configured if isinstance(configured, int) else counted[-1])
+    starts = [r.get("start") for r in book.linkages if isinstance(r.get("start"), dt.date)]
+    first = min([counted[0], *(dates.fiscal_year(d) for d in starts)])
+    if not first <= year <= last:
+        raise XlkitError(
+            f"{_nendo_or_year(year)}の外部結合のデータは登録簿にありません"
+            f"（登録簿にあるのは{dates.nendo(first)}から{dates.nendo(last)}までです）。年度を確かめてください。")
+
+
+def _nendo_or_year(year: int) -> str:
+    try:
+        return dates.nendo(year)
+    except Exception:  # a year before 明治 cannot be named in 和暦
+        return f"{year}年度"
+
+
+def _require_pdf_tool(fmt: str) -> None:
+    if fmt == "pdf" and not pdf.available():
+        raise XlkitError(pdf.NOT_INSTALLED)
+
+
+def render(report: Report, out: Path, layout: dict, *, overwrite: bool = False) -> Path:
+    """Write `report` to `out` in the format its suffix names, atomically."""
+    fmt = output_format(out)
+    if fmt == "docx":
+        return atomic_write(out, lambda tmp: docx_writer.write(report, tmp, layout), overwrite=overwrite)
+    if fmt == "xlsx":
+        return atomic_write(out, lambda tmp: xlsx_writer.write(report, tmp, layout), overwrite=overwrite)
+
+    def write_pdf(tmp: Path) -> None:
+        with tempfile.TemporaryDirectory(prefix="xlkit-pdf-") as work:
+            source = Path(work) / (out.stem + ".docx")
+            docx_writer.write(report, source, layout)
+            converted = pdf.convert(source, Path(work), substitutes=layout.get("pdf_font_substitutes"))
+            shutil.copyfile(converted, tmp)
+
+    return atomic_write(out, write_pdf, overwrite=overwrite)

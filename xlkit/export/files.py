@@ -1,0 +1,98 @@
+"""Writing an output file without ever losing data.
+
+The file is written to a temporary name in the target folder and moved into place with one
+rename, so a crash or a full disk never leaves half a report under the real name. An
+existing file is never replaced unless the caller asked for it.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from xlkit.errors import XlkitError
+
+FORMATS = {".docx": "docx", ".xlsx": "xlsx", ".pdf": "pdf"}
+HELD_OPEN = ("「{name}」に書き込めませんでした。Word や Excel などで開いている場合は閉じてから、"
+             "もう一度実行してください。")
+
+
+def output_format(path: Path) -> str:
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise XlkitError(
+            f"出力ファイル名「{path.name}」の拡張子が対応していません。"
+            "末尾を .docx（Word）、.xlsx（Excel）、.pdf（PDF）のいずれかにしてください。")
+    return fmt
+
+
+def check_target(path: Path, overwrite: bool) -> None:
+    """Refuse early, before any work: a missing folder, or a file that exists."""
+    folder = path.parent
+    if not folder.is_dir():
+        raise XlkitError(f"保存先のフォルダ「{folder}」がありません。フォルダを作成するか、保存先を確認してください。")
+    if path.is_dir():
+        raise XlkitError(f"「{path}」はフォルダです。ファイル名を指定してください。")
+    if path.exists() and not overwrite:
+        raise XlkitError(_exists_message(path))
+
+
+def _exists_message(path: Path) -> str:
+    return (f"「{path.name}」は既にあります（{path.parent}）。上書きしてよい場合は --overwrite を付けて"
+            "実行するか、別のファイル名を指定してください。")
+
+
+def free_path(path: str | Path) -> Path:
+    """`path` if nothing is there, else the first free 「name (2).ext」, 「name (3).ext」 …"""
+    path = Path(path)
+    if not path.exists():
+        return path
+    n = 2
+    while True:
+        candidate = path.with_name(f"{path.stem} ({n}){path.suffix}")
+        if not candidate.exists():
+            return candidate
+        n += 1
+
+
+def atomic_write(path: Path, write: Callable[[Path], None], *, overwrite: bool) -> Path:
+    """Call write(temp_path) for a temp file beside `path`, then move it into place."""
+    check_target(path, overwrite)
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=".~xlkit-", suffix=path.suffix, dir=path.parent)
+    except PermissionError:
+        raise XlkitError(f"保存先のフォルダ「{path.parent}」に書き込む権限がありません。") from None
+    except OSError as exc:
+        raise XlkitError(f"保存先のフォルダ「{path.parent}」に書き込めません（{exc.strerror or exc}）。") from None
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        write(tmp)
+        _move_into_place(tmp, path, overwrite)
+    except OSError as exc:
+        if isinstance(exc, PermissionError):
+            raise XlkitError(HELD_OPEN.format(name=path.name)) from None
+        raise XlkitError(f"「{path.name}」を保存できませんでした（{exc.strerror or exc}）。") from None
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path
+
+
+def _move_into_place(tmp: Path, path: Path, overwrite: bool) -> None:
+    if overwrite:
+        os.replace(tmp, path)
+        return
+    # A hard link fails if `path` has appeared meanwhile, so nobody's file is replaced
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise XlkitError(_exists_message(path)) from None
+    except PermissionError:
+        raise
+    except OSError:  # file systems without hard links (some network shares, FAT)
+        if path.exists():
+            raise XlkitError(_exists_message(path)) from None
+        os.replace(tmp, path)

@@ -1,0 +1,49 @@
+"""The report layout constants (titles, notes, fonts, widths), read from xlkit/data/layout.json.
+
+Staff edit the JSON to change wording or fonts; code never repeats what it says. Column
+headers are not in it: they come from the register's schema (xlkit.schema).
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+from xlkit.errors import XlkitError
+
+
+def _default_path() -> Path:
+    return Path(str(resources.files("xlkit").joinpath("data", "layout.json")))
+
+
+@cache
+def _load(path: str) -> dict:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise XlkitError(f"報告書の体裁ファイルが見つかりません：{path}") from None
+    except json.JSONDecodeError as exc:
+        raise XlkitError(
+            f"報告書の体裁ファイル（{path}）の書き方に誤りがあります"
+            f"（{exc.lineno}行目 {exc.colno}文字目）。"
+        ) from None
+    data.pop("$comment", None)
+    return data
+
+
+def load(path: str | Path | None = None) -> dict:
+    """The layout as a dict. Callers must not mutate it (it is cached)."""
+    return _load(str(path or _default_path()))
+
+
+def fill(template: str, **values: str) -> str:
+    """Replace {年度}-style placeholders; an unknown placeholder is a layout.json mistake."""
+    try:
+        return template.format(**values)
+    except (KeyError, IndexError, ValueError) as exc:
+        raise XlkitError(
+            f"報告書の体裁ファイルの文言「{template}」に使えない差し込み項目があります（{exc}）。"
+            f"使える項目：{'、'.join('{' + k + '}' for k in values)}"
+        ) from None

@@ -1,0 +1,113 @@
+"""「外部電子計算機との結合の状況」 as a model Report: tables (1), (2) and (3) of the annual report.
+
+Counting is xlkit.figures' job; this module only turns its Figures into the official text.
+"""
+
+from __future__ import annotations
+
+from xlkit import dates, schema
+from xlkit.records import Record
+
+from . import cells
+from .layout import fill
+from .model import Cell, Column, Para, Report, Sheet, Table
+
+
+def names(year: int) -> dict[str, str]:
+    """The placeholders layout.json may use in the linkage report."""
+    return {"年度": dates.nendo(year), "前年度": dates.nendo(year - 1)}
+
+
+def build(figures, layout: dict, *, author: str = "") -> Report:
+    lay = layout["linkages"]
+    values = names(figures.year)
+    heading = Para(lay["heading"], size="heading", bold=True, heading_font=True,
+                   space_after_pt=6, keep_with_next=True)
+    summary = Sheet(lay["summary"]["sheet"], [heading, *_summary(figures, layout, values)])
+    new = Sheet(lay["new"]["sheet"], [
+        _title(lay["new"]["title"]),
+        _detail_table(figures.new, layout, date_key="start"),
+    ])
+    ended_blocks = [_title(lay["ended"]["title"]),
+                    Para(fill(lay["ended"]["note"], **values), space_after_pt=4, keep_with_next=True)]
+    if figures.ended:
+        ended_blocks.append(_detail_table(figures.ended, layout, date_key=lay["ended_date_column"]))
+    else:
+        ended_blocks.append(Para(lay["ended"]["none"]))
+    ended = Sheet(lay["ended"]["sheet"], ended_blocks)
+    return Report(
+        title=fill(lay["document_title"], **values),
+        orientation=lay["orientation"],
+        margins_mm=lay["margins_mm"],
+        sheets=[summary, new, ended],
+        author=author,
+    )
+
+
+def _title(text: str) -> Para:
+    return Para(text, bold=True, heading_font=True, space_before_pt=10, space_after_pt=4,
+                keep_with_next=True)
+
+
+def _summary(figures, layout: dict, values: dict) -> list:
+    lay = layout["linkages"]["summary"]
+    labels = [fill(t, **values) for t in lay["labels"]]
+    corner = Cell("\n".join(lay["corner"]), line_aligns=("right", "left"), diagonal=True)
+    header = [
+        [corner, *labels],
+        [Cell(merge_up=True), *lay["letters"], Cell(merge_up=True)],
+    ]
+    rows = [
+        [Cell(r.body, align="center"), str(r.a), str(r.b), str(r.c), str(r.total), str(r.my_number)]
+        for r in figures.rows
+    ]
+    widths = lay["widths_mm"]
+    table = Table(
+        columns=[Column(widths[0], "center"), *(Column(w, "center", numeric=True) for w in widths[1:])],
+        header=header,
+        rows=rows,
+        header_fill=layout["header_fill"],
+        min_row_mm=lay["min_row_mm"],
+    )
+    return [_title(lay["title"]), table, Para(lay["footnote"], space_before_pt=2)]
+
+
+def detail_columns(layout: dict, date_key: str) -> list[dict]:
+    """The 10 columns of tables (2)/(3); (3) shows the end date where (2) shows the start."""
+    columns = [dict(c) for c in layout["linkages"]["columns"]]
+    columns[-1]["key"] = date_key
+    return columns
+
+
+def detail_header(layout: dict, date_key: str) -> list[str]:
+    reg = schema.linkage()
+    number = layout["linkages"]["number_header"]
+    return [number if c["key"] == "no" else reg.header(c["key"])
+            for c in detail_columns(layout, date_key)]
+
+
+def detail_row(record: Record, number: int, keys: list[str], omission: str) -> list[str]:
+    reg = schema.linkage()
+    row = []
+    for key in keys:
+        if key == "no":
+            row.append(str(number))
+            continue
+        value = cells.text(record, reg, key)
+        # A linkage counted late keeps its remark beside the start date, as the report prints it
+        if key == "start" and omission and omission in (record.values.get("note") or ""):
+            value = f"{value} {omission}".strip()
+        row.append(value)
+    return row
+
+
+def _detail_table(records: list[Record], layout: dict, *, date_key: str) -> Table:
+    columns = detail_columns(layout, date_key)
+    keys = [c["key"] for c in columns]
+    omission = layout["linkages"]["omission_remark"]
+    return Table(
+        columns=[Column(c["width_mm"], c["align"], numeric=c["key"] == "no") for c in columns],
+        header=[detail_header(layout, date_key)],
+        rows=[detail_row(r, n, keys, omission) for n, r in enumerate(records, 1)],
+        header_fill=layout["header_fill"],
+    )

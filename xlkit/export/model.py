@@ -1,0 +1,75 @@
+"""A tiny document model shared by the Word and Excel writers.
+
+The report builders (linkages.py, cases.py) decide *what* is printed — every string, in
+order — and the writers (docx_writer.py, xlsx_writer.py) decide only *how*. Tests read the
+model or the written files; neither writer invents text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Cell:
+    """A table cell with more than plain text. Lines are separated by "\\n"."""
+
+    text: str = ""
+    align: str | None = None  # None: the column's alignment
+    line_aligns: tuple[str, ...] | None = None  # one alignment per line (the split corner cell)
+    merge_up: bool = False  # continues the cell above (vertical merge); its own text is ignored
+    diagonal: bool = False  # a line from top-left to bottom-right (the corner cell)
+    fill: str | None = None  # background colour, RRGGBB
+    bold: bool = False
+
+
+@dataclass(frozen=True)
+class Column:
+    width_mm: float
+    align: str = "left"  # left | center | right
+    numeric: bool = False  # digits are written to Excel as numbers, not as text
+
+
+@dataclass
+class Table:
+    columns: list[Column]
+    header: list[list[Cell | str]]  # repeated at the top of every page
+    rows: list[list[Cell | str]]  # plain str rows take the fast path in the Word writer
+    header_fill: str | None = None
+    label_fill: str | None = None  # shade the first column (label/value sheets)
+    label_distribute: bool = False  # 均等割り付け of the first column's labels
+    size: str = "table"  # key into layout sizes_pt
+    padding_mm: float = 0  # space above and below the text in every cell
+    min_row_mm: float | None = None  # rows are at least this high
+
+
+@dataclass
+class Para:
+    text: str  # "\n" breaks the line inside the paragraph
+    align: str = "left"  # left | center | right | distribute
+    bold: bool = False
+    size: str = "body"  # key into layout sizes_pt: body | table | heading | title
+    heading_font: bool = False
+    space_before_pt: float = 0
+    space_after_pt: float = 0
+    page_break_before: bool = False
+    keep_with_next: bool = False
+    box: bool = False  # a border around the paragraph
+
+
+@dataclass
+class Sheet:
+    """A run of blocks; one worksheet in Excel, a continuous stretch of pages in Word."""
+
+    name: str  # the worksheet name (≤ 31 characters, no []:*?/\)
+    blocks: list[Para | Table] = field(default_factory=list)
+    new_page: bool = False  # in Word, start this sheet on a new page
+
+
+@dataclass
+class Report:
+    title: str  # document title (file properties)
+    orientation: str  # portrait | landscape
+    margins_mm: dict[str, float]
+    sheets: list[Sheet]
+    author: str = ""
