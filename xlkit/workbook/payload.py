@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
 
@@ -34,6 +35,36 @@ def _json_value(value):
     if isinstance(value, dt.timedelta):
         return value.total_seconds() / 86400
     return value
+
+
+_HYPERLINK = re.compile(r'^=HYPERLINK\(".*",\s*"(?P<name>[^"]*)"\)$', re.I)
+
+
+def _formula_values(path: Path, sheets: list[dict]) -> None:
+    """Give HYPERLINK formulas saved without a value (openpyxl writes none) the value Excel shows.
+
+    Excel sends a formula's computed value; a file written by openpyxl has no cached value,
+    which calamine reads as "". Only HYPERLINK(link, name) is evaluated: it shows ``name``.
+    """
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        if not any("<f>" in z.read(n).decode("utf-8", "replace") or "<f " in z.read(n).decode("utf-8", "replace")
+                   for n in z.namelist() if n.startswith("xl/worksheets/sheet")):
+            return
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path, read_only=True)
+    for sheet in sheets:
+        ws = wb[sheet["name"]]
+        values = sheet["values"]
+        for r, row in enumerate(ws.iter_rows(values_only=True)):
+            for c, value in enumerate(row):
+                if isinstance(value, str) and r < len(values) and c < len(values[r]) and values[r][c] == "":
+                    m = _HYPERLINK.match(value)
+                    if m:
+                        values[r][c] = m["name"]
+    wb.close()
 
 
 def office_js_payload(path: str | Path, *, active_sheet: int = 0, version: str | None = None) -> dict:
@@ -64,6 +95,7 @@ def office_js_payload(path: str | Path, *, active_sheet: int = 0, version: str |
         if width == 0:
             values = [[""]]
         sheets.append({"name": name, "values": values, "pictures": [], "tables": []})
+    _formula_values(path, sheets)
     payload = {
         "client": "Office.js",
         "version": version,

@@ -1,0 +1,280 @@
+"""The button macros through xlwings' own remote engine.
+
+A register is built to a real file, turned into the payload an Office.js client would send,
+and opened with ``xw.Book(json=payload)``; the assertions are on ``book.json()["actions"]``:
+the values written to 「検証結果」 and 「集計」, the colours on exactly the planted bad cells,
+the alert. The remote engine is xlwings PRO code used under its PolyForm Noncommercial
+license (XLWINGS_LICENSE_KEY=noncommercial).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+
+os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")  # before anything imports xlwings
+
+import pytest
+
+from xlkit import macros
+from xlkit.workbook import build, layout
+from xlkit.workbook.payload import apply_actions, office_js_payload, remote_book
+
+SHEETS = list(layout.sheet_order())
+LINKS = SHEETS.index("外部結合")
+RESULTS = SHEETS.index("検証結果")
+SUMMARY = SHEETS.index("集計")
+
+
+def valid_linkage(i: int, year: int = 2020, **changes) -> dict:
+    """A linkage that breaks no rule (distinct 業務名, the 課 of its 実施機関, 計上年度 = start's 年度)."""
+    return {
+        "id": f"L-{i:05d}", "body": "区長", "division": "戸籍住民課", "business": f"住民基本台帳事務{i}",
+        "reason": "転入者の本人確認のため", "subjects": "転入者", "items": "氏名、住所、生年月日",
+        "basis": "令和2年度第2回審議会承認", "partner": "地方公共団体情報システム機構",
+        "start": dt.date(year, 6, 1), "fiscal_year": year, **changes,
+    }
+
+
+def planted(n_valid: int) -> list[dict]:
+    """n_valid good rows, then three bad ones: an impossible date, an unknown 課, a typo."""
+    rows = [valid_linkage(i) for i in range(n_valid)]
+    rows.append(valid_linkage(n_valid, start="R2.13.1"))  # error: date-invalid (結合の開始年月日)
+    rows.append(valid_linkage(n_valid + 1, division="存在しない課"))  # error: master-unknown
+    rows.append(valid_linkage(n_valid + 2, reason="LGWAN經由で送付するため"))  # warning: typo
+    return rows
+
+
+def run(macro, path, **kwargs):
+    book = remote_book(office_js_payload(path, **kwargs))
+    macro(book)
+    return book.json()["actions"]
+
+
+def _cell(action) -> str:
+    from xlkit.records import column_letter
+
+    first = f"{column_letter(action['start_column'])}{action['start_row'] + 1}"
+    if action["row_count"] == 1 and action["column_count"] == 1:
+        return first
+    last = f"{column_letter(action['start_column'] + action['column_count'] - 1)}" \
+           f"{action['start_row'] + action['row_count']}"
+    return f"{first}:{last}"
+
+
+def colours(actions) -> dict[tuple[int, str], str | None]:
+    return {(a["sheet_position"], _cell(a)): a["args"][0] for a in actions if a["func"] == "setRangeColor"}
+
+
+def writes(actions, func="setValues"):
+    return [a for a in actions if a["func"] == func]
+
+
+def alerts(actions):
+    return [a["args"] for a in actions if a["func"] == "alert"]
+
+
+@pytest.fixture
+def bad_book(tmp_path):
+    return build(tmp_path / "登録簿.xlsx", linkages=planted(5), settings={"report_year": 2020})
+
+
+def test_validate_fills_results_colours_the_planted_cells_and_alerts(bad_book):
+    actions = run(macros.validate, bad_book)
+    # rows 2-6 are valid; 7, 8, 9 are the planted ones (K = 結合の開始年月日, C = 課, E = 理由)
+    assert colours(actions) == {
+        (LINKS, "K7"): layout.ERROR_FILL,
+        (LINKS, "C8"): layout.ERROR_FILL,
+        (LINKS, "E9"): layout.WARNING_FILL,
+    }
+    [block] = writes(actions)
+    assert block["sheet_position"] == RESULTS and (block["start_row"], block["start_column"]) == (0, 0)
+    header, *rows = block["values"]
+    assert header == list(layout.RESULT_HEADERS)
+    got = [(r[0], r[1], r[2], r[3], r[4], r[6]) for r in rows]
+    assert got == [  # in sheet order, then row
+        ("エラー", "外部結合", '=HYPERLINK("#\'外部結合\'!K7","K7")', "結合の開始年月日", "R2.13.1", "date-invalid"),
+        ("エラー", "外部結合", '=HYPERLINK("#\'外部結合\'!C8","C8")', "結合を行った課", "存在しない課", "master-unknown"),
+        ("警告", "外部結合", '=HYPERLINK("#\'外部結合\'!E9","E9")', "外部結合を行った理由", "LGWAN經由で送付するため",
+         "typo"),
+    ]
+    assert all(r[5] for r in rows)  # a Japanese message on every row
+    [alert] = alerts(actions)
+    assert "エラー 2 件、警告 1 件" in alert[0] and alert[3] == "critical"
+    # nothing the user typed is written: every value write goes to 検証結果
+    assert {a["sheet_position"] for a in writes(actions)} == {RESULTS}
+    assert {a["sheet_position"] for a in writes(actions, "rangeClearContents")} <= {RESULTS}
+
+
+def test_a_second_run_clears_the_marks_of_fixed_cells(bad_book, tmp_path):
+    first = tmp_path / "after_first.xlsx"
+    apply_actions(bad_book, run(macros.validate, bad_book), first)
+    # staff fix the date in K7 and run the check again
+    import openpyxl
+
+    wb = openpyxl.load_workbook(first)
+    wb["外部結合"]["K7"].value = dt.datetime(2020, 6, 1)
+    wb.save(first)
+    actions = run(macros.validate, first)
+    assert colours(actions) == {
+        (LINKS, "K7"): None,  # the fixed cell loses its colour
+        (LINKS, "C8"): layout.ERROR_FILL,
+        (LINKS, "E9"): layout.WARNING_FILL,
+    }
+    clears = writes(actions, "rangeClearContents")
+    assert [(c["sheet_position"], _cell(c)) for c in clears] == [(RESULTS, "A2:G4")]
+    [alert] = alerts(actions)
+    assert "エラー 1 件、警告 1 件" in alert[0]
+
+
+def test_clean_register_says_so_and_colours_nothing(tmp_path):
+    path = build(tmp_path / "ok.xlsx", linkages=[valid_linkage(i) for i in range(3)],
+                 settings={"report_year": 2020})
+    actions = run(macros.validate, path)
+    assert colours(actions) == {}
+    [block] = writes(actions)
+    assert block["values"][1][5] == "問題は見つかりませんでした。"
+    [alert] = alerts(actions)
+    assert "エラー・警告はありませんでした" in alert[0] and alert[3] == "info"
+
+
+def _summary_book(tmp_path, **settings):
+    linkages = [
+        valid_linkage(1, 2019),  # a (active in 2019 and 2020)
+        valid_linkage(2, 2020),  # b
+        valid_linkage(3, 2018, end=dt.date(2019, 12, 31)),  # a and c (ended in 2019)
+        valid_linkage(4, 2019, consent=True, my_number=True),  # 本人同意: never counted
+        valid_linkage(5, 2019, body="教育委員会", division="学校運営課", my_number=True),  # a (教育委員会)
+    ]
+    return build(tmp_path / "集計.xlsx", linkages=linkages, settings=settings)
+
+
+def test_summarize_writes_the_official_table_and_flags_last_years_figures(tmp_path):
+    path = _summary_book(tmp_path, report_year=2020, previous_published={"区長": 3, "教育委員会": 1})
+    actions = run(macros.summarize, path)
+    assert [a["func"] for a in actions] == ["sheetClearContents", "setValues", "setRowHeight", "alert"]
+    [block] = writes(actions)
+    assert block["sheet_position"] == SUMMARY
+    values = block["values"]
+    assert values[0][0] == "(1) 実施機関別外部電子計算機との結合件数（令和2年度）"
+    assert values[2] == ["件数 実施機関", "令和元年度外部電子計算機との結合数", "新たな外部電子計算機との結合数",
+                         "終了した外部電子計算機との結合数 (令和元年度まで外部結合を行い、令和2年度中は外部結合を行わなかったもの)",
+                         "令和2年度外部電子計算機との結合数", "内、特定個人情報の取扱いがあるものの数"]
+    assert values[3] == ["", "a", "b", "c", "a + b - c", ""]
+    table = {row[0]: row[1:] for row in values[4:10]}
+    assert table == {
+        "区長": [2, 1, 1, 2, 0], "教育委員会": [1, 0, 0, 1, 1], "選挙管理委員会": [0, 0, 0, 0, 0],
+        "監査委員": [0, 0, 0, 0, 0], "議会": [0, 0, 0, 0, 0], "合計": [3, 1, 1, 3, 1],
+    }
+    assert values[10][0] == "※本人同意に基づく外部結合を除く。"
+    flat = [row[0] for row in values]
+    assert "区長：令和元年度の公表値は 3 件ですが、登録簿から数えた a は 2 件です。" in flat
+    [alert] = alerts(actions)
+    assert "前年度の公表値と異なる実施機関があります" in alert[0] and "区長" in alert[0]
+    assert "教育委員会：" not in alert[0]  # its published 1 equals its a
+    assert alert[3] == "critical"
+
+
+def test_summarize_matching_last_year_says_so(tmp_path):
+    path = _summary_book(tmp_path, report_year=2020, previous_published={"区長": 2, "教育委員会": 1})
+    [alert] = alerts(run(macros.summarize, path))
+    assert "前年度の公表値と一致しています" in alert[0] and alert[3] == "info"
+
+
+def test_summarize_without_report_year_alerts_and_writes_nothing(tmp_path):
+    path = _summary_book(tmp_path, report_year=None)
+    actions = run(macros.summarize, path)
+    assert [a["func"] for a in actions] == ["alert"]
+    assert "報告年度が入力されていません" in actions[0]["args"][0]
+
+
+def test_errors_reach_the_user_as_japanese_alerts(tmp_path, monkeypatch):
+    path = build(tmp_path / "r.xlsx", linkages=[valid_linkage(1)])
+    payload = office_js_payload(path)
+    payload["sheets"] = [s for s in payload["sheets"] if s["name"] != "外部結合"]
+    book = remote_book(payload)
+    macros.validate(book)
+    [alert] = alerts(book.json()["actions"])
+    assert "シート「外部結合」がありません" in alert[0] and alert[3] == "critical"
+
+    import xlkit.validate
+
+    def broken(book):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(xlkit.validate, "validate_book", broken)
+    actions = run(macros.validate, path)
+    [alert] = alerts(actions)
+    assert "予期しない問題" in alert[0] and "RuntimeError: boom" in alert[0]
+    assert "Traceback" not in alert[0]
+
+
+def test_export_excel_writes_into_exports_and_never_overwrites(tmp_path, monkeypatch):
+    path = _summary_book(tmp_path, report_year=2020)
+    monkeypatch.chdir(tmp_path)  # a payload book has no folder: the current one stands for it
+    [alert] = alerts(run(macros.export_excel, path))
+    first = tmp_path / "exports" / "外部結合の状況_令和2年度.xlsx"
+    assert first.is_file(), alert[0]
+    assert "外部結合の状況_令和2年度.xlsx" in alert[0] and str(first.parent) in alert[0]
+    before = first.read_bytes()
+    [alert] = alerts(run(macros.export_excel, path))
+    second = tmp_path / "exports" / "外部結合の状況_令和2年度 (2).xlsx"
+    assert second.is_file() and first.read_bytes() == before
+    assert "上書きせずに別の名前で保存しました" in alert[0]
+
+
+def test_export_word_writes_the_cases_document(tmp_path, monkeypatch):
+    case = {"fiscal_year": 2024, "no": 12, "title": "介護保険システムの外部結合について",
+            "divisions": ["介護保険課"], "categories": ["外部結合"], "submitted_on": dt.date(2025, 2, 13),
+            "result": "承認"}
+    path = build(tmp_path / "r.xlsx", cases=[case, {**case, "no": 13, "submitted_on": dt.date(2025, 3, 4)}])
+    monkeypatch.chdir(tmp_path)
+    [alert] = alerts(run(macros.export_word, path))
+    written = list((tmp_path / "exports").glob("*.docx"))
+    assert len(written) == 1, alert[0]
+    assert written[0].name in alert[0] and "令和7年2月13日～令和7年3月4日" in alert[0]
+
+
+def test_exports_say_clearly_when_the_export_module_is_missing(tmp_path, monkeypatch):
+    path = _summary_book(tmp_path, report_year=2020)
+    monkeypatch.chdir(tmp_path)
+    import xlkit.export
+
+    monkeypatch.setitem(sys.modules, "xlkit.export.api", None)  # the import fails with ImportError
+    monkeypatch.delattr(xlkit.export, "api", raising=False)
+    for macro, title in ((macros.export_excel, "Excel出力"), (macros.export_word, "Word出力")):
+        [alert] = alerts(run(macro, path))
+        assert f"{title}はまだ使えません" in alert[0]
+    assert not (tmp_path / "exports").exists()
+
+
+def _count_reads(monkeypatch) -> list[str]:
+    """Every value read the engine serves (a round trip in Excel), by sheet name."""
+    from xlwings.pro import _xlremote
+
+    reads: list[str] = []
+    original = _xlremote.Range.raw_value
+
+    def counted(self):
+        reads.append(self.sheet.name)
+        return original.fget(self)
+
+    monkeypatch.setattr(_xlremote.Range, "raw_value", property(counted, original.fset))
+    return reads
+
+
+@pytest.mark.parametrize("macro, sheets", [
+    (macros.validate, {"外部結合", "審議案件", "設定", "実施機関", "課", "区分", "審議結果", "検証結果"}),
+    (macros.summarize, {"外部結合", "審議案件", "設定", "実施機関", "課", "区分", "審議結果"}),
+])
+def test_one_read_per_sheet_and_writes_independent_of_valid_rows(tmp_path, monkeypatch, macro, sheets):
+    counts = {}
+    for n in (20, 1500):
+        path = build(tmp_path / f"r{n}.xlsx", linkages=planted(n), settings={"report_year": 2020})
+        reads = _count_reads(monkeypatch)
+        actions = run(macro, path)
+        monkeypatch.undo()
+        assert sorted(reads) == sorted(sheets), reads  # each needed sheet read exactly once
+        counts[n] = [a["func"] for a in actions]
+    assert counts[20] == counts[1500]
