@@ -168,3 +168,34 @@ def test_xlsm_failure_leaves_no_file(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError):
         build(tmp_path / "r.xlsm")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_shipped_template_is_built_by_this_builder(xlsm):
+    """workbooks/登録簿.xlsm must be rebuilt (scripts/build_template.py) when the builder changes."""
+    from pathlib import Path
+
+    shipped = Path(__file__).resolve().parent.parent / "workbooks" / "登録簿.xlsm"
+    assert shipped.is_file()
+    assert _subs(_olevba_modules(shipped)["xlkit"]) == _subs(_olevba_modules(xlsm)["xlkit"])
+    assert _buttons(shipped) == _buttons(xlsm)
+    fresh, old = openpyxl.load_workbook(xlsm), openpyxl.load_workbook(shipped)
+    assert old.sheetnames == fresh.sheetnames
+    for name in fresh.sheetnames:
+        assert [[c.value for c in row] for row in old[name].iter_rows()] == \
+            [[c.value for c in row] for row in fresh[name].iter_rows()], name
+        assert len(old[name].data_validations.dataValidation) == len(fresh[name].data_validations.dataValidation)
+    assert {n: d.attr_text for n, d in old.defined_names.items()} == \
+        {n: d.attr_text for n, d in fresh.defined_names.items()}
+
+
+def test_new_command_writes_the_controlled_register(tmp_path):
+    import argparse
+
+    from xlkit.commands import new
+
+    parser = argparse.ArgumentParser()
+    new.add_parser(parser.add_subparsers()).set_defaults(run=new.run)
+    args = parser.parse_args(["new", str(tmp_path / "登録簿.xlsm")])
+    assert args.run(args) == 0
+    assert [(c, m) for _, c, m in _buttons(tmp_path / "登録簿.xlsm")] == \
+        [(caption, f"[0]!{sub}") for sub, (caption, _) in EXPECTED.items()]
