@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from functools import lru_cache
 
 from .dates import DateError, parse_date
 
@@ -30,11 +31,21 @@ def is_blank(value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+# What NFKC leaves apart though staff mean the same: the wave dash 〜 (NFKC turns the full-width
+# ～ into ~ but keeps 〜), and the minus and dash family (－ becomes -, − ‐ – — ― stay).
+# ー (the katakana long vowel) is a letter, not a dash, and is kept.
+_FOLD_TABLE = str.maketrans({"〜": "~", "−": "-", "‐": "-", "‑": "-", "‒": "-", "–": "-", "—": "-",
+                             "―": "-", "〇": "○", "◯": "○"})
+
+
+@lru_cache(maxsize=1 << 16)
 def fold(text: str) -> str:
-    """A key for comparing spellings: NFKC, no whitespace, one kind of maru."""
+    """A key for comparing spellings: NFKC, no whitespace, one kind of maru, dash and wave dash.
+
+    Registers repeat the same few hundred spellings, so the result is cached.
+    """
     text = unicodedata.normalize("NFKC", str(text))
-    text = _WS.sub("", text)
-    return "".join("○" if ch in MARKS else ch for ch in text)
+    return _WS.sub("", text).translate(_FOLD_TABLE)
 
 
 def display(value) -> str:

@@ -35,6 +35,11 @@ class Book:
     issues: list[Issue] = field(default_factory=list)  # found while reading, before the schema
     columns: dict[str, dict[str, str]] = field(default_factory=dict)  # sheet -> key -> letter
     missing: dict[str, set[str]] = field(default_factory=dict)  # sheet -> keys with no column
+    # sheet -> key -> {value_key(typed cell): (ok, prepared value or reason)}: every distinct
+    # cell of a column once, so that a per-cell check runs once per distinct value
+    distinct: dict[str, dict[str, dict]] = field(default_factory=dict)
+    # 設定 key -> the B cell holding it; per-body values as "previous_published.区長"
+    setting_cells: dict[str, str] = field(default_factory=dict)
     path: Path | None = None
 
     def master(self, name: str) -> list[str]:
@@ -149,43 +154,88 @@ def _missing_master(name: str) -> Issue:
 
 # --- the two registers -----------------------------------------------------------------
 
+_BLANK = (None, None)  # a cached verdict: the cell is blank (whitespace only)
+
+
+def _blank_row(row: list) -> bool:
+    for value in row:
+        if value is None or value == "" or (type(value) is str and value.isspace()):
+            continue
+        return False
+    return True
+
+
 def _read_register(book: Book, reg: schema.Register, grid: list[list]) -> list[Record]:
     header = grid[0] if grid else []
     mapping = _map_header(book, reg, header)
     letters = {key: column_letter(i) for i, key in mapping.items()}
     book.columns[reg.sheet] = letters
     book.missing[reg.sheet] = {c.key for c in reg.columns} - set(mapping.values())
-    preparers = {i: _preparer(book, reg.column(key)) for i, key in mapping.items()}
-    caches: dict[int, dict] = {i: {} for i in mapping}
+    _report_headerless_data(book, reg, grid)
+    # per column: the typed cell -> (ok, prepared value or reason); most cells repeat
+    plan = [(i, key, {}, _preparer(book, reg.column(key))) for i, key in mapping.items()]
+    book.distinct[reg.sheet] = {key: cache for _, key, cache, _ in plan}
+    width = max(mapping) + 1 if mapping else 0
     records = []
     for row_no, row in enumerate(grid[1:], start=2):
-        if all(cells.is_blank(v) for v in row):
+        if _blank_row(row):
             continue  # blank rows between entries are allowed
+        if len(row) < width:
+            row = list(row) + [None] * (width - len(row))
         raw, values = {}, {}
-        for i, key in mapping.items():
-            value = row[i] if i < len(row) else None
-            if cells.is_blank(value):
+        for i, key, cache, prepare in plan:
+            value = row[i]
+            if value is None or value == "":
                 continue
-            raw[key] = value
-            cache = caches[i]
-            hashable = (type(value), value)
+            hashable = value if type(value) is str else (type(value), value)  # = value_key(value), inlined
             try:
-                result = cache[hashable]
+                ok, result = cache[hashable]
             except KeyError:
-                try:
-                    result = cache[hashable] = (True, preparers[i](value))
-                except cells.CellError as e:
-                    result = cache[hashable] = (False, e.reason)
-            if result[0]:
-                if result[1] is not None:
-                    values[key] = result[1]
+                ok, result = cache[hashable] = _prepare(prepare, value)
+            if ok is None:
+                continue  # whitespace only: blank
+            raw[key] = value
+            if ok:
+                if result is not None:
+                    values[key] = result
             else:
                 column = reg.column(key)
                 book.issues.append(Issue(
                     reg.sheet, f"{letters[key]}{row_no}", column.header, ERROR, f"{column.kind}-invalid",
-                    f"「{cells.display(value)}」: {result[1]}", value))
+                    f"「{cells.display(value)}」: {result}", value))
         records.append(Record(reg.sheet, row_no, values, raw, letters))
     return records
+
+
+def value_key(value):
+    """A typed cell as a dictionary key: 1, 1.0 and True are equal in Python, so non-text carries its type."""
+    return value if type(value) is str else (type(value), value)
+
+
+def _prepare(prepare, value) -> tuple:
+    if cells.is_blank(value):
+        return _BLANK
+    try:
+        return True, prepare(value)
+    except cells.CellError as e:
+        return False, e.reason
+
+
+def _report_headerless_data(book: Book, reg: schema.Register, grid: list[list]) -> None:
+    """Values under a blank header would be dropped without a word: say so, once per column."""
+    header = grid[0] if grid else []
+    width = max((len(row) for row in grid), default=0)
+    for i in range(width):
+        if i < len(header) and not cells.is_blank(header[i]):
+            continue
+        for row_no, row in enumerate(grid[1:], start=2):
+            if i < len(row) and not cells.is_blank(row[i]):
+                letter = column_letter(i)
+                book.issues.append(Issue(
+                    reg.sheet, f"{letter}1", "", ERROR, "header-blank",
+                    f"{letter}列には値がありますが（{letter}{row_no} など）、1行目に列名がありません。"
+                    "この列の値は確認も集計もされません。列名を入力するか、値を消してください。", None))
+                break
 
 
 def _preparer(book: Book, column: schema.Column):
@@ -282,13 +332,16 @@ def _read_settings(book: Book, grid: list[list] | None) -> None:
         column = by_fold.get(item)
         try:
             if column is not None and column.kind != "per-body":
+                book.setting_cells[column.key] = f"B{row_no}"
                 prepared = cells.PREPARERS[column.kind](value)
                 if prepared is not None:
                     values[column.key] = prepared
             elif item.startswith(prefix) and item[len(prefix):].strip("()") in bodies:
+                body = bodies[item[len(prefix):].strip("()")]
+                book.setting_cells[f"{per_body.key}.{body}"] = f"B{row_no}"
                 amount = cells.integer(value, what="件数")
                 if amount is not None:
-                    previous[bodies[item[len(prefix):].strip("()")]] = amount
+                    previous[body] = amount
             elif row_no > 1:
                 book.issues.append(Issue(reg.sheet, f"A{row_no}", "項目", WARNING, "settings-unknown",
                                          f"設定の項目「{cells.display(row[0])}」は使われません。", row[0]))
