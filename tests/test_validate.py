@@ -1,0 +1,345 @@
+"""Validation end to end on real .xlsx files: a register with one planted mistake per rule,
+each found at its cell with its code, and nothing else flagged."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import openpyxl
+import pytest
+
+from xlkit import cli, rules, schema
+from xlkit.issues import ERROR, WARNING
+from xlkit.register import load
+from xlkit.validate import validate_book, validate_file
+
+LINKAGE = schema.linkage()
+CASE = schema.case()
+
+
+# --- building registers ------------------------------------------------------------------
+
+def linkage(n: int, **cells) -> dict:
+    """A valid linkage row (as staff type it), overridden by `cells`; None blanks a cell."""
+    row = {
+        "id": f"L-{n:03d}", "body": "区長", "division": "総務課", "business": f"業務{n}",
+        "reason": "事務の効率化のため", "subjects": "区民", "items": f"氏名、住所{n}",
+        "basis": "令和2年度第2回審議会承認", "partner": "LGWAN-ASPサービス提供者",
+        "start": "R2.4.1", "fiscal_year": 2020,
+    }
+    row.update(cells)
+    return row
+
+
+def case(no: int, **cells) -> dict:
+    row = {
+        "fiscal_year": 2025, "no": no, "title": f"案件{no}について", "divisions": "総務課",
+        "categories": "業務委託", "submitted_on": "R7.4.18", "result": "承認",
+    }
+    row.update(cells)
+    return row
+
+
+def write_register(path, linkages=(), cases=(), *, settings=None, linkage_header=None,
+                   sheets=None, drop_sheets=(), edit=None):
+    """A register .xlsx written with openpyxl: the two registers, the master sheets, 設定."""
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    masters = schema.masters()
+    default_settings = [["報告年度", 2020]]
+    content = {
+        LINKAGE.sheet: [linkage_header or LINKAGE.headers,
+                        *([r.get(c.key) for c in LINKAGE.columns] if isinstance(r, dict) else r for r in linkages)],
+        CASE.sheet: [CASE.headers, *([r.get(c.key) for c in CASE.columns] for r in cases)],
+        "実施機関": [["実施機関"], *([b] for b in masters["実施機関"])],
+        "課": [["課", "実施機関"], *(list(d) for d in masters["課"])],
+        "区分": [["区分"], *([c] for c in masters["区分"])],
+        "審議結果": [["審議結果"], *([r] for r in masters["審議結果"])],
+        "設定": [["項目", "値"], *(settings if settings is not None else default_settings)],
+    }
+    content.update(sheets or {})
+    for name, rows in content.items():
+        if name in drop_sheets:
+            continue
+        ws = wb.create_sheet(name)
+        for row in rows:
+            ws.append(row)
+    if edit:
+        edit(wb)
+    wb.save(path)
+    return path
+
+
+def found(report) -> set[tuple[str, str, str]]:
+    return {(i.sheet, i.cell, i.code) for i in report.issues}
+
+
+# --- the planted register ----------------------------------------------------------------
+
+L, C, S = LINKAGE.sheet, CASE.sheet, "設定"
+
+PLANTED_LINKAGES = [
+    linkage(2, start=dt.datetime(2020, 4, 1), case_ref="2025-1"),  # row 2: clean, a date cell
+    linkage(3, start="R2.13.1"),  # K3 date-invalid
+    linkage(4, business=None),  # D4 required
+    linkage(5, division="総務科"),  # C5 master-unknown
+    linkage(6, division="生活福祉課 保護担当課"),  # C6 master-variant
+    linkage(7, body="教育委員会"),  # C7 division-body (総務課 is the mayor's)
+    linkage(8, id="L-dup"),  # A8, A9 id-duplicate
+    linkage(9, id="L-dup"),
+    linkage(10, business="同じ業務", items="氏名"),  # D10, D11 linkage-duplicate
+    linkage(11, business="同じ業務", items="氏名", start="令和２年４月１日"),
+    linkage(12, end="R2.3.31"),  # L12 date-order
+    linkage(13, fiscal_year=2019),  # N13 year-before-start
+    linkage(14, fiscal_year=2021),  # N14 year-late-no-reason
+    linkage(15, fiscal_year=2021, note="記載漏れ"),  # clean: the reason is there
+    linkage(16, start="H30.4.1", end="R1.6.30", note="記載漏れ"),  # N16 new-not-active
+    linkage(17, case_ref="2025-99"),  # O17 case-ref-unknown
+    linkage(18, case_ref="2025/3"),  # O18 schema-pattern
+    linkage(19, id="L-" + "9" * 29),  # A19 schema-max-length
+    linkage(20, reason="インターネットを經由して送るため"),  # E20 typo
+    linkage(21, business="ｼｽﾃﾑ運用"),  # D21 halfwidth-kana
+    linkage(22, my_number="有"),  # H22 mark-invalid
+    linkage(23, fiscal_year="来年"),  # N23 year-invalid
+    linkage(24, consent="○", fiscal_year=2022),  # clean: 本人同意 takes no part in b
+    linkage(25, start="2020/4/1", my_number="〇", fiscal_year="令和2年度", body="区長 "),  # clean spellings
+]
+
+PLANTED_CASES = [
+    case(1, categories="外部結合"),  # row 2: clean, cited by L2
+    case(2, categories="外部結合、業務委託"),  # E3 case-without-linkage (warning)
+    case(3),  # clean
+    case(4),  # B5, B6 case-no-duplicate
+    case(4, title="別の案件"),
+    case(5, fiscal_year=2024),  # A7 case-year-mismatch
+    case(0),  # B8 schema-minimum
+    case(6, categories="業務委託、業務委託"),  # E9 schema-unique-items
+    case(7, divisions="総務課、情報課"),  # D10 master-unknown
+    case(8, result="保留"),  # H11 master-unknown
+]
+
+PLANTED_SETTINGS = [
+    ["報告年度", 2020],
+    ["前年度公表値（区長）", 99],  # B3 previous-mismatch: a of 2020 for 区長 is 0
+    ["前年度公表値（教育委員会）", 0],  # clean
+]
+
+EXPECTED = {
+    (L, "K3", "date-invalid"), (L, "D4", "required"), (L, "C5", "master-unknown"),
+    (L, "C6", "master-variant"), (L, "C7", "division-body"), (L, "A8", "id-duplicate"),
+    (L, "A9", "id-duplicate"), (L, "D10", "linkage-duplicate"), (L, "D11", "linkage-duplicate"),
+    (L, "L12", "date-order"), (L, "N13", "year-before-start"), (L, "N14", "year-late-no-reason"),
+    (L, "N16", "new-not-active"), (L, "O17", "case-ref-unknown"), (L, "O18", "schema-pattern"),
+    (L, "A19", "schema-max-length"), (L, "E20", "typo"), (L, "D21", "halfwidth-kana"),
+    (L, "H22", "mark-invalid"), (L, "N23", "year-invalid"),
+    (C, "E3", "case-without-linkage"), (C, "B5", "case-no-duplicate"), (C, "B6", "case-no-duplicate"),
+    (C, "A7", "case-year-mismatch"), (C, "B8", "schema-minimum"), (C, "E9", "schema-unique-items"),
+    (C, "D10", "master-unknown"), (C, "H11", "master-unknown"),
+    (S, "B3", "previous-mismatch"),
+}
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory):
+    path = tmp_path_factory.mktemp("planted") / "登録簿.xlsx"
+    return write_register(path, PLANTED_LINKAGES, PLANTED_CASES, settings=PLANTED_SETTINGS)
+
+
+def test_every_planted_mistake_is_found_at_its_cell_and_nothing_else(planted):
+    report = validate_file(planted)
+    assert found(report) == EXPECTED
+
+
+def test_every_rule_code_is_planted_once_at_least():
+    planted_codes = {code for _, _, code in EXPECTED}
+    assert set(rules.RULES) <= planted_codes
+
+
+def test_severity_and_counts(planted):
+    report = validate_file(planted)
+    warnings = {(i.cell, i.code) for i in report.issues if i.severity == WARNING}
+    assert warnings == {("C6", "master-variant"), ("E20", "typo"), ("D21", "halfwidth-kana"),
+                        ("E3", "case-without-linkage")}
+    assert report.warnings == 4
+    assert report.errors == len(EXPECTED) - 4
+    for issue in report.issues:
+        assert issue.severity == rules.RULES.get(issue.code, (ERROR,))[0] or issue.code.endswith("-invalid")
+
+
+def test_issues_are_sorted_by_sheet_then_position(planted):
+    report = validate_file(planted)
+    places = [(i.sheet, i.cell) for i in report.issues]
+    linkage_rows = [int(c[1:]) if c[1].isdigit() else int(c[1:]) for s, c in places if s == L]
+    assert linkage_rows == sorted(linkage_rows)
+    sheets = [s for s, _ in places]
+    assert sheets.index(C) > max(i for i, s in enumerate(sheets) if s == L)
+    assert sheets[-1] == S
+
+
+@pytest.mark.parametrize("cell, words", [
+    ("K3", ["R2.13.1", "存在しない日付"]),
+    ("D4", ["業務名", "空欄"]),
+    ("C5", ["総務科", "「総務課」の誤り"]),
+    ("C6", ["生活福祉課 保護担当課", "生活福祉課保護担当課"]),
+    ("C7", ["総務課", "区長", "教育委員会"]),
+    ("A8", ["L-dup", "A9"]),
+    ("A9", ["L-dup", "A8"]),
+    ("D10", ["11行目"]),
+    ("L12", ["R2.3.31", "R2.4.1"]),
+    ("N13", ["2019", "R2.4.1", "令和2年度"]),
+    ("N14", ["2021", "備考", "記載漏れ"]),
+    ("N16", ["2020", "R1.6.30", "令和2年度"]),
+    ("O17", ["2025-99", "№99"]),
+    ("O18", ["2025/3", "2025-12"]),
+    ("A19", ["31文字", "30文字以内"]),
+    ("E20", ["經由", "経由"]),
+    ("D21", ["ｼｽﾃﾑ", "全角"]),
+    ("H22", ["有", "○"]),
+])
+def test_linkage_messages_name_the_value_and_what_was_expected(planted, cell, words):
+    report = validate_file(planted)
+    [issue] = [i for i in report.issues if i.sheet == L and i.cell == cell]
+    for word in words:
+        assert word in issue.message, (word, issue.message)
+    assert issue.column == LINKAGE.columns[ord(cell[0]) - 65].header
+
+
+@pytest.mark.parametrize("sheet, cell, words", [
+    (C, "E3", ["2025年度の№2", "2025-2"]),
+    (C, "B5", ["№「4」", "B6"]),
+    (C, "A7", ["2024", "R7.4.18", "令和7年度"]),
+    (C, "B8", ["「0」", "1以上"]),
+    (C, "E9", ["業務委託", "重複"]),
+    (C, "D10", ["情報課"]),
+    (C, "H11", ["保留", "承認"]),
+    (S, "B3", ["区長", "99", "0 件"]),
+])
+def test_case_and_settings_messages(planted, sheet, cell, words):
+    report = validate_file(planted)
+    [issue] = [i for i in report.issues if i.sheet == sheet and i.cell == cell]
+    for word in words:
+        assert word in issue.message, (word, issue.message)
+
+
+def test_the_same_issues_without_the_readers_distinct_values(planted):
+    """A Book made elsewhere (no `distinct`) is validated the same way, cell by cell."""
+    book = load(planted)
+    first = validate_book(book)
+    book = load(planted)
+    book.distinct = {}
+    assert validate_book(book).issues == first.issues
+
+
+def test_a_clean_register_has_no_issue(tmp_path):
+    path = write_register(tmp_path / "clean.xlsx", [linkage(n) for n in range(2, 8)],
+                          [case(1), case(2, categories="外部結合", result="了承")])
+    report = validate_file(path)
+    assert report.issues == [] and report.errors == 0 and report.warnings == 0
+
+
+def test_case_without_linkage_only_when_the_register_cites_cases(tmp_path):
+    # no linkage cites any case: the register does not use 関連審議案件, nothing to ask
+    path = write_register(tmp_path / "r.xlsx", [linkage(2)], [case(1, categories="外部結合")])
+    assert found(validate_file(path)) == set()
+    # cases older than the first year cited are older than the practice
+    path = write_register(tmp_path / "r2.xlsx", [linkage(2, case_ref="2025-1")],
+                          [case(1, categories="外部結合"), case(9, fiscal_year=2024, submitted_on="R6.6.1",
+                                                               categories="外部結合"),
+                           case(2, categories="外部結合", result="継続審議")])
+    assert found(validate_file(path)) == set()
+
+
+def test_one_message_per_cell(tmp_path):
+    """A cell that cannot be read is reported once: no 'required', no rule built on it."""
+    path = write_register(tmp_path / "r.xlsx", [
+        linkage(2, start="令和2年13月1日", end="R1.5.1"),  # no date-order: the start is unreadable
+        linkage(3, fiscal_year="２０２０年度", start="H30.4.1", end="H30.5.1", note="記載漏れ"),
+    ])
+    assert found(validate_file(path)) == {(L, "K2", "date-invalid"), (L, "N3", "new-not-active")}
+
+
+def test_missing_column_is_reported_once_not_per_row(tmp_path):
+    header = [h for h in LINKAGE.headers if h != "業務名"]
+    rows = [[v for c, v in zip(LINKAGE.columns, [linkage(n).get(c.key) for c in LINKAGE.columns])
+             if c.key != "business"] for n in range(2, 6)]
+    path = write_register(tmp_path / "r.xlsx", rows, linkage_header=header)
+    report = validate_file(path)
+    assert found(report) == {(L, "P1", "header-missing")}  # at the first free column
+
+
+def test_header_problems(tmp_path):
+    header = list(LINKAGE.headers)
+    header[9] = "結合の相手先"  # misspelt: read as 結合の相手方
+    header.append("担当者メモ")  # not a register column
+    rows = [[linkage(2).get(c.key) for c in LINKAGE.columns] + ["山田", None, "迷子の値"]]
+    path = write_register(tmp_path / "r.xlsx", rows, linkage_header=header)
+    report = validate_file(path)
+    assert found(report) == {(L, "J1", "header-misspelt"), (L, "Q1", "header-unknown"),
+                             (L, "S1", "header-blank")}
+    blank = next(i for i in report.issues if i.code == "header-blank")
+    assert "S2" in blank.message
+
+
+def test_half_width_and_variant_spellings_of_masters_read_as_the_master(tmp_path):
+    path = write_register(tmp_path / "r.xlsx", [
+        linkage(2, body="教育委員会", division="教育支援課 "),  # trailing space only: stripped, clean
+        linkage(3, division="生活福祉課\u3000保護担当課"),
+    ], [case(1, divisions="総務課,税務課", categories="業務委託，電算処理")])
+    assert found(validate_file(path)) == {(L, "C3", "master-variant")}
+
+
+def test_fold_traps_make_duplicates(tmp_path):
+    path = write_register(tmp_path / "r.xlsx", [
+        linkage(2, id="Ｒ２－００１"), linkage(3, id="R2-001"),
+        linkage(4, business="R2〜R3 事業", items="x"), linkage(5, business="R2～R3事業", items="x"),
+    ])
+    assert found(validate_file(path)) == {(L, "A2", "id-duplicate"), (L, "A3", "id-duplicate"),
+                                          (L, "D4", "linkage-duplicate"), (L, "D5", "linkage-duplicate")}
+
+
+def test_settings_without_report_year(tmp_path):
+    path = write_register(tmp_path / "r.xlsx", [linkage(2)], settings=[["資料番号", "資料１"]])
+    assert found(validate_file(path)) == {(S, "", "required")}
+
+
+# --- the command -------------------------------------------------------------------------
+
+def run_cli(monkeypatch, capsys, *argv):
+    monkeypatch.setattr(cli, "COMMANDS", ("validate",))  # only this command's module is needed
+    code = cli.main(["validate", *map(str, argv)])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_cli_json_shape_and_exit_code(planted, monkeypatch, capsys):
+    code, out, err = run_cli(monkeypatch, capsys, planted, "--json")
+    assert code == 1 and err == ""
+    data = json.loads(out)
+    assert set(data) == {"errors", "warnings", "issues"}
+    assert data["errors"] == len(EXPECTED) - 4 and data["warnings"] == 4
+    assert all(set(i) == {"sheet", "cell", "column", "severity", "code", "message"} for i in data["issues"])
+    assert {(i["sheet"], i["cell"], i["code"]) for i in data["issues"]} == EXPECTED
+    assert "經由" in out  # ensure_ascii=False
+
+
+def test_cli_listing(planted, monkeypatch, capsys):
+    code, out, _ = run_cli(monkeypatch, capsys, planted)
+    assert code == 1
+    assert "外部結合!K3 [エラー] 結合の開始年月日: 「R2.13.1」" in out
+    assert "外部結合!E20 [警告] 外部結合を行った理由: " in out
+    assert out.rstrip().endswith(f"エラー {len(EXPECTED) - 4} 件、警告 4 件")
+
+
+def test_cli_clean_register_exits_zero(tmp_path, monkeypatch, capsys):
+    path = write_register(tmp_path / "clean.xlsx", [linkage(2)], [case(1)])
+    code, out, _ = run_cli(monkeypatch, capsys, path)
+    assert code == 0 and "問題は見つかりませんでした" in out
+    code, out, _ = run_cli(monkeypatch, capsys, path, "--json")
+    assert code == 0 and json.loads(out) == {"errors": 0, "warnings": 0, "issues": []}
+
+
+def test_cli_warnings_only_exit_zero(tmp_path, monkeypatch, capsys):
+    path = write_register(tmp_path / "w.xlsx", [linkage(2, reason="經由")], [case(1)])
+    code, out, _ = run_cli(monkeypatch, capsys, path)
+    assert code == 0 and "警告 1 件" in out

@@ -1,0 +1,302 @@
+"""The rules that look beyond one cell: masters, duplicates, dates against years, registers
+against each other, and last year's published figures. Each rule has a stable code (RULES).
+
+Every rule reads `Record.values` (prepared by xlkit.register): a cell that could not be
+read is not there and was reported once already, so no rule reports it again.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Callable
+from functools import cache
+from importlib import resources
+
+from . import cells, figures, schema
+from .dates import fiscal_year, nendo
+from .issues import ERROR, WARNING, Issue
+from .records import Record
+from .register import CATEGORY_SHEET, RESULT_SHEET, Book
+
+# code -> (severity, what it checks). Codes are stable: staff and scripts may filter on them.
+RULES = {
+    "required": (ERROR, "入力が必要な項目が空欄"),
+    "master-unknown": (ERROR, "マスタ（実施機関・課・区分・審議結果）にない値"),
+    "master-variant": (WARNING, "マスタと空白・全角半角だけが違う書き方（同じ課を2通りに書いている）"),
+    "division-body": (ERROR, "課がその行の実施機関に属していない"),
+    "id-duplicate": (ERROR, "管理番号の重複"),
+    "linkage-duplicate": (ERROR, "同じ外部結合の重複入力"),
+    "date-order": (ERROR, "結合の終了年月日が開始年月日より前"),
+    "year-before-start": (ERROR, "計上年度が開始年月日の年度より前"),
+    "year-late-no-reason": (ERROR, "計上年度が開始年月日の年度より後なのに備考に理由がない"),
+    "new-not-active": (ERROR, "計上年度（新たな結合 b）の年度中に結合していない"),
+    "case-no-duplicate": (ERROR, "同じ年度の審議案件の№の重複"),
+    "case-year-mismatch": (ERROR, "審議案件の年度と付議日の年度が違う"),
+    "case-ref-unknown": (ERROR, "関連審議案件に当たる審議案件がない"),
+    "case-without-linkage": (WARNING, "外部結合を承認した審議案件を関連審議案件とする外部結合がない"),
+    "previous-mismatch": (ERROR, "前年度公表値と今年度の a が違う"),
+    "typo": (WARNING, "登録簿でよく見る誤字"),
+    "halfwidth-kana": (WARNING, "半角カナ"),
+}
+
+APPROVED = ("承認", "了承")  # 審議結果 that let a linkage start
+LINKAGE_CATEGORY = "外部結合"  # the 区分 that calls for a linkage row
+CASE_REF = re.compile(r"^([0-9]{4})-([0-9]+)$")
+
+
+def check(book: Book) -> list[Issue]:
+    """The rules across rows and registers (the one-cell rules are `cell_judges`)."""
+    found: list[Issue] = []
+    found += check_linkages(book)
+    found += check_cases(book)
+    found += check_previous(book)
+    return found
+
+
+def _issue(rec: Record, key: str, code: str, message: str) -> Issue:
+    reg = schema.register(schema.LINKAGE if rec.sheet == schema.linkage().sheet else schema.CASE)
+    return Issue(rec.sheet, rec.cell(key), reg.header(key), RULES[code][0], code, message, rec.raw.get(key))
+
+
+def _typed(rec: Record, key: str) -> str:
+    """The cell as staff typed it (2020/4/1 for a date cell)."""
+    return cells.display(rec.raw.get(key)).strip()
+
+
+def _others(cells_: list[str], mine: str) -> str:
+    return "、".join(c for c in cells_ if c != mine)
+
+
+# --- one-cell rules, judged once per distinct value of a column (see xlkit.validate) ---------
+
+def cell_judges(book: Book, column: schema.Column) -> list[Callable]:
+    """The rules that look at one cell: `judge(raw, value) -> (code, message) | None`."""
+    judges = []
+    if column.master:
+        judges.append(_master_judge(column, book.master(column.master)))
+    if column.kind in ("text", "multi"):
+        judges.append(_kana_judge)
+    if column.kind == "text" and not column.master:
+        judges.append(_typo_judge)
+    return judges
+
+
+def _master_judge(column: schema.Column, master: list[str]):
+    known = set(master)
+    sheet = column.master
+    short = sheet in (CATEGORY_SHEET, RESULT_SHEET) or len(master) <= 8
+
+    def unknown_text(value: str) -> str:
+        guess = difflib.get_close_matches(value, master, n=1, cutoff=0.5)
+        text = f"「{value}」は「{sheet}」シートの一覧にありません。"
+        if guess:
+            text += f"「{guess[0]}」の誤りではありませんか。"
+        if short:
+            text += f"（{'、'.join(master)} のいずれか）"
+        elif not guess:
+            text += f"「{sheet}」シートの一覧から選んでください。"
+        return text
+
+    def judge(raw, value):
+        if column.kind == "multi":
+            unknown = [v for v in value if v not in known]
+            if unknown:
+                return "master-unknown", "".join(unknown_text(v) for v in unknown)
+            typed = cells.multi(raw, column.separator or "、") or []
+            variants = [(t, v) for t, v in zip(typed, value) if t != v]
+        else:
+            if value not in known:
+                return "master-unknown", unknown_text(value)
+            typed = cells.text(raw)
+            variants = [(typed, value)] if typed != value else []
+        if variants:
+            listed = "、".join(f"「{t}」を「{v}」" for t, v in variants)
+            return "master-variant", (f"{listed}と同じものとして確認しました。"
+                                      f"「{sheet}」シートと同じ書き方（空白・全角半角も同じ）に直してください。")
+        return None
+
+    return judge
+
+
+# --- text: typos and half-width kana ------------------------------------------------------
+
+@cache
+def typos() -> dict[str, str]:
+    data = json.loads(resources.files("xlkit").joinpath("data/typos.json").read_text(encoding="utf-8"))
+    return data["typos"]
+
+
+def _kana_judge(raw, value):
+    if isinstance(raw, str) and not raw.isascii():
+        runs = cells._HALF_KANA.findall(raw)
+        if runs:
+            return "halfwidth-kana", (f"半角カナ「{'」「'.join(runs)}」が入っています。報告書では全角に直して出力しますが、"
+                                      "登録簿も全角カナに直してください。")
+    return None
+
+
+@cache
+def _typo_pattern() -> re.Pattern:
+    return re.compile("|".join(map(re.escape, sorted(typos(), key=len, reverse=True))))
+
+
+def _typo_judge(raw, value):
+    if value.isascii():
+        return None  # every listed mistake is written in kanji or kana
+    hits = dict.fromkeys(_typo_pattern().findall(value))
+    if hits:
+        mistakes = typos()
+        return "typo", "".join(f"「{wrong}」は「{mistakes[wrong]}」の誤りではありませんか。" for wrong in hits)
+    return None
+
+
+# --- 外部結合 ----------------------------------------------------------------------------
+
+def check_linkages(book: Book) -> list[Issue]:
+    reg = schema.linkage()
+    present = {c.key for c in reg.columns} - book.missing.get(reg.sheet, set())
+    records = book.linkages
+    found = []
+    found += _duplicates(records, "id", lambda v: cells.fold(v["id"]) if "id" in v else None,
+                         lambda rec, others: (f"管理番号「{rec.values['id']}」が重複しています（ほかに {others}）。"
+                                              "管理番号は行ごとに別の番号にしてください。"),
+                         "id-duplicate")
+    # A linkage is the same when its 課, 業務名, 相手方, 開始年月日 and 記録項目 are the same:
+    # the city records two linkages of one 業務 with one partner on one day (国民健康保険,
+    # LGWAN-ASPサービス事業者, R2.4.1) that differ only in the data they carry.
+    if {"division", "business", "partner", "start", "items"} <= present:
+        fold = cells.fold
+
+        def linkage_key(v):
+            try:
+                return (fold(v["division"]), fold(v["business"]), fold(v["partner"]), v["start"],
+                        fold(v.get("items", "")))
+            except KeyError:
+                return None  # a blank key cell: reported as required
+
+        found += _duplicates(records, "business", linkage_key,
+                             lambda rec, others: ("結合を行った課・業務名・結合の相手方・開始年月日・記録項目が同じ外部結合が"
+                                                  f"ほかの行にもあります（{others}）。同じ外部結合を2回入力していないか確認してください。"),
+                             "linkage-duplicate", rows=True)
+
+    body_of = {cells.fold(d): b for d, b in book.divisions}
+    bodies = set(book.bodies)
+    for rec in records:
+        v = rec.values
+        division, body = v.get("division"), v.get("body")
+        if division and body in bodies and cells.fold(division) in body_of:
+            owner = body_of[cells.fold(division)]
+            if owner != body:
+                found.append(_issue(rec, "division", "division-body",
+                                    f"「{division}」は「{owner}」の課です（この行の実施機関は「{body}」）。"
+                                    "実施機関か課のどちらかを直してください。"))
+        start, end, fy = v.get("start"), v.get("end"), v.get("fiscal_year")
+        if start and end and end < start:
+            found.append(_issue(rec, "end", "date-order",
+                                f"終了年月日「{_typed(rec, 'end')}」が開始年月日「{_typed(rec, 'start')}」より前です。"
+                                "開始・終了の日付を確認してください。"))
+            continue  # the year rules below would only repeat this mistake
+        if not start or fy is None:
+            continue
+        started = fiscal_year(start)
+        if fy < started:
+            found.append(_issue(rec, "fiscal_year", "year-before-start",
+                                f"計上年度「{_typed(rec, 'fiscal_year')}」（{nendo(fy)}）が開始年月日「{_typed(rec, 'start')}」の年度"
+                                f"（{nendo(started)}＝{started}）より前です。計上年度は開始年月日の年度以後にしてください。"))
+            continue
+        if not figures.counted(v):
+            continue  # 本人同意 linkages take no part in the figures
+        if not figures.active_in(v, fy):
+            found.append(_issue(rec, "fiscal_year", "new-not-active",
+                                f"計上年度「{_typed(rec, 'fiscal_year')}」（{nendo(fy)}）に新たな結合（b）として計上されますが、"
+                                f"この外部結合は終了年月日「{_typed(rec, 'end')}」のため{nendo(fy)}中に結合していません。"
+                                "計上年度か終了年月日を確認してください。"))
+        elif fy > started and not v.get("note"):
+            found.append(_issue(rec, "fiscal_year", "year-late-no-reason",
+                                f"計上年度「{_typed(rec, 'fiscal_year')}」（{nendo(fy)}）が開始年月日「{_typed(rec, 'start')}」の年度"
+                                f"（{nendo(started)}）より後です。理由（記載漏れ など）を備考に記入してください。"))
+    return found
+
+
+def _duplicates(records: list[Record], key: str, group_key: Callable, message: Callable, code: str,
+                *, rows: bool = False) -> list[Issue]:
+    groups: dict = {}
+    for rec in records:
+        k = group_key(rec.values)
+        if k is not None:
+            groups.setdefault(k, []).append(rec)
+    found = []
+    for group in groups.values():
+        if len(group) < 2:
+            continue
+        places = [f"{r.row}行目" if rows else r.cell(key) for r in group]
+        for rec, place in zip(group, places):
+            found.append(_issue(rec, key, code, message(rec, _others(places, place))))
+    return found
+
+
+# --- 審議案件 ----------------------------------------------------------------------------
+
+def check_cases(book: Book) -> list[Issue]:
+    found = []
+    cases = book.cases
+    found += _duplicates(cases, "no",
+                         lambda v: (v["fiscal_year"], v["no"]) if "fiscal_year" in v and "no" in v else None,
+                         lambda rec, others: (f"{rec.values['fiscal_year']}年度（{nendo(rec.values['fiscal_year'])}）の"
+                                              f"№「{rec.values['no']}」が重複しています（ほかに {others}）。"
+                                              "№は年度ごとに別の番号にしてください。"),
+                         "case-no-duplicate")
+    for rec in cases:
+        fy, day = rec.values.get("fiscal_year"), rec.values.get("submitted_on")
+        if fy is not None and day is not None and fiscal_year(day) != fy:
+            found.append(_issue(rec, "fiscal_year", "case-year-mismatch",
+                                f"年度「{_typed(rec, 'fiscal_year')}」（{nendo(fy)}）が付議日「{_typed(rec, 'submitted_on')}」の年度"
+                                f"（{nendo(fiscal_year(day))}＝{fiscal_year(day)}）と違います。年度か付議日を確認してください。"))
+
+    by_key = {(r.values["fiscal_year"], r.values["no"]): r for r in cases
+              if "fiscal_year" in r.values and "no" in r.values}
+    cited: set[tuple[int, int]] = set()
+    for rec in book.linkages:
+        ref = rec.values.get("case_ref")
+        m = CASE_REF.match(cells.fold(ref)) if isinstance(ref, str) else None
+        if not m:
+            continue  # blank, or not in the 2025-12 form (reported by the schema)
+        key = (int(m[1]), int(m[2]))
+        cited.add(key)
+        if key not in by_key:
+            found.append(_issue(rec, "case_ref", "case-ref-unknown",
+                                f"関連審議案件「{ref}」に当たる審議案件（{key[0]}年度の№{key[1]}）が"
+                                "「審議案件」シートにありません。年度（西暦）と№を確認してください。"))
+    # Only a register that links linkages to cases can miss a link; cases from before the
+    # first year any linkage cites are older than that practice and are not asked about.
+    if cited:
+        first = min(y for y, _ in cited)
+        for key, rec in sorted(by_key.items()):
+            v = rec.values
+            if (key[0] >= first and v.get("result") in APPROVED and LINKAGE_CATEGORY in v.get("categories", ())
+                    and key not in cited and "categories" in rec.letters):
+                found.append(_issue(rec, "categories", "case-without-linkage",
+                                    f"外部結合を{v['result']}した案件（{key[0]}年度の№{key[1]}）ですが、関連審議案件に"
+                                    f"「{key[0]}-{key[1]}」と入力した外部結合がありません。外部結合の行の入力漏れがないか確認してください。"))
+    return found
+
+
+# --- 設定: last year's published figures ---------------------------------------------------
+
+def check_previous(book: Book) -> list[Issue]:
+    previous = book.settings.get("previous_published") or {}
+    year = book.settings.get("report_year")
+    if not previous or not isinstance(year, int):
+        return []
+    result = figures.compute(book.linkages, year, book.bodies, [d for d, _ in book.divisions])
+    found = []
+    for body, published, a in figures.compare_previous(result, previous):
+        cell = book.setting_cells.get(f"previous_published.{body}", "")
+        found.append(Issue(
+            schema.settings().sheet, cell, f"前年度公表値（{body}）", ERROR, "previous-mismatch",
+            f"{body}の前年度公表値「{published}」が、登録簿から数えた{nendo(year)}の a"
+            f"（{nendo(year - 1)}の結合数）{a} 件と一致しません。前年度の報告と登録簿（計上年度・開始・終了年月日）を確認してください。",
+            published))
+    return found

@@ -1,0 +1,247 @@
+"""Validating a register: the schema per cell, then the cross-row rules (xlkit.rules).
+
+Reading (xlkit.register) has already checked the headers, refused what is not a register
+and prepared each cell; what failed there is in `book.issues` and is not reported again.
+
+Speed: a 10,000-row register has about 150,000 cells but few distinct values per column
+(the same 課, 相手方, 条例根拠 … again and again). Each property's subschema is checked once
+per distinct value of its column, with validators built once per register (module cache),
+so the schema costs a dictionary look-up per cell.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from jsonschema import Draft202012Validator
+
+from . import cells, rules, schema
+from .issues import ERROR, WARNING, Issue, sort_key
+from .records import Record
+from .register import Book, load, value_key
+
+
+@dataclass
+class Report:
+    issues: list[Issue] = field(default_factory=list)
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for i in self.issues if i.severity == ERROR)
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for i in self.issues if i.severity == WARNING)
+
+    def as_json(self) -> dict:
+        return {"errors": self.errors, "warnings": self.warnings,
+                "issues": [i.as_json() for i in self.issues]}
+
+
+def validate_file(path: str | Path) -> Report:
+    return validate_book(load(path))
+
+
+def validate_book(book: Book) -> Report:
+    found = list(book.issues)
+    reported = {(i.sheet, i.cell) for i in book.issues}
+    for reg, records in ((schema.linkage(), book.linkages), (schema.case(), book.cases)):
+        found += _check_cells(book, reg, records, reported)
+    found += _check_settings(book, reported)
+    found += rules.check(book)
+    found.sort(key=sort_key)
+    return Report(found)
+
+
+# --- the schema, one subschema per column ------------------------------------------------
+
+@cache
+def property_validators(name: str) -> dict[str, Draft202012Validator]:
+    """One Draft 2020-12 validator (with the format checker) per register, evolved once per property."""
+    reg = schema.register(name)
+    Draft202012Validator.check_schema(reg.schema)
+    root = Draft202012Validator(reg.schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    return {c.key: root.evolve(schema=c.schema) for c in reg.columns}
+
+
+def json_value(value):
+    """A prepared value as the schema sees it: dates as ISO strings, marks as ○, multi as lists."""
+    if value is True:
+        return "○"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def _check_cells(book: Book, reg: schema.Register, records: list[Record],
+                 reported: set[tuple[str, str]]) -> list[Issue]:
+    """The schema and the one-cell rules (masters, typos, half-width kana), once per distinct cell.
+
+    A prepared value depends only on what was typed (and the book's masters), so each distinct
+    typed value of a column is judged once — the reader has them already (`book.distinct`) —
+    and only the columns with a bad value are walked again to find its cells.
+    """
+    missing = book.missing.get(reg.sheet, set())
+    validators = property_validators(reg.name)
+    present = [c for c in reg.columns if c.key not in missing]
+    distinct = book.distinct.get(reg.sheet) or _distinct(records)
+    found = []
+    for column in present:
+        judges = [_schema_judge(validators[column.key], column), *rules.cell_judges(book, column)]
+        bad = {}
+        for hashable, (ok, value) in distinct.get(column.key, {}).items():
+            if ok and value is not None:
+                verdict = _judge(judges, hashable if type(hashable) is str else hashable[1], value)
+                if verdict:
+                    bad[hashable] = verdict
+        if not bad:
+            continue
+        key = column.key
+        for rec in records:
+            raw = rec.raw.get(key)
+            if raw is None or key not in rec.values:
+                continue
+            verdict = bad.get(value_key(raw))
+            if verdict:
+                for code, message in verdict:
+                    found.append(Issue(rec.sheet, rec.cell(key), column.header,
+                                       rules.RULES.get(code, (ERROR,))[0], code, message, raw))
+    required = frozenset(c.key for c in present if c.required)
+    columns = {c.key: c for c in present}
+    for rec in records:
+        lacking = required - rec.values.keys()
+        for key in lacking:
+            cell = rec.cell(key)
+            if (rec.sheet, cell) not in reported:  # a value that could not be read is reported once
+                found.append(required_issue(rec.sheet, cell, columns[key]))
+    return found
+
+
+def _distinct(records: list[Record]) -> dict[str, dict]:
+    """Distinct typed cells per column, for a Book not made by the reader."""
+    distinct: dict[str, dict] = {}
+    for rec in records:
+        for key, value in rec.values.items():
+            distinct.setdefault(key, {})[value_key(rec.raw[key])] = (True, value)
+    return distinct
+
+
+def _judge(judges, raw, value) -> tuple:
+    verdict = ()
+    for judge in judges:
+        found = judge(raw, value)
+        if found is not None:
+            verdict += (found,)
+    return verdict
+
+
+def _schema_judge(validator: Draft202012Validator, column: schema.Column):
+    return lambda raw, value: _verdict(validator, column, value)
+
+
+def required_issue(sheet: str, cell: str, column: schema.Column) -> Issue:
+    hint = f"{column.input_message}" if column.input_message else ""
+    return Issue(sheet, cell, column.header, ERROR, "required",
+                 f"「{column.header}」が空欄です。入力が必要な項目です。{hint}", None)
+
+
+def _verdict(validator: Draft202012Validator, column: schema.Column, value) -> tuple[str, str] | None:
+    instance = json_value(value)
+    if next(validator.iter_errors(instance), None) is None:
+        return None
+    errors = list(validator.iter_errors(instance))
+    errors.sort(key=lambda e: (list(e.path), e.validator))
+    messages = []
+    for error in errors:
+        text = _message(error, column, value)
+        if text not in messages:
+            messages.append(text)
+    return "schema-" + _kebab(errors[0].validator), "".join(messages)
+
+
+def _kebab(keyword: str) -> str:
+    return "".join("-" + ch.lower() if ch.isupper() else ch for ch in keyword)
+
+
+def _shown(value) -> str:
+    if isinstance(value, list):
+        return "、".join(str(v) for v in value)
+    if value is True:
+        return "○"
+    if isinstance(value, dt.date):
+        return cells.display(value)
+    return str(value)
+
+
+def _message(error, column: schema.Column, value) -> str:
+    """A jsonschema error said in Japanese, naming the value and what was expected."""
+    keyword, expected = error.validator, error.validator_value
+    instance = error.instance
+    path = list(error.path)
+    whole = f"「{_shown(value)}」"
+    item = f"「{_shown(instance)}」" if path else whole
+    if path and isinstance(path[0], int):
+        item = f"{path[0] + 1}番目の{item}"
+    hint = column.input_message or ""
+    if keyword == "minLength":
+        return f"{item}が短すぎます（{expected}文字以上で入力してください）。"
+    if keyword == "maxLength":
+        return f"{item}は{len(instance)}文字です。{expected}文字以内で入力してください。"
+    if keyword == "pattern":
+        return f"{item}は入力の形が違います。{hint or '決められた形で入力してください。'}"
+    if keyword == "format":
+        return f"{item}は{'日付' if expected == 'date' else expected}として正しくありません。{hint}"
+    if keyword in ("enum", "const"):
+        allowed = expected if keyword == "enum" else [expected]
+        listed = "、".join("空欄" if a is None else str(a) for a in allowed)
+        return f"{item}は入力できません（{listed} のいずれかを入力してください）。"
+    if keyword == "minimum":
+        return f"{item}は小さすぎます（{expected}以上の数を入力してください）。"
+    if keyword == "maximum":
+        return f"{item}は大きすぎます（{expected}以下の数を入力してください）。"
+    if keyword == "exclusiveMinimum":
+        return f"{item}は小さすぎます（{expected}より大きい数を入力してください）。"
+    if keyword == "exclusiveMaximum":
+        return f"{item}は大きすぎます（{expected}より小さい数を入力してください）。"
+    if keyword == "type":
+        kinds = {"string": "文字", "integer": "整数", "number": "数値", "array": "一覧",
+                 "boolean": "真偽値", "object": "項目の組", "null": "空欄"}
+        wanted = "または".join(kinds.get(t, t) for t in ([expected] if isinstance(expected, str) else expected))
+        return f"{item}の種類が違います（{wanted}を入力してください）。"
+    if keyword == "minItems":
+        return f"{whole}: {expected}つ以上入力してください。"
+    if keyword == "maxItems":
+        return f"{whole}: {expected}つまでにしてください。"
+    if keyword == "uniqueItems":
+        dup = sorted({v for v in instance if instance.count(v) > 1})
+        return f"{whole}: 「{'、'.join(map(str, dup))}」が重複しています。同じものは1回だけ入力してください。"
+    return f"{item}は入力の条件（{keyword}: {expected}）に合いません。{hint}"
+
+
+# --- 設定 ------------------------------------------------------------------------------
+
+def _check_settings(book: Book, reported: set[tuple[str, str]]) -> list[Issue]:
+    reg = schema.settings()
+    validators = property_validators(reg.name)
+    cells_of = book.setting_cells
+    found = []
+    if any(i.code == "settings-missing" for i in book.issues):
+        return found  # no 設定 sheet: the reader already warned once
+    for column in reg.columns:
+        value = book.settings.get(column.key)
+        cell = cells_of.get(column.key, "")
+        if column.kind == "per-body":
+            continue  # read as integers by the reader; checked against the figures in rules
+        if value is None:
+            if column.required and (reg.sheet, cell) not in reported:
+                found.append(Issue(reg.sheet, cell, column.header, ERROR, "required",
+                                   f"設定の「{column.header}」がありません。A列に「{column.header}」、B列に値を入力してください。"
+                                   f"{column.input_message or ''}", None))
+            continue
+        verdict = _verdict(validators[column.key], column, value)
+        if verdict is not None and cell:
+            found.append(Issue(reg.sheet, cell, column.header, ERROR, verdict[0], verdict[1], value))
+    return found
