@@ -129,6 +129,8 @@ def test_every_button_is_bound_to_an_existing_sub(xlsm):
     assert [(caption, macro) for _, caption, macro in buttons] == \
         [(caption, f"[0]!{sub}") for sub, (caption, _) in EXPECTED.items()]
     assert {sheet for sheet, _, _ in buttons} == {"使い方"}
+    howto = openpyxl.load_workbook(xlsm)["使い方"]
+    assert howto.protection.sheet and howto.protection.objects  # the buttons cannot be moved or edited
     for _, _, macro in buttons:
         assert macro.removeprefix("[0]!") in subs
 

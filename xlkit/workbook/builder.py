@@ -350,7 +350,8 @@ def _howto(ws, fmt: _Formats, *, macro: bool) -> None:
             if len(text) > 46:
                 ws.set_row(row, 32)
         row += 1
-    ws.protect("", {"objects": True, "select_locked_cells": True, "select_unlocked_cells": True})
+    # buttons stay clickable; the sheet, its text and the buttons themselves cannot be changed by accident
+    ws.protect("", {"select_locked_cells": True, "select_unlocked_cells": True})
 
 
 # --------------------------------------------------------------------------- result sheets
