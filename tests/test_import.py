@@ -391,3 +391,17 @@ def test_warns_about_rows_validation_will_flag(fresh, tmp_path, capsys):
 
 def test_a_wrong_year_is_refused(fresh, capsys):
     assert run_cli(capsys, fresh, TABLE, "--year", "20")[0] == 2
+
+
+def test_a_body_column_is_checked_against_the_division():
+    header = HEADER.replace("No.\t", "No.\t実施機関\t")
+    text = "\n".join([header, "1\t教育委員会\t" + line(1).split("\t", 1)[1], "2\t区長\t" + line(2).split("\t", 1)[1]])
+    parsed = importer.parse(text, year=2020, divisions=[tuple(d) for d in schema.masters()["課"]])
+    assert [str(m) for m in parsed.problems] == [
+        "2行目（No.1）: 実施機関「教育委員会」が課「総務課」の実施機関「区長」と違います。"]
+    assert [r.values["body"] for r in parsed.rows] == ["区長"]
+
+
+def test_a_header_column_twice_is_refused():
+    with pytest.raises(XlkitError, match="1行目の見出しに 業務名 が2回あります。"):
+        importer.parse(HEADER + "\t業務名\n", year=2020, divisions=[])

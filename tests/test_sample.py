@@ -243,3 +243,17 @@ def test_rolled_register_still_validates(rolled, capsys):
     assert cli.main(["summarize", str(rolled), "--year", "2021"]) == 0
     out = capsys.readouterr().out
     assert "令和3年度　実施機関別外部電子計算機との結合件数" in out
+
+
+def test_demo_fails_on_a_sample_with_errors(tmp_path, capsys):
+    broken = tmp_path / "sample.xlsx"
+    shutil.copyfile(SAMPLE, broken)
+    wb = openpyxl.load_workbook(broken)
+    ws = wb[schema.linkage().sheet]
+    headers = [c.value for c in ws[1]]
+    ws.cell(2, headers.index(schema.linkage().header("start")) + 1).value = "R2.13.1"
+    wb.save(broken)
+    assert cli.main(["demo", "--sample", str(broken)]) == 1
+    out = capsys.readouterr().out
+    assert "外部結合!K2 [エラー]" in out
+    assert "注意: シート「外部結合」2行目は結合の開始年月日がない（または日付として読めない）ため集計に含めていません。" in out

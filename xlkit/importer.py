@@ -32,7 +32,8 @@ from .dates import DateError, era_of, fiscal_year, nendo, parse_date
 from .errors import XlkitError
 
 NO_HEADERS = {"No.", "No", "NO.", "NO", "番号"}  # the first header cell, after cells.fold (№ folds to No)
-FILLED = ("id", "body", "fiscal_year")  # what the importer fills itself, never read from the table
+FILLED = ("id", "body", "fiscal_year")  # what the importer fills itself
+NOT_IN_TABLE = ("id", "fiscal_year")  # columns a table may not bring (実施機関 may: it is checked)
 LATE = "記載漏れ"
 _LATE_TAIL = re.compile(r"^(?P<date>.*?)[\s　]*[（(【［\[]?[\s　]*記載漏れ[\s　]*[)）】］\]]?[\s　]*$")
 ENCODINGS = ("utf-8-sig", "cp932")  # Notepad saves UTF-8 today and Shift_JIS on older PCs
@@ -95,7 +96,7 @@ def read_text(source: str | Path) -> str:
 
 
 def _header_keys() -> dict[str, schema.Column]:
-    return {cells.fold(c.header): c for c in schema.linkage().columns if c.key not in FILLED}
+    return {cells.fold(c.header): c for c in schema.linkage().columns if c.key not in NOT_IN_TABLE}
 
 
 def _read_header(line: int, cells_: list[str]) -> list[str | None]:
@@ -111,6 +112,9 @@ def _read_header(line: int, cells_: list[str]) -> list[str | None]:
             keys.append(None)
         else:
             keys.append(column.key)
+    twice = sorted({schema.linkage().header(k) for k in keys if k and keys.count(k) > 1})
+    if twice:
+        raise XlkitError(f"{line}行目の見出しに {'、'.join(twice)} が2回あります。")
     if unknown:
         names = "、".join(f"「{u}」" for u in unknown)
         raise XlkitError(f"{line}行目の見出し {names} は外部結合の列名ではありません。"
