@@ -295,8 +295,8 @@ def _validation(column: schema.Column) -> dict | None:
 def _howto(ws, fmt: _Formats, *, macro: bool) -> None:
     ws.hide_gridlines(2)
     ws.set_column(0, 0, 2)
-    ws.set_column(1, 1, 18)
-    ws.set_column(2, 2, 92)
+    ws.set_column(1, 1, 22)
+    ws.set_column(2, 2, 90)
     ws.write_string(0, 1, "審議案件・外部結合登録簿の使い方", fmt.title)
     ws.merge_range(1, 1, 1, 2, ("「外部結合」「審議案件」シートに1件を1行として入力し、下のボタンで点検・集計・資料作成を"
                                 "行います。ボタンを押してもシートに入力した値は変わりません。"), fmt.body)
@@ -308,7 +308,7 @@ def _howto(ws, fmt: _Formats, *, macro: bool) -> None:
         if macro:
             ws.insert_button(row, 1, {
                 "macro": button.sub, "caption": button.caption,
-                "width": 120, "height": 34, "x_offset": 4, "y_offset": 3,
+                "width": 150, "height": 34, "x_offset": 4, "y_offset": 3,
                 "description": button.caption,
             })
         else:
