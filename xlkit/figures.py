@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import cells
+from .dates import nendo
 from .records import Record
 
 TOTAL = "合計"
@@ -48,8 +49,6 @@ class Mismatch:
     records: tuple[Record, ...]  # the linkages counted on one side only
 
     def message(self, year: int) -> str:
-        from .dates import nendo
-
         rows = "、".join(f"{r.row}行目" for r in self.records)
         return (f"{self.body}: a + b − c = {self.total} 件ですが、{nendo(year)}に結合していた外部結合は "
                 f"{self.active} 件です（{rows}）。新たな結合（b）に{nendo(year)}中に結合していない行が"

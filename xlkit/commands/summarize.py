@@ -13,7 +13,7 @@ import sys
 import unicodedata
 
 from xlkit import figures as fig
-from xlkit import register
+from xlkit import register, schema
 from xlkit.dates import nendo
 from xlkit.errors import XlkitError
 
@@ -72,7 +72,7 @@ def resolve_year(book: register.Book, year: int | None) -> int:
 def problems(figures: fig.Figures, book: register.Book) -> list[str]:
     """Japanese lines saying why the printed figures need a look (empty when they are sound)."""
     lines = []
-    sheet = "外部結合"
+    sheet = schema.linkage().sheet
     for skipped in figures.skipped:
         lines.append(f"シート「{sheet}」{skipped.record.row}行目は{skipped.reason}ため集計に含めていません。")
     for mismatch in figures.mismatches:
