@@ -20,12 +20,13 @@ class DateError(ValueError):
 class Era:
     name: str
     letter: str
-    first_day: dt.date
+    first_day: dt.date  # the first day a date of this era is read
     last_day: dt.date | None  # None while the era goes on
+    year_one: int | None = None  # the western year of 元年, when the era began before first_day
 
     @property
     def offset(self) -> int:
-        return self.first_day.year - 1
+        return (self.year_one or self.first_day.year) - 1
 
 
 ERAS = (
@@ -33,13 +34,18 @@ ERAS = (
     Era("平成", "H", dt.date(1989, 1, 8), dt.date(2019, 4, 30)),
     Era("昭和", "S", dt.date(1926, 12, 25), dt.date(1989, 1, 7)),
     Era("大正", "T", dt.date(1912, 7, 30), dt.date(1926, 12, 24)),
-    Era("明治", "M", dt.date(1873, 1, 1), dt.date(1912, 7, 29)),  # the solar calendar starts 1873
+    # 明治元年 is 1868, but the solar calendar (and so a date we can read) starts on 明治6年1月1日
+    Era("明治", "M", dt.date(1873, 1, 1), dt.date(1912, 7, 29), year_one=1868),
 )
 _BY_KEY = {e.name: e for e in ERAS} | {e.letter: e for e in ERAS}
 
 # Excel's day 0; Excel's fictitious 1900-02-29 (serial 60) only matters before March 1900
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 _MAX_SERIAL = 2958465  # 9999-12-31
+# A number in a date cell is read as a serial only from 1954-10-03 on: 2020 or 20200401 typed
+# into a cell not formatted as a date is a mistake, not 1905-07-12.
+_MIN_SERIAL = 20000
+_FIRST_DAY = ERAS[-1].first_day  # no date before 明治6年 can be printed in 和暦
 
 _SEP = r"\s*[./\-年]\s*"
 _ERA_RE = re.compile(
@@ -62,6 +68,10 @@ def parse_date(value) -> dt.date | None:
     """Read a date cell in any spelling staff use. Blank -> None; anything else not a date -> DateError."""
     if value is None:
         return None
+    return _in_range(_parse(value))
+
+
+def _parse(value) -> dt.date | None:
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
@@ -69,14 +79,36 @@ def parse_date(value) -> dt.date | None:
     if isinstance(value, bool):
         raise DateError("日付ではありません（真偽値）")
     if isinstance(value, (int, float)):
+        if value != value or not _MIN_SERIAL <= value <= _MAX_SERIAL:  # NaN included
+            shown = int(value) if value == value and float(value).is_integer() else value
+            raise DateError(f"数値「{shown}」は日付として読めません（日付の書式のセルにするか、"
+                            "R2.4.1、令和2年4月1日、2020/4/1 などの形で入力してください）")
         return from_serial(value)
     if not isinstance(value, str):
         raise DateError(f"日付として読めない値です（{type(value).__name__}）")
     text = _normalise(value)
     if not text:
         return None
-    if re.fullmatch(r"\d+(\.0+)?", text) and 20000 <= float(text) <= _MAX_SERIAL:
+    if re.fullmatch(r"\d+(\.\d+)?", text) and _MIN_SERIAL <= float(text) <= _MAX_SERIAL:
         return from_serial(float(text))
+    date = _match(text)
+    if date is not None:
+        return date
+    # 「H18.6.1 記載漏れ」: a date followed by a remark that belongs in 備考
+    for space in re.finditer(r"\s+", text):
+        try:
+            date = _match(text[:space.start()])
+        except DateError:
+            date = None
+        if date is not None:
+            rest = text[space.end():]
+            raise DateError(f"日付のあとに「{rest}」が入っています。日付だけを入力してください（「{rest}」は備考へ）")
+    raise DateError(
+        "日付として読めません（R2.4.1、令和2年4月1日、2020/4/1 などの形で入力してください）"
+    )
+
+
+def _match(text: str) -> dt.date | None:
     m = _ERA_RE.match(text)
     if m:
         era = _BY_KEY[m["era"]]
@@ -85,9 +117,13 @@ def parse_date(value) -> dt.date | None:
     m = _WESTERN_RE.match(text)
     if m:
         return _calendar_date(int(m["y"]), int(m["m"]), int(m["d"]), text)
-    raise DateError(
-        "日付として読めません（R2.4.1、令和2年4月1日、2020/4/1 などの形で入力してください）"
-    )
+    return None
+
+
+def _in_range(date: dt.date | None) -> dt.date | None:
+    if date is not None and date < _FIRST_DAY:
+        raise DateError(f"{_western(date)}は明治6年（1873年）より前のため扱えません")
+    return date
 
 
 def from_serial(serial: float) -> dt.date:
