@@ -22,9 +22,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from xlkit import cells, schema
+from xlkit import cells
 from xlkit.errors import XlkitError
-from xlkit.records import column_letter
 from xlkit.workbook import layout
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -101,12 +100,12 @@ def read_grid(sheet) -> list[list]:
     return [list(row) for row in values]
 
 
-REGISTER_SHEETS = tuple(layout.MASTER_HEADERS)  # 実施機関, 課, 区分, 審議結果
+MASTER_SHEETS = tuple(layout.MASTER_HEADERS)  # 実施機関, 課, 区分, 審議結果
 
 
 def read_book(book, extra: Iterable[str] = ()) -> dict[str, list[list]]:
     """Read the sheets the core needs, one block per sheet: name -> 2-D list."""
-    wanted = (layout.linkage_sheet(), layout.case_sheet(), layout.settings_sheet(), *REGISTER_SHEETS, *extra)
+    wanted = (layout.linkage_sheet(), layout.case_sheet(), layout.settings_sheet(), *MASTER_SHEETS, *extra)
     grids = {}
     for sheet in book.sheets:
         if sheet.name in wanted:
@@ -118,7 +117,7 @@ def _load(grids: dict[str, list[list]]):
     from xlkit import register
 
     return register.load_sheets({k: v for k, v in grids.items() if k in (
-        layout.linkage_sheet(), layout.case_sheet(), layout.settings_sheet(), *REGISTER_SHEETS)})
+        layout.linkage_sheet(), layout.case_sheet(), layout.settings_sheet(), *MASTER_SHEETS)})
 
 
 def _as_text(value) -> str:
@@ -423,4 +422,4 @@ def _export(book, kind: str) -> None:
 
 
 __all__ = ["validate", "summarize", "export_word", "export_excel", "read_grid", "read_book", "runs",
-           "result_rows", "summary_rows", "column_letter", "schema"]
+           "result_rows", "summary_rows"]

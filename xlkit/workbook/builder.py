@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import xlsxwriter
-from xlsxwriter.utility import quote_sheetname, xl_col_to_name, xl_rowcol_to_cell
+from xlsxwriter.utility import quote_sheetname
 
 from xlkit import schema
 from xlkit.workbook import layout, styles
@@ -494,11 +494,3 @@ def _conf(ws, fmt: _Formats) -> None:
     start = len(layout.XLWINGS_CONF_ROWS) + 2
     for i, text in enumerate(notes):
         ws.write_string(start + i, 0, text, fmt.note_line if i else fmt.subtitle)
-
-
-def cell_ref(sheet: str, row: int, col: int) -> str:
-    """'sheet'!A1 for a 0-based row and column."""
-    return f"{quote_sheetname(sheet)}!{xl_rowcol_to_cell(row, col)}"
-
-
-__all__ = ["build", "settings_rows", "cell_ref", "xl_col_to_name"]
