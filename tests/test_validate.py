@@ -343,3 +343,21 @@ def test_cli_warnings_only_exit_zero(tmp_path, monkeypatch, capsys):
     path = write_register(tmp_path / "w.xlsx", [linkage(2, reason="經由")], [case(1)])
     code, out, _ = run_cli(monkeypatch, capsys, path)
     assert code == 0 and "警告 1 件" in out
+
+
+def test_a_register_written_by_xlkit_new_validates(tmp_path):
+    """The real layout (tables, dropdowns, 設定 with its 説明 column) reads and validates clean."""
+    from xlkit.workbook import build
+
+    linkages = [dict(id="R2-001", body="区長", division="総務課", business="給付", reason="迅速化のため",
+                     subjects="区民", items="氏名、住所", basis="令和2年度第2回審議会承認",
+                     partner="地方公共団体情報システム機構", start=dt.date(2020, 5, 15), fiscal_year=2020,
+                     my_number=True, case_ref="2025-1")]
+    cases = [dict(fiscal_year=2025, no=1, title="給付について", divisions=["総務課", "税務課"],
+                  categories=["外部結合", "業務委託"], submitted_on=dt.date(2025, 4, 18), result="承認")]
+    path = build(tmp_path / "r.xlsx", linkages=linkages, cases=cases,
+                 settings={"report_year": 2021, "previous_published": {"区長": 1, "議会": 0}})
+    assert validate_file(path).issues == []
+    path = build(tmp_path / "empty.xlsx")
+    [issue] = validate_file(path).issues
+    assert (issue.sheet, issue.cell, issue.code) == (S, "B2", "required") and "報告年度" in issue.message

@@ -1,8 +1,27 @@
-"""The rules that look beyond one cell: masters, duplicates, dates against years, registers
-against each other, and last year's published figures. Each rule has a stable code (RULES).
+"""The rules beyond the schema: masters, typos, duplicates, dates against years, the two
+registers against each other, and last year's published figures. Each has a stable code (RULES).
 
 Every rule reads `Record.values` (prepared by xlkit.register): a cell that could not be
-read is not there and was reported once already, so no rule reports it again.
+read is not there and was reported once already, so no rule reports it again. One-cell rules
+(`cell_judges`) run once per distinct value of a column, from xlkit.validate.
+
+Decisions:
+
+* year-late-no-reason: any non-empty 備考 counts as the reason. The checker cannot judge a
+  reason's wording, and staff write it many ways (記載漏れ, 前年度報告漏れ, R3判明 …).
+* linkage-duplicate: the same 課, 業務名, 結合の相手方, 開始年月日 *and* 記録項目 (after folding).
+  Without 記録項目 the real R2 register's two 医療保険年金課 / 国民健康保険 /
+  LGWAN-ASPサービス事業者 / R2.4.1 linkages, which carry different data, would be flagged.
+* division-body points at the 課 cell and names both; either cell may be the wrong one.
+* year-before-start applies to every row; new-not-active and year-late-no-reason skip 本人同意
+  rows, which are never counted. A row whose end is before its start gets date-order only.
+* case-year-mismatch: 年度 is defined as the year the case was deliberated, i.e. the 年度 of
+  its 付議日 (the 資料 lists №1–22 of 令和6年度 and №23– of 令和7年度 together).
+* case-without-linkage is asked only of a register that uses 関連審議案件 at all, and only
+  for cases from the first 年度 any linkage cites: older cases predate the practice (the
+  sample's 令和2年度 linkages and 令和7年度 cases). 継続審議 and the like are not asked.
+* previous-mismatch compares 設定's 前年度公表値 with a from xlkit.figures for 報告年度;
+  nothing is compared when either is missing.
 """
 
 from __future__ import annotations
@@ -38,7 +57,7 @@ RULES = {
     "case-without-linkage": (WARNING, "外部結合を承認した審議案件を関連審議案件とする外部結合がない"),
     "previous-mismatch": (ERROR, "前年度公表値と今年度の a が違う"),
     "typo": (WARNING, "登録簿でよく見る誤字"),
-    "halfwidth-kana": (WARNING, "半角カナ"),
+    "halfwidth-kana": (WARNING, "半角カナ・半角の句読点（｡｢｣､･）"),
 }
 
 APPROVED = ("承認", "了承")  # 審議結果 that let a linkage start
@@ -132,8 +151,8 @@ def _kana_judge(raw, value):
     if isinstance(raw, str) and not raw.isascii():
         runs = cells._HALF_KANA.findall(raw)
         if runs:
-            return "halfwidth-kana", (f"半角カナ「{'」「'.join(runs)}」が入っています。報告書では全角に直して出力しますが、"
-                                      "登録簿も全角カナに直してください。")
+            return "halfwidth-kana", (f"半角カナ・記号「{'」「'.join(runs)}」が入っています。報告書では全角に直して出力しますが、"
+                                      "登録簿も全角に直してください。")
     return None
 
 

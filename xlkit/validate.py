@@ -237,9 +237,10 @@ def _check_settings(book: Book, reported: set[tuple[str, str]]) -> list[Issue]:
             continue  # read as integers by the reader; checked against the figures in rules
         if value is None:
             if column.required and (reg.sheet, cell) not in reported:
+                where = ("が空欄です。値を入力してください。" if cell else
+                         f"がありません。A列に「{column.header}」、B列に値を入力してください。")
                 found.append(Issue(reg.sheet, cell, column.header, ERROR, "required",
-                                   f"設定の「{column.header}」がありません。A列に「{column.header}」、B列に値を入力してください。"
-                                   f"{column.input_message or ''}", None))
+                                   f"設定の「{column.header}」{where}{column.input_message or ''}", None))
             continue
         verdict = _verdict(validators[column.key], column, value)
         if verdict is not None and cell:
