@@ -25,8 +25,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import xlsxwriter
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from xlkit import schema  # noqa: E402
@@ -105,36 +103,19 @@ def case_rows() -> list[list]:
     return rows
 
 
+def as_dicts(register: schema.Register, rows: list[list]) -> list[dict]:
+    keys = [c.key for c in register.columns]
+    return [{k: (True if v == "○" else v) for k, v in zip(keys, row) if v is not None} for row in rows]
+
+
 def write_register(path: Path, rows: int, seed: int = 2) -> Path:
+    """The register as `xlkit new` lays it out (tables, dropdowns, 設定), filled with generated rows."""
+    from xlkit.workbook import build
+
     rng = random.Random(seed)
-    masters = schema.masters()
-    wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False,
-                                         "strings_to_formulas": False, "strings_to_urls": False})
-    date_format = wb.add_format({"num_format": "yyyy/m/d"})
-
-    def sheet(name, header, data):
-        ws = wb.add_worksheet(name)
-        ws.write_row(0, 0, header)
-        for r, values in enumerate(data, start=1):
-            for c, value in enumerate(values):
-                if value is None:
-                    continue
-                if isinstance(value, dt.date):
-                    ws.write_datetime(r, c, dt.datetime.combine(value, dt.time()), date_format)
-                elif isinstance(value, (int, float)):
-                    ws.write_number(r, c, value)
-                else:
-                    ws.write_string(r, c, value)
-
-    sheet(schema.linkage().sheet, schema.linkage().headers, linkage_rows(rows, rng))
-    sheet(schema.case().sheet, schema.case().headers, case_rows())
-    sheet("実施機関", ["実施機関"], [[b] for b in masters["実施機関"]])
-    sheet("課", ["課", "実施機関"], [list(d) for d in masters["課"]])
-    sheet("区分", ["区分"], [[c] for c in masters["区分"]])
-    sheet("審議結果", ["審議結果"], [[r] for r in masters["審議結果"]])
-    sheet("設定", ["項目", "値"], [["報告年度", 2025], ["前年度公表値（区長）", 80]])
-    wb.close()
-    return path
+    return build(path, linkages=as_dicts(schema.linkage(), linkage_rows(rows, rng)),
+                 cases=as_dicts(schema.case(), case_rows()),
+                 settings={"report_year": 2025, "previous_published": {"区長": 80}})
 
 
 # --- Frictionless with an equivalent Table Schema ------------------------------------------

@@ -17,6 +17,8 @@ _SHEET = re.compile(rb'<sheet\b[^>]*?name="([^"]*)"[^>]*?r:id="([^"]*)"')
 _REL = re.compile(rb'<Relationship\b[^>]*?Id="([^"]*)"[^>]*?Target="([^"]*)"|<Relationship\b[^>]*?Target="([^"]*)"[^>]*?Id="([^"]*)"')
 _CELL = re.compile(rb'<c\b[^>]*?r="([A-Z]+[0-9]+)"[^>]*?(?:/>|>(.*?)</c>)', re.S)
 _MERGE = re.compile(rb'<mergeCell\b[^>]*?ref="([^"]+)"')
+# a formula element (<f>, <f t="shared" …/>), not <formula1> of a data validation
+_FORMULA = re.compile(rb"<f[\s>/]")
 
 
 def _unescape(name: bytes) -> str:
@@ -53,7 +55,7 @@ def scan_structure(path: Path, watched: set[str]) -> list[str]:
 
 def _scan_sheet(name: str, xml: bytes) -> list[str]:
     problems = []
-    if b"<f" in xml or b't="e"' in xml:
+    if _FORMULA.search(xml) or b't="e"' in xml:
         for m in _CELL.finditer(xml):
             body = m[2] or b""
             tag = xml[m.start():m.start() + 200].split(b">", 1)[0]
@@ -61,7 +63,7 @@ def _scan_sheet(name: str, xml: bytes) -> list[str]:
                 value = re.search(rb"<v>(.*?)</v>", body)
                 shown = value[1].decode() if value else "エラー"
                 problems.append(f"シート「{name}」セル {m[1].decode()}: エラー値 {shown} が入っています")
-            elif b"<f" in body:
+            elif _FORMULA.search(body):
                 problems.append(f"シート「{name}」セル {m[1].decode()}: 数式が入っています（値を入力してください）")
     for m in _MERGE.finditer(xml):
         problems.append(f"シート「{name}」セル {m[1].decode()}: セルが結合されています（結合を解除してください）")
