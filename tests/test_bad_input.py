@@ -129,3 +129,17 @@ def test_a_100_mb_file(register, tmp_path, monkeypatch, capsys):
 def test_the_good_file_passes(register, monkeypatch, capsys):
     code, out, err = run(monkeypatch, capsys, register)
     assert code == 0 and err == ""
+
+
+def test_data_validations_are_not_mistaken_for_formulas(tmp_path):
+    """The register's dropdowns hold <formula1>: no formula, and the fast path of the scan."""
+    import datetime as dt
+
+    from xlkit.workbook import build
+    from xlkit.workbook_scan import _FORMULA, scan_structure, sheet_parts
+
+    path = build(tmp_path / "r.xlsx", linkages=[dict(id="1", start=dt.date(2020, 4, 1))])
+    with zipfile.ZipFile(path) as archive:
+        xml = archive.read(sheet_parts(archive)[LINKAGE.sheet])
+    assert b"<formula1>" in xml and _FORMULA.search(xml) is None
+    assert scan_structure(path, {LINKAGE.sheet, schema.case().sheet}) == []

@@ -361,3 +361,9 @@ def test_a_register_written_by_xlkit_new_validates(tmp_path):
     path = build(tmp_path / "empty.xlsx")
     [issue] = validate_file(path).issues
     assert (issue.sheet, issue.cell, issue.code) == (S, "B2", "required") and "報告年度" in issue.message
+
+
+def test_a_full_width_case_ref_is_one_schema_error_and_still_cites_its_case(tmp_path):
+    path = write_register(tmp_path / "r.xlsx", [linkage(2, case_ref="２０２５－１"), linkage(3, case_ref="２０２５－９")],
+                          [case(1, categories="外部結合")])
+    assert found(validate_file(path)) == {(L, "O2", "schema-pattern"), (L, "O3", "schema-pattern")}

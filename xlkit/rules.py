@@ -284,7 +284,7 @@ def check_cases(book: Book) -> list[Issue]:
             continue  # blank, or not in the 2025-12 form (reported by the schema)
         key = (int(m[1]), int(m[2]))
         cited.add(key)
-        if key not in by_key:
+        if key not in by_key and CASE_REF.match(ref):  # a full-width ２０２５－１ is reported by the schema
             found.append(_issue(rec, "case_ref", "case-ref-unknown",
                                 f"関連審議案件「{ref}」に当たる審議案件（{key[0]}年度の№{key[1]}）が"
                                 "「審議案件」シートにありません。年度（西暦）と№を確認してください。"))
