@@ -160,3 +160,18 @@ def test_layout_placeholder_mistakes_are_reported_in_japanese():
     with pytest.raises(XlkitError) as err:
         fill("{年}外部電子計算機との結合数", 年度="令和2年度")
     assert "{年度}" in err.value.message
+
+
+def test_figures_that_need_a_look_are_noted_after_export(register, tmp_path, capsys):
+    """a differing from 設定's 前年度公表値: validation refuses it; forced, the export notes it."""
+    path = tmp_path / "previous.xlsx"
+    shutil.copyfile(register, path)
+    wb = openpyxl.load_workbook(path)
+    ws = wb[schema.settings().sheet]
+    row = next(r for r in ws.iter_rows() if str(r[0].value or "").startswith("前年度公表値") and "区長" in r[0].value)
+    row[1].value = 60
+    wb.save(path)
+    code, _, err = run(capsys, "linkages", path, "--year", "2020", "--out", tmp_path / "r.docx")
+    assert code == 1 and "設定!B" in err
+    code, _, err = run(capsys, "linkages", path, "--year", "2020", "--out", tmp_path / "r.docx", "--force")
+    assert code == 0 and "注意: 区長: 令和元年度の公表値（設定の前年度公表値）は 60 件" in err

@@ -222,8 +222,21 @@ def test_word_names_east_asian_fonts_in_styles_and_runs(docx_path):
     assert normal.get(qn("w:eastAsia")) == fonts["east_asia"]
     lang = styles.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr")).find(qn("w:lang"))
     assert lang.get(qn("w:eastAsia")) == "ja-JP"
-    runs = list(doc.element.body.iter(qn("w:r")))
-    assert runs and all(r.find(qn("w:rPr")).find(qn("w:rFonts")).get(qn("w:eastAsia")) for r in runs)
+    # every run names its fonts itself or through its paragraph's style
+    styles_with_fonts = {
+        st.get(qn("w:styleId")) for st in styles.iter(qn("w:style"))
+        for rfonts in st.iter(qn("w:rFonts")) if rfonts.get(qn("w:eastAsia")) == fonts["east_asia"]
+    }
+    runs = 0
+    for p in doc.element.body.iter(qn("w:p")):
+        ppr = p.find(qn("w:pPr"))
+        style = ppr.find(qn("w:pStyle")) if ppr is not None else None
+        for r in p.iter(qn("w:r")):
+            runs += 1
+            rpr = r.find(qn("w:rPr"))
+            own = rpr is not None and rpr.find(qn("w:rFonts")) is not None
+            assert own or (style is not None and style.get(qn("w:val")) in styles_with_fonts)
+    assert runs > 22 * 10
 
 
 # --- Excel ----------------------------------------------------------------------------

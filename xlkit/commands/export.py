@@ -70,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
             raise XlkitError("報告する年度がわかりません。--year 2020 のように指定するか、"
                              "「設定」シートの報告年度を入力してください。")
         written = api.export_linkages(book, year, out, overwrite=args.overwrite)
+        _figure_notes(book, year)
     else:
         date_from = parse_day(args.date_from, "--from")
         date_to = parse_day(args.date_to, "--to")
@@ -102,6 +103,16 @@ def _check_register(book, *, force: bool) -> int | None:
           "エラーを直してからもう一度実行してください（このまま出力する場合は --force を付けてください）。",
           file=sys.stderr)
     return REFUSED_EXIT
+
+
+def _figure_notes(book, year: int) -> None:
+    """Say, as `xlkit summarize` does, when the printed figures need a look."""
+    from xlkit import figures
+    from xlkit.commands.summarize import problems
+
+    result = figures.compute(book.linkages, year, list(book.bodies), book.master("課"))
+    for note in problems(result, book):
+        print(f"注意: {note}", file=sys.stderr)
 
 
 _ERA_YEAR = re.compile(r"^(令和|平成|R|H)(元|\d{1,2})(年度?)?$")

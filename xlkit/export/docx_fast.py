@@ -1,19 +1,26 @@
-"""Word tables built as lxml elements, fast and with widths both Word and LibreOffice honour.
+"""Word tables that stay fast at thousands of rows, with widths Word and LibreOffice both honour.
 
 python-docx's `table.add_row()` + `row.cells` re-reads the whole table grid for every row,
-so a 2,000-row table takes seconds and grows faster than the rows. Here one body row
-(w:tr) is built once as a template; each data row is a deep copy with its texts filled in,
-appended to the w:tbl element. Cost is linear in the number of cells.
+so a 2,000-row table takes many seconds and grows faster than the rows. Building the rows
+as lxml elements is better but still not linear: every element made outside the document
+is re-homed into it when appended. Here the table's frame (properties, grid, header rows)
+is an lxml element in the document, and its body rows are generated as w:tr XML text from
+per-column templates: a placeholder comment inside the w:tbl marks where they go, and
+docx_writer splices the text into word/document.xml when it saves. Cost: linear in the
+size of the text.
 
 Widths: a fixed layout (w:tblLayout fixed), a w:tblGrid and a w:tcW on every cell, all in
 twentieths of a point (dxa). Word honours tcW, LibreOffice honours tblGrid; giving both the
 same numbers makes the two agree.
+
+Fonts: body cells name a paragraph style (see docx_writer.table_style) carrying the East
+Asian and Latin fonts and the size, so each cell's XML is small.
 """
 
 from __future__ import annotations
 
-import copy
 import re
+from xml.sax.saxutils import escape
 
 from docx.oxml.ns import qn
 from lxml import etree
@@ -25,6 +32,7 @@ _XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 # Characters XML 1.0 forbids (Excel cells can carry them, e.g. a vertical tab from a paste)
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _JC = {"left": "left", "center": "center", "right": "right", "distribute": "distribute"}
+PLACEHOLDER = "xlkit-rows-{n}"
 
 
 def mm_to_twips(mm: float) -> int:
@@ -45,7 +53,7 @@ def el(tag: str, parent=None, **attrs) -> etree._Element:
 
 
 def run_props(parent, fonts: dict, size_pt: float, bold: bool = False, heading: bool = False):
-    """w:rPr with the Latin and East Asian fonts named explicitly (kept when pasted elsewhere)."""
+    """w:rPr with the Latin and East Asian fonts named explicitly."""
     rpr = el("rPr", parent)
     latin = fonts["heading_latin" if heading else "latin"]
     east = fonts["heading_east_asia" if heading else "east_asia"]
@@ -67,17 +75,18 @@ def _borders(parent, tag: str, sides: tuple[str, ...]):
 
 
 class TableWriter:
-    """Writes one model Table into a w:tbl element."""
+    """One model Table: `frame()` gives the w:tbl element, `body_xml()` its body rows as text."""
 
-    def __init__(self, table: Table, fonts: dict, size_pt: float):
+    def __init__(self, table: Table, fonts: dict, size_pt: float, style_id: str):
         self.table = table
         self.fonts = fonts
         self.size_pt = size_pt
+        self.style_id = style_id
         self.widths = [mm_to_twips(c.width_mm) for c in table.columns]
         self.aligns = [c.align for c in table.columns]
 
-    # -- the table frame ------------------------------------------------------------------
-    def build(self) -> etree._Element:
+    # -- the frame: properties, grid, header rows (a handful of elements) ----------------
+    def frame(self, placeholder: str) -> etree._Element:
         tbl = el("tbl")
         tblpr = el("tblPr", tbl)
         el("tblW", tblpr, w=sum(self.widths), type="dxa")
@@ -97,56 +106,57 @@ class TableWriter:
             el("gridCol", grid, w=w)
         for row in self.table.header:
             tbl.append(self._rich_row(row, header=True))
-        self.append_rows(tbl, self.table.rows)
+        if any(isinstance(c, Cell) and c.merge_up for row in self.table.header for c in row):
+            mark_merge_starts(tbl)
+        tbl.append(etree.Comment(placeholder))
         return tbl
 
-    def append_rows(self, tbl, rows) -> None:
-        template = None
-        for row in rows:
-            if all(isinstance(v, str) for v in row):
-                if template is None:
-                    template = self._template_row()
-                tbl.append(self._fill(copy.deepcopy(template), row))
-            else:
-                tbl.append(self._rich_row(row, header=False))
+    # -- the body rows, as XML text ------------------------------------------------------
+    def body_xml(self) -> str:
+        templates = [self._cell_template(i) for i in range(len(self.widths))]
+        height = ""
+        if self.table.min_row_mm:
+            height = f'<w:trHeight w:val="{mm_to_twips(self.table.min_row_mm)}" w:hRule="atLeast"/>'
+        row_open = f"<w:tr><w:trPr><w:cantSplit/>{height}</w:trPr>"
+        parts: list[str] = []
+        for row in self.table.rows:
+            if not all(isinstance(v, str) for v in row):
+                # a row with merges, fills or per-line alignment: built as an element
+                parts.append(etree.tostring(self._rich_row(row, header=False), encoding="unicode"))
+                continue
+            parts.append(row_open)
+            for (opening, between, closing), value in zip(templates, row):
+                parts.append(opening)
+                if value:
+                    lines = escape(clean_text(value)).split("\n")
+                    parts.append(between.join(
+                        f'<w:r><w:t xml:space="preserve">{line}</w:t></w:r>' if line else ""
+                        for line in lines))
+                parts.append(closing)
+            parts.append("</w:tr>")
+        return "".join(parts)
 
-    # -- fast path: plain text rows ------------------------------------------------------
-    def _row_props(self, tr, header: bool):
+    def _cell_template(self, i: int) -> tuple[str, str, str]:
+        """(opening, between two lines, closing) of a body cell of column i."""
+        fill = self.table.label_fill if i == 0 else None
+        align = "distribute" if (i == 0 and self.table.label_distribute) else self.aligns[i]
+        tcpr = f'<w:tcPr><w:tcW w:w="{self.widths[i]}" w:type="dxa"/>'
+        if fill:
+            tcpr += f'<w:shd w:val="clear" w:color="auto" w:fill="{fill}"/><w:vAlign w:val="center"/>'
+        tcpr += "</w:tcPr>"
+        jc = f'<w:jc w:val="{_JC.get(align, "left")}"/>' if align != "left" else ""
+        ppr = f'<w:pPr><w:pStyle w:val="{self.style_id}"/>{jc}</w:pPr>'
+        return f"<w:tc>{tcpr}<w:p>{ppr}", f"</w:p><w:p>{ppr}", "</w:p></w:tc>"
+
+    # -- rows as elements: header rows and cells with merges, fills, per-line alignment ---
+    def _rich_row(self, row, header: bool) -> etree._Element:
+        tr = el("tr")
         trpr = el("trPr", tr)
         el("cantSplit", trpr)
         if self.table.min_row_mm and not header:
             el("trHeight", trpr, val=mm_to_twips(self.table.min_row_mm), hRule="atLeast")
         if header:
             el("tblHeader", trpr)
-        return trpr
-
-    def _template_row(self) -> etree._Element:
-        tr = el("tr")
-        self._row_props(tr, header=False)
-        for i, width in enumerate(self.widths):
-            fill = self.table.label_fill if i == 0 else None
-            align = "distribute" if (i == 0 and self.table.label_distribute) else self.aligns[i]
-            self._cell(tr, width, "", align=align, fill=fill)
-        return tr
-
-    def _fill(self, tr, values) -> etree._Element:
-        # children: trPr, then one w:tc per column; each tc is tcPr + one w:p (pPr, r(rPr, t))
-        for tc, value in zip(tr[1:], values):
-            if not value:
-                continue
-            lines = clean_text(value).split("\n")
-            p = tc[1]
-            p[1][1].text = lines[0]
-            for line in lines[1:]:
-                extra = copy.deepcopy(p)
-                extra[1][1].text = line
-                tc.append(extra)
-        return tr
-
-    # -- slow path: header rows and cells with merges, fills, per-line alignment ----------
-    def _rich_row(self, row, header: bool) -> etree._Element:
-        tr = el("tr")
-        self._row_props(tr, header)
         for i, (width, value) in enumerate(zip(self.widths, row)):
             cell = value if isinstance(value, Cell) else Cell(str(value))
             fill = cell.fill or (self.table.header_fill if header else None)
@@ -181,13 +191,14 @@ class TableWriter:
     def _para(self, tc, text, align, bold):
         p = el("p", tc)
         ppr = el("pPr", p)
-        el("spacing", ppr, before=0, after=0, line=240, lineRule="auto")
+        el("pStyle", ppr, val=self.style_id)
         el("jc", ppr, val=_JC.get(align, "left"))
-        r = el("r", p)
-        run_props(r, self.fonts, self.size_pt, bold=bold)
-        t = el("t", r)
-        t.set(_XML_SPACE, "preserve")
-        t.text = text
+        if text:
+            r = el("r", p)
+            run_props(r, self.fonts, self.size_pt, bold=bold)
+            t = el("t", r)
+            t.set(_XML_SPACE, "preserve")
+            t.text = text
         return p
 
 
@@ -195,22 +206,15 @@ def mark_merge_starts(tbl) -> None:
     """Give each vertically merged cell's first cell w:vMerge restart.
 
     The model marks only the continuing cells (merge_up); the cell above them must say
-    "restart" or Word ignores the merge.
+    "restart" or Word ignores the merge. (Our tables have no horizontal merges, so cells
+    line up by position.)
     """
     rows = tbl.findall(qn("w:tr"))
     for above, below in zip(rows, rows[1:]):
         for tc_above, tc_below in zip(above.findall(qn("w:tc")), below.findall(qn("w:tc"))):
-            below_pr = tc_below.find(qn("w:tcPr"))
-            if below_pr.find(qn("w:vMerge")) is None:
+            if tc_below.find(qn("w:tcPr")).find(qn("w:vMerge")) is None:
                 continue
             above_pr = tc_above.find(qn("w:tcPr"))
             if above_pr.find(qn("w:vMerge")) is None:
                 merge = etree.Element(qn("w:vMerge"), {qn("w:val"): "restart"})
                 above_pr.find(qn("w:tcW")).addnext(merge)
-
-
-def build_table(table: Table, fonts: dict, size_pt: float) -> etree._Element:
-    tbl = TableWriter(table, fonts, size_pt).build()  # size_pt: the table's own font size
-    if any(isinstance(c, Cell) and c.merge_up for row in table.header for c in row):
-        mark_merge_starts(tbl)
-    return tbl

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
 from pathlib import Path
 
 import docx
@@ -9,7 +11,7 @@ from docx.enum.section import WD_ORIENT
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
-from .docx_fast import build_table, clean_text, el, mm_to_twips, run_props
+from .docx_fast import PLACEHOLDER, TableWriter, clean_text, el, mm_to_twips, run_props
 from .model import Para, Report, Table
 
 _A4 = (Mm(210), Mm(297))
@@ -17,11 +19,46 @@ _JC = {"left": "left", "center": "center", "right": "right", "distribute": "dist
 
 
 def write(report: Report, path: Path, layout: dict) -> None:
-    document(report, layout).save(str(path))
+    doc, rows = document(report, layout)
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    _splice_rows(buffer, Path(path), rows)
 
 
-def document(report: Report, layout: dict) -> docx.document.Document:
+def _splice_rows(buffer: io.BytesIO, path: Path, rows: dict[str, str]) -> None:
+    """Copy the saved package to `path`, putting each table's body rows in place of its
+    placeholder comment in word/document.xml (see docx_fast)."""
+    with zipfile.ZipFile(buffer) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "word/document.xml":
+                for name, xml in rows.items():
+                    mark = f"<!--{name}-->".encode()
+                    if data.count(mark) != 1:
+                        raise RuntimeError(f"table placeholder {name} not found once in document.xml")
+                    data = data.replace(mark, xml.encode("utf-8"))
+            dst.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
+
+
+def table_style(doc, fonts: dict, size_pt: float) -> str:
+    """A paragraph style for table cells of one size: fonts (East Asian too), size, no spacing."""
+    style_id = f"XlkitTable{round(size_pt * 10)}"
+    styles = doc.styles.element
+    if styles.find(f"{qn('w:style')}[@{qn('w:styleId')}='{style_id}']") is None:
+        style = el("style", styles, type="paragraph", customStyle=1, styleId=style_id)
+        el("name", style, val=f"xlkit 表 {size_pt:g}pt")
+        el("basedOn", style, val="Normal")
+        el("qFormat", style)
+        ppr = el("pPr", style)
+        el("spacing", ppr, before=0, after=0, line=240, lineRule="auto")
+        run_props(style, fonts, size_pt)
+    return style_id
+
+
+def document(report: Report, layout: dict) -> tuple[docx.document.Document, dict[str, str]]:
+    """The document with each table's body rows left out, and those rows as XML text."""
     doc = docx.Document()
+    rows: dict[str, str] = {}
     fonts, sizes = layout["fonts"], layout["sizes_pt"]
     _set_styles(doc, fonts, sizes["body"])
     _set_page(doc.sections[0], report)
@@ -38,7 +75,11 @@ def document(report: Report, layout: dict) -> docx.document.Document:
     for sheet in report.sheets:
         for n, block in enumerate(sheet.blocks):
             if isinstance(block, Table):
-                element = build_table(block, fonts, sizes[block.size])
+                size = sizes[block.size]
+                writer = TableWriter(block, fonts, size, table_style(doc, fonts, size))
+                name = PLACEHOLDER.format(n=len(rows))
+                element = writer.frame(name)
+                rows[name] = writer.body_xml()
             else:
                 brk = block.page_break_before or (sheet.new_page and n == 0 and not first)
                 element = _paragraph(block, fonts, sizes, page_break=brk, text_width_mm=_text_width(report))
@@ -47,7 +88,7 @@ def document(report: Report, layout: dict) -> docx.document.Document:
             if isinstance(block, Table):
                 sect_pr.addprevious(_paragraph(Para(""), fonts, sizes))
             first = False
-    return doc
+    return doc, rows
 
 
 def _set_styles(doc, fonts: dict, body_pt: float) -> None:
