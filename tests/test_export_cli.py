@@ -3,6 +3,7 @@ errors (exit 1, unless --force), and the never-lose-data rules for the output fi
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 from xlkit import cli, schema
 from xlkit.errors import XlkitError
 from xlkit.export import files
+from xlkit.export import layout
 from xlkit.export.layout import fill
 
 REPO = Path(__file__).resolve().parent.parent
@@ -175,3 +177,13 @@ def test_figures_that_need_a_look_are_noted_after_export(register, tmp_path, cap
     assert code == 1 and "設定!B" in err
     code, _, err = run(capsys, "linkages", path, "--year", "2020", "--out", tmp_path / "r.docx", "--force")
     assert code == 0 and "注意: 区長: 令和元年度の公表値（設定の前年度公表値）は 60 件" in err
+
+
+def test_a_broken_layout_file_is_reported_not_a_traceback(register, tmp_path, capsys, monkeypatch):
+    from xlkit.export import api
+
+    broken = json.loads(json.dumps(layout.load()))
+    broken["linkages"]["columns"][1]["key"] = "divison"  # a typo while editing layout.json
+    monkeypatch.setattr(api, "load_layout", lambda: broken)
+    code, _, err = run(capsys, "linkages", register, "--out", tmp_path / "r.docx")
+    assert code == 2 and "layout.json" in err and "divison" in err

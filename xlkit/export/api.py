@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+from contextlib import contextmanager
 import tempfile
 from pathlib import Path
 
@@ -49,7 +50,8 @@ def export_linkages(book, year: int, out_path, *, overwrite: bool = False) -> Pa
     divisions = [d[0] if isinstance(d, (tuple, list)) else d for d in book.divisions]
     result = figures.compute(book.linkages, year, list(book.bodies), divisions)
     author = cases_report.setting(book.settings, "department")
-    report = linkages_report.build(result, layout, author=author)
+    with _layout_keys():
+        report = linkages_report.build(result, layout, author=author)
     return render(report, out, layout, overwrite=overwrite)
 
 
@@ -71,8 +73,21 @@ def export_cases(book, date_from: dt.date, date_to: dt.date, out_path, *,
         configured = book.settings.get("report_date")
         report_date = configured if isinstance(configured, dt.date) else dt.date.today()
     layout = load_layout()
-    report = cases_report.build(book.cases, book.settings, date_from, date_to, report_date, layout)
+    with _layout_keys():
+        report = cases_report.build(book.cases, book.settings, date_from, date_to, report_date, layout)
     return render(report, out, layout, overwrite=overwrite)
+
+
+@contextmanager
+def _layout_keys():
+    """A key missing from layout.json (or a column key the schema does not know) is an
+    edit of the layout file gone wrong: say so instead of failing with a KeyError."""
+    try:
+        yield
+    except KeyError as exc:
+        raise XlkitError(
+            f"報告書の体裁ファイル（xlkit/data/layout.json）の項目 {exc} が見つからないか、"
+            "登録簿にない列名です。書き換えた箇所を確認してください。") from None
 
 
 def check_year(book, year: int) -> None:
