@@ -367,3 +367,30 @@ def test_a_full_width_case_ref_is_one_schema_error_and_still_cites_its_case(tmp_
     path = write_register(tmp_path / "r.xlsx", [linkage(2, case_ref="２０２５－１"), linkage(3, case_ref="２０２５－９")],
                           [case(1, categories="外部結合")])
     assert found(validate_file(path)) == {(L, "O2", "schema-pattern"), (L, "O3", "schema-pattern")}
+
+
+@pytest.mark.parametrize("subschema, value, code, words", [
+    ({"type": "string", "minLength": 3}, "ab", "schema-min-length", ["「ab」", "3文字以上"]),
+    ({"type": "string", "maxLength": 3}, "abcd", "schema-max-length", ["「abcd」", "4文字", "3文字以内"]),
+    ({"type": "string", "pattern": "^[0-9]+$"}, "1a", "schema-pattern", ["「1a」", "形"]),
+    ({"type": "string", "format": "date"}, "2020-13-01", "schema-format", ["「2020-13-01」", "日付"]),
+    ({"enum": ["○"]}, "×", "schema-enum", ["「×」", "○"]),
+    ({"type": "integer", "minimum": 1}, 0, "schema-minimum", ["「0」", "1以上"]),
+    ({"type": "integer", "maximum": 9}, 10, "schema-maximum", ["「10」", "9以下"]),
+    ({"type": "integer"}, "十", "schema-type", ["「十」", "整数"]),
+    ({"type": "array", "minItems": 2}, ["a"], "schema-min-items", ["「a」", "2つ以上"]),
+    ({"type": "array", "uniqueItems": True}, ["a", "b", "a"], "schema-unique-items", ["「a」が重複"]),
+    ({"type": "array", "items": {"type": "string", "maxLength": 2}}, ["ab", "abc"], "schema-max-length",
+     ["2番目の「abc」", "2文字以内"]),
+])
+def test_schema_errors_in_japanese(subschema, value, code, words):
+    from jsonschema import Draft202012Validator
+
+    from xlkit.validate import _verdict
+
+    validator = Draft202012Validator(subschema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    column = schema.Column("k", "見出し", "text", False, None, 10, None, None, None, subschema)
+    got_code, message = _verdict(validator, column, value)
+    assert got_code == code
+    for word in words:
+        assert word in message, (word, message)
