@@ -359,3 +359,16 @@ def test_unknown_year_is_refused_in_japanese(book, tmp_path):
 def test_default_name_is_japanese():
     assert api.default_linkages_name(2020) == "外部結合の状況_令和2年度"
     assert api.default_linkages_name(2019) == "外部結合の状況_令和元年度"
+
+
+@needs_soffice
+def test_parallel_conversions_do_not_collide(docx_path, tmp_path):
+    """Each conversion has its own LibreOffice profile, so two at once both succeed."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    dirs = [tmp_path / "a", tmp_path / "b"]
+    for d in dirs:
+        d.mkdir()
+    with ThreadPoolExecutor(2) as pool:
+        made = list(pool.map(lambda d: pdf.convert(docx_path, d), dirs))
+    assert all(p.stat().st_size > 10_000 for p in made)
