@@ -23,7 +23,7 @@ from jsonschema import Draft202012Validator
 from . import cells, rules, schema
 from .issues import ERROR, WARNING, Issue, sort_key
 from .records import Record
-from .register import Book, load, value_key
+from .register import Book, gc_paused, load, value_key
 
 
 @dataclass
@@ -44,7 +44,8 @@ class Report:
 
 
 def validate_file(path: str | Path) -> Report:
-    return validate_book(load(path))
+    with gc_paused():
+        return validate_book(load(path))
 
 
 def validate_book(book: Book) -> Report:
