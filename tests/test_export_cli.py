@@ -21,10 +21,13 @@ SAMPLE = REPO / "workbooks" / "sample.xlsx"
 
 
 @pytest.fixture(scope="module")
-def register() -> Path:
+def register(tmp_path_factory) -> Path:
+    """A private copy of the sample register (the sample may be rebuilt while tests run)."""
     if not SAMPLE.exists():
         pytest.skip("workbooks/sample.xlsx has not been built")
-    return SAMPLE
+    copy = tmp_path_factory.mktemp("register") / "sample.xlsx"
+    shutil.copyfile(SAMPLE, copy)
+    return copy
 
 
 def run(capsys, *argv) -> tuple[int, str, str]:
