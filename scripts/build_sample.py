@@ -103,7 +103,9 @@ PREVIOUS_PUBLISHED = {"区長": 61, "教育委員会": 5, "選挙管理委員会
 
 
 def settings() -> dict:
-    return {"report_year": YEAR, "report_date": REPORT_DATE, "previous_published": dict(PREVIOUS_PUBLISHED)}
+    return {"report_year": YEAR, "report_date": REPORT_DATE, "previous_published": dict(PREVIOUS_PUBLISHED),
+            # the period of the published 資料１: cases deliberated February to June 2025
+            "cases_from": dt.date(2025, 2, 1), "cases_to": dt.date(2025, 6, 30)}
 
 
 def build(target: Path) -> importer.Result:

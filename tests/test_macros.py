@@ -210,13 +210,21 @@ def test_errors_reach_the_user_as_japanese_alerts(tmp_path, monkeypatch):
     assert "Traceback" not in alert[0]
 
 
-def test_export_excel_writes_into_exports_and_never_overwrites(tmp_path, monkeypatch):
+CASE = {"fiscal_year": 2024, "no": 12, "title": "介護保険システムの外部結合について",
+        "divisions": ["介護保険課"], "categories": ["外部結合"], "submitted_on": dt.date(2025, 2, 13),
+        "result": "承認"}
+
+
+def test_export_excel_writes_both_reports_and_never_overwrites(tmp_path, monkeypatch):
     path = _summary_book(tmp_path, report_year=2020)
     monkeypatch.chdir(tmp_path)  # a payload book has no folder: the current one stands for it
     [alert] = alerts(run(macros.export_excel, path))
     first = tmp_path / "exports" / "外部結合の状況_令和2年度.xlsx"
     assert first.is_file(), alert[0]
     assert "外部結合の状況_令和2年度.xlsx" in alert[0] and str(first.parent) in alert[0]
+    # this register has no cases: the linkage report is still written, and the alert says why the other is not
+    assert "作れなかった資料があります" in alert[0] and "付議日のある審議案件がありません" in alert[0]
+    assert alert[3] == "critical"
     before = first.read_bytes()
     [alert] = alerts(run(macros.export_excel, path))
     second = tmp_path / "exports" / "外部結合の状況_令和2年度 (2).xlsx"
@@ -224,16 +232,31 @@ def test_export_excel_writes_into_exports_and_never_overwrites(tmp_path, monkeyp
     assert "上書きせずに別の名前で保存しました" in alert[0]
 
 
-def test_export_word_writes_the_cases_document(tmp_path, monkeypatch):
-    case = {"fiscal_year": 2024, "no": 12, "title": "介護保険システムの外部結合について",
-            "divisions": ["介護保険課"], "categories": ["外部結合"], "submitted_on": dt.date(2025, 2, 13),
-            "result": "承認"}
-    path = build(tmp_path / "r.xlsx", cases=[case, {**case, "no": 13, "submitted_on": dt.date(2025, 3, 4)}])
+def test_export_word_writes_both_documents(tmp_path, monkeypatch):
+    linkages = [valid_linkage(1, 2019), valid_linkage(2, 2020)]
+    path = build(tmp_path / "r.xlsx", linkages=linkages, settings={"report_year": 2020},
+                 cases=[CASE, {**CASE, "no": 13, "submitted_on": dt.date(2025, 3, 4)}])
     monkeypatch.chdir(tmp_path)
     [alert] = alerts(run(macros.export_word, path))
-    written = list((tmp_path / "exports").glob("*.docx"))
-    assert len(written) == 1, alert[0]
-    assert written[0].name in alert[0] and "令和7年2月13日～令和7年3月4日" in alert[0]
+    written = sorted(p.name for p in (tmp_path / "exports").glob("*.docx"))
+    assert written == ["外部結合の状況_令和2年度.docx", "審議案件について_令和7年2月～令和7年3月.docx"], alert[0]
+    assert all(name in alert[0] for name in written)
+    assert "令和7年2月13日～令和7年3月4日" in alert[0] and "作れなかった" not in alert[0]
+
+
+def test_export_word_takes_the_period_from_settings(tmp_path, monkeypatch):
+    path = build(tmp_path / "r.xlsx", settings={"cases_from": dt.date(2025, 3, 1), "cases_to": dt.date(2025, 3, 31)},
+                 cases=[CASE, {**CASE, "no": 13, "submitted_on": dt.date(2025, 3, 4)}])
+    monkeypatch.chdir(tmp_path)
+    [alert] = alerts(run(macros.export_word, path))
+    [written] = (tmp_path / "exports").glob("審議案件*.docx")
+    import docx
+
+    text = "\n".join(p.text for p in docx.Document(str(written)).paragraphs)
+    assert "（№１３）" in text and "（№１２）" not in text
+    assert "令和7年3月1日～令和7年3月31日" in alert[0]
+    # no 報告年度 in 設定: only the linkage report is missing, and the alert says so in Japanese
+    assert "外部結合の状況: 「設定」シートの報告年度が入力されていません" in alert[0]
 
 
 def test_exports_say_clearly_when_the_export_module_is_missing(tmp_path, monkeypatch):

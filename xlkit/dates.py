@@ -176,7 +176,7 @@ def full_width_digits(value) -> str:
 
 
 def format_dotted(d: dt.date) -> str:
-    """The linkage tables' form: R2. 8. 1 / R2.10.1 / H18. 6. 1 (month and day padded to two places)."""
+    """The linkage tables' form: R2. 8. 1 / R2.10. 1 / H18. 6. 1 (month and day padded to two places)."""
     era = era_of(d)
     return f"{era.letter}{d.year - era.offset}.{d.month:>2}.{d.day:>2}"
 

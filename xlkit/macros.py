@@ -365,13 +365,13 @@ def _summarize(book) -> None:
 
 
 def export_word(book: xw.Book | None = None) -> None:
-    """Word出力: 審議会資料（審議案件一覧と別紙） into exports/ beside the workbook."""
-    _guard("Word出力", book, lambda b: _export(b, "word"))
+    """Word出力: both reports (外部結合の状況 and 審議案件の資料) as .docx into exports/ beside the workbook."""
+    _guard("Word出力", book, lambda b: _export(b, ".docx"))
 
 
 def export_excel(book: xw.Book | None = None) -> None:
-    """Excel出力: 外部結合の状況（件数表と内訳） into exports/ beside the workbook."""
-    _guard("Excel出力", book, lambda b: _export(b, "excel"))
+    """Excel出力: the same two reports as print-ready .xlsx."""
+    _guard("Excel出力", book, lambda b: _export(b, ".xlsx"))
 
 
 def _folder(book) -> Path:
@@ -384,41 +384,68 @@ def _folder(book) -> Path:
     return path.parent if path.is_absolute() else Path.cwd()
 
 
-def _export(book, kind: str) -> None:
-    title = "Word出力" if kind == "word" else "Excel出力"
+def _export(book, suffix: str) -> None:
+    title = "Word出力" if suffix == ".docx" else "Excel出力"
     try:
         from xlkit.export import api
     except ImportError:
         _alert(book, f"{title}はまだ使えません（報告書を作る機能がこの xlkit に入っていません）。\n"
                      "xlkit を新しい版に更新してから、もう一度押してください。", title, critical=True)
         return
-    from xlkit.dates import format_wareki, nendo
-
     rb = _load(read_book(book))
     folder = _folder(book) / EXPORT_DIR
     folder.mkdir(parents=True, exist_ok=True)
-    if kind == "excel":
-        year = rb.settings.get("report_year")
-        if not isinstance(year, int):
-            raise XlkitError("「設定」シートの報告年度が入力されていません。西暦4桁（例：2020）で入力してください。")
-        wanted = folder / f"{api.default_linkages_name(year)}.xlsx"
-        out = api.free_path(wanted)
-        written = api.export_linkages(rb, year, out)
-        what = f"{nendo(year)}の外部結合の状況"
-    else:
+    # each report on its own: a report that cannot be made must not stop the other
+    done, failed = [], []
+    for make in (_export_linkages, _export_cases):
+        try:
+            done.append(make(api, rb, folder, suffix))
+        except XlkitError as e:
+            failed.append(e.message)
+    lines = []
+    for what, written, wanted in done:
+        lines.append(f"・{what}\n　　{written.name}")
+        if written.name != wanted.name:
+            lines.append(f"　　（同じ名前の「{wanted.name}」があったため、上書きせずに別の名前で保存しました）")
+    message = ""
+    if done:
+        message = f"次のファイルを保存しました。\n\n" + "\n".join(lines) + f"\n\n保存先：{folder}"
+    if failed:
+        message += ("\n\n" if message else "") + "作れなかった資料があります。\n" + "\n".join(f"・{m}" for m in failed)
+    _alert(book, message, title, critical=bool(failed))
+
+
+def _export_linkages(api, rb, folder: Path, suffix: str):
+    from xlkit.dates import nendo
+
+    year = rb.settings.get("report_year")
+    if not isinstance(year, int):
+        raise XlkitError("外部結合の状況: 「設定」シートの報告年度が入力されていません。西暦4桁（例：2020）で入力してください。")
+    wanted = folder / f"{api.default_linkages_name(year)}{suffix}"
+    try:
+        written = Path(api.export_linkages(rb, year, api.free_path(wanted)))
+    except XlkitError as e:
+        raise XlkitError(f"外部結合の状況: {e.message}") from None
+    return f"{nendo(year)}の外部結合の状況", written, wanted
+
+
+def _export_cases(api, rb, folder: Path, suffix: str):
+    from xlkit.dates import format_wareki
+
+    date_from, date_to = rb.settings.get("cases_from"), rb.settings.get("cases_to")
+    if not (isinstance(date_from, dt.date) and isinstance(date_to, dt.date)):
+        # no period in 設定: every case that has a 付議日
         dates = sorted(r.get("submitted_on") for r in rb.cases if isinstance(r.get("submitted_on"), dt.date))
         if not dates:
-            raise XlkitError(f"「{layout.case_sheet()}」シートに付議日のある審議案件がないため、資料を作れません。")
-        date_from, date_to = dates[0], dates[-1]
-        wanted = folder / f"{api.default_cases_name(date_from, date_to)}.docx"
-        out = api.free_path(wanted)
-        written = api.export_cases(rb, date_from, date_to, out)
-        what = f"審議案件（付議日 {format_wareki(date_from)}～{format_wareki(date_to)}）の資料"
-    written = Path(written)
-    message = f"{what}を保存しました。\n\nファイル：{written.name}\n保存先：{written.parent}"
-    if written.name != wanted.name:
-        message += f"\n\n同じ名前のファイル「{wanted.name}」があったため、上書きせずに別の名前で保存しました。"
-    _alert(book, message, title)
+            raise XlkitError(f"審議案件の資料: 「{layout.case_sheet()}」シートに付議日のある審議案件がありません。")
+        date_from = date_from if isinstance(date_from, dt.date) else dates[0]
+        date_to = date_to if isinstance(date_to, dt.date) else dates[-1]
+    wanted = folder / f"{api.default_cases_name(date_from, date_to)}{suffix}"
+    try:
+        written = Path(api.export_cases(rb, date_from, date_to, api.free_path(wanted)))
+    except XlkitError as e:
+        raise XlkitError(f"審議案件の資料: {e.message}") from None
+    return f"審議案件の資料（付議日 {format_wareki(date_from)}～{format_wareki(date_to)}）", written, wanted
 
 
 __all__ = ["validate", "summarize", "export_word", "export_excel", "read_grid", "read_book", "runs",

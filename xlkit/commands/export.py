@@ -7,11 +7,10 @@ Exit status: 0 written; 1 refused because the register has validation errors (us
 from __future__ import annotations
 
 import argparse
-import re
 import sys
-import unicodedata
 from pathlib import Path
 
+from xlkit.commands import parse_year
 from xlkit.errors import XlkitError
 
 REFUSED_EXIT = 1
@@ -115,19 +114,6 @@ def _figure_notes(book, year: int) -> None:
         print(f"注意: {note}", file=sys.stderr)
 
 
-_ERA_YEAR = re.compile(r"^(令和|平成|R|H)(元|\d{1,2})(年度?)?$")
-
-
-def parse_year(text: str) -> int:
-    """2020, ２０２０, 令和2年度, R2 -> 2020."""
-    value = unicodedata.normalize("NFKC", text).strip().upper()
-    if value.isdigit() and len(value) == 4:
-        return int(value)
-    m = _ERA_YEAR.match(value)
-    if m:
-        n = 1 if m[2] == "元" else int(m[2])
-        return (2018 if m[1] in ("令和", "R") else 1988) + n
-    raise XlkitError(f"年度「{text}」を読めません。西暦4桁（例：2020）か「令和2年度」の形で指定してください。")
 
 
 def parse_day(text: str, option: str):

@@ -12,6 +12,7 @@ import sys
 
 from xlkit import importer
 from xlkit.dates import nendo
+from xlkit.commands import parse_year
 from xlkit.errors import XlkitError
 
 
@@ -26,7 +27,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     )
     parser.add_argument("register", metavar="登録簿", help="取り込み先の登録簿（.xlsx または .xlsm）")
     parser.add_argument("table", metavar="表", help="表(2)を貼り付けたテキストファイル（- で標準入力）")
-    parser.add_argument("--year", type=int, required=True, metavar="年度",
+    parser.add_argument("--year", required=True, metavar="年度",
                         help="取り込む行の計上年度（西暦、例：2020）")
     parser.add_argument("--skip-bad", action="store_true", help="読めない行を除いて取り込む")
     parser.add_argument("--dry-run", action="store_true", help="読むだけで登録簿には書き込まない")
@@ -34,6 +35,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    args.year = parse_year(args.year)
     if not 1989 <= args.year <= 2100:
         raise XlkitError(f"年度「{args.year}」は指定できません。西暦4桁（例：2020）で指定してください。")
     text = importer.read_text(args.table)

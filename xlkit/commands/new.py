@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 from pathlib import Path
 
 from xlkit.errors import XlkitError
@@ -23,6 +24,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    from xlkit.dates import fiscal_year, nendo
     from xlkit.workbook import build
 
     path = Path(args.path)
@@ -36,9 +38,11 @@ def run(args: argparse.Namespace) -> int:
     if not path.parent.exists():
         raise XlkitError(f"フォルダ「{path.parent}」がありません。先にフォルダを作成してください。")
     try:
-        build(path)
+        # the report is written after the year ends: last fiscal year is the one to report
+        build(path, settings={"report_year": fiscal_year(dt.date.today()) - 1})
     except PermissionError:
         raise XlkitError(f"「{path}」に書き込めません。Excel で開いている場合は閉じてから実行してください。") from None
     kind = "ボタン付きの登録簿" if path.suffix.lower() == ".xlsm" else "登録簿"
     print(f"{kind}を作成しました: {path}")
+    print(f"「設定」シートの報告年度は {nendo(fiscal_year(dt.date.today()) - 1)} にしてあります。必要なら変えてください。")
     return 0

@@ -15,6 +15,7 @@ import unicodedata
 from xlkit import figures as fig
 from xlkit import register, schema
 from xlkit.dates import nendo
+from xlkit.commands import parse_year
 from xlkit.errors import XlkitError
 
 HEADERS = ("実施機関", "a", "b", "c", "a + b − c", "特定個人情報")
@@ -30,7 +31,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                      "うち特定個人情報の取扱いがあるもの）を集計します。本人同意に基づく外部結合は除きます。"),
     )
     parser.add_argument("register", metavar="登録簿", help="登録簿のファイル（.xlsx または .xlsm）")
-    parser.add_argument("--year", type=int, metavar="年度",
+    parser.add_argument("--year", metavar="年度",
                         help="集計する年度（西暦、例：2020）。省略すると「設定」シートの報告年度")
     parser.add_argument("--json", action="store_true", help="結果をJSONで出力する")
     return parser
@@ -38,7 +39,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     book = register.load(args.register)
-    year = resolve_year(book, args.year)
+    year = resolve_year(book, parse_year(args.year) if args.year is not None else None)
     figures = fig.compute(book.linkages, year, book.bodies, book.master(register.DIVISION_SHEET))
     if args.json:
         print(json.dumps(fig.as_json(figures), ensure_ascii=False, indent=2))
