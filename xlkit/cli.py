@@ -12,10 +12,39 @@ from .errors import XlkitError
 COMMANDS = ("demo", "new", "validate", "summarize", "import_table", "export")
 
 
+# argparse's own words, which staff would otherwise read in English
+_HELP_WORDS = (
+    ("usage:", "使い方:"),
+    ("positional arguments:", "引数:"),
+    ("options:", "オプション:"),
+    ("show this help message and exit", "この説明を表示して終わる"),
+)
+_ERROR_WORDS = (
+    ("the following arguments are required:", "次の指定が必要です:"),
+    ("unrecognized arguments:", "知らない指定があります:"),
+    ("invalid choice:", "選べない値です:"),
+    ("expected one argument", "値を1つ指定してください"),
+    ("argument ", "指定 "),
+    ("(choose from", "（次から選んでください:"),
+)
+
+
+def _translate(text: str, words) -> str:
+    for english, japanese in words:
+        text = text.replace(english, japanese)
+    return text
+
+
 class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # argparse's English usage errors, said in Japanese
+    def format_usage(self):
+        return _translate(super().format_usage(), _HELP_WORDS)
+
+    def format_help(self):
+        return _translate(super().format_help(), _HELP_WORDS)
+
+    def error(self, message):
         self.print_usage(sys.stderr)
-        print(f"xlkit: 指定が正しくありません: {message}", file=sys.stderr)
+        print(f"xlkit: 指定が正しくありません: {_translate(message, _ERROR_WORDS)}", file=sys.stderr)
         sys.exit(2)
 
 
