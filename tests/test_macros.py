@@ -301,3 +301,27 @@ def test_one_read_per_sheet_and_writes_independent_of_valid_rows(tmp_path, monke
         assert sorted(reads) == sorted(sheets), reads  # each needed sheet read exactly once
         counts[n] = [a["func"] for a in actions]
     assert counts[20] == counts[1500]
+
+
+def test_results_rows_fit_their_messages_and_show_only_the_start_of_a_long_value(tmp_path):
+    """A paragraph typed into a cell made its 検証結果 row a page tall, and rows never grew to fit
+    the wrapped messages (LibreOffice drew them on top of each other)."""
+    long_reason = "LGWAN經由で送付するため、" + "住民票の写しの交付に係る事務を効率化する。" * 10
+    linkages = [valid_linkage(1, reason=long_reason), valid_linkage(2, division="存在しない課")]
+    path = build(tmp_path / "長文.xlsx", linkages=linkages, settings={"report_year": 2020})
+    actions = run(macros.validate, path)
+    [block] = writes(actions)
+    shown = block["values"][1][4]
+    assert shown == long_reason[:macros.VALUE_SHOWN] + "…"
+    [fit] = [a for a in actions if a["func"] == "setAutofit"]
+    assert fit["sheet_position"] == RESULTS and fit["args"] in ("rows", ["rows"])
+    assert (fit["start_row"], fit["row_count"], fit["column_count"]) == (1, 2, len(layout.RESULT_HEADERS))
+    # the replayed file gives the long message's row more than one line
+    out = tmp_path / "after.xlsx"
+    assert [a["func"] for a in apply_actions(path, actions, out)] == ["alert"]
+    import openpyxl
+
+    ws = openpyxl.load_workbook(out)["検証結果"]
+    assert ws.row_dimensions[2].height > 15
+    # the typed value itself is untouched
+    assert openpyxl.load_workbook(out)["外部結合"]["E2"].value == long_reason

@@ -191,6 +191,18 @@ def _link(sheet: str, cell: str) -> str:
     return f'=HYPERLINK("#\'{target}\'!{cell}","{cell}")'
 
 
+VALUE_SHOWN = 30  # characters of a typed value shown in 「検証結果」's 値 column
+
+
+def _excerpt(value) -> str:
+    """The start of a typed value, on one line: a whole paragraph would make the row a page tall.
+
+    The cell itself is one click away (the セル column links to it) and is never changed.
+    """
+    shown = " ".join(cells.display(value).split())
+    return shown if len(shown) <= VALUE_SHOWN else shown[:VALUE_SHOWN] + "…"
+
+
 def result_rows(issues) -> list[list]:
     """The rows of 「検証結果」 under its header, one per issue."""
     rows = []
@@ -199,7 +211,7 @@ def result_rows(issues) -> list[list]:
         linked = _link(issue.sheet, cell) if _split(cell) and issue.sheet else cell
         rows.append([
             layout.SEVERITY_LABELS.get(issue.severity, issue.severity), issue.sheet, linked,
-            issue.column or "", _as_text(issue.value), _as_text(issue.message), issue.code,
+            issue.column or "", _as_text(_excerpt(issue.value)), _as_text(issue.message), issue.code,
         ])
     return rows
 
@@ -250,6 +262,8 @@ def _validate(book) -> None:
     if not rows:
         rows = [["", "", "", "", "", "問題は見つかりませんでした。", ""]]
     results.range((1, 1)).value = [list(layout.RESULT_HEADERS), *rows]
+    # the messages wrap: fit the rows to them (one action, whatever the number of rows)
+    results.range((2, 1), (len(rows) + 1, width)).rows.autofit()
 
     # 4. the summary
     if report.errors or report.warnings:

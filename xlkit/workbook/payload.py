@@ -110,7 +110,7 @@ def apply_actions(path: str | Path, actions: list[dict], out: str | Path) -> lis
     """Replay the remote engine's actions on the file at ``path`` with openpyxl, saving ``out``.
 
     Covers what the macros emit (setValues, rangeClearContents, sheetClearContents,
-    setRangeColor, setRowHeight); returns the actions it did not apply (the alerts). Used to look at a
+    setRangeColor, setRowHeight, setAutofit of rows — an estimate); returns the actions it did not apply (the alerts). Used to look at a
     macro's result in LibreOffice; formulas such as HYPERLINK are written as formulas.
     """
     import openpyxl
@@ -156,10 +156,37 @@ def apply_actions(path: str | Path, actions: list[dict], out: str | Path) -> lis
         elif func == "setRowHeight":
             for i in range(action["row_count"]):
                 ws.row_dimensions[r0 + i].height = action["args"][0]
+        elif func == "setAutofit" and action["args"] in ("rows", ["rows"]):
+            for i in range(action["row_count"]):
+                ws.row_dimensions[r0 + i].height = _fitted_height(ws, r0 + i, c0, action["column_count"])
         else:
             left.append(action)
     wb.save(out)
     return left
+
+
+def _fitted_height(ws, row: int, first_col: int, count: int) -> float:
+    """Roughly the height Excel's AutoFit gives a row of wrapped text (openpyxl cannot measure).
+
+    A column width is counted in narrow characters; a full-width character takes two. One line
+    is 15 points (11-point text).
+    """
+    import math
+    import unicodedata
+
+    from openpyxl.utils import get_column_letter
+
+    lines = 1
+    for col in range(first_col, first_col + count):
+        value = ws.cell(row, col).value
+        if value is None or (isinstance(value, str) and value.startswith("=")):
+            continue
+        width = max((ws.column_dimensions[get_column_letter(col)].width or 8.43) - 1, 1)
+        used = sum(
+            max(1, math.ceil(sum(2 if unicodedata.east_asian_width(ch) in "WFA" else 1 for ch in part) / width))
+            for part in str(value).split("\n"))
+        lines = max(lines, used)
+    return 15.0 * lines
 
 
 def remote_book(payload: dict):
