@@ -160,6 +160,23 @@ def test_records_missing_a_needed_value_are_skipped_and_said():
     ]
 
 
+def test_skipped_rows_are_said_once_per_reason_with_row_runs():
+    """5,000 rows with text in 計上年度 printed 5,000 注意 lines (and 5,000 rows into 集計)."""
+    records = [rec(r, "税務課", start=None, fy=2020) for r in range(2, 5002)]
+    records += [rec(6000, "税務課", start=D(2020, 4, 1), body="区役所")]
+    result = figures.compute(records, 2020, BODIES, DIVISIONS)
+    assert figures.skipped_notes(result.skipped, "シート「外部結合」") == [
+        "シート「外部結合」2〜5001行目（5000行）は結合の開始年月日がない（または日付として読めない）ため集計に含めていません。",
+        "シート「外部結合」6000行目は実施機関「区役所」が「実施機関」シートにないため集計に含めていません。",
+    ]
+
+
+def test_row_runs():
+    assert figures.row_runs([27, 22, 23, 24]) == "22〜24、27行目"
+    assert figures.row_runs([5]) == "5行目"
+    assert figures.row_runs(range(2, 60, 2), limit=3) == "2、4、6行目 ほか26行"
+
+
 def test_consent_linkages_are_never_skipped_or_counted():
     records = [rec(2, "税務課", start=None, consent=True), rec(3, "税務課", start=D(2020, 4, 1), consent=True)]
     result = figures.compute(records, 2020, BODIES, DIVISIONS)

@@ -325,3 +325,12 @@ def test_results_rows_fit_their_messages_and_show_only_the_start_of_a_long_value
     assert ws.row_dimensions[2].height > 15
     # the typed value itself is untouched
     assert openpyxl.load_workbook(out)["外部結合"]["E2"].value == long_reason
+
+
+def test_summary_says_unreadable_rows_once_per_reason(tmp_path):
+    linkages = [valid_linkage(i, fiscal_year="不明") for i in range(300)] + [valid_linkage(300)]
+    path = build(tmp_path / "計上年度.xlsx", linkages=linkages, settings={"report_year": 2020})
+    actions = run(macros.summarize, path)
+    [block] = writes(actions)
+    notes = [r[0] for r in block["values"] if "集計に含めていません" in str(r[0])]
+    assert notes == ["「外部結合」2〜301行目（300行）は計上年度がない（または読めない）ため集計に含めていません。"]

@@ -125,6 +125,38 @@ def _skip_reason(values: Mapping[str, Any], bodies: dict[str, str]) -> str | Non
     return None
 
 
+def row_runs(rows: Sequence[int], *, limit: int = 10) -> str:
+    """Excel rows said briefly: [22, 23, 24, 27] -> 22〜24、27行目; more than `limit` runs end in ほか."""
+    runs: list[tuple[int, int]] = []
+    for row in sorted(set(rows)):
+        if runs and row == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], row)
+        else:
+            runs.append((row, row))
+    shown = [f"{a}" if a == b else f"{a}〜{b}" for a, b in runs[:limit]]
+    text = "、".join(shown) + "行目"
+    if len(runs) > limit:
+        text += f" ほか{sum(b - a + 1 for a, b in runs[limit:])}行"
+    return text
+
+
+def skipped_groups(skipped: Sequence[Skipped]) -> list[tuple[str, int, str]]:
+    """(rows said briefly, how many, reason) per reason, in the order the reasons first occur.
+
+    A register with 5,000 unreadable 計上年度 gets one line, not 5,000.
+    """
+    by_reason: dict[str, list[int]] = {}
+    for s in skipped:
+        by_reason.setdefault(s.reason, []).append(s.record.row)
+    return [(row_runs(rows), len(rows), reason) for reason, rows in by_reason.items()]
+
+
+def skipped_notes(skipped: Sequence[Skipped], sheet: str) -> list[str]:
+    """Japanese lines saying which rows were left out of the figures and why, one per reason."""
+    return [f"{sheet}{rows}{f'（{count}行）' if count > 1 else ''}は{reason}ため集計に含めていません。"
+            for rows, count, reason in skipped_groups(skipped)]
+
+
 def chart_order(records: list[Record], divisions: Sequence[str]) -> list[Record]:
     """Organisation-chart order of 課 (the `divisions` order; unknown 課 last), then row order."""
     rank = {cells.fold(d): i for i, d in enumerate(divisions)}

@@ -324,8 +324,7 @@ def summary_rows(figures, book, year: int) -> tuple[list[list], list[str]]:
         notes.append(f"{body}：{nendo(year - 1)}の公表値は {published} 件ですが、登録簿から数えた a は {a} 件です。")
     for mismatch in figures.mismatches:
         notes.append(mismatch.message(year))
-    for skipped in figures.skipped:
-        notes.append(f"「{layout.linkage_sheet()}」{skipped.record.row}行目は{skipped.reason}ため集計に含めていません。")
+    notes += fig.skipped_notes(figures.skipped, f"「{layout.linkage_sheet()}」")
 
     rows.append(["", "", "", "", "", ""])
     rows.append([f"前年度公表値との照合（{nendo(year - 1)}の a + b − c と{nendo(year)}の a）", "", "", "", "", ""])

@@ -74,8 +74,7 @@ def problems(figures: fig.Figures, book: register.Book) -> list[str]:
     """Japanese lines saying why the printed figures need a look (empty when they are sound)."""
     lines = []
     sheet = schema.linkage().sheet
-    for skipped in figures.skipped:
-        lines.append(f"シート「{sheet}」{skipped.record.row}行目は{skipped.reason}ため集計に含めていません。")
+    lines += fig.skipped_notes(figures.skipped, f"シート「{sheet}」")
     for mismatch in figures.mismatches:
         lines.append(mismatch.message(figures.year))
     if book.settings.get("report_year") == figures.year:
