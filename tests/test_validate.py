@@ -394,3 +394,26 @@ def test_schema_errors_in_japanese(subschema, value, code, words):
     assert got_code == code
     for word in words:
         assert word in message, (word, message)
+
+
+def test_cli_many_problems_end_with_a_tally_by_column_and_json_stays_complete(tmp_path, monkeypatch, capsys):
+    """Text typed into 計上年度 of 5,000 rows: one line per cell, and at the end where they are."""
+    rows = [linkage(n, fiscal_year="不明") for n in range(2, 5002)] + [linkage(5002, division="架空課")]
+    path = write_register(tmp_path / "many.xlsx", rows)
+    code, out, _ = run_cli(monkeypatch, capsys, path)
+    assert code == 1
+    lines = out.rstrip().splitlines()
+    assert sum(1 for line in lines if line.startswith("外部結合!N")) == 5000
+    assert lines[-5:] == ["内訳（多い順）:",
+                          "  外部結合「計上年度」: エラー 5000 件（N2〜N5001）",
+                          "  外部結合「結合を行った課」: エラー 1 件（C5002）",
+                          "",
+                          "many.xlsx: エラー 5001 件、警告 0 件"]
+    code, out, _ = run_cli(monkeypatch, capsys, path, "--json")
+    data = json.loads(out)
+    assert data["errors"] == len(data["issues"]) == 5001 and "内訳" not in out
+
+
+def test_cli_few_problems_have_no_tally(planted, monkeypatch, capsys):
+    _, out, _ = run_cli(monkeypatch, capsys, planted)
+    assert ("内訳" in out) == (len(EXPECTED) > 20)

@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from xlkit.issues import ERROR, SEVERITY_JA, Issue
+from xlkit.issues import ERROR, SEVERITY_JA, WARNING, Issue
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -31,6 +31,34 @@ def line(issue: Issue) -> str:
     return f"{place} [{SEVERITY_JA[issue.severity]}] {column}{issue.message}"
 
 
+BREAKDOWN_FROM = 20  # more issues than this: a tally by column follows the list
+BREAKDOWN_LINES = 10
+
+
+def breakdown(issues: list[Issue]) -> list[str]:
+    """Where the problems are, most first: a list of 5,000 lines says little at its end.
+
+    外部結合「計上年度」: エラー 5000 件（N2〜N5001）
+    """
+    groups: dict[tuple[str, str], dict] = {}
+    for issue in issues:
+        group = groups.setdefault((issue.sheet, issue.column), {"error": 0, "warning": 0, "cells": []})
+        group[issue.severity] = group.get(issue.severity, 0) + 1
+        group["cells"].append(issue.cell)
+    ranked = sorted(groups.items(), key=lambda kv: -(kv[1]["error"] + kv[1]["warning"]))
+    lines = ["内訳（多い順）:"]
+    for (sheet, column), group in ranked[:BREAKDOWN_LINES]:
+        counts = "、".join(f"{SEVERITY_JA[k]} {group[k]} 件" for k in (ERROR, WARNING) if group[k])
+        cells = [c for c in group["cells"] if c]
+        where = f"（{cells[0]}〜{cells[-1]}）" if len(cells) > 1 else (f"（{cells[0]}）" if cells else "")
+        label = f"{sheet}「{column}」" if column else sheet
+        lines.append(f"  {label}: {counts}{where}")
+    if len(ranked) > BREAKDOWN_LINES:
+        rest = sum(g["error"] + g["warning"] for _, g in ranked[BREAKDOWN_LINES:])
+        lines.append(f"  ほか {len(ranked) - BREAKDOWN_LINES} 列で {rest} 件")
+    return lines
+
+
 def run(args: argparse.Namespace) -> int:
     from xlkit.validate import validate_file
 
@@ -41,6 +69,8 @@ def run(args: argparse.Namespace) -> int:
         for issue in report.issues:
             print(line(issue))
         name = Path(args.register).name
+        if len(report.issues) > BREAKDOWN_FROM:
+            print("\n" + "\n".join(breakdown(report.issues)))
         if report.issues:
             print(f"\n{name}: エラー {report.errors} 件、警告 {report.warnings} 件")
         else:
