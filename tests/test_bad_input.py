@@ -143,3 +143,13 @@ def test_data_validations_are_not_mistaken_for_formulas(tmp_path):
         xml = archive.read(sheet_parts(archive)[LINKAGE.sheet])
     assert b"<formula1>" in xml and _FORMULA.search(xml) is None
     assert scan_structure(path, {LINKAGE.sheet, schema.case().sheet}) == []
+
+
+def test_a_year_cell_holding_only_the_word_nendo(tmp_path, monkeypatch, capsys):
+    """「年度」 alone in 計上年度, 年度 or 設定's 報告年度 once crashed the reader (exit 3)."""
+    path = write_register(tmp_path / "年度.xlsx", [linkage(2, fiscal_year="年度")], [case(1, fiscal_year="年度")],
+                          settings=[["報告年度", "年度"]])
+    code, out, err = run(monkeypatch, capsys, path)
+    assert code == 1 and err == ""
+    for cell in ("外部結合!N2", "審議案件!A2", "設定!B2"):
+        assert f"{cell} [エラー]" in out and "年度の数字がありません" in out, cell

@@ -101,12 +101,21 @@ def year(value) -> int | None:
         return None
     if isinstance(value, str):
         folded = fold(value)
+        folded = folded.upper() if folded[:1].isascii() else folded  # r2 as R2, as in dates
         m = _ERA_YEAR.match(folded)
         if m:
             n = 1 if m[2] == "元" else int(m[2])
-            return n + (2018 if m[1] in ("令和", "R") else 1988)
-        value = folded.removesuffix("年度")
+            era = "令和" if m[1] in ("令和", "R") else "平成"
+            if n < 1:
+                raise CellError(f"{era}0年度はありません。西暦4桁（例：2020）で入力してください")
+            if era == "平成" and n > 31:
+                raise CellError(f"平成{n}年度はありません（平成31年度＝令和元年度＝2019 まで）。"
+                                "西暦4桁（例：2020）で入力してください")
+            return n + (2018 if era == "令和" else 1988)
+        value = folded.removesuffix("年度").removesuffix("年")  # 2020年 as 2020年度
     result = integer(value, what="年度（西暦）")
+    if result is None:  # 「年度」 alone: nothing but the suffix
+        raise CellError("年度の数字がありません。西暦4桁（例：2020）で入力してください")
     if not 1989 <= result <= 2100:
         raise CellError("年度は西暦4桁（例：2020）で入力してください")
     return result
