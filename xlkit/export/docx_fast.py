@@ -19,6 +19,7 @@ Asian and Latin fonts and the size, so each cell's XML is small.
 
 from __future__ import annotations
 
+import math
 import re
 from xml.sax.saxutils import escape
 
@@ -33,6 +34,11 @@ _XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _JC = {"left": "left", "center": "center", "right": "right", "distribute": "distribute"}
 PLACEHOLDER = "xlkit-rows-{n}"
+# Estimating a row's height (see TableWriter.splittable): a Latin character counts as 0.6 of
+# a full-width one and a line as 1.3 times the font size, so the estimate errs on the tall side
+_NARROW_EM = 0.6
+_LINE_FACTOR = 1.3
+_CELL_SIDE_TWIPS = 57  # the left and right cell margins (1 mm each)
 
 
 def mm_to_twips(mm: float) -> int:
@@ -77,13 +83,44 @@ def _borders(parent, tag: str, sides: tuple[str, ...]):
 class TableWriter:
     """One model Table: `frame()` gives the w:tbl element, `body_xml()` its body rows as text."""
 
-    def __init__(self, table: Table, fonts: dict, size_pt: float, style_id: str):
+    def __init__(self, table: Table, fonts: dict, size_pt: float, style_id: str,
+                 page_text_pt: float | None = None):
+        """`page_text_pt`: the height of the page's text area. A body row estimated taller
+        than that, less the repeated header rows, may continue on the next page (see
+        splittable); every other row is kept whole (w:cantSplit)."""
         self.table = table
         self.fonts = fonts
         self.size_pt = size_pt
         self.style_id = style_id
         self.widths = [mm_to_twips(c.width_mm) for c in table.columns]
         self.aligns = [c.align for c in table.columns]
+        # full-width characters that fit on one line of each column
+        em_twips = size_pt * 20
+        self.per_line = [max((w - 2 * _CELL_SIDE_TWIPS) / em_twips, 1) for w in self.widths]
+        self.max_row_pt = None
+        if page_text_pt is not None:
+            header_pt = sum(self.row_height_pt([c.text if isinstance(c, Cell) else str(c) for c in row])
+                            for row in table.header)
+            self.max_row_pt = (page_text_pt - header_pt) * 0.95
+
+    def row_height_pt(self, texts) -> float:
+        """A generous estimate of the height a body row needs (its tallest cell)."""
+        lines = 1
+        for text, per_line in zip(texts, self.per_line):
+            n = 0
+            for para in text.split("\n"):
+                narrow = len(para.encode("ascii", "ignore"))
+                ems = len(para) - narrow + narrow * _NARROW_EM
+                n += max(1, math.ceil(ems / per_line))
+            lines = max(lines, n)
+        return lines * self.size_pt * _LINE_FACTOR + 2 * self.table.padding_mm * 72 / 25.4
+
+    def splittable(self, texts) -> bool:
+        """True for a row that may be taller than a page. Word does not move such a row to
+        the next page when it is marked w:cantSplit: it cuts the row off at the foot of the
+        page and the rest of the text is never printed. So only rows that surely fit are
+        kept whole."""
+        return self.max_row_pt is not None and self.row_height_pt(texts) > self.max_row_pt
 
     # -- the frame: properties, grid, header rows (a handful of elements) ----------------
     def frame(self, placeholder: str) -> etree._Element:
@@ -118,13 +155,14 @@ class TableWriter:
         if self.table.min_row_mm:
             height = f'<w:trHeight w:val="{mm_to_twips(self.table.min_row_mm)}" w:hRule="atLeast"/>'
         row_open = f"<w:tr><w:trPr><w:cantSplit/>{height}</w:trPr>"
+        row_open_split = f"<w:tr><w:trPr>{height}</w:trPr>" if height else "<w:tr>"
         parts: list[str] = []
         for row in self.table.rows:
             if not all(isinstance(v, str) for v in row):
                 # a row with merges, fills or per-line alignment: built as an element
                 parts.append(etree.tostring(self._rich_row(row, header=False), encoding="unicode"))
                 continue
-            parts.append(row_open)
+            parts.append(row_open_split if self.splittable(row) else row_open)
             for (opening, between, closing), value in zip(templates, row):
                 parts.append(opening)
                 if value:
@@ -152,7 +190,9 @@ class TableWriter:
     def _rich_row(self, row, header: bool) -> etree._Element:
         tr = el("tr")
         trpr = el("trPr", tr)
-        el("cantSplit", trpr)
+        texts = [c.text if isinstance(c, Cell) else str(c) for c in row]
+        if header or not self.splittable(texts):
+            el("cantSplit", trpr)
         if self.table.min_row_mm and not header:
             el("trHeight", trpr, val=mm_to_twips(self.table.min_row_mm), hRule="atLeast")
         if header:

@@ -76,7 +76,8 @@ def document(report: Report, layout: dict) -> tuple[docx.document.Document, dict
         for n, block in enumerate(sheet.blocks):
             if isinstance(block, Table):
                 size = sizes[block.size]
-                writer = TableWriter(block, fonts, size, table_style(doc, fonts, size))
+                writer = TableWriter(block, fonts, size, table_style(doc, fonts, size),
+                                     page_text_pt=_page_text_pt(report))
                 name = PLACEHOLDER.format(n=len(rows))
                 element = writer.frame(name)
                 rows[name] = writer.body_xml()
@@ -169,6 +170,12 @@ def _box_indent(para: Para, sizes: dict, text_width_mm: float | None) -> int:
     longest = max(len(line) for line in para.text.split("\n"))
     text_mm = longest * sizes[para.size] * 25.4 / 72 + 4  # full-width characters, plus padding
     return max(mm_to_twips(text_width_mm - text_mm), 0)
+
+
+def _page_text_pt(report: Report) -> float:
+    """The height of the text area (between the top and bottom margins), in points."""
+    height = _A4[0].mm if report.orientation == "landscape" else _A4[1].mm
+    return (height - report.margins_mm["top"] - report.margins_mm["bottom"]) * 72 / 25.4
 
 
 def _text_width(report: Report) -> float:

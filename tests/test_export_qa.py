@@ -1,0 +1,93 @@
+"""Regressions found by a QA pass over the printed reports (Word, Excel, PDF): edge cases
+the sample register does not reach — very long cells, years without new linkages,
+headings that wrap, output file permissions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import docx
+import pytest
+from docx.oxml.ns import qn
+
+from xlkit.export import api, cases, layout, linkages
+from xlkit.register import load
+from xlkit.workbook import build
+
+LONG = ("個人情報の取扱いについて、委託先における安全管理措置を確認し、" * 100)[:3000]
+
+
+def _linkage(n: int, division: str, start: dt.date, end: dt.date | None = None, **values) -> dict:
+    row = dict(id=f"L{n:04d}", body="区長", division=division, business=f"業務{n}", reason="理由",
+               subjects="区民", items="氏名、住所", basis="令和元年度第1回審議会承認",
+               partner="LGWAN-ASPサービス提供者", start=start,
+               fiscal_year=start.year if start.month >= 4 else start.year - 1)
+    if end:
+        row["end"] = end
+    row.update(values)
+    return row
+
+
+def _case(no: int, title: str, categories: list[str], **values) -> dict:
+    row = dict(fiscal_year=2025, no=no, title=title, divisions=["総務課"], categories=categories,
+               meeting="第1回", submitted_on=dt.date(2025, 5, 22), result="承認", business_name="事業",
+               purpose="目的", subjects="対象者", overview="概要です。", proposal="付議内容です。",
+               subject_count="約100人", flow="別紙のとおり")
+    row.update(values)
+    return row
+
+
+@pytest.fixture(scope="module")
+def edge_book(tmp_path_factory):
+    """Two linkages that end in FY2020, one running, one new in FY2020 with 3,000-character
+    cells; cases with a missing 付議内容, a 3,000-character 概要, a long title."""
+    path = tmp_path_factory.mktemp("edge") / "edge.xlsx"
+    build(path, settings={"report_year": 2021}, linkages=[
+        _linkage(1, "総務課", dt.date(2018, 4, 1), dt.date(2020, 12, 31)),
+        _linkage(2, "税務課", dt.date(2018, 6, 1), dt.date(2021, 3, 31)),
+        _linkage(3, "税務課", dt.date(2019, 6, 1)),
+        _linkage(4, "総務課", dt.date(2020, 6, 1), reason=LONG, items=LONG),
+        _linkage(5, "総務課", dt.date(2020, 7, 1), my_number=True),
+    ], cases=[
+        _case(1, "付議内容のない案件", ["業務委託"], proposal=None),
+        _case(2, "非常に長い概要の案件", ["業務委託"], overview=LONG),
+        _case(3, "木造住宅密集地区整備促進事業（若葉・須賀町地区）における道路用地補償業務委託について",
+              ["業務委託"]),
+    ])
+    return load(path)
+
+
+def _rows(table) -> list:
+    return list(table._tbl.iter(qn("w:tr")))
+
+
+def _kept_whole(tr) -> bool:
+    trpr = tr.find(qn("w:trPr"))
+    return trpr is not None and trpr.find(qn("w:cantSplit")) is not None
+
+
+# --- Word: a row taller than a page must be allowed to break ----------------------------
+
+def test_word_row_taller_than_a_page_may_break_in_the_linkage_table(edge_book, tmp_path):
+    """Word cuts a w:cantSplit row that is taller than the page off at the foot of the page:
+    the rest of a 3,000-character cell would never be printed."""
+    out = api.export_linkages(edge_book, 2020, tmp_path / "long.docx")
+    table = docx.Document(str(out)).tables[1]
+    header, *body = _rows(table)
+    assert _kept_whole(header)
+    assert [_kept_whole(tr) for tr in body] == [LONG[:50] not in tr.xpath("string(.)") for tr in body]
+    assert [_kept_whole(tr) for tr in body].count(False) == 1
+
+
+def test_word_annex_row_taller_than_a_page_may_break(edge_book, tmp_path):
+    out = api.export_cases(edge_book, dt.date(2025, 5, 1), dt.date(2025, 5, 31), tmp_path / "c.docx",
+                           report_date=dt.date(2025, 7, 3))
+    doc = docx.Document(str(out))
+    tables = [t._tbl for t in doc.tables]
+    long_sheet = next(t for t in tables if LONG[:50] in t.xpath("string(.)"))
+    labels = {tr.find(qn("w:tc")).xpath("string(.)"): _kept_whole(tr) for tr in long_sheet.iter(qn("w:tr"))}
+    assert labels.pop("事業内容") is False
+    assert all(labels.values())
+    # ordinary rows everywhere else are still kept whole
+    assert all(_kept_whole(tr) for t in tables if t is not long_sheet for tr in t.iter(qn("w:tr")))
