@@ -336,16 +336,31 @@ def test_importing_the_same_table_twice_adds_nothing(fresh, capsys):
     assert run_cli(capsys, fresh, TABLE, "--year", "2020")[0] == 0
     before = fresh.read_bytes()
     code, out, err = run_cli(capsys, fresh, TABLE, "--year", "2020")
-    assert code == 1 and fresh.read_bytes() == before
-    assert "2行目（No.1）: 登録簿の「外部結合」2行目にすでにあります。" in err
-    assert err.count("すでにあります") == 22
+    # nothing is wrong and nothing is to do: it says so, and does not ask to fix the table
+    assert code == 0 and fresh.read_bytes() == before
+    assert "登録済み: 2行目（No.1）: 登録簿の「外部結合」2行目にすでにあります。（追加しません）" in err
+    assert err.count("すでにあります") == 22 and "取り込めない" not in err and "--skip-bad" not in err
+    assert "表の 22 件はすべて登録簿にすでにあります。何も追加していません。" in out
+
+
+def test_a_table_pasted_again_with_new_rows_appends_only_those(fresh, tmp_path, capsys):
+    lines = TABLE.read_text(encoding="utf-8").splitlines()
+    header, first_rows = lines[0], [l for l in lines if l.split("\t")[0] in ("1", "2", "3")]
+    part = tmp_path / "前半.txt"
+    part.write_text("\n".join([header, *first_rows[:2]]) + "\n", encoding="utf-8")
+    assert run_cli(capsys, fresh, part, "--year", "2020")[0] == 0
+    code, out, err = run_cli(capsys, fresh, TABLE, "--year", "2020")
+    assert code == 0 and err.count("登録済み:") == 2
+    assert "20 件を追加しました（4〜23行目、管理番号 R2-003〜R2-022）。登録済みの 2 件は追加していません。" in out
+    book = register.load(fresh)
+    assert len(book.linkages) == 22 and len({r.values["id"] for r in book.linkages}) == 22
 
 
 def test_dry_run_writes_nothing(fresh, capsys):
     before = fresh.read_bytes()
     code, out, _ = run_cli(capsys, fresh, TABLE, "--year", "2020", "--dry-run")
     assert code == 0 and fresh.read_bytes() == before
-    assert "確認のみ: 取り込める行 22 件、取り込めない行 0 件" in out
+    assert "確認のみ: 取り込める行 22 件、登録済みの行 0 件、取り込めない行 0 件" in out
 
 
 def test_refuses_a_register_open_in_excel(fresh, capsys):

@@ -64,6 +64,7 @@ class Parsed:
     rows: list[Row] = field(default_factory=list)
     problems: list[Message] = field(default_factory=list)  # rows that cannot be read (not imported)
     notices: list[Message] = field(default_factory=list)  # said to staff; nothing is lost by them
+    present: list[Message] = field(default_factory=list)  # rows the register has already (not added again)
 
 
 @dataclass
@@ -412,8 +413,9 @@ def import_table(register_path: str | Path, text: str, year: int, *,
                  skip_bad: bool = False, dry_run: bool = False) -> Result:
     """Parse `text` and append its rows to the register, all or nothing unless `skip_bad`.
 
-    Rows already in the register (every published field the same) are reported, not appended
-    again, so importing the same table twice adds nothing.
+    Rows already in the register (every published field the same) are listed in
+    `parsed.present` and not appended again: importing the same table twice adds nothing, and a
+    table pasted again with rows added appends only those. They are not problems.
     """
     path = Path(register_path)
     book = register.load(path)
@@ -424,10 +426,9 @@ def import_table(register_path: str | Path, text: str, year: int, *,
     for row in parsed.rows:
         there = existing.get(identity(row.values))
         if there is not None:
-            parsed.problems.append(Message(row.line, f"登録簿の「{sheet}」{there}行目にすでにあります。", row.no))
+            parsed.present.append(Message(row.line, f"登録簿の「{sheet}」{there}行目にすでにあります。", row.no))
         else:
             rows.append(row)
-    parsed.problems.sort(key=lambda m: m.line)
     parsed.rows = rows
     needed = {k for r in rows for k in r.values} | {"id"}
     absent = book.missing.get(sheet, set())

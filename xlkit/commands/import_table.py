@@ -3,6 +3,8 @@
 All or nothing by default: when any row of the table cannot be read, every such row is listed
 with its line number and nothing is appended (exit 1). With --skip-bad the readable rows are
 appended and the unreadable ones listed (still exit 1, since the table was not imported whole).
+Rows the register has already are listed as 登録済み and not added again; they are not a
+problem (importing the same table twice says so and exits 0).
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ def run(args: argparse.Namespace) -> int:
     parsed = result.parsed
     for notice in parsed.notices:
         print(f"お知らせ: {notice}", file=sys.stderr)
+    for present in parsed.present:
+        print(f"登録済み: {present}（追加しません）", file=sys.stderr)
     for problem in parsed.problems:
         print(f"取り込めない行: {problem}", file=sys.stderr)
     bad = len({p.line for p in parsed.problems})
@@ -50,14 +54,17 @@ def run(args: argparse.Namespace) -> int:
         if parsed.problems:
             print(f"取り込めない行 {bad} 件を除いて追加しました。", file=sys.stderr)
         first, last = result.appended[0], result.appended[-1]
+        already = f"登録済みの {len(parsed.present)} 件は追加していません。" if parsed.present else ""
         print(f"「外部結合」シートに{nendo(args.year)}計上の {len(result.appended)} 件を追加しました"
-              f"（{first[0]}〜{last[0]}行目、管理番号 {first[1]['id']}〜{last[1]['id']}）。")
+              f"（{first[0]}〜{last[0]}行目、管理番号 {first[1]['id']}〜{last[1]['id']}）。{already}")
     elif args.dry_run:
-        print(f"確認のみ: 取り込める行 {len(parsed.rows)} 件、取り込めない行 {bad} 件"
-              "（登録簿は変更していません）。")
+        print(f"確認のみ: 取り込める行 {len(parsed.rows)} 件、登録済みの行 {len(parsed.present)} 件、"
+              f"取り込めない行 {bad} 件（登録簿は変更していません）。")
     elif parsed.problems:
         print(f"取り込めない行が {bad} 件あるため、何も追加していません。"
               "表を直すか、--skip-bad を付けて取り込める行だけ追加してください。", file=sys.stderr)
+    elif parsed.present:
+        print(f"表の {len(parsed.present)} 件はすべて登録簿にすでにあります。何も追加していません。")
     else:
         print("取り込む行がありませんでした（登録簿は変更していません）。")
     return 1 if parsed.problems else 0
