@@ -392,6 +392,16 @@ def test_shift_jis_text_is_read(fresh, tmp_path, capsys):
     assert code == 0 and "22 件を追加しました" in out
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_utf16_text_is_read(fresh, tmp_path, capsys, encoding):
+    """Excel's 「Unicode テキスト」 (and Notepad's 「Unicode」) is UTF-16 with a byte order mark."""
+    bom = {"utf-16": b"", "utf-16-le": b"\xff\xfe", "utf-16-be": b"\xfe\xff"}[encoding]
+    table = tmp_path / "表_unicode.txt"
+    table.write_bytes(bom + TABLE.read_text(encoding="utf-8").replace("\n", "\r\n").encode(encoding))
+    code, out, _ = run_cli(capsys, fresh, table, "--year", "2020")
+    assert code == 0 and "22 件を追加しました" in out
+
+
 def test_warns_about_rows_validation_will_flag(fresh, tmp_path, capsys):
     table = tmp_path / "表.txt"
     table.write_text("\n".join([HEADER, line(1, date="R3.4.1"), line(2, date="R1.5.1")]), encoding="utf-8")

@@ -36,7 +36,7 @@ FILLED = ("id", "body", "fiscal_year")  # what the importer fills itself
 NOT_IN_TABLE = ("id", "fiscal_year")  # columns a table may not bring (実施機関 may: it is checked)
 LATE = "記載漏れ"
 _LATE_TAIL = re.compile(r"^(?P<date>.*?)[\s　]*[（(【［\[]?[\s　]*記載漏れ[\s　]*[)）】］\]]?[\s　]*$")
-ENCODINGS = ("utf-8-sig", "cp932")  # Notepad saves UTF-8 today and Shift_JIS on older PCs
+ENCODINGS = ("utf-8-sig", "cp932")  # Notepad saves UTF-8 today and Shift_JIS on older PCs (UTF-16: by its BOM)
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,12 @@ def read_text(source: str | Path) -> str:
             raise XlkitError(f"表のファイル「{path}」が見つかりません。")
         data = path.read_bytes()
         name = path.name
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        # Excel's 「Unicode テキスト」 and Notepad's 「Unicode」 save UTF-16 with a byte order mark
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
     for encoding in ENCODINGS:
         try:
             return data.decode(encoding)
