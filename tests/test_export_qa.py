@@ -91,3 +91,24 @@ def test_word_annex_row_taller_than_a_page_may_break(edge_book, tmp_path):
     assert all(labels.values())
     # ordinary rows everywhere else are still kept whole
     assert all(_kept_whole(tr) for t in tables if t is not long_sheet for tr in t.iter(qn("w:tr")))
+
+
+# --- a year without new linkages, a year with ended ones --------------------------------
+
+def test_year_without_new_linkages_says_so_and_lists_the_ended(edge_book, tmp_path):
+    """FY2021 of the edge register: b = 0, c = 2. Table (2) must not be an empty header."""
+    out = api.export_linkages(edge_book, 2021, tmp_path / "r3.docx")
+    doc = docx.Document(str(out))
+    texts = [p.text for p in doc.paragraphs]
+    new_title = texts.index(layout.load()["linkages"]["new"]["title"])
+    assert texts[new_title + 1] == "実績はありません。"
+    assert len(doc.tables) == 2  # (1) and (3); no header-only table (2)
+    ended = [[c.text for c in row.cells] for row in doc.tables[1].rows]
+    assert ended[0][-1] == "結合の終了年月日"
+    assert [r[-1] for r in ended[1:]] == ["R2.12.31", "R3. 3.31"]
+
+    xlsx = api.export_linkages(edge_book, 2021, tmp_path / "r3.xlsx")
+    import openpyxl
+    ws = openpyxl.load_workbook(xlsx)[layout.load()["linkages"]["new"]["sheet"]]
+    values = [c.value for row in ws.iter_rows() for c in row if c.value]
+    assert values == [layout.load()["linkages"]["new"]["title"], "実績はありません。"]

@@ -26,7 +26,7 @@ def build(figures, layout: dict, *, author: str = "") -> Report:
     summary = Sheet(lay["summary"]["sheet"], [heading, *_summary(figures, layout, values)])
     new = Sheet(lay["new"]["sheet"], [
         _title(lay["new"]["title"]),
-        _detail_table(figures.new, layout, date_key="start"),
+        _detail_table(figures.new, layout, date_key="start") if figures.new else Para(lay["new"]["none"]),
     ])
     ended_blocks = [_title(lay["ended"]["title"]),
                     Para(fill(lay["ended"]["note"], **values), space_after_pt=4, keep_with_next=True)]
