@@ -428,3 +428,8 @@ def test_a_body_column_is_checked_against_the_division():
 def test_a_header_column_twice_is_refused():
     with pytest.raises(XlkitError, match="1行目の見出しに 業務名 が2回あります。"):
         importer.parse(HEADER + "\t業務名\n", year=2020, divisions=[])
+
+
+def test_a_folder_given_as_the_table_is_named_a_folder(fresh, tmp_path, capsys):
+    code, _, err = run_cli(capsys, fresh, tmp_path, "--year", "2020")
+    assert code == 2 and "はフォルダです" in err and "見つかりません" not in err

@@ -145,10 +145,17 @@ def _era_date(era: Era, year: int, month: int, day: int) -> dt.date:
         raise DateError(f"{era.name}0年はありません")
     date = _calendar_date(era.offset + year, month, day, shown)
     if date < era.first_day:
-        raise DateError(f"{shown}は{era.name}の始まり（{_western(era.first_day)}）より前です")
+        raise DateError(f"{shown}は{era.name}の始まり（{_western(era.first_day)}）より前です{_meant(date)}")
     if era.last_day and date > era.last_day:
-        raise DateError(f"{shown}はありません（{era.name}は{_western(era.last_day)}まで）")
+        raise DateError(f"{shown}はありません（{era.name}は{_western(era.last_day)}まで）{_meant(date)}")
     return date
+
+
+def _meant(date: dt.date) -> str:
+    """「。令和元年5月1日の誤りではありませんか」 for H31.5.1: the same day named by its own era."""
+    if date < _FIRST_DAY:
+        return ""
+    return f"。{format_wareki(date)}の誤りではありませんか"
 
 
 def _western(d: dt.date) -> str:

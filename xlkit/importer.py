@@ -84,6 +84,8 @@ def read_text(source: str | Path) -> str:
         name = "標準入力"
     else:
         path = Path(source)
+        if path.is_dir():
+            raise XlkitError(f"「{path}」はフォルダです。表(2)を貼り付けたテキストファイルを指定してください。")
         if not path.is_file():
             raise XlkitError(f"表のファイル「{path}」が見つかりません。")
         data = path.read_bytes()
