@@ -250,6 +250,14 @@ def test_case_without_linkage_only_when_the_register_cites_cases(tmp_path):
     assert found(validate_file(path)) == set()
 
 
+def test_case_without_linkage_is_not_added_to_a_category_cell_already_wrong(tmp_path):
+    """区分 「外部結合、外部結合」 got the schema error and, on the same cell, the warning."""
+    path = write_register(tmp_path / "r.xlsx", [linkage(2, case_ref="2025-1")],
+                          [case(1, categories="外部結合"), case(2, categories="外部結合、外部結合"),
+                           case(3, categories="外部結合")])
+    assert found(validate_file(path)) == {(C, "E3", "schema-unique-items"), (C, "E4", "case-without-linkage")}
+
+
 def test_one_message_per_cell(tmp_path):
     """A cell that cannot be read is reported once: no 'required', no rule built on it."""
     path = write_register(tmp_path / "r.xlsx", [

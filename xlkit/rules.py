@@ -60,6 +60,9 @@ RULES = {
     "halfwidth-kana": (WARNING, "半角カナ・半角の句読点（｡｢｣､･）"),
 }
 
+# warnings drawn from a cell's value, left out when that cell has an error of its own (validate)
+ON_CELL_VALUE = frozenset({"case-without-linkage"})
+
 APPROVED = ("承認", "了承")  # 審議結果 that let a linkage start
 LINKAGE_CATEGORY = "外部結合"  # the 区分 that calls for a linkage row
 CASE_REF = re.compile(r"^([0-9]{4})-([0-9]+)$")

@@ -54,7 +54,10 @@ def validate_book(book: Book) -> Report:
     for reg, records in ((schema.linkage(), book.linkages), (schema.case(), book.cases)):
         found += _check_cells(book, reg, records, reported)
     found += _check_settings(book, reported)
-    found += rules.check(book)
+    wrong = {(i.sheet, i.cell) for i in found if i.severity == ERROR}
+    # a rule built on a cell already wrong (区分 「外部結合、外部結合」) would be a second message
+    # about the same cell; it is asked again once the cell is fixed
+    found += [i for i in rules.check(book) if not (i.code in rules.ON_CELL_VALUE and (i.sheet, i.cell) in wrong)]
     found.sort(key=sort_key)
     return Report(found)
 
