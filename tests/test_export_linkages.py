@@ -144,7 +144,8 @@ def test_ended_linkages_are_listed_with_their_end_date(book, tmp_path):
     for n, r in enumerate(ended):
         r = ended[n] = type(r)(r.sheet, r.row, dict(r.values), r.raw, r.letters)
         r.values["end"] = dt.date(2020, 3, 31 - n)
-    report = linkages.build(_fake_figures(2020, ended=ended), layout.load())
+    # one new linkage too, so that table (2) is printed and (3) can be compared with it
+    report = linkages.build(_fake_figures(2020, new=ended[:1], ended=ended), layout.load())
     out = tmp_path / "ended.docx"
     api.render(report, out, layout.load())
     table = grid(docx.Document(str(out)).tables[2])
