@@ -112,3 +112,20 @@ def test_year_without_new_linkages_says_so_and_lists_the_ended(edge_book, tmp_pa
     ws = openpyxl.load_workbook(xlsx)[layout.load()["linkages"]["new"]["sheet"]]
     values = [c.value for row in ws.iter_rows() for c in row if c.value]
     assert values == [layout.load()["linkages"]["new"]["title"], "実績はありません。"]
+
+
+# --- the written file -------------------------------------------------------------------
+
+@pytest.mark.skipif(__import__("os").name != "posix", reason="POSIX file modes")
+@pytest.mark.parametrize("suffix", [".docx", ".xlsx"])
+def test_report_is_readable_by_colleagues_like_any_new_file(edge_book, tmp_path, suffix):
+    """The temporary file is made by mkstemp (mode 0600); the report must not keep that."""
+    import os
+
+    mask = os.umask(0o022)
+    try:
+        out = api.export_linkages(edge_book, 2021, tmp_path / f"r3{suffix}")
+    finally:
+        os.umask(mask)
+    assert out.stat().st_mode & 0o777 == 0o644
+    assert [p.name for p in tmp_path.iterdir()] == [out.name]  # no temporary file left

@@ -70,6 +70,9 @@ def atomic_write(path: Path, write: Callable[[Path], None], *, overwrite: bool) 
     tmp = Path(tmp_name)
     try:
         write(tmp)
+        # mkstemp makes the file readable by its owner only; a report is for colleagues
+        # too (a shared folder), so give it the mode any newly created file would have
+        os.chmod(tmp, _new_file_mode())
         _move_into_place(tmp, path, overwrite)
     except OSError as exc:
         if isinstance(exc, PermissionError):
@@ -79,6 +82,12 @@ def atomic_write(path: Path, write: Callable[[Path], None], *, overwrite: bool) 
         if tmp.exists():
             tmp.unlink()
     return path
+
+
+def _new_file_mode() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 def _move_into_place(tmp: Path, path: Path, overwrite: bool) -> None:
