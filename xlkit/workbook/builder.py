@@ -367,14 +367,15 @@ def _header_row(ws, headers: Sequence[str], widths: Sequence[float], fmt: _Forma
 
 def _results(ws, fmt: _Formats) -> None:
     _header_row(ws, layout.RESULT_HEADERS, layout.RESULT_WIDTHS, fmt)
-    ws.write_string(1, 0, "（「入力チェック」ボタンを押すと、ここに結果が書き出されます。）", fmt.note_line)
+    # unformatted: the first result row is written over it and must not inherit a grey note style
+    ws.write_string(1, 0, "（「入力チェック」ボタンを押すと、ここに結果が書き出されます。）")
 
 
 def _summary(ws, fmt: _Formats) -> None:
     # 集計 fills these columns; the long official labels of the table header wrap
     ws.set_column(0, 0, 26, fmt.summary_first)
     ws.set_column(1, 5, 18, fmt.summary)
-    ws.write_string(0, 0, "（「集計」ボタンを押すと、「設定」の報告年度の集計表がここに書き出されます。）", fmt.note_line)
+    ws.write_string(0, 0, "（「集計」ボタンを押すと、「設定」の報告年度の集計表がここに書き出されます。）")
 
 
 # --------------------------------------------------------------------------- 設定
