@@ -129,3 +129,21 @@ def test_report_is_readable_by_colleagues_like_any_new_file(edge_book, tmp_path,
         os.umask(mask)
     assert out.stat().st_mode & 0o777 == 0o644
     assert [p.name for p in tmp_path.iterdir()] == [out.name]  # no temporary file left
+
+
+# --- 別紙 headings ------------------------------------------------------------------------
+
+def test_annex_heading_never_splits_the_case_number(edge_book):
+    """「…業務委託について（№２」 / 「１）」 was printed; the （№…） part now starts a line of
+    its own when it would not fit, as in the 資料 (№３), and stays on the line otherwise."""
+    lay = layout.load()
+    by_no = {c.get("no"): c for c in edge_book.cases}
+    long_title = cases.heading(by_no[3], lay)
+    assert long_title == ("木造住宅密集地区整備促進事業（若葉・須賀町地区）における道路用地補償業務委託について"
+                          "\n（№３）")
+    assert cases.heading(by_no[1], lay) == "付議内容のない案件（№１）"
+    # a title that wraps once and leaves room on its second line keeps the number beside it
+    record = by_no[1]
+    record = type(record)(record.sheet, record.row, dict(record.values), record.raw, record.letters)
+    record.values["title"] = "新宿区定額減税補足給付金（不足額給付）給付事業に係るシステム改修等について（対象要件の変更等）"
+    assert cases.heading(record, lay).endswith("（対象要件の変更等）（№１）")

@@ -117,8 +117,38 @@ def _list_table(chosen: list[Record], layout: dict) -> Table:
 
 
 def heading(record: Record, layout: dict) -> str:
-    return fill(layout["cases"]["annex"]["heading"], 審議案件=record.get("title") or "",
-                番号=dates.full_width_digits(record.get("no") or ""))
+    """「〈title〉（№１２）」. When the title fills the line so that the （№…） part would be
+    split across two lines (「…について（№２」「１）」), the part starts a line of its own, as
+    the 資料 prints it (「…中間処理ユニットの利用に係る外部結合について」「（№３）」)."""
+    template = layout["cases"]["annex"]["heading"]
+    title = record.get("title") or ""
+    number = dates.full_width_digits(record.get("no") or "")
+    text = fill(template, 審議案件=title, 番号=number)
+    if not template.startswith("{審議案件}") or not title:
+        return text
+    suffix = text[len(title):]
+    per_line = _heading_chars_per_line(layout)
+    at = _ems(title.split("\n")[-1]) % per_line  # where the suffix starts on the title's last line
+    if at and at + _ems(suffix) > per_line - _HEADING_SLACK_EM:
+        return title + "\n" + suffix
+    return text
+
+
+# Word and LibreOffice may fit a character more or less than the estimate (line-breaking
+# rules move 「、」 and 「）」 with the character before them): break a little early
+_HEADING_SLACK_EM = 1.5
+
+
+def _ems(text: str) -> float:
+    """Width in full-width characters; a Latin character counts as 0.6."""
+    return sum(1.0 if unicodedata.east_asian_width(ch) in "WFA" else 0.6 for ch in text)
+
+
+def _heading_chars_per_line(layout: dict) -> float:
+    lay = layout["cases"]
+    page_mm = 297 if lay["orientation"] == "landscape" else 210
+    text_mm = page_mm - lay["margins_mm"]["left"] - lay["margins_mm"]["right"]
+    return text_mm / (layout["sizes_pt"]["body"] * 25.4 / 72)
 
 
 def _detail_sheet(record: Record, layout: dict, *, first: bool) -> list:
