@@ -147,3 +147,32 @@ def test_annex_heading_never_splits_the_case_number(edge_book):
     record = type(record)(record.sheet, record.row, dict(record.values), record.raw, record.letters)
     record.values["title"] = "新宿区定額減税補足給付金（不足額給付）給付事業に係るシステム改修等について（対象要件の変更等）"
     assert cases.heading(record, lay).endswith("（対象要件の変更等）（№１）")
+
+
+# --- cells: text off the borders, figures in the middle of their rows -------------------
+
+def test_table_text_keeps_off_the_borders_and_figures_sit_mid_row(edge_book, tmp_path):
+    """With no cell margin above and below, LibreOffice drew the 4-line c label and the
+    3-line 区分 cells against (over, at 60 dpi) the borders; the 7 mm figure rows had their
+    figures at the top."""
+    pad = round(layout.load()["cell_padding_mm"] * 1440 / 25.4)
+    assert pad > 0
+    l_doc = docx.Document(str(api.export_linkages(edge_book, 2020, tmp_path / "l.docx")))
+    c_doc = docx.Document(str(api.export_cases(edge_book, dt.date(2025, 5, 1), dt.date(2025, 5, 31),
+                                               tmp_path / "c.docx", report_date=dt.date(2025, 7, 3))))
+    for table in [*l_doc.tables, c_doc.tables[0]]:
+        mar = table._tbl.tblPr.find(qn("w:tblCellMar"))
+        assert int(mar.find(qn("w:top")).get(qn("w:w"))) >= pad
+        assert int(mar.find(qn("w:bottom")).get(qn("w:w"))) >= pad
+    summary_body = _rows(l_doc.tables[0])[2:]
+    assert {tc.find(qn("w:tcPr")).find(qn("w:vAlign")).get(qn("w:val"))
+            for tr in summary_body for tc in tr.iter(qn("w:tc"))} == {"center"}
+    detail_body = _rows(l_doc.tables[1])[1:]
+    assert all(tc.find(qn("w:tcPr")).find(qn("w:vAlign")) is None
+               for tr in detail_body for tc in tr.iter(qn("w:tc")))  # long texts start at the top
+
+    import openpyxl
+    xlsx = api.export_linkages(edge_book, 2020, tmp_path / "l.xlsx")
+    ws = openpyxl.load_workbook(xlsx)[layout.load()["linkages"]["summary"]["sheet"]]
+    figures = [c for row in ws.iter_rows() for c in row if isinstance(c.value, int)]
+    assert figures and {c.alignment.vertical for c in figures} == {"center"}

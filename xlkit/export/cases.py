@@ -113,6 +113,7 @@ def _list_table(chosen: list[Record], layout: dict) -> Table:
         header=[list_header(layout)],
         rows=[list_row(r, keys) for r in chosen],
         header_fill=layout["header_fill"],
+        padding_mm=layout["cell_padding_mm"],
     )
 
 

@@ -181,6 +181,8 @@ class TableWriter:
         tcpr = f'<w:tcPr><w:tcW w:w="{self.widths[i]}" w:type="dxa"/>'
         if fill:
             tcpr += f'<w:shd w:val="clear" w:color="auto" w:fill="{fill}"/><w:vAlign w:val="center"/>'
+        elif self.table.valign != "top":
+            tcpr += f'<w:vAlign w:val="{self.table.valign}"/>'
         tcpr += "</w:tcPr>"
         jc = f'<w:jc w:val="{_JC.get(align, "left")}"/>' if align != "left" else ""
         ppr = f'<w:pPr><w:pStyle w:val="{self.style_id}"/>{jc}</w:pPr>'
@@ -221,7 +223,7 @@ class TableWriter:
             _borders(tcpr, "tcBorders", ("tl2br",))
         if fill:
             el("shd", tcpr, val="clear", color="auto", fill=fill)
-        el("vAlign", tcpr, val="center" if merge or diagonal or fill else "top")
+        el("vAlign", tcpr, val="center" if merge or diagonal or fill else self.table.valign)
         lines = clean_text(text).split("\n")
         for n, line in enumerate(lines):
             line_align = line_aligns[n] if line_aligns and n < len(line_aligns) else align

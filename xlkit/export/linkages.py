@@ -68,6 +68,8 @@ def _summary(figures, layout: dict, values: dict) -> list:
         rows=rows,
         header_fill=layout["header_fill"],
         min_row_mm=lay["min_row_mm"],
+        padding_mm=layout["cell_padding_mm"],
+        valign="center",
     )
     return [_title(lay["title"]), table, Para(lay["footnote"], space_before_pt=2)]
 
@@ -110,4 +112,5 @@ def _detail_table(records: list[Record], layout: dict, *, date_key: str) -> Tabl
         header=[detail_header(layout, date_key)],
         rows=[detail_row(r, n, keys, omission) for n, r in enumerate(records, 1)],
         header_fill=layout["header_fill"],
+        padding_mm=layout["cell_padding_mm"],
     )

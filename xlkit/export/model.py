@@ -41,6 +41,7 @@ class Table:
     size: str = "table"  # key into layout sizes_pt
     padding_mm: float = 0  # space above and below the text in every cell
     min_row_mm: float | None = None  # rows are at least this high
+    valign: str = "top"  # top | center: where body text sits in a row taller than it
 
 
 @dataclass

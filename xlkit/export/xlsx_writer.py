@@ -201,7 +201,7 @@ class _SheetWriter:
         align = cell.align or ("center" if header else column.align)
         if col == 0 and not header and table.label_distribute and cell.align is None:
             align = "distribute"
-        valign = "vcenter" if header or cell.diagonal else "top"
+        valign = "vcenter" if header or cell.diagonal or table.valign == "center" else "top"
         if col == 0 and table.label_fill and not header:
             valign = "vcenter"
         return self.formats.get(align=align, valign=valign, bold=cell.bold, fill=fill,
