@@ -48,8 +48,28 @@ def test_linkages_written_and_existing_file_never_silently_replaced(register, tm
 
 
 def test_year_defaults_to_the_settings_report_year(register, tmp_path, capsys):
-    code, _, _ = run(capsys, "linkages", register, "--out", tmp_path / "r.xlsx")
-    assert code == 0 and (tmp_path / "r.xlsx").exists()
+    """設定's 報告年度 changed to 令和元年度 (with its 前年度公表値): the report is that year's, not the
+    latest year of the register (令和2年度)."""
+    path = tmp_path / "r1.xlsx"
+    shutil.copyfile(register, path)
+    wb = openpyxl.load_workbook(path)
+    for row in wb[schema.settings().sheet].iter_rows():
+        label = str(row[0].value or "")
+        if label == "報告年度":
+            row[1].value = 2019
+        elif label.startswith("前年度公表値"):  # a of 令和元年度 (the 平成30年度 figures of the sample)
+            row[1].value = {"区長": 58, "教育委員会": 4}.get(label[label.index("（") + 1:-1], 0)
+    wb.save(path)
+    out = tmp_path / "r.xlsx"
+    code, _, err = run(capsys, "linkages", path, "--out", out)
+    assert code == 0, err
+    summary = openpyxl.load_workbook(out)[layout.load()["linkages"]["summary"]["sheet"]]
+    rows = [[c.value for c in r] for r in summary.iter_rows()]
+    labels = [v for r in rows for v in r if isinstance(v, str)]
+    assert "平成30年度外部電子計算機との結合数" in labels and "令和元年度外部電子計算機との結合数" in labels
+    assert "令和2年度外部電子計算機との結合数" not in labels
+    kucho = next(r for r in rows if r[0] == "区長")
+    assert kucho[1] == 58 and kucho[4] == 61  # a of 令和元年度, and its a + b − c (令和2年度's a)
 
 
 @pytest.mark.parametrize("argv, words", [
@@ -152,8 +172,10 @@ def test_a_file_appearing_meanwhile_is_not_replaced(tmp_path):
         tmp.write_bytes(b"report")
         out.write_bytes(b"someone else's")  # created between the check and the move
 
-    with pytest.raises(XlkitError):
+    with pytest.raises(XlkitError) as err:
         files.atomic_write(out, write, overwrite=False)
+    assert "「r.docx」は既にあります" in err.value.message and "--overwrite" in err.value.message
+    assert err.value.exit_code == 2
     assert out.read_bytes() == b"someone else's"
     assert [p.name for p in tmp_path.iterdir()] == ["r.docx"]
 

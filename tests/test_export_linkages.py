@@ -346,8 +346,11 @@ def test_unknown_year_is_refused_in_japanese(book, tmp_path):
         api.export_linkages(book, 2030, tmp_path / "x.docx")
     assert err.value.exit_code == 2
     assert "令和12年度" in err.value.message and "ありません" in err.value.message
-    with pytest.raises(XlkitError):
+    with pytest.raises(XlkitError) as err:
         api.export_linkages(book, 1990, tmp_path / "x.docx")
+    assert err.value.exit_code == 2
+    assert "平成2年度の外部結合のデータは登録簿にありません" in err.value.message
+    assert "平成12年度から令和2年度まで" in err.value.message
     assert not list(tmp_path.iterdir())
 
 

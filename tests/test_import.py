@@ -413,7 +413,10 @@ def test_warns_about_rows_validation_will_flag(fresh, tmp_path, capsys):
 
 
 def test_a_wrong_year_is_refused(fresh, capsys):
-    assert run_cli(capsys, fresh, TABLE, "--year", "20")[0] == 2
+    before = fresh.read_bytes()
+    code, out, err = run_cli(capsys, fresh, TABLE, "--year", "20")
+    assert code == 2 and out == "" and fresh.read_bytes() == before
+    assert err.startswith("エラー: ") and "「20」" in err and "西暦4桁" in err and "Traceback" not in err
 
 
 def test_a_body_column_is_checked_against_the_division():

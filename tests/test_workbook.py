@@ -172,10 +172,11 @@ def test_plain_register_reads_back_through_the_register_reader(plain):
 def test_custom_divisions_and_unknown_keys(tmp_path):
     path = build(tmp_path / "r.xlsx", divisions=[("A課", "区長"), ("B課", "議会")])
     assert register.load(path).divisions == [("A課", "区長"), ("B課", "議会")]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="外部結合: スキーマにない項目があります: nonsense"):
         build(tmp_path / "x.xlsx", linkages=[{"nonsense": 1}])
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"\.xlsx か \.xlsm で終わる必要があります: x\.csv"):
         build(tmp_path / "x.csv")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.xlsx"]  # nothing written for either
 
 
 def _new(argv):
