@@ -103,10 +103,18 @@ def test_integers(typed, number):
     assert cells.integer(typed) == number
 
 
-@pytest.mark.parametrize("typed", [1.5, "1.5", "十二", "-", True])
-def test_bad_integers(typed):
-    with pytest.raises(cells.CellError):
+@pytest.mark.parametrize("typed, reason", [
+    (1.5, "整数の数値を入力してください"),
+    ("1.5", "整数の数値を入力してください"),  # typed as text, still a fraction: not a matter of 半角
+    ("１．５", "整数の数値を入力してください"),
+    ("十二", "数値を半角数字で入力してください"),
+    ("-", "数値を半角数字で入力してください"),
+    (True, "数値を入力してください"),
+])
+def test_bad_integers(typed, reason):
+    with pytest.raises(cells.CellError) as caught:
         cells.integer(typed)
+    assert caught.value.reason == reason
 
 
 @pytest.mark.parametrize("typed, parts", [

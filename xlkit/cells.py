@@ -92,6 +92,8 @@ def integer(value, *, what: str = "数値") -> int | None:
     folded = fold(value).removesuffix(".0")
     if re.fullmatch(r"[0-9]+", folded):
         return int(folded)
+    if re.fullmatch(r"[0-9]+\.[0-9]+", folded):  # 「1.5」 typed as text: a fraction, like the number 1.5
+        raise CellError(f"整数の{what}を入力してください")
     raise CellError(f"{what}を半角数字で入力してください")
 
 
