@@ -173,7 +173,9 @@ def test_detail_sheet_labels_and_content(docx_path):
 
 def test_label_column_is_shaded_and_evenly_spread(docx_path):
     table = docx.Document(str(docx_path)).tables[1]._tbl
-    for tr in table.iter(qn("w:tr")):
+    trs = list(table.iter(qn("w:tr")))
+    assert len(trs) == 7  # 事業名 … 個人情報の流れ及び情報保護対策
+    for tr in trs:
         label = next(tr.iter(qn("w:tc")))
         assert label.find(qn("w:tcPr")).find(qn("w:shd")) is not None
         assert label.find(qn("w:p")).find(qn("w:pPr")).find(qn("w:jc")).get(qn("w:val")) == "distribute"
@@ -225,7 +227,12 @@ def test_excel_list_and_annex(xlsx_path):
 @pytest.mark.parametrize("suffix", ["docx", "xlsx"])
 def test_libreoffice_converts_the_export(suffix, docx_path, xlsx_path, tmp_path):
     made = pdf.convert({"docx": docx_path, "xlsx": xlsx_path}[suffix], tmp_path)
-    assert made.stat().st_size > 10_000
+    assert made.read_bytes()[:5] == b"%PDF-" and made.stat().st_size > 10_000
+    import subprocess
+
+    text = fold(subprocess.run(["pdftotext", str(made), "-"], capture_output=True, text=True, check=True).stdout)
+    for words in ("新宿区情報公開・個人情報保護審議会資料", "における審議案件について", "（別紙）", "（№１）", "（№４１）"):
+        assert words in text, words
 
 
 @needs_soffice

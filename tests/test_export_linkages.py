@@ -183,8 +183,10 @@ def test_word_page_is_a4_landscape_with_page_numbers(docx_path):
 
 def test_word_header_rows_repeat_and_no_row_splits(docx_path):
     doc = docx.Document(str(docx_path))
-    for table, header_rows in zip(doc.tables, (2, 1)):
+    assert len(doc.tables) == 2  # zip below must not stop short
+    for table, header_rows, rows in zip(doc.tables, (2, 1), (2 + 6, 1 + 22)):
         trs = list(table._tbl.iter(qn("w:tr")))
+        assert len(trs) == rows
         for n, tr in enumerate(trs):
             trpr = tr.find(qn("w:trPr"))
             assert trpr.find(qn("w:cantSplit")) is not None
@@ -263,8 +265,11 @@ def test_excel_has_the_same_tables_print_ready(xlsx_path, docx_path):
     assert new_rows[0][0] == lay["new"]["title"]
     table = [r[:10] for r in new_rows[1:]]
     assert folded(table) == folded(grid(doc.tables[1]))
+    header, rows = reference_new()  # and the published table itself, not only the Word file
+    assert folded(table) == folded([header, *rows])
     summary_rows = [r[:6] for r in sheet_rows(summary, join_continued=False) if any(r)]
     expected = folded(grid(doc.tables[0]))
+    assert expected == folded(row + [""] * (6 - len(row)) for row in reference_summary())
     start = next(i for i, r in enumerate(summary_rows) if fold(r[0]) == expected[0][0])
     assert folded(summary_rows[start:start + len(expected)]) == expected
     assert "実績はありません。" in [r[0] for r in sheet_rows(ended)]
@@ -297,7 +302,17 @@ def test_excel_row_tall_text_continues_below_instead_of_being_cut(xlsx_path):
 def test_libreoffice_converts_the_export(name, docx_path, xlsx_path, tmp_path):
     source = {"linkages.docx": docx_path, "linkages.xlsx": xlsx_path}[name]
     made = pdf.convert(source, tmp_path)
-    assert made.stat().st_size > 10_000
+    assert made.read_bytes()[:5] == b"%PDF-" and made.stat().st_size > 10_000
+    text = pdf_text(made)  # the report's own words, not just a file of some size
+    for words in ("外部電子計算機との結合の状況", "(1)実施機関別外部電子計算機との結合件数",
+                  "※本人同意に基づく外部結合を除く。", "(2)新たに外部計算機との結合を行った外部結合の内訳",
+                  "実績はありません。"):
+        assert words in text, words
+
+
+def pdf_text(path: Path) -> str:
+    """The PDF's text (pdftotext) with all white space removed."""
+    return fold(subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout)
 
 
 def page_words(pdf_path: Path, page: int) -> list[tuple[float, str]]:
@@ -326,9 +341,10 @@ def test_page_two_of_a_long_table_starts_with_the_header_row(book, tmp_path):
 def test_pdf_export_via_libreoffice_uses_the_japanese_fonts(book, tmp_path):
     out = api.export_linkages(book, 2020, tmp_path / "r2.pdf")
     assert out.read_bytes()[:5] == b"%PDF-"
-    fonts = subprocess.run(["pdffonts", str(out)], capture_output=True, text=True).stdout
-    # the named font or its configured stand-in; never a Latin fallback drawing kanji
-    assert ("IPAex" in fonts or "MS" in fonts) and "DejaVu" not in fonts
+    fonts = subprocess.run(["pdffonts", str(out)], capture_output=True, text=True, check=True).stdout
+    names = [line.split()[0].split("+")[-1] for line in fonts.splitlines()[2:] if line.strip()]
+    # the named font or its configured stand-in; never a Latin fallback (DejaVu, Liberation …) drawing kanji
+    assert names and all(re.match(r"(IPAex|MS)", n) for n in names), names
 
 
 def test_pdf_without_libreoffice_says_so_in_japanese(book, tmp_path, monkeypatch):
@@ -369,4 +385,6 @@ def test_parallel_conversions_do_not_collide(docx_path, tmp_path):
         d.mkdir()
     with ThreadPoolExecutor(2) as pool:
         made = list(pool.map(lambda d: pdf.convert(docx_path, d), dirs))
-    assert all(p.stat().st_size > 10_000 for p in made)
+    assert [p.parent for p in made] == dirs
+    for p in made:
+        assert p.read_bytes()[:5] == b"%PDF-" and "外部電子計算機との結合の状況" in pdf_text(p)

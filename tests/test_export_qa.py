@@ -168,6 +168,7 @@ def test_table_text_keeps_off_the_borders_and_figures_sit_mid_row(edge_book, tmp
     assert {tc.find(qn("w:tcPr")).find(qn("w:vAlign")).get(qn("w:val"))
             for tr in summary_body for tc in tr.iter(qn("w:tc"))} == {"center"}
     detail_body = _rows(l_doc.tables[1])[1:]
+    assert len(summary_body) == 6 and len(detail_body) == 2  # 5 bodies + 合計; the 2 new linkages of FY2020
     assert all(tc.find(qn("w:tcPr")).find(qn("w:vAlign")) is None
                for tr in detail_body for tc in tr.iter(qn("w:tc")))  # long texts start at the top
 
