@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from .errors import XlkitError
@@ -72,6 +73,11 @@ def main(argv: list[str] | None = None) -> int:
     except XlkitError as e:
         print(f"エラー: {e.message}", file=sys.stderr)
         return e.exit_code
+    except BrokenPipeError:
+        # the reader went away (xlkit validate … | head): nothing left to say to anyone
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("中断しました。", file=sys.stderr)
         return 130
