@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
-import shutil
 from pathlib import Path
 
 import docx
@@ -18,22 +16,11 @@ from docx.oxml.ns import qn
 from xlkit import dates, schema
 from xlkit.errors import XlkitError
 from xlkit.export import api, cases, layout, pdf
+from support import REPO, SAMPLE, fold, folded, needs_soffice
 from xlkit.register import load
 
-REPO = Path(__file__).resolve().parent.parent
-SAMPLE = REPO / "workbooks" / "sample.xlsx"
 FROM, TO, REPORT_DATE = dt.date(2025, 2, 1), dt.date(2025, 6, 30), dt.date(2025, 7, 3)
-WS = re.compile(r"\s+")
 
-# Found here, not by pdf.available() (the code under test); in CI (CI set, as .ci/run does) these
-# tests never skip: a LibreOffice that is missing or not found fails them.
-SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
-needs_soffice = pytest.mark.skipif(SOFFICE is None and not os.environ.get("CI"),
-                                   reason="LibreOffice (soffice) is not installed")
-
-
-def fold(text) -> str:
-    return WS.sub("", str(text or ""))
 
 
 def reference_cases() -> list[dict]:
@@ -74,10 +61,6 @@ def cell_text(tc) -> str:
 
 def grid(table) -> list[list[str]]:
     return [[cell_text(tc) for tc in tr.iter(qn("w:tc"))] for tr in table._tbl.iter(qn("w:tr"))]
-
-
-def folded(rows) -> list[list[str]]:
-    return [[fold(c) for c in row] for row in rows]
 
 
 def body_paragraphs(doc) -> list:

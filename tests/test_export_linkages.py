@@ -5,9 +5,7 @@ Excel version, and the LibreOffice round trip."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 from types import SimpleNamespace
@@ -20,23 +18,12 @@ from docx.oxml.ns import qn
 from xlkit import schema
 from xlkit.errors import XlkitError
 from xlkit.export import api, layout, linkages, pdf
+from support import SAMPLE, fold, folded, needs_soffice
 from xlkit.register import Book, load
 
 REFERENCE = Path(__file__).resolve().parent / "reference" / "003_36beb941d6b64d21.txt"
-REPO = Path(__file__).resolve().parent.parent
-SAMPLE = REPO / "workbooks" / "sample.xlsx"
 LINKAGE = schema.linkage()
-WS = re.compile(r"\s+")
 
-# Found here, not by pdf.available() (the code under test); in CI (CI set, as .ci/run does) these
-# tests never skip: a LibreOffice that is missing or not found fails them.
-SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
-needs_soffice = pytest.mark.skipif(SOFFICE is None and not os.environ.get("CI"),
-                                   reason="LibreOffice (soffice) is not installed")
-
-
-def fold(text) -> str:
-    return WS.sub("", str(text or ""))
 
 
 # --- the reference, as expected values ------------------------------------------------
@@ -95,10 +82,6 @@ def cell_text(tc) -> str:
 def grid(table) -> list[list[str]]:
     """Each w:tc's own text (a vertically merged continuation cell reads as empty)."""
     return [[cell_text(tc) for tc in tr.iter(qn("w:tc"))] for tr in table._tbl.iter(qn("w:tr"))]
-
-
-def folded(rows) -> list[list[str]]:
-    return [[fold(c) for c in row] for row in rows]
 
 
 # --- (1), (2), (3) reproduced ------------------------------------------------------------

@@ -5,13 +5,12 @@ headings that wrap, output file permissions."""
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import docx
 import pytest
 from docx.oxml.ns import qn
 
-from xlkit.export import api, cases, layout, linkages
+from xlkit.export import api, cases, layout
 from xlkit.register import load
 from xlkit.workbook import build
 

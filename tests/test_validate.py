@@ -439,4 +439,4 @@ def test_cli_few_problems_have_no_tally(tmp_path, monkeypatch, capsys):
         code, out, _ = run_cli(monkeypatch, capsys, path)
         assert code == 1 and f"エラー {n} 件、警告 0 件" in out
         assert ("内訳（多い順）:" in out) is tally, n
-    assert f"  外部結合「計上年度」: エラー 21 件（N2〜N22）" in out
+    assert "  外部結合「計上年度」: エラー 21 件（N2〜N22）" in out

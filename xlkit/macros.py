@@ -422,7 +422,7 @@ def _export(book, suffix: str) -> None:
             lines.append(f"　　（同じ名前の「{wanted.name}」があったため、上書きせずに別の名前で保存しました）")
     message = ""
     if done:
-        message = f"次のファイルを保存しました。\n\n" + "\n".join(lines) + f"\n\n保存先：{folder}"
+        message = "次のファイルを保存しました。\n\n" + "\n".join(lines) + f"\n\n保存先：{folder}"
     if failed:
         message += ("\n\n" if message else "") + "作れなかった資料があります。\n" + "\n".join(f"・{m}" for m in failed)
     _alert(book, message, title, critical=bool(failed))

@@ -1,0 +1,30 @@
+"""What several test files share: where things are, LibreOffice, and text folding for comparisons."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE = REPO / "workbooks" / "sample.xlsx"
+
+# Found here, not by xlkit's own pdf.available() (code under test); in CI (CI set, as .ci/run
+# does) LibreOffice tests never skip: a LibreOffice that is missing or not found fails them.
+SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
+needs_soffice = pytest.mark.skipif(SOFFICE is None and not os.environ.get("CI"),
+                                   reason="LibreOffice (soffice) is not installed")
+
+_WS = re.compile(r"\s+")
+
+
+def fold(text) -> str:
+    """Text compared after folding whitespace, as the reference's extraction broke its lines."""
+    return _WS.sub("", str(text or ""))
+
+
+def folded(rows) -> list[list[str]]:
+    return [[fold(c) for c in row] for row in rows]
