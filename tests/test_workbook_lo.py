@@ -16,15 +16,13 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from support import needs_soffice
 from xlkit import schema
 from xlkit.workbook import build, layout
 
 HERE = Path(__file__).resolve().parent
 SCRIPT = HERE / "uno" / "lo_register.py"
-SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
-# In CI (CI set, as .ci/run does) never skipped: a missing LibreOffice fails these tests.
-pytestmark = pytest.mark.skipif(SOFFICE is None and not os.environ.get("CI"),
-                                reason="LibreOffice (soffice) is not installed")
+pytestmark = needs_soffice
 
 DOC_NAMES = {"使い方": "howto", "外部結合": "linkages", "審議案件": "cases", "検証結果": "results",
              "集計": "summary", "設定": "settings", "実施機関": "bodies", "課": "divisions",
