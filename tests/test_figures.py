@@ -275,8 +275,8 @@ def test_summarize_warns_when_last_years_figure_differs(tmp_path, capsys):
 def test_summarize_unknown_year_is_refused(small_register, capsys):
     with pytest.raises(XlkitError) as e:
         run_summarize(capsys, small_register, year=2010)
-    assert "平成22年度（2010年度）までに計上された外部結合がない" in e.value.message
-    assert "令和元年度から" in e.value.message
+    assert "平成22年度（2010年度）の外部結合のデータは登録簿にありません" in e.value.message
+    assert "集計できるのは令和元年度から" in e.value.message
 
 
 def test_summarize_needs_a_year(tmp_path, capsys):
@@ -285,3 +285,17 @@ def test_summarize_needs_a_year(tmp_path, capsys):
     with pytest.raises(XlkitError) as e:
         run_summarize(capsys, path)
     assert "--year" in e.value.message
+
+
+def test_check_year_spans_the_first_count_to_one_year_past_the_last_or_the_report_year():
+    linkages = [rec(2, fy=2015), rec(3, start=D(2018, 6, 1), fy=2018)]
+    for year in (2015, 2018, 2019):
+        figures.check_year(linkages, year)
+    figures.check_year(linkages, 2021, report_year=2020)  # 報告年度 rolled forward, then one more
+    for year, report_year in ((2014, None), (2020, None), (2022, 2020)):
+        with pytest.raises(XlkitError) as e:
+            figures.check_year(linkages, year, report_year)
+        last = "令和元年度" if report_year is None else "令和3年度"  # 2018 + 1, or 2020 + 1
+        assert f"集計できるのは平成27年度から{last}まで" in e.value.message
+    with pytest.raises(XlkitError, match="計上年度のある外部結合がない"):
+        figures.check_year([], 2020)

@@ -24,6 +24,7 @@ from typing import Any
 
 from . import cells
 from .dates import nendo
+from .errors import XlkitError
 from .records import Record
 
 TOTAL = "合計"
@@ -162,6 +163,23 @@ def chart_order(records: list[Record], divisions: Sequence[str]) -> list[Record]
     rank = {cells.fold(d): i for i, d in enumerate(divisions)}
     unknown = len(rank)
     return sorted(records, key=lambda r: (rank.get(cells.fold(r.get("division") or ""), unknown), r.row))
+
+
+def check_year(linkages: Sequence[Record], year: int, report_year: int | None = None) -> None:
+    """Refuse a 年度 the register cannot speak for (a typo such as 2002 for 2020), in Japanese.
+
+    From the first 計上年度 on, to the year after the later of the last 計上年度 and 報告年度:
+    the year after is where staff roll forward before next year's new linkages are typed.
+    """
+    counted = [r.get("fiscal_year") for r in linkages if isinstance(r.get("fiscal_year"), int)]
+    if not counted:
+        raise XlkitError("登録簿の「外部結合」シートに計上年度のある外部結合がないため、集計できません。")
+    first = min(counted)
+    last = max(counted + ([report_year] if isinstance(report_year, int) else [])) + 1
+    if not first <= year <= last:
+        raise XlkitError(
+            f"{nendo(year)}（{year}年度）の外部結合のデータは登録簿にありません"
+            f"（集計できるのは{nendo(first)}から{nendo(last)}までです）。年度を確かめてください。")
 
 
 def compute(linkages: list[Record], year: int, bodies: Sequence[str], divisions: Sequence[str]) -> Figures:

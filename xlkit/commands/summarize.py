@@ -58,15 +58,7 @@ def resolve_year(book: register.Book, year: int | None) -> int:
         if year is None:
             raise XlkitError("集計する年度がわかりません。--year 2020 のように指定するか、"
                              "「設定」シートの報告年度を入力してください。")
-    if not 1989 <= year <= 2100:
-        raise XlkitError(f"年度「{year}」は集計できません。西暦4桁（例：2020）で指定してください。")
-    known = [r for r in book.linkages
-             if isinstance(r.get("fiscal_year"), int) and r.get("fiscal_year") <= year]
-    if not known:
-        first = min((r.get("fiscal_year") for r in book.linkages if isinstance(r.get("fiscal_year"), int)),
-                    default=None)
-        hint = f"登録簿の外部結合は{nendo(first)}からです。" if first else "登録簿に外部結合が1件もありません。"
-        raise XlkitError(f"{nendo(year)}（{year}年度）までに計上された外部結合がないため集計できません。{hint}")
+    fig.check_year(book.linkages, year, book.settings.get("report_year"))
     return year
 
 

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 import tempfile
 from pathlib import Path
 
-from xlkit import dates
+from xlkit import dates, figures
 from xlkit.errors import XlkitError
 
 from . import cases as cases_report
@@ -42,9 +42,8 @@ def export_linkages(book, year: int, out_path, *, overwrite: bool = False) -> Pa
     out = Path(out_path)
     fmt = output_format(out)
     check_target(out, overwrite)
-    check_year(book, year)
+    figures.check_year(book.linkages, year, book.settings.get("report_year"))
     _require_pdf_tool(fmt)
-    from xlkit import figures  # imported late: helper C's module, needed only here
 
     layout = load_layout()
     divisions = [d[0] if isinstance(d, (tuple, list)) else d for d in book.divisions]
@@ -88,28 +87,6 @@ def _layout_keys():
         raise XlkitError(
             f"報告書の体裁ファイル（xlkit/data/layout.json）の項目 {exc} が見つからないか、"
             "登録簿にない列名です。書き換えた箇所を確認してください。") from None
-
-
-def check_year(book, year: int) -> None:
-    """Refuse a 年度 the register holds no linkage data for (a typo such as 2002 for 2020)."""
-    counted = sorted({r.get("fiscal_year") for r in book.linkages if isinstance(r.get("fiscal_year"), int)})
-    if not counted:
-        raise XlkitError("登録簿の「外部結合」シートに計上年度のある外部結合がありません。")
-    configured = book.settings.get("report_year")
-    last = max(counted[-1], configured if isinstance(configured, int) else counted[-1])
-    starts = [r.get("start") for r in book.linkages if isinstance(r.get("start"), dt.date)]
-    first = min([counted[0], *(dates.fiscal_year(d) for d in starts)])
-    if not first <= year <= last:
-        raise XlkitError(
-            f"{_nendo_or_year(year)}の外部結合のデータは登録簿にありません"
-            f"（登録簿にあるのは{dates.nendo(first)}から{dates.nendo(last)}までです）。年度を確かめてください。")
-
-
-def _nendo_or_year(year: int) -> str:
-    try:
-        return dates.nendo(year)
-    except Exception:  # a year before 明治 cannot be named in 和暦
-        return f"{year}年度"
 
 
 def _require_pdf_tool(fmt: str) -> None:
