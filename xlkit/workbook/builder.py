@@ -82,8 +82,8 @@ class _Formats:
 def _write(path: Path, linkages, cases, settings, divisions, *, macro: bool) -> dict[str, str]:
     """Write the workbook with XlsxWriter; returns sheet name -> VBA code name (macro only)."""
     masters = schema.masters()
-    bodies = list(masters["実施機関"])
-    division_rows = [tuple(d) for d in (divisions if divisions is not None else masters["課"])]
+    bodies = list(masters[layout.BODIES])
+    division_rows = [tuple(d) for d in (divisions if divisions is not None else masters[layout.DIVISIONS])]
 
     wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False,
                                          "strings_to_urls": False})
@@ -109,8 +109,8 @@ def _write(path: Path, linkages, cases, settings, divisions, *, macro: bool) -> 
     _settings(sheets[layout.settings_sheet()], settings or {}, bodies, fmt)
     _master(sheets[layout.BODIES], layout.BODIES, [(b,) for b in bodies], fmt)
     _master(sheets[layout.DIVISIONS], layout.DIVISIONS, division_rows, fmt)
-    _master(sheets[layout.CATEGORIES], layout.CATEGORIES, [(c,) for c in masters["区分"]], fmt)
-    _master(sheets[layout.RESULTS_MASTER], layout.RESULTS_MASTER, [(r,) for r in masters["審議結果"]], fmt)
+    _master(sheets[layout.CATEGORIES], layout.CATEGORIES, [(c,) for c in masters[layout.CATEGORIES]], fmt)
+    _master(sheets[layout.RESULTS_MASTER], layout.RESULTS_MASTER, [(r,) for r in masters[layout.RESULTS_MASTER]], fmt)
     _conf(sheets[layout.CONF], fmt)
     for name, ws in sheets.items():
         _page_setup(ws, landscape=name not in (layout.HOWTO, *layout.MASTER_HEADERS),

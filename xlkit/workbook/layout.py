@@ -10,17 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from xlkit import schema
+from xlkit.register import BODY_SHEET, CATEGORY_SHEET, DIVISION_SHEET, RESULT_SHEET
 
 HOWTO = "使い方"
 RESULTS = "検証結果"
 SUMMARY = "集計"
 CONF = "xlwings.conf"
 
-# Master sheets: sheet name -> its header row. 課 carries the 実施機関 each 課 belongs to.
-BODIES = "実施機関"
-DIVISIONS = "課"
-CATEGORIES = "区分"
-RESULTS_MASTER = "審議結果"
+# Master sheets (named once, by the reader): sheet name -> its header row.
+# 課 carries the 実施機関 each 課 belongs to.
+BODIES, DIVISIONS, CATEGORIES, RESULTS_MASTER = BODY_SHEET, DIVISION_SHEET, CATEGORY_SHEET, RESULT_SHEET
 MASTER_HEADERS: dict[str, tuple[str, ...]] = {
     BODIES: ("実施機関",),
     DIVISIONS: ("課", "実施機関"),
