@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from xlkit import cells
 from xlkit.errors import XlkitError
+from xlkit.issues import SEVERITY_JA
 from xlkit.workbook import layout
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -210,7 +211,7 @@ def result_rows(issues) -> list[list]:
         cell = issue.cell or ""
         linked = _link(issue.sheet, cell) if _split(cell) and issue.sheet else cell
         rows.append([
-            layout.SEVERITY_LABELS.get(issue.severity, issue.severity), issue.sheet, linked,
+            SEVERITY_JA.get(issue.severity, issue.severity), issue.sheet, linked,
             issue.column or "", _as_text(_excerpt(issue.value)), _as_text(issue.message), issue.code,
         ])
     return rows

@@ -40,7 +40,6 @@ SETTINGS_WIDTHS = (26, 34, 70)
 # 検証結果: one row per issue found by 入力チェック.
 RESULT_HEADERS = ("重要度", "シート", "セル", "列", "値", "メッセージ", "コード")
 RESULT_WIDTHS = (8, 10, 8, 22, 24, 70, 20)  # codes such as case-without-linkage fit on one line
-SEVERITY_LABELS = {"error": "エラー", "warning": "警告"}
 
 # Cell colours written by 入力チェック (fill of a bad cell) and used in the legend of 使い方.
 ERROR_FILL = "#FFC7CE"
