@@ -14,7 +14,6 @@ from functools import lru_cache
 
 from .dates import DateError, parse_date
 
-MARKS = {"○", "〇", "◯"}  # maru, kanji zero and large circle all look alike on screen
 _WS = re.compile(r"\s+")
 _HALF_KANA = re.compile(r"[\uff61-\uff9f]+")
 _MULTI_SPLIT = re.compile(r"[、,，\n]+")
@@ -33,7 +32,8 @@ def is_blank(value) -> bool:
 
 # What NFKC leaves apart though staff mean the same: the wave dash 〜 (NFKC turns the full-width
 # ～ into ~ but keeps 〜), and the minus and dash family (－ becomes -, − ‐ – — ― stay).
-# ー (the katakana long vowel) is a letter, not a dash, and is kept.
+# ー (the katakana long vowel) is a letter, not a dash, and is kept. Maru ○, kanji zero 〇 and the
+# large circle ◯ look alike on screen and all mean ○.
 _FOLD_TABLE = str.maketrans({"〜": "~", "−": "-", "‐": "-", "‑": "-", "‒": "-", "–": "-", "—": "-",
                              "―": "-", "〇": "○", "◯": "○"})
 
