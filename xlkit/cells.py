@@ -130,7 +130,8 @@ def date(value) -> dt.date | None:
         raise CellError(e.reason) from None
 
 
-def multi(value, separator: str = "、") -> list[str] | None:
+def multi(value) -> list[str] | None:
+    """担当課 / 区分: staff separate with 、 (the schema's x-separator) but also type , ， or a new line."""
     shown = text(value)
     if shown is None:
         return None

@@ -263,7 +263,7 @@ def _preparer(book: Book, column: schema.Column):
         canon = _canonical(book, column.master) if column.master else None
 
         def prepare_multi(value):
-            parts = cells.multi(value, column.separator or "、")
+            parts = cells.multi(value)
             return [canon.get(cells.fold(p), p) for p in parts] if canon and parts else parts
 
         return prepare_multi

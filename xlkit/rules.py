@@ -126,7 +126,7 @@ def _master_judge(column: schema.Column, master: list[str]):
             unknown = [v for v in value if v not in known]
             if unknown:
                 return "master-unknown", "".join(unknown_text(v) for v in unknown)
-            typed = cells.multi(raw, column.separator or "、") or []
+            typed = cells.multi(raw) or []
             variants = [(t, v) for t, v in zip(typed, value) if t != v]
         else:
             if value not in known:
