@@ -12,6 +12,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from . import schema
 from .dates import DateError, parse_date
 
 _WS = re.compile(r"\s+")
@@ -113,12 +114,21 @@ def year(value) -> int | None:
             if era == "平成" and n > 31:
                 raise CellError(f"平成{n}年度はありません（平成31年度＝令和元年度＝2019 まで）。"
                                 "西暦4桁（例：2020）で入力してください")
-            return n + (2018 if era == "令和" else 1988)
+            result = n + (2018 if era == "令和" else 1988)
+            # 令和99年度 is 2117: read, but out of range like 2117 itself (it was passed on unchecked)
+            return _within_bounds(result, f"{m[0]}（{result}年度）は")
         value = folded.removesuffix("年度").removesuffix("年")  # 2020年 as 2020年度
     result = integer(value, what="年度（西暦）")
     if result is None:  # 「年度」 alone: nothing but the suffix
         raise CellError("年度の数字がありません。西暦4桁（例：2020）で入力してください")
-    if not 1989 <= result <= 2100:
+    return _within_bounds(result, "")
+
+
+def _within_bounds(result: int, said: str) -> int:
+    first, last = schema.year_bounds()  # common.schema.json, the one place the range is written
+    if not first <= result <= last:
+        if said:
+            raise CellError(f"{said}登録簿で扱える年度（{first}〜{last}）の外です。年度を確かめてください")
         raise CellError("年度は西暦4桁（例：2020）で入力してください")
     return result
 

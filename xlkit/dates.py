@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import unicodedata
 from dataclasses import dataclass
+from importlib import resources
 
 
 class DateError(ValueError):
@@ -29,14 +31,38 @@ class Era:
         return (self.year_one or self.first_day.year) - 1
 
 
-ERAS = (
-    Era("令和", "R", dt.date(2019, 5, 1), None),
-    Era("平成", "H", dt.date(1989, 1, 8), dt.date(2019, 4, 30)),
-    Era("昭和", "S", dt.date(1926, 12, 25), dt.date(1989, 1, 7)),
-    Era("大正", "T", dt.date(1912, 7, 30), dt.date(1926, 12, 24)),
-    # 明治元年 is 1868, but the solar calendar (and so a date we can read) starts on 明治6年1月1日
-    Era("明治", "M", dt.date(1873, 1, 1), dt.date(1912, 7, 29), year_one=1868),
-)
+def _load_eras() -> tuple[Era, ...]:
+    """The eras of xlkit/data/eras.json, newest first; a new era is added there, not here."""
+    source = "xlkit/data/eras.json"
+    data = json.loads(resources.files("xlkit").joinpath("data/eras.json").read_text(encoding="utf-8"))
+
+    def day(text: str | None) -> dt.date | None:
+        return None if text is None else dt.date.fromisoformat(text)
+
+    eras = tuple(
+        Era(e["name"], e["letter"], day(e["first_day"]), day(e.get("last_day")), e.get("year_one"))
+        for e in data["eras"]
+    )
+    # a mistake in the file would misread dates silently; refuse it when the module loads
+    problems = []
+    if not eras:
+        problems.append("元号が一つもありません")
+    for newer, older in zip(eras, eras[1:]):
+        if older.last_day is None or older.last_day + dt.timedelta(days=1) != newer.first_day:
+            problems.append(f"{older.name}の last_day は{newer.name}の first_day の前日にしてください")
+    for era in eras:
+        if not (len(era.letter) == 1 and "A" <= era.letter <= "Z"):
+            problems.append(f"{era.name}の letter は半角英大文字1字にしてください")
+        if era.last_day is not None and era.last_day < era.first_day:
+            problems.append(f"{era.name}の last_day が first_day より前です")
+    if len({e.name for e in eras} | {e.letter for e in eras}) != 2 * len(eras):
+        problems.append("name または letter が重複しています")
+    if problems:
+        raise ValueError(f"{source} の元号の一覧に誤りがあります: " + "、".join(problems))
+    return eras
+
+
+ERAS = _load_eras()
 _BY_KEY = {e.name: e for e in ERAS} | {e.letter: e for e in ERAS}
 
 # Excel's day 0; Excel's fictitious 1900-02-29 (serial 60) only matters before March 1900
@@ -46,10 +72,13 @@ _MAX_SERIAL = 2958465  # 9999-12-31
 # into a cell not formatted as a date is a mistake, not 1905-07-12.
 _MIN_SERIAL = 20000
 _FIRST_DAY = ERAS[-1].first_day  # no date before 明治6年 can be printed in 和暦
+# 「明治6年」: the first readable year, named in messages
+_FIRST_YEAR_TEXT = f"{ERAS[-1].name}{_FIRST_DAY.year - ERAS[-1].offset}年"
 
 _SEP = r"\s*[./\-年]\s*"
 _ERA_RE = re.compile(
-    r"^(?P<era>令和|平成|昭和|大正|明治|[RHSTM])\s*(?P<y>元|\d{1,2})" + _SEP
+    r"^(?P<era>" + "|".join(re.escape(e.name) for e in ERAS) + "|[" + "".join(e.letter for e in ERAS) + "])"
+    + r"\s*(?P<y>元|\d{1,2})" + _SEP
     + r"(?P<m>\d{1,2})" + r"\s*[./\-月]\s*" + r"(?P<d>\d{1,2})\s*日?$"
 )
 _WESTERN_RE = re.compile(
@@ -94,7 +123,7 @@ def _parse(value) -> dt.date | None:
     date = _match(text)
     if date is not None:
         return date
-    # 「H18.6.1 記載漏れ」: a date followed by a remark that belongs in 備考
+    # 「H18.6.1 <remark>」: a date followed by a remark that belongs in 備考
     for space in re.finditer(r"\s+", text):
         try:
             date = _match(text[:space.start()])
@@ -122,7 +151,7 @@ def _match(text: str) -> dt.date | None:
 
 def _in_range(date: dt.date | None) -> dt.date | None:
     if date is not None and date < _FIRST_DAY:
-        raise DateError(f"{_western(date)}は明治6年（1873年）より前のため扱えません")
+        raise DateError(f"{_western(date)}は{_FIRST_YEAR_TEXT}（{_FIRST_DAY.year}年）より前のため扱えません")
     return date
 
 
@@ -170,7 +199,7 @@ def era_of(d: dt.date) -> Era:
     for era in ERAS:
         if d >= era.first_day:
             return era
-    raise DateError(f"{_western(d)}は明治6年より前のため和暦で表せません")
+    raise DateError(f"{_western(d)}は{_FIRST_YEAR_TEXT}より前のため和暦で表せません")
 
 
 def fiscal_year(d: dt.date) -> int:

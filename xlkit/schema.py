@@ -63,8 +63,66 @@ def _read_json(name: str) -> dict:
 
 
 @cache
+def _document(name: str) -> dict:
+    """A schema file as written (the cache is shared by the registers that refer to it)."""
+    return _read_json(name)
+
+
+# Keywords that only describe: a property may say its own (title, x-input …) beside a "$ref".
+_ANNOTATIONS = frozenset({"title", "description", "$comment", "examples", "default", "deprecated"})
+
+
+def _resolve(node: Any, document: str, seen: tuple[str, ...] = ()) -> Any:
+    """`node` with every "$ref" replaced by the definition it names, inlined.
+
+    A ref names a sibling file of schemas/ and a JSON pointer ("common.schema.json#/$defs/fiscal_year"),
+    or only a pointer into `document` ("#/$defs/x"). The keywords beside the ref are kept; one that
+    contradicts the definition (another "maximum") is refused, since inlining would drop one of
+    the two. The result needs no ref resolution, so a validator can use any property on its own
+    (xlkit.validate evolves one validator per property).
+    """
+    if isinstance(node, list):
+        return [_resolve(item, document, seen) for item in node]
+    if not isinstance(node, dict):
+        return node
+    resolved = {key: _resolve(value, document, seen) for key, value in node.items() if key != "$ref"}
+    if "$ref" not in node:
+        return resolved
+    ref = node["$ref"]
+    target, _, pointer = ref.partition("#")
+    target = target or document
+    if "/" in target or ":" in target or "\\" in target:
+        raise ValueError(f"{document}: 参照 {ref} は schemas/ のファイル名で書いてください")
+    where = f"{target}#{pointer}"
+    if where in seen:
+        raise ValueError(f"{document}: 参照 {ref} が循環しています")
+    definition = _document(target)
+    for token in filter(None, pointer.split("/")):
+        token = token.replace("~1", "/").replace("~0", "~")
+        try:
+            definition = definition[int(token) if isinstance(definition, list) else token]
+        except (KeyError, IndexError, ValueError, TypeError):
+            raise ValueError(f"{document}: 参照 {ref} の定義が {target} にありません") from None
+    definition = _resolve(definition, target, (*seen, where))
+    if not isinstance(definition, dict):
+        raise ValueError(f"{document}: 参照 {ref} の定義がスキーマ（オブジェクト）ではありません")
+    for key, value in resolved.items():
+        if key in definition and definition[key] != value and key not in _ANNOTATIONS and not key.startswith("x-"):
+            raise ValueError(f"{document}: 「{key}」が参照 {ref} の定義（{definition[key]!r}）と食い違っています")
+    return {**definition, **resolved}
+
+
+@cache
+def year_bounds() -> tuple[int, int]:
+    """The first and last fiscal year a register may hold: written once, in common.schema.json."""
+    fiscal_year = _resolve({"$ref": "common.schema.json#/$defs/fiscal_year"}, "common.schema.json")
+    return fiscal_year["minimum"], fiscal_year["maximum"]
+
+
+@cache
 def register(name: str) -> Register:
-    schema = _read_json(f"{name}.schema.json")
+    document = f"{name}.schema.json"
+    schema = _resolve(_document(document), document)
     required = set(schema.get("required", ()))
     columns = tuple(
         Column(
