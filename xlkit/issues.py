@@ -1,8 +1,16 @@
-"""One problem found in a register, pointing at a cell, in Japanese."""
+"""One problem found in a register, pointing at a cell, in Japanese; and the catalogue of rule codes.
+
+Every Issue is made by `Issue.make(code, …)`, which takes the severity from the catalogue
+(xlkit/data/rules.json): a code that is not catalogued cannot be reported, so the README, the
+検証結果 sheet and scripts that filter on codes all see the same list.
+"""
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass
+from functools import cache
+from importlib import resources
 from typing import Any
 
 ERROR = "error"
@@ -20,10 +28,61 @@ class Issue:
     message: str  # Japanese, names the value and what was expected
     value: Any = None  # the value as typed, for the 検証結果 sheet
 
+    @classmethod
+    def make(cls, code: str, sheet: str, cell: str, column: str, message: str, value: Any = None, *,
+             severity: str | None = None) -> Issue:
+        """An Issue of a catalogued rule; `severity` only where the catalogue allows two (header-missing)."""
+        entry = rule(code)
+        if severity is None:
+            severity = entry.severity
+        elif severity not in entry.severities:
+            raise ValueError(f"{code} is never a {severity}")
+        return cls(sheet, cell, column, severity, code, message, value)
+
+    @property
+    def title(self) -> str:
+        """The rule's Japanese title from the catalogue."""
+        return rule(self.code).title
+
     def as_json(self) -> dict:
         data = asdict(self)
         data.pop("value")
         return data
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str  # a code, or a family such as "schema-*"
+    severities: tuple[str, ...]  # the first is the usual one
+    stage: str  # 読み込み | セル | 行をまたぐ
+    title: str  # Japanese
+
+    @property
+    def severity(self) -> str:
+        return self.severities[0]
+
+
+@cache
+def catalogue() -> dict[str, Rule]:
+    """code -> Rule, in the order of rules.json."""
+    text = resources.files("xlkit").joinpath("data", "rules.json").read_text(encoding="utf-8")
+    rules = {}
+    for code, entry in json.loads(text)["rules"].items():
+        severity = entry["severity"]
+        severities = tuple(severity) if isinstance(severity, list) else (severity,)
+        rules[code] = Rule(code, severities, entry["stage"], entry["title"])
+    return rules
+
+
+def rule(code: str) -> Rule:
+    """The catalogue entry of `code`; schema-min-length is an instance of the family schema-*."""
+    rules = catalogue()
+    if code in rules:
+        return rules[code]
+    family = code.split("-", 1)[0] + "-*"
+    if family in rules and code != family:
+        return rules[family]
+    raise KeyError(f"rule code {code!r} is not in xlkit/data/rules.json")
 
 
 def sort_key(issue: Issue) -> tuple:

@@ -34,6 +34,9 @@ class Book:
     divisions: list[tuple[str, str]] = field(default_factory=list)  # (課, 実施機関), chart order
     categories: list[str] = field(default_factory=list)
     results: list[str] = field(default_factory=list)
+    # master sheet -> the values marked ○ in its second column (MARK_COLUMNS): the 区分 that
+    # call for a linkage row, the 審議結果 that approve a case
+    marked: dict[str, set[str]] = field(default_factory=dict)
     issues: list[Issue] = field(default_factory=list)  # found while reading, before the schema
     columns: dict[str, dict[str, str]] = field(default_factory=dict)  # sheet -> key -> letter
     missing: dict[str, set[str]] = field(default_factory=dict)  # sheet -> keys with no column
@@ -42,6 +45,8 @@ class Book:
     distinct: dict[str, dict[str, dict]] = field(default_factory=dict)
     # 設定 key -> the B cell holding it; per-body values as "previous_published.区長"
     setting_cells: dict[str, str] = field(default_factory=dict)
+    setting_typed: dict[str, Any] = field(default_factory=dict)  # 設定 key -> the B cell as typed
+    setting_errors: dict[str, str] = field(default_factory=dict)  # 設定 key -> why it could not be read
     path: Path | None = None
 
     def master(self, name: str) -> list[str]:
@@ -52,6 +57,16 @@ class Book:
     @property
     def body_of(self) -> dict[str, str]:
         return dict(self.divisions)
+
+    @property
+    def approving_results(self) -> set[str]:
+        """The 審議結果 that approve a case (○ in 審議結果's second column)."""
+        return self.marked.get(RESULT_SHEET, set())
+
+    @property
+    def linkage_categories(self) -> set[str]:
+        """The 区分 whose approved cases call for a linkage row (○ in 区分's second column)."""
+        return self.marked.get(CATEGORY_SHEET, set())
 
 
 @contextmanager
@@ -141,6 +156,11 @@ def _column_values(grid: list[list], col: int) -> list[str]:
     return values
 
 
+def mark_columns() -> dict[str, dict]:
+    """Master sheet -> {"列名": header of its ○ column, "○": the seed's marked values}."""
+    return schema.masters()["印の列"]
+
+
 def _read_masters(book: Book, grids: dict[str, list[list]]) -> None:
     seeds = schema.masters()
     for name, attr in ((BODY_SHEET, "bodies"), (CATEGORY_SHEET, "categories"), (RESULT_SHEET, "results")):
@@ -149,6 +169,8 @@ def _read_masters(book: Book, grids: dict[str, list[list]]) -> None:
         else:
             setattr(book, attr, list(seeds[name]))
             book.issues.append(_missing_master(name))
+    for name, spec in mark_columns().items():
+        book.marked[name] = _read_marks(book, name, spec, grids.get(name))
     if DIVISION_SHEET in grids:
         grid = grids[DIVISION_SHEET]
         book.divisions = []
@@ -158,8 +180,8 @@ def _read_masters(book: Book, grids: dict[str, list[list]]) -> None:
                 continue
             body = cells.text(row[1]) if len(row) > 1 else None
             if body is None or cells.fold(body) not in {cells.fold(b) for b in book.bodies}:
-                book.issues.append(Issue(
-                    DIVISION_SHEET, f"B{i}", BODY_SHEET, ERROR, "master-division-body",
+                book.issues.append(Issue.make(
+                    "master-division-body", DIVISION_SHEET, f"B{i}", BODY_SHEET,
                     f"課「{name}」の実施機関「{body or ''}」が「実施機関」シートにありません。", body))
             book.divisions.append((name, body or ""))
     else:
@@ -167,9 +189,32 @@ def _read_masters(book: Book, grids: dict[str, list[list]]) -> None:
         book.issues.append(_missing_master(DIVISION_SHEET))
 
 
+def _read_marks(book: Book, name: str, spec: dict, grid: list[list] | None) -> set[str]:
+    """The values of master `name` marked ○ in its second column.
+
+    A register made before the column existed is read with the seed's marks (masters.json),
+    silently while every seed value is still on the sheet; once one is renamed or gone, the
+    rule it drives would change without a word, so that is said.
+    """
+    header = grid[0] if grid else []
+    if len(header) > 1 and cells.fold(cells.display(header[1])) == cells.fold(spec["列名"]):
+        return {cells.text(row[0]) for row in grid[1:]
+                if len(row) > 1 and not cells.is_blank(row[0]) and cells.fold(cells.display(row[1])) == "○"}
+    present = set(getattr(book, {CATEGORY_SHEET: "categories", RESULT_SHEET: "results"}[name]))
+    seed = set(spec["○"])
+    if grid is not None and not seed <= present:
+        gone = "、".join(v for v in spec["○"] if v not in present)
+        book.issues.append(Issue.make(
+            "master-column-missing", name, f"{column_letter(1)}1", spec["列名"],
+            f"「{name}」シートに「{spec['列名']}」の列（B列）がないため、標準の値（{'、'.join(spec['○'])}）に○が"
+            f"付いているものとして確認しました。「{gone}」はこのシートにありません。B列の1行目に「{spec['列名']}」と入力し、"
+            "当てはまる行に○を付けてください。", None))
+    return seed & present if grid is not None else seed
+
+
 def _missing_master(name: str) -> Issue:
-    return Issue(name, "", "", WARNING, "master-sheet-missing",
-                 f"シート「{name}」がないため、標準のマスタ値で確認しました。")
+    return Issue.make("master-sheet-missing", name, "", "",
+                      f"シート「{name}」がないため、標準のマスタ値で確認しました。")
 
 
 # --- the two registers -----------------------------------------------------------------
@@ -220,8 +265,8 @@ def _read_register(book: Book, reg: schema.Register, grid: list[list]) -> list[R
                     values[key] = result
             else:
                 column = reg.column(key)
-                book.issues.append(Issue(
-                    reg.sheet, f"{letters[key]}{row_no}", column.header, ERROR, f"{column.kind}-invalid",
+                book.issues.append(Issue.make(
+                    f"{column.kind}-invalid", reg.sheet, f"{letters[key]}{row_no}", column.header,
                     f"「{cells.display(value)}」: {result}", value))
         records.append(Record(reg.sheet, row_no, values, raw, letters))
     return records
@@ -251,8 +296,8 @@ def _report_headerless_data(book: Book, reg: schema.Register, grid: list[list]) 
         for row_no, row in enumerate(grid[1:], start=2):
             if i < len(row) and not cells.is_blank(row[i]):
                 letter = column_letter(i)
-                book.issues.append(Issue(
-                    reg.sheet, f"{letter}1", "", ERROR, "header-blank",
+                book.issues.append(Issue.make(
+                    "header-blank", reg.sheet, f"{letter}1", "",
                     f"{letter}列には値がありますが（{letter}{row_no} など）、1行目に列名がありません。"
                     "この列の値は確認も集計もされません。列名を入力するか、値を消してください。", None))
                 break
@@ -298,8 +343,8 @@ def _map_header(book: Book, reg: schema.Register, header: list) -> dict[int, str
             unknown.append((i, shown))
         elif column.key in mapping.values():
             first = next(j for j, k in mapping.items() if k == column.key)
-            book.issues.append(Issue(
-                reg.sheet, f"{column_letter(i)}1", column.header, ERROR, "header-duplicate",
+            book.issues.append(Issue.make(
+                "header-duplicate", reg.sheet, f"{column_letter(i)}1", column.header,
                 f"列名「{shown}」が{column_letter(first)}列と重複しています。", shown))
         else:
             mapping[i] = column.key
@@ -311,20 +356,20 @@ def _map_header(book: Book, reg: schema.Register, header: list) -> dict[int, str
             column = next(c for c in absent if c.header == guess[0])
             absent.remove(column)
             mapping[i] = column.key  # read it as the column it was meant to be, so no data is lost
-            book.issues.append(Issue(
-                reg.sheet, f"{column_letter(i)}1", column.header, ERROR, "header-misspelt",
+            book.issues.append(Issue.make(
+                "header-misspelt", reg.sheet, f"{column_letter(i)}1", column.header,
                 f"列名「{shown}」は登録簿の列名ではありません。「{column.header}」の誤りではありませんか。"
                 f"この列は「{column.header}」として確認しました。", shown))
         else:
-            book.issues.append(Issue(
-                reg.sheet, f"{column_letter(i)}1", shown, ERROR, "header-unknown",
+            book.issues.append(Issue.make(
+                "header-unknown", reg.sheet, f"{column_letter(i)}1", shown,
                 f"列名「{shown}」は登録簿の列ではありません（列名は {'、'.join(reg.headers)} のいずれかです）。"
                 "この列の値は確認も集計もされません。", shown))
     for column in absent:
-        book.issues.append(Issue(
-            reg.sheet, f"{column_letter(len(header))}1",
-            column.header, ERROR if column.required else WARNING, "header-missing",
-            f"列「{column.header}」がありません。1行目に列名「{column.header}」の列を追加してください。", None))
+        book.issues.append(Issue.make(
+            "header-missing", reg.sheet, f"{column_letter(len(header))}1", column.header,
+            f"列「{column.header}」がありません。1行目に列名「{column.header}」の列を追加してください。", None,
+            severity=ERROR if column.required else WARNING))
     return dict(sorted(mapping.items()))
 
 
@@ -336,8 +381,8 @@ def _read_settings(book: Book, grid: list[list] | None) -> None:
     previous: dict[str, int] = {}
     values["previous_published"] = previous
     if grid is None:
-        book.issues.append(Issue(reg.sheet, "", "", WARNING, "settings-missing",
-                                 "シート「設定」がないため、標準の設定で処理しました。"))
+        book.issues.append(Issue.make("settings-missing", reg.sheet, "", "",
+                                      "シート「設定」がないため、標準の設定で処理しました。"))
         book.settings = values
         return
     by_fold = {cells.fold(c.header): c for c in reg.columns}
@@ -353,6 +398,7 @@ def _read_settings(book: Book, grid: list[list] | None) -> None:
         try:
             if column is not None and column.kind != "per-body":
                 book.setting_cells[column.key] = f"B{row_no}"
+                book.setting_typed[column.key] = value
                 prepared = cells.PREPARERS[column.kind](value)
                 if prepared is not None:
                     values[column.key] = prepared
@@ -363,10 +409,12 @@ def _read_settings(book: Book, grid: list[list] | None) -> None:
                 if amount is not None:
                     previous[body] = amount
             elif row_no > 1:
-                book.issues.append(Issue(reg.sheet, f"A{row_no}", "項目", WARNING, "settings-unknown",
-                                         f"設定の項目「{cells.display(row[0])}」は使われません。", row[0]))
+                book.issues.append(Issue.make("settings-unknown", reg.sheet, f"A{row_no}", "項目",
+                                              f"設定の項目「{cells.display(row[0])}」は使われません。", row[0]))
         except cells.CellError as e:
             header = column.header if column is not None else cells.display(row[0])
-            book.issues.append(Issue(reg.sheet, f"B{row_no}", header, ERROR, "settings-invalid",
-                                     f"「{header}」の値「{cells.display(value)}」: {e.reason}", value))
+            if column is not None:
+                book.setting_errors[column.key] = e.reason
+            book.issues.append(Issue.make("settings-invalid", reg.sheet, f"B{row_no}", header,
+                                          f"「{header}」の値「{cells.display(value)}」: {e.reason}", value))
     book.settings = values

@@ -1,5 +1,6 @@
 """The rules beyond the schema: masters, typos, duplicates, dates against years, the two
-registers against each other, and last year's published figures. Each has a stable code (RULES).
+registers against each other, and last year's published figures. Each has a stable code,
+catalogued with its severity in xlkit/data/rules.json (xlkit.issues).
 
 Every rule reads `Record.values` (prepared by xlkit.register): a cell that could not be
 read is not there and was reported once already, so no rule reports it again. One-cell rules
@@ -8,7 +9,7 @@ read is not there and was reported once already, so no rule reports it again. On
 Decisions:
 
 * year-late-no-reason: any non-empty 備考 counts as the reason. The checker cannot judge a
-  reason's wording, and staff write it many ways (記載漏れ, 前年度報告漏れ, R3判明 …).
+  reason's wording, and staff write it many ways (the report's omission remark, 前年度報告漏れ, R3判明 …).
 * linkage-duplicate: the same 課, 業務名, 結合の相手方, 開始年月日 *and* 記録項目 (after folding).
   Without 記録項目 the real R2 register's two 医療保険年金課 / 国民健康保険 /
   LGWAN-ASPサービス事業者 / R2.4.1 linkages, which carry different data, would be flagged.
@@ -35,36 +36,14 @@ from importlib import resources
 
 from . import cells, figures, schema
 from .dates import fiscal_year, nendo
-from .issues import ERROR, WARNING, Issue
+from .export.layout import omission_remark
+from .issues import Issue
 from .records import Record
 from .register import CATEGORY_SHEET, RESULT_SHEET, Book
-
-# code -> (severity, what it checks). Codes are stable: staff and scripts may filter on them.
-RULES = {
-    "required": (ERROR, "入力が必要な項目が空欄"),
-    "master-unknown": (ERROR, "マスタ（実施機関・課・区分・審議結果）にない値"),
-    "master-variant": (WARNING, "マスタと空白・全角半角だけが違う書き方（同じ課を2通りに書いている）"),
-    "division-body": (ERROR, "課がその行の実施機関に属していない"),
-    "id-duplicate": (ERROR, "管理番号の重複"),
-    "linkage-duplicate": (ERROR, "同じ外部結合の重複入力"),
-    "date-order": (ERROR, "結合の終了年月日が開始年月日より前"),
-    "year-before-start": (ERROR, "計上年度が開始年月日の年度より前"),
-    "year-late-no-reason": (ERROR, "計上年度が開始年月日の年度より後なのに備考に理由がない"),
-    "new-not-active": (ERROR, "計上年度（新たな結合 b）の年度中に結合していない"),
-    "case-no-duplicate": (ERROR, "同じ年度の審議案件の№の重複"),
-    "case-year-mismatch": (ERROR, "審議案件の年度と付議日の年度が違う"),
-    "case-ref-unknown": (ERROR, "関連審議案件に当たる審議案件がない"),
-    "case-without-linkage": (WARNING, "外部結合を承認した審議案件を関連審議案件とする外部結合がない"),
-    "previous-mismatch": (ERROR, "前年度公表値と今年度の a が違う"),
-    "typo": (WARNING, "登録簿でよく見る誤字"),
-    "halfwidth-kana": (WARNING, "半角カナ・半角の句読点（｡｢｣､･）"),
-}
 
 # warnings drawn from a cell's value, left out when that cell has an error of its own (validate)
 ON_CELL_VALUE = frozenset({"case-without-linkage"})
 
-APPROVED = ("承認", "了承")  # 審議結果 that let a linkage start
-LINKAGE_CATEGORY = "外部結合"  # the 区分 that calls for a linkage row
 CASE_REF = re.compile(r"^([0-9]{4})-([0-9]+)$")
 
 
@@ -79,7 +58,7 @@ def check(book: Book) -> list[Issue]:
 
 def _issue(rec: Record, key: str, code: str, message: str) -> Issue:
     reg = schema.register(schema.LINKAGE if rec.sheet == schema.linkage().sheet else schema.CASE)
-    return Issue(rec.sheet, rec.cell(key), reg.header(key), RULES[code][0], code, message, rec.raw.get(key))
+    return Issue.make(code, rec.sheet, rec.cell(key), reg.header(key), message, rec.raw.get(key))
 
 
 def _typed(rec: Record, key: str) -> str:
@@ -238,7 +217,7 @@ def check_linkages(book: Book) -> list[Issue]:
         elif fy > started and not v.get("note"):
             found.append(_issue(rec, "fiscal_year", "year-late-no-reason",
                                 f"計上年度「{_typed(rec, 'fiscal_year')}」（{nendo(fy)}）が開始年月日「{_typed(rec, 'start')}」の年度"
-                                f"（{nendo(started)}）より後です。理由（記載漏れ など）を備考に記入してください。"))
+                                f"（{nendo(started)}）より後です。理由（{omission_remark()} など）を備考に記入してください。"))
     return found
 
 
@@ -295,12 +274,15 @@ def check_cases(book: Book) -> list[Issue]:
     # first year any linkage cites are older than that practice and are not asked about.
     if cited:
         first = min(y for y, _ in cited)
+        # which 審議結果 approve and which 区分 call for a linkage: the master sheets' ○ column
+        approving, linkage_categories = book.approving_results, book.linkage_categories
         for key, rec in sorted(by_key.items()):
             v = rec.values
-            if (key[0] >= first and v.get("result") in APPROVED and LINKAGE_CATEGORY in v.get("categories", ())
+            if (key[0] >= first and v.get("result") in approving
+                    and linkage_categories.intersection(v.get("categories", ()))
                     and key not in cited and "categories" in rec.letters):
                 found.append(_issue(rec, "categories", "case-without-linkage",
-                                    f"外部結合を{v['result']}した案件（{key[0]}年度の№{key[1]}）ですが、関連審議案件に"
+                                    f"{'・'.join(sorted(linkage_categories & set(v['categories'])))}を{v['result']}した案件（{key[0]}年度の№{key[1]}）ですが、関連審議案件に"
                                     f"「{key[0]}-{key[1]}」と入力した外部結合がありません。外部結合の行の入力漏れがないか確認してください。"))
     return found
 
@@ -316,9 +298,6 @@ def check_previous(book: Book) -> list[Issue]:
     found = []
     for body, published, a in figures.compare_previous(result, previous):
         cell = book.setting_cells.get(f"previous_published.{body}", "")
-        found.append(Issue(
-            schema.settings().sheet, cell, f"前年度公表値（{body}）", ERROR, "previous-mismatch",
-            f"{body}の前年度公表値「{published}」が、登録簿から数えた{nendo(year)}の a"
-            f"（{nendo(year - 1)}の結合数）{a} 件と一致しません。前年度の報告と登録簿（計上年度・開始・終了年月日）を確認してください。",
-            published))
+        found.append(Issue.make("previous-mismatch", schema.settings().sheet, cell, f"前年度公表値（{body}）",
+                                figures.previous_note(body, year, published, a), published))
     return found

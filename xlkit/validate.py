@@ -113,8 +113,7 @@ def _check_cells(book: Book, reg: schema.Register, records: list[Record],
             verdict = bad.get(value_key(raw))
             if verdict:
                 for code, message in verdict:
-                    found.append(Issue(rec.sheet, rec.cell(key), column.header,
-                                       rules.RULES.get(code, (ERROR,))[0], code, message, raw))
+                    found.append(Issue.make(code, rec.sheet, rec.cell(key), column.header, message, raw))
     required = frozenset(c.key for c in present if c.required)
     columns = {c.key: c for c in present}
     for rec in records:
@@ -150,8 +149,8 @@ def _schema_judge(validator: Draft202012Validator, column: schema.Column):
 
 def required_issue(sheet: str, cell: str, column: schema.Column) -> Issue:
     hint = f"{column.input_message}" if column.input_message else ""
-    return Issue(sheet, cell, column.header, ERROR, "required",
-                 f"「{column.header}」が空欄です。入力が必要な項目です。{hint}", None)
+    return Issue.make("required", sheet, cell, column.header,
+                      f"「{column.header}」が空欄です。入力が必要な項目です。{hint}", None)
 
 
 def _verdict(validator: Draft202012Validator, column: schema.Column, value) -> tuple[str, str] | None:
@@ -245,10 +244,10 @@ def _check_settings(book: Book, reported: set[tuple[str, str]]) -> list[Issue]:
             if column.required and (reg.sheet, cell) not in reported:
                 where = ("が空欄です。値を入力してください。" if cell else
                          f"がありません。A列に「{column.header}」、B列に値を入力してください。")
-                found.append(Issue(reg.sheet, cell, column.header, ERROR, "required",
-                                   f"設定の「{column.header}」{where}{column.input_message or ''}", None))
+                found.append(Issue.make("required", reg.sheet, cell, column.header,
+                                        f"設定の「{column.header}」{where}{column.input_message or ''}", None))
             continue
         verdict = _verdict(validators[column.key], column, value)
         if verdict is not None and cell:
-            found.append(Issue(reg.sheet, cell, column.header, ERROR, verdict[0], verdict[1], value))
+            found.append(Issue.make(verdict[0], reg.sheet, cell, column.header, verdict[1], value))
     return found
