@@ -24,18 +24,25 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from . import cells, register, schema
 from .dates import DateError, era_of, fiscal_year, nendo, parse_date
 from .errors import XlkitError
+from .export.layout import omission_remark
 
 NO_HEADERS = {"No.", "No", "NO.", "NO", "番号"}  # the first header cell, after cells.fold (№ folds to No)
 FILLED = ("id", "body", "fiscal_year")  # what the importer fills itself
 NOT_IN_TABLE = ("id", "fiscal_year")  # columns a table may not bring (実施機関 may: it is checked)
-LATE = "記載漏れ"
-_LATE_TAIL = re.compile(r"^(?P<date>.*?)[\s　]*[（(【［\[]?[\s　]*記載漏れ[\s　]*[)）】］\]]?[\s　]*$")
+
+
+@cache
+def _late_tail() -> re.Pattern:
+    """A start date followed by the omission remark (layout.json), bracketed or not."""
+    return re.compile(r"^(?P<date>.*?)[\s　]*[（(【［\[]?[\s　]*" + re.escape(omission_remark())
+                      + r"[\s　]*[)）】］\]]?[\s　]*$")
 ENCODINGS = ("utf-8-sig", "cp932")  # Notepad saves UTF-8 today and Shift_JIS on older PCs (UTF-16: by its BOM)
 
 
@@ -145,8 +152,8 @@ def _looks_like_data(cells_: list[str]) -> bool:
 
 
 def split_late(value: str) -> tuple[str, bool]:
-    """'H18.6.1 記載漏れ' -> ('H18.6.1', True); anything else unchanged."""
-    m = _LATE_TAIL.match(value)
+    """'H18.6.1 <omission remark>' -> ('H18.6.1', True); anything else unchanged."""
+    m = _late_tail().match(value)
     if m and m["date"].strip():
         return m["date"].strip(), True
     return value, False
@@ -253,14 +260,14 @@ def _read_row(reg, keys, row, year, division_of, divisions):
         return values, errors, notes
     values["fiscal_year"] = year
     if late:
-        values["note"] = "、".join(v for v in (values.get("note"), LATE) if v)
+        values["note"] = "、".join(v for v in (values.get("note"), omission_remark()) if v)
     start = values["start"]
     if fiscal_year(start) > year:
         notes.append(f"開始年月日（{start:%Y/%m/%d}）が{nendo(year)}より後です。"
                      f"{nendo(year)}の新たな結合（b）として数えるには{nendo(year)}中の開始が必要です。")
     elif fiscal_year(start) < year and not late and not values.get("note"):
         notes.append(f"開始年月日（{start:%Y/%m/%d}）が{nendo(year)}より前です。"
-                     "前年度までの記載漏れなら、備考に理由を記入してください。")
+                     f"前年度までの{omission_remark()}なら、備考に理由を記入してください。")
     return values, errors, notes
 
 

@@ -12,10 +12,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from xlkit import importer
+from xlkit import importer, schema
 from xlkit.dates import nendo
 from xlkit.commands import parse_year
 from xlkit.errors import XlkitError
+from xlkit.export.layout import omission_remark
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -24,7 +25,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         help="報告書の表(2)（新たな外部結合の内訳）を「外部結合」シートに取り込む",
         description=("報告書の表(2)（No.・結合を行った課・業務名…結合の開始年月日の10列）を貼り付けたタブ区切りの"
                      "テキストを読み、登録簿の「外部結合」シートの最後の行の下に追加します。計上年度は --year の年度、"
-                     "実施機関は「課」シートから入ります。開始年月日の後の「記載漏れ」は備考に移します。"
+                     f"実施機関は「課」シートから入ります。開始年月日の後の「{omission_remark()}」は備考に移します。"
                      "読めない行が1行でもあると何も追加しません（--skip-bad で読める行だけ追加）。"),
     )
     parser.add_argument("register", metavar="登録簿", help="取り込み先の登録簿（.xlsx または .xlsm）")
@@ -38,8 +39,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     args.year = parse_year(args.year)
-    if not 1989 <= args.year <= 2100:
-        raise XlkitError(f"年度「{args.year}」は指定できません。西暦4桁（例：2020）で指定してください。")
+    first, last = schema.year_bounds()
+    if not first <= args.year <= last:
+        raise XlkitError(f"年度「{args.year}」は指定できません。{first}〜{last}の西暦4桁（例：2020）で指定してください。")
     text = importer.read_text(args.table)
     result = importer.import_table(args.register, text, args.year, skip_bad=args.skip_bad, dry_run=args.dry_run)
     parsed = result.parsed

@@ -47,3 +47,12 @@ def fill(template: str, **values: str) -> str:
             f"報告書の体裁ファイルの文言「{template}」に使えない差し込み項目があります（{exc}）。"
             f"使える項目：{'、'.join('{' + k + '}' for k in values)}"
         ) from None
+
+
+def omission_remark() -> str:
+    """The word that marks a linkage counted in a later 年度 than it started.
+
+    The report prints it beside the start date; 備考 carries it in the register; the import reads
+    it off a pasted table (2). It is written once, in layout.json.
+    """
+    return load()["linkages"]["omission_remark"]

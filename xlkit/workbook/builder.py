@@ -16,14 +16,18 @@ from typing import Any
 import xlsxwriter
 from xlsxwriter.utility import quote_sheetname
 
-from xlkit import schema
+from xlkit import dates, schema
+from xlkit.register import mark_columns
 from xlkit.workbook import layout, styles
 
 MAX_ROW = 1_048_575  # last 0-based row of a sheet: validation covers every row below the header
 
-# Validation bounds for date columns (the first day of 平成 to the end of the schemas' year range).
-DATE_MIN = dt.date(1989, 1, 8)
-DATE_MAX = dt.date(2100, 12, 31)
+# Validation bounds for date columns, from the schemas' year range (common.schema.json): the first
+# day of the era the first year falls in (the newest era begun by its end: 平成元年1月8日) to
+# 31 December of the last year.
+_FIRST_YEAR, _LAST_YEAR = schema.year_bounds()
+DATE_MIN = dates.era_of(dt.date(_FIRST_YEAR, 12, 31)).first_day
+DATE_MAX = dt.date(_LAST_YEAR, 12, 31)
 
 
 def build(
@@ -109,8 +113,9 @@ def _write(path: Path, linkages, cases, settings, divisions, *, macro: bool) -> 
     _settings(sheets[layout.settings_sheet()], settings or {}, bodies, fmt)
     _master(sheets[layout.BODIES], layout.BODIES, [(b,) for b in bodies], fmt)
     _master(sheets[layout.DIVISIONS], layout.DIVISIONS, division_rows, fmt)
-    _master(sheets[layout.CATEGORIES], layout.CATEGORIES, [(c,) for c in masters[layout.CATEGORIES]], fmt)
-    _master(sheets[layout.RESULTS_MASTER], layout.RESULTS_MASTER, [(r,) for r in masters[layout.RESULTS_MASTER]], fmt)
+    for name in (layout.CATEGORIES, layout.RESULTS_MASTER):
+        marked = set(mark_columns()[name]["○"])
+        _master(sheets[name], name, [(v, "○" if v in marked else "") for v in masters[name]], fmt)
     _conf(sheets[layout.CONF], fmt)
     for name, ws in sheets.items():
         _page_setup(ws, landscape=name not in (layout.HOWTO, *layout.MASTER_HEADERS),
@@ -453,7 +458,8 @@ def _master(ws, name: str, rows: Sequence[Sequence[str]], fmt: _Formats) -> None
     ws.set_column(len(headers), 16_383, None, fmt.unlocked)
     for r, values in enumerate(rows, start=1):
         for c, value in enumerate(values):
-            ws.write_string(r, c, str(value), fmt.unlocked)
+            if value not in (None, ""):
+                ws.write_string(r, c, str(value), fmt.unlocked)
     ws.set_row(0, 24)
     ws.freeze_panes(1, 0)
     if name == layout.DIVISIONS:
@@ -462,6 +468,13 @@ def _master(ws, name: str, rows: Sequence[Sequence[str]], fmt: _Formats) -> None
             "input_title": "実施機関", "input_message": "この課が属する実施機関を一覧から選んでください。",
             "error_type": "stop", "error_title": "一覧にない値です",
             "error_message": "「実施機関」シートの一覧から選んでください。",
+        })
+    if name in mark_columns():
+        spec = mark_columns()[name]
+        ws.data_validation(1, 1, MAX_ROW, 1, {
+            "validate": "list", "source": ["○"],
+            "input_title": spec["列名"], "input_message": spec["説明"][:255],
+            "error_type": "stop", "error_title": "○か空欄です", "error_message": "○を付けるか、空欄にしてください。",
         })
     note_col = len(headers) + 1
     ws.set_column(note_col, note_col, 60, fmt.unlocked)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from xlkit import schema
-from xlkit.register import BODY_SHEET, CATEGORY_SHEET, DIVISION_SHEET, RESULT_SHEET
+from xlkit.register import BODY_SHEET, CATEGORY_SHEET, DIVISION_SHEET, RESULT_SHEET, mark_columns
 
 HOWTO = "使い方"
 RESULTS = "検証結果"
@@ -18,19 +18,20 @@ SUMMARY = "集計"
 CONF = "xlwings.conf"
 
 # Master sheets (named once, by the reader): sheet name -> its header row.
-# 課 carries the 実施機関 each 課 belongs to.
+# 課 carries the 実施機関 each 課 belongs to; 区分 and 審議結果 carry a ○ column whose
+# header is named in masters.json (register.mark_columns).
 BODIES, DIVISIONS, CATEGORIES, RESULTS_MASTER = BODY_SHEET, DIVISION_SHEET, CATEGORY_SHEET, RESULT_SHEET
 MASTER_HEADERS: dict[str, tuple[str, ...]] = {
-    BODIES: ("実施機関",),
-    DIVISIONS: ("課", "実施機関"),
-    CATEGORIES: ("区分",),
-    RESULTS_MASTER: ("審議結果",),
+    BODIES: (BODIES,),
+    DIVISIONS: (DIVISIONS, BODIES),
+    CATEGORIES: (CATEGORIES, mark_columns()[CATEGORIES]["列名"]),
+    RESULTS_MASTER: (RESULTS_MASTER, mark_columns()[RESULTS_MASTER]["列名"]),
 }
 MASTER_WIDTHS: dict[str, tuple[float, ...]] = {
     BODIES: (18,),
     DIVISIONS: (24, 18),
-    CATEGORIES: (14,),
-    RESULTS_MASTER: (14,),
+    CATEGORIES: (14, 20),
+    RESULTS_MASTER: (14, 16),
 }
 
 # 設定: 項目 | 値 | 説明
