@@ -15,6 +15,8 @@ import sys
 
 os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")  # before anything imports xlwings
 
+from functools import partial
+
 import pytest
 
 from xlkit import macros
@@ -169,7 +171,10 @@ def test_summarize_writes_the_official_table_and_flags_last_years_figures(tmp_pa
     }
     assert values[10][0] == "※本人同意に基づく外部結合を除く。"
     flat = [row[0] for row in values]
-    assert "区長：令和元年度の公表値は 3 件ですが、登録簿から数えた a は 2 件です。" in flat
+    # one wording for the CLI, the 集計 button and validation (figures.previous_note)
+    assert ("区長: 令和元年度の公表値（「設定」シートの前年度公表値）は 3 件ですが、登録簿から数えた令和2年度の a"
+            "（令和元年度の結合数）は 2 件です。前年度の報告と登録簿（計上年度・開始・終了年月日）を確認してください。") in flat
+    assert ["区長", "公表値 3", "a 2", "相違", "", ""] in values and ["教育委員会", "公表値 1", "a 1", "一致", "", ""] in values
     [alert] = alerts(actions)
     assert "前年度の公表値と異なる実施機関があります" in alert[0] and "区長" in alert[0]
     assert "教育委員会：" not in alert[0]  # its published 1 equals its a
@@ -186,7 +191,8 @@ def test_summarize_without_report_year_alerts_and_writes_nothing(tmp_path):
     path = _summary_book(tmp_path, report_year=None)
     actions = run(macros.summarize, path)
     assert [a["func"] for a in actions] == ["alert"]
-    assert "報告年度が入力されていません" in actions[0]["args"][0]
+    # the message xlkit summarize shows, then the hint only the button gives (the 設定 sheet, not --year)
+    assert actions[0]["args"][0] == "報告する年度がわかりません。\n「設定」シートの報告年度を西暦4桁（例：2020）で入力してください。"
 
 
 def test_errors_reach_the_user_as_japanese_alerts(tmp_path, monkeypatch):
@@ -198,12 +204,12 @@ def test_errors_reach_the_user_as_japanese_alerts(tmp_path, monkeypatch):
     [alert] = alerts(book.json()["actions"])
     assert "シート「外部結合」がありません" in alert[0] and alert[3] == "critical"
 
-    import xlkit.validate
+    import xlkit.tasks
 
     def broken(book):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(xlkit.validate, "validate_book", broken)
+    monkeypatch.setattr(xlkit.tasks, "validate", broken)  # the one call the button makes
     actions = run(macros.validate, path)
     [alert] = alerts(actions)
     assert "予期しない問題" in alert[0] and "RuntimeError: boom" in alert[0]
@@ -248,7 +254,11 @@ def test_export_word_takes_the_period_from_settings(tmp_path, monkeypatch):
     path = build(tmp_path / "r.xlsx", settings={"cases_from": dt.date(2025, 3, 1), "cases_to": dt.date(2025, 3, 31)},
                  cases=[CASE, {**CASE, "no": 13, "submitted_on": dt.date(2025, 3, 4)}])
     monkeypatch.chdir(tmp_path)
-    [alert] = alerts(run(macros.export_word, path))
+    # no 報告年度 is an error in 設定: staff are asked, and here answer 「はい」
+    asked = []
+    actions = run(partial(macros.export_word, confirm=lambda refusal: asked.append(refusal) or True), path)
+    [alert] = alerts(actions)
+    assert len(asked) == 1 and "報告年度" in " ".join(i.message for i in asked[0].errors)
     [written] = (tmp_path / "exports").glob("審議案件*.docx")
     import docx
 
@@ -256,7 +266,8 @@ def test_export_word_takes_the_period_from_settings(tmp_path, monkeypatch):
     assert "（№１３）" in text and "（№１２）" not in text
     assert "令和7年3月1日～令和7年3月31日" in alert[0]
     # no 報告年度 in 設定: only the linkage report is missing, and the alert says so in Japanese
-    assert "外部結合の状況: 「設定」シートの報告年度が入力されていません" in alert[0]
+    assert "作れなかった資料があります。\n・外部結合の状況: 報告する年度がわかりません。\n「設定」シートの報告年度を" in alert[0]
+    assert "このまま出力しました" in alert[0]
 
 
 def test_exports_say_clearly_when_the_export_module_is_missing(tmp_path, monkeypatch):

@@ -254,4 +254,4 @@ def test_demo_fails_on_a_sample_with_errors(tmp_path, capsys):
     assert cli.main(["demo", "--sample", str(broken)]) == 1
     out = capsys.readouterr().out
     assert "外部結合!K2 [エラー]" in out
-    assert "注意: シート「外部結合」2行目は結合の開始年月日がない（または日付として読めない）ため集計に含めていません。" in out
+    assert "注意: 「外部結合」2行目は結合の開始年月日がない（または日付として読めない）ため集計に含めていません。" in out

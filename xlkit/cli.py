@@ -7,6 +7,7 @@ import importlib
 import os
 import sys
 
+from . import messages
 from .errors import XlkitError
 
 # subcommand module names, in the order `xlkit --help` lists them
@@ -71,7 +72,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args)
     except XlkitError as e:
-        print(f"エラー: {e.message}", file=sys.stderr)
+        # the shared message, then what only the command line adds (--year rather than 設定)
+        hint = e.hint("cli")
+        print(messages.text("cli.error", 内容=e.message + hint), file=sys.stderr)
         return e.exit_code
     except BrokenPipeError:
         # the reader went away (xlkit validate … | head): nothing left to say to anyone

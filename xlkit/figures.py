@@ -22,9 +22,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import cells
+from . import cells, messages
 from .dates import nendo
-from .errors import XlkitError
 from .records import Record
 
 TOTAL = "合計"
@@ -50,10 +49,8 @@ class Mismatch:
     records: tuple[Record, ...]  # the linkages counted on one side only
 
     def message(self, year: int) -> str:
-        rows = "、".join(f"{r.row}行目" for r in self.records)
-        return (f"{self.body}: a + b − c = {self.total} 件ですが、{nendo(year)}に結合していた外部結合は "
-                f"{self.active} 件です（{rows}）。新たな結合（b）に{nendo(year)}中に結合していない行が"
-                "ないか、計上年度が開始年月日より前になっていないか確認してください。")
+        return messages.text("notes.mismatch", 実施機関=self.body, 合計=self.total, 年度=nendo(year),
+                             結合中=self.active, 行=row_runs([r.row for r in self.records]))
 
 
 @dataclass(frozen=True)
@@ -115,14 +112,14 @@ def counted(record_or_values: Record | Mapping[str, Any]) -> bool:
 
 def _skip_reason(values: Mapping[str, Any], bodies: dict[str, str]) -> str | None:
     if not isinstance(values.get("start"), dt.date):
-        return "結合の開始年月日がない（または日付として読めない）"
+        return messages.text("skip.no_start")
     if not isinstance(values.get("fiscal_year"), int):
-        return "計上年度がない（または読めない）"
+        return messages.text("skip.no_year")
     body = values.get("body")
     if not body:
-        return "実施機関がない"
+        return messages.text("skip.no_body")
     if cells.fold(body) not in bodies:
-        return f"実施機関「{body}」が「実施機関」シートにない"
+        return messages.text("skip.unknown_body", 実施機関=body)
     return None
 
 
@@ -135,9 +132,9 @@ def row_runs(rows: Sequence[int], *, limit: int = 10) -> str:
         else:
             runs.append((row, row))
     shown = [f"{a}" if a == b else f"{a}〜{b}" for a, b in runs[:limit]]
-    text = "、".join(shown) + "行目"
+    text = "、".join(shown) + messages.text("notes.rows_suffix")
     if len(runs) > limit:
-        text += f" ほか{sum(b - a + 1 for a, b in runs[limit:])}行"
+        text += messages.text("notes.rows_more", 件数=sum(b - a + 1 for a, b in runs[limit:]))
     return text
 
 
@@ -152,9 +149,10 @@ def skipped_groups(skipped: Sequence[Skipped]) -> list[tuple[str, int, str]]:
     return [(row_runs(rows), len(rows), reason) for reason, rows in by_reason.items()]
 
 
-def skipped_notes(skipped: Sequence[Skipped], sheet: str) -> list[str]:
+def skipped_notes(skipped: Sequence[Skipped]) -> list[str]:
     """Japanese lines saying which rows were left out of the figures and why, one per reason."""
-    return [f"{sheet}{rows}{f'（{count}行）' if count > 1 else ''}は{reason}ため集計に含めていません。"
+    return [messages.text("notes.skipped", 行=rows, 理由=reason,
+                          件数=messages.text("notes.rows_counted", 件数=count) if count > 1 else "")
             for rows, count, reason in skipped_groups(skipped)]
 
 
@@ -163,23 +161,6 @@ def chart_order(records: list[Record], divisions: Sequence[str]) -> list[Record]
     rank = {cells.fold(d): i for i, d in enumerate(divisions)}
     unknown = len(rank)
     return sorted(records, key=lambda r: (rank.get(cells.fold(r.get("division") or ""), unknown), r.row))
-
-
-def check_year(linkages: Sequence[Record], year: int, report_year: int | None = None) -> None:
-    """Refuse a 年度 the register cannot speak for (a typo such as 2002 for 2020), in Japanese.
-
-    From the first 計上年度 on, to the year after the later of the last 計上年度 and 報告年度:
-    the year after is where staff roll forward before next year's new linkages are typed.
-    """
-    counted = [r.get("fiscal_year") for r in linkages if isinstance(r.get("fiscal_year"), int)]
-    if not counted:
-        raise XlkitError("登録簿の「外部結合」シートに計上年度のある外部結合がないため、集計できません。")
-    first = min(counted)
-    last = max(counted + ([report_year] if isinstance(report_year, int) else [])) + 1
-    if not first <= year <= last:
-        raise XlkitError(
-            f"{nendo(year)}（{year}年度）の外部結合のデータは登録簿にありません"
-            f"（集計できるのは{nendo(first)}から{nendo(last)}までです）。年度を確かめてください。")
 
 
 def compute(linkages: list[Record], year: int, bodies: Sequence[str], divisions: Sequence[str]) -> Figures:
@@ -255,6 +236,12 @@ def compare_previous(figures: Figures, previous: Mapping[str, int]) -> list[tupl
         if published is not None and published != row.a:
             result.append((row.body, published, row.a))
     return result
+
+
+def previous_note(body: str, year: int, published: int, a: int) -> str:
+    """The one wording of 'last year's published figure differs from this year's a'."""
+    return messages.text("notes.previous", 実施機関=body, 年度=nendo(year), 前年度=nendo(year - 1),
+                         公表値=published, a=a)
 
 
 def as_json(figures: Figures) -> dict:

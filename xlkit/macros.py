@@ -22,8 +22,10 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from xlkit import cells
+from xlkit import cells, messages
 from xlkit.errors import XlkitError
+from xlkit import tasks
+from xlkit.dates import nendo
 from xlkit.issues import SEVERITY_JA
 from xlkit.workbook import layout
 
@@ -47,8 +49,9 @@ def _caller(book):
     return xw.Book.caller()
 
 
-def _alert(book, message: str, title: str, *, critical: bool = False) -> None:
-    book.app.alert(message, title=f"{TITLE} — {title}", buttons="ok", mode="critical" if critical else "info")
+def _alert(book, message: str, title: str, *, critical: bool = False, buttons: str = "ok"):
+    return book.app.alert(message, title=messages.text("button.title", ボタン=title), buttons=buttons,
+                          mode="critical" if critical else "info")
 
 
 def _guard(title: str, book, work: Callable[[Any], None]) -> None:
@@ -56,16 +59,19 @@ def _guard(title: str, book, work: Callable[[Any], None]) -> None:
     try:
         book = _caller(book)
     except Exception as e:  # not started from Excel: nothing to show an alert in
-        _last_resort(f"{title}: Excel のブックに接続できませんでした（{type(e).__name__}）。"
-                     "ボタンは登録簿のブックから押してください。")
+        _last_resort(messages.text("button.no_excel", ボタン=title, 内容=type(e).__name__))
         return
     try:
         work(book)
     except XlkitError as e:
-        _safe_alert(book, e.message, title)
+        # the message the command line shows too, then what only the button adds
+        _safe_alert(book, _with_hint(e.message, e.hint("button")), title)
     except Exception as e:  # the last guard: staff must never see a traceback
-        _safe_alert(book, f"{title}の処理中に予期しない問題が起きました。\n（{type(e).__name__}: {e}）\n"
-                          "この表示を区政情報課のシステム担当に伝えてください。", title)
+        _safe_alert(book, messages.text("button.unexpected", ボタン=title, 内容=f"{type(e).__name__}: {e}"), title)
+
+
+def _with_hint(message: str, hint: str) -> str:
+    return f"{message}\n{hint}" if hint else message
 
 
 def _safe_alert(book, message: str, title: str) -> None:
@@ -218,13 +224,11 @@ def result_rows(issues) -> list[list]:
 
 
 def _validate(book) -> None:
-    from xlkit.validate import validate_book
-
     results = _sheet(book, layout.RESULTS)
     if results is None:
-        raise XlkitError(f"シート「{layout.RESULTS}」がありません。登録簿のシートを確認してください。")
+        raise XlkitError(messages.text("button.sheet_missing", シート=layout.RESULTS))
     grids = read_book(book, extra=(layout.RESULTS,))
-    report = validate_book(_load(grids))
+    report = tasks.validate(_load(grids))
     previous = _previous_marks(grids.get(layout.RESULTS, []))
 
     # 1. the previous run's colours go, except where this run colours the cell again
@@ -261,18 +265,17 @@ def _validate(book) -> None:
         results.range((2, 1), (old_rows + 1, width)).clear_contents()
     rows = result_rows(report.issues)
     if not rows:
-        rows = [["", "", "", "", "", "問題は見つかりませんでした。", ""]]
+        rows = [["", "", "", "", "", messages.text("button.validate_no_rows"), ""]]
     results.range((1, 1)).value = [list(layout.RESULT_HEADERS), *rows]
     # the messages wrap: fit the rows to them (one action, whatever the number of rows)
     results.range((2, 1), (len(rows) + 1, width)).rows.autofit()
 
     # 4. the summary
     if report.errors or report.warnings:
-        message = (f"入力チェックが終わりました。\nエラー {report.errors} 件、警告 {report.warnings} 件が見つかりました。\n"
-                   f"「{layout.RESULTS}」シートで内容を確認してください（セル番地をクリックすると該当のセルに移動します）。\n"
-                   "エラーのセルは赤、警告のセルは黄色で塗っています。")
+        message = messages.text("button.validate_found", エラー=report.errors, 警告=report.warnings,
+                                検証結果=layout.RESULTS)
     else:
-        message = "入力チェックが終わりました。\nエラー・警告はありませんでした。"
+        message = messages.text("button.validate_clean")
     _alert(book, message, "入力チェック", critical=report.errors > 0)
 
 
@@ -284,182 +287,152 @@ def summarize(book: xw.Book | None = None) -> None:
     _guard("集計", book, _summarize)
 
 
-def _labels(year: int) -> tuple[str, list[str], list[str], list[str], str]:
-    """(title, corner, labels, letters, footnote) in the official wording of the report layout."""
-    try:
-        from xlkit.export import layout as report_layout
-        from xlkit.export import linkages as linkages_report
-    except ImportError:  # the report layout is not installed: the letters still say what is what
-        from xlkit.dates import nendo
+def summary_rows(result: tasks.Summary, bodies: list[str]) -> list[list]:
+    """The block written to 「集計」: the official table, the comparison with last year, the notes."""
+    from xlkit.export import layout as report_layout
+    from xlkit.export.linkages import names
 
-        return ("(1) 実施機関別外部電子計算機との結合件数", ["件数", "実施機関"],
-                [f"{nendo(year - 1)}の結合数", "新たな結合数", "終了した結合数", f"{nendo(year)}の結合数",
-                 "内、特定個人情報の取扱いがあるものの数"], ["a", "b", "c", "a + b - c"],
-                "※本人同意に基づく外部結合を除く。")
+    figures, year = result.figures, result.year
     summary = report_layout.load()["linkages"]["summary"]
-    names = linkages_report.names(year)
-    labels = [report_layout.fill(text, **names) for text in summary["labels"]]
-    return summary["title"], list(summary["corner"]), labels, list(summary["letters"]), summary["footnote"]
+    values = names(year)
+    labels = [report_layout.fill(text, **values) for text in summary["labels"]]
+    width = 1 + len(labels)
 
+    def line(*cells_) -> list:
+        return [*cells_, *[""] * (width - len(cells_))]
 
-def summary_rows(figures, book, year: int) -> tuple[list[list], list[str]]:
-    """The block written to 「集計」 and the lines about differences from last year's figures."""
-    from xlkit import figures as fig
-    from xlkit.dates import nendo
-
-    title, corner, labels, letters, footnote = _labels(year)
     rows: list[list] = [
-        [f"{title}（{nendo(year)}）", "", "", "", "", ""],
-        ["", "", "", "", "", ""],
-        [" ".join(corner), *labels],
-        ["", *letters, ""],
+        line(report_layout.fill(summary["plain"]["sheet_title"], **values)),
+        line(),
+        [" ".join(summary["corner"]), *labels],
+        line("", *summary["letters"]),
     ]
-    for r in figures.rows:
-        rows.append([r.body, r.a, r.b, r.c, r.total, r.my_number])
-    rows.append([footnote, "", "", "", "", ""])
-
-    notes: list[str] = []
-    previous = book.settings.get("previous_published") or {}
-    differences = fig.compare_previous(figures, previous)
-    for body, published, a in differences:
-        notes.append(f"{body}：{nendo(year - 1)}の公表値は {published} 件ですが、登録簿から数えた a は {a} 件です。")
-    for mismatch in figures.mismatches:
-        notes.append(mismatch.message(year))
-    notes += fig.skipped_notes(figures.skipped, f"「{layout.linkage_sheet()}」")
-
-    rows.append(["", "", "", "", "", ""])
-    rows.append([f"前年度公表値との照合（{nendo(year - 1)}の a + b − c と{nendo(year)}の a）", "", "", "", "", ""])
-    if not previous:
-        rows.append(["「設定」に前年度公表値がないため照合していません。", "", "", "", "", ""])
+    rows += [[r.body, r.a, r.b, r.c, r.total, r.my_number] for r in figures.rows]
+    rows.append(line(summary["footnote"]))
+    rows.append(line())
+    rows.append(line(messages.text("sheet.compare_heading", 年度=nendo(year), 前年度=nendo(year - 1))))
+    if not result.previous:
+        rows.append(line(messages.text("sheet.no_previous")))
     else:
-        for body in book.bodies:
-            if body in previous:
-                a = figures.row(body).a
-                verdict = "一致" if previous[body] == a else "相違"
-                rows.append([body, f"公表値 {previous[body]}", f"a {a}", verdict, "", ""])
-    if notes:
-        rows.append(["", "", "", "", "", ""])
-        rows.append(["確認が必要な点", "", "", "", "", ""])
-        rows += [[_as_text(n), "", "", "", "", ""] for n in notes]
-    rows.append(["", "", "", "", "", ""])
-    rows.append([f"集計日時：{dt.datetime.now():%Y/%m/%d %H:%M}", "", "", "", "", ""])
-    return rows, notes[:len(differences)]
+        for body in bodies:
+            if body in result.previous:
+                published, a = result.previous[body], figures.row(body).a
+                rows.append(line(body, messages.text("sheet.published", 件数=published),
+                                 messages.text("sheet.counted", 件数=a),
+                                 messages.text("sheet.same" if published == a else "sheet.different")))
+    if result.notes:
+        rows += [line(), line(messages.text("sheet.check_heading"))]
+        rows += [line(_as_text(n.text)) for n in result.notes]
+    rows += [line(), line(messages.text("sheet.stamp", 日時=f"{dt.datetime.now():%Y/%m/%d %H:%M}"))]
+    return rows
 
 
 def _summarize(book) -> None:
-    from xlkit import figures as fig
-    from xlkit.dates import nendo
-
     target = _sheet(book, layout.SUMMARY)
     if target is None:
-        raise XlkitError(f"シート「{layout.SUMMARY}」がありません。登録簿のシートを確認してください。")
+        raise XlkitError(messages.text("button.sheet_missing", シート=layout.SUMMARY))
     rb = _load(read_book(book))
-    year = rb.settings.get("report_year")
-    if not isinstance(year, int):
-        raise XlkitError("「設定」シートの報告年度が入力されていません。西暦4桁（例：2020）で入力してください。")
-    figures = fig.compute(rb.linkages, year, rb.bodies, rb.master(layout.DIVISIONS))
-    rows, differences = summary_rows(figures, rb, year)
+    result = tasks.summary(rb)
     target.clear_contents()
-    target.range((1, 1)).value = rows
+    target.range((1, 1)).value = summary_rows(result, rb.bodies)
     target.range((SUMMARY_HEADER_ROW, 1)).row_height = 76  # the long official labels wrap to four lines
-    total = figures.total
-    message = (f"{nendo(year)}の集計を「{layout.SUMMARY}」シートに書き出しました。\n"
-               f"合計：a {total.a}、b {total.b}、c {total.c}、a + b − c {total.total}"
-               f"（うち特定個人情報 {total.my_number}）")
-    if differences:
-        message += "\n\n前年度の公表値と異なる実施機関があります。\n" + "\n".join(differences)
-    elif rb.settings.get("previous_published"):
-        message += "\n\n前年度の公表値と一致しています。"
-    if figures.mismatches or figures.skipped:
-        message += "\n\n集計に含めていない行などがあります。「集計」シートの「確認が必要な点」を見てください。"
-    _alert(book, message, "集計", critical=bool(differences or figures.mismatches or figures.skipped))
+    total = result.figures.total
+    message = messages.text("button.summary_written", 年度=nendo(result.year), 集計=layout.SUMMARY, a=total.a,
+                            b=total.b, c=total.c, 合計=total.total, 特定個人情報=total.my_number)
+    if result.differences:
+        message += "\n\n" + messages.text("button.summary_differs") + "\n" + \
+            "\n".join(n.text for n in result.differences)
+    elif result.previous:
+        message += "\n\n" + messages.text("button.summary_matches")
+    others = [n for n in result.notes if n.code != "previous-mismatch"]
+    if others:
+        message += "\n\n" + messages.text("button.summary_see_sheet", 集計=layout.SUMMARY,
+                                           確認=messages.text("sheet.check_heading"))
+    _alert(book, message, "集計", critical=bool(result.notes))
 
 
 # --------------------------------------------------------------------------- Word出力 / Excel出力
 
 
-def export_word(book: xw.Book | None = None) -> None:
-    """Word出力: both reports (外部結合の状況 and 審議案件の資料) as .docx into exports/ beside the workbook."""
-    _guard("Word出力", book, lambda b: _export(b, ".docx"))
+def export_word(book: xw.Book | None = None, confirm: Callable | None = None) -> None:
+    """Word出力: both reports (外部結合の状況 and 審議案件の資料) as .docx into exports/ beside the workbook.
+
+    `confirm` answers whether to go on when the register has errors; by default a yes/no
+    dialog asks the user (tests pass a fixed answer: the remote engine cannot wait for one).
+    """
+    _guard("Word出力", book, lambda b: _export(b, ".docx", "Word出力", confirm))
 
 
-def export_excel(book: xw.Book | None = None) -> None:
+def export_excel(book: xw.Book | None = None, confirm: Callable | None = None) -> None:
     """Excel出力: the same two reports as print-ready .xlsx."""
-    _guard("Excel出力", book, lambda b: _export(b, ".xlsx"))
+    _guard("Excel出力", book, lambda b: _export(b, ".xlsx", "Excel出力", confirm))
 
 
 def _folder(book) -> Path:
     """The folder of the workbook (the current folder for a book that has no path)."""
     fullname = str(book.fullname)
     if "://" in fullname:
-        raise XlkitError("このブックは OneDrive や SharePoint 上で開かれているため、出力先のフォルダがわかりません。"
-                         "パソコン内のフォルダに保存してから、もう一度ボタンを押してください。")
+        raise XlkitError(messages.text("button.export_cloud"))
     path = Path(fullname)
     return path.parent if path.is_absolute() else Path.cwd()
 
 
-def _export(book, suffix: str) -> None:
-    title = "Word出力" if suffix == ".docx" else "Excel出力"
+def _asker(book, title: str, confirm: Callable | None) -> Callable:
+    """Ask at most once per click, whatever the number of reports."""
+    answers: list[bool] = []
+
+    def ask(refusal) -> bool:
+        if not answers:
+            if confirm is not None:
+                answers.append(bool(confirm(refusal)))
+            else:
+                reply = _alert(book, refusal.message, title, critical=True, buttons="yes_no")
+                answers.append(reply == "yes")
+        return answers[0]
+
+    return ask
+
+
+def _export(book, suffix: str, title: str, confirm: Callable | None) -> None:
     try:
-        from xlkit.export import api
+        from xlkit.export import api  # noqa: F401  (an xlkit without reports says so in Japanese)
     except ImportError:
-        _alert(book, f"{title}はまだ使えません（報告書を作る機能がこの xlkit に入っていません）。\n"
-                     "xlkit を新しい版に更新してから、もう一度押してください。", title, critical=True)
+        _alert(book, messages.text("button.export_unavailable", ボタン=title), title, critical=True)
         return
     rb = _load(read_book(book))
     folder = _folder(book) / EXPORT_DIR
-    folder.mkdir(parents=True, exist_ok=True)
+    outbox = tasks.Outbox(folder, suffix)
+    checked = tasks.validate(rb)  # once for both reports
+    ask = _asker(book, title, confirm)
     # each report on its own: a report that cannot be made must not stop the other
     done, failed = [], []
-    for make in (_export_linkages, _export_cases):
+    for make, kind in ((tasks.export_linkages, "export.kind_linkages"), (tasks.export_cases, "export.kind_cases")):
         try:
-            done.append(make(api, rb, folder, suffix))
+            folder.mkdir(parents=True, exist_ok=True)
+            done.append(make(rb, outbox, confirm=ask, checked=checked))
         except XlkitError as e:
-            failed.append(e.message)
+            failed.append(f"{messages.text(kind)}: " + _with_hint(e.message, e.hint("button")))
     lines = []
-    for what, written, wanted in done:
-        lines.append(f"・{what}\n　　{written.name}")
-        if written.name != wanted.name:
-            lines.append(f"　　（同じ名前の「{wanted.name}」があったため、上書きせずに別の名前で保存しました）")
-    message = ""
+    for written in done:
+        lines.append(f"・{written.title}\n　　{written.path.name}")
+        if written.path.name != written.wanted.name:
+            lines.append("　　" + messages.text("button.export_renamed", 名前=written.wanted.name))
+    parts = []
     if done:
-        message = "次のファイルを保存しました。\n\n" + "\n".join(lines) + f"\n\n保存先：{folder}"
+        parts.append(messages.text("button.export_saved") + "\n\n" + "\n".join(lines) + "\n\n"
+                     + messages.text("button.export_folder", フォルダ=folder))
+    forced = next((w.forced for w in done if w.forced is not None), None)
+    if forced is not None:
+        parts.append(forced.message)
+    left_out = [line for w in done for line in w.left_out]
+    if left_out:
+        parts.append(messages.text("button.export_left_out") + "\n" + "\n".join(f"・{x}" for x in left_out))
+    notes = list(dict.fromkeys(n.text for w in done for n in w.notes if n.code != "skipped"))
+    if notes:
+        parts.append(messages.text("button.export_notes") + "\n" + "\n".join(f"・{x}" for x in notes))
     if failed:
-        message += ("\n\n" if message else "") + "作れなかった資料があります。\n" + "\n".join(f"・{m}" for m in failed)
-    _alert(book, message, title, critical=bool(failed))
-
-
-def _export_linkages(api, rb, folder: Path, suffix: str):
-    from xlkit.dates import nendo
-
-    year = rb.settings.get("report_year")
-    if not isinstance(year, int):
-        raise XlkitError("外部結合の状況: 「設定」シートの報告年度が入力されていません。西暦4桁（例：2020）で入力してください。")
-    wanted = folder / f"{api.default_linkages_name(year)}{suffix}"
-    try:
-        written = Path(api.export_linkages(rb, year, api.free_path(wanted)))
-    except XlkitError as e:
-        raise XlkitError(f"外部結合の状況: {e.message}") from None
-    return f"{nendo(year)}の外部結合の状況", written, wanted
-
-
-def _export_cases(api, rb, folder: Path, suffix: str):
-    from xlkit.dates import format_wareki
-
-    date_from, date_to = rb.settings.get("cases_from"), rb.settings.get("cases_to")
-    if not (isinstance(date_from, dt.date) and isinstance(date_to, dt.date)):
-        # no period in 設定: every case that has a 付議日
-        dates = sorted(r.get("submitted_on") for r in rb.cases if isinstance(r.get("submitted_on"), dt.date))
-        if not dates:
-            raise XlkitError(f"審議案件の資料: 「{layout.case_sheet()}」シートに付議日のある審議案件がありません。")
-        date_from = date_from if isinstance(date_from, dt.date) else dates[0]
-        date_to = date_to if isinstance(date_to, dt.date) else dates[-1]
-    wanted = folder / f"{api.default_cases_name(date_from, date_to)}{suffix}"
-    try:
-        written = Path(api.export_cases(rb, date_from, date_to, api.free_path(wanted)))
-    except XlkitError as e:
-        raise XlkitError(f"審議案件の資料: {e.message}") from None
-    return f"審議案件の資料（付議日 {format_wareki(date_from)}～{format_wareki(date_to)}）", written, wanted
+        parts.append(messages.text("button.export_failed") + "\n" + "\n".join(f"・{m}" for m in failed))
+    _alert(book, "\n\n".join(parts), title, critical=bool(failed or forced or left_out))
 
 
 __all__ = ["validate", "summarize", "export_word", "export_excel", "read_grid", "read_book", "runs",

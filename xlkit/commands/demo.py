@@ -35,15 +35,13 @@ def sample_path() -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
-    from xlkit import figures as fig
-    from xlkit import register
+    from xlkit import messages, register, tasks
     from xlkit.commands import summarize
     from xlkit.commands.validate import line
-    from xlkit.validate import validate_book
 
     path = Path(args.sample) if getattr(args, "sample", None) else sample_path()
     book = register.load(path)
-    report = validate_book(book)
+    report = tasks.validate(book)
     print(f"サンプルの登録簿: {path}")
     print(f"外部結合 {len(book.linkages)} 件、審議案件 {len(book.cases)} 件")
     print()
@@ -51,10 +49,8 @@ def run(args: argparse.Namespace) -> int:
     for issue in report.issues:
         print(f"  {line(issue)}")
     print()
-    year = summarize.resolve_year(book, None)
-    figures = fig.compute(book.linkages, year, book.bodies, book.master(register.DIVISION_SHEET))
-    print(summarize.render(figures))
-    notes = summarize.problems(figures, book)
-    for note in notes:
-        print(f"注意: {note}")
-    return 1 if report.errors or notes else 0
+    result = tasks.summary(book)
+    print(summarize.render(result.figures))
+    for note in result.notes:
+        print(messages.text("cli.note", 内容=note.text))
+    return 1 if report.errors or result.notes else 0

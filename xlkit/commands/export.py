@@ -10,10 +10,11 @@ import argparse
 import sys
 from pathlib import Path
 
+from xlkit import messages
 from xlkit.commands import parse_year
+from xlkit.commands.summarize import print_notes
 from xlkit.errors import XlkitError
 
-REFUSED_EXIT = 1
 MAX_LISTED = 30
 
 
@@ -37,9 +38,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "cases", help="資料１「審議案件について」（一覧と別紙）",
         description="付議日が指定した期間にある審議案件の一覧と別紙を出力します（A4 縦）。")
     _common(cases)
-    cases.add_argument("--from", dest="date_from", required=True, metavar="開始日",
-                       help="期間の始め（例：2025-02-01、R7.2.1、令和7年2月1日）")
-    cases.add_argument("--to", dest="date_to", required=True, metavar="終了日", help="期間の終わり")
+    cases.add_argument("--from", dest="date_from", metavar="開始日",
+                       help="期間の始め（例：2025-02-01、R7.2.1、令和7年2月1日）。省略すると「設定」シートの"
+                            "資料の対象期間（開始）、それもなければ最も早い付議日")
+    cases.add_argument("--to", dest="date_to", metavar="終了日",
+                       help="期間の終わり。省略すると「設定」シートの資料の対象期間（終了）、それもなければ最も遅い付議日")
     cases.add_argument("--date", dest="report_date", metavar="資料の日付",
                        help="資料に載せる日付。省略すると「設定」シートの報告日、それもなければ今日")
     return parser
@@ -54,66 +57,44 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from xlkit import register
+    from xlkit import register, tasks
     from xlkit.export import api
 
     out = Path(args.out)
     api.output_format(out)  # a wrong suffix is said before the register is read
     book = register.load(args.register)
-    refused = _check_register(book, force=args.force)
-    if refused is not None:
-        return refused
-    if args.report == "linkages":
-        year = parse_year(args.year) if args.year else book.settings.get("report_year")
-        if not isinstance(year, int):
-            raise XlkitError("報告する年度がわかりません。--year 2020 のように指定するか、"
-                             "「設定」シートの報告年度を入力してください。")
-        written = api.export_linkages(book, year, out, overwrite=args.overwrite)
-        _figure_notes(book, year)
-    else:
-        date_from = parse_day(args.date_from, "--from")
-        date_to = parse_day(args.date_to, "--to")
-        report_date = parse_day(args.report_date, "--date") if args.report_date else None
-        written = api.export_cases(book, date_from, date_to, out, report_date=report_date,
-                                   overwrite=args.overwrite)
-    print(f"出力しました: {written}")
+    confirm = (lambda refusal: True) if args.force else None
+    try:
+        if args.report == "linkages":
+            written = tasks.export_linkages(book, out, year=parse_year(args.year) if args.year else None,
+                                            overwrite=args.overwrite, confirm=confirm)
+        else:
+            written = tasks.export_cases(
+                book, out, overwrite=args.overwrite, confirm=confirm,
+                date_from=parse_day(args.date_from, "--from") if args.date_from else None,
+                date_to=parse_day(args.date_to, "--to") if args.date_to else None,
+                report_date=parse_day(args.report_date, "--date") if args.report_date else None)
+    except tasks.ErrorsRefusal as refused:
+        _list_errors(refused.errors)
+        raise
+    if written.forced is not None:
+        _list_errors(written.forced.errors)
+        print(messages.text("cli.note", 内容=written.forced.message), file=sys.stderr)
+        for line in written.left_out:
+            print(messages.text("cli.note", 内容=line), file=sys.stderr)
+    print_notes([n for n in written.notes if n.code != "skipped" or written.forced is None])
+    print(messages.text("cli.written", ファイル=written.path))
     return 0
 
 
-def _check_register(book, *, force: bool) -> int | None:
-    """Refuse (exit 1) a register with errors unless --force; list them either way."""
+def _list_errors(errors) -> None:
     from xlkit.commands.validate import line
-    from xlkit.issues import ERROR
-    from xlkit.validate import validate_book
 
-    errors = [i for i in validate_book(book).issues if i.severity == ERROR]
-    if not errors:
-        return None
     listing = [line(i) for i in errors[:MAX_LISTED]]
     if len(errors) > MAX_LISTED:
-        listing.append(f"ほか {len(errors) - MAX_LISTED} 件")
+        listing.append(messages.text("export.places_more", 件数=len(errors) - MAX_LISTED))
     for text in listing:
         print(text, file=sys.stderr)
-    if force:
-        print(f"注意: 登録簿にエラーが {len(errors)} 件ありますが、--force が指定されたため出力します。"
-              "報告書の内容を必ず確認してください。", file=sys.stderr)
-        return None
-    print(f"エラー: 登録簿にエラーが {len(errors)} 件あるため出力しませんでした。"
-          "エラーを直してからもう一度実行してください（このまま出力する場合は --force を付けてください）。",
-          file=sys.stderr)
-    return REFUSED_EXIT
-
-
-def _figure_notes(book, year: int) -> None:
-    """Say, as `xlkit summarize` does, when the printed figures need a look."""
-    from xlkit import figures
-    from xlkit.commands.summarize import problems
-
-    result = figures.compute(book.linkages, year, list(book.bodies), book.master("課"))
-    for note in problems(result, book):
-        print(f"注意: {note}", file=sys.stderr)
-
-
 
 
 def parse_day(text: str, option: str):

@@ -1,4 +1,4 @@
-"""Report exports for callers holding a loaded register (the CLI and the Excel buttons).
+"""Writing the reports of a loaded register; xlkit.tasks decides what to write and calls these.
 
     export_linkages(book, 2020, "外部結合の状況_令和2年度.docx")
     export_cases(book, date(2025, 2, 1), date(2025, 6, 30), "審議案件.xlsx")
@@ -15,8 +15,8 @@ from contextlib import contextmanager
 import tempfile
 from pathlib import Path
 
-from xlkit import dates, figures
 from xlkit.errors import XlkitError
+from xlkit.figures import compute
 
 from . import cases as cases_report
 from . import docx_writer, linkages as linkages_report, pdf, xlsx_writer
@@ -38,16 +38,16 @@ def default_cases_name(date_from: dt.date, date_to: dt.date) -> str:
     return fill(load_layout()["cases"]["file_name"], 期間=cases_report.period_name(date_from, date_to))
 
 
-def export_linkages(book, year: int, out_path, *, overwrite: bool = False) -> Path:
+def export_linkages(book, year: int, out_path, *, overwrite: bool = False, figures=None) -> Path:
+    """Write the report of `year`; the year is the caller's to check (xlkit.tasks.report_year)."""
     out = Path(out_path)
     fmt = output_format(out)
     check_target(out, overwrite)
-    figures.check_year(book.linkages, year, book.settings.get("report_year"))
     _require_pdf_tool(fmt)
 
     layout = load_layout()
     divisions = [d[0] if isinstance(d, (tuple, list)) else d for d in book.divisions]
-    result = figures.compute(book.linkages, year, list(book.bodies), divisions)
+    result = figures or compute(book.linkages, year, list(book.bodies), divisions)
     author = cases_report.setting(book.settings, "department")
     with _layout_keys():
         report = linkages_report.build(result, layout, author=author)
@@ -56,17 +56,10 @@ def export_linkages(book, year: int, out_path, *, overwrite: bool = False) -> Pa
 
 def export_cases(book, date_from: dt.date, date_to: dt.date, out_path, *,
                  report_date: dt.date | None = None, overwrite: bool = False) -> Path:
+    """Write the 資料 of the period; the period is the caller's to check (xlkit.tasks.cases_period)."""
     out = Path(out_path)
     fmt = output_format(out)
     check_target(out, overwrite)
-    if date_from > date_to:
-        raise XlkitError(
-            f"期間の始め（{dates.format_wareki(date_from)}）が終わり（{dates.format_wareki(date_to)}）より後です。")
-    chosen = cases_report.in_period(book.cases, date_from, date_to)
-    if not chosen:
-        raise XlkitError(
-            f"{dates.format_wareki(date_from)}から{dates.format_wareki(date_to)}までに付議日がある"
-            "審議案件は登録簿にありません。期間と「審議案件」シートの付議日を確かめてください。")
     _require_pdf_tool(fmt)
     if report_date is None:
         configured = book.settings.get("report_date")

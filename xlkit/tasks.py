@@ -1,0 +1,248 @@
+"""What staff can ask of a register, decided once for every door.
+
+The buttons (xlkit.macros), the command line (xlkit.commands) and a notebook (xlkit.load) call
+these functions and only move data in and out: a door reads the register, makes one call here,
+and shows the answer or the refusal. Nothing here prints, asks, or knows about Excel; where staff
+may override a refusal (a report from a register with errors), the door passes `confirm`, a
+function that answers yes or no (the --force flag, or a dialog box).
+
+Refusals are xlkit.errors.Refusal, worded in xlkit/data/messages.json; a door may add its own
+hint after the shared message (Refusal.hint).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import figures as fig
+from . import messages, schema
+from .cells import display
+from .dates import format_wareki, nendo
+from .errors import Refusal
+from .issues import ERROR, Issue
+from .register import Book
+from .validate import Report, validate_book
+
+PLACES_SHOWN = 5  # cells named in a refusal; the full list is in 検証結果 / xlkit validate
+
+
+# --------------------------------------------------------------------------- the 年度
+
+
+def year_range(book: Book) -> tuple[int, int]:
+    """The 年度 the register can speak for: its first 計上年度 to one past its last.
+
+    The year after the last is where staff roll forward before next year's new linkages are
+    typed. Both ends stay within the schemas' year bounds, so a 計上年度 typed as 令和99年度
+    cannot stretch the range.
+    """
+    low, high = schema.year_bounds()
+    counted = [y for r in book.linkages if isinstance(y := r.get("fiscal_year"), int) and low <= y <= high]
+    if not counted:
+        raise Refusal("year.no_data")
+    return min(counted), min(max(counted) + 1, high)
+
+
+def report_year(book: Book, requested: int | None = None) -> int:
+    """The 年度 to count or report: `requested`, else 設定's 報告年度.
+
+    Both the year asked for and 報告年度 (when it is filled in) must lie in `year_range`: a
+    報告年度 of 2117 is a typo whatever year is asked for, and last year's published figures are
+    compared against it.
+    """
+    setting = book.settings.get("report_year")
+    typed = display(book.setting_typed.get("report_year"))
+    if requested is None and setting is None:
+        if "report_year" in book.setting_errors:
+            raise Refusal("year.unreadable", 値=typed, 理由=book.setting_errors["report_year"])
+        raise Refusal("year.unknown")
+    first, last = year_range(book)
+    span = {"最初": nendo(first), "最後": nendo(last)}
+    if isinstance(setting, int) and not first <= setting <= last:
+        raise Refusal("year.setting_out_of_range", 値=typed, 年度=nendo(setting), **span)
+    year = setting if requested is None else requested
+    if not first <= year <= last:
+        raise Refusal("year.out_of_range", 年度=nendo(year), 西暦=year, **span)
+    return year
+
+
+# --------------------------------------------------------------------------- 集計
+
+
+@dataclass(frozen=True)
+class Note:
+    """A line saying why figures need a look; `code` says which kind (for filtering and tests)."""
+
+    code: str  # skipped | mismatch | previous-mismatch
+    text: str
+
+
+@dataclass
+class Summary:
+    figures: fig.Figures
+    notes: list[Note] = field(default_factory=list)
+    previous: dict[str, int] = field(default_factory=dict)  # 前年度公表値, when year is 報告年度
+
+    @property
+    def year(self) -> int:
+        return self.figures.year
+
+    @property
+    def differences(self) -> list[Note]:
+        return [n for n in self.notes if n.code == "previous-mismatch"]
+
+    @property
+    def left_out(self) -> list[Note]:
+        return [n for n in self.notes if n.code == "skipped"]
+
+
+def summary(book: Book, year: int | None = None) -> Summary:
+    """The a + b − c table of `year` (default 報告年度) with the notes that go with it."""
+    year = report_year(book, year)
+    figures = fig.compute(book.linkages, year, book.bodies, [d for d, _ in book.divisions])
+    notes = [Note("skipped", line) for line in fig.skipped_notes(figures.skipped)]
+    notes += [Note("mismatch", m.message(year)) for m in figures.mismatches]
+    previous = {}
+    if book.settings.get("report_year") == year:
+        previous = dict(book.settings.get("previous_published") or {})
+        notes += [Note("previous-mismatch", fig.previous_note(body, year, published, a))
+                  for body, published, a in fig.compare_previous(figures, previous)]
+    return Summary(figures, notes, previous)
+
+
+# --------------------------------------------------------------------------- 資料１ period
+
+
+def cases_period(book: Book, date_from: dt.date | None = None,
+                 date_to: dt.date | None = None) -> tuple[dt.date, dt.date]:
+    """The 付議日 period of the 資料: what is given, else 設定's 資料の対象期間, else every 付議日."""
+    date_from = date_from or _date_setting(book, "cases_from")
+    date_to = date_to or _date_setting(book, "cases_to")
+    if date_from is None or date_to is None:
+        dated = sorted(d for r in book.cases if isinstance(d := r.get("submitted_on"), dt.date))
+        if not dated:
+            raise Refusal("cases.none_dated")
+        date_from, date_to = date_from or dated[0], date_to or dated[-1]
+    if date_from > date_to:
+        raise Refusal("cases.period_reversed", 開始=format_wareki(date_from), 終了=format_wareki(date_to))
+    return date_from, date_to
+
+
+def _date_setting(book: Book, key: str) -> dt.date | None:
+    value = book.settings.get(key)
+    return value if isinstance(value, dt.date) else None
+
+
+# --------------------------------------------------------------------------- reports
+
+
+@dataclass(frozen=True)
+class Outbox:
+    """Where a button saves: the report's own name in `folder`, a free 「name (2)」 when taken."""
+
+    folder: Path
+    suffix: str  # .docx | .xlsx | .pdf
+
+
+@dataclass
+class Written:
+    path: Path  # the file written
+    wanted: Path  # the name asked for (differs from `path` when an Outbox name was taken)
+    title: str  # what the report is, in Japanese
+    notes: list[Note] = field(default_factory=list)  # why its figures need a look
+    forced: Refusal | None = None  # the refusal staff overrode, when they did
+    left_out: list[str] = field(default_factory=list)  # rows of the register the report lacks
+
+
+class ErrorsRefusal(Refusal):
+    """The register has validation errors; `errors` are the issues (for a listing)."""
+
+    def __init__(self, key: str, errors: list[Issue], **values):
+        shown = [f"{i.sheet}!{i.cell}" if i.cell else i.sheet for i in errors[:PLACES_SHOWN]]
+        if len(errors) > PLACES_SHOWN:
+            shown.append(messages.text("export.places_more", 件数=len(errors) - PLACES_SHOWN))
+        super().__init__(key, exit_code=1, 件数=len(errors), 場所="、".join(shown), **values)
+        self.errors = errors
+
+
+Confirm = Callable[[ErrorsRefusal], bool]
+
+
+def _gate(book: Book, what: str, confirm: Confirm | None, checked: Report | None) -> Refusal | None:
+    """Refuse a report from a register with errors, unless `confirm` says to go on."""
+    report = checked if checked is not None else validate_book(book)
+    errors = [i for i in report.issues if i.severity == ERROR]
+    if not errors:
+        return None
+    question = ErrorsRefusal("export.confirm", errors)
+    if confirm is not None and confirm(question):
+        return ErrorsRefusal("export.forced", errors)
+    raise ErrorsRefusal("export.refused", errors, 資料=what)
+
+
+def _destination(out: Path | Outbox, name: str, overwrite: bool) -> tuple[Path, Path]:
+    from .export.files import check_target, free_path, output_format
+
+    if isinstance(out, Outbox):
+        wanted = out.folder / f"{name}{out.suffix}"
+        output_format(wanted)
+        return free_path(wanted), wanted
+    out = Path(out)
+    output_format(out)
+    check_target(out, overwrite)
+    return out, out
+
+
+def export_linkages(book: Book, out: Path | Outbox, *, year: int | None = None, overwrite: bool = False,
+                    confirm: Confirm | None = None, checked: Report | None = None) -> Written:
+    """「外部電子計算機との結合の状況」 of `year` (default 報告年度) in the format of the suffix."""
+    from .export import api
+
+    if not isinstance(out, Outbox):
+        api.output_format(Path(out))  # a wrong suffix is said before anything else
+    result = summary(book, year)
+    path, wanted = _destination(out, api.default_linkages_name(result.year), overwrite)
+    title = messages.text("export.title_linkages", 年度=nendo(result.year))
+    forced = _gate(book, title, confirm, checked)
+    written = api.export_linkages(book, result.year, path, overwrite=overwrite, figures=result.figures)
+    return Written(Path(written), wanted, title, result.notes, forced, [n.text for n in result.left_out])
+
+
+def export_cases(book: Book, out: Path | Outbox, *, date_from: dt.date | None = None,
+                 date_to: dt.date | None = None, report_date: dt.date | None = None, overwrite: bool = False,
+                 confirm: Confirm | None = None, checked: Report | None = None) -> Written:
+    """資料１「審議案件について」 of the cases whose 付議日 is in the period (see cases_period)."""
+    from .export import api
+    from .export.cases import in_period
+
+    if not isinstance(out, Outbox):
+        api.output_format(Path(out))
+    date_from, date_to = cases_period(book, date_from, date_to)
+    if not in_period(book.cases, date_from, date_to):
+        raise Refusal("cases.none_in_period", 開始=format_wareki(date_from), 終了=format_wareki(date_to))
+    path, wanted = _destination(out, api.default_cases_name(date_from, date_to), overwrite)
+    title = messages.text("export.title_cases", 開始=format_wareki(date_from), 終了=format_wareki(date_to))
+    forced = _gate(book, title, confirm, checked)
+    written = api.export_cases(book, date_from, date_to, path, report_date=report_date, overwrite=overwrite)
+    return Written(Path(written), wanted, title, [], forced, _undated_cases(book))
+
+
+def _undated_cases(book: Book) -> list[str]:
+    """The cases whose 付議日 was typed but cannot be read: no period can include them."""
+    rows = [r.row for r in book.cases if "submitted_on" in r.raw and "submitted_on" not in r.values]
+    if not rows:
+        return []
+    return [messages.text("cases.left_out", 行=fig.row_runs(rows),
+                          件数=messages.text("notes.rows_counted", 件数=len(rows)) if len(rows) > 1 else "")]
+
+
+def validate(book: Book) -> Report:
+    """入力チェック: every issue of the register, sorted by sheet, row and column."""
+    return validate_book(book)
+
+
+def notes_text(notes: Sequence[Note]) -> list[str]:
+    return [n.text for n in notes]
