@@ -448,3 +448,56 @@ def test_cli_few_problems_have_no_tally(tmp_path, monkeypatch, capsys):
         assert code == 1 and f"エラー {n} 件、警告 0 件" in out
         assert ("内訳（多い順）:" in out) is tally, n
     assert "  外部結合「計上年度」: エラー 21 件（N2〜N22）" in out
+
+
+# --- the master sheets' ○ columns: which 審議結果 approve, which 区分 call for a linkage -------
+
+MARKED_RESULTS = [["審議結果", "承認にあたる"], ["承認", "○"], ["了承済", "○"], ["継続審議", None], ["取下げ", None]]
+MARKED_CATEGORIES = [["区分", "外部結合の行が要る"], ["電算処理", None], ["外部結合", "○"], ["外部提供", "○"],
+                     ["業務委託", None]]
+
+
+def _cited(tmp_path, name, cases, sheets):
+    return write_register(tmp_path / name, [linkage(2, case_ref="2025-1")], [case(1, categories="外部結合"), *cases],
+                          sheets=sheets)
+
+
+def test_the_o_column_decides_which_results_approve_so_renaming_keeps_the_rule(tmp_path):
+    """rules.APPROVED = ("承認", "了承") was in the code: renaming 了承 on the sheet changed a rule silently."""
+    sheets = {"審議結果": MARKED_RESULTS, "区分": MARKED_CATEGORIES}
+    path = _cited(tmp_path, "r.xlsx", [case(2, categories="外部結合", result="了承済"),
+                                       case(3, categories="外部提供", result="承認"),
+                                       case(4, categories="外部結合", result="継続審議"),
+                                       case(5, categories="業務委託", result="承認")], sheets)
+    report = validate_file(path)
+    assert found(report) == {(C, "E3", "case-without-linkage"), (C, "E4", "case-without-linkage")}
+    [renamed] = [i for i in report.issues if i.cell == "E3"]
+    assert "外部結合を了承済した案件" in renamed.message
+    assert load(path).approving_results == {"承認", "了承済"}
+    assert load(path).linkage_categories == {"外部結合", "外部提供"}
+
+
+def test_an_older_register_without_the_column_uses_the_seed_and_says_so_only_when_it_matters(tmp_path):
+    # the seed's 承認 and 了承 are on the sheet: the rule is what it always was, and nothing is said
+    path = _cited(tmp_path, "old.xlsx", [case(2, categories="外部結合", result="了承")], {})
+    assert found(validate_file(path)) == {(C, "E3", "case-without-linkage")}
+    # 了承 renamed on a sheet without the column: the rule would change without a word, so it is said
+    results = [["審議結果"], ["承認"], ["了承済"], ["継続審議"]]
+    path = _cited(tmp_path, "renamed.xlsx", [case(2, categories="外部結合", result="了承済")], {"審議結果": results})
+    report = validate_file(path)
+    [missing] = [i for i in report.issues if i.code == "master-column-missing"]
+    assert (missing.sheet, missing.cell, missing.severity) == ("審議結果", "B1", WARNING)
+    assert "承認にあたる" in missing.message and "「了承」はこのシートにありません" in missing.message
+    assert not any(i.code == "case-without-linkage" for i in report.issues)  # 了承済 is not known to approve
+
+
+def test_a_new_register_has_the_o_columns_filled_from_the_seed(tmp_path):
+    from xlkit.workbook import build
+
+    book = load(build(tmp_path / "new.xlsx"))
+    marks = schema.masters()["印の列"]
+    assert book.approving_results == set(marks["審議結果"]["○"]) == {"承認", "了承"}
+    assert book.linkage_categories == set(marks["区分"]["○"]) == {"外部結合"}
+    wb = openpyxl.load_workbook(tmp_path / "new.xlsx")
+    assert [c.value for c in wb["審議結果"][1]][:2] == ["審議結果", "承認にあたる"]
+    assert [(r[0].value, r[1].value) for r in wb["区分"].iter_rows(min_row=2)][:2] == [("電算処理", None), ("外部結合", "○")]
