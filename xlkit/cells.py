@@ -129,7 +129,7 @@ def _within_bounds(result: int, said: str) -> int:
     if not first <= result <= last:
         if said:
             raise CellError(f"{said}登録簿で扱える年度（{first}〜{last}）の外です。年度を確かめてください")
-        raise CellError("年度は西暦4桁（例：2020）で入力してください")
+        raise CellError(f"登録簿で扱える年度（{first}〜{last}）の外です。年度は西暦4桁（例：2020）で入力してください")
     return result
 
 

@@ -24,13 +24,16 @@ from typing import TYPE_CHECKING, Any
 
 from xlkit import cells, messages
 from xlkit.errors import XlkitError
-from xlkit import tasks
-from xlkit.dates import nendo
 from xlkit.issues import SEVERITY_JA
 from xlkit.workbook import layout
 
 if TYPE_CHECKING:  # pragma: no cover
     import xlwings as xw
+
+    from xlkit.tasks import Summary
+
+# xlkit.tasks (validation, figures, reports) is imported inside each macro, under its guard: a
+# broken install then reaches staff as a Japanese alert, not as a traceback of the import line
 
 TITLE = "登録簿"
 SUMMARY_HEADER_ROW = 3  # the row of 「集計」 holding the table's long labels
@@ -224,6 +227,8 @@ def result_rows(issues) -> list[list]:
 
 
 def _validate(book) -> None:
+    from xlkit import tasks
+
     results = _sheet(book, layout.RESULTS)
     if results is None:
         raise XlkitError(messages.text("button.sheet_missing", シート=layout.RESULTS))
@@ -287,8 +292,9 @@ def summarize(book: xw.Book | None = None) -> None:
     _guard("集計", book, _summarize)
 
 
-def summary_rows(result: tasks.Summary, bodies: list[str]) -> list[list]:
+def summary_rows(result: Summary, bodies: list[str]) -> list[list]:
     """The block written to 「集計」: the official table, the comparison with last year, the notes."""
+    from xlkit.dates import nendo
     from xlkit.export import layout as report_layout
     from xlkit.export.linkages import names
 
@@ -328,6 +334,9 @@ def summary_rows(result: tasks.Summary, bodies: list[str]) -> list[list]:
 
 
 def _summarize(book) -> None:
+    from xlkit import tasks
+    from xlkit.dates import nendo
+
     target = _sheet(book, layout.SUMMARY)
     if target is None:
         raise XlkitError(messages.text("button.sheet_missing", シート=layout.SUMMARY))
@@ -395,6 +404,7 @@ def _asker(book, title: str, confirm: Callable | None) -> Callable:
 
 def _export(book, suffix: str, title: str, confirm: Callable | None) -> None:
     try:
+        from xlkit import tasks
         from xlkit.export import api  # noqa: F401  (an xlkit without reports says so in Japanese)
     except ImportError:
         _alert(book, messages.text("button.export_unavailable", ボタン=title), title, critical=True)
@@ -408,7 +418,6 @@ def _export(book, suffix: str, title: str, confirm: Callable | None) -> None:
     done, failed = [], []
     for make, kind in ((tasks.export_linkages, "export.kind_linkages"), (tasks.export_cases, "export.kind_cases")):
         try:
-            folder.mkdir(parents=True, exist_ok=True)
             done.append(make(rb, outbox, confirm=ask, checked=checked))
         except XlkitError as e:
             failed.append(f"{messages.text(kind)}: " + _with_hint(e.message, e.hint("button")))
@@ -427,7 +436,7 @@ def _export(book, suffix: str, title: str, confirm: Callable | None) -> None:
     left_out = [line for w in done for line in w.left_out]
     if left_out:
         parts.append(messages.text("button.export_left_out") + "\n" + "\n".join(f"・{x}" for x in left_out))
-    notes = list(dict.fromkeys(n.text for w in done for n in w.notes if n.code != "skipped"))
+    notes = [n.text for w in done for n in w.notes]
     if notes:
         parts.append(messages.text("button.export_notes") + "\n" + "\n".join(f"・{x}" for x in notes))
     if failed:

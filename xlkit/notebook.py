@@ -34,7 +34,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import register, schema, tasks
+from . import messages, register, schema, tasks
 from .issues import SEVERITY_JA
 from .records import Record
 
@@ -106,14 +106,12 @@ class RegisterData:
         (2002 typed for 2020) raises XlkitError with a Japanese message.
         """
         if isinstance(year, str):
-            from .commands import parse_year
-
-            year = parse_year(year)
+            year = tasks.parse_year(year)
         result = tasks.summary(self.book, year)  # the same answer as 集計 and xlkit summarize
         figures, year = result.figures, result.year
         notes = [n.text for n in result.notes]
         if notes:
-            warnings.warn("\n".join(notes + ["詳しくは validate() で確認してください。"]), stacklevel=2)
+            warnings.warn("\n".join(notes + [messages.hint("notebook", "notes")]), stacklevel=2)
         frame = pd.DataFrame(
             [(r.a, r.b, r.c, r.total, r.my_number) for r in figures.rows],
             index=pd.Index([r.body for r in figures.rows], name="実施機関"),

@@ -34,7 +34,7 @@ class Book:
     divisions: list[tuple[str, str]] = field(default_factory=list)  # (課, 実施機関), chart order
     categories: list[str] = field(default_factory=list)
     results: list[str] = field(default_factory=list)
-    # master sheet -> the values marked ○ in its second column (MARK_COLUMNS): the 区分 that
+    # master sheet -> the values marked ○ in its second column (mark_columns()): the 区分 that
     # call for a linkage row, the 審議結果 that approve a case
     marked: dict[str, set[str]] = field(default_factory=dict)
     issues: list[Issue] = field(default_factory=list)  # found while reading, before the schema
@@ -45,8 +45,6 @@ class Book:
     distinct: dict[str, dict[str, dict]] = field(default_factory=dict)
     # 設定 key -> the B cell holding it; per-body values as "previous_published.区長"
     setting_cells: dict[str, str] = field(default_factory=dict)
-    setting_typed: dict[str, Any] = field(default_factory=dict)  # 設定 key -> the B cell as typed
-    setting_errors: dict[str, str] = field(default_factory=dict)  # 設定 key -> why it could not be read
     path: Path | None = None
 
     def master(self, name: str) -> list[str]:
@@ -200,7 +198,7 @@ def _read_marks(book: Book, name: str, spec: dict, grid: list[list] | None) -> s
     if len(header) > 1 and cells.fold(cells.display(header[1])) == cells.fold(spec["列名"]):
         return {cells.text(row[0]) for row in grid[1:]
                 if len(row) > 1 and not cells.is_blank(row[0]) and cells.fold(cells.display(row[1])) == "○"}
-    present = set(getattr(book, {CATEGORY_SHEET: "categories", RESULT_SHEET: "results"}[name]))
+    present = set(book.master(name))
     seed = set(spec["○"])
     if grid is not None and not seed <= present:
         gone = "、".join(v for v in spec["○"] if v not in present)
@@ -398,7 +396,6 @@ def _read_settings(book: Book, grid: list[list] | None) -> None:
         try:
             if column is not None and column.kind != "per-body":
                 book.setting_cells[column.key] = f"B{row_no}"
-                book.setting_typed[column.key] = value
                 prepared = cells.PREPARERS[column.kind](value)
                 if prepared is not None:
                     values[column.key] = prepared
@@ -413,8 +410,6 @@ def _read_settings(book: Book, grid: list[list] | None) -> None:
                                               f"設定の項目「{cells.display(row[0])}」は使われません。", row[0]))
         except cells.CellError as e:
             header = column.header if column is not None else cells.display(row[0])
-            if column is not None:
-                book.setting_errors[column.key] = e.reason
             book.issues.append(Issue.make("settings-invalid", reg.sheet, f"B{row_no}", header,
                                           f"「{header}」の値「{cells.display(value)}」: {e.reason}", value))
     book.settings = values

@@ -13,15 +13,14 @@ hint after the shared message (Refusal.hint).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import figures as fig
 from . import messages, schema
-from .cells import display
 from .dates import format_wareki, nendo
-from .errors import Refusal
+from .errors import Refusal, XlkitError
 from .issues import ERROR, Issue
 from .register import Book
 from .validate import Report, validate_book
@@ -46,6 +45,21 @@ def year_range(book: Book) -> tuple[int, int]:
     return min(counted), min(max(counted) + 1, high)
 
 
+def parse_year(text) -> int:
+    """A year as staff type it (2020, ２０２０, 令和2年度, R2) -> 2020; for --year and the notebook."""
+    from . import cells
+
+    text = str(text)
+    try:
+        year = cells.year(text.strip().upper() if text.isascii() else text)
+        reason = None
+    except cells.CellError as e:
+        year, reason = None, e.reason
+    if year is None:
+        raise Refusal("year.unparsable", 値=text, 理由=reason or messages.text("year.no_number"))
+    return year
+
+
 def report_year(book: Book, requested: int | None = None) -> int:
     """The 年度 to count or report: `requested`, else 設定's 報告年度.
 
@@ -54,15 +68,16 @@ def report_year(book: Book, requested: int | None = None) -> int:
     compared against it.
     """
     setting = book.settings.get("report_year")
-    typed = display(book.setting_typed.get("report_year"))
     if requested is None and setting is None:
-        if "report_year" in book.setting_errors:
-            raise Refusal("year.unreadable", 値=typed, 理由=book.setting_errors["report_year"])
+        cell = book.setting_cells.get("report_year")
+        unreadable = next((i for i in book.issues if i.code == "settings-invalid" and cell and i.cell == cell), None)
+        if unreadable is not None:  # the reader said why, pointing at the cell
+            raise Refusal("year.unreadable", セル=cell, 内容=unreadable.message)
         raise Refusal("year.unknown")
     first, last = year_range(book)
     span = {"最初": nendo(first), "最後": nendo(last)}
     if isinstance(setting, int) and not first <= setting <= last:
-        raise Refusal("year.setting_out_of_range", 値=typed, 年度=nendo(setting), **span)
+        raise Refusal("year.setting_out_of_range", 値=setting, 年度=nendo(setting), **span)
     year = setting if requested is None else requested
     if not first <= year <= last:
         raise Refusal("year.out_of_range", 年度=nendo(year), 西暦=year, **span)
@@ -152,7 +167,7 @@ class Written:
     path: Path  # the file written
     wanted: Path  # the name asked for (differs from `path` when an Outbox name was taken)
     title: str  # what the report is, in Japanese
-    notes: list[Note] = field(default_factory=list)  # why its figures need a look
+    notes: list[Note] = field(default_factory=list)  # why its figures need a look (rows left out aside)
     forced: Refusal | None = None  # the refusal staff overrode, when they did
     left_out: list[str] = field(default_factory=list)  # rows of the register the report lacks
 
@@ -183,17 +198,32 @@ def _gate(book: Book, what: str, confirm: Confirm | None, checked: Report | None
     raise ErrorsRefusal("export.refused", errors, 資料=what)
 
 
+def _check_format(out: Path | Outbox) -> None:
+    """A wrong suffix is said before anything else (the year, the validation)."""
+    from .export.files import output_format
+
+    output_format(Path(f"x{out.suffix}") if isinstance(out, Outbox) else Path(out))
+
+
 def _destination(out: Path | Outbox, name: str, overwrite: bool) -> tuple[Path, Path]:
-    from .export.files import check_target, free_path, output_format
+    """(the path to write, the path asked for); an Outbox takes a free name, a path may not exist."""
+    from .export.files import check_target, free_path
 
     if isinstance(out, Outbox):
         wanted = out.folder / f"{name}{out.suffix}"
-        output_format(wanted)
         return free_path(wanted), wanted
-    out = Path(out)
-    output_format(out)
-    check_target(out, overwrite)
-    return out, out
+    check_target(Path(out), overwrite)
+    return Path(out), Path(out)
+
+
+def _make_folder(out: Path | Outbox) -> None:
+    """An Outbox's folder (exports/ beside the workbook) is made when a report is about to be written."""
+    if isinstance(out, Outbox):
+        try:
+            out.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise XlkitError(messages.text("export.folder_failed", フォルダ=out.folder,
+                                           理由=exc.strerror or type(exc).__name__)) from None
 
 
 def export_linkages(book: Book, out: Path | Outbox, *, year: int | None = None, overwrite: bool = False,
@@ -201,14 +231,15 @@ def export_linkages(book: Book, out: Path | Outbox, *, year: int | None = None, 
     """「外部電子計算機との結合の状況」 of `year` (default 報告年度) in the format of the suffix."""
     from .export import api
 
-    if not isinstance(out, Outbox):
-        api.output_format(Path(out))  # a wrong suffix is said before anything else
+    _check_format(out)
     result = summary(book, year)
     path, wanted = _destination(out, api.default_linkages_name(result.year), overwrite)
     title = messages.text("export.title_linkages", 年度=nendo(result.year))
     forced = _gate(book, title, confirm, checked)
+    _make_folder(out)
     written = api.export_linkages(book, result.year, path, overwrite=overwrite, figures=result.figures)
-    return Written(Path(written), wanted, title, result.notes, forced, [n.text for n in result.left_out])
+    others = [n for n in result.notes if n.code != "skipped"]
+    return Written(Path(written), wanted, title, others, forced, [n.text for n in result.left_out])
 
 
 def export_cases(book: Book, out: Path | Outbox, *, date_from: dt.date | None = None,
@@ -218,14 +249,14 @@ def export_cases(book: Book, out: Path | Outbox, *, date_from: dt.date | None = 
     from .export import api
     from .export.cases import in_period
 
-    if not isinstance(out, Outbox):
-        api.output_format(Path(out))
+    _check_format(out)
     date_from, date_to = cases_period(book, date_from, date_to)
     if not in_period(book.cases, date_from, date_to):
         raise Refusal("cases.none_in_period", 開始=format_wareki(date_from), 終了=format_wareki(date_to))
     path, wanted = _destination(out, api.default_cases_name(date_from, date_to), overwrite)
     title = messages.text("export.title_cases", 開始=format_wareki(date_from), 終了=format_wareki(date_to))
     forced = _gate(book, title, confirm, checked)
+    _make_folder(out)
     written = api.export_cases(book, date_from, date_to, path, report_date=report_date, overwrite=overwrite)
     return Written(Path(written), wanted, title, [], forced, _undated_cases(book))
 
@@ -243,6 +274,3 @@ def validate(book: Book) -> Report:
     """入力チェック: every issue of the register, sorted by sheet, row and column."""
     return validate_book(book)
 
-
-def notes_text(notes: Sequence[Note]) -> list[str]:
-    return [n.text for n in notes]
