@@ -64,17 +64,17 @@ def main(argv: list[str] | None = None) -> int:
         # Windows consoles default to cp932; every message here is Japanese
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(encoding="utf-8", errors="replace")
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "run", None):
-        parser.print_help()
-        return 2
     try:
+        # building the parser imports every command, and with them the data files (eras, wording)
+        # that staff may edit: a slip there is said like any other error
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if not getattr(args, "run", None):
+            parser.print_help()
+            return 2
         return args.run(args)
     except XlkitError as e:
-        # the shared message, then what only the command line adds (--year rather than 設定)
-        hint = e.hint("cli")
-        print(messages.text("cli.error", 内容=e.message + hint), file=sys.stderr)
+        print(_error_line(e), file=sys.stderr)
         return e.exit_code
     except BrokenPipeError:
         # the reader went away (xlkit validate … | head): nothing left to say to anyone
@@ -90,6 +90,14 @@ def main(argv: list[str] | None = None) -> int:
         if "--debug" in sys.argv:
             raise
         return 3
+
+
+def _error_line(e: XlkitError) -> str:
+    """The shared message, then what only the command line adds (--year rather than 設定)."""
+    try:
+        return messages.text("cli.error", 内容=e.message + e.hint("cli"))
+    except XlkitError:  # the wording file itself is what is broken: say its error plainly
+        return f"エラー: {e.message}"
 
 
 if __name__ == "__main__":

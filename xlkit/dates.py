@@ -9,6 +9,8 @@ import unicodedata
 from dataclasses import dataclass
 from importlib import resources
 
+from .errors import XlkitError
+
 
 class DateError(ValueError):
     """A value that is not a date; `reason` says why, in Japanese."""
@@ -31,18 +33,22 @@ class Era:
         return (self.year_one or self.first_day.year) - 1
 
 
-def _load_eras() -> tuple[Era, ...]:
+def _load_eras(path=None) -> tuple[Era, ...]:
     """The eras of xlkit/data/eras.json, newest first; a new era is added there, not here."""
     source = "xlkit/data/eras.json"
-    data = json.loads(resources.files("xlkit").joinpath("data/eras.json").read_text(encoding="utf-8"))
+    path = path or resources.files("xlkit").joinpath("data/eras.json")
 
     def day(text: str | None) -> dt.date | None:
         return None if text is None else dt.date.fromisoformat(text)
 
-    eras = tuple(
-        Era(e["name"], e["letter"], day(e["first_day"]), day(e.get("last_day")), e.get("year_one"))
-        for e in data["eras"]
-    )
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        eras = tuple(
+            Era(e["name"], e["letter"], day(e["first_day"]), day(e.get("last_day")), e.get("year_one"))
+            for e in data["eras"]
+        )
+    except (OSError, ValueError, KeyError, TypeError) as exc:  # JSONDecodeError and a bad date are ValueErrors
+        raise XlkitError(f"{source} を読めません。書き方を確かめてください（{type(exc).__name__}: {exc}）。") from None
     # a mistake in the file would misread dates silently; refuse it when the module loads
     problems = []
     if not eras:
@@ -58,7 +64,7 @@ def _load_eras() -> tuple[Era, ...]:
     if len({e.name for e in eras} | {e.letter for e in eras}) != 2 * len(eras):
         problems.append("name または letter が重複しています")
     if problems:
-        raise ValueError(f"{source} の元号の一覧に誤りがあります: " + "、".join(problems))
+        raise XlkitError(f"{source} の元号の一覧に誤りがあります: " + "、".join(problems))
     return eras
 
 

@@ -14,41 +14,66 @@ from __future__ import annotations
 import json
 from functools import cache
 from importlib import resources
+from pathlib import Path
 
 from . import schema
+from .errors import XlkitError
 
-DOORS = ("cli", "button")
+DOORS = ("cli", "button", "notebook")
+SOURCE = "xlkit/data/messages.json"
+
+
+def _default_path() -> Path:
+    return Path(str(resources.files("xlkit").joinpath("data", "messages.json")))
 
 
 @cache
 def _data() -> dict:
-    text = resources.files("xlkit").joinpath("data", "messages.json").read_text(encoding="utf-8")
-    return json.loads(text)
+    # staff may edit the file: a slip is said in Japanese (with fixed words: the file is broken)
+    path = _default_path()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise XlkitError(f"メッセージの文言ファイルが見つかりません：{path}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        where = f"（{exc.lineno}行目 {exc.colno}文字目）" if isinstance(exc, json.JSONDecodeError) else ""
+        raise XlkitError(f"メッセージの文言ファイル（{SOURCE}）の書き方に誤りがあります{where}。") from None
+    if not isinstance(data.get("messages"), dict) or not isinstance(data.get("hints"), dict):
+        raise XlkitError(f"メッセージの文言ファイル（{SOURCE}）に「messages」「hints」の項目がありません。")
+    return data
 
 
 def _sheets() -> dict[str, str]:
     return {"外部結合": schema.linkage().sheet, "審議案件": schema.case().sheet, "設定": schema.settings().sheet}
 
 
-def _fill(template: str, values: dict) -> str:
+def _fill(key: str, template, values: dict) -> str:
+    given = {**_sheets(), **values}
     try:
-        return template.format(**{**_sheets(), **values})
-    except (KeyError, IndexError, ValueError) as exc:
-        # a placeholder the data file names but the caller does not pass: an edit gone wrong
-        raise KeyError(f"xlkit/data/messages.json: {template!r} needs {exc}") from None
+        return template.format(**given)
+    except (KeyError, IndexError, ValueError, AttributeError) as exc:
+        # a placeholder the caller does not pass, or a template that is not text: an edit gone wrong
+        named = "{" + str(exc.args[0]) + "}" if isinstance(exc, KeyError) and exc.args else str(exc)
+        raise XlkitError(
+            f"メッセージの文言ファイル（{SOURCE}）の「{key}」に使えない差し込み項目があります（{named}）。"
+            f"使える項目：{'、'.join('{' + k + '}' for k in given)}") from None
 
 
 def text(key: str, **values) -> str:
     """The message `key` with its placeholders filled."""
-    return _fill(_data()["messages"][key], values)
+    try:
+        template = _data()["messages"][key]
+    except KeyError:
+        raise XlkitError(f"メッセージの文言ファイル（{SOURCE}）に「{key}」がありません。") from None
+    return _fill(key, template, values)
 
 
 def hint(door: str, key: str, **values) -> str:
     """What only `door` adds after message `key` ("" when it adds nothing)."""
     if door not in DOORS:
         raise ValueError(door)
-    template = _data()["hints"][door].get(key)
-    return _fill(template, values) if template else ""
+    template = _data()["hints"].get(door, {}).get(key)
+    return _fill(f"hints.{door}.{key}", template, values) if template else ""
 
 
 def keys() -> list[str]:
