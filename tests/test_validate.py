@@ -501,3 +501,14 @@ def test_a_new_register_has_the_o_columns_filled_from_the_seed(tmp_path):
     wb = openpyxl.load_workbook(tmp_path / "new.xlsx")
     assert [c.value for c in wb["審議結果"][1]][:2] == ["審議結果", "承認にあたる"]
     assert [(r[0].value, r[1].value) for r in wb["区分"].iter_rows(min_row=2)][:2] == [("電算処理", None), ("外部結合", "○")]
+
+
+def test_a_mark_other_than_o_on_a_master_sheet_is_reported_not_ignored(tmp_path):
+    """✓ or はい typed for ○ left 了承 unmarked without a word: the rule changed silently."""
+    results = [["審議結果", "承認にあたる"], ["承認", "○"], ["了承", "はい"], ["継続審議", None]]
+    path = _cited(tmp_path, "r.xlsx", [case(2, categories="外部結合", result="了承")], {"審議結果": results})
+    report = validate_file(path)
+    [bad] = [i for i in report.issues if i.sheet == "審議結果"]
+    assert (bad.cell, bad.code, bad.severity, bad.value) == ("B3", "mark-invalid", ERROR, "はい")
+    assert "「はい」" in bad.message and "○" in bad.message
+    assert load(path).approving_results == {"承認"}

@@ -196,8 +196,17 @@ def _read_marks(book: Book, name: str, spec: dict, grid: list[list] | None) -> s
     """
     header = grid[0] if grid else []
     if len(header) > 1 and cells.fold(cells.display(header[1])) == cells.fold(spec["列名"]):
-        return {cells.text(row[0]) for row in grid[1:]
-                if len(row) > 1 and not cells.is_blank(row[0]) and cells.fold(cells.display(row[1])) == "○"}
+        marked = set()
+        for row_no, row in enumerate(grid[1:], start=2):
+            if not row or cells.is_blank(row[0]) or len(row) < 2:
+                continue
+            try:
+                if cells.mark(row[1]):
+                    marked.add(cells.text(row[0]))
+            except cells.CellError as e:  # ✓ or はい would silently leave the value unmarked
+                book.issues.append(Issue.make("mark-invalid", name, f"{column_letter(1)}{row_no}", spec["列名"],
+                                              f"「{cells.display(row[1])}」: {e.reason}", row[1]))
+        return marked
     present = set(book.master(name))
     seed = set(spec["○"])
     if grid is not None and not seed <= present:
