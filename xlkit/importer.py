@@ -36,6 +36,7 @@ from .export.layout import omission_remark
 NO_HEADERS = {"No.", "No", "NO.", "NO", "番号"}  # the first header cell, after cells.fold (№ folds to No)
 FILLED = ("id", "body", "fiscal_year")  # what the importer fills itself
 NOT_IN_TABLE = ("id", "fiscal_year")  # columns a table may not bring (実施機関 may: it is checked)
+ENCODINGS = ("utf-8-sig", "cp932")  # Notepad saves UTF-8 today and Shift_JIS on older PCs (UTF-16: by its BOM)
 
 
 @cache
@@ -43,7 +44,6 @@ def _late_tail() -> re.Pattern:
     """A start date followed by the omission remark (layout.json), bracketed or not."""
     return re.compile(r"^(?P<date>.*?)[\s　]*[（(【［\[]?[\s　]*" + re.escape(omission_remark())
                       + r"[\s　]*[)）】］\]]?[\s　]*$")
-ENCODINGS = ("utf-8-sig", "cp932")  # Notepad saves UTF-8 today and Shift_JIS on older PCs (UTF-16: by its BOM)
 
 
 @dataclass(frozen=True)
