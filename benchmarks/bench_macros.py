@@ -28,8 +28,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 from test_macros import planted  # noqa: E402  (the test's own generator of valid and bad rows)
 
 from xlkit import macros  # noqa: E402
-from xlkit.workbook import build  # noqa: E402
-from xlkit.workbook.payload import office_js_payload, remote_book  # noqa: E402
+from xlkit.workbook.builder import build  # noqa: E402
+from support.payload import office_js_payload, remote_book  # noqa: E402
 
 
 def measure(macro, payload) -> dict:

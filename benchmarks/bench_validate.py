@@ -113,7 +113,7 @@ def as_dicts(register: schema.Register, rows: list[list]) -> list[dict]:
 
 def write_register(path: Path, rows: int, seed: int = 2) -> Path:
     """The register as `xlkit new` lays it out (tables, dropdowns, 設定), filled with generated rows."""
-    from xlkit.workbook import build
+    from xlkit.workbook.builder import build
 
     rng = random.Random(seed)
     return build(path, linkages=as_dicts(schema.linkage(), linkage_rows(rows, rng)),

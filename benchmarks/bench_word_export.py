@@ -19,7 +19,7 @@ from pathlib import Path
 import docx
 
 from xlkit.export import docx_writer, layout, linkages
-from xlkit.export.model import Column, Para, Report, Sheet, Table
+from xlkit.export.model import TableColumn, Para, Document, Sheet, Table
 
 REFERENCE = Path("/work/shared/reference/003_36beb941d6b64d21.txt")
 FALLBACK = Path(__file__).resolve().parent.parent / "workbooks" / "data" / "r2_new_linkages.tsv"
@@ -38,10 +38,10 @@ def rows(n: int) -> list[list[str]]:
 
 def fast(data: list[list[str]], out: Path) -> None:
     lay = layout.load()
-    columns = [Column(c["width_mm"], c["align"]) for c in lay["linkages"]["columns"]]
+    columns = [TableColumn(c["width_mm"], c["align"]) for c in lay["linkages"]["columns"]]
     table = Table(columns=columns, header=[linkages.detail_header(lay, "start")], rows=data,
                   header_fill=lay["header_fill"])
-    report = Report(title="bench", orientation="landscape", margins_mm=lay["linkages"]["margins_mm"],
+    report = Document(title="bench", orientation="landscape", margins_mm=lay["linkages"]["margins_mm"],
                     sheets=[Sheet("bench", [Para(lay["linkages"]["new"]["title"]), table])])
     docx_writer.write(report, out, lay)
 

@@ -16,15 +16,14 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from xlkit import importer, schema  # noqa: E402
+from xlkit import schema, tasks  # noqa: E402
+from xlkit.files import atomic_write  # noqa: E402
 from xlkit.dates import fiscal_year  # noqa: E402
 
 DATA = ROOT / "workbooks" / "data"
@@ -108,27 +107,23 @@ def settings() -> dict:
             "cases_from": dt.date(2025, 2, 1), "cases_to": dt.date(2025, 6, 30)}
 
 
-def build(target: Path) -> importer.Result:
-    """Write one sample register to `target` (its suffix picks .xlsx or .xlsm)."""
-    from xlkit.workbook import build as build_workbook
+def build(target: Path) -> tasks.Imported:
+    """Write one sample register to `target` (its suffix picks .xlsx or .xlsm), whole or not at all."""
+    from xlkit.workbook.builder import build as build_workbook
 
-    fd, name = tempfile.mkstemp(suffix=target.suffix, prefix=".sample-", dir=target.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
+    done = []
+
+    def write(tmp: Path) -> None:
         build_workbook(tmp, linkages=prior_linkages(), cases=cases(), settings=settings())
         text = (DATA / "r2_new_linkages.tsv").read_text(encoding="utf-8")
-        result = importer.import_table(tmp, text, YEAR)
+        result = tasks.import_table(tmp, text, YEAR)
         if result.parsed.problems or len(result.appended) != 22:
             lines = "\n".join(str(p) for p in result.parsed.problems)
             raise SystemExit(f"令和2年度の表(2)を取り込めませんでした（{len(result.appended)} 件）。\n{lines}")
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes the file private; the sample is for everyone
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return result
+        done.append(result)
+
+    atomic_write(target, write, overwrite=True)
+    return done[0]
 
 
 def main(argv: list[str] | None = None) -> int:

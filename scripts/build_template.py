@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from xlkit.workbook import build  # noqa: E402
+from xlkit.workbook.builder import build  # noqa: E402
 
 TEMPLATE = ROOT / "workbooks" / "登録簿.xlsm"
 

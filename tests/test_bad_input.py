@@ -135,8 +135,8 @@ def test_data_validations_are_not_mistaken_for_formulas(tmp_path):
     """The register's dropdowns hold <formula1>: no formula, and the fast path of the scan."""
     import datetime as dt
 
-    from xlkit.workbook import build
-    from xlkit.workbook_scan import _FORMULA, scan_structure, sheet_parts
+    from xlkit.workbook.builder import build
+    from xlkit.workbook.scan import _FORMULA, scan_structure, sheet_parts
 
     path = build(tmp_path / "r.xlsx", linkages=[dict(id="1", start=dt.date(2020, 4, 1))])
     with zipfile.ZipFile(path) as archive:

@@ -12,7 +12,7 @@ from jsonschema import Draft202012Validator
 
 import xlkit
 from xlkit import cells, dates, schema
-from xlkit.validate import property_validators
+from xlkit.validation import property_validators
 from xlkit.workbook import builder
 
 REPO = Path(__file__).resolve().parent.parent

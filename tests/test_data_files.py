@@ -10,7 +10,7 @@ import pytest
 
 from xlkit import cli, dates, messages, tasks
 from xlkit.errors import Refusal, XlkitError
-from xlkit.register import load
+from xlkit.workbook.reader import load
 from support import REPO, SAMPLE
 
 

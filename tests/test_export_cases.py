@@ -17,7 +17,7 @@ from xlkit import dates, schema, tasks
 from xlkit.errors import XlkitError
 from xlkit.export import api, cases, layout, pdf
 from support import REPO, SAMPLE, fold, folded, needs_soffice
-from xlkit.register import load
+from xlkit.workbook.reader import load
 
 FROM, TO, REPORT_DATE = dt.date(2025, 2, 1), dt.date(2025, 6, 30), dt.date(2025, 7, 3)
 

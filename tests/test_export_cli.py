@@ -12,7 +12,7 @@ import pytest
 
 from xlkit import cli, schema
 from xlkit.errors import XlkitError
-from xlkit.export import files
+from xlkit import files
 from xlkit.export import layout
 from xlkit.export.layout import fill
 

@@ -19,7 +19,8 @@ from xlkit import schema, tasks
 from xlkit.errors import XlkitError
 from xlkit.export import api, layout, linkages, pdf
 from support import SAMPLE, fold, folded, needs_soffice
-from xlkit.register import Book, load
+from xlkit.records import Book
+from xlkit.workbook.reader import load
 
 REFERENCE = Path(__file__).resolve().parent / "reference" / "003_36beb941d6b64d21.txt"
 LINKAGE = schema.linkage()

@@ -11,8 +11,8 @@ import pytest
 from docx.oxml.ns import qn
 
 from xlkit.export import api, cases, layout
-from xlkit.register import load
-from xlkit.workbook import build
+from xlkit.workbook.reader import load
+from xlkit.workbook.builder import build
 
 LONG = ("個人情報の取扱いについて、委託先における安全管理措置を確認し、" * 100)[:3000]
 

@@ -12,7 +12,7 @@ from xlkit import figures, schema
 from xlkit.commands import summarize
 from xlkit.errors import XlkitError
 from xlkit.records import Record
-from xlkit.workbook import build
+from xlkit.workbook.builder import build
 
 BODIES = list(schema.masters()["実施機関"])
 DIVISIONS = [d for d, _ in schema.masters()["課"]]

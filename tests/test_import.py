@@ -9,9 +9,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from xlkit import cli, importer, register, schema
+from xlkit import cli, pasted_table, schema, tasks
+from xlkit.workbook import reader
 from xlkit.errors import XlkitError
-from xlkit.workbook import build
+from xlkit.workbook.builder import build
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLE = ROOT / "workbooks" / "data" / "r2_new_linkages.tsv"
@@ -110,7 +111,7 @@ def test_import_of_the_reference_text_every_field(fresh, capsys):
     assert "22 件を追加しました（2〜23行目、管理番号 R2-001〜R2-022）" in out
     assert "13行目（No.8）: 課「生活福祉課 保護担当課」を「課」シートの「生活福祉課保護担当課」として取り込みます。" in err
 
-    book = register.load(fresh)
+    book = reader.load(fresh)
     assert book.issues == []
     assert len(book.linkages) == 22
     source = reference_rows()
@@ -129,7 +130,7 @@ def test_import_of_the_reference_text_every_field(fresh, capsys):
 
 
 def test_dates_are_real_date_cells_in_the_columns_format(fresh):
-    importer.import_table(fresh, TABLE.read_text(encoding="utf-8"), 2020)
+    tasks.import_table(fresh, TABLE.read_text(encoding="utf-8"), 2020)
     ws = openpyxl.load_workbook(fresh)["外部結合"]
     headers = [c.value for c in ws[1]]
     start = headers.index(schema.linkage().header("start")) + 1
@@ -158,7 +159,7 @@ def test_parse_reads_every_spelling_of_the_table():
         '7\t総務課\t業務\t"理由の1行目\n理由の2行目"\t対象者\t項目\t\t根拠\t相手方\tR2.4.5\t',
         "\t\t\t",
     ])
-    parsed = importer.parse(text, year=2020, divisions=divisions)
+    parsed = pasted_table.parse(text, year=2020, divisions=divisions)
     assert parsed.problems == []
     assert [str(n) for n in parsed.notices] == [
         "1行目: 表の前の行「(2)新たに外部計算機との結合を行った外部結合の内訳」を読み飛ばしました。"]
@@ -171,18 +172,18 @@ def test_parse_reads_every_spelling_of_the_table():
 
 
 def test_split_late():
-    assert importer.split_late("H18.6.1 記載漏れ") == ("H18.6.1", True)
-    assert importer.split_late("H18.6.1　【記載漏れ】") == ("H18.6.1", True)
-    assert importer.split_late("R2. 4. 1") == ("R2. 4. 1", False)
-    assert importer.split_late("記載漏れ") == ("記載漏れ", False)
+    assert pasted_table.split_late("H18.6.1 記載漏れ") == ("H18.6.1", True)
+    assert pasted_table.split_late("H18.6.1　【記載漏れ】") == ("H18.6.1", True)
+    assert pasted_table.split_late("R2. 4. 1") == ("R2. 4. 1", False)
+    assert pasted_table.split_late("記載漏れ") == ("記載漏れ", False)
 
 
 def test_ids_continue_after_the_registers_highest_of_the_year(filled, capsys):
     code, out, _ = run_cli(capsys, filled, TABLE, "--year", "2020")
     assert code == 0
     assert "管理番号 R2-006〜R2-027" in out and "4〜25行目" in out
-    assert importer.next_ids(["R1-003", "r1-004", "R2-001", None], 2019, 2) == ["R1-005", "R1-006"]
-    assert importer.next_ids([], 2018, 1) == ["H30-001"]
+    assert pasted_table.next_ids(["R1-003", "r1-004", "R2-001", None], 2019, 2) == ["R1-005", "R1-006"]
+    assert pasted_table.next_ids([], 2018, 1) == ["H30-001"]
 
 
 # --- nothing else disturbed ---------------------------------------------------------------
@@ -221,13 +222,13 @@ def test_existing_rows_formatting_and_other_sheets_undisturbed(tmp_path, suffix,
     before = snapshot(path, linkage_rows=3)
     with zipfile.ZipFile(path) as z:
         parts_before = {n: z.read(n) for n in z.namelist() if "vba" in n or n.endswith(".vml")}
-    before_book = register.load(path)
+    before_book = reader.load(path)
 
     code, _, err = run_cli(capsys, path, TABLE, "--year", "2020")
     assert code == 0, err
 
     assert snapshot(path, linkage_rows=3) == before
-    after_book = register.load(path)
+    after_book = reader.load(path)
     assert [(r.row, r.values, r.raw) for r in after_book.linkages[:2]] == \
         [(r.row, r.values, r.raw) for r in before_book.linkages]
     assert [(r.row, r.values) for r in after_book.cases] == [(r.row, r.values) for r in before_book.cases]
@@ -293,7 +294,7 @@ def test_bad_rows_reported_by_line_and_nothing_appended(filled, tmp_path, capsys
     assert "取り込めない行が 5 件あるため、何も追加していません。" in err
     assert out == ""
 
-    parsed = importer.parse(BAD_TABLE, year=2020, divisions=[tuple(d) for d in schema.masters()["課"]])
+    parsed = pasted_table.parse(BAD_TABLE, year=2020, divisions=[tuple(d) for d in schema.masters()["課"]])
     assert [m.line for m in parsed.problems] == [5, 6, 7, 8, 12]
     assert [r.line for r in parsed.rows] == [4, 11]
 
@@ -305,7 +306,7 @@ def test_skip_bad_appends_the_readable_rows(filled, tmp_path, capsys):
     assert code == 1
     assert "2 件を追加しました（4〜5行目、管理番号 R2-006〜R2-007）" in out
     assert "取り込めない行 5 件を除いて追加しました。" in err
-    book = register.load(filled)
+    book = reader.load(filled)
     assert [(r.values["division"], r.values["body"], r.values["start"]) for r in book.linkages[2:]] == [
         ("総務課", "区長", D(2020, 4, 1)), ("教育支援課", "教育委員会", D(2020, 6, 1))]
 
@@ -323,12 +324,12 @@ def test_no_header_at_all_is_refused(filled, tmp_path, capsys):
     table.write_text("実績はありません。\n", encoding="utf-8")
     assert run_cli(capsys, filled, table, "--year", "2020")[0] == 2
     with pytest.raises(XlkitError, match="見出し行"):
-        importer.parse("実績はありません。\n", year=2020, divisions=[])
+        pasted_table.parse("実績はありません。\n", year=2020, divisions=[])
 
 
 def test_unknown_header_is_refused_with_its_line(tmp_path):
     with pytest.raises(XlkitError) as e:
-        importer.parse("\n" + HEADER.replace("業務名", "事業名") + "\n" + line(1), year=2020, divisions=[])
+        pasted_table.parse("\n" + HEADER.replace("業務名", "事業名") + "\n" + line(1), year=2020, divisions=[])
     assert e.value.message.startswith("2行目の見出し 「事業名」 は外部結合の列名ではありません。")
 
 
@@ -352,7 +353,7 @@ def test_a_table_pasted_again_with_new_rows_appends_only_those(fresh, tmp_path, 
     code, out, err = run_cli(capsys, fresh, TABLE, "--year", "2020")
     assert code == 0 and err.count("登録済み:") == 2
     assert "20 件を追加しました（4〜23行目、管理番号 R2-003〜R2-022）。登録済みの 2 件は追加していません。" in out
-    book = register.load(fresh)
+    book = reader.load(fresh)
     assert len(book.linkages) == 22 and len({r.values["id"] for r in book.linkages}) == 22
 
 
@@ -379,8 +380,8 @@ def test_a_failed_write_leaves_the_register_as_it_was(fresh, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(openpyxl.Workbook, "save", broken_save)
-    with pytest.raises(OSError):
-        importer.import_table(fresh, TABLE.read_text(encoding="utf-8"), 2020)
+    with pytest.raises(XlkitError, match="「登録簿.xlsx」を保存できませんでした（disk full）"):
+        tasks.import_table(fresh, TABLE.read_text(encoding="utf-8"), 2020)
     assert fresh.read_bytes() == before
     assert sorted(p.name for p in fresh.parent.iterdir()) == [fresh.name]
 
@@ -422,7 +423,7 @@ def test_a_wrong_year_is_refused(fresh, capsys):
 def test_a_body_column_is_checked_against_the_division():
     header = HEADER.replace("No.\t", "No.\t実施機関\t")
     text = "\n".join([header, "1\t教育委員会\t" + line(1).split("\t", 1)[1], "2\t区長\t" + line(2).split("\t", 1)[1]])
-    parsed = importer.parse(text, year=2020, divisions=[tuple(d) for d in schema.masters()["課"]])
+    parsed = pasted_table.parse(text, year=2020, divisions=[tuple(d) for d in schema.masters()["課"]])
     assert [str(m) for m in parsed.problems] == [
         "2行目（No.1）: 実施機関「教育委員会」が課「総務課」の実施機関「区長」と違います。"]
     assert [r.values["body"] for r in parsed.rows] == ["区長"]
@@ -430,7 +431,7 @@ def test_a_body_column_is_checked_against_the_division():
 
 def test_a_header_column_twice_is_refused():
     with pytest.raises(XlkitError, match="1行目の見出しに 業務名 が2回あります。"):
-        importer.parse(HEADER + "\t業務名\n", year=2020, divisions=[])
+        pasted_table.parse(HEADER + "\t業務名\n", year=2020, divisions=[])
 
 
 def test_a_folder_given_as_the_table_is_named_a_folder(fresh, tmp_path, capsys):

@@ -20,10 +20,11 @@ from functools import partial
 import pytest
 
 from xlkit import macros
-from xlkit.workbook import build, layout
-from xlkit.workbook.payload import apply_actions, office_js_payload, remote_book
+from xlkit.workbook import design
+from xlkit.workbook.builder import build
+from support.payload import apply_actions, office_js_payload, remote_book
 
-SHEETS = list(layout.sheet_order())
+SHEETS = list(design.sheet_order())
 LINKS = SHEETS.index("外部結合")
 RESULTS = SHEETS.index("検証結果")
 SUMMARY = SHEETS.index("集計")
@@ -55,7 +56,7 @@ def run(macro, path, **kwargs):
 
 
 def _cell(action) -> str:
-    from xlkit.records import column_letter
+    from xlkit.addresses import column_letter
 
     first = f"{column_letter(action['start_column'])}{action['start_row'] + 1}"
     if action["row_count"] == 1 and action["column_count"] == 1:
@@ -86,14 +87,14 @@ def test_validate_fills_results_colours_the_planted_cells_and_alerts(bad_book):
     actions = run(macros.validate, bad_book)
     # rows 2-6 are valid; 7, 8, 9 are the planted ones (K = 結合の開始年月日, C = 課, E = 理由)
     assert colours(actions) == {
-        (LINKS, "K7"): layout.ERROR_FILL,
-        (LINKS, "C8"): layout.ERROR_FILL,
-        (LINKS, "E9"): layout.WARNING_FILL,
+        (LINKS, "K7"): design.ERROR_FILL,
+        (LINKS, "C8"): design.ERROR_FILL,
+        (LINKS, "E9"): design.WARNING_FILL,
     }
     [block] = writes(actions)
     assert block["sheet_position"] == RESULTS and (block["start_row"], block["start_column"]) == (0, 0)
     header, *rows = block["values"]
-    assert header == list(layout.RESULT_HEADERS)
+    assert header == list(design.RESULT_HEADERS)
     got = [(r[0], r[1], r[2], r[3], r[4], r[6]) for r in rows]
     assert got == [  # in sheet order, then row
         ("エラー", "外部結合", '=HYPERLINK("#\'外部結合\'!K7","K7")', "結合の開始年月日", "R2.13.1", "date-invalid"),
@@ -121,8 +122,8 @@ def test_a_second_run_clears_the_marks_of_fixed_cells(bad_book, tmp_path):
     actions = run(macros.validate, first)
     assert colours(actions) == {
         (LINKS, "K7"): None,  # the fixed cell loses its colour
-        (LINKS, "C8"): layout.ERROR_FILL,
-        (LINKS, "E9"): layout.WARNING_FILL,
+        (LINKS, "C8"): design.ERROR_FILL,
+        (LINKS, "E9"): design.WARNING_FILL,
     }
     clears = writes(actions, "rangeClearContents")
     assert [(c["sheet_position"], _cell(c)) for c in clears] == [(RESULTS, "A2:G4")]
@@ -326,7 +327,7 @@ def test_results_rows_fit_their_messages_and_show_only_the_start_of_a_long_value
     assert shown == long_reason[:macros.VALUE_SHOWN] + "…"
     [fit] = [a for a in actions if a["func"] == "setAutofit"]
     assert fit["sheet_position"] == RESULTS and fit["args"] in ("rows", ["rows"])
-    assert (fit["start_row"], fit["row_count"], fit["column_count"]) == (1, 2, len(layout.RESULT_HEADERS))
+    assert (fit["start_row"], fit["row_count"], fit["column_count"]) == (1, 2, len(design.RESULT_HEADERS))
     # the replayed file gives the long message's row more than one line
     out = tmp_path / "after.xlsx"
     assert [a["func"] for a in apply_actions(path, actions, out)] == ["alert"]

@@ -12,11 +12,11 @@ import pytest
 
 import xlkit
 from support import SAMPLE
-from xlkit import cli, register, schema
+from xlkit import cli, records, schema
 from xlkit.errors import XlkitError
 from xlkit.notebook import RegisterData
-from xlkit.validate import validate_book
-from xlkit.workbook import build
+from xlkit.validation import validate_book
+from xlkit.workbook.builder import build
 
 # what each schema kind must become in a DataFrame (written out here, not taken from the module)
 EXPECTED_DTYPE = {
@@ -70,7 +70,7 @@ def test_import_xlkit_does_not_load_pandas():
 
 def test_load_keeps_the_book_and_says_its_counts(sample):
     assert isinstance(sample, RegisterData)
-    assert isinstance(sample.book, register.Book)
+    assert isinstance(sample.book, records.Book)
     assert len(sample.linkages) == len(sample.book.linkages) == 95
     assert len(sample.cases) == len(sample.book.cases) == 41
     assert "外部結合 95行" in repr(sample) and "審議案件 41行" in repr(sample) and "sample.xlsx" in repr(sample)

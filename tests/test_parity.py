@@ -23,8 +23,8 @@ import pytest
 
 from xlkit import cli, macros, schema, tasks
 from xlkit.errors import Refusal
-from xlkit.register import load
-from xlkit.workbook.payload import office_js_payload, remote_book
+from xlkit.workbook.reader import load
+from support.payload import office_js_payload, remote_book
 from support import SAMPLE
 
 SETTINGS = schema.settings()

@@ -11,8 +11,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from xlkit import cli, figures, importer, register, schema
-from xlkit.validate import validate_file
+from xlkit import cli, figures, pasted_table, records, schema, tasks
+from xlkit.workbook import reader
+from support import check_file
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "workbooks" / "sample.xlsx"
@@ -37,8 +38,8 @@ def as_tuples(result: figures.Figures) -> list[tuple]:
 
 
 def compute(path: Path, year: int) -> figures.Figures:
-    book = register.load(path)
-    return figures.compute(book.linkages, year, book.bodies, book.master(register.DIVISION_SHEET))
+    book = reader.load(path)
+    return figures.compute(book.linkages, year, book.bodies, book.master(records.DIVISION_SHEET))
 
 
 def test_table_1_is_the_reports():
@@ -65,7 +66,7 @@ def test_summarize_json_of_the_sample(capsys):
 
 
 def test_sample_settings_and_previous_figures():
-    book = register.load(SAMPLE)
+    book = reader.load(SAMPLE)
     assert book.settings["report_year"] == 2020
     assert book.settings["report_date"] == D(2025, 7, 3)
     assert book.settings["department"] == "総合政策部区政情報課"
@@ -74,12 +75,12 @@ def test_sample_settings_and_previous_figures():
 
 
 def test_sample_has_no_errors():
-    report = validate_file(SAMPLE)
+    report = check_file(SAMPLE)
     assert report.errors == 0, [i.message for i in report.issues if i.severity == "error"]
 
 
 def test_sample_exercises_the_rules():
-    book = register.load(SAMPLE)
+    book = reader.load(SAMPLE)
     linkages = book.linkages
     consent = [r for r in linkages if r.get("consent")]
     ended_early = [r for r in linkages if r.get("end") and r.get("end") < D(2019, 4, 1)]
@@ -92,11 +93,11 @@ def test_sample_exercises_the_rules():
 
 
 def test_sample_r2_rows_come_from_the_published_table():
-    book = register.load(SAMPLE)
+    book = reader.load(SAMPLE)
     r2 = [r for r in book.linkages if r.get("fiscal_year") == 2020]
     assert [r.get("id") for r in r2] == [f"R2-{k:03d}" for k in range(1, 23)]
     assert [r.row for r in r2] == list(range(r2[0].row, r2[0].row + 22))  # appended below the prior rows
-    parsed = importer.parse((DATA / "r2_new_linkages.tsv").read_text(encoding="utf-8"), year=2020,
+    parsed = pasted_table.parse((DATA / "r2_new_linkages.tsv").read_text(encoding="utf-8"), year=2020,
                             divisions=book.divisions)
     assert [{k: v for k, v in r.values.items() if k != "id"} for r in r2] == [row.values for row in parsed.rows]
 
@@ -110,7 +111,7 @@ def test_prior_linkages_are_said_to_be_invented():
 
 def test_sample_cases_are_the_41_of_shiryo_1():
     source = json.loads((DATA / "cases_r7.json").read_text(encoding="utf-8"))
-    book = register.load(SAMPLE)
+    book = reader.load(SAMPLE)
     assert len(book.cases) == 41
     by_no = {c.get("no"): c for c in book.cases}
     for case in source:
@@ -137,7 +138,7 @@ def test_sample_is_built_from_its_data(tmp_path):
     spec.loader.exec_module(module)
     rebuilt = tmp_path / "sample.xlsx"
     module.build(rebuilt)
-    old, new = register.load(SAMPLE), register.load(rebuilt)
+    old, new = reader.load(SAMPLE), reader.load(rebuilt)
     assert [(r.row, r.values) for r in new.linkages] == [(r.row, r.values) for r in old.linkages]
     assert [(r.row, r.values) for r in new.cases] == [(r.row, r.values) for r in old.cases]
     assert new.settings == old.settings
@@ -197,7 +198,7 @@ def rolled(tmp_path) -> Path:
             ws.cell(r, end_col).value = end
             ws.cell(r, end_col).number_format = ws.cell(r, start_col).number_format
     wb.save(path)
-    result = importer.import_table(path, TABLE_2021, 2021)
+    result = tasks.import_table(path, TABLE_2021, 2021)
     assert result.parsed.problems == [] and len(result.appended) == 6
     return path
 
@@ -237,7 +238,7 @@ def test_roll_forward_keeps_2020_and_chains_the_years(rolled):
 
 
 def test_rolled_register_still_validates(rolled, capsys):
-    assert validate_file(rolled).errors == 0
+    assert check_file(rolled).errors == 0
     assert cli.main(["summarize", str(rolled), "--year", "2021"]) == 0
     out = capsys.readouterr().out
     assert "令和3年度　実施機関別外部電子計算機との結合件数" in out

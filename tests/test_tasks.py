@@ -10,8 +10,9 @@ import pytest
 from xlkit import figures, messages, schema, tasks
 from xlkit.errors import Refusal, XlkitError
 from xlkit.records import Record
-from xlkit.register import Book, load
-from xlkit.workbook import build
+from xlkit.records import Book
+from xlkit.workbook.reader import load
+from xlkit.workbook.builder import build
 from support import SAMPLE
 
 D = dt.date

@@ -11,8 +11,9 @@ import pytest
 
 from xlkit import cli, schema
 from xlkit.issues import ERROR, WARNING, catalogue, rule
-from xlkit.register import load
-from xlkit.validate import validate_book, validate_file
+from xlkit.workbook.reader import load
+from support import check_file
+from xlkit.validation import validate_book
 
 LINKAGE = schema.linkage()
 CASE = schema.case()
@@ -147,7 +148,7 @@ def planted(tmp_path_factory):
 
 
 def test_every_planted_mistake_is_found_at_its_cell_and_nothing_else(planted):
-    report = validate_file(planted)
+    report = check_file(planted)
     assert found(report) == EXPECTED
     assert len(report.issues) == len(EXPECTED)  # found() is a set: no cell reported twice for one rule
 
@@ -166,7 +167,7 @@ def test_every_rule_code_is_planted_once_at_least():
 
 
 def test_severity_and_counts(planted):
-    report = validate_file(planted)
+    report = check_file(planted)
     warnings = {(i.cell, i.code) for i in report.issues if i.severity == WARNING}
     assert warnings == {("C6", "master-variant"), ("E20", "typo"), ("D21", "halfwidth-kana"),
                         ("E3", "case-without-linkage")}
@@ -179,7 +180,7 @@ def test_severity_and_counts(planted):
 
 
 def test_issues_are_sorted_by_sheet_then_position(planted):
-    report = validate_file(planted)
+    report = check_file(planted)
     places = [(i.sheet, i.cell) for i in report.issues]
     assert places == [
         (L, "K3"), (L, "D4"), (L, "C5"), (L, "C6"), (L, "C7"), (L, "A8"), (L, "A9"), (L, "D10"), (L, "D11"),
@@ -192,7 +193,7 @@ def test_issues_are_sorted_by_sheet_then_position(planted):
 
 def test_issues_in_one_row_are_sorted_by_column(tmp_path):
     path = write_register(tmp_path / "r.xlsx", [linkage(2, my_number="有", division="総務科", start="R2.13.1")])
-    assert [i.cell for i in validate_file(path).issues] == ["C2", "H2", "K2"]
+    assert [i.cell for i in check_file(path).issues] == ["C2", "H2", "K2"]
 
 
 @pytest.mark.parametrize("cell, words", [
@@ -216,7 +217,7 @@ def test_issues_in_one_row_are_sorted_by_column(tmp_path):
     ("H22", ["有", "○"]),
 ])
 def test_linkage_messages_name_the_value_and_what_was_expected(planted, cell, words):
-    report = validate_file(planted)
+    report = check_file(planted)
     [issue] = [i for i in report.issues if i.sheet == L and i.cell == cell]
     for word in words:
         assert word in issue.message, (word, issue.message)
@@ -234,7 +235,7 @@ def test_linkage_messages_name_the_value_and_what_was_expected(planted, cell, wo
     (S, "B3", ["区長", "99", "0 件"]),
 ])
 def test_case_and_settings_messages(planted, sheet, cell, words):
-    report = validate_file(planted)
+    report = check_file(planted)
     [issue] = [i for i in report.issues if i.sheet == sheet and i.cell == cell]
     for word in words:
         assert word in issue.message, (word, issue.message)
@@ -252,20 +253,20 @@ def test_the_same_issues_without_the_readers_distinct_values(planted):
 def test_a_clean_register_has_no_issue(tmp_path):
     path = write_register(tmp_path / "clean.xlsx", [linkage(n) for n in range(2, 8)],
                           [case(1), case(2, categories="外部結合", result="了承")])
-    report = validate_file(path)
+    report = check_file(path)
     assert report.issues == [] and report.errors == 0 and report.warnings == 0
 
 
 def test_case_without_linkage_only_when_the_register_cites_cases(tmp_path):
     # no linkage cites any case: the register does not use 関連審議案件, nothing to ask
     path = write_register(tmp_path / "r.xlsx", [linkage(2)], [case(1, categories="外部結合")])
-    assert found(validate_file(path)) == set()
+    assert found(check_file(path)) == set()
     # cases older than the first year cited are older than the practice
     path = write_register(tmp_path / "r2.xlsx", [linkage(2, case_ref="2025-1")],
                           [case(1, categories="外部結合"), case(9, fiscal_year=2024, submitted_on="R6.6.1",
                                                                categories="外部結合"),
                            case(2, categories="外部結合", result="継続審議")])
-    assert found(validate_file(path)) == set()
+    assert found(check_file(path)) == set()
 
 
 def test_case_without_linkage_is_not_added_to_a_category_cell_already_wrong(tmp_path):
@@ -273,7 +274,7 @@ def test_case_without_linkage_is_not_added_to_a_category_cell_already_wrong(tmp_
     path = write_register(tmp_path / "r.xlsx", [linkage(2, case_ref="2025-1")],
                           [case(1, categories="外部結合"), case(2, categories="外部結合、外部結合"),
                            case(3, categories="外部結合")])
-    assert found(validate_file(path)) == {(C, "E3", "schema-unique-items"), (C, "E4", "case-without-linkage")}
+    assert found(check_file(path)) == {(C, "E3", "schema-unique-items"), (C, "E4", "case-without-linkage")}
 
 
 def test_one_message_per_cell(tmp_path):
@@ -282,7 +283,7 @@ def test_one_message_per_cell(tmp_path):
         linkage(2, start="令和2年13月1日", end="R1.5.1"),  # no date-order: the start is unreadable
         linkage(3, fiscal_year="２０２０年度", start="H30.4.1", end="H30.5.1", note="記載漏れ"),
     ])
-    assert found(validate_file(path)) == {(L, "K2", "date-invalid"), (L, "N3", "new-not-active")}
+    assert found(check_file(path)) == {(L, "K2", "date-invalid"), (L, "N3", "new-not-active")}
 
 
 def test_missing_column_is_reported_once_not_per_row(tmp_path):
@@ -290,7 +291,7 @@ def test_missing_column_is_reported_once_not_per_row(tmp_path):
     rows = [[v for c, v in zip(LINKAGE.columns, [linkage(n).get(c.key) for c in LINKAGE.columns])
              if c.key != "business"] for n in range(2, 6)]
     path = write_register(tmp_path / "r.xlsx", rows, linkage_header=header)
-    report = validate_file(path)
+    report = check_file(path)
     assert found(report) == {(L, "P1", "header-missing")}  # at the first free column
 
 
@@ -300,7 +301,7 @@ def test_header_problems(tmp_path):
     header.append("担当者メモ")  # not a register column
     rows = [[linkage(2).get(c.key) for c in LINKAGE.columns] + ["山田", None, "迷子の値"]]
     path = write_register(tmp_path / "r.xlsx", rows, linkage_header=header)
-    report = validate_file(path)
+    report = check_file(path)
     assert found(report) == {(L, "J1", "header-misspelt"), (L, "Q1", "header-unknown"),
                              (L, "S1", "header-blank")}
     blank = next(i for i in report.issues if i.code == "header-blank")
@@ -312,7 +313,7 @@ def test_half_width_and_variant_spellings_of_masters_read_as_the_master(tmp_path
         linkage(2, body="教育委員会", division="教育支援課 "),  # trailing space only: stripped, clean
         linkage(3, division="生活福祉課\u3000保護担当課"),
     ], [case(1, divisions="総務課,税務課", categories="業務委託，電算処理")])
-    assert found(validate_file(path)) == {(L, "C3", "master-variant")}
+    assert found(check_file(path)) == {(L, "C3", "master-variant")}
 
 
 def test_fold_traps_make_duplicates(tmp_path):
@@ -320,13 +321,13 @@ def test_fold_traps_make_duplicates(tmp_path):
         linkage(2, id="Ｒ２－００１"), linkage(3, id="R2-001"),
         linkage(4, business="R2〜R3 事業", items="x"), linkage(5, business="R2～R3事業", items="x"),
     ])
-    assert found(validate_file(path)) == {(L, "A2", "id-duplicate"), (L, "A3", "id-duplicate"),
+    assert found(check_file(path)) == {(L, "A2", "id-duplicate"), (L, "A3", "id-duplicate"),
                                           (L, "D4", "linkage-duplicate"), (L, "D5", "linkage-duplicate")}
 
 
 def test_settings_without_report_year(tmp_path):
     path = write_register(tmp_path / "r.xlsx", [linkage(2)], settings=[["資料番号", "資料１"]])
-    assert found(validate_file(path)) == {(S, "", "required")}
+    assert found(check_file(path)) == {(S, "", "required")}
 
 
 # --- the command -------------------------------------------------------------------------
@@ -373,7 +374,7 @@ def test_cli_warnings_only_exit_zero(tmp_path, monkeypatch, capsys):
 
 def test_a_register_written_by_xlkit_new_validates(tmp_path):
     """The real layout (tables, dropdowns, 設定 with its 説明 column) reads and validates clean."""
-    from xlkit.workbook import build
+    from xlkit.workbook.builder import build
 
     linkages = [dict(id="R2-001", body="区長", division="総務課", business="給付", reason="迅速化のため",
                      subjects="区民", items="氏名、住所", basis="令和2年度第2回審議会承認",
@@ -383,16 +384,16 @@ def test_a_register_written_by_xlkit_new_validates(tmp_path):
                   categories=["外部結合", "業務委託"], submitted_on=dt.date(2025, 4, 18), result="承認")]
     path = build(tmp_path / "r.xlsx", linkages=linkages, cases=cases,
                  settings={"report_year": 2021, "previous_published": {"区長": 1, "議会": 0}})
-    assert validate_file(path).issues == []
+    assert check_file(path).issues == []
     path = build(tmp_path / "empty.xlsx")
-    [issue] = validate_file(path).issues
+    [issue] = check_file(path).issues
     assert (issue.sheet, issue.cell, issue.code) == (S, "B2", "required") and "報告年度" in issue.message
 
 
 def test_a_full_width_case_ref_is_one_schema_error_and_still_cites_its_case(tmp_path):
     path = write_register(tmp_path / "r.xlsx", [linkage(2, case_ref="２０２５－１"), linkage(3, case_ref="２０２５－９")],
                           [case(1, categories="外部結合")])
-    assert found(validate_file(path)) == {(L, "O2", "schema-pattern"), (L, "O3", "schema-pattern")}
+    assert found(check_file(path)) == {(L, "O2", "schema-pattern"), (L, "O3", "schema-pattern")}
 
 
 @pytest.mark.parametrize("subschema, value, code, words", [
@@ -412,7 +413,7 @@ def test_a_full_width_case_ref_is_one_schema_error_and_still_cites_its_case(tmp_
 def test_schema_errors_in_japanese(subschema, value, code, words):
     from jsonschema import Draft202012Validator
 
-    from xlkit.validate import _verdict
+    from xlkit.validation import _verdict
 
     validator = Draft202012Validator(subschema, format_checker=Draft202012Validator.FORMAT_CHECKER)
     column = schema.Column("k", "見出し", "text", False, None, 10, None, None, None, subschema)
@@ -469,7 +470,7 @@ def test_the_o_column_decides_which_results_approve_so_renaming_keeps_the_rule(t
                                        case(3, categories="外部提供", result="承認"),
                                        case(4, categories="外部結合", result="継続審議"),
                                        case(5, categories="業務委託", result="承認")], sheets)
-    report = validate_file(path)
+    report = check_file(path)
     assert found(report) == {(C, "E3", "case-without-linkage"), (C, "E4", "case-without-linkage")}
     [renamed] = [i for i in report.issues if i.cell == "E3"]
     assert "外部結合を了承済した案件" in renamed.message
@@ -480,11 +481,11 @@ def test_the_o_column_decides_which_results_approve_so_renaming_keeps_the_rule(t
 def test_an_older_register_without_the_column_uses_the_seed_and_says_so_only_when_it_matters(tmp_path):
     # the seed's 承認 and 了承 are on the sheet: the rule is what it always was, and nothing is said
     path = _cited(tmp_path, "old.xlsx", [case(2, categories="外部結合", result="了承")], {})
-    assert found(validate_file(path)) == {(C, "E3", "case-without-linkage")}
+    assert found(check_file(path)) == {(C, "E3", "case-without-linkage")}
     # 了承 renamed on a sheet without the column: the rule would change without a word, so it is said
     results = [["審議結果"], ["承認"], ["了承済"], ["継続審議"]]
     path = _cited(tmp_path, "renamed.xlsx", [case(2, categories="外部結合", result="了承済")], {"審議結果": results})
-    report = validate_file(path)
+    report = check_file(path)
     [missing] = [i for i in report.issues if i.code == "master-column-missing"]
     assert (missing.sheet, missing.cell, missing.severity) == ("審議結果", "B1", WARNING)
     assert "承認にあたる" in missing.message and "「了承」はこのシートにありません" in missing.message
@@ -492,7 +493,7 @@ def test_an_older_register_without_the_column_uses_the_seed_and_says_so_only_whe
 
 
 def test_a_new_register_has_the_o_columns_filled_from_the_seed(tmp_path):
-    from xlkit.workbook import build
+    from xlkit.workbook.builder import build
 
     book = load(build(tmp_path / "new.xlsx"))
     marks = schema.masters()["印の列"]
@@ -507,7 +508,7 @@ def test_a_mark_other_than_o_on_a_master_sheet_is_reported_not_ignored(tmp_path)
     """✓ or はい typed for ○ left 了承 unmarked without a word: the rule changed silently."""
     results = [["審議結果", "承認にあたる"], ["承認", "○"], ["了承", "はい"], ["継続審議", None]]
     path = _cited(tmp_path, "r.xlsx", [case(2, categories="外部結合", result="了承")], {"審議結果": results})
-    report = validate_file(path)
+    report = check_file(path)
     [bad] = [i for i in report.issues if i.sheet == "審議結果"]
     assert (bad.cell, bad.code, bad.severity, bad.value) == ("B3", "mark-invalid", ERROR, "はい")
     assert "「はい」" in bad.message and "○" in bad.message

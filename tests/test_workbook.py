@@ -8,9 +8,11 @@ import datetime as dt
 import openpyxl
 import pytest
 
-from xlkit import register, schema
+from xlkit import schema
+from xlkit.workbook import reader
 from xlkit.errors import XlkitError
-from xlkit.workbook import build, layout
+from xlkit.workbook import design
+from xlkit.workbook.builder import build
 
 LINKAGE = {
     "id": "R2-001", "body": "区長", "division": "戸籍住民課", "business": "住民基本台帳事務",
@@ -35,7 +37,7 @@ def plain(tmp_path_factory):
 
 def test_sheets_in_order_and_headers_from_the_schemas(plain):
     wb = openpyxl.load_workbook(plain)
-    assert wb.sheetnames == list(layout.sheet_order())
+    assert wb.sheetnames == list(design.sheet_order())
     assert wb.sheetnames[0] == "使い方"
     for reg in (schema.linkage(), schema.case()):
         ws = wb[reg.sheet]
@@ -65,7 +67,7 @@ def test_tables_banded_filtered_frozen_widths(plain):
     wb = openpyxl.load_workbook(plain)
     for reg in (schema.linkage(), schema.case()):
         ws = wb[reg.sheet]
-        table = ws.tables[layout.table_name(reg.sheet)]
+        table = ws.tables[design.table_name(reg.sheet)]
         assert table.ref.startswith("A1:")
         assert table.tableStyleInfo.showRowStripes
         assert table.autoFilter is not None
@@ -100,7 +102,7 @@ def test_every_master_column_has_a_dropdown_fed_by_a_named_range(plain):
             if column.master:
                 dv = dvs[cell]
                 assert dv.type == "list"
-                assert dv.formula1 == layout.list_name(column.master)
+                assert dv.formula1 == design.list_name(column.master)
                 assert (dv.errorStyle or "stop") == ("information" if column.kind == "multi" else "stop")
                 assert dv.showErrorMessage
             if column.kind in ("date", "mark"):
@@ -110,8 +112,8 @@ def test_every_master_column_has_a_dropdown_fed_by_a_named_range(plain):
             if column.required:
                 assert dvs[cell].promptTitle.endswith("（必須）")
     names = wb.defined_names
-    for master in layout.MASTER_HEADERS:
-        text = names[layout.list_name(master)].attr_text
+    for master in design.MASTER_HEADERS:
+        text = names[design.list_name(master)].attr_text
         assert text.startswith(f"OFFSET({master}!$A$2") and f"COUNTA({master}!$A:$A)" in text
 
 
@@ -151,13 +153,13 @@ def test_masters_and_settings_protected_but_editable_where_needed(plain):
 
 def test_xlwings_conf_sheet_starts_at_a1(plain):
     ws = openpyxl.load_workbook(plain)["xlwings.conf"]
-    keys = [ws.cell(r, 1).value for r in range(1, len(layout.XLWINGS_CONF_ROWS) + 1)]
+    keys = [ws.cell(r, 1).value for r in range(1, len(design.XLWINGS_CONF_ROWS) + 1)]
     assert keys[:3] == ["Interpreter_Win", "Interpreter_Mac", "PYTHONPATH"]
-    assert ws.cell(len(layout.XLWINGS_CONF_ROWS) + 1, 1).value is None  # xlwings stops at the blank
+    assert ws.cell(len(design.XLWINGS_CONF_ROWS) + 1, 1).value is None  # xlwings stops at the blank
 
 
 def test_plain_register_reads_back_through_the_register_reader(plain):
-    book = register.load(plain)
+    book = reader.load(plain)
     assert [r.get("id") for r in book.linkages] == ["R2-001", "R2-002"]
     assert book.linkages[0].get("start") == dt.date(2020, 8, 1)
     assert book.linkages[1].get("start") == dt.date(2020, 8, 1)
@@ -171,10 +173,10 @@ def test_plain_register_reads_back_through_the_register_reader(plain):
 
 def test_custom_divisions_and_unknown_keys(tmp_path):
     path = build(tmp_path / "r.xlsx", divisions=[("A課", "区長"), ("B課", "議会")])
-    assert register.load(path).divisions == [("A課", "区長"), ("B課", "議会")]
+    assert reader.load(path).divisions == [("A課", "区長"), ("B課", "議会")]
     with pytest.raises(ValueError, match="外部結合: スキーマにない項目があります: nonsense"):
         build(tmp_path / "x.xlsx", linkages=[{"nonsense": 1}])
-    with pytest.raises(ValueError, match=r"\.xlsx か \.xlsm で終わる必要があります: x\.csv"):
+    with pytest.raises(XlkitError, match=r"\.xlsx か \.xlsm で終わる必要があります: x\.csv"):
         build(tmp_path / "x.csv")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.xlsx"]  # nothing written for either
 

@@ -18,7 +18,8 @@ import pytest
 
 from support import needs_soffice
 from xlkit import schema
-from xlkit.workbook import build, layout
+from xlkit.workbook import design
+from xlkit.workbook.builder import build
 
 HERE = Path(__file__).resolve().parent
 SCRIPT = HERE / "uno" / "lo_register.py"
@@ -62,7 +63,7 @@ def report(tmp_path_factory):
 
 
 def test_opens_with_every_sheet_and_the_vba_project(report):
-    assert report["sheets"] == list(layout.sheet_order())
+    assert report["sheets"] == list(design.sheet_order())
     modules = report["libraries"]["VBAProject"]
     assert {"xlkit", "xlwings", "ThisWorkbook"} <= set(modules)
     assert "Module1" not in modules
@@ -93,7 +94,7 @@ def test_dropdowns_use_the_named_lists_and_the_lists_grow(report):
         for column in reg.columns:
             v = by_header[column.header]
             if column.master:
-                assert v["type"] == "LIST" and v["formula1"] == layout.list_name(column.master)
+                assert v["type"] == "LIST" and v["formula1"] == design.list_name(column.master)
                 assert v["alert"] == ("INFO" if column.kind == "multi" else "STOP")
             if column.kind in ("date", "mark"):
                 assert v["show_input"] and v["input"] == column.input_message and v["show_error"]
@@ -101,14 +102,14 @@ def test_dropdowns_use_the_named_lists_and_the_lists_grow(report):
     sizes = {"実施機関": len(masters["実施機関"]), "課": len(masters["課"]),
              "区分": len(masters["区分"]), "審議結果": len(masters["審議結果"])}
     for master, size in sizes.items():
-        entry = report["lists"][layout.list_name(master)]
+        entry = report["lists"][design.list_name(master)]
         assert (entry["before"], entry["after"], entry["last"]) == (size, size + 1, "テスト追加")
 
 
 def test_masters_and_settings_are_protected(report):
     protected = {name for name, on in report["protected"].items() if on}
     assert {"実施機関", "課", "区分", "審議結果", "設定"} <= protected
-    assert not ({schema.linkage().sheet, schema.case().sheet, layout.RESULTS, layout.SUMMARY} & protected)
+    assert not ({schema.linkage().sheet, schema.case().sheet, design.RESULTS, design.SUMMARY} & protected)
 
 
 def test_buttons_survive_an_openpyxl_edit(tmp_path):
@@ -129,7 +130,7 @@ def test_a_page_of_each_sheet_renders_with_the_macros_results(tmp_path):
     from test_workbook import CASE, LINKAGE
 
     from xlkit import macros
-    from xlkit.workbook.payload import apply_actions, office_js_payload, remote_book
+    from support.payload import apply_actions, office_js_payload, remote_book
 
     linkages = [
         LINKAGE,
@@ -150,7 +151,7 @@ def test_a_page_of_each_sheet_renders_with_the_macros_results(tmp_path):
     outdir = tmp_path / "render"
     _lo("render", filled, outdir)
     pdfs = json.loads((outdir / "sheets.json").read_text(encoding="utf-8"))
-    assert list(pdfs) == list(layout.sheet_order())
+    assert list(pdfs) == list(design.sheet_order())
     docs = os.environ.get("XLKIT_DOCS_PNG")
     for i, (name, pdf) in enumerate(pdfs.items(), start=1):
         png = _pdftoppm(Path(pdf), outdir / f"workbook_{i:02d}")

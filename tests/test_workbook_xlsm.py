@@ -15,7 +15,8 @@ from oletools.olevba import VBA_Parser
 from pyopenvba import ExcelFile
 
 from xlkit import macros
-from xlkit.workbook import build, layout
+from xlkit.workbook import design
+from xlkit.workbook.builder import build
 
 # What each button must run, written out here rather than taken from the layout, so that a
 # change in either place is caught.
@@ -76,7 +77,7 @@ def test_every_sheet_has_its_document_module(xlsm):
                  for n in sorted(x for x in z.namelist() if re.fullmatch(r"xl/worksheets/sheet\d+\.xml", x))]
         project = olefile.OleFileIO(z.read("xl/vbaProject.bin")).openstream("PROJECT").read().decode("latin-1")
     assert 'codeName="ThisWorkbook"' in workbook
-    assert len(codes) == len(layout.sheet_order())
+    assert len(codes) == len(design.sheet_order())
     declared = re.findall(r"^Document=(\w+)/", project, re.M)
     assert set(declared) == {"ThisWorkbook", *codes}
     assert re.findall(r"^Module=(\w+)", project, re.M) == ["xlwings", "xlkit"]

@@ -1,4 +1,7 @@
-"""Turning one cell as typed into a typed value, keeping what staff typed for the reports.
+"""One cell: from what staff typed to a typed value, and from a typed value back to text.
+
+Reading (`PREPARERS`) and writing (`as_text`, `cell_value`) live together so that a ○ mark, a
+list of 課 and a date are spelt the same way wherever xlkit shows or writes one.
 
 Text keeps its spelling (the council's documents print full-width ＬＧＷＡＮ－ＡＳＰ and
 ①②…, which NFKC would rewrite); NFKC is used only to compare (`fold`) and to read
@@ -13,12 +16,15 @@ import unicodedata
 from functools import lru_cache
 
 from . import schema
-from .dates import DateError, parse_date
+from .dates import DateError, format_dotted, parse_date
 
 _WS = re.compile(r"\s+")
 _HALF_KANA = re.compile(r"[\uff61-\uff9f]+")
 _MULTI_SPLIT = re.compile(r"[、,，\n]+")
 _ERA_YEAR = re.compile(r"^(令和|平成|R|H)(元|\d{1,2})(年度?)?$")
+
+MARK = "○"  # the one mark a ○ column holds; 〇 and ◯ are read as it (see fold)
+SEPARATOR = "、"  # between the values of a multi column, unless the schema names another
 
 
 class CellError(ValueError):
@@ -36,7 +42,7 @@ def is_blank(value) -> bool:
 # ー (the katakana long vowel) is a letter, not a dash, and is kept. Maru ○, kanji zero 〇 and the
 # large circle ◯ look alike on screen and all mean ○.
 _FOLD_TABLE = str.maketrans({"〜": "~", "−": "-", "‐": "-", "‑": "-", "‒": "-", "–": "-", "—": "-",
-                             "―": "-", "〇": "○", "◯": "○"})
+                             "―": "-", "〇": MARK, "◯": MARK})
 
 
 @lru_cache(maxsize=1 << 16)
@@ -64,6 +70,38 @@ def display(value) -> str:
     return str(value)
 
 
+def as_text(value, *, separator: str | None = None, date=None) -> str:
+    """A typed value as text: ○ for a mark, a list joined, a date by `date` (else 2020/4/1).
+
+    The one place a value becomes text: the reports (with the schema's separator and the
+    dotted date), validation messages and the register writers all come here.
+    """
+    if value is None or value is False or value == "":
+        return ""
+    if value is True:
+        return MARK
+    if isinstance(value, (list, tuple)):
+        return (separator or SEPARATOR).join(str(v) for v in value)
+    if date is not None and isinstance(value, dt.date):
+        return date(value.date() if isinstance(value, dt.datetime) else value)
+    return display(value)
+
+
+def printed(value, column: schema.Column) -> str:
+    """A value as the council's reports print it: the schema's separator, dates as R2. 4. 1."""
+    return as_text(value, separator=column.separator, date=format_dotted)
+
+
+def cell_value(value, *, separator: str | None = None):
+    """A typed value as written into a register cell: None for blank, text for marks and lists;
+    dates and numbers stay as they are, so Excel keeps them typed."""
+    if value is None or value is False or value == "":
+        return None
+    if value is True or isinstance(value, (list, tuple)):
+        return as_text(value, separator=separator)
+    return value
+
+
 def text(value) -> str | None:
     if is_blank(value):
         return None
@@ -76,9 +114,9 @@ def mark(value) -> bool | None:
     if is_blank(value):
         return None
     folded = fold(value)
-    if folded == "○":
+    if folded == MARK:
         return True
-    raise CellError("○ または空欄を入力してください")
+    raise CellError(f"{MARK} または空欄を入力してください")
 
 
 def integer(value, *, what: str = "数値") -> int | None:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import cells, messages
+from .addresses import runs
 from .dates import nendo
 from .records import Record
 
@@ -125,16 +126,11 @@ def _skip_reason(values: Mapping[str, Any], bodies: dict[str, str]) -> str | Non
 
 def row_runs(rows: Sequence[int], *, limit: int = 10) -> str:
     """Excel rows said briefly: [22, 23, 24, 27] -> 22〜24、27行目; more than `limit` runs end in ほか."""
-    runs: list[tuple[int, int]] = []
-    for row in sorted(set(rows)):
-        if runs and row == runs[-1][1] + 1:
-            runs[-1] = (runs[-1][0], row)
-        else:
-            runs.append((row, row))
-    shown = [f"{a}" if a == b else f"{a}〜{b}" for a, b in runs[:limit]]
+    found = runs(rows)
+    shown = [f"{a}" if a == b else f"{a}〜{b}" for a, b in found[:limit]]
     text = "、".join(shown) + messages.text("notes.rows_suffix")
-    if len(runs) > limit:
-        text += messages.text("notes.rows_more", 件数=sum(b - a + 1 for a, b in runs[limit:]))
+    if len(found) > limit:
+        text += messages.text("notes.rows_more", 件数=sum(b - a + 1 for a, b in found[limit:]))
     return text
 
 

@@ -13,6 +13,8 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from .addresses import split_cell
+
 ERROR = "error"
 WARNING = "warning"
 SEVERITY_JA = {ERROR: "エラー", WARNING: "警告"}
@@ -87,16 +89,12 @@ def rule(code: str) -> Rule:
 
 def sort_key(issue: Issue) -> tuple:
     """Sheet order as in the workbook's tab order, then row, then column."""
-    row, col = split_cell(issue.cell)
-    return (SHEET_ORDER.get(issue.sheet, 99), issue.sheet, row, len(col), col, issue.code)
+    col, row = split_cell(issue.cell) or ("", 0)  # "" for a whole sheet: before its cells
+    return (_tab_order().get(issue.sheet, 99), issue.sheet, row, len(col), col, issue.code)
 
 
-def split_cell(cell: str) -> tuple[int, str]:
-    letters = cell.rstrip("0123456789")
-    digits = cell[len(letters):]
-    return (int(digits) if digits else 0, letters)
+@cache
+def _tab_order() -> dict[str, int]:
+    from .workbook.design import sheet_order  # plain names, no Excel library
 
-
-# The order in which staff see the tabs; issues are listed in the same order.
-SHEET_ORDER = {name: i for i, name in enumerate(
-    ["ファイル", "外部結合", "審議案件", "実施機関", "課", "区分", "審議結果", "設定"])}
+    return {name: i for i, name in enumerate(sheet_order())}

@@ -16,16 +16,17 @@ as a Japanese alert — never a Python traceback.
 from __future__ import annotations
 
 import datetime as dt
-import re
+
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from xlkit import cells, messages
+from xlkit.addresses import ranges, split_cell
 from xlkit.errors import XlkitError
 from xlkit.issues import SEVERITY_JA
-from xlkit.workbook import layout
+from xlkit.workbook import design
 
 if TYPE_CHECKING:  # pragma: no cover
     import xlwings as xw
@@ -38,7 +39,6 @@ if TYPE_CHECKING:  # pragma: no cover
 TITLE = "登録簿"
 SUMMARY_HEADER_ROW = 3  # the row of 「集計」 holding the table's long labels
 EXPORT_DIR = "exports"
-_CELL = re.compile(r"^([A-Z]{1,3})([0-9]+)$")
 
 
 # --------------------------------------------------------------------------- plumbing
@@ -110,12 +110,12 @@ def read_grid(sheet) -> list[list]:
     return [list(row) for row in values]
 
 
-MASTER_SHEETS = tuple(layout.MASTER_HEADERS)  # 実施機関, 課, 区分, 審議結果
+MASTER_SHEETS = tuple(design.MASTER_HEADERS)  # 実施機関, 課, 区分, 審議結果
 
 
 def read_book(book, extra: Iterable[str] = ()) -> dict[str, list[list]]:
     """Read the sheets the core needs, one block per sheet: name -> 2-D list."""
-    wanted = (layout.linkage_sheet(), layout.case_sheet(), layout.settings_sheet(), *MASTER_SHEETS, *extra)
+    wanted = (design.linkage_sheet(), design.case_sheet(), design.settings_sheet(), *MASTER_SHEETS, *extra)
     grids = {}
     for sheet in book.sheets:
         if sheet.name in wanted:
@@ -127,39 +127,13 @@ def _load(grids: dict[str, list[list]]):
     from xlkit import register
 
     return register.load_sheets({k: v for k, v in grids.items() if k in (
-        layout.linkage_sheet(), layout.case_sheet(), layout.settings_sheet(), *MASTER_SHEETS)})
+        design.linkage_sheet(), design.case_sheet(), design.settings_sheet(), *MASTER_SHEETS)})
 
 
 def _as_text(value) -> str:
     """A value written back as text: never turned into a formula by Excel."""
     shown = cells.display(value)
     return "'" + shown if shown[:1] in ("=", "+", "-", "@") else shown
-
-
-def _split(cell: str) -> tuple[str, int] | None:
-    m = _CELL.match(cell or "")
-    return (m[1], int(m[2])) if m else None
-
-
-def runs(cells_: Iterable[str]) -> list[str]:
-    """A1 cells merged into vertical runs per column: C5, C6, C7, E9 -> C5:C7, E9."""
-    by_column: dict[str, list[int]] = defaultdict(list)
-    for cell in cells_:
-        parts = _split(cell)
-        if parts:
-            by_column[parts[0]].append(parts[1])
-    out = []
-    for column in sorted(by_column, key=lambda c: (len(c), c)):
-        rows = sorted(set(by_column[column]))
-        start = prev = rows[0]
-        for row in rows[1:] + [None]:
-            if row is not None and row == prev + 1:
-                prev = row
-                continue
-            out.append(f"{column}{start}" if start == prev else f"{column}{start}:{column}{prev}")
-            if row is not None:
-                start = prev = row
-    return out
 
 
 # --------------------------------------------------------------------------- 入力チェック
@@ -171,7 +145,7 @@ def validate(book: xw.Book | None = None) -> None:
 
 
 def _marked_sheets() -> tuple[str, str]:
-    return (layout.linkage_sheet(), layout.case_sheet())
+    return (design.linkage_sheet(), design.case_sheet())
 
 
 def _previous_marks(grid: list[list]) -> dict[tuple[str, str], str]:
@@ -192,7 +166,7 @@ def _previous_marks(grid: list[list]) -> dict[tuple[str, str], str]:
 
 
 def _paintable(cell: str) -> bool:
-    parts = _split(cell)
+    parts = split_cell(cell)
     return parts is not None and parts[1] >= 2  # never the header row: it has its own fill
 
 
@@ -218,7 +192,7 @@ def result_rows(issues) -> list[list]:
     rows = []
     for issue in issues:
         cell = issue.cell or ""
-        linked = _link(issue.sheet, cell) if _split(cell) and issue.sheet else cell
+        linked = _link(issue.sheet, cell) if split_cell(cell) and issue.sheet else cell
         rows.append([
             SEVERITY_JA.get(issue.severity, issue.severity), issue.sheet, linked,
             issue.column or "", _as_text(_excerpt(issue.value)), _as_text(issue.message), issue.code,
@@ -229,12 +203,12 @@ def result_rows(issues) -> list[list]:
 def _validate(book) -> None:
     from xlkit import tasks
 
-    results = _sheet(book, layout.RESULTS)
+    results = _sheet(book, design.RESULTS)
     if results is None:
-        raise XlkitError(messages.text("button.sheet_missing", シート=layout.RESULTS))
-    grids = read_book(book, extra=(layout.RESULTS,))
+        raise XlkitError(messages.text("button.sheet_missing", シート=design.RESULTS))
+    grids = read_book(book, extra=(design.RESULTS,))
     report = tasks.validate(_load(grids))
-    previous = _previous_marks(grids.get(layout.RESULTS, []))
+    previous = _previous_marks(grids.get(design.RESULTS, []))
 
     # 1. the previous run's colours go, except where this run colours the cell again
     wanted: dict[tuple[str, str], str] = {}
@@ -250,35 +224,35 @@ def _validate(book) -> None:
             stale[sheet].append(cell)
     for name, cells_ in stale.items():
         if sheets.get(name) is not None:
-            for address in runs(cells_):
+            for address in ranges(cells_):
                 sheets[name].range(address).color = None
 
     # 2. this run's colours: errors red, warnings yellow
     paint: dict[tuple[str, str], list[str]] = defaultdict(list)
     for (sheet, cell), severity in wanted.items():
         paint[(sheet, severity)].append(cell)
-    fills = {"error": layout.ERROR_FILL, "warning": layout.WARNING_FILL}
+    fills = {"error": design.ERROR_FILL, "warning": design.WARNING_FILL}
     for (name, severity), cells_ in sorted(paint.items()):
         if sheets.get(name) is not None:
-            for address in runs(cells_):
+            for address in ranges(cells_):
                 sheets[name].range(address).color = fills[severity]
 
     # 3. 「検証結果」: clear the old rows, write the new ones in one block
-    old_rows = len(grids.get(layout.RESULTS, [])) - 1
-    width = len(layout.RESULT_HEADERS)
+    old_rows = len(grids.get(design.RESULTS, [])) - 1
+    width = len(design.RESULT_HEADERS)
     if old_rows > 0:
         results.range((2, 1), (old_rows + 1, width)).clear_contents()
     rows = result_rows(report.issues)
     if not rows:
         rows = [["", "", "", "", "", messages.text("button.validate_no_rows"), ""]]
-    results.range((1, 1)).value = [list(layout.RESULT_HEADERS), *rows]
+    results.range((1, 1)).value = [list(design.RESULT_HEADERS), *rows]
     # the messages wrap: fit the rows to them (one action, whatever the number of rows)
     results.range((2, 1), (len(rows) + 1, width)).rows.autofit()
 
     # 4. the summary
     if report.errors or report.warnings:
         message = messages.text("button.validate_found", エラー=report.errors, 警告=report.warnings,
-                                検証結果=layout.RESULTS)
+                                検証結果=design.RESULTS)
     else:
         message = messages.text("button.validate_clean")
     _alert(book, message, "入力チェック", critical=report.errors > 0)
@@ -295,20 +269,20 @@ def summarize(book: xw.Book | None = None) -> None:
 def summary_rows(result: Summary, bodies: list[str]) -> list[list]:
     """The block written to 「集計」: the official table, the comparison with last year, the notes."""
     from xlkit.dates import nendo
-    from xlkit.export import layout as report_layout
+    from xlkit.export import layout
     from xlkit.export.linkages import names
 
     figures, year = result.figures, result.year
-    summary = report_layout.load()["linkages"]["summary"]
+    summary = layout.load()["linkages"]["summary"]
     values = names(year)
-    labels = [report_layout.fill(text, **values) for text in summary["labels"]]
+    labels = [layout.fill(text, **values) for text in summary["labels"]]
     width = 1 + len(labels)
 
     def line(*cells_) -> list:
         return [*cells_, *[""] * (width - len(cells_))]
 
     rows: list[list] = [
-        line(report_layout.fill(summary["plain"]["sheet_title"], **values)),
+        line(layout.fill(summary["plain"]["sheet_title"], **values)),
         line(),
         [" ".join(summary["corner"]), *labels],
         line("", *summary["letters"]),
@@ -337,16 +311,16 @@ def _summarize(book) -> None:
     from xlkit import tasks
     from xlkit.dates import nendo
 
-    target = _sheet(book, layout.SUMMARY)
+    target = _sheet(book, design.SUMMARY)
     if target is None:
-        raise XlkitError(messages.text("button.sheet_missing", シート=layout.SUMMARY))
+        raise XlkitError(messages.text("button.sheet_missing", シート=design.SUMMARY))
     rb = _load(read_book(book))
     result = tasks.summary(rb)
     target.clear_contents()
     target.range((1, 1)).value = summary_rows(result, rb.bodies)
     target.range((SUMMARY_HEADER_ROW, 1)).row_height = 76  # the long official labels wrap to four lines
     total = result.figures.total
-    message = messages.text("button.summary_written", 年度=nendo(result.year), 集計=layout.SUMMARY, a=total.a,
+    message = messages.text("button.summary_written", 年度=nendo(result.year), 集計=design.SUMMARY, a=total.a,
                             b=total.b, c=total.c, 合計=total.total, 特定個人情報=total.my_number)
     if result.differences:
         message += "\n\n" + messages.text("button.summary_differs") + "\n" + \
@@ -355,7 +329,7 @@ def _summarize(book) -> None:
         message += "\n\n" + messages.text("button.summary_matches")
     others = [n for n in result.notes if n.code != "previous-mismatch"]
     if others:
-        message += "\n\n" + messages.text("button.summary_see_sheet", 集計=layout.SUMMARY,
+        message += "\n\n" + messages.text("button.summary_see_sheet", 集計=design.SUMMARY,
                                            確認=messages.text("sheet.check_heading"))
     _alert(book, message, "集計", critical=bool(result.notes))
 
@@ -444,5 +418,5 @@ def _export(book, suffix: str, title: str, confirm: Callable | None) -> None:
     _alert(book, "\n\n".join(parts), title, critical=bool(failed or forced or left_out))
 
 
-__all__ = ["validate", "summarize", "export_word", "export_excel", "read_grid", "read_book", "runs",
+__all__ = ["validate", "summarize", "export_word", "export_excel", "read_grid", "read_book",
            "result_rows", "summary_rows"]

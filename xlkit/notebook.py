@@ -6,7 +6,7 @@
     reg.figures(2020)                 # a + b − c per 実施機関, 合計 last
     reg.validate()                    # what is wrong, cell by cell
 
-Everything is read by `xlkit.register.load` — the same reader as the buttons and the CLI —
+Everything is read by `xlkit.workbook.reader.load` — the same reader as the buttons and the CLI —
 so the frames hold exactly what validation and the reports see:
 
 * one row per non-blank register row; the index is the Excel row number (named 行), so
@@ -34,7 +34,8 @@ from typing import Any
 
 import pandas as pd
 
-from . import messages, register, schema, tasks
+from . import messages, records, schema, tasks
+from .workbook import reader
 from .issues import SEVERITY_JA
 from .records import Record
 
@@ -47,9 +48,9 @@ _DTYPES = {"date": "datetime64[ns]", "mark": "boolean", "year": "Int64", "intege
 
 
 class RegisterData:
-    """One register workbook for pandas; the underlying `register.Book` stays at `.book`."""
+    """One register workbook for pandas; the underlying `records.Book` stays at `.book`."""
 
-    def __init__(self, book: register.Book):
+    def __init__(self, book: records.Book):
         self.book = book
 
     @cached_property
@@ -88,7 +89,7 @@ class RegisterData:
     @cached_property
     def divisions(self) -> pd.DataFrame:
         """課 and its 実施機関, in organisation-chart order (the order of the reports' rows)."""
-        return pd.DataFrame(self.book.divisions, columns=[register.DIVISION_SHEET, register.BODY_SHEET],
+        return pd.DataFrame(self.book.divisions, columns=[records.DIVISION_SHEET, records.BODY_SHEET],
                             dtype="string")
 
     @property
@@ -138,7 +139,7 @@ class RegisterData:
 
 def load(path: str | Path) -> RegisterData:
     """Read a register (.xlsx / .xlsm) for pandas; refuses what is not a register with XlkitError."""
-    return RegisterData(register.load(path))
+    return RegisterData(reader.load(path))
 
 
 def _frame(reg: schema.Register, records: list[Record]) -> pd.DataFrame:

@@ -1,9 +1,61 @@
-"""Plain data read from a register: one Record per non-blank row, typed by the schema."""
+"""The plain data a register is read into: one Record per non-blank row, one Book per file.
+
+Nothing here reads a file: xlkit.register prepares a Book from 2-D lists, which come from
+calamine (xlkit.workbook.reader) or from xlwings (the buttons).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+from .issues import Issue
+
+# the master sheets' names, as the reader looks them up (schemas/masters.json holds their seeds)
+BODY_SHEET, DIVISION_SHEET, CATEGORY_SHEET, RESULT_SHEET = "実施機関", "課", "区分", "審議結果"
+
+
+@dataclass
+class Book:
+    linkages: list[Record] = field(default_factory=list)
+    cases: list[Record] = field(default_factory=list)
+    settings: dict[str, Any] = field(default_factory=dict)
+    bodies: list[str] = field(default_factory=list)
+    divisions: list[tuple[str, str]] = field(default_factory=list)  # (課, 実施機関), chart order
+    categories: list[str] = field(default_factory=list)
+    results: list[str] = field(default_factory=list)
+    # master sheet -> the values marked ○ in its second column (schema.mark_columns()): the 区分 that
+    # call for a linkage row, the 審議結果 that approve a case
+    marked: dict[str, set[str]] = field(default_factory=dict)
+    issues: list[Issue] = field(default_factory=list)  # found while reading, before the schema
+    columns: dict[str, dict[str, str]] = field(default_factory=dict)  # sheet -> key -> letter
+    missing: dict[str, set[str]] = field(default_factory=dict)  # sheet -> keys with no column
+    # sheet -> key -> {value_key(typed cell): (ok, prepared value or reason)}: every distinct
+    # cell of a column once, so that a per-cell check runs once per distinct value
+    distinct: dict[str, dict[str, dict]] = field(default_factory=dict)
+    # 設定 key -> the B cell holding it; per-body values as "previous_published.区長"
+    setting_cells: dict[str, str] = field(default_factory=dict)
+    path: Path | None = None
+
+    def master(self, name: str) -> list[str]:
+        if name == DIVISION_SHEET:
+            return [d for d, _ in self.divisions]
+        return {BODY_SHEET: self.bodies, CATEGORY_SHEET: self.categories, RESULT_SHEET: self.results}[name]
+
+    @property
+    def body_of(self) -> dict[str, str]:
+        return dict(self.divisions)
+
+    @property
+    def approving_results(self) -> set[str]:
+        """The 審議結果 that approve a case (○ in 審議結果's second column)."""
+        return self.marked.get(RESULT_SHEET, set())
+
+    @property
+    def linkage_categories(self) -> set[str]:
+        """The 区分 whose approved cases call for a linkage row (○ in 区分's second column)."""
+        return self.marked.get(CATEGORY_SHEET, set())
 
 
 @dataclass
@@ -19,13 +71,3 @@ class Record:
 
     def cell(self, key: str) -> str:
         return f"{self.letters[key]}{self.row}"
-
-
-def column_letter(index: int) -> str:
-    """0-based column index -> Excel letters (0 -> A, 26 -> AA)."""
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters

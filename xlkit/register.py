@@ -1,7 +1,7 @@
-"""Reading a register workbook into plain Records, one block per sheet.
+"""Preparing a register's sheets, given as 2-D lists, into a Book of typed Records (pure).
 
-`load(path)` reads a file with calamine; `load_sheets(grids)` takes the same sheets as
-2-D lists (what xlwings hands a macro) — both end in the same pure preparation.
+The lists come from calamine (xlkit.workbook.reader.load, for the CLI and notebooks) or from
+xlwings (the buttons read each sheet in one block); both end here, in the same preparation.
 """
 
 from __future__ import annotations
@@ -9,63 +9,13 @@ from __future__ import annotations
 import difflib
 import gc
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from . import cells, schema
+from .addresses import column_letter
 from .errors import XlkitError
 from .issues import ERROR, WARNING, Issue
-from .records import Record, column_letter
-from .workbook_scan import scan_structure
-
-MAX_BYTES = 50 * 1024 * 1024  # a 10,000-row register is about 3 MB
-EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
-
-BODY_SHEET, DIVISION_SHEET, CATEGORY_SHEET, RESULT_SHEET = "実施機関", "課", "区分", "審議結果"
-
-
-@dataclass
-class Book:
-    linkages: list[Record] = field(default_factory=list)
-    cases: list[Record] = field(default_factory=list)
-    settings: dict[str, Any] = field(default_factory=dict)
-    bodies: list[str] = field(default_factory=list)
-    divisions: list[tuple[str, str]] = field(default_factory=list)  # (課, 実施機関), chart order
-    categories: list[str] = field(default_factory=list)
-    results: list[str] = field(default_factory=list)
-    # master sheet -> the values marked ○ in its second column (mark_columns()): the 区分 that
-    # call for a linkage row, the 審議結果 that approve a case
-    marked: dict[str, set[str]] = field(default_factory=dict)
-    issues: list[Issue] = field(default_factory=list)  # found while reading, before the schema
-    columns: dict[str, dict[str, str]] = field(default_factory=dict)  # sheet -> key -> letter
-    missing: dict[str, set[str]] = field(default_factory=dict)  # sheet -> keys with no column
-    # sheet -> key -> {value_key(typed cell): (ok, prepared value or reason)}: every distinct
-    # cell of a column once, so that a per-cell check runs once per distinct value
-    distinct: dict[str, dict[str, dict]] = field(default_factory=dict)
-    # 設定 key -> the B cell holding it; per-body values as "previous_published.区長"
-    setting_cells: dict[str, str] = field(default_factory=dict)
-    path: Path | None = None
-
-    def master(self, name: str) -> list[str]:
-        if name == DIVISION_SHEET:
-            return [d for d, _ in self.divisions]
-        return {BODY_SHEET: self.bodies, CATEGORY_SHEET: self.categories, RESULT_SHEET: self.results}[name]
-
-    @property
-    def body_of(self) -> dict[str, str]:
-        return dict(self.divisions)
-
-    @property
-    def approving_results(self) -> set[str]:
-        """The 審議結果 that approve a case (○ in 審議結果's second column)."""
-        return self.marked.get(RESULT_SHEET, set())
-
-    @property
-    def linkage_categories(self) -> set[str]:
-        """The 区分 whose approved cases call for a linkage row (○ in 区分's second column)."""
-        return self.marked.get(CATEGORY_SHEET, set())
-
+from .records import BODY_SHEET, CATEGORY_SHEET, DIVISION_SHEET, RESULT_SHEET, Book, Record
 
 @contextmanager
 def gc_paused():
@@ -82,51 +32,6 @@ def gc_paused():
     finally:
         if enabled:
             gc.enable()
-
-
-def load(path: str | Path) -> Book:
-    path = Path(path)
-    with gc_paused():
-        grids = read_grids(path)
-        book = load_sheets(grids)
-    book.path = path
-    return book
-
-
-def read_grids(path: Path) -> dict[str, list[list]]:
-    """Every sheet's values as a 2-D list; refuses what is not a register file, in Japanese."""
-    if not path.exists():
-        raise XlkitError(f"ファイル「{path}」が見つかりません。")
-    if path.is_dir():
-        raise XlkitError(f"「{path}」はフォルダです。登録簿のExcelファイルを指定してください。")
-    if path.suffix.lower() not in EXCEL_SUFFIXES:
-        raise XlkitError(
-            f"「{path.name}」はExcelの登録簿ではありません（拡張子 .xlsx または .xlsm のファイルを指定してください）。"
-        )
-    size = path.stat().st_size
-    if size > MAX_BYTES:
-        raise XlkitError(
-            f"「{path.name}」は大きすぎます（{size / 1024 / 1024:.1f} MB、上限 {MAX_BYTES // 1024 // 1024} MB）。"
-            "登録簿以外のデータや画像が含まれていないか確認してください。"
-        )
-    problems = scan_structure(path, watched={schema.linkage().sheet, schema.case().sheet})
-    if problems:
-        listing = "\n".join(f"  ・{p}" for p in problems[:50])
-        more = f"\n  ほか {len(problems) - 50} 件" if len(problems) > 50 else ""
-        raise XlkitError(
-            f"「{path.name}」の登録簿シートに値として読めないセルがあります。"
-            f"数式・エラー値・結合セルを値に直してから実行してください。\n{listing}{more}"
-        )
-    try:
-        import python_calamine
-
-        workbook = python_calamine.CalamineWorkbook.from_path(str(path))
-        return {
-            name: workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
-            for name in workbook.sheet_names
-        }
-    except Exception as e:  # calamine raises its own types for every broken file
-        raise XlkitError(f"「{path.name}」をExcelファイルとして読めません（{type(e).__name__}）。") from None
 
 
 def load_sheets(grids: dict[str, list[list]]) -> Book:
@@ -154,11 +59,6 @@ def _column_values(grid: list[list], col: int) -> list[str]:
     return values
 
 
-def mark_columns() -> dict[str, dict]:
-    """Master sheet -> {"列名": header of its ○ column, "○": the seed's marked values}."""
-    return schema.masters()["印の列"]
-
-
 def _read_masters(book: Book, grids: dict[str, list[list]]) -> None:
     seeds = schema.masters()
     for name, attr in ((BODY_SHEET, "bodies"), (CATEGORY_SHEET, "categories"), (RESULT_SHEET, "results")):
@@ -167,7 +67,7 @@ def _read_masters(book: Book, grids: dict[str, list[list]]) -> None:
         else:
             setattr(book, attr, list(seeds[name]))
             book.issues.append(_missing_master(name))
-    for name, spec in mark_columns().items():
+    for name, spec in schema.mark_columns().items():
         book.marked[name] = _read_marks(book, name, spec, grids.get(name))
     if DIVISION_SHEET in grids:
         grid = grids[DIVISION_SHEET]

@@ -39,7 +39,7 @@ from .dates import fiscal_year, nendo
 from .export.layout import omission_remark
 from .issues import Issue
 from .records import Record
-from .register import CATEGORY_SHEET, RESULT_SHEET, Book
+from .records import CATEGORY_SHEET, RESULT_SHEET, Book
 
 # warnings drawn from a cell's value, left out when that cell has an error of its own (validate)
 ON_CELL_VALUE = frozenset({"case-without-linkage"})

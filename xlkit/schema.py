@@ -160,3 +160,8 @@ def masters() -> dict:
     data = _read_json("masters.json")
     data.pop("$comment", None)
     return data
+
+
+def mark_columns() -> dict[str, dict]:
+    """Master sheet -> {"列名": header of its ○ column, "○": the seed's marked values}."""
+    return masters()["印の列"]

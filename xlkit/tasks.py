@@ -16,14 +16,15 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from . import figures as fig
-from . import messages, schema
+from . import messages, pasted_table, schema
 from .dates import format_wareki, nendo
 from .errors import Refusal, XlkitError
 from .issues import ERROR, Issue
-from .register import Book
-from .validate import Report, validate_book
+from .records import Book
+from .validation import Findings, validate_book
 
 PLACES_SHOWN = 5  # cells named in a refusal; the full list is in 検証結果 / xlkit validate
 
@@ -186,7 +187,7 @@ class ErrorsRefusal(Refusal):
 Confirm = Callable[[ErrorsRefusal], bool]
 
 
-def _gate(book: Book, what: str, confirm: Confirm | None, checked: Report | None) -> Refusal | None:
+def _gate(book: Book, what: str, confirm: Confirm | None, checked: Findings | None) -> Refusal | None:
     """Refuse a report from a register with errors, unless `confirm` says to go on."""
     report = checked if checked is not None else validate_book(book)
     errors = [i for i in report.issues if i.severity == ERROR]
@@ -200,14 +201,14 @@ def _gate(book: Book, what: str, confirm: Confirm | None, checked: Report | None
 
 def _check_format(out: Path | Outbox) -> None:
     """A wrong suffix is said before anything else (the year, the validation)."""
-    from .export.files import output_format
+    from .files import output_format
 
     output_format(Path(f"x{out.suffix}") if isinstance(out, Outbox) else Path(out))
 
 
 def _destination(out: Path | Outbox, name: str, overwrite: bool) -> tuple[Path, Path]:
     """(the path to write, the path asked for); an Outbox takes a free name, a path may not exist."""
-    from .export.files import check_target, free_path
+    from .files import check_target, free_path
 
     if isinstance(out, Outbox):
         wanted = out.folder / f"{name}{out.suffix}"
@@ -227,7 +228,7 @@ def _make_folder(out: Path | Outbox) -> None:
 
 
 def export_linkages(book: Book, out: Path | Outbox, *, year: int | None = None, overwrite: bool = False,
-                    confirm: Confirm | None = None, checked: Report | None = None) -> Written:
+                    confirm: Confirm | None = None, checked: Findings | None = None) -> Written:
     """「外部電子計算機との結合の状況」 of `year` (default 報告年度) in the format of the suffix."""
     from .export import api
 
@@ -244,7 +245,7 @@ def export_linkages(book: Book, out: Path | Outbox, *, year: int | None = None, 
 
 def export_cases(book: Book, out: Path | Outbox, *, date_from: dt.date | None = None,
                  date_to: dt.date | None = None, report_date: dt.date | None = None, overwrite: bool = False,
-                 confirm: Confirm | None = None, checked: Report | None = None) -> Written:
+                 confirm: Confirm | None = None, checked: Findings | None = None) -> Written:
     """資料１「審議案件について」 of the cases whose 付議日 is in the period (see cases_period)."""
     from .export import api
     from .export.cases import in_period
@@ -270,7 +271,66 @@ def _undated_cases(book: Book) -> list[str]:
                           件数=messages.text("notes.rows_counted", 件数=len(rows)) if len(rows) > 1 else "")]
 
 
-def validate(book: Book) -> Report:
+def validate(book: Book) -> Findings:
     """入力チェック: every issue of the register, sorted by sheet, row and column."""
     return validate_book(book)
 
+
+# --------------------------------------------------------------------------- 取り込み (表(2))
+
+
+@dataclass
+class Imported:
+    """What `import_table` did: the parsed table and the rows written (none on a dry run)."""
+
+    parsed: pasted_table.Parsed
+    appended: list[tuple[int, dict[str, Any]]]  # (Excel row, values) actually written
+    written: bool
+
+
+def import_table(register_path: str | Path, text: str, year: int, *,
+                 skip_bad: bool = False, dry_run: bool = False) -> Imported:
+    """Parse `text` and append its rows to the register, all or nothing unless `skip_bad`.
+
+    Rows already in the register (every published field the same) are listed in
+    `parsed.present` and not appended again: importing the same table twice adds nothing, and a
+    table pasted again with rows added appends only those. They are not problems.
+    """
+    from .workbook import appender, reader
+
+    path = Path(register_path)
+    book = reader.load(path)
+    sheet = schema.linkage().sheet
+    parsed = pasted_table.parse(text, year=year, divisions=book.divisions)
+    existing = {pasted_table.identity(r.values): r.row for r in book.linkages}
+    rows = []
+    for row in parsed.rows:
+        there = existing.get(pasted_table.identity(row.values))
+        if there is not None:
+            parsed.present.append(pasted_table.Message(row.line, f"登録簿の「{sheet}」{there}行目にすでにあります。", row.no))
+        else:
+            rows.append(row)
+    parsed.rows = rows
+    needed = {k for r in rows for k in r.values} | {"id"}
+    absent = book.missing.get(sheet, set())
+    missing = [c.header for c in schema.linkage().columns if c.key in needed and c.key in absent]
+    if missing:
+        raise XlkitError(f"登録簿の「{sheet}」シートに列 {'、'.join(missing)} がありません。見出しを確認してください。")
+    if not rows or dry_run or (parsed.problems and not skip_bad):
+        return Imported(parsed, [], False)
+    ids = pasted_table.next_ids([r.get("id") for r in book.linkages], year, len(rows))
+    values = [{**row.values, "id": id_} for row, id_ in zip(rows, ids)]
+    excel_rows = appender.append(path, book.columns[sheet], values,
+                        verify=lambda written: _verify_import(written, path, book, values))
+    return Imported(parsed, list(zip(excel_rows, values)), True)
+
+
+def _verify_import(written: Path, path: Path, before: Book, values: list[dict[str, Any]]) -> None:
+    """The written copy must read back with the old rows unchanged and the new rows as meant."""
+    from .workbook import reader
+
+    after = reader.load(written)
+    old = [(r.row, r.values) for r in before.linkages]
+    new = [{k: v for k, v in r.values.items()} for r in after.linkages[len(old):]]
+    if [(r.row, r.values) for r in after.linkages[:len(old)]] != old or new != values:
+        raise XlkitError(f"「{path.name}」への書き込みを確認できなかったため、登録簿は変更していません。")

@@ -35,12 +35,13 @@ def sample_path() -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
-    from xlkit import messages, register, tasks
+    from xlkit import messages, tasks
+    from xlkit.workbook import reader
     from xlkit.commands import summarize
     from xlkit.commands.validate import line
 
     path = Path(args.sample) if getattr(args, "sample", None) else sample_path()
-    book = register.load(path)
+    book = reader.load(path)
     report = tasks.validate(book)
     print(f"サンプルの登録簿: {path}")
     print(f"外部結合 {len(book.linkages)} 件、審議案件 {len(book.cases)} 件")

@@ -57,12 +57,13 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from xlkit import register, tasks
+    from xlkit import tasks
+    from xlkit.workbook import reader
     from xlkit.export import api
 
     out = Path(args.out)
     api.output_format(out)  # a wrong suffix is said before the register is read
-    book = register.load(args.register)
+    book = reader.load(args.register)
     confirm = (lambda refusal: True) if args.force else None
     try:
         if args.report == "linkages":

@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from xlkit import importer
+from xlkit import pasted_table, tasks
 from xlkit.dates import nendo
 from xlkit.commands import parse_year
 from xlkit.export.layout import omission_remark
@@ -38,8 +38,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     args.year = parse_year(args.year)  # refuses a year outside the schemas' bounds, naming them
-    text = importer.read_text(args.table)
-    result = importer.import_table(args.register, text, args.year, skip_bad=args.skip_bad, dry_run=args.dry_run)
+    text = pasted_table.read_text(args.table)
+    result = tasks.import_table(args.register, text, args.year, skip_bad=args.skip_bad, dry_run=args.dry_run)
     parsed = result.parsed
     for notice in parsed.notices:
         print(f"お知らせ: {notice}", file=sys.stderr)

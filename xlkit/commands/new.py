@@ -25,7 +25,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     from xlkit.dates import fiscal_year, nendo
-    from xlkit.workbook import build
+    from xlkit.workbook.builder import build
 
     path = Path(args.path)
     if path.suffix.lower() not in SUFFIXES:

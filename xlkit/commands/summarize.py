@@ -13,10 +13,11 @@ import sys
 import unicodedata
 
 from xlkit import figures as fig
-from xlkit import messages, register, tasks
+from xlkit import messages, tasks
 from xlkit.commands import parse_year
 from xlkit.export import layout
 from xlkit.export.linkages import names
+from xlkit.workbook import reader
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -35,7 +36,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    book = register.load(args.register)
+    book = reader.load(args.register)
     result = tasks.summary(book, parse_year(args.year) if args.year is not None else None)
     if args.json:
         print(json.dumps(fig.as_json(result.figures), ensure_ascii=False, indent=2))

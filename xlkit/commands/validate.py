@@ -60,9 +60,10 @@ def breakdown(issues: list[Issue]) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from xlkit.validate import validate_file
+    from xlkit import tasks
+    from xlkit.workbook import reader
 
-    report = validate_file(args.register)
+    report = tasks.validate(reader.load(args.register))
     if args.json:
         print(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
     else:

@@ -20,9 +20,9 @@ from xlkit.figures import compute
 
 from . import cases as cases_report
 from . import docx_writer, linkages as linkages_report, pdf, xlsx_writer
-from .files import atomic_write, check_target, free_path, output_format
+from xlkit.files import atomic_write, check_target, free_path, output_format
 from .layout import fill, load as load_layout
-from .model import Report
+from .model import Document
 
 __all__ = ["export_linkages", "export_cases", "default_linkages_name", "default_cases_name",
            "free_path", "output_format", "render"]
@@ -87,7 +87,7 @@ def _require_pdf_tool(fmt: str) -> None:
         raise XlkitError(pdf.NOT_INSTALLED)
 
 
-def render(report: Report, out: Path, layout: dict, *, overwrite: bool = False) -> Path:
+def render(report: Document, out: Path, layout: dict, *, overwrite: bool = False) -> Path:
     """Write `report` to `out` in the format its suffix names, atomically."""
     fmt = output_format(out)
     if fmt == "docx":

@@ -1,4 +1,4 @@
-"""資料１「審議案件について」 as a model Report: the header block, the list of cases
+"""資料１「審議案件について」 as a model Document: the header block, the list of cases
 deliberated in a period, and one detail sheet (別紙) per case."""
 
 from __future__ import annotations
@@ -6,12 +6,11 @@ from __future__ import annotations
 import datetime as dt
 import unicodedata
 
-from xlkit import dates, schema
+from xlkit import cells, dates, schema
 from xlkit.records import Record
 
-from . import cells
 from .layout import fill
-from .model import Column, Para, Report, Sheet, Table
+from .model import TableColumn, Para, Document, Sheet, Table
 
 
 def setting(settings: dict, key: str) -> str:
@@ -44,7 +43,7 @@ def period_name(date_from: dt.date, date_to: dt.date) -> str:
 
 
 def build(cases: list[Record], settings: dict, date_from: dt.date, date_to: dt.date,
-          report_date: dt.date, layout: dict) -> Report:
+          report_date: dt.date, layout: dict) -> Document:
     lay = layout["cases"]
     chosen = in_period(cases, date_from, date_to)
     values = {
@@ -76,7 +75,7 @@ def build(cases: list[Record], settings: dict, date_from: dt.date, date_to: dt.d
     annex = Sheet(lay["annex"]["sheet"], [Para(lay["annex"]["label"], align="right")], new_page=True)
     for n, record in enumerate(chosen):
         annex.blocks.extend(_detail_sheet(record, layout, first=n == 0))
-    return Report(
+    return Document(
         title=fill(lay["document_title"], **values),
         orientation=lay["orientation"],
         margins_mm=lay["margins_mm"],
@@ -101,7 +100,7 @@ def list_row(record: Record, keys: list[str]) -> list[str]:
         elif key == "categories" and isinstance(value, list):
             row.append("、\n".join(value))  # one 区分 per line, as the 資料 prints them
         else:
-            row.append(cells.text(record, reg, key))
+            row.append(cells.printed(record.get(key), reg.column(key)))
     return row
 
 
@@ -109,7 +108,7 @@ def _list_table(chosen: list[Record], layout: dict) -> Table:
     columns = layout["cases"]["list"]["columns"]
     keys = [c["key"] for c in columns]
     return Table(
-        columns=[Column(c["width_mm"], c["align"], numeric=c["key"] == "no") for c in columns],
+        columns=[TableColumn(c["width_mm"], c["align"], numeric=c["key"] == "no") for c in columns],
         header=[list_header(layout)],
         rows=[list_row(r, keys) for r in chosen],
         header_fill=layout["header_fill"],
@@ -160,9 +159,9 @@ def _detail_sheet(record: Record, layout: dict, *, first: bool) -> list:
         if key == "content":
             rows.append([lay["content_label"], content(record, layout)])
         else:
-            rows.append([reg.header(key), cells.text(record, reg, key)])
+            rows.append([reg.header(key), cells.printed(record.get(key), reg.column(key))])
     table = Table(
-        columns=[Column(lay["label_width_mm"], "left"), Column(lay["value_width_mm"], "left")],
+        columns=[TableColumn(lay["label_width_mm"], "left"), TableColumn(lay["value_width_mm"], "left")],
         header=[],
         rows=rows,
         label_fill=layout["label_fill"],

@@ -1,4 +1,4 @@
-"""Writing a model Report as a Word document (A4, Japanese fonts, page numbers)."""
+"""Writing a model Document as a Word document (A4, Japanese fonts, page numbers)."""
 
 from __future__ import annotations
 
@@ -12,13 +12,13 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
 from .docx_fast import PLACEHOLDER, TableWriter, clean_text, el, mm_to_twips, run_props
-from .model import Para, Report, Table
+from .model import Para, Document, Table
 
 _A4 = (Mm(210), Mm(297))
 _JC = {"left": "left", "center": "center", "right": "right", "distribute": "distribute"}
 
 
-def write(report: Report, path: Path, layout: dict) -> None:
+def write(report: Document, path: Path, layout: dict) -> None:
     doc, rows = document(report, layout)
     buffer = io.BytesIO()
     doc.save(buffer)
@@ -55,7 +55,7 @@ def table_style(doc, fonts: dict, size_pt: float) -> str:
     return style_id
 
 
-def document(report: Report, layout: dict) -> tuple[docx.document.Document, dict[str, str]]:
+def document(report: Document, layout: dict) -> tuple[docx.document.Document, dict[str, str]]:
     """The document with each table's body rows left out, and those rows as XML text."""
     doc = docx.Document()
     rows: dict[str, str] = {}
@@ -117,7 +117,7 @@ def _set_styles(doc, fonts: dict, body_pt: float) -> None:
     normal.paragraph_format.space_before = Pt(0)
 
 
-def _set_page(section, report: Report) -> None:
+def _set_page(section, report: Document) -> None:
     landscape = report.orientation == "landscape"
     section.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
     width, height = _A4
@@ -172,13 +172,13 @@ def _box_indent(para: Para, sizes: dict, text_width_mm: float | None) -> int:
     return max(mm_to_twips(text_width_mm - text_mm), 0)
 
 
-def _page_text_pt(report: Report) -> float:
+def _page_text_pt(report: Document) -> float:
     """The height of the text area (between the top and bottom margins), in points."""
     height = _A4[0].mm if report.orientation == "landscape" else _A4[1].mm
     return (height - report.margins_mm["top"] - report.margins_mm["bottom"]) * 72 / 25.4
 
 
-def _text_width(report: Report) -> float:
+def _text_width(report: Document) -> float:
     width = _A4[1].mm if report.orientation == "landscape" else _A4[0].mm
     return width - report.margins_mm["left"] - report.margins_mm["right"]
 

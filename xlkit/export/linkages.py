@@ -1,16 +1,15 @@
-"""「外部電子計算機との結合の状況」 as a model Report: tables (1), (2) and (3) of the annual report.
+"""「外部電子計算機との結合の状況」 as a model Document: tables (1), (2) and (3) of the annual report.
 
 Counting is xlkit.figures' job; this module only turns its Figures into the official text.
 """
 
 from __future__ import annotations
 
-from xlkit import dates, schema
+from xlkit import cells, dates, schema
 from xlkit.records import Record
 
-from . import cells
 from .layout import fill
-from .model import Cell, Column, Para, Report, Sheet, Table
+from .model import Cell, TableColumn, Para, Document, Sheet, Table
 
 
 def names(year: int) -> dict[str, str]:
@@ -18,7 +17,7 @@ def names(year: int) -> dict[str, str]:
     return {"年度": dates.nendo(year), "前年度": dates.nendo(year - 1)}
 
 
-def build(figures, layout: dict, *, author: str = "") -> Report:
+def build(figures, layout: dict, *, author: str = "") -> Document:
     lay = layout["linkages"]
     values = names(figures.year)
     heading = Para(lay["heading"], size="heading", bold=True, heading_font=True,
@@ -35,7 +34,7 @@ def build(figures, layout: dict, *, author: str = "") -> Report:
     else:
         ended_blocks.append(Para(lay["ended"]["none"]))
     ended = Sheet(lay["ended"]["sheet"], ended_blocks)
-    return Report(
+    return Document(
         title=fill(lay["document_title"], **values),
         orientation=lay["orientation"],
         margins_mm=lay["margins_mm"],
@@ -63,7 +62,7 @@ def _summary(figures, layout: dict, values: dict) -> list:
     ]
     widths = lay["widths_mm"]
     table = Table(
-        columns=[Column(widths[0], "center"), *(Column(w, "center", numeric=True) for w in widths[1:])],
+        columns=[TableColumn(widths[0], "center"), *(TableColumn(w, "center", numeric=True) for w in widths[1:])],
         header=header,
         rows=rows,
         header_fill=layout["header_fill"],
@@ -95,7 +94,7 @@ def detail_row(record: Record, number: int, keys: list[str], omission: str) -> l
         if key == "no":
             row.append(str(number))
             continue
-        value = cells.text(record, reg, key)
+        value = cells.printed(record.get(key), reg.column(key))
         # A linkage counted late keeps its remark beside the start date, as the report prints it
         if key == "start" and omission and omission in (record.values.get("note") or ""):
             value = f"{value} {omission}".strip()
@@ -108,7 +107,7 @@ def _detail_table(records: list[Record], layout: dict, *, date_key: str) -> Tabl
     keys = [c["key"] for c in columns]
     omission = layout["linkages"]["omission_remark"]
     return Table(
-        columns=[Column(c["width_mm"], c["align"], numeric=c["key"] == "no") for c in columns],
+        columns=[TableColumn(c["width_mm"], c["align"], numeric=c["key"] == "no") for c in columns],
         header=[detail_header(layout, date_key)],
         rows=[detail_row(r, n, keys, omission) for n, r in enumerate(records, 1)],
         header_fill=layout["header_fill"],

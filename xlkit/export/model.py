@@ -24,7 +24,7 @@ class Cell:
 
 
 @dataclass(frozen=True)
-class Column:
+class TableColumn:
     width_mm: float
     align: str = "left"  # left | center | right
     numeric: bool = False  # digits are written to Excel as numbers, not as text
@@ -32,7 +32,7 @@ class Column:
 
 @dataclass
 class Table:
-    columns: list[Column]
+    columns: list[TableColumn]
     header: list[list[Cell | str]]  # repeated at the top of every page
     rows: list[list[Cell | str]]  # plain str rows take the fast path in the Word writer
     header_fill: str | None = None
@@ -68,7 +68,7 @@ class Sheet:
 
 
 @dataclass
-class Report:
+class Document:
     title: str  # document title (file properties)
     orientation: str  # portrait | landscape
     margins_mm: dict[str, float]

@@ -1,4 +1,4 @@
-"""Writing a model Report as a print-ready Excel workbook (one worksheet per model Sheet).
+"""Writing a model Document as a print-ready Excel workbook (one worksheet per model Sheet).
 
 Excel does not grow a row to fit wrapped text when the file is opened, and one row is at
 most 409 points high, so row heights are estimated here from the text's display width
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import xlsxwriter
 
-from .model import Cell, Para, Report, Sheet, Table
+from .model import Cell, Para, Document, Sheet, Table
 
 MAX_ROW_PT = 409
 # Excel draws a column of width w as 7w + 5 pixels when the default font's digit is 7 px
@@ -88,7 +88,7 @@ class _Formats:
         return self.cache[key]
 
 
-def write(report: Report, path: Path, layout: dict) -> None:
+def write(report: Document, path: Path, layout: dict) -> None:
     opts = layout["excel"]
     font = layout["fonts"]["east_asia"]
     wb = xlsxwriter.Workbook(str(path), {
@@ -104,7 +104,7 @@ def write(report: Report, path: Path, layout: dict) -> None:
 
 
 class _SheetWriter:
-    def __init__(self, wb, sheet: Sheet, report: Report, layout: dict, formats: _Formats):
+    def __init__(self, wb, sheet: Sheet, report: Document, layout: dict, formats: _Formats):
         self.sheet, self.layout, self.formats = sheet, layout, formats
         self.ws = wb.add_worksheet(sheet.name[:31])
         self.font_pt = layout["excel"]["font_pt"]
@@ -118,7 +118,7 @@ class _SheetWriter:
         self.print_rows: tuple[int, int] | None = None
         self._page_setup(report)
 
-    def _page_setup(self, report: Report) -> None:
+    def _page_setup(self, report: Document) -> None:
         ws = self.ws
         ws.set_paper(9)  # A4
         ws.set_landscape() if report.orientation == "landscape" else ws.set_portrait()

@@ -1,5 +1,7 @@
-"""The register workbook: one builder for the plain .xlsx and the controlled .xlsm."""
+"""Register workbook files: reading them (reader, scan), building them (builder, design,
+styles, vba) and writing rows into them (appender).
 
-from xlkit.workbook.builder import build, settings_rows
-
-__all__ = ["build", "settings_rows"]
+This is the only package that touches a register file; the core above it works on the plain
+data these modules return. Import the module you need (``from xlkit.workbook.builder import
+build``): importing the package loads no Excel library.
+"""

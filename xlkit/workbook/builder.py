@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,9 +15,10 @@ from typing import Any
 import xlsxwriter
 from xlsxwriter.utility import quote_sheetname
 
-from xlkit import dates, schema
-from xlkit.register import mark_columns
-from xlkit.workbook import layout, styles
+from xlkit import cells, dates, schema
+from xlkit.errors import XlkitError
+from xlkit.files import atomic_write, scratch
+from xlkit.workbook import design, styles
 
 MAX_ROW = 1_048_575  # last 0-based row of a sheet: validation covers every row below the header
 
@@ -37,37 +37,36 @@ def build(
     cases: Iterable[Mapping[str, Any]] = (),
     settings: Mapping[str, Any] | None = None,
     divisions: Sequence[tuple[str, str]] | None = None,
+    overwrite: bool = True,
 ) -> Path:
     """Write a register to ``path``; the suffix chooses the format (.xlsx plain, .xlsm controlled).
 
     ``linkages`` and ``cases`` are dicts of schema key -> value (str, int, datetime.date,
     True for a ○ mark, list[str] for a multi column). ``settings`` maps settings keys to
     values (``previous_published`` maps 実施機関 -> int). ``divisions`` replaces the seed
-    list of (課, 実施機関) from masters.json. An existing file is overwritten.
+    list of (課, 実施機関) from masters.json. An existing file is replaced only when
+    ``overwrite``; the file appears whole or not at all (xlkit.files.atomic_write).
     """
     target = Path(path)
     suffix = target.suffix.lower()
     if suffix not in (".xlsx", ".xlsm"):
-        raise ValueError(f"登録簿のファイル名は .xlsx か .xlsm で終わる必要があります: {target.name}")
+        raise XlkitError(f"登録簿のファイル名は .xlsx か .xlsm で終わる必要があります: {target.name}")
     target.parent.mkdir(parents=True, exist_ok=True)
-    macro = suffix == ".xlsm"
-    if not macro:
-        _write(target, list(linkages), list(cases), settings, divisions, macro=False)
-        return target
+    rows = dict(linkages=list(linkages), cases=list(cases), settings=settings, divisions=divisions)
 
-    from xlkit.workbook import vba
+    def write(tmp: Path) -> None:
+        if suffix == ".xlsx":
+            _write(tmp, **rows, macro=False)
+            return
+        from xlkit.workbook import vba
 
-    # XlsxWriter writes the sheets, the buttons and the xlwings project; pyOpenVBA then adds our
-    # module. Work in a temporary file beside the target so that a failure leaves no half file.
-    fd, tmp_name = tempfile.mkstemp(suffix=".xlsm", prefix=".xlkit-", dir=target.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        sheet_codes = _write(tmp, list(linkages), list(cases), settings, divisions, macro=True)
-        vba.install_module(tmp, target, sheet_codes)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return target
+        # XlsxWriter writes the sheets, the buttons and the xlwings project; pyOpenVBA then
+        # adds our module, writing the final copy
+        with scratch(target.parent, ".xlsm") as sheets_only:
+            sheet_codes = _write(sheets_only, **rows, macro=True)
+            vba.install_module(sheets_only, tmp, sheet_codes)
+
+    return atomic_write(target, write, overwrite=overwrite)
 
 
 class _Formats:
@@ -86,41 +85,41 @@ class _Formats:
 def _write(path: Path, linkages, cases, settings, divisions, *, macro: bool) -> dict[str, str]:
     """Write the workbook with XlsxWriter; returns sheet name -> VBA code name (macro only)."""
     masters = schema.masters()
-    bodies = list(masters[layout.BODIES])
-    division_rows = [tuple(d) for d in (divisions if divisions is not None else masters[layout.DIVISIONS])]
+    bodies = list(masters[design.BODIES])
+    division_rows = [tuple(d) for d in (divisions if divisions is not None else masters[design.DIVISIONS])]
 
     wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False,
                                          "strings_to_urls": False})
     wb.set_properties({"title": "審議案件・外部結合登録簿", "company": "区政情報課"})
     fmt = _Formats(wb)
-    sheets = {name: wb.add_worksheet(name) for name in layout.sheet_order()}
+    sheets = {name: wb.add_worksheet(name) for name in design.sheet_order()}
     codes: dict[str, str] = {}
     if macro:
         from xlkit.workbook import vba
 
         wb.add_vba_project(vba.template_project(), is_stream=True)
         wb.set_vba_name("ThisWorkbook")
-        for i, name in enumerate(layout.sheet_order(), start=1):
+        for i, name in enumerate(design.sheet_order(), start=1):
             codes[name] = f"Sheet{i}"
             sheets[name].set_vba_name(codes[name])
 
     _define_names(wb)
-    _howto(sheets[layout.HOWTO], fmt, macro=macro)
-    _register(sheets[layout.linkage_sheet()], schema.linkage(), linkages, fmt)
-    _register(sheets[layout.case_sheet()], schema.case(), cases, fmt)
-    _results(sheets[layout.RESULTS], fmt)
-    _summary(sheets[layout.SUMMARY], fmt)
-    _settings(sheets[layout.settings_sheet()], settings or {}, bodies, fmt)
-    _master(sheets[layout.BODIES], layout.BODIES, [(b,) for b in bodies], fmt)
-    _master(sheets[layout.DIVISIONS], layout.DIVISIONS, division_rows, fmt)
-    for name in (layout.CATEGORIES, layout.RESULTS_MASTER):
-        marked = set(mark_columns()[name]["○"])
+    _howto(sheets[design.HOWTO], fmt, macro=macro)
+    _register(sheets[design.linkage_sheet()], schema.linkage(), linkages, fmt)
+    _register(sheets[design.case_sheet()], schema.case(), cases, fmt)
+    _results(sheets[design.RESULTS], fmt)
+    _summary(sheets[design.SUMMARY], fmt)
+    _settings(sheets[design.settings_sheet()], settings or {}, bodies, fmt)
+    _master(sheets[design.BODIES], design.BODIES, [(b,) for b in bodies], fmt)
+    _master(sheets[design.DIVISIONS], design.DIVISIONS, division_rows, fmt)
+    for name in (design.CATEGORIES, design.RESULTS_MASTER):
+        marked = set(schema.mark_columns()[name]["○"])
         _master(sheets[name], name, [(v, "○" if v in marked else "") for v in masters[name]], fmt)
-    _conf(sheets[layout.CONF], fmt)
+    _conf(sheets[design.CONF], fmt)
     for name, ws in sheets.items():
-        _page_setup(ws, landscape=name not in (layout.HOWTO, *layout.MASTER_HEADERS),
-                    repeat_header=name not in (layout.HOWTO, layout.SUMMARY, layout.CONF))
-    sheets[layout.HOWTO].activate()
+        _page_setup(ws, landscape=name not in (design.HOWTO, *design.MASTER_HEADERS),
+                    repeat_header=name not in (design.HOWTO, design.SUMMARY, design.CONF))
+    sheets[design.HOWTO].activate()
     wb.close()
     return codes
 
@@ -146,10 +145,10 @@ def _define_names(wb) -> None:
     OFFSET/COUNTA grows with the list, so a 課 typed below the last one joins the dropdowns
     (a table would too, but tables do not grow on a protected sheet).
     """
-    for master in layout.MASTER_HEADERS:
+    for master in design.MASTER_HEADERS:
         sheet = quote_sheetname(master)
         wb.define_name(
-            layout.list_name(master),
+            design.list_name(master),
             f"=OFFSET({sheet}!$A$2,0,0,MAX(COUNTA({sheet}!$A:$A)-1,1),1)",
         )
 
@@ -157,19 +156,8 @@ def _define_names(wb) -> None:
 # --------------------------------------------------------------------------- register sheets
 
 
-def _cell_value(column: schema.Column, value: Any) -> Any:
-    """The value written for a schema value: ○ for True, joined text for lists."""
-    if value is None or value is False or value == "":
-        return None
-    if value is True:
-        return "○"
-    if isinstance(value, (list, tuple)):
-        return (column.separator or "、").join(str(v) for v in value)
-    return value
-
-
 def _write_value(ws, row: int, col: int, column: schema.Column, value: Any, fmt: _Formats) -> None:
-    value = _cell_value(column, value)
+    value = cells.cell_value(value, separator=column.separator)
     if value is None:
         return
     if column.kind == "date":
@@ -215,7 +203,7 @@ def _register(ws, register: schema.Register, rows: list[Mapping[str, Any]], fmt:
             if column.key in record:
                 _write_value(ws, r, c, column, record[column.key], fmt)
     ws.add_table(0, 0, max(len(rows), 1), last_col, {
-        "name": layout.table_name(register.sheet),
+        "name": design.table_name(register.sheet),
         "style": "Table Style Medium 2",
         "banded_rows": True,
         "autofilter": True,
@@ -239,7 +227,7 @@ def _validation(column: schema.Column) -> dict | None:
     prop = column.schema
     options: dict[str, Any]
     if column.master:
-        source = f"={layout.list_name(column.master)}"
+        source = f"={design.list_name(column.master)}"
         options = {"validate": "list", "source": source}
         if column.kind == "multi":
             sep = column.separator or "、"
@@ -308,7 +296,7 @@ def _howto(ws, fmt: _Formats, *, macro: bool) -> None:
     ws.set_row(1, 32)
     ws.write_string(3, 1, "ボタン", fmt.subtitle)
     row = 4
-    for button in layout.BUTTONS:
+    for button in design.BUTTONS:
         ws.set_row(row, 40)
         if macro:
             ws.insert_button(row, 1, {
@@ -371,7 +359,7 @@ def _header_row(ws, headers: Sequence[str], widths: Sequence[float], fmt: _Forma
 
 
 def _results(ws, fmt: _Formats) -> None:
-    _header_row(ws, layout.RESULT_HEADERS, layout.RESULT_WIDTHS, fmt)
+    _header_row(ws, design.RESULT_HEADERS, design.RESULT_WIDTHS, fmt)
     # unformatted: the first result row is written over it and must not inherit a grey note style
     ws.write_string(1, 0, "（「入力チェック」ボタンを押すと、ここに結果が書き出されます。）")
 
@@ -394,7 +382,7 @@ def settings_rows(settings: Mapping[str, Any], bodies: Sequence[str]) -> list[tu
         if column.kind == "per-body":
             given = settings.get(column.key) or {}
             for body in bodies:
-                rows.append((column.key, layout.per_body_title(column.header, body), given.get(body), help_text))
+                rows.append((column.key, design.per_body_title(column.header, body), given.get(body), help_text))
         else:
             value = settings.get(column.key, column.default)
             rows.append((column.key, column.header, value, help_text))
@@ -405,7 +393,7 @@ def _settings(ws, settings: Mapping[str, Any], bodies: Sequence[str], fmt: _Form
     unknown = set(settings) - {c.key for c in schema.settings().columns}
     if unknown:
         raise ValueError(f"設定: スキーマにない項目があります: {', '.join(sorted(unknown))}")
-    for c, (header, width) in enumerate(zip(layout.SETTINGS_HEADERS, layout.SETTINGS_WIDTHS)):
+    for c, (header, width) in enumerate(zip(design.SETTINGS_HEADERS, design.SETTINGS_WIDTHS)):
         ws.write_string(0, c, header, fmt.master_header)
         ws.set_column(c, c, width, fmt.locked_text)
     ws.set_row(0, 24)
@@ -448,8 +436,8 @@ def _settings(ws, settings: Mapping[str, Any], bodies: Sequence[str], fmt: _Form
 
 def _master(ws, name: str, rows: Sequence[Sequence[str]], fmt: _Formats) -> None:
     """A master sheet: a locked header over editable rows, the structure protected."""
-    headers = layout.MASTER_HEADERS[name]
-    widths = layout.MASTER_WIDTHS[name]
+    headers = design.MASTER_HEADERS[name]
+    widths = design.MASTER_WIDTHS[name]
     ws.set_column(0, len(headers) - 1, None, fmt.unlocked)
     for c, (header, width) in enumerate(zip(headers, widths)):
         ws.set_column(c, c, width, fmt.unlocked)
@@ -462,15 +450,15 @@ def _master(ws, name: str, rows: Sequence[Sequence[str]], fmt: _Formats) -> None
                 ws.write_string(r, c, str(value), fmt.unlocked)
     ws.set_row(0, 24)
     ws.freeze_panes(1, 0)
-    if name == layout.DIVISIONS:
+    if name == design.DIVISIONS:
         ws.data_validation(1, 1, MAX_ROW, 1, {
-            "validate": "list", "source": f"={layout.list_name(layout.BODIES)}",
+            "validate": "list", "source": f"={design.list_name(design.BODIES)}",
             "input_title": "実施機関", "input_message": "この課が属する実施機関を一覧から選んでください。",
             "error_type": "stop", "error_title": "一覧にない値です",
             "error_message": "「実施機関」シートの一覧から選んでください。",
         })
-    if name in mark_columns():
-        spec = mark_columns()[name]
+    if name in schema.mark_columns():
+        spec = schema.mark_columns()[name]
         ws.data_validation(1, 1, MAX_ROW, 1, {
             "validate": "list", "source": ["○"],
             "input_title": spec["列名"], "input_message": spec["説明"][:255],
@@ -479,7 +467,7 @@ def _master(ws, name: str, rows: Sequence[Sequence[str]], fmt: _Formats) -> None
     note_col = len(headers) + 1
     ws.set_column(note_col, note_col, 60, fmt.unlocked)
     ws.write_string(0, note_col, "行の並びが報告書の並びになります。追加は最後の行の下に入力してください。"
-                    if name in (layout.BODIES, layout.DIVISIONS)
+                    if name in (design.BODIES, design.DIVISIONS)
                     else "最後の行の下に入力すると、選択肢に加わります。", fmt.note)
     ws.protect("", {"insert_rows": True, "delete_rows": True, "sort": True,
                     "select_locked_cells": True, "select_unlocked_cells": True})
@@ -492,7 +480,7 @@ def _conf(ws, fmt: _Formats) -> None:
     """xlwings reads its settings from A1 downwards, key in A and value in B, until a blank."""
     ws.set_column(0, 0, 20)
     ws.set_column(1, 1, 60)
-    for r, (key, value) in enumerate(layout.XLWINGS_CONF_ROWS):
+    for r, (key, value) in enumerate(design.XLWINGS_CONF_ROWS):
         ws.write_string(r, 0, key)
         if isinstance(value, bool):
             ws.write_boolean(r, 1, value)
@@ -505,6 +493,6 @@ def _conf(ws, fmt: _Formats) -> None:
         "空欄の場合は PATH 上の python を使います。（例：%LOCALAPPDATA%\\xlkit\\.venv\\Scripts\\python.exe）",
         "PYTHONPATH は通常空欄で構いません。詳しくは README の「Excel のボタンを使う準備」を参照してください。",
     ]
-    start = len(layout.XLWINGS_CONF_ROWS) + 2
+    start = len(design.XLWINGS_CONF_ROWS) + 2
     for i, text in enumerate(notes):
         ws.write_string(start + i, 0, text, fmt.note_line if i else fmt.subtitle)

@@ -17,7 +17,7 @@ import zipfile
 from functools import cache
 from pathlib import Path
 
-from xlkit.workbook import layout
+from xlkit.workbook import design
 
 MODULE_NAME = "xlkit"
 TEMPLATE_MODULE = "Module1"
@@ -47,7 +47,7 @@ def template_project() -> io.BytesIO:
 def module_source() -> str:
     """Our standard module: one sub per button, each a single RunPython line. ASCII only."""
     lines = [f'Attribute VB_Name = "{MODULE_NAME}"', "Option Explicit", ""]
-    for button in layout.BUTTONS:
+    for button in design.BUTTONS:
         lines += [f"Public Sub {button.sub}()", f"    {button.vba}", "End Sub", ""]
     source = "\r\n".join(lines)
     source.encode("ascii")  # the module is read with the project's code page: keep it ASCII

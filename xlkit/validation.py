@@ -16,18 +16,19 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 
 from jsonschema import Draft202012Validator
 
 from . import cells, rules, schema
 from .issues import ERROR, WARNING, Issue, sort_key
-from .records import Record
-from .register import Book, gc_paused, load, value_key
+from .records import Book, Record
+from .register import gc_paused, value_key
 
 
 @dataclass
-class Report:
+class Findings:
+    """What 入力チェック found: every issue, sorted by sheet (tab order), row and column."""
+
     issues: list[Issue] = field(default_factory=list)
 
     @property
@@ -43,12 +44,13 @@ class Report:
                 "issues": [i.as_json() for i in self.issues]}
 
 
-def validate_file(path: str | Path) -> Report:
+def validate_book(book: Book) -> Findings:
+    """Every problem of a prepared register: the reader's, the schema's, then the cross-row rules'."""
     with gc_paused():
-        return validate_book(load(path))
+        return _validate(book)
 
 
-def validate_book(book: Book) -> Report:
+def _validate(book: Book) -> Findings:
     found = list(book.issues)
     reported = {(i.sheet, i.cell) for i in book.issues}
     for reg, records in ((schema.linkage(), book.linkages), (schema.case(), book.cases)):
@@ -59,7 +61,7 @@ def validate_book(book: Book) -> Report:
     # about the same cell; it is asked again once the cell is fixed
     found += [i for i in rules.check(book) if not (i.code in rules.ON_CELL_VALUE and (i.sheet, i.cell) in wrong)]
     found.sort(key=sort_key)
-    return Report(found)
+    return Findings(found)
 
 
 # --- the schema, one subschema per column ------------------------------------------------
@@ -75,10 +77,8 @@ def property_validators(name: str) -> dict[str, Draft202012Validator]:
 
 def json_value(value):
     """A prepared value as the schema sees it: dates as ISO strings, marks as ○, multi as lists."""
-    if value is True:
-        return "○"
-    if isinstance(value, dt.date):
-        return value.isoformat()
+    if value is True or isinstance(value, dt.date):
+        return cells.as_text(value, date=dt.date.isoformat)
     return value
 
 
@@ -171,23 +171,13 @@ def _kebab(keyword: str) -> str:
     return "".join("-" + ch.lower() if ch.isupper() else ch for ch in keyword)
 
 
-def _shown(value) -> str:
-    if isinstance(value, list):
-        return "、".join(str(v) for v in value)
-    if value is True:
-        return "○"
-    if isinstance(value, dt.date):
-        return cells.display(value)
-    return str(value)
-
-
 def _message(error, column: schema.Column, value) -> str:
     """A jsonschema error said in Japanese, naming the value and what was expected."""
     keyword, expected = error.validator, error.validator_value
     instance = error.instance
     path = list(error.path)
-    whole = f"「{_shown(value)}」"
-    item = f"「{_shown(instance)}」" if path else whole
+    whole = f"「{cells.as_text(value)}」"
+    item = f"「{cells.as_text(instance)}」" if path else whole
     if path and isinstance(path[0], int):
         item = f"{path[0] + 1}番目の{item}"
     hint = column.input_message or ""

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from xlkit import schema
-from xlkit.register import BODY_SHEET, CATEGORY_SHEET, DIVISION_SHEET, RESULT_SHEET, mark_columns
+from xlkit.records import BODY_SHEET, CATEGORY_SHEET, DIVISION_SHEET, RESULT_SHEET
+from xlkit.schema import mark_columns
 
 HOWTO = "使い方"
 RESULTS = "検証結果"
@@ -19,7 +20,7 @@ CONF = "xlwings.conf"
 
 # Master sheets (named once, by the reader): sheet name -> its header row.
 # 課 carries the 実施機関 each 課 belongs to; 区分 and 審議結果 carry a ○ column whose
-# header is named in masters.json (register.mark_columns).
+# header is named in masters.json (schema.mark_columns).
 BODIES, DIVISIONS, CATEGORIES, RESULTS_MASTER = BODY_SHEET, DIVISION_SHEET, CATEGORY_SHEET, RESULT_SHEET
 MASTER_HEADERS: dict[str, tuple[str, ...]] = {
     BODIES: (BODIES,),

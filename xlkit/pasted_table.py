@@ -1,4 +1,4 @@
-"""Importing a published new-linkage table (表(2)) into a register's 「外部結合」 sheet.
+"""Reading a published new-linkage table (表(2)) pasted as text into rows of schema values (pure).
 
 The table is the tab-separated text staff get by copying 「(2) 新たに外部計算機との結合を行った
 外部結合の内訳」 out of a report: a header line whose first cell is 「No.」, repeated on every
@@ -7,28 +7,25 @@ a cell copied from Excel with a line break in it comes quoted ("…"), which is 
 
 Reading (`parse`) is pure. Every line that is not a header, not blank and not a readable row is
 reported with its line number; lines before the first header that do not look like data (the
-table's title) are skipped with a notice. `append` writes rows below the last non-blank row of
-「外部結合」 with openpyxl, copying the row above's formats, and replaces the file atomically.
+table's title) are skipped with a notice. The rows are written into the register by
+xlkit.workbook.appender; xlkit.tasks.import_table ties the two together.
 """
 
 from __future__ import annotations
 
-import copy
 import csv
 import datetime as dt
 import difflib
 import io
-import os
 import re
 import sys
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from . import cells, register, schema
+from . import cells, schema
 from .dates import DateError, era_of, fiscal_year, nendo, parse_date
 from .errors import XlkitError
 from .export.layout import omission_remark
@@ -72,13 +69,6 @@ class Parsed:
     problems: list[Message] = field(default_factory=list)  # rows that cannot be read (not imported)
     notices: list[Message] = field(default_factory=list)  # said to staff; nothing is lost by them
     present: list[Message] = field(default_factory=list)  # rows the register has already (not added again)
-
-
-@dataclass
-class Result:
-    parsed: Parsed
-    appended: list[tuple[int, dict[str, Any]]]  # (Excel row, values) actually written
-    written: bool
 
 
 # --------------------------------------------------------------------------- reading the text
@@ -290,179 +280,3 @@ def next_ids(existing: Sequence[str], year: int, count: int) -> list[str]:
     used = [int(m[1]) for e in existing if (m := pattern.match(cells.fold(e or "")))]
     start = max(used, default=0) + 1
     return [f"{prefix}-{k:03d}" for k in range(start, start + count)]
-
-
-# --------------------------------------------------------------------------- writing
-
-
-def lock_file(path: Path) -> Path:
-    return path.with_name("~$" + path.name)
-
-
-def check_writable(path: Path) -> None:
-    if lock_file(path).exists():
-        raise XlkitError(f"「{path.name}」は Excel で開かれています（{lock_file(path).name} があります）。"
-                         "Excel で閉じてから実行してください。")
-
-
-def _column_style(ws, col: int):
-    for dim in ws.column_dimensions.values():
-        if dim.min and dim.max and dim.min <= col <= dim.max and dim.style_id:
-            return dim._style
-    return None
-
-
-def _last_nonblank_row(ws) -> int:
-    for r in range(ws.max_row, 1, -1):
-        for cell in ws[r]:
-            if not cells.is_blank(cell.value):
-                return r
-    return 1
-
-
-def _date_format(ws, col: int, template) -> str:
-    from openpyxl.styles.numbers import is_date_format
-
-    if template is not None and is_date_format(template.number_format):
-        return template.number_format
-    for dim in ws.column_dimensions.values():
-        if dim.min and dim.max and dim.min <= col <= dim.max and is_date_format(dim.number_format):
-            return dim.number_format
-    from xlkit.workbook.styles import DATE_FORMAT
-
-    return DATE_FORMAT
-
-
-def append(path: Path, letters: dict[str, str], rows: list[dict[str, Any]], *, verify=None) -> list[int]:
-    """Write `rows` below the last non-blank row of 「外部結合」; returns their Excel rows.
-
-    Each new cell takes the format of the cell above (or the column's format when the sheet
-    has no data row yet); dates are real date cells in the column's date format. The Excel
-    table is extended over the new rows. The file is replaced only once the copy is written
-    (and, when given, `verify(copy_path)` has returned without raising).
-    """
-    import openpyxl
-    from openpyxl.utils import column_index_from_string, get_column_letter, range_boundaries
-
-    check_writable(path)
-    reg = schema.linkage()
-    try:
-        wb = openpyxl.load_workbook(path, keep_vba=path.suffix.lower() == ".xlsm")
-    except Exception as e:
-        raise XlkitError(f"「{path.name}」を書き込み用に開けません（{type(e).__name__}）。") from None
-    ws = wb[reg.sheet]
-    last = _last_nonblank_row(ws)
-    width = max(ws.max_column, *(column_index_from_string(v) for v in letters.values()))
-    above = last if last > 1 else None
-    height = ws.row_dimensions[above].height if above else None
-    written = []
-    for i, values in enumerate(rows):
-        r = last + 1 + i
-        for col in range(1, width + 1):
-            template = ws.cell(above, col) if above else None
-            cell = ws.cell(r, col)
-            if template is not None and template.has_style:
-                cell._style = copy.copy(template._style)
-            else:
-                style = _column_style(ws, col)
-                if style is not None:
-                    cell._style = copy.copy(style)
-        for key, letter in letters.items():
-            value = values.get(key)
-            if value is None or value is False:
-                continue
-            col = column_index_from_string(letter)
-            cell = ws.cell(r, col)
-            column = reg.column(key)
-            if column.kind == "date":
-                cell.number_format = _date_format(ws, col, ws.cell(above, col) if above else None)
-                cell.value = value
-            elif value is True:
-                cell.value = "○"
-            elif isinstance(value, (list, tuple)):
-                cell.value = (column.separator or "、").join(value)
-            else:
-                cell.value = value
-                if isinstance(value, str):
-                    cell.data_type = "s"  # text starting with = stays text, never a formula
-        if height is not None:
-            ws.row_dimensions[r].height = height
-        written.append(r)
-    new_last = last + len(rows)
-    for table in ws.tables.values():
-        min_col, min_row, max_col, max_row = range_boundaries(table.ref)
-        if min_row == 1 and max_row < new_last:
-            table.ref = f"{get_column_letter(min_col)}1:{get_column_letter(max_col)}{new_last}"
-            if table.autoFilter is not None:
-                table.autoFilter.ref = table.ref
-    _save(wb, path, verify)
-    return written
-
-
-def _save(wb, path: Path, verify=None) -> None:
-    fd, name = tempfile.mkstemp(suffix=path.suffix, prefix=".xlkit-", dir=path.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        wb.save(tmp)
-        try:
-            os.chmod(tmp, path.stat().st_mode & 0o777)
-        except OSError:
-            pass
-        if verify is not None:
-            verify(tmp)
-        check_writable(path)
-        try:
-            os.replace(tmp, path)
-        except PermissionError:
-            raise XlkitError(f"「{path.name}」に書き込めません。Excel で開いている場合は閉じてから実行してください。") \
-                from None
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-# --------------------------------------------------------------------------- the whole import
-
-
-def import_table(register_path: str | Path, text: str, year: int, *,
-                 skip_bad: bool = False, dry_run: bool = False) -> Result:
-    """Parse `text` and append its rows to the register, all or nothing unless `skip_bad`.
-
-    Rows already in the register (every published field the same) are listed in
-    `parsed.present` and not appended again: importing the same table twice adds nothing, and a
-    table pasted again with rows added appends only those. They are not problems.
-    """
-    path = Path(register_path)
-    book = register.load(path)
-    sheet = schema.linkage().sheet
-    parsed = parse(text, year=year, divisions=book.divisions)
-    existing = {identity(r.values): r.row for r in book.linkages}
-    rows = []
-    for row in parsed.rows:
-        there = existing.get(identity(row.values))
-        if there is not None:
-            parsed.present.append(Message(row.line, f"登録簿の「{sheet}」{there}行目にすでにあります。", row.no))
-        else:
-            rows.append(row)
-    parsed.rows = rows
-    needed = {k for r in rows for k in r.values} | {"id"}
-    absent = book.missing.get(sheet, set())
-    missing = [c.header for c in schema.linkage().columns if c.key in needed and c.key in absent]
-    if missing:
-        raise XlkitError(f"登録簿の「{sheet}」シートに列 {'、'.join(missing)} がありません。見出しを確認してください。")
-    if not rows or dry_run or (parsed.problems and not skip_bad):
-        return Result(parsed, [], False)
-    ids = next_ids([r.get("id") for r in book.linkages], year, len(rows))
-    values = [{**row.values, "id": id_} for row, id_ in zip(rows, ids)]
-    excel_rows = append(path, book.columns[sheet], values,
-                        verify=lambda written: _verify(written, path, book, values))
-    return Result(parsed, list(zip(excel_rows, values)), True)
-
-
-def _verify(written: Path, path: Path, before: register.Book, values: list[dict[str, Any]]) -> None:
-    """The written copy must read back with the old rows unchanged and the new rows as meant."""
-    after = register.load(written)
-    old = [(r.row, r.values) for r in before.linkages]
-    new = [{k: v for k, v in r.values.items()} for r in after.linkages[len(old):]]
-    if [(r.row, r.values) for r in after.linkages[:len(old)]] != old or new != values:
-        raise XlkitError(f"「{path.name}」への書き込みを確認できなかったため、登録簿は変更していません。")

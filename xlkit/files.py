@@ -1,19 +1,22 @@
-"""Writing an output file without ever losing data.
+"""Writing a file without ever losing data: the one atomic writer of xlkit.
 
-The file is written to a temporary name in the target folder and moved into place with one
-rename, so a crash or a full disk never leaves half a report under the real name. An
-existing file is never replaced unless the caller asked for it.
+Every file xlkit writes — reports, new registers, the sample registers, rows imported into a
+register — is written to a temporary name in the target folder and moved into place with one
+rename, so a crash or a full disk never leaves half a file under the real name. An existing
+file is never replaced unless the caller asked for it.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from xlkit.errors import XlkitError
 
+TEMP_PREFIX = ".~xlkit-"  # hidden beside the target; a leftover is recognisable as ours
 FORMATS = {".docx": "docx", ".xlsx": "xlsx", ".pdf": "pdf"}
 HELD_OPEN = ("「{name}」に書き込めませんでした。Word や Excel などで開いている場合は閉じてから、"
              "もう一度実行してください。")
@@ -57,31 +60,46 @@ def free_path(path: str | Path) -> Path:
         n += 1
 
 
-def atomic_write(path: Path, write: Callable[[Path], None], *, overwrite: bool) -> Path:
-    """Call write(temp_path) for a temp file beside `path`, then move it into place."""
+def atomic_write(path: Path, write: Callable[[Path], None], *, overwrite: bool,
+                 verify: Callable[[Path], None] | None = None, mode: int | None = None) -> Path:
+    """Call write(temp_path) for a temp file beside `path`, then move it into place.
+
+    `verify(temp_path)` may refuse the written copy (by raising) before anything is replaced.
+    The file gets `mode`, else the mode any newly created file would have.
+    """
+    path = Path(path)
     check_target(path, overwrite)
-    try:
-        fd, tmp_name = tempfile.mkstemp(prefix=".~xlkit-", suffix=path.suffix, dir=path.parent)
-    except PermissionError:
-        raise XlkitError(f"保存先のフォルダ「{path.parent}」に書き込む権限がありません。") from None
-    except OSError as exc:
-        raise XlkitError(f"保存先のフォルダ「{path.parent}」に書き込めません（{exc.strerror or exc}）。") from None
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        write(tmp)
-        # mkstemp makes the file readable by its owner only; a report is for colleagues
-        # too (a shared folder), so give it the mode any newly created file would have
-        os.chmod(tmp, _new_file_mode())
-        _move_into_place(tmp, path, overwrite)
-    except OSError as exc:
-        if isinstance(exc, PermissionError):
-            raise XlkitError(HELD_OPEN.format(name=path.name)) from None
-        raise XlkitError(f"「{path.name}」を保存できませんでした（{exc.strerror or exc}）。") from None
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    with scratch(path.parent, path.suffix) as tmp:
+        try:
+            write(tmp)
+            if verify is not None:
+                verify(tmp)
+            # mkstemp makes the file readable by its owner only; a report or a register is for
+            # colleagues too (a shared folder)
+            os.chmod(tmp, _new_file_mode() if mode is None else mode)
+            _move_into_place(tmp, path, overwrite)
+        except OSError as exc:
+            if isinstance(exc, PermissionError):
+                raise XlkitError(HELD_OPEN.format(name=path.name)) from None
+            raise XlkitError(f"「{path.name}」を保存できませんでした（{exc.strerror or exc}）。") from None
     return path
+
+
+@contextmanager
+def scratch(folder: Path, suffix: str) -> Iterator[Path]:
+    """A temporary file name in `folder` (same file system, so a rename is atomic), removed after."""
+    try:
+        fd, name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=suffix, dir=folder)
+    except PermissionError:
+        raise XlkitError(f"保存先のフォルダ「{folder}」に書き込む権限がありません。") from None
+    except OSError as exc:
+        raise XlkitError(f"保存先のフォルダ「{folder}」に書き込めません（{exc.strerror or exc}）。") from None
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _new_file_mode() -> int:

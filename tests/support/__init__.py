@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "workbooks" / "sample.xlsx"
 
 # Found here, not by xlkit's own pdf.available() (code under test); in CI (CI set, as .ci/run
@@ -28,3 +28,11 @@ def fold(text) -> str:
 
 def folded(rows) -> list[list[str]]:
     return [[fold(c) for c in row] for row in rows]
+
+
+def check_file(path):
+    """入力チェック of a register file, as `xlkit validate` does it: read, then validate."""
+    from xlkit.validation import validate_book
+    from xlkit.workbook.reader import load
+
+    return validate_book(load(path))

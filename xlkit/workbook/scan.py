@@ -11,7 +11,7 @@ import re
 import zipfile
 from pathlib import Path
 
-from .errors import XlkitError
+from xlkit.errors import XlkitError
 
 _SHEET = re.compile(rb'<sheet\b[^>]*?name="([^"]*)"[^>]*?r:id="([^"]*)"')
 _REL = re.compile(rb'<Relationship\b[^>]*?Id="([^"]*)"[^>]*?Target="([^"]*)"|<Relationship\b[^>]*?Target="([^"]*)"[^>]*?Id="([^"]*)"')
