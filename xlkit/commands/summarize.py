@@ -10,10 +10,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import unicodedata
 
 from xlkit import figures as fig
-from xlkit import messages, tasks
+from xlkit import messages, tasks, widths
 from xlkit.commands import parse_year
 from xlkit.export import layout
 from xlkit.export.linkages import names
@@ -54,12 +53,8 @@ def print_notes(notes) -> None:
         print(messages.text("cli.note", 内容=messages.hint("cli", "notes")), file=sys.stderr)
 
 
-def width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WFA" else 1 for ch in text)
-
-
 def _pad(text: str, size: int, *, right: bool) -> str:
-    gap = " " * max(size - width(text), 0)
+    gap = " " * max(size - widths.TERMINAL.measure(text), 0)
     return gap + text if right else text + gap
 
 
@@ -71,7 +66,7 @@ def render(figures: fig.Figures) -> str:
     rows = [headers] + [
         [r.body, str(r.a), str(r.b), str(r.c), str(r.total), str(r.my_number)] for r in figures.rows
     ]
-    sizes = [max(width(row[i]) for row in rows) for i in range(len(headers))]
+    sizes = [max(widths.TERMINAL.measure(row[i]) for row in rows) for i in range(len(headers))]
     lines = [layout.fill(plain["title"], **values), ""]
     for n, row in enumerate(rows):
         cells = [_pad(row[0], sizes[0], right=False)]

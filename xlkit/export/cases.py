@@ -1,12 +1,12 @@
 """資料１「審議案件について」 as a model Document: the header block, the list of cases
-deliberated in a period, and one detail sheet (別紙) per case."""
+deliberated in a period, and one detail sheet (別紙) per case (docs/DOMAIN.md §5.2)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import unicodedata
 
-from xlkit import cells, dates, schema
+from xlkit import cells, dates, schema, widths
 from xlkit.records import Record
 
 from .layout import fill
@@ -128,8 +128,8 @@ def heading(record: Record, layout: dict) -> str:
         return text
     suffix = text[len(title):]
     per_line = _heading_chars_per_line(layout)
-    at = _ems(title.split("\n")[-1]) % per_line  # where the suffix starts on the title's last line
-    if at and at + _ems(suffix) > per_line - _HEADING_SLACK_EM:
+    at = widths.EM.measure(title.split("\n")[-1]) % per_line  # where the suffix starts on the title's last line
+    if at and at + widths.EM.measure(suffix) > per_line - _HEADING_SLACK_EM:
         return title + "\n" + suffix
     return text
 
@@ -137,11 +137,6 @@ def heading(record: Record, layout: dict) -> str:
 # Word and LibreOffice may fit a character more or less than the estimate (line-breaking
 # rules move 「、」 and 「）」 with the character before them): break a little early
 _HEADING_SLACK_EM = 1.5
-
-
-def _ems(text: str) -> float:
-    """Width in full-width characters; a Latin character counts as 0.6."""
-    return sum(1.0 if unicodedata.east_asian_width(ch) in "WFA" else 0.6 for ch in text)
 
 
 def _heading_chars_per_line(layout: dict) -> float:

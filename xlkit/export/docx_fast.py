@@ -26,6 +26,8 @@ from xml.sax.saxutils import escape
 from docx.oxml.ns import qn
 from lxml import etree
 
+from xlkit import widths
+
 from .model import Cell, Table
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -34,9 +36,8 @@ _XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _JC = {"left": "left", "center": "center", "right": "right", "distribute": "distribute"}
 PLACEHOLDER = "xlkit-rows-{n}"
-# Estimating a row's height (see TableWriter.splittable): a Latin character counts as 0.6 of
-# a full-width one and a line as 1.3 times the font size, so the estimate errs on the tall side
-_NARROW_EM = 0.6
+# Estimating a row's height (see TableWriter.splittable): text measured in em (xlkit.widths),
+# a line as 1.3 times the font size, so the estimate errs on the tall side
 _LINE_FACTOR = 1.3
 _CELL_SIDE_TWIPS = 57  # the left and right cell margins (1 mm each)
 
@@ -109,9 +110,7 @@ class TableWriter:
         for text, per_line in zip(texts, self.per_line):
             n = 0
             for para in text.split("\n"):
-                narrow = len(para.encode("ascii", "ignore"))
-                ems = len(para) - narrow + narrow * _NARROW_EM
-                n += max(1, math.ceil(ems / per_line))
+                n += max(1, math.ceil(widths.EM.measure(para) / per_line))
             lines = max(lines, n)
         return lines * self.size_pt * _LINE_FACTOR + 2 * self.table.padding_mm * 72 / 25.4
 

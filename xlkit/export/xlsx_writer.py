@@ -10,29 +10,18 @@ cut off on paper.
 from __future__ import annotations
 
 import math
-import unicodedata
 from pathlib import Path
 
 import xlsxwriter
 
+from xlkit import widths
+
 from .model import Cell, Para, Document, Sheet, Table
 
 MAX_ROW_PT = 409
-# Excel draws a column of width w as 7w + 5 pixels when the default font's digit is 7 px
-# wide (ＭＳ 明朝 10 pt); a full-width character is one em (13.3 px), i.e. 1.9 units.
-_WIDE_UNITS = 1.9
-_NARROW_UNITS = 1.0
 _PAD_UNITS = 0.7  # a cell's inner margins
 _SAFETY = 1.05  # estimate text a little wide: a row slightly too tall is better than cut text
 _LINE_FACTOR = 1.3  # line height / font size
-
-
-def _char_units(ch: str) -> float:
-    return _WIDE_UNITS if unicodedata.east_asian_width(ch) in "WFA" else _NARROW_UNITS
-
-
-def display_units(text: str) -> float:
-    return sum(_char_units(ch) for ch in text)
 
 
 def wrap(text: str, width_units: float) -> list[tuple[str, bool]]:
@@ -42,7 +31,7 @@ def wrap(text: str, width_units: float) -> list[tuple[str, bool]]:
     for para in text.split("\n"):
         current, used = "", 0.0
         for ch in para:
-            w = _char_units(ch)
+            w = widths.EXCEL.units(ch)
             if used + w > usable and current:
                 lines.append((current, False))
                 current, used = "", 0.0
@@ -189,7 +178,7 @@ class _SheetWriter:
         # Excel cannot align two lines of one cell differently: push the first line right
         if cell.line_aligns and cell.line_aligns[0] == "right":
             first, *rest = cell.text.split("\n")
-            pad = max(int((width - _PAD_UNITS - display_units(first)) / 2) - 1, 0)
+            pad = max(int((width - _PAD_UNITS - widths.EXCEL.measure(first)) / 2) - 1, 0)
             return "\n".join(["\u3000" * pad + first, *rest])
         return cell.text
 
