@@ -176,11 +176,13 @@ class Written:
 class ErrorsRefusal(Refusal):
     """The register has validation errors; `errors` are the issues (for a listing)."""
 
+    exit_code = 1
+
     def __init__(self, key: str, errors: list[Issue], **values):
         shown = [f"{i.sheet}!{i.cell}" if i.cell else i.sheet for i in errors[:PLACES_SHOWN]]
         if len(errors) > PLACES_SHOWN:
             shown.append(messages.text("export.places_more", 件数=len(errors) - PLACES_SHOWN))
-        super().__init__(key, exit_code=1, 件数=len(errors), 場所="、".join(shown), **values)
+        super().__init__(key, 件数=len(errors), 場所="、".join(shown), **values)
         self.errors = errors
 
 

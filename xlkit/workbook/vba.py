@@ -17,6 +17,7 @@ import zipfile
 from functools import cache
 from pathlib import Path
 
+from xlkit.errors import SetupError
 from xlkit.workbook import design
 
 MODULE_NAME = "xlkit"
@@ -25,11 +26,15 @@ VBA_ENTRY = "xl/vbaProject.bin"
 
 
 def template_workbook() -> Path:
-    import xlwings
-
+    try:
+        import xlwings
+    except ImportError:
+        raise SetupError("xlwings が入っていないため、ボタン付きの登録簿（.xlsm）を作成できません。"
+                         "xlkit を入れ直すか、ボタンのない登録簿（.xlsx）を作成してください。") from None
     path = Path(xlwings.__file__).resolve().parent / "quickstart_standalone.xlsm"
     if not path.is_file():
-        raise FileNotFoundError(f"xlwings {xlwings.__version__} に quickstart_standalone.xlsm がありません。")
+        raise SetupError(f"xlwings {xlwings.__version__} に、ボタン付きの登録簿（.xlsm）の元になる quickstart_standalone.xlsm "
+                         "がありません。xlwings を入れ直すか、ボタンのない登録簿（.xlsx）を作成してください。")
     return path
 
 
