@@ -21,7 +21,7 @@ import docx
 from xlkit.export import docx_writer, layout, linkages
 from xlkit.export.model import TableColumn, Para, Document, Sheet, Table
 
-REFERENCE = Path("/work/shared/reference/003_36beb941d6b64d21.txt")
+REFERENCE = Path(__file__).resolve().parents[1] / "tests" / "reference" / "003_36beb941d6b64d21.txt"
 FALLBACK = Path(__file__).resolve().parent.parent / "workbooks" / "data" / "r2_new_linkages.tsv"
 
 

@@ -1,4 +1,37 @@
-"""xlkit — 審議案件・外部結合登録簿のための道具。"""
+"""xlkit — 審議案件・外部結合登録簿のための道具。
+
+The layers, from the doors staff use down to plain data (docs/DOMAIN.md explains the terms).
+
+Doors: read input, make one call to the core, show the answer.
+    `macros.py`                  the register's buttons (xlwings)
+    `cli.py`                     the `xlkit` command; one module per subcommand:
+        `commands/demo.py`, `commands/new.py`, `commands/validate.py`, `commands/summarize.py`,
+        `commands/import_table.py`, `commands/export.py`
+    `notebook.py`                `xlkit.load(path)`: a register as pandas DataFrames
+
+Core: plain Python over plain data; no Excel, Word or XML library (tests/test_layers.py).
+    `tasks.py`          the use cases every door calls: year, summary, exports, validate, import
+    `validation.py`     入力チェック: the JSON Schema per cell, then `rules.py` (cross-row rules)
+    `figures.py`        a + b − c per 実施機関
+    `register.py`       2-D lists of cells -> a `records.py` Book of typed Records
+    `pasted_table.py`   a pasted 表(2) -> rows of schema values
+    `cells.py`          one cell: typed from what staff typed, and back to text
+    `dates.py` (eras), `schema.py` (schemas/), `issues.py` (rule codes), `messages.py` (wording),
+    `errors.py` (exceptions with their exit codes)
+    `addresses.py`      A1 cells and runs of rows
+    `widths.py`         how wide text is, one unit per medium
+    `files.py`          the one atomic writer: every file xlkit writes goes through it
+
+Reports, pure: `export/linkages.py` and `export/cases.py` build an `export/model.py` Document
+    from records, worded by `export/layout.py` (layout.json).
+Reports, written: `export/api.py` hands a Document to `export/docx_writer.py` (with
+    `export/docx_fast.py`), `export/xlsx_writer.py` or `export/pdf.py` (LibreOffice).
+
+Register files: `workbook/reader.py` (calamine) and `workbook/scan.py` (formulas, error values,
+    merges) read them; `workbook/builder.py` makes them with `workbook/design.py` (sheets,
+    names, buttons), `workbook/styles.py` and `workbook/vba.py`; `workbook/appender.py` writes
+    imported rows into them.
+"""
 
 from __future__ import annotations
 

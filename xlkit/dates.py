@@ -1,4 +1,7 @@
-"""和暦 and 西暦 dates: reading every spelling staff type, and printing the official forms."""
+"""和暦 and 西暦 dates: reading every spelling staff type, and printing the official forms.
+
+The spellings and forms are listed in docs/DOMAIN.md §4.
+"""
 
 from __future__ import annotations
 

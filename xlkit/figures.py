@@ -1,6 +1,6 @@
 """The a + b − c figures of external linkages per 実施機関 for a report year (pure).
 
-The rules are those of DOMAIN.md:
+The rules are those of docs/DOMAIN.md §3 (R1–R10):
 
 * every linkage with 本人同意 ○ is left out;
 * a linkage is *active in year Y* when it started on or before 31 March Y+1 and has no end

@@ -31,7 +31,7 @@ from .errors import XlkitError
 from .export.layout import omission_remark
 
 NO_HEADERS = {"No.", "No", "NO.", "NO", "番号"}  # the first header cell, after cells.fold (№ folds to No)
-FILLED = ("id", "body", "fiscal_year")  # what the importer fills itself
+FILLED = ("id", "body", "fiscal_year")  # what xlkit fills in itself
 NOT_IN_TABLE = ("id", "fiscal_year")  # columns a table may not bring (実施機関 may: it is checked)
 ENCODINGS = ("utf-8-sig", "cp932")  # Notepad saves UTF-8 today and Shift_JIS on older PCs (UTF-16: by its BOM)
 

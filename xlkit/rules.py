@@ -1,10 +1,11 @@
 """The rules beyond the schema: masters, typos, duplicates, dates against years, the two
 registers against each other, and last year's published figures. Each has a stable code,
-catalogued with its severity in xlkit/data/rules.json (xlkit.issues).
+catalogued with its severity in xlkit/data/rules.json (xlkit.issues); docs/DOMAIN.md §6
+lists them by stage.
 
 Every rule reads `Record.values` (prepared by xlkit.register): a cell that could not be
 read is not there and was reported once already, so no rule reports it again. One-cell rules
-(`cell_judges`) run once per distinct value of a column, from xlkit.validate.
+(`cell_judges`) run once per distinct value of a column, from xlkit.validation.
 
 Decisions:
 
@@ -70,7 +71,7 @@ def _others(cells_: list[str], mine: str) -> str:
     return "、".join(c for c in cells_ if c != mine)
 
 
-# --- one-cell rules, judged once per distinct value of a column (see xlkit.validate) ---------
+# --- one-cell rules, judged once per distinct value of a column (see xlkit.validation) ---------
 
 def cell_judges(book: Book, column: schema.Column) -> list[Callable]:
     """The rules that look at one cell: `judge(raw, value) -> (code, message) | None`."""

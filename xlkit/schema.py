@@ -79,7 +79,7 @@ def _resolve(node: Any, document: str, seen: tuple[str, ...] = ()) -> Any:
     or only a pointer into `document` ("#/$defs/x"). The keywords beside the ref are kept; one that
     contradicts the definition (another "maximum") is refused, since inlining would drop one of
     the two. The result needs no ref resolution, so a validator can use any property on its own
-    (xlkit.validate evolves one validator per property).
+    (xlkit.validation evolves one validator per property).
     """
     if isinstance(node, list):
         return [_resolve(item, document, seen) for item in node]

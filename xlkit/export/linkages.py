@@ -1,6 +1,7 @@
 """「外部電子計算機との結合の状況」 as a model Document: tables (1), (2) and (3) of the annual report.
 
-Counting is xlkit.figures' job; this module only turns its Figures into the official text.
+Counting is xlkit.figures' job; this module only turns its Figures into the official text
+(docs/DOMAIN.md §5.1).
 """
 
 from __future__ import annotations

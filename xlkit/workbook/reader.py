@@ -2,7 +2,7 @@
 preparation (xlkit.register) into a Book.
 
 `load(path)` is the one door from a file on disk to the core's plain data; the CLI, the
-notebook and the importer all read through it.
+notebook and `xlkit import` (tasks.import_table) all read through it.
 """
 
 from __future__ import annotations

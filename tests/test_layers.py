@@ -1,0 +1,130 @@
+"""The layers of xlkit, as the tree shows them (the map is in xlkit/__init__.py and the README).
+
+The core is plain Python over plain data: it never imports an Excel, Word or XML library. The
+doors (buttons, command line, notebook) and the adapters (workbook files, report writers) do.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from support import REPO
+
+PACKAGE = REPO / "xlkit"
+
+# The core, named one by one: a new module is a decision about its layer, not a default.
+CORE = ("addresses", "cells", "dates", "errors", "figures", "files", "issues", "messages", "pasted_table",
+        "records", "register", "rules", "schema", "tasks", "validation", "widths")
+# The report builders decide every string of a report and are as pure as the core.
+REPORT_MODEL = ("export.model", "export.layout", "export.linkages", "export.cases")
+# The adapters: reading and writing register files, writing reports
+ADAPTERS = ("workbook.reader", "workbook.scan", "workbook.appender", "workbook.builder", "workbook.design",
+            "workbook.styles", "workbook.vba", "export.api", "export.docx_writer", "export.docx_fast",
+            "export.xlsx_writer", "export.pdf")
+DOORS = ("cli", "macros", "notebook", "commands.demo", "commands.new", "commands.validate",
+         "commands.summarize", "commands.import_table", "commands.export")
+
+FORBIDDEN = {"openpyxl", "xlsxwriter", "xlwings", "python_calamine", "docx", "lxml", "pandas", "pyopenvba"}
+# What the core may reach outside itself, and only inside a function (loaded when that use case
+# runs): the file reader and the row appender for `import`, the report writers for exports, and
+# the workbook's tab order (plain names) for sorting issues.
+LAZY_EDGES = {
+    "tasks": {"xlkit.export.api", "xlkit.export.cases", "xlkit.workbook.reader", "xlkit.workbook.appender"},
+    "issues": {"xlkit.workbook.design"},
+}
+
+
+def _path(module: str) -> Path:
+    return PACKAGE.joinpath(*module.split(".")).with_suffix(".py")
+
+
+def _imports(module: str) -> list[tuple[str, bool]]:
+    """(absolute module name, at module level?) for every import statement of `module`."""
+    tree = ast.parse(_path(module).read_text(encoding="utf-8"))
+    package = ["xlkit", *module.split(".")[:-1]]
+    top = {id(node) for node in tree.body} | {id(n) for node in tree.body if isinstance(node, ast.If)
+                                              for n in node.body}  # `if TYPE_CHECKING:` counts as top
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(alias.name, id(node) in top) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                base = ".".join(package[:len(package) - node.level + 1] + ([base] if base else []))
+            names = [f"{base}.{a.name}" for a in node.names] if base in ("xlkit", "xlkit.export", "xlkit.workbook") else [base]
+            found += [(name, id(node) in top) for name in names]
+    return found
+
+
+def _is_module(name: str) -> bool:
+    return name.startswith("xlkit") and _path(name.removeprefix("xlkit.")).is_file() if name != "xlkit" else False
+
+
+def test_every_module_has_a_layer():
+    named = {*CORE, *REPORT_MODEL, *ADAPTERS, *DOORS}
+    present = {".".join(p.relative_to(PACKAGE).with_suffix("").parts) for p in PACKAGE.rglob("*.py")
+               if p.name != "__init__.py"}
+    assert present == named, f"unplaced: {sorted(present - named)}, gone: {sorted(named - present)}"
+
+
+@pytest.mark.parametrize("module", CORE + REPORT_MODEL)
+def test_the_core_imports_no_excel_word_or_xml_library(module):
+    bad = [name for name, _ in _imports(module) if name.split(".")[0] in FORBIDDEN]
+    assert bad == [], f"xlkit.{module} imports {bad}"
+
+
+@pytest.mark.parametrize("module", CORE + REPORT_MODEL)
+def test_the_core_reaches_outside_itself_only_where_named_and_lazily(module):
+    inside = {f"xlkit.{m}" for m in CORE + REPORT_MODEL} | {"xlkit"}
+    for name, at_top in _imports(module):
+        if not name.startswith("xlkit") or not _is_module(name) or name in inside:
+            continue
+        assert name in LAZY_EDGES.get(module, set()), f"xlkit.{module} imports {name}"
+        assert not at_top, f"xlkit.{module} imports {name} at module level: load it where it is used"
+
+
+def test_the_import_reader_sees_top_level_lazy_and_relative_imports():
+    """The checks above would pass vacuously if the reader missed imports: it must see these."""
+    assert ("docx", True) in _imports("export.docx_writer")
+    assert ("xlwings", False) in _imports("macros")  # inside a function
+    assert ("xlkit.workbook.reader", False) in _imports("tasks")  # `from .workbook import reader`
+    assert ("xlkit.records", True) in _imports("register")  # `from .records import …`
+
+
+def test_importing_the_core_loads_no_excel_word_or_xml_library():
+    modules = ", ".join(f"xlkit.{m}" for m in CORE + REPORT_MODEL)
+    code = (f"import sys, {modules}\n"
+            f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({sorted(FORBIDDEN)!r})))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
+    assert out.stdout.strip() == "[]"
+
+
+def test_no_two_modules_share_a_file_name():
+    names = Counter(p.name for p in PACKAGE.rglob("*.py") if p.name != "__init__.py")
+    assert [n for n, count in names.items() if count > 1] == []
+
+
+def test_the_layer_map_and_the_readme_name_every_module():
+    """xlkit/__init__.py's map and the README's 構成 section name each module, and no module that is gone."""
+    doc = (PACKAGE / "__init__.py").read_text(encoding="utf-8")
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## 構成", 1)[1].split("\n## ", 1)[0]
+    modules = {*CORE, *REPORT_MODEL, *ADAPTERS, *DOORS}
+    for text, where in ((doc, "xlkit/__init__.py"), (section, "README 構成")):
+        named = set(re.findall(r"`((?:export/|workbook/|commands/)?[a-z_]+)\.py`", text))
+        named = {n.replace("/", ".") for n in named}
+        assert named == modules, f"{where}: missing {sorted(modules - named)}, stale {sorted(named - modules)}"
+
+
+def test_tests_import_the_payload_harness_from_tests_support():
+    """The remote-engine harness is test code: it does not ship in the package."""
+    assert not (PACKAGE / "workbook" / "payload.py").exists()
+    assert (REPO / "tests" / "support" / "payload.py").is_file()
