@@ -28,12 +28,15 @@ SEPARATOR = "、"  # between the values of a multi column, unless the schema nam
 
 
 class CellError(ValueError):
+    """A typed cell that cannot be read; `reason` is Japanese and says what to type instead."""
+
     def __init__(self, reason: str):
         super().__init__(reason)
         self.reason = reason
 
 
 def is_blank(value) -> bool:
+    """None, or text of white space only."""
     return value is None or (isinstance(value, str) and not value.strip())
 
 
@@ -103,6 +106,7 @@ def cell_value(value, *, separator: str | None = None):
 
 
 def text(value) -> str | None:
+    """A text cell as stored: line ends unified, trimmed, half-width katakana made full-width."""
     if is_blank(value):
         return None
     shown = display(value).replace("\r\n", "\n").replace("\r", "\n").strip()
@@ -111,6 +115,7 @@ def text(value) -> str | None:
 
 
 def mark(value) -> bool | None:
+    """A ○ column: True for ○ (〇 and ◯ too), None for blank, else CellError."""
     if is_blank(value):
         return None
     folded = fold(value)
@@ -120,6 +125,7 @@ def mark(value) -> bool | None:
 
 
 def integer(value, *, what: str = "数値") -> int | None:
+    """A count: 3, 3.0 and 「３」 are 3; a fraction or other text is a CellError naming `what`."""
     if is_blank(value):
         return None
     if isinstance(value, bool):
@@ -172,6 +178,7 @@ def _within_bounds(result: int, said: str) -> int:
 
 
 def date(value) -> dt.date | None:
+    """A date cell in any spelling xlkit.dates.parse_date reads."""
     try:
         return parse_date(value)
     except DateError as e:

@@ -51,6 +51,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The `xlkit` argument parser, Japanese throughout, one subparser per module of xlkit.commands."""
     parser = _Parser(prog="xlkit", description="審議案件・外部結合登録簿の入力チェック・集計・報告書出力")
     subparsers = parser.add_subparsers(dest="command", metavar="コマンド", parser_class=_Parser)
     for name in COMMANDS:
@@ -60,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run `xlkit` with `argv`; returns the exit code (see xlkit.errors), never raises to the shell."""
     for stream in (sys.stdout, sys.stderr):
         # Windows consoles default to cp932; every message here is Japanese
         if hasattr(stream, "reconfigure"):

@@ -32,6 +32,8 @@ TOTAL = "合計"
 
 @dataclass(frozen=True)
 class BodyFigures:
+    """One row of table (1): a, b, c, a + b − c and 特定個人情報 of one 実施機関 (or 合計)."""
+
     body: str  # a 実施機関, or 合計 for the last row
     a: int
     b: int
@@ -56,12 +58,16 @@ class Mismatch:
 
 @dataclass(frozen=True)
 class Skipped:
+    """A row the figures could not count, with the reason in Japanese."""
+
     record: Record
     reason: str  # Japanese
 
 
 @dataclass
 class Figures:
+    """The a + b − c figures of `year`, the b and c rows for tables (2) and (3), and what did not add up."""
+
     year: int
     rows: list[BodyFigures]  # one per 実施機関 in master order, then 合計
     new: list[Record]  # the b linkages, in organisation-chart order of 課, then row order

@@ -23,6 +23,7 @@ HELD_OPEN = ("「{name}」に書き込めませんでした。Word や Excel な
 
 
 def output_format(path: Path) -> str:
+    """docx, xlsx or pdf from the file name; any other ending is refused in Japanese."""
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise XlkitError(

@@ -22,6 +22,8 @@ SEVERITY_JA = {ERROR: "エラー", WARNING: "警告"}
 
 @dataclass(frozen=True)
 class Issue:
+    """One problem at one cell, with its catalogued rule code and a Japanese message."""
+
     sheet: str
     cell: str  # A1 address ("" when the problem is the whole sheet)
     column: str  # the column's Japanese header ("" when not about one column)
@@ -54,6 +56,8 @@ class Issue:
 
 @dataclass(frozen=True)
 class Rule:
+    """A catalogue entry of xlkit/data/rules.json."""
+
     code: str  # a code, or a family such as "schema-*"
     severities: tuple[str, ...]  # the first is the usual one
     stage: str  # 読み込み | セル | 行をまたぐ

@@ -58,6 +58,8 @@ class Message:
 
 @dataclass
 class Row:
+    """One readable row of the pasted table, as schema key -> typed value."""
+
     line: int
     no: str | None
     values: dict[str, Any]  # schema key -> typed value (str, int, datetime.date, True for ○)
@@ -65,6 +67,8 @@ class Row:
 
 @dataclass
 class Parsed:
+    """Everything `parse` found, by what becomes of it."""
+
     rows: list[Row] = field(default_factory=list)
     problems: list[Message] = field(default_factory=list)  # rows that cannot be read (not imported)
     notices: list[Message] = field(default_factory=list)  # said to staff; nothing is lost by them

@@ -18,6 +18,8 @@ BODY_SHEET, DIVISION_SHEET, CATEGORY_SHEET, RESULT_SHEET = "実施機関", "課"
 
 @dataclass
 class Book:
+    """One register file as plain data: both registers' Records, 設定, the masters and what the reader found."""
+
     linkages: list[Record] = field(default_factory=list)
     cases: list[Record] = field(default_factory=list)
     settings: dict[str, Any] = field(default_factory=dict)
@@ -60,6 +62,8 @@ class Book:
 
 @dataclass
 class Record:
+    """One non-blank row of a register sheet, typed by the schema."""
+
     sheet: str
     row: int  # the Excel row number (1-based; the header is row 1)
     values: dict[str, Any]  # schema key -> typed value; a blank cell has no key

@@ -35,6 +35,7 @@ def gc_paused():
 
 
 def load_sheets(grids: dict[str, list[list]]) -> Book:
+    """Prepare a register's sheets (name -> 2-D list of cell values) into a Book."""
     book = Book()
     _read_masters(book, grids)
     for reg in (schema.linkage(), schema.case()):

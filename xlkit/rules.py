@@ -157,6 +157,7 @@ def _typo_judge(raw, value):
 # --- 外部結合 ----------------------------------------------------------------------------
 
 def check_linkages(book: Book) -> list[Issue]:
+    """The cross-row rules of 外部結合 (docs/DOMAIN.md §6)."""
     reg = schema.linkage()
     present = {c.key for c in reg.columns} - book.missing.get(reg.sheet, set())
     records = book.linkages
@@ -242,6 +243,7 @@ def _duplicates(records: list[Record], key: str, group_key: Callable, message: C
 # --- 審議案件 ----------------------------------------------------------------------------
 
 def check_cases(book: Book) -> list[Issue]:
+    """The cross-row rules of 審議案件, and the two registers against each other."""
     found = []
     cases = book.cases
     found += _duplicates(cases, "no",
@@ -291,6 +293,7 @@ def check_cases(book: Book) -> list[Issue]:
 # --- 設定: last year's published figures ---------------------------------------------------
 
 def check_previous(book: Book) -> list[Issue]:
+    """The report year's a against 設定's 前年度公表値 (docs/DOMAIN.md §3 R9)."""
     previous = book.settings.get("previous_published") or {}
     year = book.settings.get("report_year")
     if not previous or not isinstance(year, int):

@@ -16,6 +16,8 @@ SETTINGS = "settings"
 
 @dataclass(frozen=True)
 class Column:
+    """One column of a register (or one 設定 item), as its schema in schemas/ defines it."""
+
     key: str  # the schema property name used in code
     header: str  # the Japanese header shown to staff
     kind: str  # text | date | mark | year | integer | multi | per-body
@@ -30,6 +32,8 @@ class Column:
 
 @dataclass(frozen=True)
 class Register:
+    """One sheet's schema: its name, sheet name and columns in order."""
+
     name: str
     sheet: str
     columns: tuple[Column, ...]
@@ -121,6 +125,7 @@ def year_bounds() -> tuple[int, int]:
 
 @cache
 def register(name: str) -> Register:
+    """The register `name` (linkage, case, settings) from schemas/<name>.schema.json, $refs resolved."""
     document = f"{name}.schema.json"
     schema = _resolve(_document(document), document)
     required = set(schema.get("required", ()))
@@ -143,14 +148,17 @@ def register(name: str) -> Register:
 
 
 def linkage() -> Register:
+    """The 外部結合 register's schema."""
     return register(LINKAGE)
 
 
 def case() -> Register:
+    """The 審議案件 register's schema."""
     return register(CASE)
 
 
 def settings() -> Register:
+    """The 設定 sheet's schema."""
     return register(SETTINGS)
 
 

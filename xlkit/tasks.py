@@ -98,6 +98,8 @@ class Note:
 
 @dataclass
 class Summary:
+    """The a + b − c figures of one year with what staff should look at (`notes`) and 前年度公表値."""
+
     figures: fig.Figures
     notes: list[Note] = field(default_factory=list)
     previous: dict[str, int] = field(default_factory=dict)  # 前年度公表値, when year is 報告年度
@@ -165,6 +167,8 @@ class Outbox:
 
 @dataclass
 class Written:
+    """A report written by export_linkages / export_cases, with what a door tells staff about it."""
+
     path: Path  # the file written
     wanted: Path  # the name asked for (differs from `path` when an Outbox name was taken)
     title: str  # what the report is, in Japanese

@@ -15,10 +15,12 @@ from xlkit.errors import XlkitError
 from xlkit.files import atomic_write
 
 def lock_file(path: Path) -> Path:
+    """Excel's owner file (~$name) beside a register it has open."""
     return path.with_name("~$" + path.name)
 
 
 def check_writable(path: Path) -> None:
+    """Refuse, in Japanese, to write a register that Excel has open."""
     if lock_file(path).exists():
         raise XlkitError(f"「{path.name}」は Excel で開かれています（{lock_file(path).name} があります）。"
                          "Excel で閉じてから実行してください。")

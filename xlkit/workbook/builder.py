@@ -114,7 +114,7 @@ def _write(path: Path, linkages, cases, settings, divisions, *, macro: bool) -> 
     _master(sheets[design.DIVISIONS], design.DIVISIONS, division_rows, fmt)
     for name in (design.CATEGORIES, design.RESULTS_MASTER):
         marked = set(schema.mark_columns()[name]["○"])
-        _master(sheets[name], name, [(v, "○" if v in marked else "") for v in masters[name]], fmt)
+        _master(sheets[name], name, [(v, cells.MARK if v in marked else "") for v in masters[name]], fmt)
     _conf(sheets[design.CONF], fmt)
     for name, ws in sheets.items():
         _page_setup(ws, landscape=name not in (design.HOWTO, *design.MASTER_HEADERS),
@@ -253,7 +253,7 @@ def _validation(column: schema.Column) -> dict | None:
         }
     elif column.kind == "mark":
         options = {
-            "validate": "list", "source": ["○"],
+            "validate": "list", "source": [cells.MARK],
             "error_type": "stop", "error_title": "○ か空欄です",
             "error_message": "この列は ○ を選ぶか、空欄にしてください。",
         }
@@ -460,7 +460,7 @@ def _master(ws, name: str, rows: Sequence[Sequence[str]], fmt: _Formats) -> None
     if name in schema.mark_columns():
         spec = schema.mark_columns()[name]
         ws.data_validation(1, 1, MAX_ROW, 1, {
-            "validate": "list", "source": ["○"],
+            "validate": "list", "source": [cells.MARK],
             "input_title": spec["列名"], "input_message": spec["説明"][:255],
             "error_type": "stop", "error_title": "○か空欄です", "error_message": "○を付けるか、空欄にしてください。",
         })

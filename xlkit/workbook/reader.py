@@ -20,6 +20,7 @@ EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 
 
 def load(path: str | Path) -> Book:
+    """Read the register file at `path` into a Book: every problem found on the way is in `book.issues`."""
     path = Path(path)
     with gc_paused():
         grids = read_grids(path)
