@@ -37,11 +37,8 @@ def run(args: argparse.Namespace) -> int:
         raise XlkitError(f"「{path}」はすでにあります。上書きする場合は --force を付けてください。")
     if not path.parent.exists():
         raise XlkitError(f"フォルダ「{path.parent}」がありません。先にフォルダを作成してください。")
-    try:
-        # the report is written after the year ends: last fiscal year is the one to report
-        build(path, settings={"report_year": fiscal_year(dt.date.today()) - 1})
-    except PermissionError:
-        raise XlkitError(f"「{path}」に書き込めません。Excel で開いている場合は閉じてから実行してください。") from None
+    # the report is written after the year ends: last fiscal year is the one to report
+    build(path, settings={"report_year": fiscal_year(dt.date.today()) - 1}, overwrite=args.force)
     kind = "ボタン付きの登録簿" if path.suffix.lower() == ".xlsm" else "登録簿"
     print(f"{kind}を作成しました: {path}")
     print(f"「設定」シートの報告年度は {nendo(fiscal_year(dt.date.today()) - 1)} にしてあります。必要なら変えてください。")
