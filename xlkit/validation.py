@@ -19,7 +19,7 @@ from functools import cache
 
 from jsonschema import Draft202012Validator
 
-from . import cells, rules, schema
+from . import cells, messages, rules, schema
 from .issues import ERROR, WARNING, Issue, sort_key
 from .records import Book, Record
 from .register import gc_paused, value_key
@@ -171,49 +171,42 @@ def _kebab(keyword: str) -> str:
     return "".join("-" + ch.lower() if ch.isupper() else ch for ch in keyword)
 
 
+# jsonschema keyword -> its message in xlkit/data/messages.json
+_SAID = {"minLength": "schema.min_length", "maxLength": "schema.max_length", "pattern": "schema.pattern",
+         "format": "schema.format", "enum": "schema.enum", "const": "schema.enum", "minimum": "schema.minimum",
+         "maximum": "schema.maximum", "exclusiveMinimum": "schema.exclusive_minimum",
+         "exclusiveMaximum": "schema.exclusive_maximum", "type": "schema.type", "minItems": "schema.min_items",
+         "maxItems": "schema.max_items", "uniqueItems": "schema.unique_items"}
+_KINDS = {"string": "schema.type_string", "integer": "schema.type_integer", "number": "schema.type_number",
+          "array": "schema.type_array", "boolean": "schema.type_boolean", "object": "schema.type_object",
+          "null": "schema.type_null"}
+
+
 def _message(error, column: schema.Column, value) -> str:
     """A jsonschema error said in Japanese, naming the value and what was expected."""
-    keyword, expected = error.validator, error.validator_value
-    instance = error.instance
+    keyword, expected, instance = error.validator, error.validator_value, error.instance
     path = list(error.path)
     whole = f"「{cells.as_text(value)}」"
     item = f"「{cells.as_text(instance)}」" if path else whole
     if path and isinstance(path[0], int):
-        item = f"{path[0] + 1}番目の{item}"
-    hint = column.input_message or ""
-    if keyword == "minLength":
-        return f"{item}が短すぎます（{expected}文字以上で入力してください）。"
+        item = messages.text("schema.nth", 番号=path[0] + 1, 値=item)
+    said = {"値": item, "全体": whole, "条件": expected, "キーワード": keyword, "説明": column.input_message or ""}
     if keyword == "maxLength":
-        return f"{item}は{len(instance)}文字です。{expected}文字以内で入力してください。"
-    if keyword == "pattern":
-        return f"{item}は入力の形が違います。{hint or '決められた形で入力してください。'}"
-    if keyword == "format":
-        return f"{item}は{'日付' if expected == 'date' else expected}として正しくありません。{hint}"
-    if keyword in ("enum", "const"):
+        said["文字数"] = len(instance)
+    elif keyword == "pattern":
+        said["説明"] = said["説明"] or messages.text("schema.pattern_default")
+    elif keyword == "format":
+        said["形式"] = messages.text("schema.format_date") if expected == "date" else expected
+    elif keyword in ("enum", "const"):
         allowed = expected if keyword == "enum" else [expected]
-        listed = "、".join("空欄" if a is None else str(a) for a in allowed)
-        return f"{item}は入力できません（{listed} のいずれかを入力してください）。"
-    if keyword == "minimum":
-        return f"{item}は小さすぎます（{expected}以上の数を入力してください）。"
-    if keyword == "maximum":
-        return f"{item}は大きすぎます（{expected}以下の数を入力してください）。"
-    if keyword == "exclusiveMinimum":
-        return f"{item}は小さすぎます（{expected}より大きい数を入力してください）。"
-    if keyword == "exclusiveMaximum":
-        return f"{item}は大きすぎます（{expected}より小さい数を入力してください）。"
-    if keyword == "type":
-        kinds = {"string": "文字", "integer": "整数", "number": "数値", "array": "一覧",
-                 "boolean": "真偽値", "object": "項目の組", "null": "空欄"}
-        wanted = "または".join(kinds.get(t, t) for t in ([expected] if isinstance(expected, str) else expected))
-        return f"{item}の種類が違います（{wanted}を入力してください）。"
-    if keyword == "minItems":
-        return f"{whole}: {expected}つ以上入力してください。"
-    if keyword == "maxItems":
-        return f"{whole}: {expected}つまでにしてください。"
-    if keyword == "uniqueItems":
-        dup = sorted({v for v in instance if instance.count(v) > 1})
-        return f"{whole}: 「{'、'.join(map(str, dup))}」が重複しています。同じものは1回だけ入力してください。"
-    return f"{item}は入力の条件（{keyword}: {expected}）に合いません。{hint}"
+        said["選択肢"] = "、".join(messages.text("schema.blank") if a is None else str(a) for a in allowed)
+    elif keyword == "type":
+        kinds = [expected] if isinstance(expected, str) else expected
+        said["種類"] = messages.text("schema.type_or").join(
+            messages.text(_KINDS[k]) if k in _KINDS else k for k in kinds)
+    elif keyword == "uniqueItems":
+        said["重複"] = "、".join(map(str, sorted({v for v in instance if instance.count(v) > 1})))
+    return messages.text(_SAID.get(keyword, "schema.other"), **said)
 
 
 # --- 設定 ------------------------------------------------------------------------------
