@@ -39,3 +39,29 @@ def test_a_missing_xlwings_is_a_setup_error(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "xlwings", None)  # import xlwings raises ImportError
     with pytest.raises(errors.SetupError, match="xlwings が入っていない"):
         vba.template_workbook()
+
+
+@pytest.mark.parametrize("content, said", [
+    (None, "schemas/masters.json が見つかりません"),
+    ('{"実施機関": [', "schemas/masters.json の書き方に誤りがあります（1行目"),
+])
+def test_a_missing_or_broken_schema_file_is_said_in_japanese(tmp_path, monkeypatch, content, said):
+    from xlkit import schema
+
+    if content is not None:
+        (tmp_path / "masters.json").write_text(content, encoding="utf-8")
+    monkeypatch.setattr(schema, "_schema_dir", lambda: tmp_path)
+    with pytest.raises(errors.XlkitError, match=said):
+        schema._read_json("masters.json")
+
+
+def test_issues_follow_the_workbook_tab_order():
+    """設定 comes right after the two registers, as on the tabs; no sheet that does not exist is named."""
+    from xlkit.issues import Issue, sort_key
+    from xlkit.workbook import design
+
+    sheets = ["区分", "設定", "外部結合", "実施機関", "審議案件"]
+    ordered = sorted((Issue(s, "A2", "", "error", "required", "") for s in sheets), key=sort_key)
+    tabs = design.sheet_order()
+    assert [i.sheet for i in ordered] == sorted(sheets, key=tabs.index)
+    assert [i.sheet for i in ordered] == ["外部結合", "審議案件", "設定", "実施機関", "区分"]

@@ -9,6 +9,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from .errors import XlkitError
+
 LINKAGE = "linkage"
 CASE = "case"
 SETTINGS = "settings"
@@ -63,7 +65,14 @@ def _schema_dir():
 
 
 def _read_json(name: str) -> dict:
-    return json.loads(_schema_dir().joinpath(name).read_text(encoding="utf-8"))
+    # the schemas are files staff or IT may edit: a slip is said in Japanese, naming the file
+    try:
+        return json.loads(_schema_dir().joinpath(name).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise XlkitError(f"スキーマファイル schemas/{name} が見つかりません。xlkit を入れ直してください。") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        where = f"（{exc.lineno}行目 {exc.colno}文字目）" if isinstance(exc, json.JSONDecodeError) else ""
+        raise XlkitError(f"スキーマファイル schemas/{name} の書き方に誤りがあります{where}。") from None
 
 
 @cache
@@ -96,23 +105,23 @@ def _resolve(node: Any, document: str, seen: tuple[str, ...] = ()) -> Any:
     target, _, pointer = ref.partition("#")
     target = target or document
     if "/" in target or ":" in target or "\\" in target:
-        raise ValueError(f"{document}: 参照 {ref} は schemas/ のファイル名で書いてください")
+        raise XlkitError(f"スキーマファイル schemas/{document}: 参照 {ref} は schemas/ のファイル名で書いてください")
     where = f"{target}#{pointer}"
     if where in seen:
-        raise ValueError(f"{document}: 参照 {ref} が循環しています")
+        raise XlkitError(f"スキーマファイル schemas/{document}: 参照 {ref} が循環しています")
     definition = _document(target)
     for token in filter(None, pointer.split("/")):
         token = token.replace("~1", "/").replace("~0", "~")
         try:
             definition = definition[int(token) if isinstance(definition, list) else token]
         except (KeyError, IndexError, ValueError, TypeError):
-            raise ValueError(f"{document}: 参照 {ref} の定義が {target} にありません") from None
+            raise XlkitError(f"スキーマファイル schemas/{document}: 参照 {ref} の定義が {target} にありません") from None
     definition = _resolve(definition, target, (*seen, where))
     if not isinstance(definition, dict):
-        raise ValueError(f"{document}: 参照 {ref} の定義がスキーマ（オブジェクト）ではありません")
+        raise XlkitError(f"スキーマファイル schemas/{document}: 参照 {ref} の定義がスキーマ（オブジェクト）ではありません")
     for key, value in resolved.items():
         if key in definition and definition[key] != value and key not in _ANNOTATIONS and not key.startswith("x-"):
-            raise ValueError(f"{document}: 「{key}」が参照 {ref} の定義（{definition[key]!r}）と食い違っています")
+            raise XlkitError(f"スキーマファイル schemas/{document}: 「{key}」が参照 {ref} の定義（{definition[key]!r}）と食い違っています")
     return {**definition, **resolved}
 
 
