@@ -25,10 +25,9 @@ os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")  # xlwings' remote
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from test_macros import planted  # noqa: E402  (the test's own generator of valid and bad rows)
-
 from xlkit import macros  # noqa: E402
 from xlkit.workbook.builder import build  # noqa: E402
+from support.factories import planted  # noqa: E402  (the tests' valid rows and three bad ones)
 from support.payload import office_js_payload, remote_book  # noqa: E402
 
 

@@ -9,11 +9,6 @@ import pytest
 
 from xlkit import cli, schema
 
-try:  # the register builder lives beside the validation tests
-    from .test_validate import case, linkage, write_register
-except ImportError:
-    from test_validate import case, linkage, write_register
-
 LINKAGE = schema.linkage()
 
 
@@ -25,8 +20,8 @@ def run(monkeypatch, capsys, path, *options):
 
 
 @pytest.fixture
-def register(tmp_path):
-    return write_register(tmp_path / "登録簿.xlsx", [linkage(2), linkage(3)], [case(1)])
+def register(tmp_path, make_register, make_linkage, make_case):
+    return make_register(tmp_path / "登録簿.xlsx", [make_linkage(2), make_linkage(3)], [make_case(1)])
 
 
 def assert_refused(code, out, err, *words):
@@ -70,51 +65,53 @@ def test_a_missing_file_and_a_folder(tmp_path, monkeypatch, capsys):
 
 
 @pytest.mark.parametrize("sheet", [LINKAGE.sheet, schema.case().sheet])
-def test_a_missing_register_sheet(tmp_path, monkeypatch, capsys, sheet):
-    path = write_register(tmp_path / "r.xlsx", [linkage(2)], [case(1)], drop_sheets=(sheet,))
+def test_a_missing_register_sheet(tmp_path, monkeypatch, capsys, sheet, make_register, make_linkage,
+                                  make_case):
+    path = make_register(tmp_path / "r.xlsx", [make_linkage(2)], [make_case(1)], drop_sheets=(sheet,))
     assert_refused(*run(monkeypatch, capsys, path), f"シート「{sheet}」がありません")
 
 
-def test_a_renamed_header_lists_the_problem_and_exits_2(tmp_path, monkeypatch, capsys):
+def test_a_renamed_header_lists_the_problem_and_exits_2(tmp_path, monkeypatch, capsys, make_register, make_linkage,
+                                                        make_case):
     header = list(LINKAGE.headers)
     header[10] = "開始日"  # 結合の開始年月日 renamed
-    path = write_register(tmp_path / "r.xlsx", [linkage(2)], [case(1)], linkage_header=header)
+    path = make_register(tmp_path / "r.xlsx", [make_linkage(2)], [make_case(1)], linkage_header=header)
     code, out, err = run(monkeypatch, capsys, path)
     assert_refused(code, out, err, "列名", "外部結合!K1")
     assert "外部結合!K1 [エラー]" in out and "開始日" in out  # the listing still says which column
 
 
-def test_a_renamed_header_in_json_mode(tmp_path, monkeypatch, capsys):
+def test_a_renamed_header_in_json_mode(tmp_path, monkeypatch, capsys, make_register, make_linkage, make_case):
     import json
 
     header = list(LINKAGE.headers)
     header[9] = "結合の相手先"
-    path = write_register(tmp_path / "r.xlsx", [linkage(2)], [case(1)], linkage_header=header)
+    path = make_register(tmp_path / "r.xlsx", [make_linkage(2)], [make_case(1)], linkage_header=header)
     code, out, err = run(monkeypatch, capsys, path, "--json")
     assert code == 2 and "列名" in err
     data = json.loads(out)
     assert [(i["cell"], i["code"]) for i in data["issues"]] == [("J1", "header-misspelt")]
 
 
-def test_merged_cells(tmp_path, monkeypatch, capsys):
-    path = write_register(tmp_path / "r.xlsx", [linkage(2), linkage(3)], [case(1)],
-                          edit=lambda wb: wb[LINKAGE.sheet].merge_cells("E2:E3"))
+def test_merged_cells(tmp_path, monkeypatch, capsys, make_register, make_linkage, make_case):
+    path = make_register(tmp_path / "r.xlsx", [make_linkage(2), make_linkage(3)], [make_case(1)],
+                         edit=lambda wb: wb[LINKAGE.sheet].merge_cells("E2:E3"))
     assert_refused(*run(monkeypatch, capsys, path), "E2:E3", "結合")
 
 
-def test_error_values(tmp_path, monkeypatch, capsys):
+def test_error_values(tmp_path, monkeypatch, capsys, make_register, make_linkage, make_case):
     def plant(wb):
         wb[LINKAGE.sheet]["K2"] = "#N/A"
 
-    path = write_register(tmp_path / "r.xlsx", [linkage(2)], [case(1)], edit=plant)
+    path = make_register(tmp_path / "r.xlsx", [make_linkage(2)], [make_case(1)], edit=plant)
     assert_refused(*run(monkeypatch, capsys, path), "K2", "#N/A", "エラー値")
 
 
-def test_formulas(tmp_path, monkeypatch, capsys):
+def test_formulas(tmp_path, monkeypatch, capsys, make_register, make_linkage, make_case):
     def plant(wb):
         wb[schema.case().sheet]["B2"] = "=1+1"
 
-    path = write_register(tmp_path / "r.xlsx", [linkage(2)], [case(1)], edit=plant)
+    path = make_register(tmp_path / "r.xlsx", [make_linkage(2)], [make_case(1)], edit=plant)
     assert_refused(*run(monkeypatch, capsys, path), "審議案件", "B2", "数式")
 
 
@@ -145,10 +142,11 @@ def test_data_validations_are_not_mistaken_for_formulas(tmp_path):
     assert scan_structure(path, {LINKAGE.sheet, schema.case().sheet}) == []
 
 
-def test_a_year_cell_holding_only_the_word_nendo(tmp_path, monkeypatch, capsys):
+def test_a_year_cell_holding_only_the_word_nendo(tmp_path, monkeypatch, capsys, make_register, make_linkage,
+                                                 make_case):
     """「年度」 alone in 計上年度, 年度 or 設定's 報告年度 once crashed the reader (exit 3)."""
-    path = write_register(tmp_path / "年度.xlsx", [linkage(2, fiscal_year="年度")], [case(1, fiscal_year="年度")],
-                          settings=[["報告年度", "年度"]])
+    path = make_register(tmp_path / "年度.xlsx", [make_linkage(2, fiscal_year="年度")],
+                         [make_case(1, fiscal_year="年度")], settings=[["報告年度", "年度"]])
     code, out, err = run(monkeypatch, capsys, path)
     assert code == 1 and err == ""
     for cell in ("外部結合!N2", "審議案件!A2", "設定!B2"):

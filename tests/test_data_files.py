@@ -80,7 +80,7 @@ def test_the_button_module_imports_no_core_before_its_guard():
     """Validation, figures and reports are imported inside each macro, under the guard that turns
     any failure into a Japanese alert; the RunPython line itself only imports the light part."""
     code = ("import sys, xlkit.macros; "
-            "print(sorted(m for m in ('xlkit.tasks', 'xlkit.validate', 'jsonschema', 'xlkit.export.api') "
+            "print(sorted(m for m in ('xlkit.tasks', 'xlkit.validation', 'jsonschema', 'xlkit.export.api') "
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO).stdout
     assert out.strip() == "[]"

@@ -17,42 +17,27 @@ from xlkit.workbook.builder import build
 LONG = ("個人情報の取扱いについて、委託先における安全管理措置を確認し、" * 100)[:3000]
 
 
-def _linkage(n: int, division: str, start: dt.date, end: dt.date | None = None, **values) -> dict:
-    row = dict(id=f"L{n:04d}", body="区長", division=division, business=f"業務{n}", reason="理由",
-               subjects="区民", items="氏名、住所", basis="令和元年度第1回審議会承認",
-               partner="LGWAN-ASPサービス提供者", start=start,
-               fiscal_year=start.year if start.month >= 4 else start.year - 1)
-    if end:
-        row["end"] = end
-    row.update(values)
-    return row
-
-
-def _case(no: int, title: str, categories: list[str], **values) -> dict:
-    row = dict(fiscal_year=2025, no=no, title=title, divisions=["総務課"], categories=categories,
-               meeting="第1回", submitted_on=dt.date(2025, 5, 22), result="承認", business_name="事業",
-               purpose="目的", subjects="対象者", overview="概要です。", proposal="付議内容です。",
-               subject_count="約100人", flow="別紙のとおり")
-    row.update(values)
-    return row
+# the 別紙 of each case: every optional column filled with a short text
+ANNEX = dict(meeting="第1回", submitted_on=dt.date(2025, 5, 22), business_name="事業", purpose="目的",
+             subjects="対象者", overview="概要です。", proposal="付議内容です。", subject_count="約100人",
+             flow="別紙のとおり")
 
 
 @pytest.fixture(scope="module")
-def edge_book(tmp_path_factory):
+def edge_book(tmp_path_factory, make_linkage, make_case):
     """Two linkages that end in FY2020, one running, one new in FY2020 with 3,000-character
     cells; cases with a missing 付議内容, a 3,000-character 概要, a long title."""
     path = tmp_path_factory.mktemp("edge") / "edge.xlsx"
     build(path, settings={"report_year": 2021}, linkages=[
-        _linkage(1, "総務課", dt.date(2018, 4, 1), dt.date(2020, 12, 31)),
-        _linkage(2, "税務課", dt.date(2018, 6, 1), dt.date(2021, 3, 31)),
-        _linkage(3, "税務課", dt.date(2019, 6, 1)),
-        _linkage(4, "総務課", dt.date(2020, 6, 1), reason=LONG, items=LONG),
-        _linkage(5, "総務課", dt.date(2020, 7, 1), my_number=True),
+        make_linkage(1, division="総務課", start=dt.date(2018, 4, 1), end=dt.date(2020, 12, 31)),
+        make_linkage(2, division="税務課", start=dt.date(2018, 6, 1), end=dt.date(2021, 3, 31)),
+        make_linkage(3, division="税務課", start=dt.date(2019, 6, 1)),
+        make_linkage(4, division="総務課", start=dt.date(2020, 6, 1), reason=LONG, items=LONG),
+        make_linkage(5, division="総務課", start=dt.date(2020, 7, 1), my_number=True),
     ], cases=[
-        _case(1, "付議内容のない案件", ["業務委託"], proposal=None),
-        _case(2, "非常に長い概要の案件", ["業務委託"], overview=LONG),
-        _case(3, "木造住宅密集地区整備促進事業（若葉・須賀町地区）における道路用地補償業務委託について",
-              ["業務委託"]),
+        make_case(1, **{**ANNEX, "title": "付議内容のない案件", "proposal": None}),
+        make_case(2, **{**ANNEX, "title": "非常に長い概要の案件", "overview": LONG}),
+        make_case(3, **{**ANNEX, "title": "木造住宅密集地区整備促進事業（若葉・須賀町地区）における道路用地補償業務委託について"}),
     ])
     return load(path)
 

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from xlkit import figures, schema
+from xlkit import figures, schema, widths
 from xlkit.commands import summarize
 from xlkit.errors import XlkitError
 from xlkit.records import Record
@@ -16,27 +16,7 @@ from xlkit.workbook.builder import build
 
 BODIES = list(schema.masters()["実施機関"])
 DIVISIONS = [d for d, _ in schema.masters()["課"]]
-BODY_OF = dict(tuple(d) for d in schema.masters()["課"])
 D = dt.date
-
-
-def rec(row: int, division: str = "税務課", *, start: dt.date | None = D(2015, 4, 1), end=None, fy=None,
-        my_number=False, consent=False, body: str | None = None) -> Record:
-    values = {"division": division, "body": body if body is not None else BODY_OF.get(division, "区長")}
-    if start is not None:
-        values["start"] = start
-        values["fiscal_year"] = fy if fy is not None else (start.year if start.month >= 4 else start.year - 1)
-    elif fy is not None:
-        values["fiscal_year"] = fy
-    if end is not None:
-        values["end"] = end
-    if my_number:
-        values["my_number"] = True
-    if consent:
-        values["consent"] = True
-    if body == "":
-        del values["body"]
-    return Record("外部結合", row, values, dict(values), {})
 
 
 # --- active_in ------------------------------------------------------------------------------
@@ -64,19 +44,19 @@ def test_active_in_without_a_start_is_never_active():
 
 # --- compute --------------------------------------------------------------------------------
 
-def test_a_b_c_and_my_number_per_body():
+def test_a_b_c_and_my_number_per_body(make_record):
     records = [
-        rec(2, "税務課", start=D(2015, 4, 1), my_number=True),             # a, stays: total, ○
-        rec(3, "税務課", start=D(2016, 4, 1), end=D(2019, 12, 31)),        # a (ran in FY2019), c
-        rec(4, "税務課", start=D(2016, 4, 1), end=D(2019, 3, 31)),         # ended before FY2019: nowhere
-        rec(5, "戸籍住民課", start=D(2020, 5, 15), my_number=True),         # b, ○
-        rec(6, "戸籍住民課", start=D(2006, 6, 1), fy=2020),                 # b (記載漏れ), counted late
-        rec(7, "介護保険課", start=D(2017, 7, 18), my_number=True, consent=True),  # 本人同意: nowhere
-        rec(8, "教育支援課", start=D(2018, 4, 1)),                          # a
-        rec(9, "教育支援課", start=D(2020, 6, 1)),                          # b
-        rec(10, "教育支援課", start=D(2019, 9, 1), end=D(2020, 1, 31), my_number=True),  # a and c; ○ not counted
-        rec(11, "議会事務局", start=D(2021, 4, 1)),                         # FY2021: nowhere in 2020
-        rec(12, "税務課", start=D(2019, 4, 1), end=D(2020, 4, 1), my_number=True),  # a, still active in 2020
+        make_record(2, "税務課", start=D(2015, 4, 1), my_number=True),       # a, stays: total, ○
+        make_record(3, "税務課", start=D(2016, 4, 1), end=D(2019, 12, 31)),  # a (ran in FY2019), c
+        make_record(4, "税務課", start=D(2016, 4, 1), end=D(2019, 3, 31)),   # ended before FY2019: nowhere
+        make_record(5, "戸籍住民課", start=D(2020, 5, 15), my_number=True),    # b, ○
+        make_record(6, "戸籍住民課", start=D(2006, 6, 1), fiscal_year=2020),   # b (記載漏れ), counted late
+        make_record(7, "介護保険課", start=D(2017, 7, 18), my_number=True, consent=True),  # 本人同意: nowhere
+        make_record(8, "教育支援課", start=D(2018, 4, 1)),                     # a
+        make_record(9, "教育支援課", start=D(2020, 6, 1)),                     # b
+        make_record(10, "教育支援課", start=D(2019, 9, 1), end=D(2020, 1, 31), my_number=True),  # a and c; ○ not counted
+        make_record(11, "議会事務局", start=D(2021, 4, 1)),                    # FY2021: nowhere in 2020
+        make_record(12, "税務課", start=D(2019, 4, 1), end=D(2020, 4, 1), my_number=True),  # a, still active in 2020
     ]
     result = figures.compute(records, 2020, BODIES, DIVISIONS)
     assert [(r.body, r.a, r.b, r.c, r.total, r.my_number) for r in result.rows] == [
@@ -95,25 +75,25 @@ def test_a_b_c_and_my_number_per_body():
     assert [r.row for r in result.ended] == [3, 10]
 
 
-def test_new_and_ended_follow_the_chart_not_the_rows():
+def test_new_and_ended_follow_the_chart_not_the_rows(make_record):
     records = [
-        rec(2, "教育指導課", start=D(2020, 4, 1)),
-        rec(3, "議会事務局", start=D(2020, 4, 1)),
-        rec(4, "未登録課", start=D(2020, 4, 1), body="区長"),   # a 課 not in the master comes last
-        rec(5, "行政管理課", start=D(2020, 4, 1)),
-        rec(6, "教育支援課", start=D(2020, 4, 1)),
-        rec(7, "行政管理課", start=D(2020, 4, 1)),
+        make_record(2, "教育指導課", start=D(2020, 4, 1)),
+        make_record(3, "議会事務局", start=D(2020, 4, 1)),
+        make_record(4, "未登録課", start=D(2020, 4, 1), body="区長"),   # a 課 not in the master comes last
+        make_record(5, "行政管理課", start=D(2020, 4, 1)),
+        make_record(6, "教育支援課", start=D(2020, 4, 1)),
+        make_record(7, "行政管理課", start=D(2020, 4, 1)),
     ]
     result = figures.compute(records, 2020, BODIES, DIVISIONS)
     assert [r.row for r in result.new] == [5, 7, 6, 2, 3, 4]
 
 
-def test_invariant_holds_on_a_consistent_register():
+def test_invariant_holds_on_a_consistent_register(make_record):
     records = []
     for r in range(2, 60):
         start = D(2010 + r % 11, 1 + r % 12, 1)
         end = start + dt.timedelta(days=200 * (r % 7)) if r % 3 == 0 else None
-        records.append(rec(r, "税務課", start=start, end=end))
+        records.append(make_record(r, "税務課", start=start, end=end))
     totals = []
     for year in range(2010, 2024):
         result = figures.compute(records, year, BODIES, DIVISIONS)
@@ -128,10 +108,10 @@ def test_invariant_holds_on_a_consistent_register():
     assert totals == [6, 13, 19, 25, 24, 26, 30, 35, 39, 41, 42, 40, 40, 39]  # growing, and falling as rows end
 
 
-def test_invariant_broken_by_a_new_linkage_not_active_in_the_year():
+def test_invariant_broken_by_a_new_linkage_not_active_in_the_year(make_record):
     records = [
-        rec(2, "税務課", start=D(2015, 4, 1)),
-        rec(3, "税務課", start=D(2019, 5, 1), end=D(2020, 3, 1), fy=2020),  # new-not-active
+        make_record(2, "税務課", start=D(2015, 4, 1)),
+        make_record(3, "税務課", start=D(2019, 5, 1), end=D(2020, 3, 1), fiscal_year=2020),  # new-not-active
     ]
     result = figures.compute(records, 2020, BODIES, DIVISIONS)
     assert result.row("区長").total == 2
@@ -141,20 +121,20 @@ def test_invariant_broken_by_a_new_linkage_not_active_in_the_year():
     assert "3行目" in mismatch.message(2020) and "令和2年度" in mismatch.message(2020)
 
 
-def test_invariant_broken_by_a_linkage_counted_before_it_started():
-    records = [rec(2, "税務課", start=D(2020, 6, 1), fy=2019)]  # year-before-start
+def test_invariant_broken_by_a_linkage_counted_before_it_started(make_record):
+    records = [make_record(2, "税務課", start=D(2020, 6, 1), fiscal_year=2019)]  # year-before-start
     result = figures.compute(records, 2020, BODIES, DIVISIONS)
     assert result.row("区長").total == 0
     [mismatch] = result.mismatches
     assert (mismatch.total, mismatch.active, [r.row for r in mismatch.records]) == (0, 1, [2])
 
 
-def test_records_missing_a_needed_value_are_skipped_and_said():
+def test_records_missing_a_needed_value_are_skipped_and_said(make_record):
     records = [
-        rec(2, "税務課", start=D(2020, 4, 1)),
-        rec(3, "税務課", start=None, fy=2020),            # no start
-        rec(4, "税務課", start=D(2020, 4, 1), body="区役所"),  # unknown body
-        rec(5, "税務課", start=D(2020, 4, 1), body=""),        # no body
+        make_record(2, "税務課", start=D(2020, 4, 1)),
+        make_record(3, "税務課", start=None, fiscal_year=2020),     # no start
+        make_record(4, "税務課", start=D(2020, 4, 1), body="区役所"),  # unknown body
+        make_record(5, "税務課", start=D(2020, 4, 1), body=""),     # no body
     ]
     records.append(Record("外部結合", 6, {"division": "税務課", "body": "区長", "start": D(2020, 4, 1)}, {}))  # no fy
     result = figures.compute(records, 2020, BODIES, DIVISIONS)
@@ -167,10 +147,10 @@ def test_records_missing_a_needed_value_are_skipped_and_said():
     ]
 
 
-def test_skipped_rows_are_said_once_per_reason_with_row_runs():
+def test_skipped_rows_are_said_once_per_reason_with_row_runs(make_record):
     """5,000 rows with text in 計上年度 printed 5,000 注意 lines (and 5,000 rows into 集計)."""
-    records = [rec(r, "税務課", start=None, fy=2020) for r in range(2, 5002)]
-    records += [rec(6000, "税務課", start=D(2020, 4, 1), body="区役所")]
+    records = [make_record(r, "税務課", start=None, fiscal_year=2020) for r in range(2, 5002)]
+    records += [make_record(6000, "税務課", start=D(2020, 4, 1), body="区役所")]
     result = figures.compute(records, 2020, BODIES, DIVISIONS)
     # one wording for the CLI, the 集計 button and the notebook (was 「シート「外部結合」」 in the CLI only)
     assert figures.skipped_notes(result.skipped) == [
@@ -185,19 +165,19 @@ def test_row_runs():
     assert figures.row_runs(range(2, 60, 2), limit=3) == "2、4、6行目 ほか26行"
 
 
-def test_consent_linkages_are_never_skipped_or_counted():
-    records = [rec(2, "税務課", start=None, consent=True), rec(3, "税務課", start=D(2020, 4, 1), consent=True)]
+def test_consent_linkages_are_never_skipped_or_counted(make_record):
+    records = [make_record(2, "税務課", start=None, consent=True), make_record(3, "税務課", start=D(2020, 4, 1), consent=True)]
     result = figures.compute(records, 2020, BODIES, DIVISIONS)
     assert result.total.total == 0 and result.skipped == [] and result.new == []
 
 
-def test_body_spelt_with_full_width_spaces_is_the_master_body():
-    result = figures.compute([rec(2, "税務課", start=D(2020, 4, 1), body="区　長")], 2020, BODIES, DIVISIONS)
+def test_body_spelt_with_full_width_spaces_is_the_master_body(make_record):
+    result = figures.compute([make_record(2, "税務課", start=D(2020, 4, 1), body="区　長")], 2020, BODIES, DIVISIONS)
     assert result.row("区長").b == 1 and result.skipped == []
 
 
-def test_compare_previous_lists_only_differences():
-    records = [rec(r, "税務課", start=D(2015, 4, 1)) for r in range(2, 5)] + [rec(5, "教育支援課", start=D(2015, 4, 1))]
+def test_compare_previous_lists_only_differences(make_record):
+    records = [make_record(r, "税務課", start=D(2015, 4, 1)) for r in range(2, 5)] + [make_record(5, "教育支援課", start=D(2015, 4, 1))]
     result = figures.compute(records, 2020, BODIES, DIVISIONS)
     assert figures.compare_previous(result, {"区長": 3, "教育委員会": 1, "議会": 0}) == []
     assert figures.compare_previous(result, {"区長": 4, "教育委員会": 1, "監査委員": 2}) == [
@@ -205,8 +185,8 @@ def test_compare_previous_lists_only_differences():
     assert figures.compare_previous(result, {}) == []
 
 
-def test_as_json_shape():
-    result = figures.compute([rec(2, "税務課", start=D(2020, 4, 1), my_number=True)], 2020, BODIES, DIVISIONS)
+def test_as_json_shape(make_record):
+    result = figures.compute([make_record(2, "税務課", start=D(2020, 4, 1), my_number=True)], 2020, BODIES, DIVISIONS)
     data = figures.as_json(result)
     assert list(data) == ["year", "rows"] and data["year"] == 2020
     assert data["rows"][0] == {"実施機関": "区長", "a": 0, "b": 1, "c": 0, "a+b-c": 1, "特定個人情報": 1}
@@ -216,17 +196,13 @@ def test_as_json_shape():
 
 # --- the summarize command on a real workbook ----------------------------------------------
 
-LINKAGE = {"body": "区長", "division": "税務課", "business": "特別区民税・都民税", "reason": "電子的に受け付けるため",
-           "subjects": "納税義務者", "items": "氏名、住所", "basis": "平成28年度第1回審議会承認", "partner": "地方税共同機構"}
-
-
 @pytest.fixture
-def small_register(tmp_path):
+def small_register(tmp_path, make_linkage):
     path = tmp_path / "登録簿.xlsx"
     build(path, linkages=[
-        {**LINKAGE, "id": "R1-001", "start": D(2019, 10, 1), "fiscal_year": 2019, "my_number": True},
-        {**LINKAGE, "id": "R2-001", "start": "R2.4.1", "fiscal_year": 2020},  # a typed 和暦 date
-        {**LINKAGE, "id": "R2-002", "start": D(2020, 7, 1), "fiscal_year": 2020, "consent": True},
+        make_linkage(1, id="R1-001", start=D(2019, 10, 1), fiscal_year=2019, my_number=True),
+        make_linkage(2, id="R2-001", start="R2.4.1", fiscal_year=2020),  # a typed 和暦 date
+        make_linkage(3, id="R2-002", start=D(2020, 7, 1), fiscal_year=2020, consent=True),
     ], settings={"report_year": 2020, "previous_published": {"区長": 1, "教育委員会": 0}})
     return path
 
@@ -249,7 +225,7 @@ def test_summarize_prints_the_table_in_japanese(small_register, capsys):
     assert "※本人同意に基づく外部結合を除く。" in out
     # the numbers of each column end in the same place
     body_lines = [line for line in lines if line and line.split()[0] in BODIES + ["合計"]]
-    ends = {summarize.width(line) for line in body_lines}
+    ends = {widths.TERMINAL.measure(line) for line in body_lines}  # terminal cells: wide characters take two
     assert len(ends) == 1
 
 
@@ -261,9 +237,9 @@ def test_summarize_json(small_register, capsys):
     assert "区長" in out  # not \u escaped
 
 
-def test_summarize_warns_when_last_years_figure_differs(tmp_path, capsys):
+def test_summarize_warns_when_last_years_figure_differs(tmp_path, capsys, make_linkage):
     path = tmp_path / "r.xlsx"
-    build(path, linkages=[{**LINKAGE, "id": "R1-001", "start": D(2019, 10, 1), "fiscal_year": 2019}],
+    build(path, linkages=[make_linkage(1, id="R1-001", start=D(2019, 10, 1), fiscal_year=2019)],
           settings={"report_year": 2020, "previous_published": {"区長": 3}})
     code, out, err = run_summarize(capsys, path)
     assert code == 1 and "80" not in err
@@ -283,9 +259,9 @@ def test_summarize_unknown_year_is_refused(small_register, capsys):
     assert "集計できるのは令和元年度から" in e.value.message
 
 
-def test_summarize_needs_a_year(tmp_path, capsys):
+def test_summarize_needs_a_year(tmp_path, capsys, make_linkage):
     path = tmp_path / "r.xlsx"
-    build(path, linkages=[{**LINKAGE, "id": "R1-001", "start": D(2019, 10, 1), "fiscal_year": 2019}], settings={})
+    build(path, linkages=[make_linkage(1, id="R1-001", start=D(2019, 10, 1), fiscal_year=2019)], settings={})
     with pytest.raises(XlkitError) as e:
         run_summarize(capsys, path)
     # the shared message, and the hint only the command line adds

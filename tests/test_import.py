@@ -46,20 +46,19 @@ EXPECTED = {
 }
 TEXT_COLUMNS = {2: "business", 3: "reason", 4: "subjects", 5: "items", 7: "basis", 8: "partner"}
 
-EXISTING = [
-    {"id": "R1-001", "body": "区長", "division": "税務課", "business": "特別区民税・都民税",
-     "reason": "給与支払報告書を電子的に受け付けるため", "subjects": "給与所得者", "items": "個人番号、氏名、住所",
-     "my_number": True, "basis": "平成20年度第9回審議会承認", "partner": "地方税共同機構",
-     "start": D(2019, 10, 1), "fiscal_year": 2019, "note": "=これは数式ではありません"},
-    {"id": "R2-005", "body": "教育委員会", "division": "学校運営課", "business": "就学援助",
-     "reason": "申請審査のため", "subjects": "就学援助の申請者", "items": "保護者氏名、所得額",
-     "basis": "平成30年度第11回審議会承認", "partner": "LGWAN-ASPサービス提供者",
-     "start": "R2.4.1", "end": D(2021, 3, 31), "fiscal_year": 2020},
-]
-CASE = {"fiscal_year": 2024, "no": 1, "title": "データ共有・交換システムの利用に係る外部結合について",
-        "divisions": ["行政管理課", "情報システム課"], "categories": ["外部結合"],
-        "submitted_on": D(2025, 2, 13), "result": "承認"}
 SETTINGS = {"report_year": 2020, "report_date": D(2025, 7, 3), "previous_published": {"区長": 61, "教育委員会": 5}}
+
+
+@pytest.fixture
+def existing(make_linkage, make_case) -> dict:
+    """What a register holds before an import: R1-001 (区長, a note that looks like a formula),
+    R2-005 (教育委員会, a start typed as text), one case; ids R2-006 on are free for 2020."""
+    return dict(linkages=[
+        make_linkage(1, id="R1-001", division="税務課", my_number=True, start=D(2019, 10, 1),
+                     note="=これは数式ではありません"),
+        make_linkage(2, id="R2-005", body="教育委員会", division="学校運営課", start="R2.4.1", end=D(2021, 3, 31)),
+    ], cases=[make_case(1, divisions=["行政管理課", "情報システム課"], categories=["外部結合"],
+                        submitted_on=D(2025, 2, 13))], settings=SETTINGS)
 
 
 def reference_rows() -> dict[int, list[str]]:
@@ -81,9 +80,9 @@ def fresh(tmp_path) -> Path:
 
 
 @pytest.fixture
-def filled(tmp_path) -> Path:
+def filled(tmp_path, existing) -> Path:
     path = tmp_path / "登録簿.xlsx"
-    build(path, linkages=EXISTING, cases=[CASE], settings=SETTINGS)
+    build(path, **existing)
     return path
 
 
@@ -216,9 +215,9 @@ def snapshot(path: Path, *, linkage_rows: int) -> dict:
 
 
 @pytest.mark.parametrize("suffix", [".xlsx", ".xlsm"])
-def test_existing_rows_formatting_and_other_sheets_undisturbed(tmp_path, suffix, capsys):
+def test_existing_rows_formatting_and_other_sheets_undisturbed(tmp_path, suffix, capsys, existing):
     path = tmp_path / f"登録簿{suffix}"
-    build(path, linkages=EXISTING, cases=[CASE], settings=SETTINGS)
+    build(path, **existing)
     before = snapshot(path, linkage_rows=3)
     with zipfile.ZipFile(path) as z:
         parts_before = {n: z.read(n) for n in z.namelist() if "vba" in n or n.endswith(".vml")}

@@ -30,25 +30,6 @@ RESULTS = SHEETS.index("検証結果")
 SUMMARY = SHEETS.index("集計")
 
 
-def valid_linkage(i: int, year: int = 2020, **changes) -> dict:
-    """A linkage that breaks no rule (distinct 業務名, the 課 of its 実施機関, 計上年度 = start's 年度)."""
-    return {
-        "id": f"L-{i:05d}", "body": "区長", "division": "戸籍住民課", "business": f"住民基本台帳事務{i}",
-        "reason": "転入者の本人確認のため", "subjects": "転入者", "items": "氏名、住所、生年月日",
-        "basis": "令和2年度第2回審議会承認", "partner": "地方公共団体情報システム機構",
-        "start": dt.date(year, 6, 1), "fiscal_year": year, **changes,
-    }
-
-
-def planted(n_valid: int) -> list[dict]:
-    """n_valid good rows, then three bad ones: an impossible date, an unknown 課, a typo."""
-    rows = [valid_linkage(i) for i in range(n_valid)]
-    rows.append(valid_linkage(n_valid, start="R2.13.1"))  # error: date-invalid (結合の開始年月日)
-    rows.append(valid_linkage(n_valid + 1, division="存在しない課"))  # error: master-unknown
-    rows.append(valid_linkage(n_valid + 2, reason="LGWAN經由で送付するため"))  # warning: typo
-    return rows
-
-
 def run(macro, path, **kwargs):
     book = remote_book(office_js_payload(path, **kwargs))
     macro(book)
@@ -79,8 +60,8 @@ def alerts(actions):
 
 
 @pytest.fixture
-def bad_book(tmp_path):
-    return build(tmp_path / "登録簿.xlsx", linkages=planted(5), settings={"report_year": 2020})
+def bad_book(tmp_path, make_planted):
+    return build(tmp_path / "登録簿.xlsx", linkages=make_planted(5), settings={"report_year": 2020})
 
 
 def test_validate_fills_results_colours_the_planted_cells_and_alerts(bad_book):
@@ -131,8 +112,8 @@ def test_a_second_run_clears_the_marks_of_fixed_cells(bad_book, tmp_path):
     assert "エラー 1 件、警告 1 件" in alert[0]
 
 
-def test_clean_register_says_so_and_colours_nothing(tmp_path):
-    path = build(tmp_path / "ok.xlsx", linkages=[valid_linkage(i) for i in range(3)],
+def test_clean_register_says_so_and_colours_nothing(tmp_path, make_linkage):
+    path = build(tmp_path / "ok.xlsx", linkages=[make_linkage(i) for i in range(3)],
                  settings={"report_year": 2020})
     actions = run(macros.validate, path)
     assert colours(actions) == {}
@@ -142,19 +123,21 @@ def test_clean_register_says_so_and_colours_nothing(tmp_path):
     assert "エラー・警告はありませんでした" in alert[0] and alert[3] == "info"
 
 
-def _summary_book(tmp_path, **settings):
+@pytest.fixture
+def summary_book(tmp_path, make_linkage):
+    """``summary_book(**settings)``: five linkages whose 2020 figures are worked out below."""
     linkages = [
-        valid_linkage(1, 2019),  # a (active in 2019 and 2020)
-        valid_linkage(2, 2020),  # b
-        valid_linkage(3, 2018, end=dt.date(2019, 12, 31)),  # a and c (ended in 2019)
-        valid_linkage(4, 2019, consent=True, my_number=True),  # 本人同意: never counted
-        valid_linkage(5, 2019, body="教育委員会", division="学校運営課", my_number=True),  # a (教育委員会)
+        make_linkage(1, 2019),  # a (active in 2019 and 2020)
+        make_linkage(2, 2020),  # b
+        make_linkage(3, 2018, end=dt.date(2019, 12, 31)),  # a and c (ended in 2019)
+        make_linkage(4, 2019, consent=True, my_number=True),  # 本人同意: never counted
+        make_linkage(5, 2019, body="教育委員会", division="学校運営課", my_number=True),  # a (教育委員会)
     ]
-    return build(tmp_path / "集計.xlsx", linkages=linkages, settings=settings)
+    return lambda **settings: build(tmp_path / "集計.xlsx", linkages=linkages, settings=settings)
 
 
-def test_summarize_writes_the_official_table_and_flags_last_years_figures(tmp_path):
-    path = _summary_book(tmp_path, report_year=2020, previous_published={"区長": 3, "教育委員会": 1})
+def test_summarize_writes_the_official_table_and_flags_last_years_figures(summary_book):
+    path = summary_book(report_year=2020, previous_published={"区長": 3, "教育委員会": 1})
     actions = run(macros.summarize, path)
     assert [a["func"] for a in actions] == ["sheetClearContents", "setValues", "setRowHeight", "alert"]
     [block] = writes(actions)
@@ -182,22 +165,22 @@ def test_summarize_writes_the_official_table_and_flags_last_years_figures(tmp_pa
     assert alert[3] == "critical"
 
 
-def test_summarize_matching_last_year_says_so(tmp_path):
-    path = _summary_book(tmp_path, report_year=2020, previous_published={"区長": 2, "教育委員会": 1})
+def test_summarize_matching_last_year_says_so(summary_book):
+    path = summary_book(report_year=2020, previous_published={"区長": 2, "教育委員会": 1})
     [alert] = alerts(run(macros.summarize, path))
     assert "前年度の公表値と一致しています" in alert[0] and alert[3] == "info"
 
 
-def test_summarize_without_report_year_alerts_and_writes_nothing(tmp_path):
-    path = _summary_book(tmp_path, report_year=None)
+def test_summarize_without_report_year_alerts_and_writes_nothing(summary_book):
+    path = summary_book(report_year=None)
     actions = run(macros.summarize, path)
     assert [a["func"] for a in actions] == ["alert"]
     # the message xlkit summarize shows, then the hint only the button gives (the 設定 sheet, not --year)
     assert actions[0]["args"][0] == "報告する年度がわかりません。\n「設定」シートの報告年度を西暦4桁（例：2020）で入力してください。"
 
 
-def test_errors_reach_the_user_as_japanese_alerts(tmp_path, monkeypatch):
-    path = build(tmp_path / "r.xlsx", linkages=[valid_linkage(1)])
+def test_errors_reach_the_user_as_japanese_alerts(tmp_path, monkeypatch, make_linkage):
+    path = build(tmp_path / "r.xlsx", linkages=[make_linkage(1)])
     payload = office_js_payload(path)
     payload["sheets"] = [s for s in payload["sheets"] if s["name"] != "外部結合"]
     book = remote_book(payload)
@@ -217,13 +200,16 @@ def test_errors_reach_the_user_as_japanese_alerts(tmp_path, monkeypatch):
     assert "Traceback" not in alert[0]
 
 
-CASE = {"fiscal_year": 2024, "no": 12, "title": "介護保険システムの外部結合について",
-        "divisions": ["介護保険課"], "categories": ["外部結合"], "submitted_on": dt.date(2025, 2, 13),
-        "result": "承認"}
+@pytest.fixture
+def two_cases(make_case):
+    """№12 submitted on 2025-02-13 and №13 on 2025-03-04 (both 令和6年度)."""
+    first = make_case(12, title="介護保険システムの外部結合について", divisions=["介護保険課"],
+                      categories=["外部結合"], submitted_on=dt.date(2025, 2, 13))
+    return [first, {**first, "no": 13, "submitted_on": dt.date(2025, 3, 4)}]
 
 
-def test_export_excel_writes_both_reports_and_never_overwrites(tmp_path, monkeypatch):
-    path = _summary_book(tmp_path, report_year=2020)
+def test_export_excel_writes_both_reports_and_never_overwrites(summary_book, tmp_path, monkeypatch):
+    path = summary_book(report_year=2020)
     monkeypatch.chdir(tmp_path)  # a payload book has no folder: the current one stands for it
     [alert] = alerts(run(macros.export_excel, path))
     first = tmp_path / "exports" / "外部結合の状況_令和2年度.xlsx"
@@ -239,10 +225,9 @@ def test_export_excel_writes_both_reports_and_never_overwrites(tmp_path, monkeyp
     assert "上書きせずに別の名前で保存しました" in alert[0]
 
 
-def test_export_word_writes_both_documents(tmp_path, monkeypatch):
-    linkages = [valid_linkage(1, 2019), valid_linkage(2, 2020)]
-    path = build(tmp_path / "r.xlsx", linkages=linkages, settings={"report_year": 2020},
-                 cases=[CASE, {**CASE, "no": 13, "submitted_on": dt.date(2025, 3, 4)}])
+def test_export_word_writes_both_documents(tmp_path, monkeypatch, make_linkage, two_cases):
+    linkages = [make_linkage(1, 2019), make_linkage(2, 2020)]
+    path = build(tmp_path / "r.xlsx", linkages=linkages, settings={"report_year": 2020}, cases=two_cases)
     monkeypatch.chdir(tmp_path)
     [alert] = alerts(run(macros.export_word, path))
     written = sorted(p.name for p in (tmp_path / "exports").glob("*.docx"))
@@ -251,9 +236,9 @@ def test_export_word_writes_both_documents(tmp_path, monkeypatch):
     assert "令和7年2月13日～令和7年3月4日" in alert[0] and "作れなかった" not in alert[0]
 
 
-def test_export_word_takes_the_period_from_settings(tmp_path, monkeypatch):
+def test_export_word_takes_the_period_from_settings(tmp_path, monkeypatch, two_cases):
     path = build(tmp_path / "r.xlsx", settings={"cases_from": dt.date(2025, 3, 1), "cases_to": dt.date(2025, 3, 31)},
-                 cases=[CASE, {**CASE, "no": 13, "submitted_on": dt.date(2025, 3, 4)}])
+                 cases=two_cases)
     monkeypatch.chdir(tmp_path)
     # no 報告年度 is an error in 設定: staff are asked, and here answer 「はい」
     asked = []
@@ -271,8 +256,8 @@ def test_export_word_takes_the_period_from_settings(tmp_path, monkeypatch):
     assert "このまま出力しました" in alert[0]
 
 
-def test_exports_say_clearly_when_the_export_module_is_missing(tmp_path, monkeypatch):
-    path = _summary_book(tmp_path, report_year=2020)
+def test_exports_say_clearly_when_the_export_module_is_missing(summary_book, tmp_path, monkeypatch):
+    path = summary_book(report_year=2020)
     monkeypatch.chdir(tmp_path)
     import xlkit.export
 
@@ -303,10 +288,11 @@ def _count_reads(monkeypatch) -> list[str]:
     (macros.validate, {"外部結合", "審議案件", "設定", "実施機関", "課", "区分", "審議結果", "検証結果"}),
     (macros.summarize, {"外部結合", "審議案件", "設定", "実施機関", "課", "区分", "審議結果"}),
 ])
-def test_one_read_per_sheet_and_writes_independent_of_valid_rows(tmp_path, monkeypatch, macro, sheets):
+def test_one_read_per_sheet_and_writes_independent_of_valid_rows(tmp_path, monkeypatch, make_planted,
+                                                                 macro, sheets):
     counts = {}
     for n in (20, 1500):
-        path = build(tmp_path / f"r{n}.xlsx", linkages=planted(n), settings={"report_year": 2020})
+        path = build(tmp_path / f"r{n}.xlsx", linkages=make_planted(n), settings={"report_year": 2020})
         reads = _count_reads(monkeypatch)
         actions = run(macro, path)
         monkeypatch.undo()
@@ -315,11 +301,11 @@ def test_one_read_per_sheet_and_writes_independent_of_valid_rows(tmp_path, monke
     assert counts[20] == counts[1500]
 
 
-def test_results_rows_fit_their_messages_and_show_only_the_start_of_a_long_value(tmp_path):
+def test_results_rows_fit_their_messages_and_show_only_the_start_of_a_long_value(tmp_path, make_linkage):
     """A paragraph typed into a cell made its 検証結果 row a page tall, and rows never grew to fit
     the wrapped messages (LibreOffice drew them on top of each other)."""
     long_reason = "LGWAN經由で送付するため、" + "住民票の写しの交付に係る事務を効率化する。" * 10
-    linkages = [valid_linkage(1, reason=long_reason), valid_linkage(2, division="存在しない課")]
+    linkages = [make_linkage(1, reason=long_reason), make_linkage(2, division="存在しない課")]
     path = build(tmp_path / "長文.xlsx", linkages=linkages, settings={"report_year": 2020})
     actions = run(macros.validate, path)
     [block] = writes(actions)
@@ -339,8 +325,8 @@ def test_results_rows_fit_their_messages_and_show_only_the_start_of_a_long_value
     assert openpyxl.load_workbook(out)["外部結合"]["E2"].value == long_reason
 
 
-def test_summary_says_unreadable_rows_once_per_reason(tmp_path):
-    linkages = [valid_linkage(i, fiscal_year="不明") for i in range(300)] + [valid_linkage(300)]
+def test_summary_says_unreadable_rows_once_per_reason(tmp_path, make_linkage):
+    linkages = [make_linkage(i, fiscal_year="不明") for i in range(300)] + [make_linkage(300)]
     path = build(tmp_path / "計上年度.xlsx", linkages=linkages, settings={"report_year": 2020})
     actions = run(macros.summarize, path)
     [block] = writes(actions)

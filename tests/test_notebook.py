@@ -29,34 +29,22 @@ EXPECTED_DTYPE = {
 }
 
 
-def linkage(i: int, **changes) -> dict:
-    """A linkage that breaks no rule (the shape of tests/test_macros.py valid_linkage)."""
-    return {
-        "id": f"L-{i:05d}", "body": "区長", "division": "戸籍住民課", "business": f"住民基本台帳事務{i}",
-        "reason": "転入者の本人確認のため", "subjects": "転入者", "items": "氏名、住所、生年月日",
-        "basis": "令和2年度第2回審議会承認", "partner": "地方公共団体情報システム機構",
-        "start": dt.date(2020, 6, 1), "fiscal_year": 2020, **changes,
-    }
-
-
-CASE = {"fiscal_year": 2025, "no": 7, "title": "案件7について", "divisions": ["行政管理課", "情報システム課"],
-        "categories": ["外部結合"], "submitted_on": dt.date(2025, 4, 18), "result": "承認"}
-
-
 @pytest.fixture(scope="module")
 def sample() -> RegisterData:
     return xlkit.load(SAMPLE)
 
 
 @pytest.fixture(scope="module")
-def small(tmp_path_factory) -> RegisterData:
+def small(tmp_path_factory, make_linkage, make_case) -> RegisterData:
+    """Linkages starting 2020-06-01 (計上年度 2020), cases of 2025-04-18 with two 担当課."""
     path = tmp_path_factory.mktemp("notebook") / "登録簿.xlsx"
+    case = make_case(7, divisions=["行政管理課", "情報システム課"], categories=["外部結合"])
     build(path, linkages=[
-        linkage(1, my_number=True, end=dt.date(2021, 3, 31)),           # row 2
+        make_linkage(1, my_number=True, end=dt.date(2021, 3, 31)),      # row 2
         {},                                                              # row 3: blank, skipped
-        linkage(2, division="生活福祉課 保護担当課", consent="×"),        # row 4: variant, bad mark
-        linkage(3, start="R2.13.1", fiscal_year="令和2年度"),             # row 5: unreadable date
-    ], cases=[CASE, {**CASE, "no": 8, "categories": None, "submitted_on": "R7.2.30"}],
+        make_linkage(2, division="生活福祉課 保護担当課", consent="×"),   # row 4: variant, bad mark
+        make_linkage(3, start="R2.13.1", fiscal_year="令和2年度"),        # row 5: unreadable date
+    ], cases=[case, {**case, "no": 8, "categories": None, "submitted_on": "R7.2.30"}],
         settings={"report_year": 2020, "report_date": dt.date(2021, 7, 1),
                   "previous_published": {"区長": 3}})
     return xlkit.load(path)
@@ -221,8 +209,8 @@ def test_figures_warn_when_rows_are_left_out(small):
     assert table.loc["区長", "b"] == 2  # rows 2 and 4; row 5 has no readable start
 
 
-def test_figures_without_a_report_year_raise(tmp_path):
-    path = build(tmp_path / "r.xlsx", linkages=[linkage(1)])
+def test_figures_without_a_report_year_raise(tmp_path, make_linkage):
+    path = build(tmp_path / "r.xlsx", linkages=[make_linkage(1)])
     loaded = xlkit.load(path)
     assert loaded.settings["報告年度"] is None
     with pytest.raises(XlkitError, match="年度がわかりません"):

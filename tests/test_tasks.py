@@ -9,7 +9,6 @@ import pytest
 
 from xlkit import figures, messages, schema, tasks
 from xlkit.errors import Refusal, XlkitError
-from xlkit.records import Record
 from xlkit.records import Book
 from xlkit.workbook.reader import load
 from xlkit.workbook.builder import build
@@ -18,55 +17,53 @@ from support import SAMPLE
 D = dt.date
 
 
-def linkage(row: int, fy: int, start: dt.date, **values) -> Record:
-    return Record("外部結合", row, {"body": "区長", "division": "税務課", "start": start, "fiscal_year": fy, **values},
-                  {}, {})
-
-
 def book(linkages, **settings) -> Book:
     return Book(linkages=linkages, bodies=list(schema.masters()["実施機関"]),
                 divisions=[tuple(d) for d in schema.masters()["課"]], settings=settings)
 
 
-LINKAGES = [linkage(2, 2015, D(2015, 4, 1)), linkage(3, 2018, D(2018, 6, 1))]
+@pytest.fixture
+def linkages(make_record):
+    """Two linkages of 税務課 (区長): counted in 2015 and in 2018."""
+    return [make_record(2, start=D(2015, 4, 1)), make_record(3, start=D(2018, 6, 1))]
 
 
 # --- report_year: one rule for every door ------------------------------------------------
 
-def test_the_range_is_the_first_count_to_one_past_the_last():
-    assert tasks.year_range(book(LINKAGES)) == (2015, 2019)
+def test_the_range_is_the_first_count_to_one_past_the_last(linkages):
+    assert tasks.year_range(book(linkages)) == (2015, 2019)
     for year in (2015, 2018, 2019):
-        assert tasks.report_year(book(LINKAGES), year) == year
+        assert tasks.report_year(book(linkages), year) == year
     for year in (2014, 2020):
         with pytest.raises(Refusal) as e:
-            tasks.report_year(book(LINKAGES), year)
+            tasks.report_year(book(linkages), year)
         assert e.value.key == "year.out_of_range" and e.value.exit_code == 2
         assert "集計できるのは平成27年度から令和元年度まで" in e.value.message
 
 
-def test_the_report_year_no_longer_stretches_its_own_bound():
+def test_the_report_year_no_longer_stretches_its_own_bound(linkages):
     """figures.check_year let 報告年度 extend the upper end, so 報告年度 always passed (令和99年度 too)."""
     with pytest.raises(Refusal) as e:
-        tasks.report_year(book(LINKAGES, report_year=2020))
+        tasks.report_year(book(linkages, report_year=2020))
     assert e.value.key == "year.setting_out_of_range"
     # and a year asked for explicitly is refused while 報告年度 is out of range: it is a typo either way
     with pytest.raises(Refusal) as e:
-        tasks.report_year(book(LINKAGES, report_year=2020), 2018)
+        tasks.report_year(book(linkages, report_year=2020), 2018)
     assert e.value.key == "year.setting_out_of_range"
-    assert tasks.report_year(book(LINKAGES, report_year=2019)) == 2019
+    assert tasks.report_year(book(linkages, report_year=2019)) == 2019
 
 
-def test_a_linkage_year_beyond_the_schema_bounds_does_not_widen_the_range():
+def test_a_linkage_year_beyond_the_schema_bounds_does_not_widen_the_range(linkages, make_record):
     low, high = schema.year_bounds()
-    wild = [*LINKAGES, linkage(4, high + 17, D(2018, 6, 1))]
+    wild = [*linkages, make_record(4, start=D(2018, 6, 1), fiscal_year=high + 17)]
     assert tasks.year_range(book(wild)) == (2015, 2019)
-    at_edge = [linkage(2, high, D(high, 4, 1))]
+    at_edge = [make_record(2, start=D(high, 4, 1), fiscal_year=high)]
     assert tasks.year_range(book(at_edge)) == (high, high)  # one past the last, but not past the bound
 
 
-def test_no_year_anywhere_is_refused_with_a_hint_per_door():
+def test_no_year_anywhere_is_refused_with_a_hint_per_door(linkages):
     with pytest.raises(Refusal) as e:
-        tasks.report_year(book(LINKAGES))
+        tasks.report_year(book(linkages))
     assert e.value.message == messages.text("year.unknown")
     assert "--year" in e.value.hint("cli")
     assert "「設定」シート" in e.value.hint("button") and "--year" not in e.value.hint("button")
@@ -77,17 +74,11 @@ def test_no_counted_linkage_is_refused():
         tasks.report_year(book([]), 2020)
 
 
-def test_report_year_typed_in_era_form_beyond_the_bounds_is_refused(tmp_path):
-    path = build(tmp_path / "r.xlsx", linkages=[_valid(1, 2020)], settings={"report_year": "令和99年度"})
+def test_report_year_typed_in_era_form_beyond_the_bounds_is_refused(tmp_path, make_linkage):
+    path = build(tmp_path / "r.xlsx", linkages=[make_linkage(1, 2020)], settings={"report_year": "令和99年度"})
     with pytest.raises(Refusal) as e:
         tasks.report_year(load(path))
     assert "令和99年度" in e.value.message and e.value.key in ("year.unreadable", "year.setting_out_of_range")
-
-
-def _valid(i: int, year: int) -> dict:
-    return {"id": f"L-{i}", "body": "区長", "division": "戸籍住民課", "business": f"業務{i}", "reason": "理由",
-            "subjects": "対象者", "items": "氏名", "basis": "審議会承認", "partner": "相手方",
-            "start": D(year, 6, 1), "fiscal_year": year}
 
 
 # --- summary ----------------------------------------------------------------------------
@@ -100,8 +91,8 @@ def test_summary_of_the_sample_and_its_notes():
     assert result.previous["区長"] == 61 and result.differences == []
 
 
-def test_summary_notes_come_in_one_wording(tmp_path):
-    linkages = [linkage(2, 2019, D(2019, 10, 1)), linkage(3, 2020, None)]
+def test_summary_notes_come_in_one_wording(make_record):
+    linkages = [make_record(2, start=D(2019, 10, 1)), make_record(3, start=None, fiscal_year=2020)]
     result = tasks.summary(book(linkages, report_year=2020, previous_published={"区長": 3}))
     assert [n.code for n in result.notes] == ["skipped", "previous-mismatch"]
     assert result.notes[0].text == figures.skipped_notes(result.figures.skipped)[0]
@@ -127,8 +118,8 @@ def test_cases_period_defaults_to_settings_then_to_every_submission_date():
 
 # --- the refusal of a register with errors -----------------------------------------------------
 
-def test_a_register_with_errors_is_refused_unless_confirmed(tmp_path):
-    path = build(tmp_path / "r.xlsx", linkages=[_valid(1, 2019), {**_valid(2, 2020), "start": "R2.13.1"}],
+def test_a_register_with_errors_is_refused_unless_confirmed(tmp_path, make_linkage):
+    path = build(tmp_path / "r.xlsx", linkages=[make_linkage(1, 2019), make_linkage(2, 2020, start="R2.13.1")],
                  settings={"report_year": 2020})
     register = load(path)
     asked = []

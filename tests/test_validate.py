@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from functools import partial
 
 import openpyxl
 import pytest
@@ -20,56 +21,20 @@ CASE = schema.case()
 
 
 # --- building registers ------------------------------------------------------------------
+# Rows come from the shared factories (tests/support/factories.py); this file types two cells the
+# way staff do, as text, because the messages below quote them: 結合の開始年月日 R2.4.1 and 付議日
+# R7.4.18. Its linkages are 総務課's (the division-body message names it).
 
-def linkage(n: int, **cells) -> dict:
-    """A valid linkage row (as staff type it), overridden by `cells`; None blanks a cell."""
-    row = {
-        "id": f"L-{n:03d}", "body": "区長", "division": "総務課", "business": f"業務{n}",
-        "reason": "事務の効率化のため", "subjects": "区民", "items": f"氏名、住所{n}",
-        "basis": "令和2年度第2回審議会承認", "partner": "LGWAN-ASPサービス提供者",
-        "start": "R2.4.1", "fiscal_year": 2020,
-    }
-    row.update(cells)
-    return row
+@pytest.fixture(scope="module")
+def linkage(make_linkage):
+    """``linkage(n, **cells)``: a valid linkage of 総務課 starting R2.4.1 (text); None blanks a cell."""
+    return partial(make_linkage, division="総務課", start="R2.4.1")
 
 
-def case(no: int, **cells) -> dict:
-    row = {
-        "fiscal_year": 2025, "no": no, "title": f"案件{no}について", "divisions": "総務課",
-        "categories": "業務委託", "submitted_on": "R7.4.18", "result": "承認",
-    }
-    row.update(cells)
-    return row
-
-
-def write_register(path, linkages=(), cases=(), *, settings=None, linkage_header=None,
-                   sheets=None, drop_sheets=(), edit=None):
-    """A register .xlsx written with openpyxl: the two registers, the master sheets, 設定."""
-    wb = openpyxl.Workbook()
-    wb.remove(wb.active)
-    masters = schema.masters()
-    default_settings = [["報告年度", 2020]]
-    content = {
-        LINKAGE.sheet: [linkage_header or LINKAGE.headers,
-                        *([r.get(c.key) for c in LINKAGE.columns] if isinstance(r, dict) else r for r in linkages)],
-        CASE.sheet: [CASE.headers, *([r.get(c.key) for c in CASE.columns] for r in cases)],
-        "実施機関": [["実施機関"], *([b] for b in masters["実施機関"])],
-        "課": [["課", "実施機関"], *(list(d) for d in masters["課"])],
-        "区分": [["区分"], *([c] for c in masters["区分"])],
-        "審議結果": [["審議結果"], *([r] for r in masters["審議結果"])],
-        "設定": [["項目", "値"], *(settings if settings is not None else default_settings)],
-    }
-    content.update(sheets or {})
-    for name, rows in content.items():
-        if name in drop_sheets:
-            continue
-        ws = wb.create_sheet(name)
-        for row in rows:
-            ws.append(row)
-    if edit:
-        edit(wb)
-    wb.save(path)
-    return path
+@pytest.fixture(scope="module")
+def case(make_case):
+    """``case(no, **cells)``: a valid case (区分 業務委託) submitted R7.4.18 (text)."""
+    return partial(make_case, submitted_on="R7.4.18")
 
 
 def found(report) -> set[tuple[str, str, str]]:
@@ -79,46 +44,6 @@ def found(report) -> set[tuple[str, str, str]]:
 # --- the planted register ----------------------------------------------------------------
 
 L, C, S = LINKAGE.sheet, CASE.sheet, "設定"
-
-PLANTED_LINKAGES = [
-    linkage(2, start=dt.datetime(2020, 4, 1), case_ref="2025-1"),  # row 2: clean, a date cell
-    linkage(3, start="R2.13.1"),  # K3 date-invalid
-    linkage(4, business=None),  # D4 required
-    linkage(5, division="総務科"),  # C5 master-unknown
-    linkage(6, division="生活福祉課 保護担当課"),  # C6 master-variant
-    linkage(7, body="教育委員会"),  # C7 division-body (総務課 is the mayor's)
-    linkage(8, id="L-dup"),  # A8, A9 id-duplicate
-    linkage(9, id="L-dup"),
-    linkage(10, business="同じ業務", items="氏名"),  # D10, D11 linkage-duplicate
-    linkage(11, business="同じ業務", items="氏名", start="令和２年４月１日"),
-    linkage(12, end="R2.3.31"),  # L12 date-order
-    linkage(13, fiscal_year=2019),  # N13 year-before-start
-    linkage(14, fiscal_year=2021),  # N14 year-late-no-reason
-    linkage(15, fiscal_year=2021, note="記載漏れ"),  # clean: the reason is there
-    linkage(16, start="H30.4.1", end="R1.6.30", note="記載漏れ"),  # N16 new-not-active
-    linkage(17, case_ref="2025-99"),  # O17 case-ref-unknown
-    linkage(18, case_ref="2025/3"),  # O18 schema-pattern
-    linkage(19, id="L-" + "9" * 29),  # A19 schema-max-length
-    linkage(20, reason="インターネットを經由して送るため"),  # E20 typo
-    linkage(21, business="ｼｽﾃﾑ運用"),  # D21 halfwidth-kana
-    linkage(22, my_number="有"),  # H22 mark-invalid
-    linkage(23, fiscal_year="来年"),  # N23 year-invalid
-    linkage(24, consent="○", fiscal_year=2022),  # clean: 本人同意 takes no part in b
-    linkage(25, start="2020/4/1", my_number="〇", fiscal_year="令和2年度", body="区長 "),  # clean spellings
-]
-
-PLANTED_CASES = [
-    case(1, categories="外部結合"),  # row 2: clean, cited by L2
-    case(2, categories="外部結合、業務委託"),  # E3 case-without-linkage (warning)
-    case(3),  # clean
-    case(4),  # B5, B6 case-no-duplicate
-    case(4, title="別の案件"),
-    case(5, fiscal_year=2024),  # A7 case-year-mismatch
-    case(0),  # B8 schema-minimum
-    case(6, categories="業務委託、業務委託"),  # E9 schema-unique-items
-    case(7, divisions="総務課、情報課"),  # D10 master-unknown
-    case(8, result="保留"),  # H11 master-unknown
-]
 
 PLANTED_SETTINGS = [
     ["報告年度", 2020],
@@ -142,9 +67,48 @@ EXPECTED = {
 
 
 @pytest.fixture(scope="module")
-def planted(tmp_path_factory):
+def planted(tmp_path_factory, make_register, linkage, case):
+    linkages = [
+        linkage(2, start=dt.datetime(2020, 4, 1), case_ref="2025-1"),  # row 2: clean, a date cell
+        linkage(3, start="R2.13.1"),  # K3 date-invalid
+        linkage(4, business=None),  # D4 required
+        linkage(5, division="総務科"),  # C5 master-unknown
+        linkage(6, division="生活福祉課 保護担当課"),  # C6 master-variant
+        linkage(7, body="教育委員会"),  # C7 division-body (総務課 is the mayor's)
+        linkage(8, id="L-dup"),  # A8, A9 id-duplicate
+        linkage(9, id="L-dup"),
+        linkage(10, business="同じ業務", items="氏名"),  # D10, D11 linkage-duplicate
+        linkage(11, business="同じ業務", items="氏名", start="令和２年４月１日"),
+        linkage(12, end="R2.3.31"),  # L12 date-order
+        linkage(13, fiscal_year=2019),  # N13 year-before-start
+        linkage(14, fiscal_year=2021),  # N14 year-late-no-reason
+        linkage(15, fiscal_year=2021, note="記載漏れ"),  # clean: the reason is there
+        linkage(16, start="H30.4.1", end="R1.6.30", note="記載漏れ"),  # N16 new-not-active
+        linkage(17, case_ref="2025-99"),  # O17 case-ref-unknown
+        linkage(18, case_ref="2025/3"),  # O18 schema-pattern
+        linkage(19, id="L-" + "9" * 29),  # A19 schema-max-length
+        linkage(20, reason="インターネットを經由して送るため"),  # E20 typo
+        linkage(21, business="ｼｽﾃﾑ運用"),  # D21 halfwidth-kana
+        linkage(22, my_number="有"),  # H22 mark-invalid
+        linkage(23, fiscal_year="来年"),  # N23 year-invalid
+        linkage(24, consent="○", fiscal_year=2022),  # clean: 本人同意 takes no part in b
+        linkage(25, start="2020/4/1", my_number="〇", fiscal_year="令和2年度", body="区長 "),  # clean spellings
+    ]
+
+    cases = [
+        case(1, categories="外部結合"),  # row 2: clean, cited by L2
+        case(2, categories="外部結合、業務委託"),  # E3 case-without-linkage (warning)
+        case(3),  # clean
+        case(4),  # B5, B6 case-no-duplicate
+        case(4, title="別の案件"),
+        case(5, fiscal_year=2024),  # A7 case-year-mismatch
+        case(0),  # B8 schema-minimum
+        case(6, categories="業務委託、業務委託"),  # E9 schema-unique-items
+        case(7, divisions="総務課、情報課"),  # D10 master-unknown
+        case(8, result="保留"),  # H11 master-unknown
+    ]
     path = tmp_path_factory.mktemp("planted") / "登録簿.xlsx"
-    return write_register(path, PLANTED_LINKAGES, PLANTED_CASES, settings=PLANTED_SETTINGS)
+    return make_register(path, linkages, cases, settings=PLANTED_SETTINGS)
 
 
 def test_every_planted_mistake_is_found_at_its_cell_and_nothing_else(planted):
@@ -191,8 +155,8 @@ def test_issues_are_sorted_by_sheet_then_position(planted):
     ]
 
 
-def test_issues_in_one_row_are_sorted_by_column(tmp_path):
-    path = write_register(tmp_path / "r.xlsx", [linkage(2, my_number="有", division="総務科", start="R2.13.1")])
+def test_issues_in_one_row_are_sorted_by_column(tmp_path, make_register, linkage):
+    path = make_register(tmp_path / "r.xlsx", [linkage(2, my_number="有", division="総務科", start="R2.13.1")])
     assert [i.cell for i in check_file(path).issues] == ["C2", "H2", "K2"]
 
 
@@ -250,57 +214,57 @@ def test_the_same_issues_without_the_readers_distinct_values(planted):
     assert validate_book(book).issues == first.issues
 
 
-def test_a_clean_register_has_no_issue(tmp_path):
-    path = write_register(tmp_path / "clean.xlsx", [linkage(n) for n in range(2, 8)],
-                          [case(1), case(2, categories="外部結合", result="了承")])
+def test_a_clean_register_has_no_issue(tmp_path, make_register, linkage, case):
+    path = make_register(tmp_path / "clean.xlsx", [linkage(n) for n in range(2, 8)],
+                         [case(1), case(2, categories="外部結合", result="了承")])
     report = check_file(path)
     assert report.issues == [] and report.errors == 0 and report.warnings == 0
 
 
-def test_case_without_linkage_only_when_the_register_cites_cases(tmp_path):
+def test_case_without_linkage_only_when_the_register_cites_cases(tmp_path, make_register, linkage, case):
     # no linkage cites any case: the register does not use 関連審議案件, nothing to ask
-    path = write_register(tmp_path / "r.xlsx", [linkage(2)], [case(1, categories="外部結合")])
+    path = make_register(tmp_path / "r.xlsx", [linkage(2)], [case(1, categories="外部結合")])
     assert found(check_file(path)) == set()
     # cases older than the first year cited are older than the practice
-    path = write_register(tmp_path / "r2.xlsx", [linkage(2, case_ref="2025-1")],
-                          [case(1, categories="外部結合"), case(9, fiscal_year=2024, submitted_on="R6.6.1",
-                                                               categories="外部結合"),
-                           case(2, categories="外部結合", result="継続審議")])
+    path = make_register(tmp_path / "r2.xlsx", [linkage(2, case_ref="2025-1")],
+                         [case(1, categories="外部結合"), case(9, fiscal_year=2024, submitted_on="R6.6.1",
+                                                              categories="外部結合"),
+                          case(2, categories="外部結合", result="継続審議")])
     assert found(check_file(path)) == set()
 
 
-def test_case_without_linkage_is_not_added_to_a_category_cell_already_wrong(tmp_path):
+def test_case_without_linkage_is_not_added_to_a_category_cell_already_wrong(tmp_path, make_register, linkage, case):
     """区分 「外部結合、外部結合」 got the schema error and, on the same cell, the warning."""
-    path = write_register(tmp_path / "r.xlsx", [linkage(2, case_ref="2025-1")],
-                          [case(1, categories="外部結合"), case(2, categories="外部結合、外部結合"),
-                           case(3, categories="外部結合")])
+    path = make_register(tmp_path / "r.xlsx", [linkage(2, case_ref="2025-1")],
+                         [case(1, categories="外部結合"), case(2, categories="外部結合、外部結合"),
+                          case(3, categories="外部結合")])
     assert found(check_file(path)) == {(C, "E3", "schema-unique-items"), (C, "E4", "case-without-linkage")}
 
 
-def test_one_message_per_cell(tmp_path):
+def test_one_message_per_cell(tmp_path, make_register, linkage):
     """A cell that cannot be read is reported once: no 'required', no rule built on it."""
-    path = write_register(tmp_path / "r.xlsx", [
+    path = make_register(tmp_path / "r.xlsx", [
         linkage(2, start="令和2年13月1日", end="R1.5.1"),  # no date-order: the start is unreadable
         linkage(3, fiscal_year="２０２０年度", start="H30.4.1", end="H30.5.1", note="記載漏れ"),
     ])
     assert found(check_file(path)) == {(L, "K2", "date-invalid"), (L, "N3", "new-not-active")}
 
 
-def test_missing_column_is_reported_once_not_per_row(tmp_path):
+def test_missing_column_is_reported_once_not_per_row(tmp_path, make_register, linkage):
     header = [h for h in LINKAGE.headers if h != "業務名"]
     rows = [[v for c, v in zip(LINKAGE.columns, [linkage(n).get(c.key) for c in LINKAGE.columns])
              if c.key != "business"] for n in range(2, 6)]
-    path = write_register(tmp_path / "r.xlsx", rows, linkage_header=header)
+    path = make_register(tmp_path / "r.xlsx", rows, linkage_header=header)
     report = check_file(path)
     assert found(report) == {(L, "P1", "header-missing")}  # at the first free column
 
 
-def test_header_problems(tmp_path):
+def test_header_problems(tmp_path, make_register, linkage):
     header = list(LINKAGE.headers)
     header[9] = "結合の相手先"  # misspelt: read as 結合の相手方
     header.append("担当者メモ")  # not a register column
     rows = [[linkage(2).get(c.key) for c in LINKAGE.columns] + ["山田", None, "迷子の値"]]
-    path = write_register(tmp_path / "r.xlsx", rows, linkage_header=header)
+    path = make_register(tmp_path / "r.xlsx", rows, linkage_header=header)
     report = check_file(path)
     assert found(report) == {(L, "J1", "header-misspelt"), (L, "Q1", "header-unknown"),
                              (L, "S1", "header-blank")}
@@ -308,16 +272,16 @@ def test_header_problems(tmp_path):
     assert "S2" in blank.message
 
 
-def test_half_width_and_variant_spellings_of_masters_read_as_the_master(tmp_path):
-    path = write_register(tmp_path / "r.xlsx", [
+def test_half_width_and_variant_spellings_of_masters_read_as_the_master(tmp_path, make_register, linkage, case):
+    path = make_register(tmp_path / "r.xlsx", [
         linkage(2, body="教育委員会", division="教育支援課 "),  # trailing space only: stripped, clean
         linkage(3, division="生活福祉課\u3000保護担当課"),
     ], [case(1, divisions="総務課,税務課", categories="業務委託，電算処理")])
     assert found(check_file(path)) == {(L, "C3", "master-variant")}
 
 
-def test_fold_traps_make_duplicates(tmp_path):
-    path = write_register(tmp_path / "r.xlsx", [
+def test_fold_traps_make_duplicates(tmp_path, make_register, linkage):
+    path = make_register(tmp_path / "r.xlsx", [
         linkage(2, id="Ｒ２－００１"), linkage(3, id="R2-001"),
         linkage(4, business="R2〜R3 事業", items="x"), linkage(5, business="R2～R3事業", items="x"),
     ])
@@ -325,8 +289,8 @@ def test_fold_traps_make_duplicates(tmp_path):
                                           (L, "D4", "linkage-duplicate"), (L, "D5", "linkage-duplicate")}
 
 
-def test_settings_without_report_year(tmp_path):
-    path = write_register(tmp_path / "r.xlsx", [linkage(2)], settings=[["資料番号", "資料１"]])
+def test_settings_without_report_year(tmp_path, make_register, linkage):
+    path = make_register(tmp_path / "r.xlsx", [linkage(2)], settings=[["資料番号", "資料１"]])
     assert found(check_file(path)) == {(S, "", "required")}
 
 
@@ -358,30 +322,27 @@ def test_cli_listing(planted, monkeypatch, capsys):
     assert out.rstrip().endswith(f"エラー {len(EXPECTED) - 4} 件、警告 4 件")
 
 
-def test_cli_clean_register_exits_zero(tmp_path, monkeypatch, capsys):
-    path = write_register(tmp_path / "clean.xlsx", [linkage(2)], [case(1)])
+def test_cli_clean_register_exits_zero(tmp_path, monkeypatch, capsys, make_register, linkage, case):
+    path = make_register(tmp_path / "clean.xlsx", [linkage(2)], [case(1)])
     code, out, _ = run_cli(monkeypatch, capsys, path)
     assert code == 0 and "問題は見つかりませんでした" in out
     code, out, _ = run_cli(monkeypatch, capsys, path, "--json")
     assert code == 0 and json.loads(out) == {"errors": 0, "warnings": 0, "issues": []}
 
 
-def test_cli_warnings_only_exit_zero(tmp_path, monkeypatch, capsys):
-    path = write_register(tmp_path / "w.xlsx", [linkage(2, reason="經由")], [case(1)])
+def test_cli_warnings_only_exit_zero(tmp_path, monkeypatch, capsys, make_register, linkage, case):
+    path = make_register(tmp_path / "w.xlsx", [linkage(2, reason="經由")], [case(1)])
     code, out, _ = run_cli(monkeypatch, capsys, path)
     assert code == 0 and "警告 1 件" in out
 
 
-def test_a_register_written_by_xlkit_new_validates(tmp_path):
+def test_a_register_written_by_xlkit_new_validates(tmp_path, make_linkage, make_case):
     """The real layout (tables, dropdowns, 設定 with its 説明 column) reads and validates clean."""
     from xlkit.workbook.builder import build
 
-    linkages = [dict(id="R2-001", body="区長", division="総務課", business="給付", reason="迅速化のため",
-                     subjects="区民", items="氏名、住所", basis="令和2年度第2回審議会承認",
-                     partner="地方公共団体情報システム機構", start=dt.date(2020, 5, 15), fiscal_year=2020,
-                     my_number=True, case_ref="2025-1")]
-    cases = [dict(fiscal_year=2025, no=1, title="給付について", divisions=["総務課", "税務課"],
-                  categories=["外部結合", "業務委託"], submitted_on=dt.date(2025, 4, 18), result="承認")]
+    linkages = [make_linkage(1, id="R2-001", division="総務課", start=dt.date(2020, 5, 15), my_number=True,
+                             case_ref="2025-1")]
+    cases = [make_case(1, divisions=["総務課", "税務課"], categories=["外部結合", "業務委託"])]
     path = build(tmp_path / "r.xlsx", linkages=linkages, cases=cases,
                  settings={"report_year": 2021, "previous_published": {"区長": 1, "議会": 0}})
     assert check_file(path).issues == []
@@ -390,9 +351,9 @@ def test_a_register_written_by_xlkit_new_validates(tmp_path):
     assert (issue.sheet, issue.cell, issue.code) == (S, "B2", "required") and "報告年度" in issue.message
 
 
-def test_a_full_width_case_ref_is_one_schema_error_and_still_cites_its_case(tmp_path):
-    path = write_register(tmp_path / "r.xlsx", [linkage(2, case_ref="２０２５－１"), linkage(3, case_ref="２０２５－９")],
-                          [case(1, categories="外部結合")])
+def test_a_full_width_case_ref_is_one_schema_error_and_still_cites_its_case(tmp_path, make_register, linkage, case):
+    path = make_register(tmp_path / "r.xlsx", [linkage(2, case_ref="２０２５－１"), linkage(3, case_ref="２０２５－９")],
+                         [case(1, categories="外部結合")])
     assert found(check_file(path)) == {(L, "O2", "schema-pattern"), (L, "O3", "schema-pattern")}
 
 
@@ -423,10 +384,11 @@ def test_schema_errors_in_japanese(subschema, value, code, words):
         assert word in message, (word, message)
 
 
-def test_cli_many_problems_end_with_a_tally_by_column_and_json_stays_complete(tmp_path, monkeypatch, capsys):
+def test_cli_many_problems_end_with_a_tally_by_column_and_json_stays_complete(tmp_path, monkeypatch, capsys,
+                                                                              make_register, linkage):
     """Text typed into 計上年度 of 5,000 rows: one line per cell, and at the end where they are."""
     rows = [linkage(n, fiscal_year="不明") for n in range(2, 5002)] + [linkage(5002, division="架空課")]
-    path = write_register(tmp_path / "many.xlsx", rows)
+    path = make_register(tmp_path / "many.xlsx", rows)
     code, out, _ = run_cli(monkeypatch, capsys, path)
     assert code == 1
     lines = out.rstrip().splitlines()
@@ -441,10 +403,10 @@ def test_cli_many_problems_end_with_a_tally_by_column_and_json_stays_complete(tm
     assert data["errors"] == len(data["issues"]) == 5001 and "内訳" not in out
 
 
-def test_cli_few_problems_have_no_tally(tmp_path, monkeypatch, capsys):
+def test_cli_few_problems_have_no_tally(tmp_path, monkeypatch, capsys, make_register, linkage):
     """Up to 20 issues the list alone; from 21 the tally by column follows it."""
     for n, tally in ((20, False), (21, True)):
-        path = write_register(tmp_path / f"{n}.xlsx", [linkage(r, fiscal_year="不明") for r in range(2, n + 2)])
+        path = make_register(tmp_path / f"{n}.xlsx", [linkage(r, fiscal_year="不明") for r in range(2, n + 2)])
         code, out, _ = run_cli(monkeypatch, capsys, path)
         assert code == 1 and f"エラー {n} 件、警告 0 件" in out
         assert ("内訳（多い順）:" in out) is tally, n
@@ -458,18 +420,23 @@ MARKED_CATEGORIES = [["区分", "外部結合の行が要る"], ["電算処理",
                      ["業務委託", None]]
 
 
-def _cited(tmp_path, name, cases, sheets):
-    return write_register(tmp_path / name, [linkage(2, case_ref="2025-1")], [case(1, categories="外部結合"), *cases],
-                          sheets=sheets)
+@pytest.fixture
+def cited(tmp_path, make_register, linkage, case):
+    """``cited(name, cases, sheets)``: a register whose one linkage cites case 2025-1 (区分 外部結合)."""
+
+    def write(name, cases, sheets):
+        return make_register(tmp_path / name, [linkage(2, case_ref="2025-1")],
+                            [case(1, categories="外部結合"), *cases], sheets=sheets)
+    return write
 
 
-def test_the_o_column_decides_which_results_approve_so_renaming_keeps_the_rule(tmp_path):
+def test_the_o_column_decides_which_results_approve_so_renaming_keeps_the_rule(case, cited):
     """rules.APPROVED = ("承認", "了承") was in the code: renaming 了承 on the sheet changed a rule silently."""
     sheets = {"審議結果": MARKED_RESULTS, "区分": MARKED_CATEGORIES}
-    path = _cited(tmp_path, "r.xlsx", [case(2, categories="外部結合", result="了承済"),
-                                       case(3, categories="外部提供", result="承認"),
-                                       case(4, categories="外部結合", result="継続審議"),
-                                       case(5, categories="業務委託", result="承認")], sheets)
+    path = cited("r.xlsx", [case(2, categories="外部結合", result="了承済"),
+                            case(3, categories="外部提供", result="承認"),
+                            case(4, categories="外部結合", result="継続審議"),
+                            case(5, categories="業務委託", result="承認")], sheets)
     report = check_file(path)
     assert found(report) == {(C, "E3", "case-without-linkage"), (C, "E4", "case-without-linkage")}
     [renamed] = [i for i in report.issues if i.cell == "E3"]
@@ -478,13 +445,13 @@ def test_the_o_column_decides_which_results_approve_so_renaming_keeps_the_rule(t
     assert load(path).linkage_categories == {"外部結合", "外部提供"}
 
 
-def test_an_older_register_without_the_column_uses_the_seed_and_says_so_only_when_it_matters(tmp_path):
+def test_an_older_register_without_the_column_uses_the_seed_and_says_so_only_when_it_matters(case, cited):
     # the seed's 承認 and 了承 are on the sheet: the rule is what it always was, and nothing is said
-    path = _cited(tmp_path, "old.xlsx", [case(2, categories="外部結合", result="了承")], {})
+    path = cited("old.xlsx", [case(2, categories="外部結合", result="了承")], {})
     assert found(check_file(path)) == {(C, "E3", "case-without-linkage")}
     # 了承 renamed on a sheet without the column: the rule would change without a word, so it is said
     results = [["審議結果"], ["承認"], ["了承済"], ["継続審議"]]
-    path = _cited(tmp_path, "renamed.xlsx", [case(2, categories="外部結合", result="了承済")], {"審議結果": results})
+    path = cited("renamed.xlsx", [case(2, categories="外部結合", result="了承済")], {"審議結果": results})
     report = check_file(path)
     [missing] = [i for i in report.issues if i.code == "master-column-missing"]
     assert (missing.sheet, missing.cell, missing.severity) == ("審議結果", "B1", WARNING)
@@ -504,10 +471,10 @@ def test_a_new_register_has_the_o_columns_filled_from_the_seed(tmp_path):
     assert [(r[0].value, r[1].value) for r in wb["区分"].iter_rows(min_row=2)][:2] == [("電算処理", None), ("外部結合", "○")]
 
 
-def test_a_mark_other_than_o_on_a_master_sheet_is_reported_not_ignored(tmp_path):
+def test_a_mark_other_than_o_on_a_master_sheet_is_reported_not_ignored(case, cited):
     """✓ or はい typed for ○ left 了承 unmarked without a word: the rule changed silently."""
     results = [["審議結果", "承認にあたる"], ["承認", "○"], ["了承", "はい"], ["継続審議", None]]
-    path = _cited(tmp_path, "r.xlsx", [case(2, categories="外部結合", result="了承")], {"審議結果": results})
+    path = cited("r.xlsx", [case(2, categories="外部結合", result="了承")], {"審議結果": results})
     report = check_file(path)
     [bad] = [i for i in report.issues if i.sheet == "審議結果"]
     assert (bad.cell, bad.code, bad.severity, bad.value) == ("B3", "mark-invalid", ERROR, "はい")

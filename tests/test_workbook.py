@@ -14,24 +14,15 @@ from xlkit.errors import XlkitError
 from xlkit.workbook import design
 from xlkit.workbook.builder import build
 
-LINKAGE = {
-    "id": "R2-001", "body": "区長", "division": "戸籍住民課", "business": "住民基本台帳事務",
-    "reason": "転入者の本人確認のため", "subjects": "転入者", "items": "氏名、住所、生年月日",
-    "my_number": True, "basis": "令和2年度第2回審議会承認", "partner": "地方公共団体情報システム機構",
-    "start": dt.date(2020, 8, 1), "fiscal_year": 2020, "note": "=not a formula",
-}
-CASE = {
-    "fiscal_year": 2024, "no": 12, "title": "介護保険システムの外部結合について",
-    "divisions": ["介護保険課", "情報システム課"], "categories": ["外部結合", "業務委託"],
-    "submitted_on": dt.date(2025, 2, 13), "result": "承認", "meeting": "第3回",
-}
-
-
 @pytest.fixture(scope="module")
-def plain(tmp_path_factory):
+def plain(tmp_path_factory, make_linkage, make_case):
+    """Two linkages (the second's start typed as text, no ○) and a case with two 担当課 and two 区分."""
+    linkage = make_linkage(1, id="R2-001", my_number=True, start=dt.date(2020, 8, 1), note="=not a formula")
+    case = make_case(12, title="介護保険システムの外部結合について", divisions=["介護保険課", "情報システム課"],
+                     categories=["外部結合", "業務委託"], submitted_on=dt.date(2025, 2, 13), meeting="第3回")
     path = tmp_path_factory.mktemp("wb") / "登録簿.xlsx"
-    build(path, linkages=[LINKAGE, {**LINKAGE, "id": "R2-002", "start": "R2. 8. 1", "my_number": None}],
-          cases=[CASE], settings={"report_year": 2024, "previous_published": {"区長": 40, "議会": 0}})
+    build(path, linkages=[linkage, {**linkage, "id": "R2-002", "start": "R2. 8. 1", "my_number": None}],
+          cases=[case], settings={"report_year": 2024, "previous_published": {"区長": 40, "議会": 0}})
     return path
 
 

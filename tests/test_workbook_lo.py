@@ -123,23 +123,24 @@ def test_buttons_survive_an_openpyxl_edit(tmp_path):
         (label, [line]) for label, (_, line) in EXPECTED.items()]
 
 
-def test_a_page_of_each_sheet_renders_with_the_macros_results(tmp_path):
+def test_a_page_of_each_sheet_renders_with_the_macros_results(tmp_path, make_linkage, make_case):
     """Fill 検証結果 and 集計 through the remote engine, replay the actions, render every sheet."""
     import datetime as dt
-
-    from test_workbook import CASE, LINKAGE
 
     from xlkit import macros
     from support.payload import apply_actions, office_js_payload, remote_book
 
+    first = make_linkage(1, id="R2-001", my_number=True, start=dt.date(2020, 8, 1))
     linkages = [
-        LINKAGE,
-        {**LINKAGE, "id": "R2-002", "body": "教育委員会", "division": "学校運営課", "my_number": None,
-         "start": dt.date(2019, 10, 1), "fiscal_year": 2019, "note": None},
-        {**LINKAGE, "id": "R2-003", "start": "R2.13.1", "note": None},  # an impossible date
-        {**LINKAGE, "id": "R2-004", "division": "存在しない課", "note": None},  # not in the 課 list
+        {**first, "note": "=not a formula"},
+        {**first, "id": "R2-002", "body": "教育委員会", "division": "学校運営課", "my_number": None,
+         "start": dt.date(2019, 10, 1), "fiscal_year": 2019},
+        {**first, "id": "R2-003", "start": "R2.13.1"},  # an impossible date
+        {**first, "id": "R2-004", "division": "存在しない課"},  # not in the 課 list
     ]
-    book_path = build(tmp_path / "登録簿.xlsm", linkages=linkages, cases=[CASE],
+    case = make_case(12, title="介護保険システムの外部結合について", divisions=["介護保険課", "情報システム課"],
+                     categories=["外部結合", "業務委託"], submitted_on=dt.date(2025, 2, 13), meeting="第3回")
+    book_path = build(tmp_path / "登録簿.xlsm", linkages=linkages, cases=[case],
                       settings={"report_year": 2020, "previous_published": {"区長": 0, "教育委員会": 1}})
     book = remote_book(office_js_payload(book_path))
     macros.validate(book)

@@ -172,9 +172,10 @@ def _fitted_height(ws, row: int, first_col: int, count: int) -> float:
     is 15 points (11-point text).
     """
     import math
-    import unicodedata
 
     from openpyxl.utils import get_column_letter
+
+    from xlkit import widths
 
     lines = 1
     for col in range(first_col, first_col + count):
@@ -183,7 +184,7 @@ def _fitted_height(ws, row: int, first_col: int, count: int) -> float:
             continue
         width = max((ws.column_dimensions[get_column_letter(col)].width or 8.43) - 1, 1)
         used = sum(
-            max(1, math.ceil(sum(2 if unicodedata.east_asian_width(ch) in "WFA" else 1 for ch in part) / width))
+            max(1, math.ceil(widths.TERMINAL.measure(part) / width))
             for part in str(value).split("\n"))
         lines = max(lines, used)
     return 15.0 * lines
