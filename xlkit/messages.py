@@ -77,4 +77,5 @@ def hint(door: str, key: str, **values) -> str:
 
 
 def keys() -> list[str]:
+    """Every message key of messages.json, in file order."""
     return list(_data()["messages"])

@@ -2,9 +2,11 @@
 
 The buttons (xlkit.macros), the command line (xlkit.commands) and a notebook (xlkit.load) call
 these functions and only move data in and out: a door reads the register, makes one call here,
-and shows the answer or the refusal. Nothing here prints, asks, or knows about Excel; where staff
-may override a refusal (a report from a register with errors), the door passes `confirm`, a
-function that answers yes or no (the --force flag, or a dialog box).
+and shows the answer or the refusal. Nothing here prints, asks, or knows about Excel: files are
+read and written only through xlkit.workbook and xlkit.export, loaded inside the use case that
+needs them (tests/test_layers.py names those edges). Where staff may override a refusal (a
+report from a register with errors), the door passes `confirm`, a function that answers yes or
+no (the --force flag, or a dialog box).
 
 Refusals are xlkit.errors.Refusal, worded in xlkit/data/messages.json; a door may add its own
 hint after the shared message (Refusal.hint).
@@ -327,7 +329,7 @@ def import_table(register_path: str | Path, text: str, year: int, *,
     ids = pasted_table.next_ids([r.get("id") for r in book.linkages], year, len(rows))
     values = [{**row.values, "id": id_} for row, id_ in zip(rows, ids)]
     excel_rows = appender.append(path, book.columns[sheet], values,
-                        verify=lambda written: _verify_import(written, path, book, values))
+                                 verify=lambda written: _verify_import(written, path, book, values))
     return Imported(parsed, list(zip(excel_rows, values)), True)
 
 

@@ -17,6 +17,7 @@ _ASTRAL = re.compile("[\U00010000-\U0010FFFF]")
 
 
 def is_wide(ch: str) -> bool:
+    """Whether `ch` takes a full em in Japanese type (East Asian Wide, Fullwidth or Ambiguous)."""
     return unicodedata.east_asian_width(ch) in "WFA"
 
 
@@ -47,6 +48,8 @@ def wide_count(text: str) -> int:
 
 @dataclass(frozen=True)
 class Medium:
+    """One medium's units: the width of a wide and of a narrow character."""
+
     wide: float  # the width of one wide character, in the medium's unit
     narrow: float
 

@@ -19,6 +19,7 @@ _JC = {"left": "left", "center": "center", "right": "right", "distribute": "dist
 
 
 def write(report: Document, path: Path, layout: dict) -> None:
+    """Write the Document as a .docx at `path` (the caller makes it atomic: xlkit.files)."""
     doc, rows = document(report, layout)
     buffer = io.BytesIO()
     doc.save(buffer)

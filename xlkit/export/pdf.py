@@ -35,6 +35,7 @@ _MAC_PLACE = "/Applications/LibreOffice.app/Contents/MacOS/soffice"
 
 
 def find_soffice() -> str | None:
+    """LibreOffice's soffice: $XLKIT_SOFFICE when set, else the first on PATH (or the usual install folders)."""
     configured = os.environ.get("XLKIT_SOFFICE")
     if configured:
         return configured if Path(configured).is_file() else None
@@ -47,6 +48,7 @@ def find_soffice() -> str | None:
 
 
 def available() -> bool:
+    """Whether a PDF can be made on this PC."""
     return find_soffice() is not None
 
 

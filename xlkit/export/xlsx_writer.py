@@ -42,6 +42,7 @@ def wrap(text: str, width_units: float) -> list[tuple[str, bool]]:
 
 
 def join_lines(lines: list[tuple[str, bool]]) -> str:
+    """The lines of `wrap` as one cell text, a line break only where a paragraph ends."""
     out = []
     for n, (line, ends) in enumerate(lines):
         out.append(line)
@@ -78,6 +79,7 @@ class _Formats:
 
 
 def write(report: Document, path: Path, layout: dict) -> None:
+    """Write the Document as a print-ready .xlsx at `path`, one worksheet per Sheet."""
     opts = layout["excel"]
     font = layout["fonts"]["east_asia"]
     wb = xlsxwriter.Workbook(str(path), {

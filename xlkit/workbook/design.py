@@ -61,14 +61,17 @@ XLWINGS_CONF_ROWS: tuple[tuple[str, object], ...] = (
 
 
 def linkage_sheet() -> str:
+    """The 外部結合 sheet's name (from the schema)."""
     return schema.linkage().sheet
 
 
 def case_sheet() -> str:
+    """The 審議案件 sheet's name (from the schema)."""
     return schema.case().sheet
 
 
 def settings_sheet() -> str:
+    """The 設定 sheet's name (from the schema)."""
     return schema.settings().sheet
 
 
@@ -106,6 +109,8 @@ def per_body_title(title: str, body: str) -> str:
 
 @dataclass(frozen=True)
 class Button:
+    """One button of 使い方 and the macro it runs."""
+
     sub: str  # the VBA sub the button is bound to (ASCII)
     caption: str  # what staff read on the button
     function: str  # the function of xlkit.macros it runs
