@@ -46,14 +46,17 @@ def test_a_placeholder_the_code_does_not_pass_names_the_key(messages_file):
 def test_a_broken_eras_file_is_refused_in_japanese(tmp_path):
     good = (REPO / "xlkit" / "data" / "eras.json").read_text(encoding="utf-8")
     broken = tmp_path / "eras.json"
-    for text, words in ((good[:40], ["eras.json を読めません"]),
+    for text, words in ((good[:40], ["eras.json", "書き方に誤りがあります", "行目"]),
                         (good.replace("2019-05-01", "2019-05-02"), ["前日"]),
-                        (good.replace('"2019-05-01"', '"2019-13-01"'), ["eras.json を読めません"])):
+                        (good.replace('"2019-05-01"', '"2019-13-01"'), ["eras.json", "「2019-13-01」", "読めません"]),
+                        (good.replace('"name"', '"nam"', 1), ["eras.json", "name と letter"]),
+                        ('{"eras": {}}', ["eras.json", "「eras」の項目"])):
         broken.write_text(text, encoding="utf-8")
         with pytest.raises(XlkitError) as caught:
             dates._load_eras(broken)
         for word in words:
             assert word in caught.value.message, caught.value.message
+        assert "Error" not in caught.value.message  # no English exception name reaches staff
     broken.write_text(good, encoding="utf-8")
     assert dates._load_eras(broken) == dates.ERAS
 

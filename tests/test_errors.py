@@ -42,8 +42,8 @@ def test_a_missing_xlwings_is_a_setup_error(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("content, said", [
-    (None, "schemas/masters.json が見つかりません"),
-    ('{"実施機関": [', "schemas/masters.json の書き方に誤りがあります（1行目"),
+    (None, "スキーマファイル（schemas/masters.json）が見つかりません"),
+    ('{"実施機関": [', "スキーマファイル（schemas/masters.json）の書き方に誤りがあります（1行目"),
 ])
 def test_a_missing_or_broken_schema_file_is_said_in_japanese(tmp_path, monkeypatch, content, said):
     from xlkit import schema

@@ -17,7 +17,7 @@ Core: plain Python over plain data; no Excel, Word or XML library (tests/test_la
     `pasted_table.py`   a pasted 表(2) -> rows of schema values
     `cells.py`          one cell: typed from what staff typed, and back to text
     `dates.py` (eras), `schema.py` (schemas/), `issues.py` (rule codes), `messages.py` (wording),
-    `errors.py` (exceptions with their exit codes)
+    `errors.py` (exceptions with their exit codes), `datafiles.py` (the JSON files staff may edit)
     `addresses.py`      A1 cells and runs of rows
     `widths.py`         how wide text is, one unit per medium
     `files.py`          the one atomic writer: every file xlkit writes goes through it

@@ -6,12 +6,12 @@ The spellings and forms are listed in docs/DOMAIN.md §4.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 import unicodedata
 from dataclasses import dataclass
 from importlib import resources
 
+from . import datafiles
 from .errors import XlkitError
 
 
@@ -38,20 +38,27 @@ class Era:
 
 def _load_eras(path=None) -> tuple[Era, ...]:
     """The eras of xlkit/data/eras.json, newest first; a new era is added there, not here."""
-    source = "xlkit/data/eras.json"
+    source, what = "xlkit/data/eras.json", "元号の一覧"
     path = path or resources.files("xlkit").joinpath("data/eras.json")
+    listed = datafiles.part(datafiles.read_json(path, source, what), "eras", list, source, what)
 
-    def day(text: str | None) -> dt.date | None:
-        return None if text is None else dt.date.fromisoformat(text)
+    def day(entry: dict, key: str) -> dt.date | None:
+        text = entry.get(key)
+        try:
+            return None if text is None else dt.date.fromisoformat(text)
+        except (TypeError, ValueError):
+            raise XlkitError(f"{what}（{source}）の「{entry.get('name', '')}」の {key}「{text}」が日付（例：2019-05-01）"
+                             "として読めません。") from None
 
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        eras = tuple(
-            Era(e["name"], e["letter"], day(e["first_day"]), day(e.get("last_day")), e.get("year_one"))
-            for e in data["eras"]
-        )
-    except (OSError, ValueError, KeyError, TypeError) as exc:  # JSONDecodeError and a bad date are ValueErrors
-        raise XlkitError(f"{source} を読めません。書き方を確かめてください（{type(exc).__name__}: {exc}）。") from None
+    eras = []
+    for entry in listed:
+        if not isinstance(entry, dict) or not all(isinstance(entry.get(k), str) for k in ("name", "letter")):
+            raise XlkitError(f"{what}（{source}）の元号には name と letter を文字で書いてください（{entry!r}）。")
+        eras.append(Era(entry["name"], entry["letter"], day(entry, "first_day"), day(entry, "last_day"),
+                        entry.get("year_one")))
+    eras = tuple(eras)
+    if any(e.first_day is None for e in eras):
+        raise XlkitError(f"{what}（{source}）の元号には first_day が要ります。")
     # a mistake in the file would misread dates silently; refuse it when the module loads
     problems = []
     if not eras:

@@ -7,12 +7,12 @@ Every Issue is made by `Issue.make(code, …)`, which takes the severity from th
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from functools import cache
 from importlib import resources
 from typing import Any
 
+from . import datafiles
 from .addresses import split_cell
 
 ERROR = "error"
@@ -71,9 +71,10 @@ class Rule:
 @cache
 def catalogue() -> dict[str, Rule]:
     """code -> Rule, in the order of rules.json."""
-    text = resources.files("xlkit").joinpath("data", "rules.json").read_text(encoding="utf-8")
+    source, what = "xlkit/data/rules.json", "規則コードの一覧"
+    data = datafiles.read_json(resources.files("xlkit").joinpath("data", "rules.json"), source, what)
     rules = {}
-    for code, entry in json.loads(text)["rules"].items():
+    for code, entry in datafiles.part(data, "rules", dict, source, what).items():
         severity = entry["severity"]
         severities = tuple(severity) if isinstance(severity, list) else (severity,)
         rules[code] = Rule(code, severities, entry["stage"], entry["title"])

@@ -11,16 +11,16 @@ say the same thing and differ only in what to click or type.
 
 from __future__ import annotations
 
-import json
 from functools import cache
 from importlib import resources
 from pathlib import Path
 
-from . import schema
+from . import datafiles, schema
 from .errors import XlkitError
 
 DOORS = ("cli", "button", "notebook")
 SOURCE = "xlkit/data/messages.json"
+WHAT = "メッセージの文言ファイル"
 
 
 def _default_path() -> Path:
@@ -30,16 +30,9 @@ def _default_path() -> Path:
 @cache
 def _data() -> dict:
     # staff may edit the file: a slip is said in Japanese (with fixed words: the file is broken)
-    path = _default_path()
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise XlkitError(f"メッセージの文言ファイルが見つかりません：{path}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        where = f"（{exc.lineno}行目 {exc.colno}文字目）" if isinstance(exc, json.JSONDecodeError) else ""
-        raise XlkitError(f"メッセージの文言ファイル（{SOURCE}）の書き方に誤りがあります{where}。") from None
-    if not isinstance(data.get("messages"), dict) or not isinstance(data.get("hints"), dict):
-        raise XlkitError(f"メッセージの文言ファイル（{SOURCE}）に「messages」「hints」の項目がありません。")
+    data = datafiles.read_json(_default_path(), SOURCE, WHAT)
+    for key in ("messages", "hints"):
+        datafiles.part(data, key, dict, SOURCE, WHAT)
     return data
 
 

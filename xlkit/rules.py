@@ -29,13 +29,12 @@ Decisions:
 from __future__ import annotations
 
 import difflib
-import json
 import re
 from collections.abc import Callable
 from functools import cache
 from importlib import resources
 
-from . import cells, figures, schema
+from . import cells, datafiles, figures, schema
 from .dates import fiscal_year, nendo
 from .export.layout import omission_remark
 from .issues import Issue
@@ -126,8 +125,10 @@ def _master_judge(column: schema.Column, master: list[str]):
 
 @cache
 def typos() -> dict[str, str]:
-    data = json.loads(resources.files("xlkit").joinpath("data/typos.json").read_text(encoding="utf-8"))
-    return data["typos"]
+    """Misspelling -> the right spelling, from xlkit/data/typos.json."""
+    source, what = "xlkit/data/typos.json", "誤字の一覧"
+    data = datafiles.read_json(resources.files("xlkit").joinpath("data", "typos.json"), source, what)
+    return datafiles.part(data, "typos", dict, source, what)
 
 
 def _kana_judge(raw, value):

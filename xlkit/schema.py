@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from . import datafiles
 from .errors import XlkitError
 
 LINKAGE = "linkage"
@@ -65,14 +65,7 @@ def _schema_dir():
 
 
 def _read_json(name: str) -> dict:
-    # the schemas are files staff or IT may edit: a slip is said in Japanese, naming the file
-    try:
-        return json.loads(_schema_dir().joinpath(name).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise XlkitError(f"スキーマファイル schemas/{name} が見つかりません。xlkit を入れ直してください。") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        where = f"（{exc.lineno}行目 {exc.colno}文字目）" if isinstance(exc, json.JSONDecodeError) else ""
-        raise XlkitError(f"スキーマファイル schemas/{name} の書き方に誤りがあります{where}。") from None
+    return datafiles.read_json(_schema_dir().joinpath(name), f"schemas/{name}", "スキーマファイル")
 
 
 @cache

@@ -6,11 +6,11 @@ headers are not in it: they come from the register's schema (xlkit.schema).
 
 from __future__ import annotations
 
-import json
 from functools import cache
 from importlib import resources
 from pathlib import Path
 
+from xlkit import datafiles
 from xlkit.errors import XlkitError
 
 
@@ -20,15 +20,9 @@ def _default_path() -> Path:
 
 @cache
 def _load(path: str) -> dict:
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise XlkitError(f"報告書の体裁ファイルが見つかりません：{path}") from None
-    except json.JSONDecodeError as exc:
-        raise XlkitError(
-            f"報告書の体裁ファイル（{path}）の書き方に誤りがあります"
-            f"（{exc.lineno}行目 {exc.colno}文字目）。"
-        ) from None
+    data = datafiles.read_json(Path(path), path, "報告書の体裁ファイル")
+    if not isinstance(data, dict):
+        raise XlkitError(f"報告書の体裁ファイル（{path}）の書き方が違います（全体を {{ }} で囲んでください）。")
     data.pop("$comment", None)
     return data
 
