@@ -101,6 +101,14 @@ def _sheet(book, name: str):
     return None
 
 
+def _required_sheet(book, name: str):
+    """The sheet the button writes to; a register without it is refused in Japanese."""
+    sheet = _sheet(book, name)
+    if sheet is None:
+        raise XlkitError(messages.text("button.sheet_missing", シート=name))
+    return sheet
+
+
 def read_grid(sheet) -> list[list]:
     """The sheet's values from A1 to its last used cell, as one read."""
     used = sheet.used_range
@@ -203,9 +211,7 @@ def result_rows(issues) -> list[list]:
 def _validate(book) -> None:
     from xlkit import tasks
 
-    results = _sheet(book, design.RESULTS)
-    if results is None:
-        raise XlkitError(messages.text("button.sheet_missing", シート=design.RESULTS))
+    results = _required_sheet(book, design.RESULTS)
     grids = read_book(book, extra=(design.RESULTS,))
     report = tasks.validate(_load(grids))
     previous = _previous_marks(grids.get(design.RESULTS, []))
@@ -311,9 +317,7 @@ def _summarize(book) -> None:
     from xlkit import tasks
     from xlkit.dates import nendo
 
-    target = _sheet(book, design.SUMMARY)
-    if target is None:
-        raise XlkitError(messages.text("button.sheet_missing", シート=design.SUMMARY))
+    target = _required_sheet(book, design.SUMMARY)
     rb = _load(read_book(book))
     result = tasks.summary(rb)
     target.clear_contents()

@@ -173,7 +173,7 @@ def _detail_sheet(record: Record, layout: dict, *, first: bool) -> list:
 def content(record: Record, layout: dict) -> str:
     """事業内容: numbered parts (概要, 〈区分〉の付議内容, 対象者); a blank part is left out."""
     lay = layout["cases"]["annex"]
-    categories = "、".join(record.get("categories") or [])
+    categories = cells.printed(record.get("categories"), schema.case().column("categories"))
     parts = [
         (lay["overview_heading"], record.get("overview")),
         (fill(lay["proposal_heading"], 区分=categories), record.get("proposal")),

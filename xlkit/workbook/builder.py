@@ -230,7 +230,7 @@ def _validation(column: schema.Column) -> dict | None:
         source = f"={design.list_name(column.master)}"
         options = {"validate": "list", "source": source}
         if column.kind == "multi":
-            sep = column.separator or "、"
+            sep = column.separator or cells.SEPARATOR
             options.update(
                 error_type="information",
                 error_title="一覧にない値です",
