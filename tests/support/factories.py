@@ -23,7 +23,8 @@ from typing import Any
 
 import openpyxl
 
-from xlkit import schema
+from xlkit import cells, schema
+from xlkit.dates import fiscal_year as fiscal_year_of
 from xlkit.records import Record
 
 # values of schemas/masters.json: 戸籍住民課 and 総務課 are 区長's 課
@@ -32,11 +33,6 @@ DIVISION = "戸籍住民課"
 CASE_DIVISION = "総務課"
 CATEGORY = "業務委託"  # not 外部結合: an approved case of 外部結合 calls for a linkage row citing it
 RESULT = "承認"
-
-
-def nendo_of(day: dt.date) -> int:
-    """The 年度 (April to March) a date falls in, by the year it starts in: 2020-03-31 -> 2019."""
-    return day.year if day.month >= 4 else day.year - 1
 
 
 def linkage(i: int = 1, year: int = 2020, **changes: Any) -> dict:
@@ -57,7 +53,7 @@ def linkage(i: int = 1, year: int = 2020, **changes: Any) -> dict:
     row.update(changes)
     if "fiscal_year" not in changes:
         start = row.get("start")
-        row["fiscal_year"] = nendo_of(start) if isinstance(start, dt.date) else year
+        row["fiscal_year"] = fiscal_year_of(start) if isinstance(start, dt.date) else year
     return row
 
 
@@ -75,7 +71,7 @@ def case(no: int = 1, **changes: Any) -> dict:
     row.update(changes)
     if "fiscal_year" not in changes:
         submitted = row.get("submitted_on")
-        row["fiscal_year"] = nendo_of(submitted) if isinstance(submitted, dt.date) else 2025
+        row["fiscal_year"] = fiscal_year_of(submitted) if isinstance(submitted, dt.date) else 2025
     return row
 
 
@@ -105,7 +101,7 @@ def record(row: int = 2, division: str = "税務課", *, start: dt.date | None =
     values = {"division": division, "body": body if body is not None else body_of.get(division, BODY)}
     if start is not None:
         values["start"] = start
-        values["fiscal_year"] = fiscal_year if fiscal_year is not None else nendo_of(start)
+        values["fiscal_year"] = fiscal_year if fiscal_year is not None else fiscal_year_of(start)
     elif fiscal_year is not None:
         values["fiscal_year"] = fiscal_year
     if end is not None:
@@ -117,13 +113,6 @@ def record(row: int = 2, division: str = "税務課", *, start: dt.date | None =
     if body == "":
         del values["body"]
     return Record("外部結合", row, values, dict(values), {})
-
-
-def _cell(value):
-    """A value as staff would have typed it into a plain sheet: a list (multi column) joined by 、."""
-    if isinstance(value, (list, tuple)):
-        return "、".join(map(str, value))
-    return value
 
 
 def write_register(path, linkages=(), cases=(), *, settings=None, linkage_header=None,
@@ -139,13 +128,15 @@ def write_register(path, linkages=(), cases=(), *, settings=None, linkage_header
     """
     link, case_reg = schema.linkage(), schema.case()
 
-    def cells(reg, row):
-        return [_cell(row.get(c.key)) for c in reg.columns] if isinstance(row, dict) else list(row)
+    def grid_row(reg, row):
+        if not isinstance(row, dict):
+            return list(row)
+        return [cells.cell_value(row.get(c.key), separator=c.separator) for c in reg.columns]
 
     masters = schema.masters()
     content = {
-        link.sheet: [linkage_header or link.headers, *(cells(link, r) for r in linkages)],
-        case_reg.sheet: [case_reg.headers, *(cells(case_reg, r) for r in cases)],
+        link.sheet: [linkage_header or link.headers, *(grid_row(link, r) for r in linkages)],
+        case_reg.sheet: [case_reg.headers, *(grid_row(case_reg, r) for r in cases)],
         "実施機関": [["実施機関"], *([b] for b in masters["実施機関"])],
         "課": [["課", "実施機関"], *(list(d) for d in masters["課"])],
         "区分": [["区分"], *([c] for c in masters["区分"])],
