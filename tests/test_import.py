@@ -436,3 +436,21 @@ def test_a_header_column_twice_is_refused():
 def test_a_folder_given_as_the_table_is_named_a_folder(fresh, tmp_path, capsys):
     code, _, err = run_cli(capsys, fresh, tmp_path, "--year", "2020")
     assert code == 2 and "はフォルダです" in err and "見つかりません" not in err
+
+
+def test_rows_go_below_the_data_not_below_formatting_further_down(filled):
+    """A cell formatted far below the data (a colour, a border) holds nothing: rows go right under
+    the last row the reader read. Searching the sheet for that row again once took minutes."""
+    from openpyxl.styles import PatternFill
+
+    wb = openpyxl.load_workbook(filled)
+    ws = wb["外部結合"]
+    ws["P300"].fill = PatternFill("solid", fgColor="FFFF00")
+    ws["B40"] = "   "  # white space only is blank to the reader, and so to the import
+    wb.save(filled)
+    last = max(r.row for r in reader.load(filled).linkages)
+    result = tasks.import_table(filled, TABLE.read_text(encoding="utf-8"), 2020)
+    assert [row for row, _ in result.appended] == list(range(last + 1, last + 23))
+    ws = openpyxl.load_workbook(filled)["外部結合"]
+    assert ws.tables["表_外部結合"].ref.endswith(str(last + 22))
+    assert ws["P300"].fill.fgColor.rgb.endswith("FFFF00")  # staff's formatting is kept

@@ -328,7 +328,8 @@ def import_table(register_path: str | Path, text: str, year: int, *,
         return Imported(parsed, [], False)
     ids = pasted_table.next_ids([r.get("id") for r in book.linkages], year, len(rows))
     values = [{**row.values, "id": id_} for row, id_ in zip(rows, ids)]
-    excel_rows = appender.append(path, book.columns[sheet], values,
+    last = max((r.row for r in book.linkages), default=1)  # the reader skipped only blank rows
+    excel_rows = appender.append(path, book.columns[sheet], values, after=last,
                                  verify=lambda written: _verify_import(written, path, book, values))
     return Imported(parsed, list(zip(excel_rows, values)), True)
 

@@ -14,6 +14,7 @@ from xlkit import cells, schema
 from xlkit.errors import XlkitError
 from xlkit.files import atomic_write
 
+
 def lock_file(path: Path) -> Path:
     """Excel's owner file (~$name) beside a register it has open."""
     return path.with_name("~$" + path.name)
@@ -33,14 +34,6 @@ def _column_style(ws, col: int):
     return None
 
 
-def _last_nonblank_row(ws) -> int:
-    for r in range(ws.max_row, 1, -1):
-        for cell in ws[r]:
-            if not cells.is_blank(cell.value):
-                return r
-    return 1
-
-
 def _date_format(ws, col: int, template) -> str:
     from openpyxl.styles.numbers import is_date_format
 
@@ -54,8 +47,13 @@ def _date_format(ws, col: int, template) -> str:
     return DATE_FORMAT
 
 
-def append(path: Path, letters: dict[str, str], rows: list[dict[str, Any]], *, verify=None) -> list[int]:
-    """Write `rows` below the last non-blank row of 「外部結合」; returns their Excel rows.
+def append(path: Path, letters: dict[str, str], rows: list[dict[str, Any]], *, after: int,
+           verify=None) -> list[int]:
+    """Write `rows` below row `after`, the last non-blank row of 「外部結合」; returns their Excel rows.
+
+    The reader knows `after` already (the last Record's row). Searching the sheet for it again
+    would walk every formatted cell: one formatted cell at P20000 made a one-row import take
+    minutes.
 
     Each new cell takes the format of the cell above (or the column's format when the sheet
     has no data row yet); dates are real date cells in the column's date format. The Excel
@@ -72,7 +70,7 @@ def append(path: Path, letters: dict[str, str], rows: list[dict[str, Any]], *, v
     except Exception as e:
         raise XlkitError(f"「{path.name}」を書き込み用に開けません（{type(e).__name__}）。") from None
     ws = wb[reg.sheet]
-    last = _last_nonblank_row(ws)
+    last = after
     width = max(ws.max_column, *(column_index_from_string(v) for v in letters.values()))
     above = last if last > 1 else None
     height = ws.row_dimensions[above].height if above else None
