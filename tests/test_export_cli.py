@@ -214,3 +214,20 @@ def test_a_broken_layout_file_is_reported_not_a_traceback(register, tmp_path, ca
     monkeypatch.setattr(api, "load_layout", lambda: broken)
     code, _, err = run(capsys, "linkages", register, "--out", tmp_path / "r.docx")
     assert code == 2 and "layout.json" in err and "divison" in err
+
+
+@pytest.mark.parametrize("report", ["linkages", "cases"])
+@pytest.mark.parametrize("spelling", ["same", "dotted", "link"])
+def test_a_report_never_replaces_the_register_it_is_made_from(register, tmp_path, capsys, report, spelling):
+    """--overwrite is for an old report: with the register itself as --out, it replaced the register."""
+    own = tmp_path / "登録簿.xlsx"
+    shutil.copyfile(register, own)
+    (tmp_path / "sub").mkdir()
+    target = {"same": own, "dotted": tmp_path / "sub" / ".." / own.name, "link": tmp_path / "別名.xlsx"}[spelling]
+    if spelling == "link":
+        target.symlink_to(own)
+    before = own.read_bytes()
+    code, _, err = run(capsys, report, own, "--out", target, "--overwrite", "--force")
+    assert code == 2 and "読み込んでいる登録簿そのもの" in err and "Error" not in err
+    assert own.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["登録簿.xlsx", "sub", *(["別名.xlsx"] if spelling == "link" else [])])

@@ -15,6 +15,7 @@ hint after the shared message (Refusal.hint).
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -214,15 +215,22 @@ def _check_format(out: Path | Outbox) -> None:
     output_format(Path(f"x{out.suffix}") if isinstance(out, Outbox) else Path(out))
 
 
-def _destination(out: Path | Outbox, name: str, overwrite: bool) -> tuple[Path, Path]:
-    """(the path to write, the path asked for); an Outbox takes a free name, a path may not exist."""
+def _destination(book: Book, out: Path | Outbox, name: str, overwrite: bool) -> tuple[Path, Path]:
+    """(the path to write, the path asked for); an Outbox takes a free name, a path may not exist.
+
+    A report never replaces the register it is made from, whatever the spelling of the path
+    (./sub/../登録簿.xlsx, a link): --overwrite is for an old report.
+    """
     from .files import check_target, free_path
 
     if isinstance(out, Outbox):
         wanted = out.folder / f"{name}{out.suffix}"
         return free_path(wanted), wanted
-    check_target(Path(out), overwrite)
-    return Path(out), Path(out)
+    out = Path(out)
+    if book.path is not None and out.exists() and Path(book.path).exists() and os.path.samefile(out, book.path):
+        raise Refusal("export.target_is_register", ファイル=out)
+    check_target(out, overwrite)
+    return out, out
 
 
 def _make_folder(out: Path | Outbox) -> None:
@@ -242,7 +250,7 @@ def export_linkages(book: Book, out: Path | Outbox, *, year: int | None = None, 
 
     _check_format(out)
     result = summary(book, year)
-    path, wanted = _destination(out, api.default_linkages_name(result.year), overwrite)
+    path, wanted = _destination(book, out, api.default_linkages_name(result.year), overwrite)
     title = messages.text("export.title_linkages", 年度=nendo(result.year))
     forced = _gate(book, title, confirm, checked)
     _make_folder(out)
@@ -262,7 +270,7 @@ def export_cases(book: Book, out: Path | Outbox, *, date_from: dt.date | None = 
     date_from, date_to = cases_period(book, date_from, date_to)
     if not in_period(book.cases, date_from, date_to):
         raise Refusal("cases.none_in_period", 開始=format_wareki(date_from), 終了=format_wareki(date_to))
-    path, wanted = _destination(out, api.default_cases_name(date_from, date_to), overwrite)
+    path, wanted = _destination(book, out, api.default_cases_name(date_from, date_to), overwrite)
     title = messages.text("export.title_cases", 開始=format_wareki(date_from), 終了=format_wareki(date_to))
     forced = _gate(book, title, confirm, checked)
     _make_folder(out)
