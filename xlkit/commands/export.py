@@ -58,11 +58,11 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from xlkit import tasks
+    from xlkit.files import output_format
     from xlkit.workbook import reader
-    from xlkit.export import api
 
     out = Path(args.out)
-    api.output_format(out)  # a wrong suffix is said before the register is read
+    output_format(out)  # a wrong suffix is said before the register is read
     book = reader.load(args.register)
     confirm = (lambda refusal: True) if args.force else None
     try:
