@@ -117,3 +117,16 @@ def test_bad_setting_points_at_its_value_cell():
     assert (issue.cell, issue.code) == ("B2", "settings-invalid")
     assert "来年" in issue.message
 
+
+
+def test_both_readers_fetch_only_the_sheets_the_core_reads(tmp_path):
+    """検証結果 and 集計 can be long and mean nothing to the core: the file reader skips them as the
+    buttons do (register.sheets_read is the one list)."""
+    from xlkit import register
+    from xlkit.workbook import reader
+    from xlkit.workbook.builder import build
+
+    path = build(tmp_path / "登録簿.xlsx")
+    grids = reader.read_grids(path)
+    assert set(grids) == set(register.sheets_read())
+    assert "検証結果" not in grids and "集計" not in grids and "使い方" not in grids

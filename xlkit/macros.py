@@ -118,24 +118,18 @@ def read_grid(sheet) -> list[list]:
     return [list(row) for row in values]
 
 
-MASTER_SHEETS = tuple(design.MASTER_HEADERS)  # 実施機関, 課, 区分, 審議結果
-
-
 def read_book(book, extra: Iterable[str] = ()) -> dict[str, list[list]]:
-    """Read the sheets the core needs, one block per sheet: name -> 2-D list."""
-    wanted = (design.linkage_sheet(), design.case_sheet(), design.settings_sheet(), *MASTER_SHEETS, *extra)
-    grids = {}
-    for sheet in book.sheets:
-        if sheet.name in wanted:
-            grids[sheet.name] = read_grid(sheet)
-    return grids
+    """Read the sheets the core needs (and `extra`), one block per sheet: name -> 2-D list."""
+    from xlkit import register
+
+    wanted = (*register.sheets_read(), *extra)
+    return {sheet.name: read_grid(sheet) for sheet in book.sheets if sheet.name in wanted}
 
 
 def _load(grids: dict[str, list[list]]):
     from xlkit import register
 
-    return register.load_sheets({k: v for k, v in grids.items() if k in (
-        design.linkage_sheet(), design.case_sheet(), design.settings_sheet(), *MASTER_SHEETS)})
+    return register.load_sheets(grids)
 
 
 def _as_text(value) -> str:

@@ -34,8 +34,15 @@ def gc_paused():
             gc.enable()
 
 
+def sheets_read() -> tuple[str, ...]:
+    """The sheets `load_sheets` reads: the two registers, 設定 and the masters. Both readers (the
+    file's, the buttons') fetch only these; 検証結果 or 集計 may be large and mean nothing here."""
+    return (schema.linkage().sheet, schema.case().sheet, schema.settings().sheet,
+            BODY_SHEET, DIVISION_SHEET, CATEGORY_SHEET, RESULT_SHEET)
+
+
 def load_sheets(grids: dict[str, list[list]]) -> Book:
-    """Prepare a register's sheets (name -> 2-D list of cell values) into a Book."""
+    """Prepare a register's sheets (name -> 2-D list of cell values) into a Book; other sheets are ignored."""
     book = Book()
     _read_masters(book, grids)
     for reg in (schema.linkage(), schema.case()):

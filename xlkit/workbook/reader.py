@@ -12,7 +12,7 @@ from pathlib import Path
 from xlkit import schema
 from xlkit.errors import XlkitError
 from xlkit.records import Book
-from xlkit.register import gc_paused, load_sheets
+from xlkit.register import gc_paused, load_sheets, sheets_read
 from xlkit.workbook import scan
 
 MAX_BYTES = 50 * 1024 * 1024  # a 10,000-row register is about 3 MB
@@ -30,7 +30,7 @@ def load(path: str | Path) -> Book:
 
 
 def read_grids(path: Path) -> dict[str, list[list]]:
-    """Every sheet's values as a 2-D list; refuses what is not a register file, in Japanese."""
+    """The values of the sheets the core reads (register.sheets_read) as 2-D lists; refuses what is not a register file, in Japanese."""
     if not path.exists():
         raise XlkitError(f"ファイル「{path}」が見つかりません。")
     if path.is_dir():
@@ -57,9 +57,10 @@ def read_grids(path: Path) -> dict[str, list[list]]:
         import python_calamine
 
         workbook = python_calamine.CalamineWorkbook.from_path(str(path))
+        wanted = sheets_read()
         return {
             name: workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
-            for name in workbook.sheet_names
+            for name in workbook.sheet_names if name in wanted
         }
     except Exception as e:  # calamine raises its own types for every broken file
         raise XlkitError(f"「{path.name}」をExcelファイルとして読めません（{type(e).__name__}）。") from None
