@@ -111,19 +111,19 @@ def build(target: Path) -> tasks.Imported:
     """Write one sample register to `target` (its suffix picks .xlsx or .xlsm), whole or not at all."""
     from xlkit.workbook.builder import build as build_workbook
 
-    done = []
+    result = None
 
     def write(tmp: Path) -> None:
+        nonlocal result
         build_workbook(tmp, linkages=prior_linkages(), cases=cases(), settings=settings())
         text = (DATA / "r2_new_linkages.tsv").read_text(encoding="utf-8")
         result = tasks.import_table(tmp, text, YEAR)
         if result.parsed.problems or len(result.appended) != 22:
             lines = "\n".join(str(p) for p in result.parsed.problems)
             raise SystemExit(f"令和2年度の表(2)を取り込めませんでした（{len(result.appended)} 件）。\n{lines}")
-        done.append(result)
 
     atomic_write(target, write, overwrite=True)
-    return done[0]
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -87,16 +87,16 @@ def append(path: Path, letters: dict[str, str], rows: list[dict[str, Any]], *, a
                 if style is not None:
                     cell._style = copy.copy(style)
         for key, letter in letters.items():
-            value = values.get(key)
-            if value is None or value is False:
+            column = reg.column(key)
+            value = cells.cell_value(values.get(key), separator=column.separator)
+            if value is None:
                 continue
             col = column_index_from_string(letter)
             cell = ws.cell(r, col)
-            column = reg.column(key)
             if column.kind == "date":
                 cell.number_format = _date_format(ws, col, ws.cell(above, col) if above else None)
-            cell.value = cells.cell_value(value, separator=column.separator)
-            if isinstance(cell.value, str):
+            cell.value = value
+            if isinstance(value, str):
                 cell.data_type = "s"  # text starting with = stays text, never a formula
         if height is not None:
             ws.row_dimensions[r].height = height
