@@ -70,8 +70,9 @@ def test_new_writes_through_the_atomic_writer(tmp_path, capsys):
     assert target.stat().st_mode & 0o777 == 0o666 & ~_umask()
     before = target.read_bytes()
     assert cli.main(["new", str(target)]) == 2 and target.read_bytes() == before
-    assert "--force" in capsys.readouterr().err
-    assert cli.main(["new", str(target), "--force"]) == 0
+    assert "--overwrite" in capsys.readouterr().err
+    assert cli.main(["new", str(target), "--overwrite"]) == 0
+    assert cli.main(["new", str(target), "--force"]) == 0  # the flag's first name still works
     assert _left(tmp_path) == ["登録簿.xlsx"]
 
 

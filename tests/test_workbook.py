@@ -167,7 +167,7 @@ def test_custom_divisions_and_unknown_keys(tmp_path):
     assert reader.load(path).divisions == [("A課", "区長"), ("B課", "議会")]
     with pytest.raises(ValueError, match="外部結合: スキーマにない項目があります: nonsense"):
         build(tmp_path / "x.xlsx", linkages=[{"nonsense": 1}])
-    with pytest.raises(XlkitError, match=r"\.xlsx か \.xlsm で終わる必要があります: x\.csv"):
+    with pytest.raises(XlkitError, match=r"「x\.csv」は作成できません。ファイル名の拡張子を \.xlsm"):
         build(tmp_path / "x.csv")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.xlsx"]  # nothing written for either
 
@@ -186,11 +186,12 @@ def test_new_command_refuses_to_overwrite(tmp_path, capsys):
     assert _new([str(path)]) == 0
     assert "作成しました" in capsys.readouterr().out
     before = path.read_bytes()
-    with pytest.raises(XlkitError, match="すでにあります"):
+    with pytest.raises(XlkitError, match="既にあります.*--overwrite"):
         _new([str(path)])
     assert path.read_bytes() == before
     assert _new([str(path), "--force"]) == 0
     with pytest.raises(XlkitError, match="拡張子"):
         _new([str(tmp_path / "a.csv")])
-    with pytest.raises(XlkitError, match="フォルダ"):
+    with pytest.raises(XlkitError, match="保存先のフォルダ「.*missing」がありません"):
         _new([str(tmp_path / "missing" / "a.xlsx")])
+    assert not (tmp_path / "missing").exists()  # refused, not made

@@ -50,8 +50,7 @@ def build(
     target = Path(path)
     suffix = target.suffix.lower()
     if suffix not in (".xlsx", ".xlsm"):
-        raise XlkitError(f"登録簿のファイル名は .xlsx か .xlsm で終わる必要があります: {target.name}")
-    target.parent.mkdir(parents=True, exist_ok=True)
+        raise XlkitError(f"「{target.name}」は作成できません。ファイル名の拡張子を .xlsm（ボタン付き）か .xlsx にしてください。")
     rows = dict(linkages=list(linkages), cases=list(cases), settings=settings, divisions=divisions)
 
     def write(tmp: Path) -> None:
