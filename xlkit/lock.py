@@ -1,0 +1,499 @@
+"""The lock every write of a register takes, and who has a register open in Excel or LibreOffice.
+
+A register lives in a shared folder, often on an SMB share, and two PCs may run xlkit on it at
+once. Before writing, xlkit creates 「<register>.xlkit-lock」 beside it with an exclusive create
+(os.O_EXCL): the one operation that is atomic on local disks and SMB shares alike, where
+fcntl/msvcrt byte-range locks are not dependable. The file says, in JSON, who holds the
+register, so the one who is refused is told by whom, since when and for what.
+
+A lock outlives its holder when xlkit is killed or the PC stops. Such a lock is *stale* (see
+is_stale); staff clear it with --clear-lock (hold(clear=True)), never silently, because a lock
+from another PC cannot be proven dead.
+
+Excel marks an open workbook with its owner file 「~$<name>」, LibreOffice with
+「.~lock.<name>#」; check_not_open refuses a register either has open, naming the person.
+"""
+
+from __future__ import annotations
+
+import datetime
+import errno
+import getpass
+import json
+import os
+import socket
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from xlkit.errors import XlkitError
+
+LOCK_SUFFIX = ".xlkit-lock"
+# Read at each call (tests change it). No xlkit write takes minutes, let alone an hour; a lock
+# that old is left over even when its PC is out of our sight.
+STALE_AFTER = datetime.timedelta(hours=1)
+
+_EXCLUSIVE = os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_BINARY", 0)
+_CLEARING = ".clearing-"  # the lock's name + this + a random part, while a clearer removes it
+# Windows refuses to open, rename or delete a file another process is reading or deleting at
+# that moment (a sharing violation, raised as PermissionError); it passes in milliseconds. On
+# POSIX a PermissionError is a real one.
+_ATTEMPTS = 5 if os.name == "nt" else 1
+
+
+class LockHeld(XlkitError):
+    """Someone else holds the register's lock; `stale` when they seem to be gone."""
+
+    def __init__(self, message: str, owner: Owner, stale: bool):
+        super().__init__(message)
+        self.owner = owner
+        self.stale = stale
+
+
+class OpenInApp(XlkitError):
+    """Excel or LibreOffice has the register open (`user`, when its owner file names one)."""
+
+    def __init__(self, message: str, app: str, user: str | None):
+        super().__init__(message)
+        self.app = app
+        self.user = user
+
+
+def lock_path(register: Path) -> Path:
+    register = Path(register)
+    return register.with_name(register.name + LOCK_SUFFIX)
+
+
+@dataclass(frozen=True)
+class Owner:
+    """Who holds a lock, as its file says; what the file does not say is "" or None.
+
+    `started` is aware. For a lock whose content cannot be read (empty, cut short, not ours)
+    it is the file's modification time, so that such a lock too becomes stale with age, and one
+    whose holder is still writing it counts as fresh.
+    """
+
+    user: str
+    host: str
+    pid: int | None
+    started: datetime.datetime | None
+    purpose: str
+    token: str
+
+    def describe(self) -> str:
+        """「yamada（PC-01、プロセス 1234）が 2026年11月30日 10:15 から「取り込み」で使用中」"""
+        where = "、".join(p for p in (self.host, f"プロセス {self.pid}" if self.pid else "") if p)
+        text = f"{self.user or 'だれか'}（{where}）が" if where else f"{self.user or 'だれか'}が"
+        if self.started is not None:
+            s = self.started.astimezone()
+            text += f" {s.year}年{s.month}月{s.day}日 {s:%H:%M} から"
+        if self.purpose:
+            text += f"「{self.purpose}」で"
+        return text + "使用中"
+
+
+def read_owner(lock: Path) -> Owner | None:
+    """The owner a lock file names; None when there is no such file. Never raises."""
+    lock = Path(lock)
+    try:
+        mtime = lock.stat().st_mtime
+    except FileNotFoundError:
+        return None
+    except OSError:
+        mtime = None
+    try:
+        with open(lock, "rb") as f:
+            raw = f.read(64 * 1024)
+    except FileNotFoundError:
+        return None
+    except OSError:
+        raw = b""
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except ValueError:  # also UnicodeDecodeError
+        data = None
+    if not isinstance(data, dict):
+        data = {}
+
+    def text(key: str) -> str:
+        value = data.get(key)
+        return value if isinstance(value, str) else ""
+
+    pid = data.get("pid")
+    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
+        pid = None
+    started = _parse_time(data.get("started"))
+    if started is None and mtime is not None:
+        started = datetime.datetime.fromtimestamp(mtime).astimezone()
+    return Owner(text("user"), text("host"), pid, started, text("purpose"), text("token"))
+
+
+def _parse_time(value) -> datetime.datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.astimezone()
+
+
+def is_stale(owner: Owner, now: datetime.datetime | None = None) -> bool:
+    """Whether the holder seems gone: a process of this PC that no longer runs, or a lock older
+    than STALE_AFTER (by its start time, or by the file's time when the content is unreadable).
+
+    Age counts even on this PC: Windows soon reuses a dead process's number, so a live process
+    under that number proves nothing after an hour. A lock with no time at all is not stale.
+    """
+    if owner.pid is not None and _here(owner) and not pid_alive(owner.pid):
+        return True
+    if owner.started is None:
+        return False
+    now = datetime.datetime.now(datetime.timezone.utc) if now is None else now
+    if now.tzinfo is None:
+        now = now.astimezone()
+    return now - owner.started > STALE_AFTER
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether process `pid` runs on this PC. When that cannot be told, it is taken as running."""
+    if pid <= 0:
+        return False
+    if os.name == "nt":
+        return _windows_pid_alive(pid)
+    try:
+        os.kill(pid, 0)  # signal 0 only asks; never used on Windows, where os.kill terminates
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, under another user
+        return True
+    except OSError:
+        return True
+    return True
+
+
+def _windows_pid_alive(pid: int) -> bool:
+    import ctypes
+    from ctypes import wintypes
+
+    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
+    kernel32.OpenProcess.restype = wintypes.HANDLE
+    kernel32.OpenProcess.argtypes = (wintypes.DWORD, wintypes.BOOL, wintypes.DWORD)
+    kernel32.GetExitCodeProcess.argtypes = (wintypes.HANDLE, ctypes.POINTER(wintypes.DWORD))
+    kernel32.CloseHandle.argtypes = (wintypes.HANDLE,)
+    handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+    if not handle:
+        return ctypes.get_last_error() == 5  # ERROR_ACCESS_DENIED: it exists; else it does not
+    try:
+        code = wintypes.DWORD()
+        if not kernel32.GetExitCodeProcess(handle, ctypes.byref(code)):
+            return True
+        return code.value == 259  # STILL_ACTIVE; an ended process keeps its handle until closed
+    finally:
+        kernel32.CloseHandle(handle)
+
+
+@contextmanager
+def hold(register: Path, purpose: str, *, clear: bool = False) -> Iterator[Owner]:
+    """Hold `register`'s lock for the with block, or raise LockHeld naming its holder.
+
+    With `clear`, a lock left by someone else is removed first, unless its holder is a process
+    of this PC that still runs. On leaving, the lock is removed only if it is still ours: a
+    colleague may have cleared it and taken the register meanwhile.
+    """
+    register = Path(register)
+    lock = lock_path(register)
+    me = Owner(_user(), _host(), os.getpid(), datetime.datetime.now().astimezone().replace(microsecond=0),
+               purpose, uuid.uuid4().hex)
+    _acquire(register, lock, me, clear)
+    try:
+        yield me
+    finally:
+        _release(lock, me.token)
+
+
+def _acquire(register: Path, lock: Path, me: Owner, clear: bool) -> None:
+    content = _content(me)
+    cleared = False
+    owner = None
+    # a few rounds: the holder may leave between our create and our read of its lock
+    for _ in range(3):
+        if _create(register, lock, content):
+            return
+        owner = read_owner(lock)
+        if owner is None:
+            continue
+        stale = is_stale(owner)
+        if not clear or cleared:
+            raise _held(register, lock, owner, stale)
+        if owner.pid is not None and _here(owner) and not stale:  # its process runs
+            raise LockHeld(
+                f"「{register.name}」は、{owner.describe()}です。このプロセスはまだ動いているため、"
+                f"--clear-lock を付けても使用中の印（{lock.name}）は消せません。"
+                "終わるのを待って、もう一度実行してください。", owner, stale)
+        _clear(register, lock, owner)
+        cleared = True  # whoever cleared it, we try once more and then refuse as usual
+    owner = owner or Owner("", "", None, None, "", "")
+    raise _held(register, lock, owner, False)
+
+
+def _held(register: Path, lock: Path, owner: Owner, stale: bool) -> LockHeld:
+    if stale:
+        message = (f"「{register.name}」には、前回の xlkit が途中で終わったため、使用中の印（{lock.name}）が"
+                   f"残っています。記録では、{owner.describe()}でした。ほかに使っている人がいないことを"
+                   "確かめてから、--clear-lock を付けて実行してください。")
+    else:
+        message = (f"「{register.name}」は、{owner.describe()}です。終わるのを待って、もう一度実行してください。"
+                   "相手の PC が止まったなどで使用中のままの場合は、本人に確かめてから --clear-lock を付けて"
+                   "実行してください。")
+    return LockHeld(message, owner, stale)
+
+
+def _content(me: Owner) -> bytes:
+    from xlkit import __version__
+
+    return json.dumps({"user": me.user, "host": me.host, "pid": me.pid, "started": me.started.isoformat(),
+                       "purpose": me.purpose, "token": me.token, "xlkit": __version__},
+                      ensure_ascii=False, indent=1).encode("utf-8")
+
+
+def _create(register: Path, lock: Path, content: bytes) -> bool:
+    """Create the lock with `content`; False when a lock is already there."""
+    try:
+        fd = _retry(lambda: os.open(lock, _EXCLUSIVE, 0o666))
+    except FileExistsError:
+        return False
+    except PermissionError as exc:
+        if os.path.lexists(lock):  # a lock we may not open (a share's rights) is someone's still
+            return False
+        raise _os_problem(register, lock, exc) from None
+    except OSError as exc:
+        raise _os_problem(register, lock, exc) from None
+    try:
+        try:
+            _write_all(fd, content)
+            os.fsync(fd)  # the lock is the promise to other PCs: it must be on the share, not in a cache
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        # a half-written lock would refuse everyone for an hour, with nobody named
+        _remove(lock)
+        raise XlkitError(f"使用中の印（{lock.name}）を書き込めなかったため、登録簿「{register.name}」を"
+                         f"変更しませんでした（{_reason(exc)}）。") from None
+    return True
+
+
+def _write_all(fd: int, content: bytes) -> None:
+    view = memoryview(content)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _clear(register: Path, lock: Path, owner: Owner) -> None:
+    """Remove a lock left behind. Renaming first means only one clearer can win; a loser finds
+    the lock gone and simply tries again."""
+    aside = lock.with_name(f"{lock.name}{_CLEARING}{uuid.uuid4().hex[:12]}")
+    try:
+        _retry(lambda: os.rename(lock, aside))
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise _os_problem(register, lock, exc) from None
+    try:
+        if read_owner(aside) != owner:
+            # another clearer removed the old lock and took the register between our read and
+            # our rename: what we moved is theirs, so it goes back
+            _put_back(aside, lock)
+    finally:
+        _remove(aside)
+
+
+def _put_back(aside: Path, lock: Path) -> None:
+    try:
+        content = aside.read_bytes()
+        fd = os.open(lock, _EXCLUSIVE, 0o666)
+    except OSError:
+        return  # a newer lock is there already, which keeps everyone else out just as well
+    try:
+        _write_all(fd, content)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _release(lock: Path, token: str) -> None:
+    # Between this read and the removal only a clearer could take the lock, and a clearer takes
+    # only a stale lock or one staff chose to clear: a window not worth a second rename.
+    owner = read_owner(lock)
+    if owner is not None and owner.token == token:
+        _remove(lock)
+
+
+def _remove(path: Path) -> None:
+    try:
+        _retry(lambda: os.unlink(path))
+    except OSError:
+        pass  # a lock that stays becomes stale; failing the finished write over it would mislead
+
+
+def _retry(action):
+    for attempt in range(_ATTEMPTS):
+        try:
+            return action()
+        except PermissionError:
+            if attempt == _ATTEMPTS - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+
+
+def _os_problem(register: Path, lock: Path, exc: OSError) -> XlkitError:
+    folder = register.parent
+    if isinstance(exc, PermissionError) or exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return XlkitError(f"フォルダ「{folder}」に書き込む権限がないため、登録簿「{register.name}」を変更できません。")
+    if isinstance(exc, FileNotFoundError):
+        return XlkitError(f"登録簿「{register.name}」のフォルダ「{folder}」が見つかりません。")
+    return XlkitError(f"登録簿「{register.name}」の使用中の印（{lock.name}）を作れませんでした（{_reason(exc)}）。"
+                      f"フォルダ「{folder}」に書き込めるか確かめてください。")
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or (f"エラー番号 {exc.errno}" if exc.errno else "原因はわかりません")
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # KeyError, ImportError or OSError by Python version, when no name is set
+        return os.environ.get("USERNAME") or os.environ.get("USER") or ""
+
+
+def _host() -> str:
+    try:
+        return socket.gethostname()
+    except OSError:
+        return ""
+
+
+def _here(owner: Owner) -> bool:
+    """Whether the lock was taken on this PC, where its process can be asked about."""
+    host = _host()
+    return bool(owner.host) and bool(host) and owner.host.casefold() == host.casefold()
+
+
+# --- Excel's and LibreOffice's marks of an open workbook -------------------------------------
+
+def excel_lock_file(register: Path) -> Path:
+    register = Path(register)
+    return register.with_name("~$" + register.name)
+
+
+def _libreoffice_lock_file(register: Path) -> Path:
+    register = Path(register)
+    return register.with_name(f".~lock.{register.name}#")
+
+
+def excel_owner(register: Path) -> str | None:
+    """The user name in Excel's owner file 「~$<name>」; None when it is absent or unreadable.
+
+    The layout, as LibreOffice reverse-engineered it (svl/source/misc/msodocumentlockfile.cxx,
+    MS Office 2016), is 165 bytes for Excel: byte 0 is the name's length, then the name in the
+    Windows ANSI code page (cp932 on Japanese Windows), spaces up to byte 55, there a 2-byte
+    length and the name again in UTF-16LE, then padding. Word's 162-byte file pads with zeros
+    and has the second length at byte 54. The UTF-16 copy is preferred: it holds any name.
+    """
+    data = _head(excel_lock_file(register), 1024)
+    if not data:
+        return None
+    return _unicode_name(data) or _ansi_name(data)
+
+
+def _head(path: Path, size: int) -> bytes | None:
+    try:
+        with open(path, "rb") as f:
+            return f.read(size)
+    except OSError:
+        return None
+
+
+def _unicode_name(data: bytes) -> str | None:
+    # Excel's second length is at byte 55, Word's at 54. A two-byte number read one byte off is
+    # 0 or at least 256, never 1..52, so both places are simply tried.
+    for at in (55, 54):
+        n = int.from_bytes(data[at:at + 2], "little")
+        text = data[at + 2:at + 2 + 2 * n]
+        if not 1 <= n <= 52 or len(text) != 2 * n:
+            continue
+        try:
+            name = _clean(text.decode("utf-16-le"))
+        except UnicodeDecodeError:
+            continue
+        if name:
+            return name
+    return None
+
+
+def _ansi_name(data: bytes) -> str | None:
+    n = data[0]
+    if not 1 <= n <= 52 or len(data) < 1 + n:
+        return None
+    field = data[1:1 + n]
+    if data[1 + n:2 + n] not in (b" ", b"\0", b""):
+        # the length counted characters, not bytes (a double-byte name): take up to the padding
+        field = data[1:55].rstrip(b" \0")
+    for codec in ("cp932", "latin-1"):
+        try:
+            return _clean(field.decode(codec))
+        except UnicodeDecodeError:
+            continue
+    return None
+
+
+def _libreoffice_owner(lock: Path) -> str | None:
+    """The first entry of 「.~lock.<name>#」: `name,system user,host,time,profile;` in UTF-8,
+    with , ; and \\ escaped by a backslash (LibreOffice svl/source/misc/lockfilecommon.cxx).
+    The name from LibreOffice's options, else the system user."""
+    data = _head(lock, 4096)
+    try:
+        text = (data or b"").decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    fields, field, escaped = [], [], False
+    for ch in text:
+        if escaped:
+            field.append(ch)
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif ch in ",;":
+            fields.append("".join(field))
+            field = []
+            if ch == ";" or len(fields) == 2:
+                break
+        else:
+            field.append(ch)
+    for name in fields:
+        if name := _clean(name):
+            return name
+    return None
+
+
+def _clean(name: str) -> str | None:
+    name = name.strip(" \0")
+    return name if name and name.isprintable() else None
+
+
+def check_not_open(register: Path) -> None:
+    """Refuse, naming the person when the owner file does, a register open in Excel or LibreOffice."""
+    register = Path(register)
+    # LibreOffice writes an Excel owner file too for .xlsx, so its own mark is asked first
+    for app, mark in (("LibreOffice", _libreoffice_lock_file(register)), ("Excel", excel_lock_file(register))):
+        if not os.path.lexists(mark):
+            continue
+        user = _libreoffice_owner(mark) if app == "LibreOffice" else excel_owner(register)
+        who = f"は {user} さんが {app} で開いています" if user else f"は {app} で開かれています"
+        raise OpenInApp(f"「{register.name}」{who}（{mark.name} があります）。{app} で閉じてから、"
+                        "もう一度実行してください。", app, user)
