@@ -24,11 +24,11 @@ def test_a_missing_xlwings_template_is_a_setup_error(tmp_path, monkeypatch, caps
     import xlwings
 
     monkeypatch.setattr(xlwings, "__file__", str(tmp_path / "xlwings" / "__init__.py"))
-    vba._template_bytes.cache_clear()
+    vba.template_bytes.cache_clear()
     try:
         code = cli.main(["new", str(tmp_path / "登録簿.xlsm")])
     finally:
-        vba._template_bytes.cache_clear()
+        vba.template_bytes.cache_clear()
     err = capsys.readouterr().err
     assert code == 4
     assert "quickstart_standalone.xlsm がありません" in err and "Error" not in err

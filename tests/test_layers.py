@@ -20,23 +20,26 @@ from support import REPO
 PACKAGE = REPO / "xlkit"
 
 # The core, named one by one: a new module is a decision about its layer, not a default.
-CORE = ("addresses", "cells", "datafiles", "dates", "errors", "figures", "files", "issues", "messages", "pasted_table",
-        "records", "register", "rules", "schema", "tasks", "validation", "widths")
+CORE = ("addresses", "cells", "datafiles", "dates", "errors", "figures", "files", "formats", "issues", "lock",
+        "messages", "pasted_table", "records", "register", "rules", "schema", "tasks", "validation", "widths")
 # The report builders decide every string of a report and are as pure as the core.
 REPORT_MODEL = ("export.model", "export.layout", "export.linkages", "export.cases")
 # The adapters: reading and writing register files, writing reports
-ADAPTERS = ("workbook.reader", "workbook.scan", "workbook.appender", "workbook.builder", "workbook.design",
+ADAPTERS = ("workbook.reader", "workbook.scan", "workbook.package", "workbook.writer", "workbook.appender",
+            "workbook.stylesheet", "workbook.migrate", "workbook.builder", "workbook.design",
             "workbook.styles", "workbook.vba", "export.api", "export.docx_writer", "export.docx_fast",
             "export.xlsx_writer", "export.pdf")
 DOORS = ("cli", "macros", "notebook", "commands.demo", "commands.new", "commands.validate",
-         "commands.summarize", "commands.import_table", "commands.export")
+         "commands.summarize", "commands.import_table", "commands.export", "commands.upgrade")
 
 FORBIDDEN = {"openpyxl", "xlsxwriter", "xlwings", "python_calamine", "docx", "lxml", "pandas", "pyopenvba"}
 # What the core may reach outside itself, and only inside a function (loaded when that use case
-# runs): the file reader and the row appender for `import`, the report writers for exports, and
-# the workbook's tab order (plain names) for sorting issues.
+# runs): the file reader, the register writer and the row appender for `import`, the writer and
+# the format steps for `upgrade`, the report writers for exports, and the workbook's tab order
+# (plain names) for sorting issues.
 LAZY_EDGES = {
-    "tasks": {"xlkit.export.api", "xlkit.export.cases", "xlkit.workbook.reader", "xlkit.workbook.appender"},
+    "tasks": {"xlkit.export.api", "xlkit.export.cases", "xlkit.workbook.reader", "xlkit.workbook.appender",
+              "xlkit.workbook.writer", "xlkit.workbook.migrate"},
     "issues": {"xlkit.workbook.design"},
 }
 

@@ -6,7 +6,7 @@ Doors: read input, make one call to the core, show the answer.
     `macros.py`                  the register's buttons (xlwings)
     `cli.py`                     the `xlkit` command; one module per subcommand:
         `commands/demo.py`, `commands/new.py`, `commands/validate.py`, `commands/summarize.py`,
-        `commands/import_table.py`, `commands/export.py`
+        `commands/import_table.py`, `commands/export.py`, `commands/upgrade.py`
     `notebook.py`                `xlkit.load(path)`: a register as pandas DataFrames
 
 Core: plain Python over plain data; no Excel, Word or XML library (tests/test_layers.py).
@@ -21,6 +21,8 @@ Core: plain Python over plain data; no Excel, Word or XML library (tests/test_la
     `addresses.py`      A1 cells and runs of rows
     `widths.py`         how wide text is, one unit per medium
     `files.py`          the one atomic writer: every file xlkit writes goes through it
+    `lock.py`           the lock a register writer holds, and who has a register open in Excel
+    `formats.py`        a register's format number, and refusing one too new or too old
 
 Reports, pure: `export/linkages.py` and `export/cases.py` build an `export/model.py` Document
     from records, worded by `export/layout.py` (layout.json).
@@ -29,8 +31,10 @@ Reports, written: `export/api.py` hands a Document to `export/docx_writer.py` (w
 
 Register files: `workbook/reader.py` (calamine) and `workbook/scan.py` (formulas, error values,
     merges) read them; `workbook/builder.py` makes them with `workbook/design.py` (sheets,
-    names, buttons), `workbook/styles.py` and `workbook/vba.py`; `workbook/appender.py` writes
-    imported rows into them.
+    names, buttons), `workbook/styles.py` and `workbook/vba.py`. `workbook/writer.py` is the
+    one way to change one: over `workbook/package.py` (the zip's parts, unchanged ones copied
+    raw), `workbook/appender.py` splices imported rows into the sheet (`workbook/stylesheet.py`
+    finds date formats) and `workbook/migrate.py` holds the format steps of `xlkit upgrade`.
 """
 
 from __future__ import annotations

@@ -23,6 +23,14 @@ def column_letter(index: int) -> str:
     return letters
 
 
+def column_index(letters: str) -> int:
+    """Excel letters -> 0-based column index (A -> 0, AA -> 26); the inverse of column_letter."""
+    index = 0
+    for ch in letters.upper():
+        index = index * 26 + ord(ch) - 64
+    return index - 1
+
+
 def split_cell(cell: str | None) -> tuple[str, int] | None:
     """「C12」 -> ("C", 12); None for anything that is not one A1 cell ("", 「B」, 「A1:B2」)."""
     m = _CELL.match(cell or "")

@@ -11,7 +11,7 @@ from . import messages
 from .errors import XlkitError
 
 # subcommand module names, in the order `xlkit --help` lists them
-COMMANDS = ("demo", "new", "validate", "summarize", "import_table", "export")
+COMMANDS = ("demo", "new", "validate", "summarize", "import_table", "export", "upgrade")
 
 
 # argparse's own words, which staff would otherwise read in English

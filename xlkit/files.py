@@ -9,6 +9,7 @@ file is never replaced unless the caller asked for it.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,6 +18,7 @@ from pathlib import Path
 from xlkit.errors import XlkitError
 
 TEMP_PREFIX = ".~xlkit-"  # hidden beside the target; a leftover is recognisable as ours
+_OWNER_CHARS = 40  # of the target's name in a temp name: 40 kanji are 120 bytes, well under 255
 FORMATS = {".docx": "docx", ".xlsx": "xlsx", ".pdf": "pdf"}
 HELD_OPEN = ("「{name}」に書き込めませんでした。Word や Excel などで開いている場合は閉じてから、"
              "もう一度実行してください。")
@@ -70,7 +72,7 @@ def atomic_write(path: Path, write: Callable[[Path], None], *, overwrite: bool,
     """
     path = Path(path)
     check_target(path, overwrite)
-    with scratch(path.parent, path.suffix) as tmp:
+    with scratch(path.parent, path.suffix, owner=path.name) as tmp:
         try:
             write(tmp)
             if verify is not None:
@@ -87,10 +89,14 @@ def atomic_write(path: Path, write: Callable[[Path], None], *, overwrite: bool,
 
 
 @contextmanager
-def scratch(folder: Path, suffix: str) -> Iterator[Path]:
-    """A temporary file name in `folder` (same file system, so a rename is atomic), removed after."""
+def scratch(folder: Path, suffix: str, *, owner: str = "") -> Iterator[Path]:
+    """A temporary file name in `folder` (same file system, so a rename is atomic), removed after.
+
+    `owner` (the target's file name) goes into the name, so that a copy a killed process left
+    behind can be told apart from another file's (see `leftovers`).
+    """
     try:
-        fd, name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=suffix, dir=folder)
+        fd, name = tempfile.mkstemp(prefix=_prefix(owner), suffix=suffix, dir=folder)
     except PermissionError:
         raise XlkitError(f"保存先のフォルダ「{folder}」に書き込む権限がありません。") from None
     except OSError as exc:
@@ -101,6 +107,24 @@ def scratch(folder: Path, suffix: str) -> Iterator[Path]:
         yield tmp
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _prefix(owner: str) -> str:
+    return TEMP_PREFIX + (owner[:_OWNER_CHARS] + "-" if owner else "")
+
+
+def leftovers(path: Path) -> list[Path]:
+    """Temporary copies of `path` that earlier writes left behind (a killed process, a power cut).
+
+    Only a caller that knows nobody else is writing `path` may remove them: the register writer
+    does, under its lock.
+    """
+    path = Path(path)
+    pattern = re.compile(re.escape(_prefix(path.name)) + r"[A-Za-z0-9_]{8}" + re.escape(path.suffix))
+    try:
+        return sorted(p for p in path.parent.iterdir() if pattern.fullmatch(p.name))
+    except OSError:
+        return []
 
 
 def _new_file_mode() -> int:

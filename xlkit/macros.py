@@ -126,10 +126,25 @@ def read_book(book, extra: Iterable[str] = ()) -> dict[str, list[list]]:
     return {sheet.name: read_grid(sheet) for sheet in book.sheets if sheet.name in wanted}
 
 
-def _load(grids: dict[str, list[list]]):
-    from xlkit import register
+def _load(book, grids: dict[str, list[list]]):
+    """The core's Book of the open workbook, with its format (a newer one is refused untouched)."""
+    from xlkit import formats, register
 
-    return register.load_sheets(grids)
+    version = _format_of(book)
+    formats.check_readable(version, book.name)
+    found = register.load_sheets(grids)
+    found.format = version
+    return found
+
+
+def _format_of(book) -> int:
+    """The workbook's format from its name xlkit.formats.NAME, as the file reader reads it."""
+    from xlkit import formats
+
+    for name in book.names:
+        if name.name == formats.NAME:
+            return formats.parse(name.refers_to)
+    return formats.FIRST
 
 
 def _as_text(value) -> str:
@@ -207,7 +222,7 @@ def _validate(book) -> None:
 
     results = _required_sheet(book, design.RESULTS)
     grids = read_book(book, extra=(design.RESULTS,))
-    report = tasks.validate(_load(grids))
+    report = tasks.validate(_load(book, grids))
     previous = _previous_marks(grids.get(design.RESULTS, []))
 
     # 1. the previous run's colours go, except where this run colours the cell again
@@ -312,7 +327,7 @@ def _summarize(book) -> None:
     from xlkit.dates import nendo
 
     target = _required_sheet(book, design.SUMMARY)
-    rb = _load(read_book(book))
+    rb = _load(book, read_book(book))
     result = tasks.summary(rb)
     target.clear_contents()
     target.range((1, 1)).value = summary_rows(result, rb.bodies)
@@ -381,7 +396,7 @@ def _export(book, suffix: str, title: str, confirm: Callable | None) -> None:
     except ImportError:
         _alert(book, messages.text("button.export_unavailable", ボタン=title), title, critical=True)
         return
-    rb = _load(read_book(book))
+    rb = _load(book, read_book(book))
     folder = _folder(book) / EXPORT_DIR
     outbox = tasks.Outbox(folder, suffix)
     checked = tasks.validate(rb)  # once for both reports

@@ -265,10 +265,12 @@ def _read_row(reg, keys, row, year, division_of, divisions):
     return values, errors, notes
 
 
+IDENTITY = ("division", "business", "reason", "subjects", "items", "basis", "partner", "start")
+
+
 def identity(values: dict[str, Any]) -> tuple:
-    """What makes two linkages the same one: every field the published table shows."""
-    return tuple(cells.fold(cells.display(values.get(k)) or "") for k in
-                 ("division", "business", "reason", "subjects", "items", "basis", "partner", "start"))
+    """What makes two linkages the same one: every field the published table shows (IDENTITY)."""
+    return tuple(cells.fold(cells.display(values.get(k)) or "") for k in IDENTITY)
 
 
 def id_prefix(year: int) -> str:

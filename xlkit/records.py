@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .formats import CURRENT as CURRENT_FORMAT
 from .issues import Issue
 
 # the master sheets' names, as the reader looks them up (schemas/masters.json holds their seeds)
@@ -39,6 +40,7 @@ class Book:
     # 設定 key -> the B cell holding it; per-body values as "previous_published.区長"
     setting_cells: dict[str, str] = field(default_factory=dict)
     path: Path | None = None
+    format: int = CURRENT_FORMAT  # the register file's format (xlkit.formats); set by the reader
 
     def master(self, name: str) -> list[str]:
         if name == DIVISION_SHEET:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import gc
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -41,11 +42,17 @@ def sheets_read() -> tuple[str, ...]:
             BODY_SHEET, DIVISION_SHEET, CATEGORY_SHEET, RESULT_SHEET)
 
 
-def load_sheets(grids: dict[str, list[list]]) -> Book:
-    """Prepare a register's sheets (name -> 2-D list of cell values) into a Book; other sheets are ignored."""
+def load_sheets(grids: dict[str, list[list]], *, skip: Iterable[str] = ()) -> Book:
+    """Prepare a register's sheets (name -> 2-D list of cell values) into a Book; other sheets are ignored.
+
+    The register sheets in `skip` are not read (their Records stay empty): the caller streams
+    them through `stream_register` instead.
+    """
     book = Book()
     _read_masters(book, grids)
     for reg in (schema.linkage(), schema.case()):
+        if reg.sheet in skip:
+            continue
         if reg.sheet not in grids:
             raise XlkitError(f"シート「{reg.sheet}」がありません。登録簿のシート名を確認してください。")
         records = _read_register(book, reg, grids[reg.sheet])
@@ -146,18 +153,36 @@ def _blank_row(row: list) -> bool:
 
 
 def _read_register(book: Book, reg: schema.Register, grid: list[list]) -> list[Record]:
-    header = grid[0] if grid else []
+    records = list(_records(book, reg, grid[0] if grid else [], grid[1:]))
+    _report_headerless_data(book, reg, grid)
+    return records
+
+
+def stream_register(book: Book, reg: schema.Register, rows: Iterator[list],
+                    keys: Iterable[str] | None = None) -> Iterator[Record]:
+    """The Records of a register sheet given row by row (its header row first), typed as
+    `load_sheets` types them but none kept: a 100,000-row sheet is read in constant memory.
+
+    Only the columns in `keys` are typed (all when None); `book` must hold the masters.
+    """
+    return _records(book, reg, next(rows, []), rows, keys, remember=_STREAM_CACHE)
+
+
+_STREAM_CACHE = 4096  # distinct cells remembered per column while streaming: memory stays flat
+
+
+def _records(book: Book, reg: schema.Register, header: list, rows: Iterable[list],
+             keys: Iterable[str] | None = None, remember: int | None = None) -> Iterator[Record]:
     mapping = _map_header(book, reg, header)
     letters = {key: column_letter(i) for i, key in mapping.items()}
     book.columns[reg.sheet] = letters
     book.missing[reg.sheet] = {c.key for c in reg.columns} - set(mapping.values())
-    _report_headerless_data(book, reg, grid)
+    wanted = set(mapping.values()) if keys is None else set(keys)
     # per column: the typed cell -> (ok, prepared value or reason); most cells repeat
-    plan = [(i, key, {}, _preparer(book, reg.column(key))) for i, key in mapping.items()]
+    plan = [(i, key, {}, _preparer(book, reg.column(key))) for i, key in mapping.items() if key in wanted]
     book.distinct[reg.sheet] = {key: cache for _, key, cache, _ in plan}
     width = max(mapping) + 1 if mapping else 0
-    records = []
-    for row_no, row in enumerate(grid[1:], start=2):
+    for row_no, row in enumerate(rows, start=2):
         if _blank_row(row):
             continue  # blank rows between entries are allowed
         if len(row) < width:
@@ -171,6 +196,8 @@ def _read_register(book: Book, reg: schema.Register, grid: list[list]) -> list[R
             try:
                 ok, result = cache[hashable]
             except KeyError:
+                if remember is not None and len(cache) >= remember:
+                    cache.clear()
                 ok, result = cache[hashable] = _prepare(prepare, value)
             if ok is None:
                 continue  # whitespace only: blank
@@ -183,8 +210,7 @@ def _read_register(book: Book, reg: schema.Register, grid: list[list]) -> list[R
                 book.issues.append(Issue.make(
                     f"{column.kind}-invalid", reg.sheet, f"{letters[key]}{row_no}", column.header,
                     f"「{cells.display(value)}」: {result}", value))
-        records.append(Record(reg.sheet, row_no, values, raw, letters))
-    return records
+        yield Record(reg.sheet, row_no, values, raw, letters)
 
 
 def value_key(value):

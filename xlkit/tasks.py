@@ -27,6 +27,7 @@ from .dates import format_wareki, nendo
 from .errors import Refusal, XlkitError
 from .issues import ERROR, Issue
 from .records import Book
+from .register import gc_paused
 from .validation import Findings, validate_book
 
 PLACES_SHOWN = 5  # cells named in a refusal; the full list is in 検証結果 / xlkit validate
@@ -305,23 +306,79 @@ class Imported:
 
 
 def import_table(register_path: str | Path, text: str, year: int, *,
-                 skip_bad: bool = False, dry_run: bool = False) -> Imported:
+                 skip_bad: bool = False, dry_run: bool = False, clear_lock: bool = False) -> Imported:
     """Parse `text` and append its rows to the register, all or nothing unless `skip_bad`.
 
     Rows already in the register (every published field the same) are listed in
     `parsed.present` and not appended again: importing the same table twice adds nothing, and a
     table pasted again with rows added appends only those. They are not problems.
+
+    The register is read and written under the register writer's lock (xlkit.workbook.writer);
+    a dry run only reads. `clear_lock` clears a lock an earlier, killed run left behind. The
+    linkage sheet is streamed, not kept: a one-row import into a 100,000-row register stays
+    within seconds and a few hundred MB (benchmarks/bench_writer.py).
     """
-    from .workbook import appender, reader
+    from .workbook import appender, reader, writer
 
     path = Path(register_path)
-    book = reader.load(path)
+    linkage = schema.linkage()
+    if dry_run:
+        book = reader.load(path, skip=(linkage.sheet,))
+        return Imported(_import_plan(book, _Present.read(book), text, year)[0], [], False)
+    with writer.editing(path, "取り込み", clear_lock=clear_lock) as edit:
+        book = edit.book(skip=(linkage.sheet,))
+        present = _Present.read(book)
+        parsed, rows = _import_plan(book, present, text, year)
+        if not rows or (parsed.problems and not skip_bad):
+            return Imported(parsed, [], False)
+        ids = pasted_table.next_ids(present.ids, year, len(rows))
+        values = [{**row.values, "id": id_} for row, id_ in zip(rows, ids)]
+        excel_rows = appender.append(edit.package, linkage, book.columns[linkage.sheet], values, after=present.last)
+        edit.commit(verify=lambda written: appender.check_appended(written, linkage, book, values, present.last))
+    return Imported(parsed, list(zip(excel_rows, values)), True)
+
+
+@dataclass
+class _Present:
+    """What the import needs of the linkages already in the register, none of them kept whole."""
+
+    rows: dict[bytes, int]  # digest of pasted_table.identity -> its Excel row
+    ids: list[str]  # 管理番号
+    last: int  # the last row with a value (1, the header, when there is none)
+
+    KEYS = ("id", *pasted_table.IDENTITY)
+
+    @classmethod
+    def read(cls, book: Book) -> _Present:
+        import hashlib
+
+        from .workbook import reader
+
+        rows: dict[bytes, int] = {}
+        ids, last = [], 1
+        with gc_paused():
+            for record in reader.stream(book, schema.linkage(), cls.KEYS):
+                key = hashlib.blake2b("\x1f".join(pasted_table.identity(record.values)).encode(), digest_size=16).digest()
+                rows.setdefault(key, record.row)
+                if "id" in record.values:
+                    ids.append(record.values["id"])
+                last = record.row  # the reader skipped only blank rows
+        return cls(rows, ids, last)
+
+    def row_of(self, values: dict[str, Any]) -> int | None:
+        import hashlib
+
+        key = hashlib.blake2b("\x1f".join(pasted_table.identity(values)).encode(), digest_size=16).digest()
+        return self.rows.get(key)
+
+
+def _import_plan(book: Book, present: _Present, text: str, year: int) -> tuple[pasted_table.Parsed, list]:
+    """The parsed table, with rows the register has already moved to `present`, and the rows to add."""
     sheet = schema.linkage().sheet
     parsed = pasted_table.parse(text, year=year, divisions=book.divisions)
-    existing = {pasted_table.identity(r.values): r.row for r in book.linkages}
     rows = []
     for row in parsed.rows:
-        there = existing.get(pasted_table.identity(row.values))
+        there = present.row_of(row.values)
         if there is not None:
             parsed.present.append(pasted_table.Message(row.line, f"登録簿の「{sheet}」{there}行目にすでにあります。", row.no))
         else:
@@ -332,22 +389,62 @@ def import_table(register_path: str | Path, text: str, year: int, *,
     missing = [c.header for c in schema.linkage().columns if c.key in needed and c.key in absent]
     if missing:
         raise XlkitError(f"登録簿の「{sheet}」シートに列 {'、'.join(missing)} がありません。見出しを確認してください。")
-    if not rows or dry_run or (parsed.problems and not skip_bad):
-        return Imported(parsed, [], False)
-    ids = pasted_table.next_ids([r.get("id") for r in book.linkages], year, len(rows))
-    values = [{**row.values, "id": id_} for row, id_ in zip(rows, ids)]
-    last = max((r.row for r in book.linkages), default=1)  # the reader skipped only blank rows
-    excel_rows = appender.append(path, book.columns[sheet], values, after=last,
-                                 verify=lambda written: _verify_import(written, path, book, values))
-    return Imported(parsed, list(zip(excel_rows, values)), True)
+    return parsed, rows
 
 
-def _verify_import(written: Path, path: Path, before: Book, values: list[dict[str, Any]]) -> None:
-    """The written copy must read back with the old rows unchanged and the new rows as meant."""
+# --------------------------------------------------------------------------- 形式の更新
+
+
+@dataclass
+class Upgraded:
+    """What `upgrade` did: the formats before and after, the steps run, the VBA rebuilt."""
+
+    before: int
+    after: int
+    steps: list[str]
+    vba: bool  # the VBA project was rebuilt from the installed xlwings
+    buttons: bool  # the buttons of 使い方 were drawn again
+    written: bool
+
+
+def upgrade(register_path: str | Path, *, clear_lock: bool = False) -> Upgraded:
+    """Bring the register to the current format (xlkit.formats), keeping every value and object.
+
+    One step per format (xlkit.workbook.migrate.STEPS), then, for a macro-enabled register, the
+    VBA project of the installed xlwings and our module; buttons that are missing or unbound are
+    drawn again. Every value is read back from the written copy and compared before the file
+    is replaced. A .xlsx register already of the current format is left untouched.
+    """
+    from . import formats
+    from .workbook import migrate as steps
+    from .workbook import writer
+
+    path = Path(register_path)
+    with writer.editing(path, "形式の更新", clear_lock=clear_lock, upgrade=True) as edit:
+        package = edit.package
+        before = edit.book()
+        done = steps.apply(package, edit.version)
+        macro = path.suffix.lower() == ".xlsm"
+        if not done and not macro:
+            return Upgraded(edit.version, edit.version, [], False, False, False)
+        buttons = bool(macro and steps.unbound_buttons(package))
+        if buttons:
+            steps.rebuild_buttons(package)
+        finish = steps.finish_vba(steps.prepare_vba(package)) if macro else None
+        edit.commit(verify=lambda written: _verify_upgrade(written, path, before), finish=finish,
+                    finishes=steps.VBA_PARTS)
+    return Upgraded(edit.version, formats.CURRENT, done, macro, buttons, True)
+
+
+def _verify_upgrade(written: Path, path: Path, before: Book) -> None:
+    """The upgraded copy reads back with every value of the register as it was."""
     from .workbook import reader
 
     after = reader.load(written)
-    old = [(r.row, r.values) for r in before.linkages]
-    new = [{k: v for k, v in r.values.items()} for r in after.linkages[len(old):]]
-    if [(r.row, r.values) for r in after.linkages[:len(old)]] != old or new != values:
-        raise XlkitError(f"「{path.name}」への書き込みを確認できなかったため、登録簿は変更していません。")
+
+    def values(book: Book):
+        return ([(r.row, r.values) for r in book.linkages], [(r.row, r.values) for r in book.cases],
+                book.settings, book.divisions, book.bodies, book.categories, book.results, book.marked)
+
+    if values(after) != values(before):
+        raise Refusal("register.unverified", ファイル=path.name, 理由="読み直した値が元の値と違います")

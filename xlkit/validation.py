@@ -19,7 +19,7 @@ from functools import cache
 
 from jsonschema import Draft202012Validator
 
-from . import cells, messages, rules, schema
+from . import cells, formats, messages, rules, schema
 from .issues import ERROR, WARNING, Issue, sort_key
 from .records import Book, Record
 from .register import gc_paused, value_key
@@ -51,7 +51,7 @@ def validate_book(book: Book) -> Findings:
 
 
 def _validate(book: Book) -> Findings:
-    found = list(book.issues)
+    found = _format_issues(book)
     reported = {(i.sheet, i.cell) for i in book.issues}
     for reg, records in ((schema.linkage(), book.linkages), (schema.case(), book.cases)):
         found += _check_cells(book, reg, records, reported)
@@ -62,6 +62,27 @@ def _validate(book: Book) -> Findings:
     found += [i for i in rules.check(book) if not (i.code in rules.ON_CELL_VALUE and (i.sheet, i.cell) in wrong)]
     found.sort(key=sort_key)
     return Findings(found)
+
+
+def _format_issues(book: Book) -> list[Issue]:
+    """The reader's issues; for a register of an older format, one 「xlkit upgrade」 in place of
+    the columns and sheets a newer format added (「列がありません」 would send staff to add them by hand)."""
+    if book.format >= formats.CURRENT:
+        return list(book.issues)
+    added = formats.added_since(book.format)
+
+    def lacks_by_format(issue: Issue) -> bool:
+        headers = added.get(issue.sheet)
+        return issue.code in _MISSING and headers is not None and (not headers or issue.column in headers)
+
+    found = [i for i in book.issues if not lacks_by_format(i)]
+    severity = ERROR if len(found) < len(book.issues) else WARNING
+    found.append(Issue.make("format-old", "", "", "", messages.text(
+        "format.old_register", 形式=book.format, 対応=formats.CURRENT), severity=severity))
+    return found
+
+
+_MISSING = {"header-missing", "master-sheet-missing", "master-column-missing", "settings-missing"}
 
 
 # --- the schema, one subschema per column ------------------------------------------------

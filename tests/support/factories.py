@@ -23,7 +23,7 @@ from typing import Any
 
 import openpyxl
 
-from xlkit import cells, schema
+from xlkit import cells, formats, schema
 from xlkit.dates import fiscal_year as fiscal_year_of
 from xlkit.records import Record
 
@@ -116,7 +116,7 @@ def record(row: int = 2, division: str = "税務課", *, start: dt.date | None =
 
 
 def write_register(path, linkages=(), cases=(), *, settings=None, linkage_header=None,
-                   sheets=None, drop_sheets=(), edit=None) -> Path:
+                   sheets=None, drop_sheets=(), edit=None, format_version: int | None = formats.CURRENT) -> Path:
     """A register written cell by cell with openpyxl, as a hand-made or older register looks.
 
     Unlike ``xlkit.workbook.builder.build`` (the real layout: tables, dropdowns, protection),
@@ -124,7 +124,9 @@ def write_register(path, linkages=(), cases=(), *, settings=None, linkage_header
     外部結合 header row, a row given as a list is written as it is (not keyed by schema key),
     ``settings`` are 設定's rows ([項目, 値]; default 報告年度 2020), ``sheets`` replaces whole
     sheets (name -> rows), ``drop_sheets`` leaves sheets out, and ``edit(workbook)`` runs
-    before saving. Dates are written as date cells, text (R2.4.1) as text.
+    before saving. Dates are written as date cells, text (R2.4.1) as text. The register records
+    ``format_version`` (xlkit.formats) as `xlkit new` does; None leaves it out, as in a register
+    made before formats were recorded.
     """
     link, case_reg = schema.linkage(), schema.case()
 
@@ -152,6 +154,10 @@ def write_register(path, linkages=(), cases=(), *, settings=None, linkage_header
         ws = wb.create_sheet(name)
         for row in rows:
             ws.append(row)
+    if format_version is not None:
+        from openpyxl.workbook.defined_name import DefinedName
+
+        wb.defined_names[formats.NAME] = DefinedName(formats.NAME, attr_text=str(format_version))
     if edit:
         edit(wb)
     wb.save(path)

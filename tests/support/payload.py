@@ -67,6 +67,24 @@ def _formula_values(path: Path, sheets: list[dict]) -> None:
     wb.close()
 
 
+def _defined_names(path: Path) -> list[dict]:
+    """The workbook-scoped names, with their definitions, as an Office.js client sends them."""
+    import html
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        workbook = z.read("xl/workbook.xml").decode("utf-8")
+    names = []
+    for m in re.finditer(r"<definedName\b([^>]*)>([^<]*)</definedName>", workbook):
+        attrs = dict(re.findall(r'(\w+)="([^"]*)"', m[1]))
+        if "localSheetId" in attrs:
+            continue
+        names.append({"name": html.unescape(attrs["name"]), "refers_to": "=" + html.unescape(m[2]),
+                      "book_scope": True, "scope_sheet_name": None, "sheet_index": None, "address": None})
+    return names
+
+
 def office_js_payload(path: str | Path, *, active_sheet: int = 0, version: str | None = None) -> dict:
     """The JSON an Office.js client would send for the workbook at ``path``."""
     import python_calamine
@@ -100,7 +118,7 @@ def office_js_payload(path: str | Path, *, active_sheet: int = 0, version: str |
         "client": "Office.js",
         "version": version,
         "book": {"name": path.name, "active_sheet_index": active_sheet, "selection": "A1"},
-        "names": [],
+        "names": _defined_names(path),
         "sheets": sheets,
     }
     return json.loads(json.dumps(payload, ensure_ascii=False))

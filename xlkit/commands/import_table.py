@@ -14,7 +14,7 @@ import sys
 
 from xlkit import pasted_table, tasks
 from xlkit.dates import nendo
-from xlkit.commands import parse_year
+from xlkit.commands import add_clear_lock, parse_year
 from xlkit.export.layout import omission_remark
 
 
@@ -33,13 +33,15 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         help="取り込む行の計上年度（西暦、例：2020）")
     parser.add_argument("--skip-bad", action="store_true", help="読めない行を除いて取り込む")
     parser.add_argument("--dry-run", action="store_true", help="読むだけで登録簿には書き込まない")
+    add_clear_lock(parser)
     return parser
 
 
 def run(args: argparse.Namespace) -> int:
     args.year = parse_year(args.year)  # refuses a year outside the schemas' bounds, naming them
     text = pasted_table.read_text(args.table)
-    result = tasks.import_table(args.register, text, args.year, skip_bad=args.skip_bad, dry_run=args.dry_run)
+    result = tasks.import_table(args.register, text, args.year, skip_bad=args.skip_bad, dry_run=args.dry_run,
+                                clear_lock=args.clear_lock)
     parsed = result.parsed
     for notice in parsed.notices:
         print(f"お知らせ: {notice}", file=sys.stderr)

@@ -15,7 +15,7 @@ from typing import Any
 import xlsxwriter
 from xlsxwriter.utility import quote_sheetname
 
-from xlkit import cells, dates, schema
+from xlkit import cells, dates, formats, schema
 from xlkit.errors import XlkitError
 from xlkit.files import atomic_write, scratch
 from xlkit.workbook import design, styles
@@ -139,11 +139,13 @@ def _page_setup(ws, *, landscape: bool, repeat_header: bool) -> None:
 
 
 def _define_names(wb) -> None:
-    """One workbook name per master: the filled part of the master's first column.
+    """The register's format (xlkit.formats), and one workbook name per master: the filled part
+    of the master's first column.
 
     OFFSET/COUNTA grows with the list, so a 課 typed below the last one joins the dropdowns
     (a table would too, but tables do not grow on a protected sheet).
     """
+    wb.define_name(formats.NAME, f"={formats.CURRENT}")  # read by the reader and `xlkit upgrade`
     for master in design.MASTER_HEADERS:
         sheet = quote_sheetname(master)
         wb.define_name(

@@ -7,30 +7,95 @@ notebook and `xlkit import` (tasks.import_table) all read through it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from xlkit import schema
 from xlkit.errors import XlkitError
-from xlkit.records import Book
-from xlkit.register import gc_paused, load_sheets, sheets_read
+from xlkit.records import Book, Record
+from xlkit.register import gc_paused, load_sheets, sheets_read, stream_register
 from xlkit.workbook import scan
 
 MAX_BYTES = 50 * 1024 * 1024  # a 10,000-row register is about 3 MB
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 
 
-def load(path: str | Path) -> Book:
-    """Read the register file at `path` into a Book: every problem found on the way is in `book.issues`."""
+def load(path: str | Path, *, skip: Iterable[str] = ()) -> Book:
+    """Read the register file at `path` into a Book: every problem found on the way is in `book.issues`.
+
+    The register sheets in `skip` are left out (their Records stay empty); `stream` reads them.
+    """
     path = Path(path)
+    check_file(path)
+    version = scan.read_format(path)  # a newer register is refused before anything is read
     with gc_paused():
-        grids = read_grids(path)
-        book = load_sheets(grids)
+        grids = read_grids(path, skip)
+        book = load_sheets(grids, skip=skip)
     book.path = path
+    book.format = version
     return book
 
 
-def read_grids(path: Path) -> dict[str, list[list]]:
+def stream(book: Book, register: schema.Register, keys: Iterable[str] | None = None) -> Iterator[Record]:
+    """The Records of one register sheet of `book`'s file, row by row, none kept (see
+    register.stream_register): what `xlkit import` needs of a 100,000-row sheet, in little memory."""
+    path = book.path
+    try:
+        import python_calamine
+
+        sheet = python_calamine.CalamineWorkbook.from_path(str(path)).get_sheet_by_name(register.sheet)
+        rows = sheet.iter_rows()
+    except Exception as e:  # calamine raises its own types for every broken file
+        if register.sheet not in _sheet_names(path):
+            raise XlkitError(f"シート「{register.sheet}」がありません。登録簿のシート名を確認してください。") from None
+        raise XlkitError(f"「{path.name}」をExcelファイルとして読めません（{type(e).__name__}）。") from None
+    top, left = sheet.start if sheet.height else (0, 0)
+    padded = _from_a1(rows, top, left)
+    return stream_register(book, register, padded, keys)
+
+
+def _from_a1(rows: Iterator[list], top: int, left: int) -> Iterator[list]:
+    """Rows as if the sheet's range began at A1, as to_python(skip_empty_area=False) gives them."""
+    for _ in range(top):
+        yield []
+    pad = [None] * left
+    for row in rows:
+        yield pad + row if left else row
+
+
+def _sheet_names(path: Path) -> list[str]:
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        return list(scan.sheet_parts(archive))
+
+
+def read_grids(path: Path, skip: Iterable[str] = ()) -> dict[str, list[list]]:
     """The values of the sheets the core reads (register.sheets_read) as 2-D lists; refuses what is not a register file, in Japanese."""
+    check_file(path)
+    problems = scan.scan_structure(path, watched={schema.linkage().sheet, schema.case().sheet})
+    if problems:
+        listing = "\n".join(f"  ・{p}" for p in problems[:50])
+        more = f"\n  ほか {len(problems) - 50} 件" if len(problems) > 50 else ""
+        raise XlkitError(
+            f"「{path.name}」の登録簿シートに値として読めないセルがあります。"
+            f"数式・エラー値・結合セルを値に直してから実行してください。\n{listing}{more}"
+        )
+    try:
+        import python_calamine
+
+        workbook = python_calamine.CalamineWorkbook.from_path(str(path))
+        wanted = set(sheets_read()) - set(skip)
+        return {
+            name: workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            for name in workbook.sheet_names if name in wanted
+        }
+    except Exception as e:  # calamine raises its own types for every broken file
+        raise XlkitError(f"「{path.name}」をExcelファイルとして読めません（{type(e).__name__}）。") from None
+
+
+def check_file(path: Path) -> None:
+    """Refuse, in Japanese, what is not a register file this xlkit can read."""
     if not path.exists():
         raise XlkitError(f"ファイル「{path}」が見つかりません。")
     if path.is_dir():
@@ -45,22 +110,3 @@ def read_grids(path: Path) -> dict[str, list[list]]:
             f"「{path.name}」は大きすぎます（{size / 1024 / 1024:.1f} MB、上限 {MAX_BYTES // 1024 // 1024} MB）。"
             "登録簿以外のデータや画像が含まれていないか確認してください。"
         )
-    problems = scan.scan_structure(path, watched={schema.linkage().sheet, schema.case().sheet})
-    if problems:
-        listing = "\n".join(f"  ・{p}" for p in problems[:50])
-        more = f"\n  ほか {len(problems) - 50} 件" if len(problems) > 50 else ""
-        raise XlkitError(
-            f"「{path.name}」の登録簿シートに値として読めないセルがあります。"
-            f"数式・エラー値・結合セルを値に直してから実行してください。\n{listing}{more}"
-        )
-    try:
-        import python_calamine
-
-        workbook = python_calamine.CalamineWorkbook.from_path(str(path))
-        wanted = sheets_read()
-        return {
-            name: workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
-            for name in workbook.sheet_names if name in wanted
-        }
-    except Exception as e:  # calamine raises its own types for every broken file
-        raise XlkitError(f"「{path.name}」をExcelファイルとして読めません（{type(e).__name__}）。") from None

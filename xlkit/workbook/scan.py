@@ -40,6 +40,28 @@ def sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
     return {_unescape(m[1]): targets.get(m[2], "") for m in _SHEET.finditer(workbook)}
 
 
+def format_version(archive, file_name: str) -> int:
+    """The register's format (xlkit.formats) from its workbook name; format 1 when it has none."""
+    from xlkit import formats
+
+    workbook = archive.read("xl/workbook.xml")
+    m = re.search(rb'<(?:\w+:)?definedName\b(?![^>]*localSheetId)[^>]*\bname="%s"[^>]*>([^<]*)<' % formats.NAME.encode(), workbook)
+    return formats.parse(_unescape(m[1]) if m else None)
+
+
+def read_format(path: Path) -> int:
+    """The format of the register file at `path`; refuses a newer one than this xlkit knows."""
+    from xlkit import formats
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            version = format_version(archive, path.name)
+    except (zipfile.BadZipFile, KeyError, OSError):
+        raise XlkitError(f"「{path.name}」をExcelファイルとして読めません（壊れているか、Excel以外のファイルです）。") from None
+    formats.check_readable(version, path.name)
+    return version
+
+
 def scan_structure(path: Path, watched: set[str]) -> list[str]:
     """Japanese descriptions of formula, error-value and merged cells in the watched sheets."""
     try:

@@ -39,14 +39,14 @@ def template_workbook() -> Path:
 
 
 @cache
-def _template_bytes() -> bytes:
+def template_bytes() -> bytes:
     with zipfile.ZipFile(template_workbook()) as z:
         return z.read(VBA_ENTRY)
 
 
 def template_project() -> io.BytesIO:
     """The xlwings standalone VBA project, for XlsxWriter's add_vba_project(is_stream=True)."""
-    return io.BytesIO(_template_bytes())
+    return io.BytesIO(template_bytes())
 
 
 def module_source() -> str:

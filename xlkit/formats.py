@@ -1,0 +1,55 @@
+"""The format of a register file: which sheets, columns and settings it has, as one number.
+
+Every register records its format in a workbook name (NAME), written by `xlkit new` and by
+`xlkit upgrade`. A register without one was made before formats were recorded: format 1.
+A newer xlkit that adds a sheet or a column raises CURRENT and adds one step to
+xlkit/workbook/migrate.py, so that registers staff already keep are carried over, never
+rejected for 「列がありません」.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .errors import Refusal
+
+CURRENT = 2
+FIRST = 1  # no marker: made by xlkit before this module existed
+NAME = "xlkit_format"
+
+# format -> what its upgrade step adds: sheet -> its new column headers (() for a whole new
+# sheet). A register of an older format lacks these by design, so validation says
+# 「xlkit upgrade」 instead of 「列がありません」. Format 2 only records the format.
+ADDED: dict[int, dict[str, tuple[str, ...]]] = {2: {}}
+
+
+def added_since(version: int) -> dict[str, set[str]]:
+    """Sheet -> the headers formats after `version` added (an empty set: the whole sheet is new)."""
+    added: dict[str, set[str]] = {}
+    for later in range(version + 1, CURRENT + 1):
+        for sheet, headers in ADDED.get(later, {}).items():
+            added.setdefault(sheet, set()).update(headers)
+    return added
+
+
+def parse(text: str | None) -> int:
+    """The format number in the workbook name's content ("2", "=2"); FIRST when there is none."""
+    if text is None:
+        return FIRST
+    m = re.fullmatch(r"\s*=?\s*(\d{1,4})\s*", str(text))
+    if not m or int(m[1]) < FIRST:
+        raise Refusal("format.unreadable", 値=str(text)[:40], 名前=NAME)
+    return int(m[1])
+
+
+def check_readable(version: int, file_name: str) -> None:
+    """Refuse a register of a newer format than this xlkit knows, before anything is read or written."""
+    if version > CURRENT:
+        raise Refusal("format.newer", ファイル=file_name, 形式=version, 対応=CURRENT)
+
+
+def check_current(version: int, file_name: str, path: str) -> None:
+    """Refuse to change a register of an older format: it must be upgraded first."""
+    check_readable(version, file_name)
+    if version < CURRENT:
+        raise Refusal("format.older", ファイル=file_name, 形式=version, 対応=CURRENT, パス=path)

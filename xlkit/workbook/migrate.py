@@ -1,0 +1,144 @@
+"""Bringing a register of an older format up to the current one, one step per format.
+
+`STEPS[n]` turns a register of format n into one of format n + 1, working on the parts of the
+file (workbook/package.py) and writing the new format number itself. A later issue that adds a
+sheet, a column or a 設定 key raises xlkit.formats.CURRENT and adds its step here, with a test
+that upgrades tests/fixtures/format1_sample.xlsm through every step.
+
+Every upgrade of a macro-enabled register also rebuilds its VBA project from the installed
+xlwings (so the workbook's VBA and the Python package match again) and checks that every
+button of 「使い方」 is there and bound to its macro.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from xlkit import formats
+from xlkit.errors import XlkitError
+from xlkit.workbook import design
+from xlkit.workbook.package import Package
+
+WORKBOOK = "xl/workbook.xml"
+VBA_PARTS = frozenset({"xl/vbaProject.bin"})  # what vba.install_module rewrites
+
+
+@dataclass(frozen=True)
+class Step:
+    title: str  # Japanese, shown to staff: what the step adds
+    apply: Callable[[Package], None]
+
+
+def set_format(package: Package, version: int) -> None:
+    """Record `version` in the workbook name xlkit.formats.NAME (added when missing)."""
+    xml = package.read(WORKBOOK)
+    name = formats.NAME.encode()
+    entry = re.compile(rb'(<(?:\w+:)?definedName\b(?![^>]*localSheetId)[^>]*\bname="%s"[^>]*>)[^<]*(<)' % name)
+    if entry.search(xml):
+        xml = entry.sub(rb"\g<1>%d\g<2>" % version, xml, count=1)
+    else:
+        prefix = re.search(rb"<(\w+:)?workbook\b", xml)
+        p = (prefix[1] or b"") if prefix else b""
+        new = b'<%sdefinedName name="%s">%d</%sdefinedName>' % (p, name, version, p)
+        closing = re.search(rb"</(?:\w+:)?definedNames>", xml)
+        if closing:
+            xml = xml[:closing.start()] + new + xml[closing.start():]
+        else:
+            # CT_Workbook order: definedNames follows sheets, functionGroups and externalReferences
+            anchor = None
+            for tag in (rb"externalReferences", rb"functionGroups", rb"sheets"):
+                anchor = re.search(rb"</(?:\w+:)?%s>|<(?:\w+:)?%s\b[^>]*/>" % (tag, tag), xml)
+                if anchor:
+                    break
+            if anchor is None:
+                raise XlkitError(f"「{package.path.name}」の workbook.xml にシートの一覧がないため、更新できません。")
+            block = b"<%sdefinedNames>%s</%sdefinedNames>" % (p, new, p)
+            xml = xml[:anchor.end()] + block + xml[anchor.end():]
+    package.write(WORKBOOK, xml)
+
+
+def _record_format(package: Package) -> None:
+    set_format(package, 2)
+
+
+STEPS: dict[int, Step] = {
+    1: Step("登録簿の形式（形式 2）を記録する", _record_format),
+}
+
+
+def steps_from(version: int) -> list[Step]:
+    missing = [v for v in range(version, formats.CURRENT) if v not in STEPS]
+    if missing:  # a defect of xlkit, caught by tests/test_upgrade.py
+        raise XlkitError(f"形式 {missing[0]} から更新する手順がありません。")
+    return [STEPS[v] for v in range(version, formats.CURRENT)]
+
+
+def apply(package: Package, version: int) -> list[str]:
+    """Run every step from `version` to the current format on `package`; their titles."""
+    done = []
+    for step in steps_from(version):
+        step.apply(package)
+        done.append(step.title)
+    return done
+
+
+# --------------------------------------------------------------------------- VBA and buttons
+
+
+def sheet_code_names(package: Package) -> dict[str, str]:
+    """Sheet name -> VBA code name (Sheet1 …) of every sheet that has one."""
+    codes = {}
+    for sheet, part in package.sheet_parts().items():
+        m = re.search(rb'<(?:\w+:)?sheetPr\b[^>]*\bcodeName="([^"]+)"', package.read(part)[:4096])
+        if m:
+            codes[sheet] = m[1].decode()
+    return codes
+
+
+def prepare_vba(package: Package) -> dict[str, str]:
+    """Put the installed xlwings' VBA project in place; returns the sheets' code names for
+    `vba.install_module`, which adds our module and the sheets' document modules."""
+    from xlkit.workbook import vba
+
+    if vba.VBA_ENTRY not in package:
+        raise XlkitError(f"「{package.path.name}」には VBA プロジェクトがないため、ボタンを作り直せません。"
+                         "xlkit new でボタン付きの登録簿（.xlsm）を作成し、値を移してください。")
+    package.write(vba.VBA_ENTRY, vba.template_bytes())
+    return sheet_code_names(package)
+
+
+def unbound_buttons(package: Package) -> list[str]:
+    """Captions of the buttons of 「使い方」 that are missing or call another macro."""
+    macros: set[str] = set()
+    part = package.sheet_part(design.HOWTO)
+    for vml in package.related(part, "vmlDrawing"):
+        macros |= {m.decode().strip() for m in re.findall(rb"<x:FmlaMacro>([^<]*)</x:FmlaMacro>", package.read(vml))}
+    return [b.caption for b in design.BUTTONS if f"[0]!{b.sub}" not in macros and b.sub not in macros]
+
+
+def rebuild_buttons(package: Package) -> None:
+    """Replace the buttons' drawing of 「使い方」 with the one `xlkit new` writes today."""
+    from xlkit.files import scratch
+    from xlkit.workbook import builder
+
+    ours = package.related(package.sheet_part(design.HOWTO), "vmlDrawing")
+    if len(ours) != 1:
+        raise XlkitError(f"「{package.path.name}」の「{design.HOWTO}」シートにボタンの図形がないため、ボタンを作り直せません。"
+                         "xlkit new でボタン付きの登録簿を作成し、値を移してください。")
+    with scratch(package.path.parent, ".xlsm", owner=package.path.name) as tmp:
+        builder.build(tmp)
+        with Package(tmp) as fresh:
+            theirs = fresh.related(fresh.sheet_part(design.HOWTO), "vmlDrawing")
+            package.write(ours[0], fresh.read(theirs[0]))
+
+
+def finish_vba(sheet_codes: dict[str, str]) -> Callable[[Path, Path], None]:
+    from xlkit.workbook import vba
+
+    def finish(written: Path, final: Path) -> None:
+        vba.install_module(written, final, sheet_codes)
+
+    return finish

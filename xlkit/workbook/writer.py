@@ -1,0 +1,171 @@
+"""The register writer: the one way xlkit changes a register file.
+
+Import, upgrade and every later command that writes a register go through `editing`:
+
+    with writer.editing(path, "取り込み", clear_lock=args.clear_lock) as edit:
+        book = edit.book()                      # read under the lock
+        appender.append(edit.package, …)        # change a few parts
+        edit.commit(verify=…)                   # check the copy, then replace the file
+
+What it guarantees, in order:
+1. the file is a register of the current format (a newer one is refused untouched; an older
+   one only by `xlkit upgrade`), it is not read-only, and neither Excel nor LibreOffice has it open;
+2. no other xlkit writes it meanwhile: an exclusive-create lock file beside it (xlkit.lock);
+3. temporary copies that earlier, killed writes of this register left behind are removed;
+4. the changed parts are spliced into a copy; every other part is carried over byte for byte
+   (workbook/package.py), and the copy is read back before it is used;
+5. the file on disk is still the one that was read (size, time and SHA-256), else nothing is
+   replaced and the user is asked to run again;
+6. the copy replaces the register with one rename, keeping its permissions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+import zipfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from xlkit import formats, lock
+from xlkit.errors import Refusal, XlkitError
+from xlkit.files import atomic_write, leftovers
+from xlkit.records import Book
+from xlkit.workbook import reader, scan
+from xlkit.workbook.package import Package
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    size: int
+    mtime_ns: int
+    sha256: str
+
+    @classmethod
+    def of(cls, path: Path) -> Fingerprint:
+        digest = hashlib.sha256()
+        with open(path, "rb") as f:
+            st = os.fstat(f.fileno())
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+        return cls(st.st_size, st.st_mtime_ns, digest.hexdigest())
+
+
+class Edit:
+    """One change of a register under its lock: the parts to change, then `commit`."""
+
+    def __init__(self, path: Path, package: Package, fingerprint: Fingerprint, version: int):
+        self.path = path
+        self.package = package
+        self.fingerprint = fingerprint
+        self.version = version  # the format the file had when it was read
+        self._book: Book | None = None
+
+    def book(self, *, skip: tuple[str, ...] = ()) -> Book:
+        """The register as the core reads it, read once, from the file the lock protects; the
+        register sheets in `skip` are left to `reader.stream`."""
+        if self._book is None:
+            self._book = reader.load(self.path, skip=skip)
+        return self._book
+
+    def commit(self, *, verify: Callable[[Path], None] | None = None,
+               finish: Callable[[Path, Path], None] | None = None, finishes: frozenset[str] = frozenset()) -> None:
+        """Write the changed parts, check the copy, then replace the register with it.
+
+        `finish(written, final)` may turn the written package into the final copy, changing only
+        the parts named in `finishes` (the upgrade rebuilds the VBA project that way);
+        `verify(final)` may refuse the copy by raising.
+        """
+        from xlkit.files import scratch
+
+        def write(tmp: Path) -> None:
+            if finish is None:
+                self.package.save(tmp)
+                _check_copy(tmp, self.package)
+                return
+            with scratch(self.path.parent, self.path.suffix, owner=self.path.name) as parts:
+                self.package.save(parts)
+                _check_copy(parts, self.package)
+                finish(parts, tmp)
+                _check_finished(parts, tmp, finishes, self.path.name)
+
+        def check(tmp: Path) -> None:
+            if verify is not None:
+                verify(tmp)
+            lock.check_not_open(self.path)  # Excel may have opened the register meanwhile
+            if Fingerprint.of(self.path) != self.fingerprint:
+                raise Refusal("register.changed_meanwhile", ファイル=self.path.name)
+
+        atomic_write(self.path, write, overwrite=True, verify=check, mode=stat.S_IMODE(os.stat(self.path).st_mode))
+
+
+@contextmanager
+def editing(path: str | Path, purpose: str, *, clear_lock: bool = False, upgrade: bool = False) -> Iterator[Edit]:
+    """Hold the register at `path` for one change; see the module docstring for what is checked.
+
+    `purpose` is the Japanese name of the work (「取り込み」), shown to anyone the lock refuses.
+    Only `upgrade` may open a register of an older format.
+    """
+    path = Path(path)
+    reader.check_file(path)
+    _check_writable(path)
+    lock.check_not_open(path)
+    with lock.hold(path, purpose, clear=clear_lock):
+        for leftover in leftovers(path):
+            leftover.unlink(missing_ok=True)
+        fingerprint = Fingerprint.of(path)
+        with Package(path) as package:
+            version = scan.format_version(package, path.name)
+            if upgrade:
+                formats.check_readable(version, path.name)
+            else:
+                formats.check_current(version, path.name, str(path))
+            yield Edit(path, package, fingerprint, version)
+
+
+def _check_writable(path: Path) -> None:
+    mode = path.stat().st_mode
+    # the write bits, not os.access: an administrator's os.access says yes to a read-only file
+    if not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(path, os.W_OK):
+        raise Refusal("register.read_only", ファイル=path.name)
+
+
+def _check_finished(before: Path, after: Path, finishes: frozenset[str], file_name: str) -> None:
+    """`after` holds the same parts as `before`, identical except those in `finishes`."""
+    try:
+        with zipfile.ZipFile(before) as old, zipfile.ZipFile(after) as new:
+            if new.testzip() is not None:
+                raise Refusal("register.unverified", ファイル=file_name, 理由="書いたファイルの部品が壊れています")
+            mine = {i.filename: (i.CRC, i.file_size) for i in old.infolist()}
+            theirs = {i.filename: (i.CRC, i.file_size) for i in new.infolist()}
+    except (zipfile.BadZipFile, OSError, EOFError):
+        raise Refusal("register.unverified", ファイル=file_name, 理由="書いたファイルを開けません") from None
+    differ = sorted(n for n in mine.keys() | theirs.keys() if n not in finishes and mine.get(n) != theirs.get(n))
+    if differ:
+        raise Refusal("register.unverified", ファイル=file_name, 理由=f"部品 {differ[0]} が元と違います")
+
+
+def _check_copy(copy: Path, package: Package) -> None:
+    """The written copy opens, every part reads with its checksum, unchanged parts are the originals."""
+    def unverified(reason: str) -> XlkitError:
+        return Refusal("register.unverified", ファイル=package.path.name, 理由=reason)
+
+    try:
+        with zipfile.ZipFile(copy) as written:
+            infos = {i.filename: i for i in written.infolist()}
+            if written.testzip() is not None:  # every member read back against its checksum
+                raise unverified("書いたファイルの部品が壊れています")
+            for name in package.changed:
+                if written.read(name) != package.read(name):
+                    raise unverified(f"部品 {name} の内容が違います")
+    except (zipfile.BadZipFile, OSError, EOFError):
+        raise unverified("書いたファイルを開けません") from None
+    for info in package.infos:
+        mine = infos.get(info.filename)
+        if mine is None:
+            raise unverified(f"部品 {info.filename} がありません")
+        if info.filename not in package.changed and (mine.CRC, mine.file_size) != (info.CRC, info.file_size):
+            raise unverified(f"部品 {info.filename} が元と違います")
