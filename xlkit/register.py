@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import gc
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -159,20 +159,23 @@ def _read_register(book: Book, reg: schema.Register, grid: list[list]) -> list[R
 
 
 def stream_register(book: Book, reg: schema.Register, rows: Iterator[list],
-                    keys: Iterable[str] | None = None) -> Iterator[Record]:
+                    keys: Iterable[str] | None = None,
+                    more: tuple[Iterable[str], Callable[[dict], bool]] | None = None) -> Iterator[Record]:
     """The Records of a register sheet given row by row (its header row first), typed as
     `load_sheets` types them but none kept: a 100,000-row sheet is read in constant memory.
 
-    Only the columns in `keys` are typed (all when None); `book` must hold the masters.
+    Only the columns in `keys` are typed (all when None); `more` = (columns, wants) types those
+    columns too, only in the rows whose values `wants` accepts. `book` must hold the masters.
     """
-    return _records(book, reg, next(rows, []), rows, keys, remember=_STREAM_CACHE)
+    return _records(book, reg, next(rows, []), rows, keys, remember=_STREAM_CACHE, more=more)
 
 
 _STREAM_CACHE = 4096  # distinct cells remembered per column while streaming: memory stays flat
 
 
 def _records(book: Book, reg: schema.Register, header: list, rows: Iterable[list],
-             keys: Iterable[str] | None = None, remember: int | None = None) -> Iterator[Record]:
+             keys: Iterable[str] | None = None, remember: int | None = None,
+             more: tuple[Iterable[str], Callable[[dict], bool]] | None = None) -> Iterator[Record]:
     mapping = _map_header(book, reg, header)
     letters = {key: column_letter(i) for i, key in mapping.items()}
     book.columns[reg.sheet] = letters
@@ -180,7 +183,9 @@ def _records(book: Book, reg: schema.Register, header: list, rows: Iterable[list
     wanted = set(mapping.values()) if keys is None else set(keys)
     # per column: the typed cell -> (ok, prepared value or reason); most cells repeat
     plan = [(i, key, {}, _preparer(book, reg.column(key))) for i, key in mapping.items() if key in wanted]
-    book.distinct[reg.sheet] = {key: cache for _, key, cache, _ in plan}
+    extra, wants = ([(i, key, {}, _preparer(book, reg.column(key))) for i, key in mapping.items()
+                     if key in set(more[0]) - wanted], more[1]) if more else ([], None)
+    book.distinct[reg.sheet] = {key: cache for _, key, cache, _ in plan + extra}
     width = max(mapping) + 1 if mapping else 0
     for row_no, row in enumerate(rows, start=2):
         if _blank_row(row):
@@ -188,29 +193,36 @@ def _records(book: Book, reg: schema.Register, header: list, rows: Iterable[list
         if len(row) < width:
             row = list(row) + [None] * (width - len(row))
         raw, values = {}, {}
-        for i, key, cache, prepare in plan:
-            value = row[i]
-            if value is None or value == "":
-                continue
-            hashable = value if type(value) is str else (type(value), value)  # = value_key(value), inlined
-            try:
-                ok, result = cache[hashable]
-            except KeyError:
-                if remember is not None and len(cache) >= remember:
-                    cache.clear()
-                ok, result = cache[hashable] = _prepare(prepare, value)
-            if ok is None:
-                continue  # whitespace only: blank
-            raw[key] = value
-            if ok:
-                if result is not None:
-                    values[key] = result
-            else:
-                column = reg.column(key)
-                book.issues.append(Issue.make(
-                    f"{column.kind}-invalid", reg.sheet, f"{letters[key]}{row_no}", column.header,
-                    f"「{cells.display(value)}」: {result}", value))
+        _type_cells(book, reg, letters, plan, row, row_no, raw, values, remember)
+        if extra and wants(values):
+            _type_cells(book, reg, letters, extra, row, row_no, raw, values, remember)
         yield Record(reg.sheet, row_no, values, raw, letters)
+
+
+def _type_cells(book: Book, reg: schema.Register, letters: dict[str, str], plan: list, row: list, row_no: int,
+                raw: dict, values: dict, remember: int | None) -> None:
+    for i, key, cache, prepare in plan:
+        value = row[i]
+        if value is None or value == "":
+            continue
+        hashable = value if type(value) is str else (type(value), value)  # = value_key(value), inlined
+        try:
+            ok, result = cache[hashable]
+        except KeyError:
+            if remember is not None and len(cache) >= remember:
+                cache.clear()
+            ok, result = cache[hashable] = _prepare(prepare, value)
+        if ok is None:
+            continue  # whitespace only: blank
+        raw[key] = value
+        if ok:
+            if result is not None:
+                values[key] = result
+        else:
+            column = reg.column(key)
+            book.issues.append(Issue.make(
+                f"{column.kind}-invalid", reg.sheet, f"{letters[key]}{row_no}", column.header,
+                f"「{cells.display(value)}」: {result}", value))
 
 
 def value_key(value):

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from . import figures as fig
-from . import messages, pasted_table, schema
+from . import cells, messages, pasted_table, schema
 from .dates import format_wareki, nendo
 from .errors import Refusal, XlkitError
 from .issues import ERROR, Issue
@@ -324,11 +324,10 @@ def import_table(register_path: str | Path, text: str, year: int, *,
     linkage = schema.linkage()
     if dry_run:
         book = reader.load(path, skip=(linkage.sheet,))
-        return Imported(_import_plan(book, _Present.read(book), text, year)[0], [], False)
+        return Imported(_import_plan(book, text, year)[0], [], False)
     with writer.editing(path, "取り込み", clear_lock=clear_lock) as edit:
         book = edit.book(skip=(linkage.sheet,))
-        present = _Present.read(book)
-        parsed, rows = _import_plan(book, present, text, year)
+        parsed, rows, present = _import_plan(book, text, year)
         if not rows or (parsed.problems and not skip_bad):
             return Imported(parsed, [], False)
         ids = pasted_table.next_ids(present.ids, year, len(rows))
@@ -342,40 +341,51 @@ def import_table(register_path: str | Path, text: str, year: int, *,
 class _Present:
     """What the import needs of the linkages already in the register, none of them kept whole."""
 
-    rows: dict[bytes, int]  # digest of pasted_table.identity -> its Excel row
+    rows: dict[tuple, int]  # pasted_table.identity of a row like one of the table's -> its Excel row
     ids: list[str]  # 管理番号
     last: int  # the last row with a value (1, the header, when there is none)
 
-    KEYS = ("id", *pasted_table.IDENTITY)
-
     @classmethod
-    def read(cls, book: Book) -> _Present:
-        import hashlib
-
+    def read(cls, book: Book, table: list[pasted_table.Row]) -> _Present:
+        """Stream the linkage sheet once. Only rows with the 業務名 of a row of `table` are
+        typed and compared in full: typing and folding every published field of 100,000 rows
+        took seconds."""
         from .workbook import reader
 
-        rows: dict[bytes, int] = {}
+        wanted = {_business(row.values) for row in table}
+        verdict = [False]  # whether the record being read is a candidate
+
+        def candidate(values: dict[str, Any]) -> bool:
+            verdict[0] = _business(values) in wanted
+            return verdict[0]
+
+        rows: dict[tuple, int] = {}
         ids, last = [], 1
         with gc_paused():
-            for record in reader.stream(book, schema.linkage(), cls.KEYS):
-                key = hashlib.blake2b("\x1f".join(pasted_table.identity(record.values)).encode(), digest_size=16).digest()
-                rows.setdefault(key, record.row)
+            for record in reader.stream(book, schema.linkage(), ("id", "business"),
+                                        more=(pasted_table.IDENTITY, candidate)):
+                if verdict[0]:
+                    rows.setdefault(pasted_table.identity(record.values), record.row)
+                    verdict[0] = False
                 if "id" in record.values:
                     ids.append(record.values["id"])
                 last = record.row  # the reader skipped only blank rows
         return cls(rows, ids, last)
 
     def row_of(self, values: dict[str, Any]) -> int | None:
-        import hashlib
-
-        key = hashlib.blake2b("\x1f".join(pasted_table.identity(values)).encode(), digest_size=16).digest()
-        return self.rows.get(key)
+        return self.rows.get(pasted_table.identity(values))
 
 
-def _import_plan(book: Book, present: _Present, text: str, year: int) -> tuple[pasted_table.Parsed, list]:
-    """The parsed table, with rows the register has already moved to `present`, and the rows to add."""
+def _business(values: dict[str, Any]) -> str:
+    return cells.fold(cells.display(values.get("business")) or "")
+
+
+def _import_plan(book: Book, text: str, year: int) -> tuple[pasted_table.Parsed, list, _Present]:
+    """The parsed table, with rows the register has already moved to `present`; the rows to
+    add; and what the register holds."""
     sheet = schema.linkage().sheet
     parsed = pasted_table.parse(text, year=year, divisions=book.divisions)
+    present = _Present.read(book, parsed.rows)
     rows = []
     for row in parsed.rows:
         there = present.row_of(row.values)
@@ -389,7 +399,7 @@ def _import_plan(book: Book, present: _Present, text: str, year: int) -> tuple[p
     missing = [c.header for c in schema.linkage().columns if c.key in needed and c.key in absent]
     if missing:
         raise XlkitError(f"登録簿の「{sheet}」シートに列 {'、'.join(missing)} がありません。見出しを確認してください。")
-    return parsed, rows
+    return parsed, rows, present
 
 
 # --------------------------------------------------------------------------- 形式の更新
@@ -443,7 +453,7 @@ def _verify_upgrade(written: Path, path: Path, before: Book) -> None:
     after = reader.load(written)
 
     def values(book: Book):
-        return ([(r.row, r.values) for r in book.linkages], [(r.row, r.values) for r in book.cases],
+        return ([(r.row, r.values, r.raw) for r in book.linkages], [(r.row, r.values, r.raw) for r in book.cases],
                 book.settings, book.divisions, book.bodies, book.categories, book.results, book.marked)
 
     if values(after) != values(before):

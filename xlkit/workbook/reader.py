@@ -7,7 +7,7 @@ notebook and `xlkit import` (tasks.import_table) all read through it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from xlkit import schema
@@ -36,9 +36,11 @@ def load(path: str | Path, *, skip: Iterable[str] = ()) -> Book:
     return book
 
 
-def stream(book: Book, register: schema.Register, keys: Iterable[str] | None = None) -> Iterator[Record]:
+def stream(book: Book, register: schema.Register, keys: Iterable[str] | None = None,
+           more: tuple[Iterable[str], Callable[[dict], bool]] | None = None) -> Iterator[Record]:
     """The Records of one register sheet of `book`'s file, row by row, none kept (see
-    register.stream_register): what `xlkit import` needs of a 100,000-row sheet, in little memory."""
+    register.stream_register for `keys` and `more`): what `xlkit import` needs of a
+    100,000-row sheet, in little memory."""
     path = book.path
     try:
         import python_calamine
@@ -51,16 +53,22 @@ def stream(book: Book, register: schema.Register, keys: Iterable[str] | None = N
         raise XlkitError(f"「{path.name}」をExcelファイルとして読めません（{type(e).__name__}）。") from None
     top, left = sheet.start if sheet.height else (0, 0)
     padded = _from_a1(rows, top, left)
-    return stream_register(book, register, padded, keys)
+    return stream_register(book, register, padded, keys, more)
 
 
 def _from_a1(rows: Iterator[list], top: int, left: int) -> Iterator[list]:
     """Rows as if the sheet's range began at A1, as to_python(skip_empty_area=False) gives them."""
+    if not top and not left:
+        return rows
+    return _padded(rows, top, left)
+
+
+def _padded(rows: Iterator[list], top: int, left: int) -> Iterator[list]:
     for _ in range(top):
         yield []
     pad = [None] * left
     for row in rows:
-        yield pad + row if left else row
+        yield pad + row
 
 
 def _sheet_names(path: Path) -> list[str]:

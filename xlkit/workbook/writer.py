@@ -24,9 +24,11 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+import time
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -113,7 +115,8 @@ def editing(path: str | Path, purpose: str, *, clear_lock: bool = False, upgrade
     reader.check_file(path)
     _check_writable(path)
     lock.check_not_open(path)
-    with lock.hold(path, purpose, clear=clear_lock):
+    with ExitStack() as held:
+        _wait_for_lock(held, path, purpose, clear_lock)
         for leftover in leftovers(path):
             leftover.unlink(missing_ok=True)
         fingerprint = Fingerprint.of(path)
@@ -124,6 +127,23 @@ def editing(path: str | Path, purpose: str, *, clear_lock: bool = False, upgrade
             else:
                 formats.check_current(version, path.name, str(path))
             yield Edit(path, package, fingerprint, version)
+
+
+LOCK_WAIT = 15.0  # seconds a writer waits for a colleague's import to finish before saying who has it
+
+
+def _wait_for_lock(held: ExitStack, path: Path, purpose: str, clear: bool) -> None:
+    """Take the register's lock; while a live colleague holds it, wait up to LOCK_WAIT seconds
+    (an import takes seconds), then refuse naming them. A stale lock is reported at once."""
+    deadline = time.monotonic() + LOCK_WAIT
+    while True:
+        try:
+            held.enter_context(lock.hold(path, purpose, clear=clear))
+            return
+        except lock.LockHeld as refused:
+            if refused.stale or time.monotonic() >= deadline:
+                raise
+        time.sleep(0.1)
 
 
 def _check_writable(path: Path) -> None:
@@ -156,13 +176,13 @@ def _check_copy(copy: Path, package: Package) -> None:
     try:
         with zipfile.ZipFile(copy) as written:
             infos = {i.filename: i for i in written.infolist()}
-            if written.testzip() is not None:  # every member read back against its checksum
-                raise unverified("書いたファイルの部品が壊れています")
-            for name in package.changed:
-                if written.read(name) != package.read(name):
+            # every member read back, which checks its CRC; the changed ones against their content
+            for name in infos:
+                data = written.read(name)
+                if name in package.changed and data != package.read(name):
                     raise unverified(f"部品 {name} の内容が違います")
-    except (zipfile.BadZipFile, OSError, EOFError):
-        raise unverified("書いたファイルを開けません") from None
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error):
+        raise unverified("書いたファイルの部品が壊れています") from None
     for info in package.infos:
         mine = infos.get(info.filename)
         if mine is None:
