@@ -332,3 +332,38 @@ def test_summary_says_unreadable_rows_once_per_reason(tmp_path, make_linkage):
     [block] = writes(actions)
     notes = [r[0] for r in block["values"] if "集計に含めていません" in str(r[0])]
     assert notes == ["「外部結合」2〜301行目（300行）は計上年度がない（または読めない）ため集計に含めていません。"]
+
+
+# --- the register's format, as the buttons see it -------------------------------------------
+
+
+def test_the_check_button_says_an_older_register_wants_xlkit_upgrade(tmp_path):
+    """The format-1 fixture (no xlkit_format name): 入力チェック lists format-old, as `xlkit validate` does."""
+    import shutil
+
+    from support import REPO
+
+    path = tmp_path / "古い登録簿.xlsx"
+    shutil.copyfile(REPO / "tests" / "fixtures" / "format1_sample.xlsx", path)
+    [block] = writes(run(macros.validate, path))
+    codes = [row[6] for row in block["values"][1:]]
+    assert "format-old" in codes
+    [message] = [row[5] for row in block["values"][1:] if row[6] == "format-old"]
+    assert "xlkit upgrade で更新してください" in message
+
+
+def test_the_buttons_refuse_a_register_of_a_newer_format(tmp_path):
+    """A register made by a newer xlkit: every button says so and writes nothing."""
+    from xlkit.workbook import migrate
+    from xlkit.workbook.package import Package
+
+    path = build(tmp_path / "新しい登録簿.xlsx", settings={"report_year": 2020})
+    newer = tmp_path / "newer.xlsx"
+    with Package(path) as package:
+        migrate.set_format(package, 99)
+        package.save(newer)
+    for macro in (macros.validate, macros.summarize):
+        actions = run(macro, newer)
+        assert not writes(actions)
+        [alert] = alerts(actions)
+        assert "この登録簿は新しい xlkit で作られています。xlkit を更新してください" in alert[0]

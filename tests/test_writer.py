@@ -28,7 +28,6 @@ import pytest
 from xlkit import cli, files, lock, schema, tasks
 from xlkit.errors import XlkitError
 from xlkit.workbook import appender, reader, writer
-from xlkit.workbook.builder import build
 from xlkit.workbook.package import Package
 from support import REPO, SAMPLE
 from support.decorate import decorate, missing
