@@ -409,3 +409,38 @@ def test_the_written_copy_is_checked_against_the_parts(tmp_path, register, monke
     with pytest.raises(XlkitError, match="styles.xml"):
         tasks.import_table(register, table(["壊れた写し"]), 2021)
     assert register.read_bytes() == before
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="Linux /proc")
+@pytest.mark.parametrize("command", ["import", "upgrade"])
+def test_nothing_holds_the_register_open_when_it_is_replaced(tmp_path, command, monkeypatch):
+    """Windows refuses to replace a file a process has open: when the rename comes, neither the
+    writer's package, nor calamine, nor the lock may still hold the register."""
+    path = tmp_path / "登録簿.xlsm"
+    shutil.copyfile(REPO / ("workbooks/sample.xlsm" if command == "import" else "tests/fixtures/format1_sample.xlsm"), path)
+    real_replace = os.replace
+    seen = []
+
+    def replace(src, dst):
+        if Path(dst) == path:
+            held = [os.readlink(f"/proc/self/fd/{fd}") for fd in os.listdir("/proc/self/fd")
+                    if os.path.exists(f"/proc/self/fd/{fd}")]
+            seen.append([h for h in held if h == str(path)])
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    if command == "import":
+        tasks.import_table(path, table(["開いたまま"]), 2021)
+    else:
+        tasks.upgrade(path)
+    assert seen == [[]]
+
+
+def test_a_register_reached_through_a_link_is_replaced_itself(tmp_path):
+    real = tmp_path / "本物" / "登録簿.xlsx"
+    real.parent.mkdir()
+    shutil.copyfile(SAMPLE, real)
+    link = tmp_path / "リンク.xlsx"
+    link.symlink_to(real)
+    tasks.import_table(link, table(["リンク経由"]), 2021)
+    assert link.is_symlink() and "リンク経由" in businesses(real)

@@ -45,6 +45,7 @@ class Package:
         self._changed: dict[str, bytes] = {}
 
     def close(self) -> None:
+        """Let go of the file; the changed parts and the member list stay readable."""
         self._zip.close()
 
     def __enter__(self) -> Package:

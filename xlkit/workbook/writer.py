@@ -86,13 +86,16 @@ class Edit:
         def write(tmp: Path) -> None:
             if finish is None:
                 self.package.save(tmp)
+            else:
+                with scratch(self.path.parent, self.path.suffix, owner=self.path.name) as parts:
+                    self.package.save(parts)
+                    _check_copy(parts, self.package)
+                    finish(parts, tmp)
+                    _check_finished(parts, tmp, finishes, self.path.name)
+            # Windows cannot replace a file this process still has open
+            self.package.close()
+            if finish is None:
                 _check_copy(tmp, self.package)
-                return
-            with scratch(self.path.parent, self.path.suffix, owner=self.path.name) as parts:
-                self.package.save(parts)
-                _check_copy(parts, self.package)
-                finish(parts, tmp)
-                _check_finished(parts, tmp, finishes, self.path.name)
 
         def check(tmp: Path) -> None:
             if verify is not None:
@@ -113,6 +116,8 @@ def editing(path: str | Path, purpose: str, *, clear_lock: bool = False, upgrade
     """
     path = Path(path)
     reader.check_file(path)
+    # through a link, the file itself is replaced (and locked), not the link
+    path = path.resolve()
     _check_writable(path)
     lock.check_not_open(path)
     with ExitStack() as held:
