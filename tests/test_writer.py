@@ -444,3 +444,21 @@ def test_a_register_reached_through_a_link_is_replaced_itself(tmp_path):
     link.symlink_to(real)
     tasks.import_table(link, table(["リンク経由"]), 2021)
     assert link.is_symlink() and "リンク経由" in businesses(real)
+
+
+def test_a_sheet_filter_grows_over_the_new_rows(tmp_path, make_register, make_linkage):
+    """A hand-made register with a filter on the sheet (no table): the filter and Excel's hidden
+    name for it cover the new rows, as Excel itself would extend them."""
+    def with_filter(wb):
+        wb["外部結合"].auto_filter.ref = "A1:P3"
+
+    path = make_register(tmp_path / "手作り.xlsx", [make_linkage(1), make_linkage(2)], edit=with_filter)
+    with zipfile.ZipFile(path) as z:
+        assert b"_xlnm._FilterDatabase" in z.read("xl/workbook.xml")
+    tasks.import_table(path, table(["フィルタの中"]), 2021)
+    with zipfile.ZipFile(path) as z:
+        sheet = z.read(Package(path).sheet_part("外部結合"))
+        names = z.read("xl/workbook.xml")
+    assert b'<autoFilter ref="A1:P4"' in sheet
+    assert re.search(rb"_xlnm\._FilterDatabase[^>]*>[^<]*\$A\$1:\$P\$4<", names), names
+    assert businesses(path)[-1] == "フィルタの中"

@@ -1,8 +1,9 @@
 """Appending rows to a register sheet by splicing its XML, never by rewriting the workbook.
 
 The new rows go below row `after` (the last row the reader found a value in). Only these parts
-change: the sheet (the new rows and its dimension), the sheet's tables (their range grows over
-the new rows) and, when a date needs a format the file lacks, styles.xml. Every byte of the
+change: the sheet (the new rows, its dimension, a filter set on the sheet), the sheet's tables
+(their range grows over the new rows), workbook.xml when a sheet filter's hidden name must grow
+with it, and styles.xml when a date needs a format the file lacks. Every byte of the
 sheet before and after the new rows stays as it was, so a formatted cell at P1048576 costs
 nothing and the rows staff typed cannot change.
 
@@ -70,8 +71,13 @@ def append(package: Package, register: schema.Register, letters: dict[str, str],
         attrs[b"r"] = str(r).encode()
         attrs.pop(b"spans", None)
         pieces.append(sheet.row_xml(attrs, row_cells))
-    dimension = _grow_dimension(sheet.xml, last, max(column_index(x) + 1 for x in letters.values()))
-    package.write(part, sheet.splice(after, b"".join(pieces), existing, dimension))
+    edits = [_grow_dimension(sheet.xml, last, max(column_index(x) + 1 for x in letters.values())),
+             sheet.rows_edit(after, b"".join(pieces), existing)]
+    sheet_filter = _grow_filter(sheet.xml, sheet.end, last)
+    if sheet_filter:
+        edits.append(sheet_filter[0])
+        _grow_filter_name(package, register.sheet, sheet_filter[1], sheet_filter[2])
+    package.write(part, sheet.splice(edits))
     for table in package.related(part, "table"):
         package.write(table, _grow_table(package.read(table), last, package.path.name))
     styles.save()
@@ -229,20 +235,23 @@ class _Sheet:
         out.append(b"</%srow>" % self.p)
         return b"".join(out)
 
-    def splice(self, after: int, new_rows: bytes, existing: dict, dimension: tuple[int, int, bytes] | None) -> bytes:
-        """The sheet with the `existing` rows below `after` replaced by `new_rows` (and the
-        dimension's ref by `dimension`'s). Built in one join of views of the original, so a
-        50 MB sheet is copied once, not three times."""
-        above = self._find(after)
+    def rows_edit(self, after: int, new_rows: bytes, existing: dict) -> tuple[int, int, bytes]:
+        """The edit that puts `new_rows` in place of the `existing` rows below `after`."""
         if existing:
-            start = min(v[0] for v in existing.values())
-            end = max(v[1] for v in existing.values())
-        else:
-            start = end = self._insert_point(after, above)
+            return min(v[0] for v in existing.values()), max(v[1] for v in existing.values()), new_rows
+        point = self._insert_point(after, self._find(after))
+        return point, point, new_rows
+
+    def splice(self, edits: list[tuple[int, int, bytes] | None]) -> bytes:
+        """The sheet with each (start, end, replacement) edit made. Built in one join of views of
+        the original, so a 50 MB sheet is copied once, not once per edit."""
         whole = memoryview(self.xml)
-        head = [whole[:start]] if dimension is None else \
-            [whole[:dimension[0]], dimension[2], whole[dimension[1]:start]]
-        return b"".join([*head, new_rows, whole[end:]])
+        pieces, pos = [], 0
+        for start, end, replacement in sorted(e for e in edits if e is not None):
+            pieces += [whole[pos:start], replacement]
+            pos = end
+        pieces.append(whole[pos:])
+        return b"".join(pieces)
 
     def _insert_point(self, after: int, above) -> int:
         pos, number = (above[1], after) if above else (self.start, 0)
@@ -274,6 +283,34 @@ def _grow_dimension(xml: bytes, last: int, width: int) -> tuple[int, int, bytes]
     first_col, first_row, last_col, last_row = bounds
     last_col = max(last_col, column_letter(width - 1), key=lambda c: (len(c), c))
     return m.start(1), m.end(1), f"{first_col}{first_row}:{last_col}{max(last_row, last)}".encode()
+
+
+def _grow_filter(xml: bytes, after_rows: int, last: int) -> tuple[tuple[int, int, bytes], bytes, bytes] | None:
+    """The edit that grows the sheet's own filter (one set without a table) down to row `last`,
+    and its old and new ref."""
+    m = re.compile(rb'<(?:\w+:)?autoFilter\b[^>]*?ref="([^"]*)"').search(xml, after_rows)
+    bounds = _bounds(m[1].decode()) if m else None
+    if bounds is None or bounds[3] >= last:
+        return None
+    new = f"{bounds[0]}{bounds[1]}:{bounds[2]}{last}".encode()
+    return (m.start(1), m.end(1), new), m[1], new
+
+
+def _grow_filter_name(package: Package, sheet: str, old: bytes, new: bytes) -> None:
+    """Excel keeps a sheet filter's range in the hidden name _xlnm._FilterDatabase too."""
+    index = list(package.sheet_parts()).index(sheet)
+    workbook = package.read("xl/workbook.xml")
+    name = re.compile(rb'(<(?:\w+:)?definedName\b[^>]*name="_xlnm\._FilterDatabase"[^>]*localSheetId="%d"[^>]*>)([^<]*)<'
+                      % index)
+    m = name.search(workbook)
+    if not m:
+        return
+    def absolute(ref: bytes) -> bytes:
+        return re.sub(rb"([A-Z]+)(\d+)", rb"$\1$\2", ref)
+
+    grown = m[2].replace(absolute(old), absolute(new))
+    if grown != m[2]:
+        package.write("xl/workbook.xml", workbook[:m.start(2)] + grown + workbook[m.end(2):])
 
 
 def _grow_table(xml: bytes, last: int, file_name: str) -> bytes:

@@ -28,7 +28,7 @@ import time
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -123,7 +123,8 @@ def editing(path: str | Path, purpose: str, *, clear_lock: bool = False, upgrade
     with ExitStack() as held:
         _wait_for_lock(held, path, purpose, clear_lock)
         for leftover in leftovers(path):
-            leftover.unlink(missing_ok=True)
+            with suppress(OSError):  # one a virus scanner still reads goes next time
+                leftover.unlink(missing_ok=True)
         fingerprint = Fingerprint.of(path)
         with Package(path) as package:
             version = scan.format_version(package, path.name)
