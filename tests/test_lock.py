@@ -442,6 +442,12 @@ def test_without_a_readable_unicode_copy_the_ansi_name_is_read(tmp_path, first):
     assert lock.excel_owner(register) == name
 
 
+def _left_behind(app: str, mark: str, folder) -> str:
+    """What the refusal adds for an owner file a crashed application left behind."""
+    return (f"だれも開いていないのにこの表示が出る場合は、{app} が異常終了して残った {mark}"
+            f"（「{folder}」にある隠しファイル）を削除してください。")
+
+
 @pytest.mark.parametrize("content", [b"", b"\x05abc", b"\xff" * 165, bytes(range(256)), b"\x00" * 165],
                          ids=["empty", "short", "all ff", "every byte", "zeros"])
 def test_a_junk_excel_owner_file_names_nobody_but_still_refuses(tmp_path, content):
@@ -451,7 +457,7 @@ def test_a_junk_excel_owner_file_names_nobody_but_still_refuses(tmp_path, conten
     with pytest.raises(lock.OpenInApp) as refused:
         lock.check_not_open(register)
     assert _said(refused.value) == ("「登録簿.xlsm」は Excel で開かれています（~$登録簿.xlsm があります）。"
-                                    "Excel で閉じてから、もう一度実行してください。")
+                                    "Excel で閉じてから、もう一度実行してください。" + _left_behind("Excel", "~$登録簿.xlsm", tmp_path))
 
 
 def test_a_register_open_in_excel_is_refused_naming_the_person(tmp_path):
@@ -462,7 +468,7 @@ def test_a_register_open_in_excel_is_refused_naming_the_person(tmp_path):
     with pytest.raises(lock.OpenInApp) as refused:
         lock.check_not_open(register)
     assert _said(refused.value) == ("「登録簿.xlsm」は yamada さんが Excel で開いています（~$登録簿.xlsm があります）。"
-                                    "Excel で閉じてから、もう一度実行してください。")
+                                    "Excel で閉じてから、もう一度実行してください。" + _left_behind("Excel", "~$登録簿.xlsm", tmp_path))
     assert refused.value.user == "yamada" and refused.value.app == "Excel"
 
 
@@ -481,4 +487,5 @@ def test_a_register_open_in_libreoffice_is_refused(tmp_path, content, user):
         lock.check_not_open(register)
     who = f"は {user} さんが LibreOffice で開いています" if user else "は LibreOffice で開かれています"
     assert _said(refused.value) == (f"「登録簿.xlsm」{who}（.~lock.登録簿.xlsm# があります）。"
-                                    "LibreOffice で閉じてから、もう一度実行してください。")
+                                    "LibreOffice で閉じてから、もう一度実行してください。"
+                                    + _left_behind("LibreOffice", ".~lock.登録簿.xlsm#", tmp_path))

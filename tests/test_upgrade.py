@@ -502,7 +502,7 @@ def test_upgrade_waits_for_the_lock_of_another_pc_unless_cleared(tmp_path, capsy
     from xlkit.workbook import writer
 
     # the writer waits a while for a live colleague's lock before refusing; not here
-    monkeypatch.setattr(writer, "LOCK_WAIT", 0.0, raising=False)
+    monkeypatch.setattr(writer, "LOCK_WAIT", 0.0)
     path = copy_fixture(tmp_path)
     held = _foreign_lock(path)
     state = folder_state(tmp_path)

@@ -495,5 +495,7 @@ def check_not_open(register: Path) -> None:
             continue
         user = _libreoffice_owner(mark) if app == "LibreOffice" else excel_owner(register)
         who = f"は {user} さんが {app} で開いています" if user else f"は {app} で開かれています"
+        # an owner file outlives a crashed Excel; it is hidden in Explorer, so say where it is
         raise OpenInApp(f"「{register.name}」{who}（{mark.name} があります）。{app} で閉じてから、"
-                        "もう一度実行してください。", app, user)
+                        f"もう一度実行してください。だれも開いていないのにこの表示が出る場合は、{app} が異常終了して"
+                        f"残った {mark.name}（「{register.parent}」にある隠しファイル）を削除してください。", app, user)
