@@ -25,7 +25,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from xlkit import cli, files, lock, schema, tasks
+from xlkit import cli, files, lock, owner_files, schema, tasks
 from xlkit.errors import XlkitError
 from xlkit.workbook import appender, reader, writer
 from xlkit.workbook.package import Package
@@ -168,7 +168,7 @@ def test_excel_opening_the_register_during_the_write_stops_it(register, monkeypa
 
     def append_while_excel_opens(package, *args, **kwargs):
         rows = real_append(package, *args, **kwargs)
-        lock.excel_lock_file(register).write_bytes(b"\x05yamad" + b" " * 49)
+        owner_files.excel_lock_file(register).write_bytes(b"\x05yamad" + b" " * 49)
         return rows
 
     monkeypatch.setattr(appender, "append", append_while_excel_opens)

@@ -21,7 +21,8 @@ Core: plain Python over plain data; no Excel, Word or XML library (tests/test_la
     `addresses.py`      A1 cells and runs of rows
     `widths.py`         how wide text is, one unit per medium
     `files.py`          the one atomic writer: every file xlkit writes goes through it
-    `lock.py`           the lock a register writer holds, and who has a register open in Excel
+    `lock.py`           the lock a register writer holds
+    `owner_files.py`    who has a register open in Excel or LibreOffice (their ~$ files)
     `formats.py`        a register's format number, and refusing one too new or too old
 
 Reports, pure: `export/linkages.py` and `export/cases.py` build an `export/model.py` Document

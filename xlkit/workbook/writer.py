@@ -32,7 +32,7 @@ from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-from xlkit import formats, lock
+from xlkit import formats, lock, owner_files
 from xlkit.errors import Refusal, XlkitError
 from xlkit.files import atomic_write, leftovers
 from xlkit.records import Book
@@ -100,7 +100,7 @@ class Edit:
         def check(tmp: Path) -> None:
             if verify is not None:
                 verify(tmp)
-            lock.check_not_open(self.path)  # Excel may have opened the register meanwhile
+            owner_files.check_not_open(self.path)  # Excel may have opened the register meanwhile
             if Fingerprint.of(self.path) != self.fingerprint:
                 raise Refusal("register.changed_meanwhile", ファイル=self.path.name)
 
@@ -119,7 +119,7 @@ def editing(path: str | Path, purpose: str, *, clear_lock: bool = False, upgrade
     # through a link, the file itself is replaced (and locked), not the link
     path = path.resolve()
     _check_writable(path)
-    lock.check_not_open(path)
+    owner_files.check_not_open(path)
     with ExitStack() as held:
         _wait_for_lock(held, path, purpose, clear_lock)
         for leftover in leftovers(path):
