@@ -25,7 +25,7 @@ CORE = ("addresses", "cells", "datafiles", "dates", "errors", "figures", "files"
 # The report builders decide every string of a report and are as pure as the core.
 REPORT_MODEL = ("export.model", "export.layout", "export.linkages", "export.cases")
 # The adapters: reading and writing register files, writing reports
-ADAPTERS = ("workbook.reader", "workbook.scan", "workbook.package", "workbook.writer", "workbook.appender",
+ADAPTERS = ("workbook.reader", "workbook.scan", "workbook.package", "workbook.writer", "workbook.appender", "workbook.sheet_xml",
             "workbook.stylesheet", "workbook.migrate", "workbook.builder", "workbook.design",
             "workbook.styles", "workbook.vba", "export.api", "export.docx_writer", "export.docx_fast",
             "export.xlsx_writer", "export.pdf")

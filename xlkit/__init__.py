@@ -34,8 +34,8 @@ Register files: `workbook/reader.py` (calamine) and `workbook/scan.py` (formulas
     merges) read them; `workbook/builder.py` makes them with `workbook/design.py` (sheets,
     names, buttons), `workbook/styles.py` and `workbook/vba.py`. `workbook/writer.py` is the
     one way to change one: over `workbook/package.py` (the zip's parts, unchanged ones copied
-    raw), `workbook/appender.py` splices imported rows into the sheet (`workbook/stylesheet.py`
-    finds date formats) and `workbook/migrate.py` holds the format steps of `xlkit upgrade`.
+    raw), `workbook/appender.py` splices imported rows into the sheet (`workbook/sheet_xml.py`
+    finds rows and cells and encodes values, `workbook/stylesheet.py` finds date formats) and `workbook/migrate.py` holds the format steps of `xlkit upgrade`.
 """
 
 from __future__ import annotations

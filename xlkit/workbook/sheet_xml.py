@@ -1,0 +1,253 @@
+"""One worksheet's XML as the register writer sees it: rows found by number without parsing the
+whole sheet, cells by column, and cell values written and read back in Excel's own encodings
+(inline strings with _xHHHH_ escapes, date serials from 1900 or 1904).
+
+Everything here works on the sheet's bytes with a few regular expressions, so a 50 MB sheet is
+searched, never parsed whole; only the rows written are parsed back, with ElementTree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+
+from xlkit.addresses import column_index, column_letter, split_cell
+from xlkit.errors import XlkitError
+from xlkit.workbook.package import Package
+from xlkit.workbook.stylesheet import Stylesheet
+
+_SHEET_DATA = re.compile(rb"<(\w+:)?sheetData\b[^>]*?(/?)>")
+_ATTRS = re.compile(rb'([\w:]+)="([^"]*)"')
+# characters XML 1.0 cannot hold, and Excel's own escape for them (_x0001_); a literal
+# "_x0041_" typed by staff must have its underscore escaped, or Excel would show "A"
+_ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
+_MAIN_URI = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_MAIN = "{%s}" % _MAIN_URI.decode()
+_UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\r\ufffe\uffff\ud800-\udfff]|_(?=x[0-9A-Fa-f]{4}_)")
+
+
+class Sheet:
+    """One worksheet's XML, located once: sheetData, its rows, its namespace prefix."""
+
+    def __init__(self, xml: bytes, file_name: str, sheet: str):
+        m = _SHEET_DATA.search(xml)
+        if m is None:
+            raise XlkitError(f"「{file_name}」の「{sheet}」シートが壊れているため、書き込めません（行データがありません）。")
+        self.p = m[1] or b""
+        if m[2]:  # <sheetData/>: open it so that rows fit in
+            xml = xml[:m.start()] + b"<%ssheetData>" % self.p + b"</%ssheetData>" % self.p + xml[m.end():]
+            m = _SHEET_DATA.search(xml)
+        self.xml = xml
+        self.start = m.end()
+        self.end = xml.rfind(b"</%ssheetData>" % self.p)
+        self._row = re.compile(rb"<%srow\b([^>]*?)(/?)>" % re.escape(self.p))
+        self._cell = re.compile(rb"<%sc\b([^>]*?)(?:/>|>(.*?)</%sc>)" % (re.escape(self.p), re.escape(self.p)), re.S)
+        self._located: dict[int, tuple[int, int, dict]] = {}
+
+    def tag(self, name: bytes, body: bytes, attrs: bytes = b"") -> bytes:
+        return b"<%s%s%s>%s</%s%s>" % (self.p, name, attrs, body, self.p, name)
+
+    def _rows_from(self, pos: int, number: int):
+        """(number, start, end, attrs) of each row from `pos`; `number` is the row before it."""
+        close = b"</%srow>" % self.p
+        for m in self._row.finditer(self.xml, pos, self.end):
+            attrs = dict(_ATTRS.findall(m[1]))
+            number = int(attrs[b"r"]) if b"r" in attrs else number + 1
+            end = m.end() if m[2] else self.xml.index(close, m.end()) + len(close)
+            yield number, m.start(), end, attrs
+
+    def find(self, row: int):
+        if row in self._located:
+            return self._located[row]
+        # fast path: Excel and XlsxWriter write r first
+        pos = self.xml.find(b'<%srow r="%d"' % (self.p, row), self.start, self.end)
+        candidates = self._rows_from(pos, row - 1) if pos >= 0 else self._rows_from(self.start, 0)
+        for number, start, end, attrs in candidates:
+            if number == row:
+                self._located[row] = (start, end, attrs)
+                return self._located[row]
+            if number > row:
+                break
+        return None
+
+    def row_attrs(self, row: int) -> dict:
+        found = self.find(row)
+        return found[2] if found else {}
+
+    def cells(self, row: int) -> dict[int, tuple[dict, bytes | None]]:
+        found = self.find(row)
+        return dict(self.cells_of(self.xml[found[0]:found[1]])) if found else {}
+
+    def cells_of(self, row_xml: bytes):
+        col = 0
+        for m in self._cell.finditer(row_xml):
+            attrs = dict(_ATTRS.findall(m[1]))
+            where = split_cell(attrs.get(b"r", b"").decode())
+            col = column_index(where[0]) + 1 if where else col + 1
+            attrs.pop(b"r", None)  # row_xml writes every cell's address
+            yield col, (attrs, m[2])
+
+    def rows_between(self, after: int, last: int) -> dict[int, tuple[int, int, dict, bytes]]:
+        """Rows after+1..last that exist already (formatted, or with cells outside the register):
+        number -> (start, end, attributes, XML)."""
+        found = {}
+        above = self.find(after)
+        pos, number = (above[1], after) if above else (self.start, 0)
+        for number, start, end, attrs in self._rows_from(pos, number):
+            if number <= after:
+                continue
+            if number > last:
+                break
+            found[number] = (start, end, attrs, self.xml[start:end])
+        return found
+
+    def column_styles(self):
+        """A function: column number -> the format of its <col> entry, if any."""
+        spans = []
+        for m in re.finditer(rb"<%scol\b([^>]*)/?>" % re.escape(self.p), self.xml[:self.start]):
+            attrs = dict(_ATTRS.findall(m[1]))
+            if b"style" in attrs and b"min" in attrs and b"max" in attrs:
+                spans.append((int(attrs[b"min"]), int(attrs[b"max"]), int(attrs[b"style"])))
+
+        def style(col: int) -> int | None:
+            return next((s for low, high, s in spans if low <= col <= high), None)
+
+        return style
+
+    def row_xml(self, attrs: dict, row_cells: dict) -> bytes:
+        r = attrs[b"r"]
+        out = [b"<%srow%s>" % (self.p, attrs_xml(attrs))]
+        for col in sorted(row_cells):
+            cell_attrs, body = row_cells[col]
+            cell_attrs = {b"r": column_letter(col - 1).encode() + r, **{k: v for k, v in cell_attrs.items() if k != b"r"}}
+            if body is None:
+                out.append(b"<%sc%s/>" % (self.p, attrs_xml(cell_attrs)))
+            else:
+                out.append(b"<%sc%s>%s</%sc>" % (self.p, attrs_xml(cell_attrs), body, self.p))
+        out.append(b"</%srow>" % self.p)
+        return b"".join(out)
+
+    def rows_edit(self, after: int, new_rows: bytes, existing: dict) -> tuple[int, int, bytes]:
+        """The edit that puts `new_rows` in place of the `existing` rows below `after`."""
+        if existing:
+            return min(v[0] for v in existing.values()), max(v[1] for v in existing.values()), new_rows
+        point = self._insert_point(after, self.find(after))
+        return point, point, new_rows
+
+    def splice(self, edits: list[tuple[int, int, bytes] | None]) -> bytes:
+        """The sheet with each (start, end, replacement) edit made. Built in one join of views of
+        the original, so a 50 MB sheet is copied once, not once per edit."""
+        whole = memoryview(self.xml)
+        pieces, pos = [], 0
+        for start, end, replacement in sorted(e for e in edits if e is not None):
+            pieces += [whole[pos:start], replacement]
+            pos = end
+        pieces.append(whole[pos:])
+        return b"".join(pieces)
+
+    def row_values(self, row: int, width: int, styles: Stylesheet, epoch: dt.datetime) -> list | None:
+        """Row `row`'s first `width` cells as calamine reads them, parsed by a real XML parser;
+        None when the row is not there. Raises XlkitError when it is not well-formed XML."""
+        from xml.etree import ElementTree
+
+        found = self.find(row)
+        if found is None:
+            return None
+        namespaces = b'xmlns="%s"' % _MAIN_URI
+        if self.p:
+            namespaces += b' xmlns:%s="%s"' % (self.p[:-1], _MAIN_URI)
+        try:
+            element = ElementTree.fromstring(b"<sheetData %s>%s</sheetData>" % (namespaces, self.xml[found[0]:found[1]]))
+        except ElementTree.ParseError:
+            raise XlkitError(f"{row}行目を XML として読めません") from None
+        values: list = [None] * width
+        for cell in element.iter(f"{_MAIN}c"):
+            where = split_cell(cell.get("r", ""))
+            col = column_index(where[0]) if where else -1
+            if 0 <= col < width:
+                values[col] = decode(cell, styles, epoch)
+        return values
+
+    def _insert_point(self, after: int, above) -> int:
+        pos, number = (above[1], after) if above else (self.start, 0)
+        for number, start, _end, _attrs in self._rows_from(pos, number):
+            if number > after:
+                return start
+        return self.end
+
+
+def attributes(tag: bytes) -> dict[bytes, bytes]:
+    """The attributes of one start tag, as raw bytes (entities left as written)."""
+    return dict(_ATTRS.findall(tag))
+
+
+def attrs_xml(attrs: dict) -> bytes:
+    """Attributes (raw bytes) written back into a start tag."""
+    return b"".join(b' %s="%s"' % (k, v) for k, v in attrs.items())
+
+
+def encode(value, style: int | None, styles: Stylesheet, epoch: dt.datetime, sheet: Sheet) -> tuple[dict, bytes]:
+    """A cell's value as Excel stores it: (attributes, body). Text is an inline string, a date a
+    serial number in a date format (`styles` adds one like `style` when `style` is not)."""
+    attrs: dict[bytes, bytes] = {}
+    if isinstance(value, (dt.date, dt.datetime)):
+        style = styles.date_style(style)
+        moment = value if isinstance(value, dt.datetime) else dt.datetime(value.year, value.month, value.day)
+        serial = (moment - epoch) / dt.timedelta(days=1)
+        if epoch.year == 1899 and serial < 61:  # Excel's fictitious 29 Feb 1900
+            serial -= 1
+        body = sheet.tag(b"v", _number(serial))
+    elif isinstance(value, bool):
+        attrs[b"t"] = b"b"
+        body = sheet.tag(b"v", b"1" if value else b"0")
+    elif isinstance(value, (int, float)):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise XlkitError(f"数値として書き込めない値です（{value}）。")
+        body = sheet.tag(b"v", _number(value))
+    else:
+        attrs[b"t"] = b"inlineStr"
+        body = sheet.tag(b"is", sheet.tag(b"t", _text(str(value)), b' xml:space="preserve"'))
+    if style is not None:
+        attrs[b"s"] = str(style).encode()
+    return attrs, body
+
+
+def _number(value: float) -> bytes:
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2 ** 53:
+        value = int(value)
+    return repr(value).encode()
+
+
+def _text(text: str) -> bytes:
+    text = _UNWRITABLE.sub(lambda m: f"_x{ord(m[0]):04X}_", text)
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").encode("utf-8")
+
+
+def epoch(package: Package) -> dt.datetime:
+    """Day 0 of the workbook's date serials: 1899-12-30, or 1904-01-01 in a Mac-made workbook."""
+    workbook = package.read("xl/workbook.xml")
+    pr = re.search(rb"<(?:\w+:)?workbookPr\b[^>]*>", workbook)
+    if pr and re.search(rb'date1904="(1|true)"', pr[0]):
+        return dt.datetime(1904, 1, 1)
+    return dt.datetime(1899, 12, 30)
+
+
+def decode(cell, styles: Stylesheet, epoch: dt.datetime):
+    """A written cell's value as calamine gives it: text, a number, True/False, or a date."""
+    kind = cell.get("t")
+    if kind == "inlineStr":
+        text = "".join(t.text or "" for t in cell.iter(f"{_MAIN}t"))
+        return _ESCAPED.sub(lambda m: chr(int(m[1], 16)), text)
+    v = cell.find(f"{_MAIN}v")
+    if v is None or v.text is None:
+        return None
+    if kind == "b":
+        return v.text == "1"
+    number = float(v.text)
+    style = cell.get("s")
+    if styles.is_date(int(style) if style else None):
+        if epoch.year == 1899 and number < 61:
+            number += 1
+        return epoch + dt.timedelta(days=number)
+    return int(number) if number.is_integer() else number
