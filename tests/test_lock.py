@@ -6,7 +6,6 @@ import datetime as dt
 import errno
 import json
 import os
-import re
 import socket
 import subprocess
 import sys
@@ -15,21 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from support import REPO
+from support import REPO, said
 from xlkit import __version__, lock
 from xlkit.errors import XlkitError
-
-JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
-
-
-def _said(exc: BaseException) -> str:
-    """The message staff read: Japanese, with no exception name of Python's in it."""
-    message = exc.message if isinstance(exc, XlkitError) else str(exc)
-    assert JAPANESE.search(message), message
-    for english in ("Error", "Exception", "Traceback"):
-        assert english not in message, message
-    return message
-
 
 def _register(tmp_path: Path) -> Path:
     register = tmp_path / "登録簿.xlsm"
@@ -78,7 +65,7 @@ def test_a_second_hold_is_refused_until_the_first_ends(tmp_path):
         with pytest.raises(lock.LockHeld) as refused:
             with lock.hold(register, "入力チェック"):
                 pytest.fail("two holders")
-        message = _said(refused.value)
+        message = said(refused.value)
         assert "「登録簿.xlsm」は、" in message and me.user in message and "「取り込み」で使用中です" in message
         assert "終わるのを待って" in message and not refused.value.stale
     with lock.hold(register, "入力チェック"):
@@ -170,7 +157,7 @@ def test_a_lock_of_a_dead_process_here_is_stale_and_clearable(tmp_path):
     with pytest.raises(lock.LockHeld) as refused:
         with lock.hold(register, "取り込み"):
             pass
-    message = _said(refused.value)
+    message = said(refused.value)
     assert refused.value.stale
     assert "前回の xlkit が途中で終わったため、使用中の印（登録簿.xlsm.xlkit-lock）が残っています" in message
     assert "記録では、sato（" in message and "--clear-lock" in message
@@ -186,7 +173,7 @@ def test_a_fresh_lock_of_another_pc_is_in_use_and_clearable_when_asked(tmp_path)
     with pytest.raises(lock.LockHeld) as refused:
         with lock.hold(register, "取り込み"):
             pass
-    message = _said(refused.value)
+    message = said(refused.value)
     assert not refused.value.stale
     assert "「登録簿.xlsm」は、sato（PC-99、プロセス 1）が " in message and "使用中です。終わるのを待って" in message
     assert "本人に確かめてから --clear-lock を付けて実行してください。" in message
@@ -201,7 +188,7 @@ def test_a_running_process_here_keeps_its_lock_even_with_clear(tmp_path):
     with pytest.raises(lock.LockHeld) as refused:
         with lock.hold(register, "取り込み", clear=True):
             pass
-    message = _said(refused.value)
+    message = said(refused.value)
     assert "まだ動いているため、--clear-lock を付けても使用中の印（登録簿.xlsm.xlkit-lock）は消せません" in message
     assert lock.read_owner(lock.lock_path(register)).token == "theirs"
 
@@ -212,7 +199,7 @@ def test_an_old_lock_is_stale(tmp_path, monkeypatch):
     with pytest.raises(lock.LockHeld, match="途中で終わった") as refused:
         with lock.hold(register, "取り込み"):
             pass
-    _said(refused.value)
+    said(refused.value)
 
     _plant(register, started=dt.datetime.now().astimezone() - dt.timedelta(seconds=5))
     with pytest.raises(lock.LockHeld, match="終わるのを待って"):
@@ -249,14 +236,14 @@ def test_an_unreadable_lock_is_said_in_japanese_and_clearable(tmp_path, content)
     with pytest.raises(lock.LockHeld) as refused:  # fresh: maybe another xlkit still writing it
         with lock.hold(register, "取り込み"):
             pass
-    assert "「登録簿.xlsm」は、だれかが " in _said(refused.value) and not refused.value.stale
+    assert "「登録簿.xlsm」は、だれかが " in said(refused.value) and not refused.value.stale
 
     old = time.time() - 2 * 3600
     os.utime(path, (old, old))
     with pytest.raises(lock.LockHeld, match="途中で終わった") as refused:
         with lock.hold(register, "取り込み"):
             pass
-    _said(refused.value)
+    said(refused.value)
     with lock.hold(register, "取り込み", clear=True):
         pass
     assert _left(tmp_path) == ["登録簿.xlsm"]
@@ -290,7 +277,7 @@ def test_a_clearer_that_loses_the_rename_tries_once_more(tmp_path, monkeypatch):
     with pytest.raises(lock.LockHeld) as refused:
         with lock.hold(register, "取り込み", clear=True):
             pass
-    assert "suzuki（PC-07" in _said(refused.value) and "終わるのを待って" in refused.value.message
+    assert "suzuki（PC-07" in said(refused.value) and "終わるのを待って" in refused.value.message
     assert lock.read_owner(path).token == "suzuki's"
 
 
@@ -312,7 +299,7 @@ def test_a_lock_that_changed_hands_before_the_rename_is_put_back(tmp_path, monke
     with pytest.raises(lock.LockHeld) as refused:
         with lock.hold(register, "取り込み", clear=True):
             pass
-    assert "suzuki（PC-07" in _said(refused.value)
+    assert "suzuki（PC-07" in said(refused.value)
     assert real_read(path).token == "suzuki's" and _left(tmp_path) == ["登録簿.xlsm", "登録簿.xlsm.xlkit-lock"]
 
 
@@ -343,7 +330,7 @@ def test_a_read_only_folder_is_named(tmp_path, monkeypatch):
                 pass
     finally:
         folder.chmod(0o755)
-    assert _said(refused.value) == f"フォルダ「{folder}」に書き込む権限がないため、登録簿「登録簿.xlsm」を変更できません。"
+    assert said(refused.value) == f"フォルダ「{folder}」に書き込む権限がないため、登録簿「登録簿.xlsm」を変更できません。"
     assert _left(folder) == ["登録簿.xlsm"]
 
 
@@ -353,7 +340,7 @@ def test_a_read_only_share_is_named(tmp_path, monkeypatch):
     with pytest.raises(XlkitError, match="書き込む権限がない") as refused:
         with lock.hold(register, "取り込み"):
             pass
-    assert f"フォルダ「{tmp_path}」" in _said(refused.value)
+    assert f"フォルダ「{tmp_path}」" in said(refused.value)
 
 
 def test_another_os_problem_is_said_with_its_reason(tmp_path, monkeypatch):
@@ -362,7 +349,7 @@ def test_another_os_problem_is_said_with_its_reason(tmp_path, monkeypatch):
     with pytest.raises(XlkitError) as refused:
         with lock.hold(register, "取り込み"):
             pass
-    assert _said(refused.value) == ("登録簿「登録簿.xlsm」の使用中の印（登録簿.xlsm.xlkit-lock）を作れませんでした"
+    assert said(refused.value) == ("登録簿「登録簿.xlsm」の使用中の印（登録簿.xlsm.xlkit-lock）を作れませんでした"
                                     f"（入出力に失敗しました）。フォルダ「{tmp_path}」に書き込めるか確かめてください。")
 
 
@@ -370,7 +357,7 @@ def test_a_missing_folder_is_named(tmp_path):
     with pytest.raises(XlkitError, match="が見つかりません") as refused:
         with lock.hold(tmp_path / "ない" / "登録簿.xlsm", "取り込み"):
             pass
-    assert f"「{tmp_path / 'ない'}」" in _said(refused.value)
+    assert f"「{tmp_path / 'ない'}」" in said(refused.value)
 
 
 def test_a_lock_that_cannot_be_written_whole_is_removed(tmp_path, monkeypatch):
@@ -383,7 +370,7 @@ def test_a_lock_that_cannot_be_written_whole_is_removed(tmp_path, monkeypatch):
     with pytest.raises(XlkitError) as refused:
         with lock.hold(register, "取り込み"):
             pytest.fail("held without a lock")
-    assert _said(refused.value) == ("使用中の印（登録簿.xlsm.xlkit-lock）を書き込めなかったため、登録簿「登録簿.xlsm」を"
+    assert said(refused.value) == ("使用中の印（登録簿.xlsm.xlkit-lock）を書き込めなかったため、登録簿「登録簿.xlsm」を"
                                     "変更しませんでした（ディスクに十分な空き領域がありません）。")
     assert _left(tmp_path) == ["登録簿.xlsm"]
 

@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 
+from support import said
 from xlkit import owner_files
-from xlkit.errors import XlkitError
-
-JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
-
-
-def _said(exc: BaseException) -> str:
-    """The message staff read: Japanese, with no exception name of Python's in it."""
-    message = exc.message if isinstance(exc, XlkitError) else str(exc)
-    assert JAPANESE.search(message), message
-    for english in ("Error", "Exception", "Traceback"):
-        assert english not in message, message
-    return message
-
 
 def _register(tmp_path: Path) -> Path:
     register = tmp_path / "登録簿.xlsm"
@@ -77,7 +64,7 @@ def test_a_junk_excel_owner_file_names_nobody_but_still_refuses(tmp_path, conten
     assert owner_files.excel_owner(register) is None
     with pytest.raises(owner_files.OpenInApp) as refused:
         owner_files.check_not_open(register)
-    assert _said(refused.value) == ("「登録簿.xlsm」は Excel で開かれています（~$登録簿.xlsm があります）。"
+    assert said(refused.value) == ("「登録簿.xlsm」は Excel で開かれています（~$登録簿.xlsm があります）。"
                                     "Excel で閉じてから、もう一度実行してください。" + _left_behind("Excel", "~$登録簿.xlsm", tmp_path))
 
 
@@ -88,7 +75,7 @@ def test_a_register_open_in_excel_is_refused_naming_the_person(tmp_path):
     owner_files.excel_lock_file(register).write_bytes(_excel_owner_file("yamada"))
     with pytest.raises(owner_files.OpenInApp) as refused:
         owner_files.check_not_open(register)
-    assert _said(refused.value) == ("「登録簿.xlsm」は yamada さんが Excel で開いています（~$登録簿.xlsm があります）。"
+    assert said(refused.value) == ("「登録簿.xlsm」は yamada さんが Excel で開いています（~$登録簿.xlsm があります）。"
                                     "Excel で閉じてから、もう一度実行してください。" + _left_behind("Excel", "~$登録簿.xlsm", tmp_path))
     assert refused.value.user == "yamada" and refused.value.app == "Excel"
 
@@ -107,6 +94,6 @@ def test_a_register_open_in_libreoffice_is_refused(tmp_path, content, user):
     with pytest.raises(owner_files.OpenInApp) as refused:
         owner_files.check_not_open(register)
     who = f"は {user} さんが LibreOffice で開いています" if user else "は LibreOffice で開かれています"
-    assert _said(refused.value) == (f"「登録簿.xlsm」{who}（.~lock.登録簿.xlsm# があります）。"
+    assert said(refused.value) == (f"「登録簿.xlsm」{who}（.~lock.登録簿.xlsm# があります）。"
                                     "LibreOffice で閉じてから、もう一度実行してください。"
                                     + _left_behind("LibreOffice", ".~lock.登録簿.xlsm#", tmp_path))

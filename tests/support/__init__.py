@@ -1,4 +1,5 @@
-"""What several test files share: where things are, LibreOffice, and text folding for comparisons."""
+"""What several test files share: where things are, LibreOffice, text folding for comparisons, and
+what a message staff read must be."""
 
 from __future__ import annotations
 
@@ -36,3 +37,17 @@ def check_file(path):
     from xlkit.workbook.reader import load
 
     return validate_book(load(path))
+
+
+JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+
+
+def said(exc: BaseException) -> str:
+    """The message staff read from `exc`: Japanese, with no exception name of Python's in it."""
+    from xlkit.errors import XlkitError
+
+    message = exc.message if isinstance(exc, XlkitError) else str(exc)
+    assert JAPANESE.search(message), message
+    for english in ("Error", "Exception", "Traceback"):
+        assert english not in message, message
+    return message
