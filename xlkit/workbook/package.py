@@ -10,8 +10,6 @@ time. Only the parts the writer replaced are compressed again.
 from __future__ import annotations
 
 import copy
-import posixpath
-import re
 import struct
 import zipfile
 import zlib
@@ -21,8 +19,12 @@ from xlkit.errors import XlkitError
 
 _LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")  # zipfile.structFileHeader
 _FAST = 1 << 20  # parts above 1 MB (a big sheet) are deflated at level 1: 4x faster, 1.5x larger
-_REL = re.compile(rb"<Relationship\b[^>]*>")
-_ATTR = re.compile(rb'(\w+)="([^"]*)"')
+
+
+class MissingPart(XlkitError, KeyError):
+    """A part the package lacks: a KeyError like zipfile's, so that code reading either kind of
+    archive (xlkit.workbook.scan) treats an optional part alike, and a Japanese message where a
+    part was needed."""
 
 
 class Package:
@@ -56,9 +58,6 @@ class Package:
 
     # ------------------------------------------------------------------ parts
 
-    def names(self) -> list[str]:
-        return [i.filename for i in self.infos] + [n for n in self._changed if n not in self._names()]
-
     def _names(self) -> set[str]:
         return {i.filename for i in self.infos}
 
@@ -71,7 +70,7 @@ class Package:
         try:
             return self._zip.read(name)
         except KeyError:
-            raise XlkitError(f"「{self.path.name}」に部品 {name} がありません（Excelの登録簿として壊れています）。") from None
+            raise MissingPart(f"「{self.path.name}」に部品 {name} がありません（Excelの登録簿として壊れています）。") from None
         except (zipfile.BadZipFile, zlib.error, OSError, EOFError):
             raise XlkitError(f"「{self.path.name}」の部品 {name} が壊れているため読めません。") from None
 
@@ -99,17 +98,9 @@ class Package:
 
     def related(self, part: str, kind: str) -> list[str]:
         """The parts `part` points at with relationships of type …/`kind` (e.g. "table")."""
-        folder, name = posixpath.split(part)
-        rels = posixpath.join(folder, "_rels", name + ".rels")
-        if rels not in self:
-            return []
-        found = []
-        for m in _REL.finditer(self.read(rels)):
-            attrs = dict(_ATTR.findall(m[0]))
-            if attrs.get(b"Type", b"").rsplit(b"/", 1)[-1] == kind.encode() and attrs.get(b"TargetMode") != b"External":
-                target = attrs.get(b"Target", b"").decode()
-                found.append(target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target)))
-        return found
+        from xlkit.workbook.scan import relationships
+
+        return [target for _, found, target in relationships(self, part) if found == kind]
 
     # ------------------------------------------------------------------ writing
 

@@ -14,7 +14,8 @@ from pathlib import Path
 from xlkit.errors import XlkitError
 
 _SHEET = re.compile(rb'<sheet\b[^>]*?name="([^"]*)"[^>]*?r:id="([^"]*)"')
-_REL = re.compile(rb'<Relationship\b[^>]*?Id="([^"]*)"[^>]*?Target="([^"]*)"|<Relationship\b[^>]*?Target="([^"]*)"[^>]*?Id="([^"]*)"')
+_REL = re.compile(rb"<Relationship\b[^>]*>")
+_ATTR = re.compile(rb'(\w+)="([^"]*)"')
 _CELL = re.compile(rb'<c\b[^>]*?r="([A-Z]+[0-9]+)"[^>]*?(?:/>|>(.*?)</c>)', re.S)
 _MERGE = re.compile(rb'<mergeCell\b[^>]*?ref="([^"]+)"')
 # a formula element (<f>, <f t="shared" …/>), not <formula1> of a data validation
@@ -28,15 +29,29 @@ def _unescape(name: bytes) -> str:
     return text
 
 
-def sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
-    """Sheet name -> path of its XML part inside the archive."""
-    workbook = archive.read("xl/workbook.xml")
-    rels = archive.read("xl/_rels/workbook.xml.rels")
-    targets = {}
+def relationships(archive, part: str) -> list[tuple[bytes, str, str]]:
+    """(id, type's last word, target part) of each relationship of `part` to another part of the
+    package (links to outside it left out); `archive` is anything with read(name)."""
+    folder, name = posixpath.split(part)
+    try:
+        rels = archive.read(posixpath.join(folder, "_rels", name + ".rels"))
+    except KeyError:
+        return []
+    found = []
     for m in _REL.finditer(rels):
-        rid, target = (m[1], m[2]) if m[1] else (m[4], m[3])
-        target = target.decode()
-        targets[rid] = target.lstrip("/") if target.startswith("/") else posixpath.join("xl", target)
+        attrs = dict(_ATTR.findall(m[0]))
+        if attrs.get(b"TargetMode") == b"External":
+            continue
+        target = _unescape(attrs.get(b"Target", b""))
+        target = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
+        found.append((attrs.get(b"Id", b""), attrs.get(b"Type", b"").decode().rsplit("/", 1)[-1], target))
+    return found
+
+
+def sheet_parts(archive) -> dict[str, str]:
+    """Sheet name -> path of its XML part inside the archive (anything with read(name))."""
+    workbook = archive.read("xl/workbook.xml")
+    targets = {rid: target for rid, _, target in relationships(archive, "xl/workbook.xml")}
     return {_unescape(m[1]): targets.get(m[2], "") for m in _SHEET.finditer(workbook)}
 
 
