@@ -352,10 +352,9 @@ def test_tricky_text_reads_back_exactly(tmp_path, register):
         values = [{"id": f"T-{i}", "body": "区長", "division": "総務課", "business": text,
                    "start": dt.date(2021, 4, 1), "fiscal_year": 2021} for i, text in enumerate(TRICKY)]
         appender.append(package, schema.linkage(), book.columns["外部結合"], values, after=last)
+        appender.check_appended(package, schema.linkage(), book, values, last)
         out = tmp_path / "out.xlsx"
         package.save(out)
-    appender.check_appended(out, schema.linkage(), book, [
-        {**v, "business": v["business"]} for v in values], last)
     read = reader.load(out).linkages[-len(TRICKY):]
     assert [r.values["business"] for r in read] == TRICKY
     assert all(r.values["start"] == dt.date(2021, 4, 1) for r in read)
@@ -462,3 +461,21 @@ def test_a_sheet_filter_grows_over_the_new_rows(tmp_path, make_register, make_li
     assert b'<autoFilter ref="A1:P4"' in sheet
     assert re.search(rb"_xlnm\._FilterDatabase[^>]*>[^<]*\$A\$1:\$P\$4<", names), names
     assert businesses(path)[-1] == "フィルタの中"
+
+
+def test_rows_that_read_back_otherwise_than_meant_are_never_written(register, monkeypatch):
+    """A defect in the encoding (here: text written without its last character) is caught by the
+    read-back check before the register is replaced."""
+    from xlkit.workbook import sheet_xml
+
+    real_encode = sheet_xml.encode
+
+    def lossy(value, *args, **kwargs):
+        return real_encode(value[:-1] if isinstance(value, str) and len(value) > 1 else value, *args, **kwargs)
+
+    monkeypatch.setattr(sheet_xml, "encode", lossy)
+    before = register.read_bytes()
+    with pytest.raises(XlkitError, match="読み直した行が書いた行と違います"):
+        tasks.import_table(register, table(["欠ける文字"]), 2021)
+    assert register.read_bytes() == before
+    assert sorted(p.name for p in register.parent.iterdir()) == [register.name]

@@ -14,8 +14,8 @@ the column's format when the sheet has no data row yet; dates are real date cell
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from pathlib import Path
 from typing import Any
 
 from xlkit import cells, schema
@@ -153,20 +153,20 @@ def _grow_table(xml: bytes, last: int, file_name: str) -> bytes:
 # --------------------------------------------------------------------------- reading back
 
 
-def check_appended(written: Path, register: schema.Register, book: Book, values: list[dict[str, Any]],
+def check_appended(package: Package, register: schema.Register, book: Book, values: list[dict[str, Any]],
                    after: int) -> None:
-    """The rows below `after` in the written copy read back, typed as the reader types them, as
-    `values`. Rows above are the original bytes (the splice keeps them), so reading them again
-    would only cost time: seconds on a 100,000-row register."""
+    """The rows below `after`, as `append` wrote them into `package`, read back by an XML parser and
+    typed as the reader types them, are `values`. The rows above are the original bytes (the
+    splice keeps them), so reading them again would only cost time: seconds on 100,000 rows.
+    The register writer then checks that the file it writes holds exactly these parts."""
     from xlkit.register import stream_register
 
     def refuse(reason: str) -> Refusal:
-        return Refusal("register.unverified", ファイル=book.path.name if book.path else written.name, 理由=reason)
+        return Refusal("register.unverified", ファイル=package.path.name, 理由=reason)
 
-    with Package(written) as package:
-        sheet = sheet_xml.Sheet(package.read(package.sheet_part(register.sheet)), written.name, register.sheet)
-        styles = Stylesheet(package)
-        epoch = sheet_xml.epoch(package)
+    sheet = sheet_xml.Sheet(package.read(package.sheet_part(register.sheet)), package.path.name, register.sheet)
+    styles = Stylesheet(package)
+    epoch = sheet_xml.epoch(package)
     letters = book.columns[register.sheet]
     width = max(column_index(x) for x in letters.values()) + 1
     header: list = [None] * width
@@ -181,8 +181,8 @@ def check_appended(written: Path, register: schema.Register, book: Book, values:
         if read is None:
             raise refuse(f"{r}行目がありません")
         grid.append(read)
-    shadow = Book(divisions=book.divisions, bodies=book.bodies, categories=book.categories,
-                  results=book.results, marked=book.marked, settings=book.settings)
+    # the book's masters, but its own column maps: typing these rows must not change `book`
+    shadow = dataclasses.replace(book, issues=[], columns={}, missing={}, distinct={})
     rows = [r.values for r in stream_register(shadow, register, iter(grid))]
     if rows != values:
         raise refuse("読み直した行が書いた行と違います")

@@ -3,7 +3,7 @@
 Import, upgrade and every later command that writes a register go through `editing`:
 
     with writer.editing(path, "取り込み", clear_lock=args.clear_lock) as edit:
-        book = edit.book()                      # read under the lock
+        book = reader.load(edit.path)           # read under the lock
         appender.append(edit.package, …)        # change a few parts
         edit.commit(verify=…)                   # check the copy, then replace the file
 
@@ -35,7 +35,6 @@ from pathlib import Path
 from xlkit import formats, lock, owner_files
 from xlkit.errors import Refusal, XlkitError
 from xlkit.files import atomic_write, leftovers
-from xlkit.records import Book
 from xlkit.workbook import reader, scan
 from xlkit.workbook.package import Package
 
@@ -64,14 +63,6 @@ class Edit:
         self.package = package
         self.fingerprint = fingerprint
         self.version = version  # the format the file had when it was read
-        self._book: Book | None = None
-
-    def book(self, *, skip: tuple[str, ...] = ()) -> Book:
-        """The register as the core reads it, read once, from the file the lock protects; the
-        register sheets in `skip` are left to `reader.stream`."""
-        if self._book is None:
-            self._book = reader.load(self.path, skip=skip)
-        return self._book
 
     def commit(self, *, verify: Callable[[Path], None] | None = None,
                finish: Callable[[Path, Path], None] | None = None, finishes: frozenset[str] = frozenset()) -> None:
@@ -83,19 +74,22 @@ class Edit:
         """
         from xlkit.files import scratch
 
+        package, name = self.package, self.path.name
+        contents = {part: package.read(part) for part in package.changed}
+        unchanged = {i.filename: (i.CRC, i.file_size) for i in package.infos if i.filename not in contents}
+
         def write(tmp: Path) -> None:
             if finish is None:
-                self.package.save(tmp)
-            else:
-                with scratch(self.path.parent, self.path.suffix, owner=self.path.name) as parts:
-                    self.package.save(parts)
-                    _check_copy(parts, self.package)
-                    finish(parts, tmp)
-                    _check_finished(parts, tmp, finishes, self.path.name)
-            # Windows cannot replace a file this process still has open
-            self.package.close()
-            if finish is None:
-                _check_copy(tmp, self.package)
+                package.save(tmp)
+                package.close()  # Windows cannot replace a file this process still has open
+                _check_copy(tmp, name, unchanged, contents)
+                return
+            with scratch(self.path.parent, self.path.suffix, owner=name) as parts:
+                package.save(parts)
+                package.close()
+                _check_copy(parts, name, unchanged, contents)
+                finish(parts, tmp)
+                _check_copy(tmp, name, _parts(parts), {}, finishes)
 
         def check(tmp: Path) -> None:
             if verify is not None:
@@ -159,39 +153,33 @@ def _check_writable(path: Path) -> None:
         raise Refusal("register.read_only", ファイル=path.name)
 
 
-def _check_finished(before: Path, after: Path, finishes: frozenset[str], file_name: str) -> None:
-    """`after` holds the same parts as `before`, identical except those in `finishes`."""
-    try:
-        with zipfile.ZipFile(before) as old, zipfile.ZipFile(after) as new:
-            if new.testzip() is not None:
-                raise Refusal("register.unverified", ファイル=file_name, 理由="書いたファイルの部品が壊れています")
-            mine = {i.filename: (i.CRC, i.file_size) for i in old.infolist()}
-            theirs = {i.filename: (i.CRC, i.file_size) for i in new.infolist()}
-    except (zipfile.BadZipFile, OSError, EOFError):
-        raise Refusal("register.unverified", ファイル=file_name, 理由="書いたファイルを開けません") from None
-    differ = sorted(n for n in mine.keys() | theirs.keys() if n not in finishes and mine.get(n) != theirs.get(n))
-    if differ:
-        raise Refusal("register.unverified", ファイル=file_name, 理由=f"部品 {differ[0]} が元と違います")
-
-
-def _check_copy(copy: Path, package: Package) -> None:
-    """The written copy opens, every part reads with its checksum, unchanged parts are the originals."""
+def _check_copy(copy: Path, file_name: str, expected: dict[str, tuple[int, int]],
+                contents: dict[str, bytes], free: frozenset[str] = frozenset()) -> None:
+    """`copy` reads back whole (every member against its checksum) and holds exactly the parts
+    meant: those in `contents` with that content, the others with the (CRC, size) in `expected`.
+    Parts in `free` may differ or be absent (what a finishing step rewrites)."""
     def unverified(reason: str) -> XlkitError:
-        return Refusal("register.unverified", ファイル=package.path.name, 理由=reason)
+        return Refusal("register.unverified", ファイル=file_name, 理由=reason)
 
+    found = {}
     try:
         with zipfile.ZipFile(copy) as written:
-            infos = {i.filename: i for i in written.infolist()}
-            # every member read back, which checks its CRC; the changed ones against their content
-            for name in infos:
-                data = written.read(name)
-                if name in package.changed and data != package.read(name):
-                    raise unverified(f"部品 {name} の内容が違います")
+            for info in written.infolist():
+                data = written.read(info.filename)
+                if info.filename in contents and data != contents[info.filename]:
+                    raise unverified(f"部品 {info.filename} の内容が違います")
+                found[info.filename] = (info.CRC, info.file_size)
     except (zipfile.BadZipFile, OSError, EOFError, zlib.error):
         raise unverified("書いたファイルの部品が壊れています") from None
-    for info in package.infos:
-        mine = infos.get(info.filename)
-        if mine is None:
-            raise unverified(f"部品 {info.filename} がありません")
-        if info.filename not in package.changed and (mine.CRC, mine.file_size) != (info.CRC, info.file_size):
-            raise unverified(f"部品 {info.filename} が元と違います")
+    for name in sorted((expected.keys() | contents.keys() | found.keys()) - free):
+        if name not in found:
+            raise unverified(f"部品 {name} がありません")
+        if name not in expected and name not in contents:
+            raise unverified(f"部品 {name} は元にありません")
+        if name in expected and found[name] != expected[name]:
+            raise unverified(f"部品 {name} が元と違います")
+
+
+def _parts(path: Path) -> dict[str, tuple[int, int]]:
+    with zipfile.ZipFile(path) as archive:
+        return {i.filename: (i.CRC, i.file_size) for i in archive.infolist()}
