@@ -10,6 +10,7 @@ import difflib
 import gc
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
 from . import cells, schema
@@ -153,21 +154,21 @@ def _blank_row(row: list) -> bool:
 
 
 def _read_register(book: Book, reg: schema.Register, grid: list[list]) -> list[Record]:
-    records = list(_records(book, reg, grid[0] if grid else [], grid[1:]))
+    records = [record for record, _ in _records(book, reg, grid[0] if grid else [], grid[1:])]
     _report_headerless_data(book, reg, grid)
     return records
 
 
-def stream_register(book: Book, reg: schema.Register, rows: Iterator[list],
-                    keys: Iterable[str] | None = None,
-                    more: tuple[Iterable[str], Callable[[dict], bool]] | None = None) -> Iterator[Record]:
+def stream_register(book: Book, reg: schema.Register, rows: Iterator[list], keys: Iterable[str] | None = None,
+                    later: Iterable[str] = ()) -> Iterator[tuple[Record, Callable[[], None] | None]]:
     """The Records of a register sheet given row by row (its header row first), typed as
     `load_sheets` types them but none kept: a 100,000-row sheet is read in constant memory.
 
-    Only the columns in `keys` are typed (all when None); `more` = (columns, wants) types those
-    columns too, only in the rows whose values `wants` accepts. `book` must hold the masters.
+    Only the columns in `keys` are typed (all when None). Each Record comes with a function
+    that types the `later` columns into it, for the few rows the caller needs whole (None when
+    there are no such columns). `book` must hold the masters.
     """
-    return _records(book, reg, next(rows, []), rows, keys, remember=_STREAM_CACHE, more=more)
+    return _records(book, reg, next(rows, []), rows, keys, remember=_STREAM_CACHE, later=later)
 
 
 _STREAM_CACHE = 4096  # distinct cells remembered per column while streaming: memory stays flat
@@ -175,7 +176,7 @@ _STREAM_CACHE = 4096  # distinct cells remembered per column while streaming: me
 
 def _records(book: Book, reg: schema.Register, header: list, rows: Iterable[list],
              keys: Iterable[str] | None = None, remember: int | None = None,
-             more: tuple[Iterable[str], Callable[[dict], bool]] | None = None) -> Iterator[Record]:
+             later: Iterable[str] = ()) -> Iterator[tuple[Record, Callable[[], None] | None]]:
     mapping = _map_header(book, reg, header)
     letters = {key: column_letter(i) for i, key in mapping.items()}
     book.columns[reg.sheet] = letters
@@ -183,8 +184,8 @@ def _records(book: Book, reg: schema.Register, header: list, rows: Iterable[list
     wanted = set(mapping.values()) if keys is None else set(keys)
     # per column: the typed cell -> (ok, prepared value or reason); most cells repeat
     plan = [(i, key, {}, _preparer(book, reg.column(key))) for i, key in mapping.items() if key in wanted]
-    extra, wants = ([(i, key, {}, _preparer(book, reg.column(key))) for i, key in mapping.items()
-                     if key in set(more[0]) - wanted], more[1]) if more else ([], None)
+    extra = [(i, key, {}, _preparer(book, reg.column(key))) for i, key in mapping.items()
+             if key in set(later) - wanted]
     book.distinct[reg.sheet] = {key: cache for _, key, cache, _ in plan + extra}
     width = max(mapping) + 1 if mapping else 0
     for row_no, row in enumerate(rows, start=2):
@@ -194,9 +195,8 @@ def _records(book: Book, reg: schema.Register, header: list, rows: Iterable[list
             row = list(row) + [None] * (width - len(row))
         raw, values = {}, {}
         _type_cells(book, reg, letters, plan, row, row_no, raw, values, remember)
-        if extra and wants(values):
-            _type_cells(book, reg, letters, extra, row, row_no, raw, values, remember)
-        yield Record(reg.sheet, row_no, values, raw, letters)
+        finish = partial(_type_cells, book, reg, letters, extra, row, row_no, raw, values, remember) if extra else None
+        yield Record(reg.sheet, row_no, values, raw, letters), finish
 
 
 def _type_cells(book: Book, reg: schema.Register, letters: dict[str, str], plan: list, row: list, row_no: int,

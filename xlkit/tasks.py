@@ -355,20 +355,15 @@ class _Present:
         from .workbook import reader
 
         wanted = {_business(row.values) for row in table}
-        verdict = [False]  # whether the record being read is a candidate
-
-        def candidate(values: dict[str, Any]) -> bool:
-            verdict[0] = _business(values) in wanted
-            return verdict[0]
-
         rows: dict[tuple, int] = {}
         ids, last = [], 1
         with gc_paused():
-            for record in reader.stream(book, schema.linkage(), ("id", "business"),
-                                        more=(pasted_table.IDENTITY, candidate)):
-                if verdict[0]:
+            for record, type_the_rest in reader.stream(book, schema.linkage(), ("id", "business"),
+                                                       later=pasted_table.IDENTITY):
+                if _business(record.values) in wanted:
+                    if type_the_rest is not None:  # None when the sheet lacks those columns
+                        type_the_rest()
                     rows.setdefault(pasted_table.identity(record.values), record.row)
-                    verdict[0] = False
                 if "id" in record.values:
                     ids.append(record.values["id"])
                 last = record.row  # the reader skipped only blank rows

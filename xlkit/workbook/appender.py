@@ -183,6 +183,6 @@ def check_appended(package: Package, register: schema.Register, book: Book, valu
         grid.append(read)
     # the book's masters, but its own column maps: typing these rows must not change `book`
     shadow = dataclasses.replace(book, issues=[], columns={}, missing={}, distinct={})
-    rows = [r.values for r in stream_register(shadow, register, iter(grid))]
+    rows = [record.values for record, _ in stream_register(shadow, register, iter(grid))]
     if rows != values:
         raise refuse("読み直した行が書いた行と違います")

@@ -37,9 +37,9 @@ def load(path: str | Path, *, skip: Iterable[str] = ()) -> Book:
 
 
 def stream(book: Book, register: schema.Register, keys: Iterable[str] | None = None,
-           more: tuple[Iterable[str], Callable[[dict], bool]] | None = None) -> Iterator[Record]:
+           later: Iterable[str] = ()) -> Iterator[tuple[Record, Callable[[], None] | None]]:
     """The Records of one register sheet of `book`'s file, row by row, none kept (see
-    register.stream_register for `keys` and `more`): what `xlkit import` needs of a
+    register.stream_register for `keys` and `later`): what `xlkit import` needs of a
     100,000-row sheet, in little memory."""
     path = book.path
     try:
@@ -53,7 +53,7 @@ def stream(book: Book, register: schema.Register, keys: Iterable[str] | None = N
         raise XlkitError(f"「{path.name}」をExcelファイルとして読めません（{type(e).__name__}）。") from None
     top, left = sheet.start if sheet.height else (0, 0)
     padded = _from_a1(rows, top, left)
-    return stream_register(book, register, padded, keys, more)
+    return stream_register(book, register, padded, keys, later)
 
 
 def _from_a1(rows: Iterator[list], top: int, left: int) -> Iterator[list]:
