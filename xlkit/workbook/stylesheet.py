@@ -36,6 +36,8 @@ class Stylesheet:
         self._package = package
         self._xml = package.read(PART) if PART in package else None
         self.changed = False
+        # style -> shows a date; formats are only ever appended, so an answer stays true
+        self._dates: dict[int | None, bool] = {}
 
     def _codes(self) -> dict[int, str]:
         return {int(m[1]): html.unescape(m[2].decode("utf-8")) for m in _NUMFMT.finditer(self._xml or b"")}
@@ -45,12 +47,14 @@ class Stylesheet:
         return _XF.findall(m[2]) if m else []
 
     def is_date(self, style: int | None) -> bool:
-        xfs = self._xfs()
-        if style is None or not 0 <= style < len(xfs):
-            return False
-        found = _NUMFMT_ID.search(xfs[style])
-        fmt = int(found[1]) if found else 0
-        return fmt in _BUILTIN_DATES or is_date_code(self._codes().get(fmt, ""))
+        if style not in self._dates:
+            xfs = self._xfs()
+            if style is None or not 0 <= style < len(xfs):
+                return False
+            found = _NUMFMT_ID.search(xfs[style])
+            fmt = int(found[1]) if found else 0
+            self._dates[style] = fmt in _BUILTIN_DATES or is_date_code(self._codes().get(fmt, ""))
+        return self._dates[style]
 
     def date_style(self, like: int | None) -> int:
         """A cell format that is `like` (font, borders, fill) but shows a date; added when missing."""
