@@ -157,10 +157,12 @@ def test_a_lock_of_a_dead_process_here_is_stale_and_clearable(tmp_path):
     with pytest.raises(lock.LockHeld) as refused:
         with lock.hold(register, "取り込み"):
             pass
-    message = said(refused.value)
+    message = said(refused.value) + refused.value.hint("cli")  # as the command line says it
     assert refused.value.stale
     assert "前回の xlkit が途中で終わったため、使用中の印（登録簿.xlsm.xlkit-lock）が残っています" in message
     assert "記録では、sato（" in message and "--clear-lock" in message
+    # the buttons have no --clear-lock: they say which file to delete
+    assert "「登録簿.xlsm.xlkit-lock」を削除してください" in refused.value.hint("button")
     with lock.hold(register, "取り込み", clear=True) as me:
         assert lock.read_owner(lock.lock_path(register)).token == me.token
     assert _left(tmp_path) == ["登録簿.xlsm"]
@@ -173,7 +175,7 @@ def test_a_fresh_lock_of_another_pc_is_in_use_and_clearable_when_asked(tmp_path)
     with pytest.raises(lock.LockHeld) as refused:
         with lock.hold(register, "取り込み"):
             pass
-    message = said(refused.value)
+    message = said(refused.value) + refused.value.hint("cli")
     assert not refused.value.stale
     assert "「登録簿.xlsm」は、sato（PC-99、プロセス 1）が " in message and "使用中です。終わるのを待って" in message
     assert "本人に確かめてから --clear-lock を付けて実行してください。" in message
@@ -189,7 +191,8 @@ def test_a_running_process_here_keeps_its_lock_even_with_clear(tmp_path):
         with lock.hold(register, "取り込み", clear=True):
             pass
     message = said(refused.value)
-    assert "まだ動いているため、--clear-lock を付けても使用中の印（登録簿.xlsm.xlkit-lock）は消せません" in message
+    assert "まだ動いているため、使用中の印（登録簿.xlsm.xlkit-lock）は消せません" in message
+    assert not refused.value.stale and "終わるのを待って" in message
     assert lock.read_owner(lock.lock_path(register)).token == "theirs"
 
 

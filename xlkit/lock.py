@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from xlkit.errors import XlkitError
+from xlkit.errors import Refusal, XlkitError
 
 LOCK_SUFFIX = ".xlkit-lock"
 # Read at each call (tests change it). No xlkit write takes minutes, let alone an hour; a lock
@@ -43,11 +43,12 @@ _CLEARING = ".clearing-"  # the lock's name + this + a random part, while a clea
 _ATTEMPTS = 5 if os.name == "nt" else 1
 
 
-class LockHeld(XlkitError):
-    """Someone else holds the register's lock; `stale` when they seem to be gone."""
+class LockHeld(Refusal):
+    """Someone else holds the register's lock; `stale` when they seem to be gone. Worded in
+    messages.json (lock.*); how to clear a lock is each door's own hint (--clear-lock)."""
 
-    def __init__(self, message: str, owner: Owner, stale: bool):
-        super().__init__(message)
+    def __init__(self, key: str, owner: Owner, stale: bool, **values):
+        super().__init__(key, **values)
         self.owner = owner
         self.stale = stale
 
@@ -221,10 +222,7 @@ def _acquire(register: Path, lock: Path, me: Owner, clear: bool) -> None:
         if not clear or cleared:
             raise _held(register, lock, owner, stale)
         if owner.pid is not None and _here(owner) and not stale:  # its process runs
-            raise LockHeld(
-                f"「{register.name}」は、{owner.describe()}です。このプロセスはまだ動いているため、"
-                f"--clear-lock を付けても使用中の印（{lock.name}）は消せません。"
-                "終わるのを待って、もう一度実行してください。", owner, stale)
+            raise LockHeld("lock.running", owner, stale, ファイル=register.name, 使用者=owner.describe(), 印=lock.name)
         _clear(register, lock, owner)
         cleared = True  # whoever cleared it, we try once more and then refuse as usual
     owner = owner or Owner("", "", None, None, "", "")
@@ -232,15 +230,8 @@ def _acquire(register: Path, lock: Path, me: Owner, clear: bool) -> None:
 
 
 def _held(register: Path, lock: Path, owner: Owner, stale: bool) -> LockHeld:
-    if stale:
-        message = (f"「{register.name}」には、前回の xlkit が途中で終わったため、使用中の印（{lock.name}）が"
-                   f"残っています。記録では、{owner.describe()}でした。ほかに使っている人がいないことを"
-                   "確かめてから、--clear-lock を付けて実行してください。")
-    else:
-        message = (f"「{register.name}」は、{owner.describe()}です。終わるのを待って、もう一度実行してください。"
-                   "相手の PC が止まったなどで使用中のままの場合は、本人に確かめてから --clear-lock を付けて"
-                   "実行してください。")
-    return LockHeld(message, owner, stale)
+    return LockHeld("lock.stale" if stale else "lock.held", owner, stale,
+                    ファイル=register.name, 使用者=owner.describe(), 印=lock.name)
 
 
 def _content(me: Owner) -> bytes:
