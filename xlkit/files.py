@@ -8,6 +8,7 @@ file is never replaced unless the caller asked for it.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import tempfile
@@ -18,6 +19,7 @@ from pathlib import Path
 from xlkit.errors import XlkitError
 
 TEMP_PREFIX = ".~xlkit-"  # hidden beside the target; a leftover is recognisable as ours
+_FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}  # a full disk, a used-up quota
 _OWNER_CHARS = 40  # of the target's name in a temp name: 40 kanji are 120 bytes, well under 255
 FORMATS = {".docx": "docx", ".xlsx": "xlsx", ".pdf": "pdf"}
 HELD_OPEN = ("「{name}」に書き込めませんでした。Word や Excel などで開いている場合は閉じてから、"
@@ -84,6 +86,9 @@ def atomic_write(path: Path, write: Callable[[Path], None], *, overwrite: bool,
         except OSError as exc:
             if isinstance(exc, PermissionError):
                 raise XlkitError(HELD_OPEN.format(name=path.name)) from None
+            if exc.errno in _FULL:  # the OS says it in English on Linux: say it in Japanese
+                raise XlkitError(f"「{path.name}」を保存できませんでした。保存先「{path.parent}」のディスクの空きが"
+                                 "足りません。空きを作ってから、もう一度実行してください。元のファイルは変わっていません。") from None
             raise XlkitError(f"「{path.name}」を保存できませんでした（{exc.strerror or exc}）。") from None
     return path
 
