@@ -526,3 +526,19 @@ def test_a_full_disk_while_writing_leaves_the_register_and_says_so(register, mon
     assert register.read_bytes() == before
     assert sorted(p.name for p in register.parent.iterdir()) == [register.name]
     assert "Exception ignored" not in capfd.readouterr().err
+
+
+def test_a_sheet_name_written_as_character_references_is_found(tmp_path, register):
+    """Some writers store every non-ASCII character of a sheet name as &#…; in workbook.xml."""
+    with zipfile.ZipFile(register) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    name = "外部結合"
+    referenced = "".join(f"&#{ord(c)};" for c in name).encode()
+    parts["xl/workbook.xml"] = parts["xl/workbook.xml"].replace(f'name="{name}"'.encode(), b'name="%s"' % referenced)
+    assert referenced in parts["xl/workbook.xml"]
+    with zipfile.ZipFile(register, "w", zipfile.ZIP_DEFLATED) as z:
+        for n, data in parts.items():
+            z.writestr(n, data)
+    assert Package(register).sheet_part(name) == "xl/worksheets/sheet2.xml"
+    tasks.import_table(register, table(["文字参照のシート名"]), 2021)
+    assert businesses(register)[-1] == "文字参照のシート名"

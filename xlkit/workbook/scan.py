@@ -6,6 +6,7 @@ these, and a clean file (no `<f`, no `t="e"`, no `<mergeCell`) costs one substri
 
 from __future__ import annotations
 
+import html
 import posixpath
 import re
 import zipfile
@@ -22,11 +23,10 @@ _MERGE = re.compile(rb'<mergeCell\b[^>]*?ref="([^"]+)"')
 _FORMULA = re.compile(rb"<f[\s>/]")
 
 
-def _unescape(name: bytes) -> str:
-    text = name.decode("utf-8")
-    for entity, char in (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&apos;", "'"), ("&amp;", "&")):
-        text = text.replace(entity, char)
-    return text
+def unescape(text: bytes) -> str:
+    """An XML attribute's or text's value: the five entities and numeric references (&#22806;),
+    which some writers use for every non-ASCII character of a sheet name."""
+    return html.unescape(text.decode("utf-8"))
 
 
 def relationships(archive, part: str) -> list[tuple[bytes, str, str]]:
@@ -42,7 +42,7 @@ def relationships(archive, part: str) -> list[tuple[bytes, str, str]]:
         attrs = dict(_ATTR.findall(m[0]))
         if attrs.get(b"TargetMode") == b"External":
             continue
-        target = _unescape(attrs.get(b"Target", b""))
+        target = unescape(attrs.get(b"Target", b""))
         target = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
         found.append((attrs.get(b"Id", b""), attrs.get(b"Type", b"").decode().rsplit("/", 1)[-1], target))
     return found
@@ -52,7 +52,7 @@ def sheet_parts(archive) -> dict[str, str]:
     """Sheet name -> path of its XML part inside the archive (anything with read(name))."""
     workbook = archive.read("xl/workbook.xml")
     targets = {rid: target for rid, _, target in relationships(archive, "xl/workbook.xml")}
-    return {_unescape(m[1]): targets.get(m[2], "") for m in _SHEET.finditer(workbook)}
+    return {unescape(m[1]): targets.get(m[2], "") for m in _SHEET.finditer(workbook)}
 
 
 def format_version(archive, file_name: str) -> int:
@@ -61,7 +61,7 @@ def format_version(archive, file_name: str) -> int:
 
     workbook = archive.read("xl/workbook.xml")
     m = re.search(rb'<(?:\w+:)?definedName\b(?![^>]*localSheetId)[^>]*\bname="%s"[^>]*>([^<]*)<' % formats.NAME.encode(), workbook)
-    return formats.parse(_unescape(m[1]) if m else None)
+    return formats.parse(unescape(m[1]) if m else None)
 
 
 def read_format(path: Path) -> int:

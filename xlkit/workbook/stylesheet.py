@@ -10,6 +10,7 @@ import html
 import re
 
 from xlkit.workbook.package import Package
+from xlkit.workbook.scan import unescape
 from xlkit.workbook.styles import DATE_FORMAT
 
 PART = "xl/styles.xml"
@@ -40,7 +41,7 @@ class Stylesheet:
         self._dates: dict[int | None, bool] = {}
 
     def _codes(self) -> dict[int, str]:
-        return {int(m[1]): html.unescape(m[2].decode("utf-8")) for m in _NUMFMT.finditer(self._xml or b"")}
+        return {int(m[1]): unescape(m[2]) for m in _NUMFMT.finditer(self._xml or b"")}
 
     def _xfs(self) -> list[bytes]:
         m = _XFS.search(self._xml or b"")
