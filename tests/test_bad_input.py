@@ -133,13 +133,13 @@ def test_data_validations_are_not_mistaken_for_formulas(tmp_path):
     import datetime as dt
 
     from xlkit.workbook.builder import build
-    from xlkit.workbook.scan import _FORMULA, scan_structure, sheet_parts
+    from xlkit.workbook.scan import _FORMULA, inspect, sheet_parts
 
     path = build(tmp_path / "r.xlsx", linkages=[dict(id="1", start=dt.date(2020, 4, 1))])
     with zipfile.ZipFile(path) as archive:
         xml = archive.read(sheet_parts(archive)[LINKAGE.sheet])
     assert b"<formula1>" in xml and _FORMULA.search(xml) is None
-    assert scan_structure(path, {LINKAGE.sheet, schema.case().sheet}) == []
+    assert inspect(path, {LINKAGE.sheet, schema.case().sheet}).problems == []
 
 
 def test_a_year_cell_holding_only_the_word_nendo(tmp_path, monkeypatch, capsys, make_register, make_linkage,

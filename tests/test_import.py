@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import datetime as dt
 import zipfile
 from pathlib import Path
@@ -381,10 +382,10 @@ def test_a_failed_write_leaves_the_register_as_it_was(fresh, monkeypatch):
 
     def broken_save(self, filename):
         Path(filename).write_bytes(b"half a file")
-        raise OSError("disk full")
+        raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(Package, "save", broken_save)
-    with pytest.raises(XlkitError, match="「登録簿.xlsx」を保存できませんでした（disk full）"):
+    with pytest.raises(XlkitError, match="「登録簿.xlsx」を保存できませんでした。.*ディスクの空きが足りません"):
         tasks.import_table(fresh, TABLE.read_text(encoding="utf-8"), 2020)
     assert fresh.read_bytes() == before
     assert sorted(p.name for p in fresh.parent.iterdir()) == [fresh.name]

@@ -353,7 +353,7 @@ def test_another_os_problem_is_said_with_its_reason(tmp_path, monkeypatch):
         with lock.hold(register, "取り込み"):
             pass
     assert said(refused.value) == ("登録簿「登録簿.xlsm」の使用中の印（登録簿.xlsm.xlkit-lock）を作れませんでした"
-                                    f"（入出力に失敗しました）。フォルダ「{tmp_path}」に書き込めるか確かめてください。")
+                                    f"（ディスクの読み書きに失敗しました）。フォルダ「{tmp_path}」に書き込めるか確かめてください。")
 
 
 def test_a_missing_folder_is_named(tmp_path):
@@ -374,7 +374,7 @@ def test_a_lock_that_cannot_be_written_whole_is_removed(tmp_path, monkeypatch):
         with lock.hold(register, "取り込み"):
             pytest.fail("held without a lock")
     assert said(refused.value) == ("使用中の印（登録簿.xlsm.xlkit-lock）を書き込めなかったため、登録簿「登録簿.xlsm」を"
-                                    "変更しませんでした（ディスクに十分な空き領域がありません）。")
+                                    "変更しませんでした（ディスクの空きが足りません）。")
     assert _left(tmp_path) == ["登録簿.xlsm"]
 
 

@@ -8,7 +8,7 @@ import os
 import sys
 
 from . import messages
-from .errors import XlkitError
+from .errors import XlkitError, from_os_error
 
 # subcommand module names, in the order `xlkit --help` lists them
 COMMANDS = ("demo", "new", "validate", "summarize", "import_table", "export", "upgrade")
@@ -86,6 +86,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("中断しました。", file=sys.stderr)
         return 130
+    except OSError as e:
+        said = from_os_error(e)
+        print(_error_line(said), file=sys.stderr)
+        return said.exit_code
     except Exception as e:  # the last guard: staff must never see a traceback
         print(f"エラー: 予期しない問題が起きました（{type(e).__name__}: {e}）。"
               "この表示を区政情報課のシステム担当に伝えてください。", file=sys.stderr)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .errors import XlkitError
+from .errors import XlkitError, os_reason
 
 
 def read_json(path, source: str, what: str) -> Any:
@@ -26,7 +26,7 @@ def read_json(path, source: str, what: str) -> Any:
     except UnicodeDecodeError:
         raise XlkitError(f"{name}の文字コードが UTF-8 ではありません。UTF-8 で保存し直してください。") from None
     except OSError as exc:
-        raise XlkitError(f"{name}を読めません（{exc.strerror or exc}）。") from None
+        raise XlkitError(f"{name}を読めません（{os_reason(exc)}）。") from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:

@@ -51,3 +51,49 @@ class Refusal(XlkitError):
         from . import messages
 
         return messages.hint(door, self.key, **self.values)
+
+
+# what the operating system says, as staff can act on it (its own text is English on Linux)
+_OS_REASONS = {
+    "ENOSPC": "ディスクの空きが足りません",
+    "EDQUOT": "使える容量（クォータ）を超えています",
+    "ENAMETOOLONG": "ファイル名かフォルダ名が長すぎます。短い名前にしてください",
+    "EACCES": "アクセスする権限がありません",
+    "EPERM": "この操作は許可されていません",
+    "EROFS": "読み取り専用の場所です",
+    "ENOENT": "ファイルかフォルダが見つかりません",
+    "ENOTDIR": "途中の名前がフォルダではありません",
+    "EISDIR": "フォルダです",
+    "EEXIST": "同じ名前のものが既にあります",
+    "EBUSY": "ほかのプログラムが使っています",
+    "ETXTBSY": "ほかのプログラムが使っています",
+    "EMFILE": "開いているファイルが多すぎます",
+    "ENFILE": "開いているファイルが多すぎます",
+    "EIO": "ディスクの読み書きに失敗しました",
+    "EINVAL": "名前に使えない文字が含まれているか、指定が正しくありません",
+    "ELOOP": "ショートカット（リンク）が循環しています",
+    "EXDEV": "別のドライブへは移動できません",
+    "ETIMEDOUT": "ネットワークの応答がありません",
+    "EHOSTUNREACH": "ネットワークの相手に届きません",
+    "ENETUNREACH": "ネットワークにつながっていません",
+}
+
+
+def os_reason(exc: OSError) -> str:
+    """An OSError in Japanese: never the system's English text, never Python's exception name."""
+    import errno
+
+    name = errno.errorcode.get(exc.errno or 0, "")
+    if name in _OS_REASONS:
+        return _OS_REASONS[name]
+    if exc.strerror and not any("a" <= c.lower() <= "z" for c in exc.strerror):
+        return exc.strerror  # a Japanese Windows says it in Japanese already
+    return f"システムのエラー番号 {exc.errno}" if exc.errno else "原因はわかりません"
+
+
+def from_os_error(exc: OSError) -> XlkitError:
+    """The doors' last word on an OSError no use case expected: a file the system would not read
+    or write is the user's environment (a name too long, a share gone), never a defect to hide
+    behind 予期しない問題."""
+    where = f"「{exc.filename}」を" if exc.filename else "ファイルを"
+    return XlkitError(f"{where}読み書きできませんでした（{os_reason(exc)}）。")

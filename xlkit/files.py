@@ -13,10 +13,10 @@ import os
 import re
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from xlkit.errors import XlkitError
+from xlkit.errors import XlkitError, os_reason
 
 TEMP_PREFIX = ".~xlkit-"  # hidden beside the target; a leftover is recognisable as ours
 _FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}  # a full disk, a used-up quota
@@ -39,12 +39,25 @@ def output_format(path: Path) -> str:
 def check_target(path: Path, overwrite: bool) -> None:
     """Refuse early, before any work: a missing folder, or a file that exists."""
     folder = path.parent
-    if not folder.is_dir():
-        raise XlkitError(f"保存先のフォルダ「{folder}」がありません。フォルダを作成するか、保存先を確認してください。")
-    if path.is_dir():
-        raise XlkitError(f"「{path}」はフォルダです。ファイル名を指定してください。")
-    if path.exists() and not overwrite:
+    try:
+        if not folder.is_dir():
+            raise XlkitError(f"保存先のフォルダ「{folder}」がありません。フォルダを作成するか、保存先を確認してください。")
+        if path.is_dir():
+            raise XlkitError(f"「{path}」はフォルダです。ファイル名を指定してください。")
+        exists = path.exists()
+    except OSError as exc:  # a name too long for the file system, a share gone
+        raise XlkitError(f"出力ファイル「{path.name}」を使えません（{os_reason(exc)}）。") from None
+    if exists and not overwrite:
         raise XlkitError(_exists_message(path))
+
+
+def same_file(a: Path, b: Path) -> bool:
+    """Whether `a` and `b` name one file, however spelt: ./sub/../x, a link, another case of the
+    name on a case-insensitive file system (Windows, a Mac, most shares) all resolve to it."""
+    try:
+        return Path(a).exists() and Path(b).exists() and os.path.samefile(a, b)
+    except OSError:  # a name too long to be anything: not the same file
+        return False
 
 
 def _exists_message(path: Path) -> str:
@@ -74,6 +87,9 @@ def atomic_write(path: Path, write: Callable[[Path], None], *, overwrite: bool,
     """
     path = Path(path)
     check_target(path, overwrite)
+    for leftover in abandoned(path):  # a killed export's copy: no process will finish it
+        with suppress(OSError):
+            leftover.unlink(missing_ok=True)
     with scratch(path.parent, path.suffix, owner=path.name) as tmp:
         try:
             write(tmp)
@@ -89,7 +105,7 @@ def atomic_write(path: Path, write: Callable[[Path], None], *, overwrite: bool,
             if exc.errno in _FULL:  # the OS says it in English on Linux: say it in Japanese
                 raise XlkitError(f"「{path.name}」を保存できませんでした。保存先「{path.parent}」のディスクの空きが"
                                  "足りません。空きを作ってから、もう一度実行してください。元のファイルは変わっていません。") from None
-            raise XlkitError(f"「{path.name}」を保存できませんでした（{exc.strerror or exc}）。") from None
+            raise XlkitError(f"「{path.name}」を保存できませんでした（{os_reason(exc)}）。") from None
     return path
 
 
@@ -101,11 +117,12 @@ def scratch(folder: Path, suffix: str, *, owner: str = "") -> Iterator[Path]:
     behind can be told apart from another file's (see `leftovers`).
     """
     try:
-        fd, name = tempfile.mkstemp(prefix=_prefix(owner), suffix=suffix, dir=folder)
+        fd, name = tempfile.mkstemp(prefix=_prefix(owner) + (_writer_mark() if owner else ""), suffix=suffix,
+                                    dir=folder)
     except PermissionError:
         raise XlkitError(f"保存先のフォルダ「{folder}」に書き込む権限がありません。") from None
     except OSError as exc:
-        raise XlkitError(f"保存先のフォルダ「{folder}」に書き込めません（{exc.strerror or exc}）。") from None
+        raise XlkitError(f"保存先のフォルダ「{folder}」に書き込めません（{os_reason(exc)}）。") from None
     os.close(fd)
     tmp = Path(name)
     try:
@@ -118,18 +135,66 @@ def _prefix(owner: str) -> str:
     return TEMP_PREFIX + (owner[:_OWNER_CHARS] + "-" if owner else "")
 
 
-def leftovers(path: Path) -> list[Path]:
-    """Temporary copies of `path` that earlier writes left behind (a killed process, a power cut).
+def _writer_mark() -> str:
+    """Which PC and process writes a temp file (a short hash of the PC's name, the process id):
+    enough for `abandoned` to ask whether that process still runs."""
+    return f"{_host_tag()}.{os.getpid()}-"
 
-    Only a caller that knows nobody else is writing `path` may remove them: the register writer
-    does, under its lock.
+
+def _host_tag() -> str:
+    import hashlib
+    import socket
+
+    try:
+        host = socket.gethostname().casefold()
+    except OSError:
+        host = ""
+    return hashlib.sha1(host.encode("utf-8", "replace")).hexdigest()[:6]
+
+
+def _pattern(path: Path) -> re.Pattern:
+    return re.compile(re.escape(_prefix(path.name)) + r"(?:(?P<host>[0-9a-f]{6})\.(?P<pid>[0-9]+)-)?"
+                      r"[A-Za-z0-9_]{8}" + re.escape(path.suffix))
+
+
+def leftovers(path: Path) -> list[Path]:
+    """Temporary copies of `path` that earlier writes left behind (a killed process, a power cut),
+    and any a write running now is making.
+
+    Only a caller that knows nobody else is writing `path` may remove them all: the register
+    writer does, under its lock. Others remove only the `abandoned` ones.
     """
     path = Path(path)
-    pattern = re.compile(re.escape(_prefix(path.name)) + r"[A-Za-z0-9_]{8}" + re.escape(path.suffix))
+    pattern = _pattern(path)
     try:
         return sorted(p for p in path.parent.iterdir() if pattern.fullmatch(p.name))
     except OSError:
         return []
+
+
+def abandoned(path: Path, now: float | None = None) -> list[Path]:
+    """The `leftovers` of `path` whose writer is gone: a process of this PC that no longer runs,
+    or, for another PC's (or an older xlkit's), a file untouched for longer than any write takes."""
+    import time
+
+    from xlkit.lock import STALE_AFTER, pid_alive
+
+    path = Path(path)
+    pattern, here = _pattern(path), _host_tag()
+    now = time.time() if now is None else now
+    gone = []
+    for leftover in leftovers(path):
+        m = pattern.fullmatch(leftover.name)
+        if m and m["host"] == here:
+            if not pid_alive(int(m["pid"])):
+                gone.append(leftover)
+            continue
+        try:
+            if now - leftover.stat().st_mtime > STALE_AFTER.total_seconds():
+                gone.append(leftover)
+        except OSError:
+            continue
+    return gone
 
 
 def _new_file_mode() -> int:

@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from xlkit.errors import Refusal, XlkitError
+from xlkit.errors import Refusal, XlkitError, os_reason
 
 LOCK_SUFFIX = ".xlkit-lock"
 # Read at each call (tests change it). No xlkit write takes minutes, let alone an hour; a lock
@@ -264,7 +264,7 @@ def _create(register: Path, lock: Path, content: bytes) -> bool:
         # a half-written lock would refuse everyone for an hour, with nobody named
         _remove(lock)
         raise XlkitError(f"使用中の印（{lock.name}）を書き込めなかったため、登録簿「{register.name}」を"
-                         f"変更しませんでした（{_reason(exc)}）。") from None
+                         f"変更しませんでした（{os_reason(exc)}）。") from None
     return True
 
 
@@ -338,12 +338,8 @@ def _os_problem(register: Path, lock: Path, exc: OSError) -> XlkitError:
         return XlkitError(f"フォルダ「{folder}」に書き込む権限がないため、登録簿「{register.name}」を変更できません。")
     if isinstance(exc, FileNotFoundError):
         return XlkitError(f"登録簿「{register.name}」のフォルダ「{folder}」が見つかりません。")
-    return XlkitError(f"登録簿「{register.name}」の使用中の印（{lock.name}）を作れませんでした（{_reason(exc)}）。"
+    return XlkitError(f"登録簿「{register.name}」の使用中の印（{lock.name}）を作れませんでした（{os_reason(exc)}）。"
                       f"フォルダ「{folder}」に書き込めるか確かめてください。")
-
-
-def _reason(exc: OSError) -> str:
-    return exc.strerror or (f"エラー番号 {exc.errno}" if exc.errno else "原因はわかりません")
 
 
 def _user() -> str:

@@ -25,7 +25,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from . import cells, schema
+from . import cells, limits, schema
 from .dates import DateError, era_of, fiscal_year, nendo, parse_date
 from .errors import XlkitError
 from .export.layout import omission_remark
@@ -80,8 +80,9 @@ class Parsed:
 
 def read_text(source: str | Path) -> str:
     """The table's text from a file ("-" reads standard input), UTF-8 or Shift_JIS."""
+    most = limits.current().table_bytes
     if str(source) == "-":
-        data = sys.stdin.buffer.read()
+        data = sys.stdin.buffer.read(most + 1)
         name = "標準入力"
     else:
         path = Path(source)
@@ -89,8 +90,12 @@ def read_text(source: str | Path) -> str:
             raise XlkitError(f"「{path}」はフォルダです。表(2)を貼り付けたテキストファイルを指定してください。")
         if not path.is_file():
             raise XlkitError(f"表のファイル「{path}」が見つかりません。")
-        data = path.read_bytes()
+        with path.open("rb") as file:
+            data = file.read(most + 1)
         name = path.name
+    if len(data) > most:
+        raise XlkitError(f"「{name}」は取り込む表として大きすぎます（上限 {limits.size(most)}）。"
+                         "表(2)の部分だけを貼り付けたファイルを指定してください。")
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         # Excel's 「Unicode テキスト」 and Notepad's 「Unicode」 save UTF-16 with a byte order mark
         try:
@@ -219,6 +224,10 @@ def _read_row(reg, keys, row, year, division_of, divisions):
         if key is None or not value:
             continue
         column = reg.column(key)
+        refused = _unwritable(value)
+        if refused:
+            errors.append(f"{column.header}「{cells.display(value)[:30]}」: {refused}")
+            continue
         if key == "start":
             value, late = split_late(value)
         try:
@@ -263,6 +272,22 @@ def _read_row(reg, keys, row, year, division_of, divisions):
         notes.append(f"開始年月日（{start:%Y/%m/%d}）が{nendo(year)}より前です。"
                      f"前年度までの{omission_remark()}なら、備考に理由を記入してください。")
     return values, errors, notes
+
+
+# control characters other than tab and line break: never typed, they come from a broken export
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def _unwritable(value: str) -> str | None:
+    """Why a cell cannot go into the register as it is, or None."""
+    m = _CONTROL.search(value)
+    if m:
+        return (f"{m.start() + 1}文字目に制御文字（U+{ord(m[0]):04X}）があります。"
+                "元の表からコピーし直すか、この文字を消してから取り込んでください。")
+    most = limits.current().cell_chars
+    if len(value) > most:
+        return f"{len(value):,} 文字あります。Excel の1セルに入るのは {most:,} 文字までです。"
+    return None
 
 
 IDENTITY = ("division", "business", "reason", "subjects", "items", "basis", "partner", "start")

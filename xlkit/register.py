@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from functools import partial
 from typing import Any
 
-from . import cells, schema
+from . import cells, limits, schema
 from .addresses import column_letter
 from .errors import XlkitError
 from .issues import ERROR, WARNING, Issue
@@ -177,6 +177,7 @@ _STREAM_CACHE = 4096  # distinct cells remembered per column while streaming: me
 def _records(book: Book, reg: schema.Register, header: list, rows: Iterable[list],
              keys: Iterable[str] | None = None, remember: int | None = None,
              later: Iterable[str] = ()) -> Iterator[tuple[Record, Callable[[], None] | None]]:
+    most = limits.current().cell_chars
     mapping = _map_header(book, reg, header)
     letters = {key: column_letter(i) for i, key in mapping.items()}
     book.columns[reg.sheet] = letters
@@ -194,13 +195,13 @@ def _records(book: Book, reg: schema.Register, header: list, rows: Iterable[list
         if len(row) < width:
             row = list(row) + [None] * (width - len(row))
         raw, values = {}, {}
-        _type_cells(book, reg, letters, plan, row, row_no, raw, values, remember)
-        finish = partial(_type_cells, book, reg, letters, extra, row, row_no, raw, values, remember) if extra else None
+        _type_cells(book, reg, letters, plan, row, row_no, raw, values, remember, most)
+        finish = partial(_type_cells, book, reg, letters, extra, row, row_no, raw, values, remember, most) if extra else None
         yield Record(reg.sheet, row_no, values, raw, letters), finish
 
 
 def _type_cells(book: Book, reg: schema.Register, letters: dict[str, str], plan: list, row: list, row_no: int,
-                raw: dict, values: dict, remember: int | None) -> None:
+                raw: dict, values: dict, remember: int | None, most: int) -> None:
     for i, key, cache, prepare in plan:
         value = row[i]
         if value is None or value == "":
@@ -211,6 +212,8 @@ def _type_cells(book: Book, reg: schema.Register, letters: dict[str, str], plan:
         except KeyError:
             if remember is not None and len(cache) >= remember:
                 cache.clear()
+            if type(value) is str and len(value) > most:
+                raise _too_long(reg.sheet, f"{letters[key]}{row_no}", value, most)
             ok, result = cache[hashable] = _prepare(prepare, value)
         if ok is None:
             continue  # whitespace only: blank
@@ -223,6 +226,13 @@ def _type_cells(book: Book, reg: schema.Register, letters: dict[str, str], plan:
             book.issues.append(Issue.make(
                 f"{column.kind}-invalid", reg.sheet, f"{letters[key]}{row_no}", column.header,
                 f"「{cells.display(value)}」: {result}", value))
+
+
+def _too_long(sheet: str, cell: str, value: str, most: int) -> XlkitError:
+    """Excel cannot hold such a cell: the file was not saved by Excel, or is an attack."""
+    return XlkitError(f"シート「{sheet}」セル {cell} の文字数が {len(value):,} 文字あります。"
+                      f"1セルに入る文字数（{most:,} 文字）を超えているため、この登録簿は読めません。"
+                      "Excel で開いて、このセルの内容を確かめてください。")
 
 
 def value_key(value):

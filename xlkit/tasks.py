@@ -15,7 +15,6 @@ hint after the shared message (Refusal.hint).
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +23,7 @@ from typing import Any
 from . import figures as fig
 from . import cells, messages, pasted_table, schema
 from .dates import format_wareki, nendo
-from .errors import Refusal, XlkitError
+from .errors import Refusal, XlkitError, os_reason
 from .issues import ERROR, Issue
 from .records import Book
 from .register import gc_paused
@@ -222,13 +221,13 @@ def _destination(book: Book, out: Path | Outbox, name: str, overwrite: bool) -> 
     A report never replaces the register it is made from, whatever the spelling of the path
     (./sub/../登録簿.xlsx, a link): --overwrite is for an old report.
     """
-    from .files import check_target, free_path
+    from .files import check_target, free_path, same_file
 
     if isinstance(out, Outbox):
         wanted = out.folder / f"{name}{out.suffix}"
         return free_path(wanted), wanted
     out = Path(out)
-    if book.path is not None and out.exists() and Path(book.path).exists() and os.path.samefile(out, book.path):
+    if book.path is not None and same_file(out, book.path):
         raise Refusal("export.target_is_register", ファイル=out)
     check_target(out, overwrite)
     return out, out
@@ -241,7 +240,7 @@ def _make_folder(out: Path | Outbox) -> None:
             out.folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise XlkitError(messages.text("export.folder_failed", フォルダ=out.folder,
-                                           理由=exc.strerror or type(exc).__name__)) from None
+                                           理由=os_reason(exc))) from None
 
 
 def export_linkages(book: Book, out: Path | Outbox, *, year: int | None = None, overwrite: bool = False,

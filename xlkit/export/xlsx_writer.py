@@ -9,6 +9,7 @@ cut off on paper.
 
 from __future__ import annotations
 
+import io
 import math
 from pathlib import Path
 
@@ -82,7 +83,10 @@ def write(report: Document, path: Path, layout: dict) -> None:
     """Write the Document as a print-ready .xlsx at `path`, one worksheet per Sheet."""
     opts = layout["excel"]
     font = layout["fonts"]["east_asia"]
-    wb = xlsxwriter.Workbook(str(path), {
+    # built in memory, then written in one go: a disk that fills up fails that one write, instead
+    # of failing inside xlsxwriter's ZipFile, which then complains again when collected
+    buffer = io.BytesIO()
+    wb = xlsxwriter.Workbook(buffer, {"in_memory": True,
         # staff's text is text: never a formula, a number or a link
         "strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False,
         "default_format_properties": {"font_name": font, "font_size": opts["font_pt"]},
@@ -92,6 +96,7 @@ def write(report: Document, path: Path, layout: dict) -> None:
     for sheet in report.sheets:
         _SheetWriter(wb, sheet, report, layout, formats).write()
     wb.close()
+    Path(path).write_bytes(buffer.getvalue())
 
 
 class _SheetWriter:

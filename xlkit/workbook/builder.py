@@ -7,6 +7,7 @@ adds the xlwings VBA project, our module of one-line subs and the four buttons o
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -87,7 +88,8 @@ def _write(path: Path, linkages, cases, settings, divisions, *, macro: bool) -> 
     bodies = list(masters[design.BODIES])
     division_rows = [tuple(d) for d in (divisions if divisions is not None else masters[design.DIVISIONS])]
 
-    wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False,
+    buffer = io.BytesIO()  # written in one go at the end: see export/xlsx_writer.py
+    wb = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False,
                                          "strings_to_urls": False})
     wb.set_properties({"title": "審議案件・外部結合登録簿", "company": "区政情報課"})
     fmt = _Formats(wb)
@@ -120,6 +122,7 @@ def _write(path: Path, linkages, cases, settings, divisions, *, macro: bool) -> 
                     repeat_header=name not in (design.HOWTO, design.SUMMARY, design.CONF))
     sheets[design.HOWTO].activate()
     wb.close()
+    Path(path).write_bytes(buffer.getvalue())
     return codes
 
 

@@ -15,7 +15,9 @@ import zipfile
 import zlib
 from pathlib import Path
 
+from xlkit import limits
 from xlkit.errors import XlkitError
+from xlkit.workbook import guard
 
 _LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")  # zipfile.structFileHeader
 _FAST = 1 << 20  # parts above 1 MB (a big sheet) are deflated at level 1: 4x faster, 1.5x larger
@@ -38,12 +40,14 @@ class Package:
             raise XlkitError(f"「{self.path.name}」をExcelファイルとして読めません（壊れているか、Excel以外のファイルです）。") from None
         self.infos = self._zip.infolist()
         names = [i.filename for i in self.infos]
-        if len(set(names)) != len(names):
-            raise XlkitError(f"「{self.path.name}」には同じ名前の部品が二つあるため、書き込めません（ファイルが壊れています）。")
-        for info in self.infos:
-            if info.flag_bits & 0x1 or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-                raise XlkitError(f"「{self.path.name}」は暗号化されているか、Excel が使わない圧縮形式のため、書き込めません。"
-                                 "Excel で開いて、パスワードを外して保存し直してください。")
+        try:
+            if len(set(names)) != len(names):
+                raise XlkitError(f"「{self.path.name}」には同じ名前の部品が二つあるため、書き込めません（ファイルが壊れています）。")
+            # every read below is bounded by the declared sizes checked here (zipfile never inflates more)
+            guard.check_members(self.infos, self.path.name, limits.current())
+        except XlkitError:
+            self._zip.close()
+            raise
         self._changed: dict[str, bytes] = {}
 
     def close(self) -> None:

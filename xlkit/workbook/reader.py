@@ -10,13 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from xlkit import schema
-from xlkit.errors import XlkitError
+from xlkit import limits, schema
+from xlkit.errors import XlkitError, os_reason
 from xlkit.records import Book, Record
 from xlkit.register import gc_paused, load_sheets, sheets_read, stream_register
 from xlkit.workbook import scan
 
-MAX_BYTES = 50 * 1024 * 1024  # a 10,000-row register is about 3 MB
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 
 
@@ -26,13 +25,11 @@ def load(path: str | Path, *, skip: Iterable[str] = ()) -> Book:
     The register sheets in `skip` are left out (their Records stay empty); `stream` reads them.
     """
     path = Path(path)
-    check_file(path)
-    version = scan.read_format(path)  # a newer register is refused before anything is read
     with gc_paused():
-        grids = read_grids(path, skip)
+        found, grids = _read(path, skip)
         book = load_sheets(grids, skip=skip)
     book.path = path
-    book.format = version
+    book.format = found.version
     return book
 
 
@@ -50,7 +47,7 @@ def stream(book: Book, register: schema.Register, keys: Iterable[str] | None = N
     except Exception as e:  # calamine raises its own types for every broken file
         if register.sheet not in _sheet_names(path):
             raise XlkitError(f"シート「{register.sheet}」がありません。登録簿のシート名を確認してください。") from None
-        raise XlkitError(f"「{path.name}」をExcelファイルとして読めません（{type(e).__name__}）。") from None
+        raise unreadable(path, e) from None
     top, left = sheet.start if sheet.height else (0, 0)
     padded = _from_a1(rows, top, left)
     return stream_register(book, register, padded, keys, later)
@@ -74,15 +71,23 @@ def _padded(rows: Iterator[list], top: int, left: int) -> Iterator[list]:
 def _sheet_names(path: Path) -> list[str]:
     import zipfile
 
-    with zipfile.ZipFile(path) as archive:
-        return list(scan.sheet_parts(archive))
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return list(scan.sheet_parts(archive))
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
+        return []
 
 
 def read_grids(path: Path, skip: Iterable[str] = ()) -> dict[str, list[list]]:
     """The values of the sheets the core reads (register.sheets_read) as 2-D lists; refuses what is not a register file, in Japanese."""
+    return _read(Path(path), skip)[1]
+
+
+def _read(path: Path, skip: Iterable[str]) -> tuple[scan.Inspection, dict[str, list[list]]]:
     check_file(path)
-    problems = scan.scan_structure(path, watched={schema.linkage().sheet, schema.case().sheet})
-    if problems:
+    found = scan.inspect(path, watched={schema.linkage().sheet, schema.case().sheet})
+    if found.problems:
+        problems = found.problems
         listing = "\n".join(f"  ・{p}" for p in problems[:50])
         more = f"\n  ほか {len(problems) - 50} 件" if len(problems) > 50 else ""
         raise XlkitError(
@@ -94,27 +99,46 @@ def read_grids(path: Path, skip: Iterable[str] = ()) -> dict[str, list[list]]:
 
         workbook = python_calamine.CalamineWorkbook.from_path(str(path))
         wanted = set(sheets_read()) - set(skip)
-        return {
+        return found, {
             name: workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
             for name in workbook.sheet_names if name in wanted
         }
     except Exception as e:  # calamine raises its own types for every broken file
-        raise XlkitError(f"「{path.name}」をExcelファイルとして読めません（{type(e).__name__}）。") from None
+        raise unreadable(path, e) from None
+
+
+# calamine's exceptions, by name (they are Rust errors without Python classes to import)
+_CALAMINE = {
+    "PasswordError": "パスワードで保護されています。Excel で開いてパスワードを外して保存し直してください",
+    "XmlError": "中の XML が壊れているか、安全でない構造を含んでいます",
+    "ZipError": "ファイルの圧縮が壊れています",
+    "WorksheetNotFound": "必要なシートが見つかりません",
+}
+
+
+def unreadable(path: Path, exc: Exception) -> XlkitError:
+    """calamine's failure as staff can act on it: never the Rust error's English name or text."""
+    reason = _CALAMINE.get(type(exc).__name__, "壊れているか、Excel以外のファイルです")
+    return XlkitError(f"「{path.name}」をExcelファイルとして読めません（{reason}）。")
 
 
 def check_file(path: Path) -> None:
     """Refuse, in Japanese, what is not a register file this xlkit can read."""
-    if not path.exists():
-        raise XlkitError(f"ファイル「{path}」が見つかりません。")
-    if path.is_dir():
-        raise XlkitError(f"「{path}」はフォルダです。登録簿のExcelファイルを指定してください。")
-    if path.suffix.lower() not in EXCEL_SUFFIXES:
+    try:
+        if not path.exists():
+            raise XlkitError(f"ファイル「{path}」が見つかりません。")
+        if path.is_dir():
+            raise XlkitError(f"「{path}」はフォルダです。登録簿のExcelファイルを指定してください。")
+        if path.suffix.lower() not in EXCEL_SUFFIXES:
+            raise XlkitError(
+                f"「{path.name}」はExcelの登録簿ではありません（拡張子 .xlsx または .xlsm のファイルを指定してください）。"
+            )
+        size = path.stat().st_size
+    except OSError as exc:  # a name too long, a folder without read permission, a share gone
+        raise XlkitError(f"登録簿「{path.name}」を開けません（{os_reason(exc)}）。") from None
+    allowed = limits.current().file_bytes
+    if size > allowed:
         raise XlkitError(
-            f"「{path.name}」はExcelの登録簿ではありません（拡張子 .xlsx または .xlsm のファイルを指定してください）。"
-        )
-    size = path.stat().st_size
-    if size > MAX_BYTES:
-        raise XlkitError(
-            f"「{path.name}」は大きすぎます（{size / 1024 / 1024:.1f} MB、上限 {MAX_BYTES // 1024 // 1024} MB）。"
+            f"「{path.name}」は大きすぎます（{limits.size(size)}、上限 {limits.size(allowed)}）。"
             "登録簿以外のデータや画像が含まれていないか確認してください。"
         )

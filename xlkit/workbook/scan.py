@@ -1,4 +1,6 @@
-"""Finding what calamine reads as blank though the cell is not: formulas, error values, merges.
+"""A register file's zip read directly, before calamine: its sheets, its format, its parts
+against the limits (xlkit.workbook.guard), and what calamine reads as blank though the cell is
+not: formulas, error values, merges.
 
 A register must hold values. Reading the sheet XML directly is the only cheap way to see
 these, and a clean file (no `<f`, no `t="e"`, no `<mergeCell`) costs one substring search.
@@ -10,9 +12,11 @@ import html
 import posixpath
 import re
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from xlkit.errors import XlkitError
+from xlkit.workbook import guard
 
 _SHEET = re.compile(rb'<sheet\b[^>]*?name="([^"]*)"[^>]*?r:id="([^"]*)"')
 _REL = re.compile(rb"<Relationship\b[^>]*>")
@@ -64,29 +68,44 @@ def format_version(archive, file_name: str) -> int:
     return formats.parse(unescape(m[1]) if m else None)
 
 
-def read_format(path: Path) -> int:
-    """The format of the register file at `path`; refuses a newer one than this xlkit knows."""
-    from xlkit import formats
+@dataclass
+class Inspection:
+    """What `inspect` found of a register file before calamine reads it."""
 
+    version: int  # its format (xlkit.formats)
+    problems: list[str]  # formula, error-value and merged cells of the watched sheets, in Japanese
+    sheets: list[str]  # its sheet names, in workbook order
+
+
+_WORKBOOK = ("xl/workbook.xml", "xl/_rels/workbook.xml.rels")
+
+
+def inspect(path: Path, watched: set[str], limits=None) -> Inspection:
+    """Everything xlkit checks of a register file before reading its values, in one pass over
+    the zip: its parts against the limits (xlkit.workbook.guard), its format (a newer one is
+    refused), and the cells of the watched sheets that are not values."""
+    from xlkit import formats, limits as limits_
+
+    limits = limits or limits_.current()
     try:
         with zipfile.ZipFile(path) as archive:
-            version = format_version(archive, path.name)
-    except (zipfile.BadZipFile, KeyError, OSError):
-        raise XlkitError(f"「{path.name}」をExcelファイルとして読めません（壊れているか、Excel以外のファイルです）。") from None
-    formats.check_readable(version, path.name)
-    return version
-
-
-def scan_structure(path: Path, watched: set[str]) -> list[str]:
-    """Japanese descriptions of formula, error-value and merged cells in the watched sheets."""
-    try:
-        with zipfile.ZipFile(path) as archive:
+            guard.check_members(archive.infolist(), path.name, limits)
+            guard.check_parts(archive, path.name, limits, only=_WORKBOOK)
             parts = sheet_parts(archive)
+            version = format_version(archive, path.name)
+            formats.check_readable(version, path.name)
+            mine = {name: parts[name] for name in sorted(watched & parts.keys())}
+            whole = guard.check_parts(archive, path.name, limits, keep=mine.values(), skip=_WORKBOOK)
             problems = []
-            for name in sorted(watched & parts.keys()):
-                problems += _scan_sheet(name, archive.read(parts[name]))
-            return problems
-    except (zipfile.BadZipFile, KeyError, OSError):
+            for name, part in mine.items():
+                if part not in whole:
+                    raise KeyError(part)
+                problems += _scan_sheet(name, whole.pop(part))
+            return Inspection(version, problems, list(parts))
+    except UnicodeDecodeError:
+        raise XlkitError(f"「{path.name}」の部品 xl/workbook.xml が UTF-8 の文字として読めません"
+                         "（壊れているか、Excel 以外で作られたファイルです）。Excel で開いて保存し直してください。") from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, OSError, ValueError, EOFError):
         raise XlkitError(f"「{path.name}」をExcelファイルとして読めません（壊れているか、Excel以外のファイルです）。") from None
 
 

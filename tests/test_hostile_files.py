@@ -1,0 +1,417 @@
+"""Hostile and broken files, built here byte by byte: each gets a Japanese message naming what
+is wrong, exit code 2, and no traceback — never 「予期しない問題」 or an English exception name.
+
+The limits of xlkit.limits are set small through XLKIT_LIMITS, so that a bomb is proved
+refused at a few kilobytes; the full-size runs are benchmarks' business.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from support import REPO, SAMPLE, said
+from xlkit import files, limits
+from xlkit.cli import main
+from xlkit.errors import XlkitError, os_reason
+from xlkit.workbook.reader import load
+
+SHARED = "xl/sharedStrings.xml"
+
+
+def run(capsys, *argv) -> tuple[int, str]:
+    code = main([str(a) for a in argv])
+    out = capsys.readouterr()
+    assert "Traceback" not in out.err and "予期しない問題" not in out.err, out.err
+    return code, out.err
+
+
+def parts_of(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as z:
+        return {n: z.read(n) for n in z.namelist()}
+
+
+def rezip(path: Path, parts: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    return path
+
+
+def changed(tmp_path: Path, replace: dict[str, bytes] | None = None, name: str = "登録簿.xlsx") -> Path:
+    """The sample register with the parts in `replace` replaced (or added)."""
+    return rezip(tmp_path / name, {**parts_of(SAMPLE), **(replace or {})})
+
+
+def patch_member(path: Path, name: str, *, method: int | None = None, flags: int | None = None,
+                 size: int | None = None) -> None:
+    """Rewrite fields of one member's local and central headers in place, as a forger would."""
+    raw = bytearray(path.read_bytes())
+    encoded = name.encode()
+    for signature, method_at, flags_at, size_at, name_at in ((b"PK\x03\x04", 8, 6, 22, 30),
+                                                            (b"PK\x01\x02", 10, 8, 24, 46)):
+        start = 0
+        while (start := raw.find(signature, start)) >= 0:
+            if raw[start + name_at:start + name_at + len(encoded)] == encoded:
+                if method is not None:
+                    struct.pack_into("<H", raw, start + method_at, method)
+                if flags is not None:
+                    struct.pack_into("<H", raw, start + flags_at, flags)
+                if size is not None:
+                    struct.pack_into("<L", raw, start + size_at, size)
+            start += 4
+    path.write_bytes(bytes(raw))
+
+
+@pytest.fixture
+def small(monkeypatch):
+    def set_limits(**values):
+        monkeypatch.setenv(limits.ENVIRONMENT, ",".join(f"{k}={v}" for k, v in values.items()))
+    return set_limits
+
+
+# --------------------------------------------------------------------------- limits
+
+
+def test_the_limits_are_read_from_the_environment(monkeypatch):
+    monkeypatch.setenv(limits.ENVIRONMENT, "part_bytes=1000, cell_chars=50")
+    assert limits.current().part_bytes == 1000 and limits.current().cell_chars == 50
+    assert limits.current().members == limits.Limits().members
+    for wrong in ("part_bytes=-1", "part_bytes=lots", "cells=3", "part_bytes"):
+        monkeypatch.setenv(limits.ENVIRONMENT, wrong)
+        with pytest.raises(XlkitError) as refused:
+            limits.current()
+        assert limits.ENVIRONMENT in said(refused.value)
+
+
+def test_the_real_registers_are_far_below_the_limits():
+    sample = load(SAMPLE)
+    assert sample.linkages
+    with zipfile.ZipFile(SAMPLE) as z:
+        largest = max(i.file_size for i in z.infolist())
+    assert largest * 100 < limits.Limits().part_bytes
+
+
+def test_a_shared_strings_bomb_is_refused_by_its_inflated_size_before_it_is_inflated(tmp_path, small, capsys):
+    """1 KB of zip that inflates to 20 MB: refused from the directory, naming the part."""
+    bomb = b"<sst>" + b"<si><t>" + b"A" * 20_000_000 + b"</t></si></sst>"
+    path = changed(tmp_path, {SHARED: bomb})
+    assert path.stat().st_size < 200_000
+    small(part_bytes=10_000_000)
+    code, err = run(capsys, "validate", path)
+    assert code == 2 and SHARED in err and "部品1つの展開後の大きさ" in err and "上限" in err
+
+
+def test_a_part_that_lies_about_its_size_is_refused_before_calamine_inflates_it(tmp_path, small, capsys):
+    """The directory says 1,000 bytes; the data inflates to 2 MB. Python's zipfile stops at the
+    declared size, calamine would not: the CRC check on the way refuses the part."""
+    strings = b"<sst>" + b"<si><t>a</t></si>" * 120_000 + b"</sst>"
+    path = changed(tmp_path, {SHARED: strings})
+    patch_member(path, SHARED, size=1000)
+    code, err = run(capsys, "validate", path)
+    assert code == 2 and SHARED in err and "壊れている" in err
+
+
+def test_too_many_shared_strings_are_refused_while_streaming(tmp_path, small, capsys):
+    path = changed(tmp_path, {SHARED: b"<sst>" + b"<si><t>a</t></si>" * 5_000 + b"</sst>"})
+    small(shared_strings=3_000)
+    code, err = run(capsys, "validate", path)
+    assert code == 2 and "共有文字列の数" in err and "3,000" in err
+
+
+def test_all_parts_together_and_the_number_of_parts_are_limited(tmp_path, small, capsys):
+    path = changed(tmp_path, {f"xl/media/pad{i}.bin": b"\0" * 50_000 for i in range(20)})
+    small(total_bytes=500_000)
+    code, err = run(capsys, "validate", path)
+    assert code == 2 and "部品全体の展開後の大きさ" in err
+    small(members=10)
+    code, err = run(capsys, "validate", path)
+    assert code == 2 and "部品の数" in err
+
+
+def test_a_cell_longer_than_excel_allows_is_refused_naming_the_cell(tmp_path, small, capsys, make_register,
+                                                                  make_linkage):
+    path = make_register(tmp_path / "長い.xlsx", [make_linkage(1, business="業" * 500)])
+    small(cell_chars=400)
+    code, err = run(capsys, "validate", path)
+    assert code == 2 and "外部結合" in err and "500 文字" in err and "400 文字" in err
+    cell = [w for w in err.split() if w.startswith("D") or w.startswith("E")]
+    assert cell, err
+
+
+def test_the_default_cell_limit_is_excels_own(tmp_path, capsys, make_register, make_linkage):
+    """openpyxl cuts text at 32,767 characters, so the longer cell is put into the part itself."""
+    def with_business(name: str, length: int) -> Path:
+        path = make_register(tmp_path / name, [make_linkage(1, business="MARKER-BUSINESS")])
+        parts = {name: data.replace(b"MARKER-BUSINESS", ("業" * length).encode())
+                 for name, data in parts_of(path).items()}
+        return rezip(path, parts)
+
+    assert run(capsys, "validate", with_business("ok.xlsx", 32_767))[0] in (0, 1)
+    code, err = run(capsys, "validate", with_business("長い.xlsx", 32_768))
+    assert code == 2 and "32,768 文字" in err and "32,767 文字" in err
+
+
+# --------------------------------------------------------------------------- encryption, encodings, DTDs
+
+
+@pytest.mark.parametrize("method, flags, expected", [
+    (None, 0x1, "暗号化"),  # the traditional PKWARE encryption flag
+    (99, None, "暗号化"),  # WinZip AES
+    (12, None, "bzip2"),
+    (14, None, "LZMA"),
+])
+def test_encrypted_and_foreign_compression_are_refused_in_japanese(tmp_path, capsys, method, flags, expected):
+    path = changed(tmp_path)
+    patch_member(path, "xl/workbook.xml", method=method, flags=flags)
+    code, err = run(capsys, "validate", path)
+    assert code == 2 and "xl/workbook.xml" in err and expected in err
+    code, err = run(capsys, "export", "linkages", path, "--out", tmp_path / "報告.docx")
+    assert code == 2 and expected in err and not (tmp_path / "報告.docx").exists()
+
+
+def test_an_encrypted_member_is_refused_before_the_register_is_written(tmp_path, capsys):
+    """The writer opens the package itself; it refuses by the same rule, and writes nothing."""
+    from xlkit import tasks
+
+    path = changed(tmp_path)
+    patch_member(path, "xl/styles.xml", method=99)
+    before = path.read_bytes()
+    with pytest.raises(XlkitError) as refused:
+        tasks.import_table(path, "No.\t結合を行った課\n", 2021)
+    assert "暗号化" in said(refused.value) and path.read_bytes() == before
+
+
+def test_a_workbook_xml_in_shift_jis_is_refused_naming_the_encoding(tmp_path, capsys):
+    workbook = parts_of(SAMPLE)["xl/workbook.xml"].decode("utf-8")
+    sjis = workbook.replace('encoding="UTF-8"', 'encoding="Shift_JIS"', 1)
+    assert sjis != workbook
+    path = changed(tmp_path, {"xl/workbook.xml": sjis.encode("cp932")})
+    code, err = run(capsys, "validate", path)
+    assert code == 2 and "Shift_JIS" in err and "xl/workbook.xml" in err
+
+
+def test_a_workbook_xml_in_utf16_and_one_with_broken_utf8_are_refused(tmp_path, capsys):
+    workbook = parts_of(SAMPLE)["xl/workbook.xml"].decode("utf-8")
+    path = changed(tmp_path, {"xl/workbook.xml": workbook.replace("UTF-8", "UTF-16").encode("utf-16")})
+    code, err = run(capsys, "validate", path)
+    assert code == 2 and "UTF-16" in err
+    broken = workbook.encode("utf-8").replace("外部結合".encode(), "外部結合".encode("cp932"), 1)
+    path = changed(tmp_path, {"xl/workbook.xml": broken}, "壊れ.xlsx")
+    code, err = run(capsys, "validate", path)
+    assert code == 2 and "UTF-8" in err
+
+
+LAUGHS = (b'<?xml version="1.0"?><!DOCTYPE sst [<!ENTITY a "aaaaaaaaaa">'
+          + b"".join(b'<!ENTITY %s "%s">' % (bytes([98 + i]), (b"&%s;" % bytes([97 + i])) * 10) for i in range(8))
+          + b']><sst><si><t>&i;</t></si></sst>')
+XXE = (b'<?xml version="1.0"?><!DOCTYPE sst [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+       b"<sst><si><t>&x;</t></si></sst>")
+
+
+@pytest.mark.parametrize("attack", [LAUGHS, XXE], ids=["billion-laughs", "external-entity"])
+@pytest.mark.parametrize("part", [SHARED, "xl/workbook.xml", "xl/styles.xml"])
+def test_entity_attacks_are_refused_without_an_english_name(tmp_path, capsys, attack, part):
+    path = changed(tmp_path, {part: attack})
+    code, err = run(capsys, "validate", path)
+    assert code == 2 and part in err and "DOCTYPE" in err and "XmlError" not in err and "root:" not in err
+
+
+def test_an_entity_attack_in_a_register_sheet_is_refused_too(tmp_path, capsys):
+    from xlkit.workbook.scan import sheet_parts
+
+    with zipfile.ZipFile(SAMPLE) as z:
+        part = sheet_parts(z)["外部結合"]
+    sheet = parts_of(SAMPLE)[part]
+    attacked = sheet.replace(b"?>", b'?><!DOCTYPE worksheet [<!ENTITY a "b">]>', 1)
+    path = changed(tmp_path, {part: attacked})
+    code, err = run(capsys, "validate", path)
+    assert code == 2 and part in err and "DOCTYPE" in err
+
+
+def test_broken_xml_that_calamine_rejects_is_said_without_its_english_name(tmp_path, capsys):
+    path = changed(tmp_path, {SHARED: b"<sst><si><t>a</t></si><si><t>b</sst>"})
+    code, err = run(capsys, "validate", path)
+    assert code == 2 and "読めません" in err
+    for english in ("XmlError", "Error", "Exception"):
+        assert english not in err
+
+
+# --------------------------------------------------------------------------- the import table
+
+
+def test_control_characters_in_an_import_table_are_refused_by_line_and_column(tmp_path, capsys):
+    from xlkit import tasks
+
+    register = tmp_path / "登録簿.xlsx"
+    shutil.copy(SAMPLE, register)
+    header = "\t".join(["No.", "結合を行った課", "業務名", "外部結合を行った理由", "外部結合による処理対象者",
+                        "外部結合に係る個人情報記録の項目", "条例根拠", "結合の相手方", "結合の開始年月日"])
+    rows = ["1\t税務課\t固定\x01資産\t理由\t住民\t氏名\t条例\t国\tR3.4.1",
+            "2\t税務課\t住民\x0b税\t理由\t住民\t氏名\t条例\t国\tR3.4.1"]
+    table = tmp_path / "表.txt"
+    table.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    before = register.read_bytes()
+    code, err = run(capsys, "import", register, table, "--year", "2021")
+    assert code != 0 and code != 3
+    assert "2行目" in err and "U+0001" in err and "3行目" in err and "U+000B" in err and "業務名" in err
+    assert register.read_bytes() == before
+    parsed = tasks.pasted_table.parse("\n".join([header, *rows]), year=2021, divisions=[("税務課", "区長")])
+    assert not parsed.rows and len(parsed.problems) == 2
+
+
+def test_an_import_table_too_large_is_refused_before_it_is_read(tmp_path, small, capsys):
+    register = tmp_path / "登録簿.xlsx"
+    shutil.copy(SAMPLE, register)
+    table = tmp_path / "表.txt"
+    table.write_bytes(b"x" * 5_000)
+    small(table_bytes=1_000)
+    code, err = run(capsys, "import", register, table, "--year", "2021")
+    assert code == 2 and "大きすぎます" in err
+
+
+# --------------------------------------------------------------------------- names and the OS
+
+
+LONG = "あ" * 90  # 270 bytes: more than a Linux file name may have
+
+
+@pytest.mark.parametrize("argv", [
+    ("export", "linkages", "{reg}", "--out", "{tmp}/" + LONG + ".docx"),
+    ("export", "linkages", "{reg}", "--out", "{tmp}/" + LONG + ".xlsx", "--overwrite"),
+    ("export", "cases", "{reg}", "--out", "{tmp}/" + LONG + ".docx"),
+    ("new", "{tmp}/" + LONG + ".xlsx"),
+    ("validate", "{tmp}/" + LONG + ".xlsx"),
+    ("summarize", "{tmp}/" + LONG + ".xlsm"),
+])
+def test_a_name_longer_than_the_file_system_allows_is_said_in_japanese(tmp_path, capsys, argv):
+    register = tmp_path / "登録簿.xlsx"
+    shutil.copy(SAMPLE, register)
+    code, err = run(capsys, *(a.format(reg=register, tmp=tmp_path) for a in argv))
+    assert code == 2 and "長すぎます" in err and "Errno" not in err
+
+
+def test_every_os_error_reason_is_japanese():
+    import errno
+
+    for number in (errno.ENOSPC, errno.ENAMETOOLONG, errno.EACCES, errno.EROFS, errno.EIO, errno.EFBIG, 9999):
+        reason = os_reason(OSError(number, "English text"))
+        assert "English" not in reason and said(XlkitError(reason))
+
+
+def test_an_os_error_no_use_case_expected_is_exit_2_in_japanese(tmp_path, capsys, monkeypatch):
+    from xlkit import tasks
+
+    def failing(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(tmp_path / "x"))
+
+    monkeypatch.setattr(tasks, "validate", failing)
+    code, err = run(capsys, "validate", SAMPLE)
+    assert code == 2 and "権限" in err and "Permission" not in err
+
+
+_LIMITED_WRITE = """
+import resource, signal, sys
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # the write fails (EFBIG) instead of killing us
+resource.setrlimit(resource.RLIMIT_FSIZE, (8_000, 8_000))
+from xlkit.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="RLIMIT_FSIZE is POSIX")
+@pytest.mark.parametrize("argv", [
+    ("new", "{tmp}/新しい登録簿.xlsx"),
+    ("export", "linkages", "{reg}", "--out", "{tmp}/報告.xlsx"),
+    ("export", "linkages", "{reg}", "--out", "{tmp}/報告.docx"),
+])
+def test_a_write_the_system_cuts_short_leaves_nothing_and_no_python_noise(tmp_path, argv):
+    """The operating system refuses the write half-way (here a file-size limit, as a full disk
+    would): a Japanese message, exit 2, no half file, no temp file, nothing from ZipFile's __del__."""
+    register = tmp_path / "登録簿.xlsx"
+    shutil.copy(SAMPLE, register)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    done = subprocess.run([sys.executable, "-c", _LIMITED_WRITE, *(a.format(reg=register, tmp=tmp_path) for a in argv)],
+                          capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert "保存できませんでした" in done.stderr
+    for noise in ("Traceback", "Exception ignored", "Errno", "File too large"):
+        assert noise not in done.stderr, done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+# --------------------------------------------------------------------------- exports: inputs and leftovers
+
+
+def test_a_report_never_replaces_the_register_through_a_hard_link(tmp_path, capsys):
+    register = tmp_path / "登録簿.xlsx"
+    shutil.copy(SAMPLE, register)
+    os.link(register, tmp_path / "報告.xlsx")
+    before = register.read_bytes()
+    code, err = run(capsys, "export", "linkages", register, "--out", tmp_path / "報告.xlsx", "--overwrite")
+    assert code == 2 and "登録簿そのもの" in err and register.read_bytes() == before
+
+
+_KILLED_EXPORT = """
+import os, signal, sys
+from pathlib import Path
+from xlkit import files
+
+def write(tmp):
+    Path(tmp).write_bytes(b"half a report")
+    os.kill(os.getpid(), signal.SIGKILL)
+
+files.atomic_write(Path(sys.argv[1]), write, overwrite=False)
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
+def test_a_killed_export_leaves_a_temp_file_the_next_export_removes(tmp_path, capsys):
+    register = tmp_path / "登録簿.xlsx"
+    shutil.copy(SAMPLE, register)
+    report = tmp_path / "報告.docx"
+    done = subprocess.run([sys.executable, "-c", _KILLED_EXPORT, str(report)], cwd=REPO, timeout=60)
+    assert done.returncode == -signal.SIGKILL
+    [leftover] = files.leftovers(report)
+    assert leftover.read_bytes() == b"half a report" and files.abandoned(report) == [leftover]
+    code, _ = run(capsys, "export", "linkages", register, "--out", report)
+    assert code == 0 and report.is_file()
+    assert files.leftovers(report) == [] and sorted(p.name for p in tmp_path.iterdir()) == ["報告.docx", "登録簿.xlsx"]
+
+
+def test_a_temp_file_of_a_write_still_running_is_left_alone(tmp_path):
+    report = tmp_path / "報告.docx"
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        mark = f"{files._host_tag()}.{sleeper.pid}-"
+        running = tmp_path / f"{files._prefix(report.name)}{mark}abcdEFGH.docx"
+        running.write_bytes(b"being written")
+        other_pc = tmp_path / f"{files._prefix(report.name)}0000ff.{sleeper.pid}-abcdEFGH.docx"
+        other_pc.write_bytes(b"another PC's")
+        old_style = tmp_path / f"{files._prefix(report.name)}abcdEFGH.docx"
+        old_style.write_bytes(b"an older xlkit's")
+        assert set(files.leftovers(report)) == {running, other_pc, old_style}
+        assert files.abandoned(report) == []
+        hours_ago = time.time() - 2 * 3600
+        for p in (other_pc, old_style):
+            os.utime(p, (hours_ago, hours_ago))
+        assert set(files.abandoned(report)) == {other_pc, old_style}
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    assert set(files.abandoned(report)) == {running, other_pc, old_style}
+
+
+def test_the_temp_name_stays_short_enough_for_a_long_report_name(tmp_path):
+    name = "外" * 80 + ".docx"  # 245 bytes: a legal name
+    with files.scratch(tmp_path, ".docx", owner=name) as tmp:
+        assert len(tmp.name.encode()) <= 255 and files._pattern(tmp_path / name).fullmatch(tmp.name)
