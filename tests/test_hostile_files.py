@@ -161,6 +161,33 @@ def test_the_default_cell_limit_is_excels_own(tmp_path, capsys, make_register, m
     assert code == 2 and "32,768 文字" in err and "32,767 文字" in err
 
 
+@pytest.mark.parametrize("where", ["shared", "inline"])
+def test_a_text_of_a_megabyte_is_refused_before_calamine_reads_it(tmp_path, capsys, make_register, make_linkage,
+                                                                   where):
+    """The tester's 1.1 GB 業務名 took 37 s and passed; a text no cell can hold is refused while
+    its part streams by, whether in the shared strings or written inline in the sheet."""
+    path = make_register(tmp_path / "長い.xlsx", [make_linkage(1, business="MARKER-BUSINESS")])
+    parts = parts_of(path)  # openpyxl writes inline strings: move the marker to sharedStrings if asked
+    huge = ("業" * 400_000).encode()  # 1.2 MB of UTF-8
+    if where == "shared":
+        sheet = next(n for n, d in parts.items() if b"MARKER-BUSINESS" in d)
+        parts[sheet] = parts[sheet].replace(b't="inlineStr"><is><t>MARKER-BUSINESS</t></is>', b't="s"><v>0</v>')
+        parts[SHARED] = b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>' + huge + b"</t></si></sst>"
+        parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
+            b"</Types>", b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+                         b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>')
+        parts["xl/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"].replace(
+            b"</Relationships>", b'<Relationship Id="rIdS" Type="http://schemas.openxmlformats.org/officeDocument/'
+                                 b'2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>')
+        part = SHARED
+    else:
+        part = next(n for n, d in parts.items() if b"MARKER-BUSINESS" in d)
+        parts[part] = parts[part].replace(b"MARKER-BUSINESS", huge)
+    rezip(path, parts)
+    code, err = run(capsys, "validate", path)
+    assert code == 2 and part in err and "1セルの文字数" in err
+
+
 # --------------------------------------------------------------------------- encryption, encodings, DTDs
 
 

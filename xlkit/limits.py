@@ -26,8 +26,8 @@ MB = 1024 * 1024
 @dataclass(frozen=True)
 class Limits:
     file_bytes: int = 50 * MB  # the file on disk (a 10,000-row register is about 3 MB)
-    part_bytes: int = 256 * MB  # one part, inflated
-    total_bytes: int = 512 * MB  # all parts, inflated
+    part_bytes: int = 128 * MB  # one part, inflated (calamine needs about three times that in memory)
+    total_bytes: int = 256 * MB  # all parts, inflated
     members: int = 10_000  # parts in the zip
     shared_strings: int = 2_000_000  # distinct texts of the workbook
     cell_chars: int = 32_767  # Excel's own limit for one cell

@@ -6,7 +6,8 @@ A hostile or broken file is refused here, in Japanese, naming the part:
 - XML with a document type (DTD): Excel never writes one, and it is how entity attacks
   (billion laughs, external entities) begin;
 - XML in an encoding other than UTF-8 (a workbook.xml saved as Shift_JIS);
-- a part whose data does not match its directory entry (a size that lies, a bad CRC).
+- a part whose data does not match its directory entry (a size that lies, a bad CRC);
+- a text of 1 MB or more: no cell holds one.
 
 The directory is checked from the sizes it declares. Python's zipfile never inflates more than
 the declared size, but calamine (Rust) does, so each XML part calamine will read is streamed
@@ -24,6 +25,11 @@ from xlkit import limits as limits_
 from xlkit.errors import XlkitError
 
 _CHUNK = 1 << 20
+# XML text never holds a raw "<": a run this long without one is a single text far beyond what a
+# cell holds (32,767 characters are at most ~330 KB even written as &#24180; references). Every
+# run of 1 MB contains one such block, aligned within a chunk, so it is refused before calamine
+# inflates it; a shorter overlong text is refused by the cell length when the sheet is read.
+_TEXT_BLOCK = 1 << 19
 _DTD = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.I)
 _DECLARATION = re.compile(rb'^\s*<\?xml[^>]*?encoding\s*=\s*["\']([^"\']+)["\']')
 _UTF8 = {"utf-8", "utf8"}
@@ -93,6 +99,10 @@ def _stream(archive: zipfile.ZipFile, info: zipfile.ZipInfo, file_name: str, lim
                     raise XlkitError(
                         f"「{file_name}」の部品 {part} に文書型宣言（DOCTYPE・ENTITY）があります。Excel が作るファイルには"
                         "ないもので、安全のため読みません。Excel で開いて保存し直したファイルを使ってください。")
+                for start in range(0, len(chunk) - _TEXT_BLOCK + 1, _TEXT_BLOCK):
+                    if chunk.find(b"<", start, start + _TEXT_BLOCK) < 0:
+                        raise _over(file_name, "cell_chars", "1つの文字列が 512 KB 以上",
+                                    f"{limits.cell_chars:,} 文字", part=part)
                 if part == _SHARED:
                     # "<si>" or "<si " never spans more than the 3 bytes kept from the last chunk
                     strings += window.count(b"<si>") + window.count(b"<si ") - tail.count(b"<si>") - tail.count(b"<si ")
@@ -122,7 +132,7 @@ def _check_encoding(start: bytes, file_name: str, part: str) -> None:
 
 
 def _over(file_name: str, limit: str, found: str, allowed: str, *, part: str = "") -> XlkitError:
-    where = f"の部品 {part}" if part else ""
+    where = f"の部品 {part} " if part else ""
     return XlkitError(
         f"「{file_name}」{where}は{limits_.NAMES[limit]}が上限を超えています（{found}、上限 {allowed}）。"
         "登録簿ではないファイルか、壊れたファイルです。本当に必要な大きさなら、システム担当が"
