@@ -20,15 +20,15 @@ from support import REPO
 PACKAGE = REPO / "xlkit"
 
 # The core, named one by one: a new module is a decision about its layer, not a default.
-CORE = ("addresses", "cells", "datafiles", "dates", "errors", "figures", "files", "formats", "issues", "lock", "owner_files",
+CORE = ("addresses", "cells", "datafiles", "dates", "errors", "figures", "files", "formats", "issues", "limits", "lock", "owner_files",
         "messages", "pasted_table", "records", "register", "rules", "schema", "tasks", "validation", "widths")
 # The report builders decide every string of a report and are as pure as the core.
 REPORT_MODEL = ("export.model", "export.layout", "export.linkages", "export.cases")
 # The adapters: reading and writing register files, writing reports
-ADAPTERS = ("workbook.reader", "workbook.scan", "workbook.package", "workbook.writer", "workbook.appender", "workbook.sheet_xml",
+ADAPTERS = ("workbook.reader", "workbook.scan", "workbook.guard", "workbook.package", "workbook.writer", "workbook.appender", "workbook.sheet_xml",
             "workbook.stylesheet", "workbook.migrate", "workbook.builder", "workbook.design",
             "workbook.styles", "workbook.vba", "export.api", "export.docx_writer", "export.docx_fast",
-            "export.xlsx_writer", "export.pdf")
+            "export.xlsx_writer", "export.pdf", "export.soffice_guard")
 DOORS = ("cli", "macros", "notebook", "commands.demo", "commands.new", "commands.validate",
          "commands.summarize", "commands.import_table", "commands.export", "commands.upgrade")
 

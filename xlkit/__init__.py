@@ -24,14 +24,16 @@ Core: plain Python over plain data; no Excel, Word or XML library (tests/test_la
     `lock.py`           the lock a register writer holds
     `owner_files.py`    who has a register open in Excel or LibreOffice (their ~$ files)
     `formats.py`        a register's format number, and refusing one too new or too old
+    `limits.py`         how much of a file xlkit reads (XLKIT_LIMITS): sizes, strings, cell length
 
 Reports, pure: `export/linkages.py` and `export/cases.py` build an `export/model.py` Document
     from records, worded by `export/layout.py` (layout.json).
 Reports, written: `export/api.py` hands a Document to `export/docx_writer.py` (with
-    `export/docx_fast.py`), `export/xlsx_writer.py` or `export/pdf.py` (LibreOffice).
+    `export/docx_fast.py`), `export/xlsx_writer.py` or `export/pdf.py` (LibreOffice, run and cleaned up by
+    `export/soffice_guard.py`, a process of its own).
 
 Register files: `workbook/reader.py` (calamine) and `workbook/scan.py` (formulas, error values,
-    merges) read them; `workbook/builder.py` makes them with `workbook/design.py` (sheets,
+    merges) read them, after `workbook/guard.py` has refused bombs, encryption and DTDs; `workbook/builder.py` makes them with `workbook/design.py` (sheets,
     names, buttons), `workbook/styles.py` and `workbook/vba.py`. `workbook/writer.py` is the
     one way to change one: over `workbook/package.py` (the zip's parts, unchanged ones copied
     raw), `workbook/appender.py` splices imported rows into the sheet (`workbook/sheet_xml.py`

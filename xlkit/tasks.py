@@ -95,7 +95,7 @@ def report_year(book: Book, requested: int | None = None) -> int:
 class Note:
     """A line saying why figures need a look; `code` says which kind (for filtering and tests)."""
 
-    code: str  # skipped | mismatch | previous-mismatch
+    code: str  # skipped | mismatch | previous-mismatch | pdf-lost-char
     text: str
 
 
@@ -254,9 +254,11 @@ def export_linkages(book: Book, out: Path | Outbox, *, year: int | None = None, 
     title = messages.text("export.title_linkages", 年度=nendo(result.year))
     forced = _gate(book, title, confirm, checked)
     _make_folder(out)
-    written = api.export_linkages(book, result.year, path, overwrite=overwrite, figures=result.figures)
+    lost: list[Note] = []
+    written = api.export_linkages(book, result.year, path, overwrite=overwrite, figures=result.figures,
+                                  on_lost=lambda chars: lost.extend(_lost_notes(book.linkages, chars)))
     others = [n for n in result.notes if n.code != "skipped"]
-    return Written(Path(written), wanted, title, others, forced, [n.text for n in result.left_out])
+    return Written(Path(written), wanted, title, others + lost, forced, [n.text for n in result.left_out])
 
 
 def export_cases(book: Book, out: Path | Outbox, *, date_from: dt.date | None = None,
@@ -274,8 +276,28 @@ def export_cases(book: Book, out: Path | Outbox, *, date_from: dt.date | None = 
     title = messages.text("export.title_cases", 開始=format_wareki(date_from), 終了=format_wareki(date_to))
     forced = _gate(book, title, confirm, checked)
     _make_folder(out)
-    written = api.export_cases(book, date_from, date_to, path, report_date=report_date, overwrite=overwrite)
-    return Written(Path(written), wanted, title, [], forced, _undated_cases(book))
+    lost: list[Note] = []
+    written = api.export_cases(book, date_from, date_to, path, report_date=report_date, overwrite=overwrite,
+                               on_lost=lambda chars: lost.extend(_lost_notes(book.cases, chars)))
+    return Written(Path(written), wanted, title, lost, forced, _undated_cases(book))
+
+
+LOST_CELLS_SHOWN = 10
+
+
+def _lost_notes(records, chars: set[str]) -> list[Note]:
+    """One note per character the PDF's fonts lack, naming the register cells that hold it (the
+    report's own wording has none: only typed text can)."""
+    notes = []
+    for char in sorted(chars):
+        cells_ = [f"{rec.sheet}!{rec.cell(key)}" for rec in records for key, value in rec.raw.items()
+                  if isinstance(value, str) and char in value]
+        shown = "、".join(cells_[:LOST_CELLS_SHOWN])
+        if len(cells_) > LOST_CELLS_SHOWN:
+            shown += messages.text("export.places_more", 件数=len(cells_) - LOST_CELLS_SHOWN)
+        notes.append(Note("pdf-lost-char", messages.text(
+            "export.pdf_lost_char", 文字=char, 符号=f"U+{ord(char):04X}", 場所=shown or messages.text("export.pdf_lost_nowhere"))))
+    return notes
 
 
 def _undated_cases(book: Book) -> list[str]:

@@ -5,14 +5,17 @@
 
 The format follows the file's suffix (.docx, .xlsx, .pdf). Bad input raises
 xlkit.errors.XlkitError with a Japanese message.
+
+A PDF draws a character no installed font has as an empty box; lost_characters(report) tells
+which, and export_linkages / export_cases hand them to `on_lost` before converting.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import shutil
+from collections.abc import Callable
 from contextlib import contextmanager
-import tempfile
 from pathlib import Path
 
 from xlkit.errors import XlkitError
@@ -22,10 +25,12 @@ from . import cases as cases_report
 from . import docx_writer, linkages as linkages_report, pdf, xlsx_writer
 from xlkit.files import atomic_write, check_target, free_path, output_format
 from .layout import fill, load as load_layout
-from .model import Document
+from .model import Cell, Document, Para, Table
 
 __all__ = ["export_linkages", "export_cases", "default_linkages_name", "default_cases_name",
-           "free_path", "output_format", "render"]
+           "free_path", "output_format", "render", "lost_characters"]
+
+OnLost = Callable[[set[str]], None]
 
 
 def default_linkages_name(year: int) -> str:
@@ -38,8 +43,11 @@ def default_cases_name(date_from: dt.date, date_to: dt.date) -> str:
     return fill(load_layout()["cases"]["file_name"], 期間=cases_report.period_name(date_from, date_to))
 
 
-def export_linkages(book, year: int, out_path, *, overwrite: bool = False, figures=None) -> Path:
-    """Write the report of `year`; the year is the caller's to check (xlkit.tasks.report_year)."""
+def export_linkages(book, year: int, out_path, *, overwrite: bool = False, figures=None,
+                    on_lost: OnLost | None = None) -> Path:
+    """Write the report of `year`; the year is the caller's to check (xlkit.tasks.report_year).
+
+    `on_lost`: see render()."""
     out = Path(out_path)
     fmt = output_format(out)
     check_target(out, overwrite)
@@ -51,12 +59,15 @@ def export_linkages(book, year: int, out_path, *, overwrite: bool = False, figur
     author = cases_report.setting(book.settings, "department")
     with _layout_keys():
         report = linkages_report.build(result, layout, author=author)
-    return render(report, out, layout, overwrite=overwrite)
+    return render(report, out, layout, overwrite=overwrite, on_lost=on_lost)
 
 
 def export_cases(book, date_from: dt.date, date_to: dt.date, out_path, *,
-                 report_date: dt.date | None = None, overwrite: bool = False) -> Path:
-    """Write the 資料 of the period; the period is the caller's to check (xlkit.tasks.cases_period)."""
+                 report_date: dt.date | None = None, overwrite: bool = False,
+                 on_lost: OnLost | None = None) -> Path:
+    """Write the 資料 of the period; the period is the caller's to check (xlkit.tasks.cases_period).
+
+    `on_lost`: see render()."""
     out = Path(out_path)
     fmt = output_format(out)
     check_target(out, overwrite)
@@ -67,7 +78,7 @@ def export_cases(book, date_from: dt.date, date_to: dt.date, out_path, *,
     layout = load_layout()
     with _layout_keys():
         report = cases_report.build(book.cases, book.settings, date_from, date_to, report_date, layout)
-    return render(report, out, layout, overwrite=overwrite)
+    return render(report, out, layout, overwrite=overwrite, on_lost=on_lost)
 
 
 @contextmanager
@@ -87,19 +98,52 @@ def _require_pdf_tool(fmt: str) -> None:
         raise XlkitError(pdf.NOT_INSTALLED)
 
 
-def render(report: Document, out: Path, layout: dict, *, overwrite: bool = False) -> Path:
-    """Write `report` to `out` in the format its suffix names, atomically."""
+def _texts(report: Document):
+    """Every string the pages show (not the title and author, which are file properties)."""
+    for sheet in report.sheets:
+        for block in sheet.blocks:
+            if isinstance(block, Para):
+                yield block.text
+            elif isinstance(block, Table):
+                for row in (*block.header, *block.rows):
+                    for cell in row:
+                        if isinstance(cell, Cell):
+                            if not cell.merge_up:
+                                yield cell.text
+                        else:
+                            yield str(cell)
+
+
+def lost_characters(report: Document) -> set[str] | None:
+    """The characters of `report` that no font installed here has: a PDF made here shows an
+    empty box for each. None when this PC cannot tell (Windows, macOS); empty when none is lost."""
+    return pdf.uncovered(ch for text in _texts(report) for ch in text)
+
+
+def render(report: Document, out: Path, layout: dict, *, overwrite: bool = False,
+           on_lost: OnLost | None = None) -> Path:
+    """Write `report` to `out` in the format its suffix names, atomically.
+
+    A PDF's characters that no installed font has are given to `on_lost` (when some are)
+    before the conversion; it may raise to stop there.
+    """
     fmt = output_format(out)
     if fmt == "docx":
         return atomic_write(out, lambda tmp: docx_writer.write(report, tmp, layout), overwrite=overwrite)
     if fmt == "xlsx":
         return atomic_write(out, lambda tmp: xlsx_writer.write(report, tmp, layout), overwrite=overwrite)
 
+    if on_lost is not None:
+        lost = lost_characters(report)
+        if lost:
+            on_lost(lost)
+
     def write_pdf(tmp: Path) -> None:
-        with tempfile.TemporaryDirectory(prefix="xlkit-pdf-") as work:
+        with pdf.work_folder() as work:
             source = Path(work) / (out.stem + ".docx")
             docx_writer.write(report, source, layout)
-            converted = pdf.convert(source, Path(work), substitutes=layout.get("pdf_font_substitutes"))
+            converted = pdf.convert(source, Path(work), substitutes=layout.get("pdf_font_substitutes"),
+                                    scratch=[Path(work)])
             shutil.copyfile(converted, tmp)
 
     return atomic_write(out, write_pdf, overwrite=overwrite)

@@ -5,19 +5,35 @@ Each conversion runs with its own throw-away LibreOffice profile
 do not collide on the profile lock. The profile is seeded with a font replacement table:
 the documents name the Windows fonts staff have (ＭＳ 明朝 …); where those are missing,
 LibreOffice would otherwise draw Japanese in whatever font fontconfig offers first.
+
+LibreOffice runs under a guardian process (soffice_guard.py) so that it, the helpers it starts
+and its profile never outlive xlkit, even when xlkit is killed outright. The temporary folders
+carry xlkit's process id (xlkit-lo-<pid>-…, xlkit-pdf-<pid>-…): those a dead process left behind
+(a power cut, a killed guardian) are swept at the next conversion.
+
+A character no installed font has is drawn as an empty box (the font's .notdef glyph), while
+its text stays in the PDF: uncovered() tells which, before the conversion.
 """
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import unicodedata
+from bisect import bisect_right
+from collections.abc import Iterable
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from xlkit.errors import XlkitError
+from xlkit.errors import XlkitError, os_reason
+from xlkit.lock import pid_alive
+
+from . import soffice_guard
 
 TIMEOUT_S = 300
 NOT_INSTALLED = (
@@ -101,35 +117,212 @@ def _profile_xcu(substitutes: dict[str, str]) -> str:
     )
 
 
+# --- fonts: which characters no installed font can draw ------------------------------------
+
+def parse_charsets(text: str) -> list[tuple[int, int]]:
+    """fontconfig's %{charset} lines ("20-7e a0-17f 2c6 …", hex) as sorted, merged (first, last) ranges."""
+    ranges = []
+    for item in text.split():
+        first, _, last = item.partition("-")
+        try:
+            ranges.append((int(first, 16), int(last or first, 16)))
+        except ValueError:
+            continue  # not a range: fontconfig printed something else
+    ranges.sort()
+    merged: list[tuple[int, int]] = []
+    for first, last in ranges:
+        if merged and first <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], last))
+        else:
+            merged.append((first, last))
+    return merged
+
+
+def _fontconfig(*args: str) -> str | None:
+    try:
+        done = subprocess.run(list(args), capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.decode("ascii", "replace") if done.returncode == 0 else None
+
+
+@functools.lru_cache(maxsize=1)
+def _coverage() -> tuple[list[int], list[int]] | None:
+    """(starts, ends) of the code points some installed font has, or None where fontconfig is not
+    what LibreOffice draws with (Windows, macOS) or cannot be asked. Once per process: fonts are
+    not installed while xlkit runs, and fc-list reads every font's table."""
+    if sys.platform in ("win32", "darwin"):
+        return None
+    fc_list = shutil.which("fc-list")
+    if fc_list is None:
+        return None
+    listed = _fontconfig(fc_list, "--format", "%{charset}\n")
+    if not listed:
+        return None
+    # LibreOffice's own fonts (share/fonts of an installation from libreoffice.org) are not known
+    # to fontconfig, yet LibreOffice draws with them
+    soffice, fc_scan = find_soffice(), shutil.which("fc-scan")
+    bundled = Path(os.path.realpath(soffice)).parent.parent / "share" / "fonts" if soffice else None
+    if bundled is not None and fc_scan is not None and bundled.is_dir():
+        listed += _fontconfig(fc_scan, "--format", "%{charset}\n", str(bundled)) or ""
+    ranges = parse_charsets(listed)
+    if not ranges:
+        return None
+    return [first for first, _ in ranges], [last for _, last in ranges]
+
+
+def uncovered(chars: Iterable[str]) -> set[str] | None:
+    """The characters of `chars` that no installed font has, or None when this PC cannot tell.
+
+    LibreOffice falls back to any installed font for a glyph the chosen font lacks, so a
+    character is lost only when no font at all has it. Line breaks, tabs and other control
+    characters are not drawn and never reported.
+    """
+    coverage = _coverage()
+    if coverage is None:
+        return None
+    starts, ends = coverage
+    lost = set()
+    for ch in set(chars):
+        if ch.isspace() or unicodedata.category(ch) == "Cc":
+            continue
+        i = bisect_right(starts, ord(ch)) - 1
+        if i < 0 or ord(ch) > ends[i]:
+            lost.add(ch)
+    return lost
+
+
+# --- temporary folders ------------------------------------------------------------------------
+
+_LEFTOVER = re.compile(r"^xlkit-(?:lo|pdf)-(\d+)-")
+
+
+def _temp_prefix(kind: str) -> str:
+    return f"xlkit-{kind}-{os.getpid()}-"
+
+
+def work_folder() -> tempfile.TemporaryDirectory:
+    """A temporary folder for a conversion's files, named so that a later run can tell it is ours."""
+    return tempfile.TemporaryDirectory(prefix=_temp_prefix("pdf"))
+
+
+def sweep_leftovers(folder: Path | None = None) -> list[Path]:
+    """Remove the xlkit-lo-<pid>-… / xlkit-pdf-<pid>-… folders of processes that no longer run.
+
+    What the guardian could not remove (the power went, the guardian itself was killed). A folder
+    whose process still runs, or whose process cannot be told dead (another user's), stays.
+    """
+    folder = Path(folder or tempfile.gettempdir())
+    removed = []
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        match = _LEFTOVER.match(entry.name)
+        if match is None or int(match.group(1)) == os.getpid() or pid_alive(int(match.group(1))):
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+            if not entry.exists():
+                removed.append(entry)
+    return removed
+
+
+# --- the conversion ---------------------------------------------------------------------------
+
+_GUARD = Path(soffice_guard.__file__)
+_STOP_S = 30  # the guardian's cleanup after a stop: a kill, and removing a profile
+
+
+def _timed_out(timeout: float) -> XlkitError:
+    return XlkitError(f"LibreOffice による PDF 変換が {timeout:g} 秒で終わりませんでした。"
+                      "LibreOffice を閉じてからもう一度実行してください。")
+
+
+def _could_not_start(exc: OSError) -> XlkitError:
+    return XlkitError(f"LibreOffice を起動できませんでした（{os_reason(exc)}）。")
+
+
+def _guarded(cmd: list[str], profile: Path, scratch: Iterable[Path], timeout: float) -> int:
+    """Run `cmd` under the guardian; LibreOffice's exit code."""
+    guard = [sys.executable, "-I", str(_GUARD), "--profile", str(profile)]
+    for path in scratch:
+        guard += ["--scratch", str(path)]
+    # The lifeline: the guardian reads this pipe, whose write end only this process holds
+    # (os.pipe's ends are not inherited). Whatever ends xlkit, even SIGKILL, the kernel closes it
+    # and the guardian sees EOF. Not Popen's stdin=PIPE: communicate() would close it at once.
+    lifeline, hold = os.pipe()
+    try:
+        if sys.platform == "win32":
+            flags = subprocess.CREATE_NEW_PROCESS_GROUP | subprocess.CREATE_NO_WINDOW
+            proc = subprocess.Popen(guard + ["--", *cmd], stdin=lifeline, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, creationflags=flags)
+        else:
+            # a session of its own: a Ctrl+C or a kill of xlkit's process group does not reach
+            # it, and it stays to clean up after xlkit
+            proc = subprocess.Popen(guard + ["--", *cmd], stdin=lifeline, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, start_new_session=True)
+    except OSError as exc:
+        os.close(hold)
+        raise _could_not_start(exc) from None
+    finally:
+        os.close(lifeline)
+    try:
+        _, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _stop(proc, hold)
+        raise _timed_out(timeout) from None
+    except BaseException:  # Ctrl+C (KeyboardInterrupt), or a defect: LibreOffice goes with us
+        _stop(proc, hold)
+        raise
+    os.close(hold)
+    if proc.returncode == soffice_guard.LAUNCH_FAILED and err.startswith(b"errno:"):
+        number = int(err[6:].split(b"\n", 1)[0] or 0)
+        raise _could_not_start(OSError(number, "")) from None
+    return proc.returncode
+
+
+def _stop(proc: subprocess.Popen, hold: int) -> None:
+    """Close the lifeline and wait while the guardian kills LibreOffice and removes the folders."""
+    os.close(hold)
+    try:
+        proc.communicate(timeout=_STOP_S)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def convert(source: Path, out_dir: Path, *, substitutes: dict[str, str] | None = None,
-            timeout: float = TIMEOUT_S) -> Path:
-    """Convert `source` to PDF in `out_dir`; returns the PDF's path. Raises XlkitError."""
+            timeout: float = TIMEOUT_S, scratch: Iterable[Path] = ()) -> Path:
+    """Convert `source` to PDF in `out_dir`; returns the PDF's path. Raises XlkitError.
+
+    `scratch`: the caller's temporary folders, removed by the guardian too should xlkit die
+    while LibreOffice runs (a folder from work_folder(), which a later sweep would also remove).
+    """
     soffice = find_soffice()
     if soffice is None:
         raise XlkitError(NOT_INSTALLED)
-    with tempfile.TemporaryDirectory(prefix="xlkit-lo-") as profile:
-        user = Path(profile) / "user"
+    sweep_leftovers()
+    profile = Path(tempfile.mkdtemp(prefix=_temp_prefix("lo")))
+    try:
+        user = profile / "user"
         user.mkdir()
         (user / "registrymodifications.xcu").write_text(
             _profile_xcu(missing_substitutes(substitutes or {})), encoding="utf-8")
         cmd = [
-            soffice, f"-env:UserInstallation={Path(profile).as_uri()}",
+            soffice, f"-env:UserInstallation={profile.as_uri()}",
             "--headless", "--norestore", "--nolockcheck",
             "--convert-to", "pdf", "--outdir", str(out_dir), str(source),
         ]
-        try:
-            done = subprocess.run(cmd, capture_output=True, timeout=timeout,
-                                  stdin=subprocess.DEVNULL)
-        except subprocess.TimeoutExpired:
-            raise XlkitError(
-                f"LibreOffice による PDF 変換が {int(timeout)} 秒で終わりませんでした。"
-                "LibreOffice を閉じてからもう一度実行してください。") from None
-        except OSError as exc:
-            raise XlkitError(f"LibreOffice を起動できませんでした（{exc.strerror or exc}）。") from None
+        code = _guarded(cmd, profile, scratch, timeout)
+    finally:
+        # the guardian's to remove; this is for when it could not start, or was killed
+        shutil.rmtree(profile, ignore_errors=True)
     pdf = Path(out_dir) / (Path(source).stem + ".pdf")
-    # soffice exits 0 even when it could not convert; the file is the only proof
+    # soffice exits 0 even when it could not convert; the file is the only proof. Its own
+    # words are English and are not shown
     if not pdf.is_file() or pdf.stat().st_size == 0:
-        detail = (done.stderr or done.stdout or b"").decode("utf-8", "replace").strip()
         raise XlkitError("LibreOffice で PDF に変換できませんでした。"
-                         + (f"（{detail[:300]}）" if detail else ""))
+                         + (f"（LibreOffice の終了コード {code}）" if code else ""))
     return pdf
