@@ -442,3 +442,29 @@ def test_the_temp_name_stays_short_enough_for_a_long_report_name(tmp_path):
     name = "外" * 80 + ".docx"  # 245 bytes: a legal name
     with files.scratch(tmp_path, ".docx", owner=name) as tmp:
         assert len(tmp.name.encode()) <= 255 and files._pattern(tmp_path / name).fullmatch(tmp.name)
+
+
+def test_a_button_export_whose_name_a_colleague_takes_meanwhile_is_saved_under_the_next_name(tmp_path, monkeypatch):
+    """Two staff press Word出力 for the same year in the same second: the later one gets
+    「name (2)」 instead of an error that speaks of --overwrite, and nobody's report is replaced."""
+    from xlkit import tasks
+    from xlkit.export import docx_writer
+
+    register = tmp_path / "登録簿.xlsx"
+    shutil.copy(SAMPLE, register)
+    book = load(register)
+    real_write = docx_writer.write
+
+    outbox = tasks.Outbox(tmp_path / "出力", ".docx")
+    outbox.folder.mkdir()
+    wanted = outbox.folder / "外部結合の状況_令和2年度.docx"
+
+    def colleague_first(report, tmp, layout):
+        real_write(report, tmp, layout)
+        wanted.write_bytes(b"a colleague's report")
+
+    monkeypatch.setattr(docx_writer, "write", colleague_first)
+    written = tasks.export_linkages(book, outbox, year=2020, confirm=lambda refusal: True)
+    assert written.wanted == wanted and written.path == wanted.with_name("外部結合の状況_令和2年度 (2).docx")
+    assert wanted.read_bytes() == b"a colleague's report" and written.path.read_bytes()[:2] == b"PK"
+    assert sorted(p.name for p in outbox.folder.iterdir()) == sorted([wanted.name, written.path.name])

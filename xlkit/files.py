@@ -79,14 +79,17 @@ def free_path(path: str | Path) -> Path:
 
 
 def atomic_write(path: Path, write: Callable[[Path], None], *, overwrite: bool,
-                 verify: Callable[[Path], None] | None = None, mode: int | None = None) -> Path:
-    """Call write(temp_path) for a temp file beside `path`, then move it into place.
+                 verify: Callable[[Path], None] | None = None, mode: int | None = None,
+                 free: bool = False) -> Path:
+    """Call write(temp_path) for a temp file beside `path`, then move it into place; returns
+    the path written.
 
     `verify(temp_path)` may refuse the written copy (by raising) before anything is replaced.
-    The file gets `mode`, else the mode any newly created file would have.
+    The file gets `mode`, else the mode any newly created file would have. With `free`, a name
+    taken by then (a colleague's report of the same second) makes it 「name (2)」, not a refusal.
     """
     path = Path(path)
-    check_target(path, overwrite)
+    check_target(path, overwrite or free)
     for leftover in abandoned(path):  # a killed export's copy: no process will finish it
         with suppress(OSError):
             leftover.unlink(missing_ok=True)
@@ -98,7 +101,10 @@ def atomic_write(path: Path, write: Callable[[Path], None], *, overwrite: bool,
             # mkstemp makes the file readable by its owner only; a report or a register is for
             # colleagues too (a shared folder)
             os.chmod(tmp, _new_file_mode() if mode is None else mode)
-            _move_into_place(tmp, path, overwrite)
+            if free:
+                path = _move_to_free_name(tmp, path)
+            else:
+                _move_into_place(tmp, path, overwrite)
         except OSError as exc:
             if isinstance(exc, PermissionError):
                 raise XlkitError(HELD_OPEN.format(name=path.name)) from None
@@ -201,6 +207,17 @@ def _new_file_mode() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return 0o666 & ~mask
+
+
+def _move_to_free_name(tmp: Path, path: Path) -> Path:
+    for _ in range(100):
+        candidate = free_path(path)
+        try:
+            _move_into_place(tmp, candidate, overwrite=False)
+            return candidate
+        except XlkitError:  # taken since free_path looked: the next one
+            continue
+    raise XlkitError(_exists_message(path))
 
 
 def _move_into_place(tmp: Path, path: Path, overwrite: bool) -> None:

@@ -256,7 +256,8 @@ def export_linkages(book: Book, out: Path | Outbox, *, year: int | None = None, 
     _make_folder(out)
     lost: list[Note] = []
     written = api.export_linkages(book, result.year, path, overwrite=overwrite, figures=result.figures,
-                                  on_lost=lambda chars: lost.extend(_lost_notes(book.linkages, chars)))
+                                  on_lost=lambda chars: lost.extend(_lost_notes(book.linkages, chars)),
+                                  free=isinstance(out, Outbox))
     others = [n for n in result.notes if n.code != "skipped"]
     return Written(Path(written), wanted, title, others + lost, forced, [n.text for n in result.left_out])
 
@@ -278,7 +279,8 @@ def export_cases(book: Book, out: Path | Outbox, *, date_from: dt.date | None = 
     _make_folder(out)
     lost: list[Note] = []
     written = api.export_cases(book, date_from, date_to, path, report_date=report_date, overwrite=overwrite,
-                               on_lost=lambda chars: lost.extend(_lost_notes(book.cases, chars)))
+                               on_lost=lambda chars: lost.extend(_lost_notes(book.cases, chars)),
+                               free=isinstance(out, Outbox))
     return Written(Path(written), wanted, title, lost, forced, _undated_cases(book))
 
 

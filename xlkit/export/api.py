@@ -44,13 +44,13 @@ def default_cases_name(date_from: dt.date, date_to: dt.date) -> str:
 
 
 def export_linkages(book, year: int, out_path, *, overwrite: bool = False, figures=None,
-                    on_lost: OnLost | None = None) -> Path:
+                    on_lost: OnLost | None = None, free: bool = False) -> Path:
     """Write the report of `year`; the year is the caller's to check (xlkit.tasks.report_year).
 
-    `on_lost`: see render()."""
+    `on_lost`, `free`: see render()."""
     out = Path(out_path)
     fmt = output_format(out)
-    check_target(out, overwrite)
+    check_target(out, overwrite or free)
     _require_pdf_tool(fmt)
 
     layout = load_layout()
@@ -59,18 +59,18 @@ def export_linkages(book, year: int, out_path, *, overwrite: bool = False, figur
     author = cases_report.setting(book.settings, "department")
     with _layout_keys():
         report = linkages_report.build(result, layout, author=author)
-    return render(report, out, layout, overwrite=overwrite, on_lost=on_lost)
+    return render(report, out, layout, overwrite=overwrite, on_lost=on_lost, free=free)
 
 
 def export_cases(book, date_from: dt.date, date_to: dt.date, out_path, *,
                  report_date: dt.date | None = None, overwrite: bool = False,
-                 on_lost: OnLost | None = None) -> Path:
+                 on_lost: OnLost | None = None, free: bool = False) -> Path:
     """Write the 資料 of the period; the period is the caller's to check (xlkit.tasks.cases_period).
 
-    `on_lost`: see render()."""
+    `on_lost`, `free`: see render()."""
     out = Path(out_path)
     fmt = output_format(out)
-    check_target(out, overwrite)
+    check_target(out, overwrite or free)
     _require_pdf_tool(fmt)
     if report_date is None:
         configured = book.settings.get("report_date")
@@ -78,7 +78,7 @@ def export_cases(book, date_from: dt.date, date_to: dt.date, out_path, *,
     layout = load_layout()
     with _layout_keys():
         report = cases_report.build(book.cases, book.settings, date_from, date_to, report_date, layout)
-    return render(report, out, layout, overwrite=overwrite, on_lost=on_lost)
+    return render(report, out, layout, overwrite=overwrite, on_lost=on_lost, free=free)
 
 
 @contextmanager
@@ -121,17 +121,18 @@ def lost_characters(report: Document) -> set[str] | None:
 
 
 def render(report: Document, out: Path, layout: dict, *, overwrite: bool = False,
-           on_lost: OnLost | None = None) -> Path:
-    """Write `report` to `out` in the format its suffix names, atomically.
+           on_lost: OnLost | None = None, free: bool = False) -> Path:
+    """Write `report` to `out` in the format its suffix names, atomically; returns the path written.
 
     A PDF's characters that no installed font has are given to `on_lost` (when some are)
-    before the conversion; it may raise to stop there.
+    before the conversion; it may raise to stop there. With `free`, a name taken meanwhile
+    gives 「name (2)」 (files.atomic_write).
     """
     fmt = output_format(out)
     if fmt == "docx":
-        return atomic_write(out, lambda tmp: docx_writer.write(report, tmp, layout), overwrite=overwrite)
+        return atomic_write(out, lambda tmp: docx_writer.write(report, tmp, layout), overwrite=overwrite, free=free)
     if fmt == "xlsx":
-        return atomic_write(out, lambda tmp: xlsx_writer.write(report, tmp, layout), overwrite=overwrite)
+        return atomic_write(out, lambda tmp: xlsx_writer.write(report, tmp, layout), overwrite=overwrite, free=free)
 
     if on_lost is not None:
         lost = lost_characters(report)
@@ -146,4 +147,4 @@ def render(report: Document, out: Path, layout: dict, *, overwrite: bool = False
                                     scratch=[Path(work)])
             shutil.copyfile(converted, tmp)
 
-    return atomic_write(out, write_pdf, overwrite=overwrite)
+    return atomic_write(out, write_pdf, overwrite=overwrite, free=free)
