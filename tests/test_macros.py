@@ -200,6 +200,29 @@ def test_errors_reach_the_user_as_japanese_alerts(tmp_path, monkeypatch, make_li
     assert "Traceback" not in alert[0]
 
 
+def test_an_os_error_reaches_the_user_in_japanese_not_as_unexpected(tmp_path, monkeypatch, make_linkage):
+    """A share gone, a name too long: the user's environment, said in Japanese, not 予期しない問題."""
+    import errno
+
+    import xlkit.tasks
+
+    path = build(tmp_path / "r.xlsx", linkages=[make_linkage(1)])
+
+    def gone(book):
+        raise OSError(errno.ENAMETOOLONG, "File name too long", "長い名前.docx")
+
+    monkeypatch.setattr(xlkit.tasks, "validate", gone)
+    [alert] = alerts(run(macros.validate, path))
+    assert "長い名前.docx" in alert[0] and "長すぎます" in alert[0]
+    assert "予期しない問題" not in alert[0] and "File name" not in alert[0]
+
+
+def test_a_value_that_reads_as_an_excel_error_is_written_back_as_text():
+    """検証結果's 値 column: Excel would turn a written #N/A into the error itself."""
+    assert macros._as_text("#N/A") == "'#N/A" and macros._as_text("#DIV/0!") == "'#DIV/0!"
+    assert macros._as_text("#1 案件") == "#1 案件" and macros._as_text("=1+1") == "'=1+1"
+
+
 @pytest.fixture
 def two_cases(make_case):
     """№12 submitted on 2025-02-13 and №13 on 2025-03-04 (both 令和6年度)."""
@@ -367,3 +390,86 @@ def test_the_buttons_refuse_a_register_of_a_newer_format(tmp_path):
         assert not writes(actions)
         [alert] = alerts(actions)
         assert "この登録簿は新しい xlkit で作られています。xlkit を更新してください" in alert[0]
+
+
+# --- what Excel shows but a register cannot hold: error values, invisible characters ---------
+
+
+def _payload_with(path, changes: dict[tuple[str, str], object]) -> dict:
+    """The Office.js payload of ``path`` with cells ((sheet, "D3") -> value) as Excel would send them."""
+    from xlkit.addresses import split_cell
+
+    payload = office_js_payload(path)
+    sheets = {s["name"]: s["values"] for s in payload["sheets"]}
+    for (sheet, cell), value in changes.items():
+        letters, row = split_cell(cell)
+        col = ord(letters) - ord("A")
+        grid = sheets[sheet]
+        while len(grid) < row:
+            grid.append([""] * len(grid[0]))
+        grid[row - 1][col] = value
+    return payload
+
+
+def _check_rows(payload) -> tuple[list[list], list]:
+    book = remote_book(payload)
+    macros.validate(book)
+    actions = book.json()["actions"]
+    [block] = writes(actions)
+    return block["values"][1:], actions
+
+
+def test_the_check_button_names_an_error_cell_and_its_value_not_blank(tmp_path, make_linkage):
+    """Excel sends an error cell as "#N/A"; xlwings made it None without err_to_str, and the
+    check said 「業務名」が空欄です of a cell that shows #N/A."""
+    path = build(tmp_path / "エラー値.xlsx", linkages=[make_linkage(i) for i in range(1, 4)],
+                 settings={"report_year": 2020})
+    rows, actions = _check_rows(_payload_with(path, {("外部結合", "D3"): "#N/A", ("外部結合", "K4"): "#DIV/0!",
+                                                     ("設定", "B2"): "#REF!"}))
+    got = [(r[0], r[1], r[2], r[3], r[4], r[6]) for r in rows]
+    assert got == [
+        ("エラー", "外部結合", '=HYPERLINK("#\'外部結合\'!D3","D3")', "業務名", "'#N/A", "cell-error-value"),
+        ("エラー", "外部結合", '=HYPERLINK("#\'外部結合\'!K4","K4")', "結合の開始年月日", "'#DIV/0!", "cell-error-value"),
+        ("エラー", "設定", '=HYPERLINK("#\'設定\'!B2","B2")', "報告年度", "'#REF!", "cell-error-value"),
+    ]  # written back as text (a leading '), or Excel would show the error itself
+    assert "「#N/A」" in rows[0][5] and "数式" in rows[0][5]
+    assert not any("空欄" in r[5] for r in rows)
+    assert colours(actions) == {(LINKS, "D3"): design.ERROR_FILL, (LINKS, "K4"): design.ERROR_FILL}
+    [alert] = alerts(actions)
+    assert "エラー 3 件、警告 0 件" in alert[0]
+
+
+def test_the_button_reads_error_cells_as_their_literal():
+    """read_grid asks xlwings for err_to_str: every engine then sends the literal, not None."""
+    asked = {}
+
+    class Range:
+        def options(self, **options):
+            asked.update(options)
+            return self
+
+        value = [["#N/A", 1.0]]
+
+    class Sheet:
+        used_range = type("Used", (), {"last_cell": type("Cell", (), {"row": 1, "column": 2})()})()
+
+        def range(self, *_):
+            return Range()
+
+    assert macros.read_grid(Sheet()) == [["#N/A", 1.0]]
+    assert asked == {"ndim": 2, "err_to_str": True}
+
+
+def test_the_check_button_warns_of_invisible_characters(tmp_path, make_linkage):
+    """U+202E shows 株式会社スビーサ as 株式会社サービス; a control character comes only from Excel."""
+    path = build(tmp_path / "見えない文字.xlsx", linkages=[make_linkage(i) for i in range(1, 3)],
+                 settings={"report_year": 2020})
+    rows, actions = _check_rows(_payload_with(path, {("外部結合", "J2"): "株式会社\u202eスビーサ",
+                                                     ("外部結合", "E3"): "理由\x07です"}))
+    assert [(r[0], r[2], r[6]) for r in rows] == [
+        ("警告", '=HYPERLINK("#\'外部結合\'!J2","J2")', "text-invisible-char"),
+        ("警告", '=HYPERLINK("#\'外部結合\'!E3","E3")', "text-invisible-char"),
+    ]
+    assert "「U+202E（右から左への上書き）」（5文字目）" in rows[0][5]
+    assert "「U+0007（制御文字）」（3文字目）" in rows[1][5]
+    assert colours(actions) == {(LINKS, "J2"): design.WARNING_FILL, (LINKS, "E3"): design.WARNING_FILL}

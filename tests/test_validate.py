@@ -58,7 +58,7 @@ EXPECTED = {
     (L, "L12", "date-order"), (L, "N13", "year-before-start"), (L, "N14", "year-late-no-reason"),
     (L, "N16", "new-not-active"), (L, "O17", "case-ref-unknown"), (L, "O18", "schema-pattern"),
     (L, "A19", "schema-max-length"), (L, "E20", "typo"), (L, "D21", "halfwidth-kana"),
-    (L, "H22", "mark-invalid"), (L, "N23", "year-invalid"),
+    (L, "H22", "mark-invalid"), (L, "N23", "year-invalid"), (L, "J26", "text-invisible-char"),
     (C, "E3", "case-without-linkage"), (C, "B5", "case-no-duplicate"), (C, "B6", "case-no-duplicate"),
     (C, "A7", "case-year-mismatch"), (C, "B8", "schema-minimum"), (C, "E9", "schema-unique-items"),
     (C, "D10", "master-unknown"), (C, "H11", "master-unknown"),
@@ -93,6 +93,7 @@ def planted(tmp_path_factory, make_register, linkage, case):
         linkage(23, fiscal_year="来年"),  # N23 year-invalid
         linkage(24, consent="○", fiscal_year=2022),  # clean: 本人同意 takes no part in b
         linkage(25, start="2020/4/1", my_number="〇", fiscal_year="令和2年度", body="区長 "),  # clean spellings
+        linkage(26, partner="株式会社\u202eスビーサ"),  # J26 text-invisible-char: shows 株式会社サービス
     ]
 
     cases = [
@@ -134,9 +135,9 @@ def test_severity_and_counts(planted):
     report = check_file(planted)
     warnings = {(i.cell, i.code) for i in report.issues if i.severity == WARNING}
     assert warnings == {("C6", "master-variant"), ("E20", "typo"), ("D21", "halfwidth-kana"),
-                        ("E3", "case-without-linkage")}
-    assert report.warnings == 4
-    assert report.errors == len(EXPECTED) - 4
+                        ("E3", "case-without-linkage"), ("J26", "text-invisible-char")}
+    assert report.warnings == 5
+    assert report.errors == len(EXPECTED) - 5
     # every other issue is an error, written out here rather than taken from the catalogue
     errors = {(i.sheet, i.cell, i.code) for i in report.issues if i.severity == ERROR}
     assert errors == {e for e in EXPECTED if (e[1], e[2]) not in warnings}
@@ -149,7 +150,7 @@ def test_issues_are_sorted_by_sheet_then_position(planted):
     assert places == [
         (L, "K3"), (L, "D4"), (L, "C5"), (L, "C6"), (L, "C7"), (L, "A8"), (L, "A9"), (L, "D10"), (L, "D11"),
         (L, "L12"), (L, "N13"), (L, "N14"), (L, "N16"), (L, "O17"), (L, "O18"), (L, "A19"), (L, "E20"),
-        (L, "D21"), (L, "H22"), (L, "N23"),
+        (L, "D21"), (L, "H22"), (L, "N23"), (L, "J26"),
         (C, "E3"), (C, "B5"), (C, "B6"), (C, "A7"), (C, "B8"), (C, "E9"), (C, "D10"), (C, "H11"),
         (S, "B3"),
     ]
@@ -179,6 +180,7 @@ def test_issues_in_one_row_are_sorted_by_column(tmp_path, make_register, linkage
     ("E20", ["經由", "経由"]),
     ("D21", ["ｼｽﾃﾑ", "全角"]),
     ("H22", ["有", "○"]),
+    ("J26", ["U+202E（右から左への上書き）", "5文字目", "削除"]),
 ])
 def test_linkage_messages_name_the_value_and_what_was_expected(planted, cell, words):
     report = check_file(planted)
@@ -308,7 +310,7 @@ def test_cli_json_shape_and_exit_code(planted, monkeypatch, capsys):
     assert code == 1 and err == ""
     data = json.loads(out)
     assert set(data) == {"errors", "warnings", "issues"}
-    assert data["errors"] == len(EXPECTED) - 4 and data["warnings"] == 4
+    assert data["errors"] == len(EXPECTED) - 5 and data["warnings"] == 5
     assert all(set(i) == {"sheet", "cell", "column", "severity", "code", "message"} for i in data["issues"])
     assert {(i["sheet"], i["cell"], i["code"]) for i in data["issues"]} == EXPECTED
     assert "經由" in out  # ensure_ascii=False
@@ -319,7 +321,7 @@ def test_cli_listing(planted, monkeypatch, capsys):
     assert code == 1
     assert "外部結合!K3 [エラー] 結合の開始年月日: 「R2.13.1」" in out
     assert "外部結合!E20 [警告] 外部結合を行った理由: " in out
-    assert out.rstrip().endswith(f"エラー {len(EXPECTED) - 4} 件、警告 4 件")
+    assert out.rstrip().endswith(f"エラー {len(EXPECTED) - 5} 件、警告 5 件")
 
 
 def test_cli_clean_register_exits_zero(tmp_path, monkeypatch, capsys, make_register, linkage, case):

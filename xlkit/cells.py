@@ -6,6 +6,9 @@ list of 課 and a date are spelt the same way wherever xlkit shows or writes one
 Text keeps its spelling (the council's documents print full-width ＬＧＷＡＮ－ＡＳＰ and
 ①②…, which NFKC would rewrite); NFKC is used only to compare (`fold`) and to read
 typed kinds: dates, years, numbers and ○ marks.
+
+What a cell shows but no report can use is named here too, for validation to report: Excel
+error values (`is_excel_error`) and invisible characters (`invisible_chars`).
 """
 
 from __future__ import annotations
@@ -195,3 +198,101 @@ def multi(value) -> list[str] | None:
 
 
 PREPARERS = {"text": text, "mark": mark, "integer": integer, "year": year, "date": date}
+
+
+# --- what a cell shows but does not hold ----------------------------------------------------
+
+# The literals Excel shows for a cell whose formula failed, as xlwings sends them with
+# err_to_str=True (xlkit.macros.read_grid). #DATA! is in xlwings' Office.js list. A cell
+# showing one holds no value the report can use.
+EXCEL_ERRORS = frozenset({
+    "#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!", "#GETTING_DATA", "#SPILL!",
+    "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!", "#DATA!",
+})
+
+
+def is_excel_error(value) -> bool:
+    """Whether a cell as read is an Excel error value (#N/A …) rather than something typed.
+
+    Excel turns a typed #N/A into the error itself, so the literal alone means the error.
+    """
+    return isinstance(value, str) and value in EXCEL_ERRORS
+
+
+# Invisible characters: format characters (Unicode category Cf: bidi embeddings, overrides and
+# isolates, zero-width spaces and joiners, BOM, soft hyphen …) and control characters (Cc)
+# other than tab, line feed and carriage return. Nobody types them; they arrive by copy and
+# paste and make a cell display differently from what it holds (U+202E shows the rest of the
+# cell reversed) or stop it matching in a search. Variation selectors (異体字, category Mn)
+# are not among them.
+# _INVISIBLE is a fast pre-check: a little wider than Cf + Cc (whole blocks), so that a
+# text of ordinary characters costs one regex search; `invisible_chars` then asks
+# unicodedata. tests/test_hostile_values.py checks that it covers every Cf and Cc character.
+_INVISIBLE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\xad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2"
+    "\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\ufff0-\ufffb\U000110bd\U000110cd"
+    "\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e007f]")
+ZWJ = "\u200d"
+# Extended_Pictographic, roughly (unicodedata does not have it): what a ZWJ joins in an emoji
+# sequence such as 👨‍👩‍👧 or 🏳️‍🌈
+_PICTOGRAPHIC = re.compile(
+    "[\xa9\xae\u203c\u2049\u2122\u2139\u2194-\u2199\u21a9\u21aa\u231a\u231b\u2328\u23cf"
+    "\u23e9-\u23fa\u24c2\u25aa\u25ab\u25b6\u25c0\u25fb-\u25fe\u2600-\u27bf\u2934\u2935"
+    "\u2b05-\u2b07\u2b1b\u2b1c\u2b50\u2b55\u3030\u303d\u3297\u3299\U0001f000-\U0001faff]")
+# a subdivision flag (🏴 + tag letters + cancel tag): the tags are part of the emoji
+_EMOJI_TAGS = re.compile("\U0001f3f4[\U000e0020-\U000e007e]+\U000e007f")
+
+_INVISIBLE_NAMES = {
+    0x00: "ヌル文字", 0x0B: "垂直タブ", 0x0C: "改ページ", 0x7F: "削除文字", 0xAD: "ソフトハイフン",
+    0x061C: "アラビア文字の方向マーク", 0x180E: "モンゴル文字の母音区切り",
+    0x200B: "ゼロ幅スペース", 0x200C: "ゼロ幅非接合子", 0x200D: "ゼロ幅接合子",
+    0x200E: "左から右への方向マーク", 0x200F: "右から左への方向マーク",
+    0x202A: "左から右への埋め込み", 0x202B: "右から左への埋め込み", 0x202C: "方向指定の終了",
+    0x202D: "左から右への上書き", 0x202E: "右から左への上書き",
+    0x2060: "単語結合子", 0x2061: "見えない関数適用", 0x2062: "見えない掛け算記号", 0x2063: "見えない区切り",
+    0x2064: "見えない足し算記号", 0x2066: "左から右への分離", 0x2067: "右から左への分離",
+    0x2068: "前後の文字に合わせた分離", 0x2069: "方向分離の終了", 0xFEFF: "バイト順マーク",
+}
+
+
+def invisible_chars(value: str) -> list[tuple[int, str]]:
+    """(index, character) of each invisible format or control character of `value` (see above).
+
+    A ZWJ between two pictographs, and the tags of a subdivision flag, belong to an emoji and
+    are left alone.
+    """
+    if value.isprintable() or _INVISIBLE.search(value) is None:  # see rules._invisible_judge
+        return []
+    flags = [range(m.start(), m.end()) for m in _EMOJI_TAGS.finditer(value)]
+    found = []
+    for m in _INVISIBLE.finditer(value):
+        i, ch = m.start(), m[0]
+        if unicodedata.category(ch) not in ("Cf", "Cc"):
+            continue  # the pre-check's blocks hold a few unassigned code points
+        if ch == ZWJ and _joins_pictographs(value, i):
+            continue
+        if any(i in flag for flag in flags):
+            continue
+        found.append((i, ch))
+    return found
+
+
+def _joins_pictographs(value: str, i: int) -> bool:
+    before = value[i - 1] if i > 0 else ""
+    if before == "\ufe0f" and i > 1:  # 🏳️‍🌈: the emoji presentation selector sits before the ZWJ
+        before = value[i - 2]
+    after = value[i + 1] if i + 1 < len(value) else ""
+    return bool(before and after and _PICTOGRAPHIC.match(before) and _PICTOGRAPHIC.match(after))
+
+
+def invisible_name(ch: str) -> str:
+    """「U+202E（右から左への上書き）」: the code point and what the character is, in Japanese."""
+    code = ord(ch)
+    name = _INVISIBLE_NAMES.get(code)
+    if name is None:
+        if 0xE0000 <= code <= 0xE007F:
+            name = "タグ文字"
+        else:
+            name = "制御文字" if unicodedata.category(ch) == "Cc" else "書式制御文字"
+    return f"U+{code:04X}（{name}）"
+

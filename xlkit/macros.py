@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from xlkit import cells, messages
 from xlkit.addresses import ranges, split_cell
-from xlkit.errors import XlkitError
+from xlkit.errors import XlkitError, from_os_error
 from xlkit.issues import SEVERITY_JA
 from xlkit.workbook import design
 
@@ -69,6 +69,8 @@ def _guard(title: str, book, work: Callable[[Any], None]) -> None:
     except XlkitError as e:
         # the message the command line shows too, then what only the button adds
         _safe_alert(book, _with_hint(e.message, e.hint("button")), title)
+    except OSError as e:  # a file the system would not read or write: the user's environment
+        _safe_alert(book, from_os_error(e).message, title)
     except Exception as e:  # the last guard: staff must never see a traceback
         _safe_alert(book, messages.text("button.unexpected", ボタン=title, 内容=f"{type(e).__name__}: {e}"), title)
 
@@ -110,11 +112,15 @@ def _required_sheet(book, name: str):
 
 
 def read_grid(sheet) -> list[list]:
-    """The sheet's values from A1 to its last used cell, as one read."""
+    """The sheet's values from A1 to its last used cell, as one read.
+
+    An error cell arrives as its literal ("#N/A"), not as None: read as blank, it was reported as
+    「空欄」 and sent staff looking for a value they could see was there.
+    """
     used = sheet.used_range
     last = used.last_cell
     rows, cols = max(last.row, 1), max(last.column, 1)
-    values = sheet.range((1, 1), (rows, cols)).options(ndim=2).value
+    values = sheet.range((1, 1), (rows, cols)).options(ndim=2, err_to_str=True).value
     return [list(row) for row in values]
 
 
@@ -148,9 +154,9 @@ def _format_of(book) -> int:
 
 
 def _as_text(value) -> str:
-    """A value written back as text: never turned into a formula by Excel."""
+    """A value written back as text: never turned into a formula, or an error value, by Excel."""
     shown = cells.display(value)
-    return "'" + shown if shown[:1] in ("=", "+", "-", "@") else shown
+    return "'" + shown if shown[:1] in ("=", "+", "-", "@") or cells.is_excel_error(shown) else shown
 
 
 # --------------------------------------------------------------------------- 入力チェック

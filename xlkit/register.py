@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from functools import partial
 from typing import Any
 
-from . import cells, limits, schema
+from . import cells, limits, messages, schema
 from .addresses import column_letter
 from .errors import XlkitError
 from .issues import ERROR, WARNING, Issue
@@ -70,7 +70,7 @@ def load_sheets(grids: dict[str, list[list]], *, skip: Iterable[str] = ()) -> Bo
 def _column_values(grid: list[list], col: int) -> list[str]:
     values = []
     for row in grid[1:]:
-        if len(row) > col and not cells.is_blank(row[col]):
+        if len(row) > col and not cells.is_blank(row[col]) and not cells.is_excel_error(row[col]):
             values.append(cells.text(row[col]))
     return values
 
@@ -90,7 +90,7 @@ def _read_masters(book: Book, grids: dict[str, list[list]]) -> None:
         book.divisions = []
         for i, row in enumerate(grid[1:], start=2):
             name = cells.text(row[0]) if row else None
-            if name is None:
+            if name is None or cells.is_excel_error(name):  # a master's #N/A names no 課
                 continue
             body = cells.text(row[1]) if len(row) > 1 else None
             if body is None or cells.fold(body) not in {cells.fold(b) for b in book.bodies}:
@@ -223,9 +223,15 @@ def _type_cells(book: Book, reg: schema.Register, letters: dict[str, str], plan:
                 values[key] = result
         else:
             column = reg.column(key)
-            book.issues.append(Issue.make(
-                f"{column.kind}-invalid", reg.sheet, f"{letters[key]}{row_no}", column.header,
-                f"「{cells.display(value)}」: {result}", value))
+            book.issues.append(_unreadable(reg.sheet, f"{letters[key]}{row_no}", column.header, column.kind,
+                                           value, result))
+
+
+def _unreadable(sheet: str, cell: str, header: str, kind: str, value, reason) -> Issue:
+    """The one issue of a cell the reader could not type; no rule looks at the cell again."""
+    if reason is _ERROR_VALUE:
+        return Issue.make("cell-error-value", sheet, cell, header, messages.text("cell.error_value", エラー=value), value)
+    return Issue.make(f"{kind}-invalid", sheet, cell, header, f"「{cells.display(value)}」: {reason}", value)
 
 
 def _too_long(sheet: str, cell: str, value: str, most: int) -> XlkitError:
@@ -240,9 +246,16 @@ def value_key(value):
     return value if type(value) is str else (type(value), value)
 
 
+# the reason a cell cannot be read when it shows an Excel error (#N/A …, as the buttons read
+# them): reported as cell-error-value, whatever the column's kind
+_ERROR_VALUE = object()
+
+
 def _prepare(prepare, value) -> tuple:
     if cells.is_blank(value):
         return _BLANK
+    if cells.is_excel_error(value):
+        return False, _ERROR_VALUE
     try:
         return True, prepare(value)
     except cells.CellError as e:
@@ -358,6 +371,12 @@ def _read_settings(book: Book, grid: list[list] | None) -> None:
         item = cells.fold(row[0])
         value = row[1] if len(row) > 1 else None
         column = by_fold.get(item)
+        if cells.is_excel_error(value) and (column is not None or item.startswith(prefix)):
+            if column is not None:
+                book.setting_cells[column.key] = f"B{row_no}"
+            header = column.header if column is not None else cells.display(row[0])
+            book.issues.append(_unreadable(reg.sheet, f"B{row_no}", header, "", value, _ERROR_VALUE))
+            continue
         try:
             if column is not None and column.kind != "per-body":
                 book.setting_cells[column.key] = f"B{row_no}"

@@ -4,8 +4,8 @@ catalogued with its severity in xlkit/data/rules.json (xlkit.issues); docs/DOMAI
 lists them by stage.
 
 Every rule reads `Record.values` (prepared by xlkit.register): a cell that could not be
-read is not there and was reported once already, so no rule reports it again. One-cell rules
-(`cell_judges`) run once per distinct value of a column, from xlkit.validation.
+read is not there and was reported once already (an Excel error value #N/A too, as
+cell-error-value), so no rule reports it again. One-cell rules (`cell_judges`) run once per distinct value of a column, from xlkit.validation.
 
 Decisions:
 
@@ -34,7 +34,7 @@ from collections.abc import Callable
 from functools import cache
 from importlib import resources
 
-from . import cells, datafiles, figures, schema
+from . import cells, datafiles, figures, messages, schema
 from .dates import fiscal_year, nendo
 from .export.layout import omission_remark
 from .issues import Issue
@@ -79,6 +79,7 @@ def cell_judges(book: Book, column: schema.Column) -> list[Callable]:
         judges.append(_master_judge(column, book.master(column.master)))
     if column.kind in ("text", "multi"):
         judges.append(_kana_judge)
+        judges.append(_invisible_judge)
     if column.kind == "text" and not column.master:
         judges.append(_typo_judge)
     return judges
@@ -138,6 +139,36 @@ def _kana_judge(raw, value):
             return "halfwidth-kana", (f"半角カナ・記号「{'」「'.join(runs)}」が入っています。報告書では全角に直して出力しますが、"
                                       "登録簿も全角に直してください。")
     return None
+
+
+def _invisible_judge(raw, value):
+    # isprintable() is False for every Cf and Cc character (and for line breaks and U+3000):
+    # the cheapest test that a text has none, and most texts pass it
+    if type(raw) is str and not raw.isprintable():
+        said = invisible_message(raw)
+        if said:
+            return "text-invisible-char", said
+    return None
+
+
+POSITIONS_SHOWN = 5  # positions named per character; a pasted run of 40 ZWSPs needs no 40 numbers
+
+
+def invisible_message(text: str) -> str | None:
+    """What text-invisible-char says of `text` (each character, where it is), or None."""
+    found = cells.invisible_chars(text)
+    if not found:
+        return None
+    at: dict[str, list[int]] = {}
+    for i, ch in found:
+        at.setdefault(ch, []).append(i + 1)
+    listed = []
+    for ch, positions in at.items():
+        more = len(positions) - POSITIONS_SHOWN
+        listed.append(messages.text(
+            "cell.invisible_char", 文字=cells.invisible_name(ch), 位置="・".join(map(str, positions[:POSITIONS_SHOWN])),
+            ほか=messages.text("cell.invisible_more", 件数=more) if more > 0 else ""))
+    return messages.text("cell.invisible_chars", 文字="、".join(listed))
 
 
 @cache

@@ -251,7 +251,12 @@ def _check_settings(book: Book, reported: set[tuple[str, str]]) -> list[Issue]:
                 found.append(Issue.make("required", reg.sheet, cell, column.header,
                                         f"設定の「{column.header}」{where}{column.input_message or ''}", None))
             continue
+        if not cell:
+            continue  # a default, not typed
         verdict = _verdict(validators[column.key], column, value)
-        if verdict is not None and cell:
+        if verdict is not None:
             found.append(Issue.make(verdict[0], reg.sheet, cell, column.header, verdict[1], value))
+        said = rules.invisible_message(value) if isinstance(value, str) else None
+        if said:
+            found.append(Issue.make("text-invisible-char", reg.sheet, cell, column.header, said, value))
     return found
