@@ -8,6 +8,7 @@ refused at a few kilobytes; the full-size runs are benchmarks' business.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import struct
@@ -468,3 +469,20 @@ def test_a_button_export_whose_name_a_colleague_takes_meanwhile_is_saved_under_t
     assert written.wanted == wanted and written.path == wanted.with_name("外部結合の状況_令和2年度 (2).docx")
     assert wanted.read_bytes() == b"a colleague's report" and written.path.read_bytes()[:2] == b"PK"
     assert sorted(p.name for p in outbox.folder.iterdir()) == sorted([wanted.name, written.path.name])
+
+
+def test_an_error_value_in_the_settings_sheet_of_a_file_is_named_not_read_as_blank(tmp_path, capsys, make_register,
+                                                                                    make_linkage):
+    """calamine reads an error cell as blank: 報告年度 #REF! was reported as 空欄. A formula in 設定
+    is still allowed (its value is read)."""
+    from xlkit.workbook.scan import sheet_parts
+
+    path = make_register(tmp_path / "設定.xlsx", [make_linkage(1)], settings=[["報告年度", "MARKER"]])
+    parts = parts_of(path)
+    with zipfile.ZipFile(path) as z:
+        part = sheet_parts(z)["設定"]
+    cell = re.search(rb'<c r="(B\d+)"[^>]*t="inlineStr"><is><t>MARKER</t></is></c>', parts[part])
+    parts[part] = parts[part].replace(cell[0], b'<c r="%s" t="e"><f>1/0</f><v>#REF!</v></c>' % cell[1])
+    rezip(path, parts)
+    code, err = run(capsys, "validate", path)
+    assert code == 2 and "設定" in err and cell[1].decode() in err and "#REF!" in err and "空欄" not in err

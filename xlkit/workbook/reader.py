@@ -85,13 +85,14 @@ def read_grids(path: Path, skip: Iterable[str] = ()) -> dict[str, list[list]]:
 
 def _read(path: Path, skip: Iterable[str]) -> tuple[scan.Inspection, dict[str, list[list]]]:
     check_file(path)
-    found = scan.inspect(path, watched={schema.linkage().sheet, schema.case().sheet})
+    found = scan.inspect(path, watched={schema.linkage().sheet, schema.case().sheet},
+                         errors_in={schema.settings().sheet})
     if found.problems:
         problems = found.problems
         listing = "\n".join(f"  ・{p}" for p in problems[:50])
         more = f"\n  ほか {len(problems) - 50} 件" if len(problems) > 50 else ""
         raise XlkitError(
-            f"「{path.name}」の登録簿シートに値として読めないセルがあります。"
+            f"「{path.name}」に値として読めないセルがあります。"
             f"数式・エラー値・結合セルを値に直してから実行してください。\n{listing}{more}"
         )
     try:

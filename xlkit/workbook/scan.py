@@ -80,10 +80,11 @@ class Inspection:
 _WORKBOOK = ("xl/workbook.xml", "xl/_rels/workbook.xml.rels")
 
 
-def inspect(path: Path, watched: set[str], limits=None) -> Inspection:
+def inspect(path: Path, watched: set[str], limits=None, *, errors_in: set[str] = frozenset()) -> Inspection:
     """Everything xlkit checks of a register file before reading its values, in one pass over
     the zip: its parts against the limits (xlkit.workbook.guard), its format (a newer one is
-    refused), and the cells of the watched sheets that are not values."""
+    refused), the cells of the `watched` sheets that are not values, and the error values of
+    the `errors_in` sheets (calamine reads an error cell as blank)."""
     from xlkit import formats, limits as limits_
 
     limits = limits or limits_.current()
@@ -94,13 +95,13 @@ def inspect(path: Path, watched: set[str], limits=None) -> Inspection:
             parts = sheet_parts(archive)
             version = format_version(archive, path.name)
             formats.check_readable(version, path.name)
-            mine = {name: parts[name] for name in sorted(watched & parts.keys())}
+            mine = {name: parts[name] for name in sorted((watched | errors_in) & parts.keys())}
             whole = guard.check_parts(archive, path.name, limits, keep=mine.values(), skip=_WORKBOOK)
             problems = []
             for name, part in mine.items():
                 if part not in whole:
                     raise KeyError(part)
-                problems += _scan_sheet(name, whole.pop(part))
+                problems += _scan_sheet(name, whole.pop(part), errors_only=name not in watched)
             return Inspection(version, problems, list(parts))
     except UnicodeDecodeError:
         raise XlkitError(f"「{path.name}」の部品 xl/workbook.xml が UTF-8 の文字として読めません"
@@ -109,9 +110,9 @@ def inspect(path: Path, watched: set[str], limits=None) -> Inspection:
         raise XlkitError(f"「{path.name}」をExcelファイルとして読めません（壊れているか、Excel以外のファイルです）。") from None
 
 
-def _scan_sheet(name: str, xml: bytes) -> list[str]:
+def _scan_sheet(name: str, xml: bytes, errors_only: bool = False) -> list[str]:
     problems = []
-    if _FORMULA.search(xml) or b't="e"' in xml:
+    if (not errors_only and _FORMULA.search(xml)) or b't="e"' in xml:
         for m in _CELL.finditer(xml):
             body = m[2] or b""
             tag = xml[m.start():m.start() + 200].split(b">", 1)[0]
@@ -119,8 +120,10 @@ def _scan_sheet(name: str, xml: bytes) -> list[str]:
                 value = re.search(rb"<v>(.*?)</v>", body)
                 shown = value[1].decode() if value else "エラー"
                 problems.append(f"シート「{name}」セル {m[1].decode()}: エラー値 {shown} が入っています")
-            elif _FORMULA.search(body):
+            elif not errors_only and _FORMULA.search(body):
                 problems.append(f"シート「{name}」セル {m[1].decode()}: 数式が入っています（値を入力してください）")
+    if errors_only:
+        return problems
     for m in _MERGE.finditer(xml):
         problems.append(f"シート「{name}」セル {m[1].decode()}: セルが結合されています（結合を解除してください）")
     return problems
