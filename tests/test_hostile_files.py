@@ -486,3 +486,54 @@ def test_an_error_value_in_the_settings_sheet_of_a_file_is_named_not_read_as_bla
     rezip(path, parts)
     code, err = run(capsys, "validate", path)
     assert code == 2 and "設定" in err and cell[1].decode() in err and "#REF!" in err and "空欄" not in err
+
+
+def test_a_value_typed_in_xfd1048576_is_refused_not_a_crash(tmp_path, capsys):
+    """calamine fills the rectangle from A1 to a sheet's last cell: one value in XFD1048576 asked
+    for 550 GB and aborted the process with a Rust backtrace. A far <dimension> alone is harmless."""
+    from xlkit.workbook.scan import sheet_parts
+
+    with zipfile.ZipFile(SAMPLE) as z:
+        part = sheet_parts(z)["設定"]
+    far = parts_of(SAMPLE)[part].replace(
+        b"</sheetData>", b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row></sheetData>')
+    code, err = run(capsys, "validate", changed(tmp_path, {part: far}))
+    assert code == 2 and "「設定」" in err and "XFD1048576" in err and "1,048,576 行目" in err
+    wide = re.sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1:XFD1048576"/>', parts_of(SAMPLE)[part])
+    assert run(capsys, "validate", changed(tmp_path, {part: wide}, "範囲.xlsx"))[0] == 0
+
+
+def test_the_extent_limit_is_proved_at_small_scale(tmp_path, capsys, small):
+    from xlkit.workbook.scan import sheet_parts
+
+    with zipfile.ZipFile(SAMPLE) as z:
+        part = sheet_parts(z)["外部結合"]
+    sheet = parts_of(SAMPLE)[part]
+    deep = sheet.replace(b"</sheetData>", b'<row r="2000"><c r="B2000" t="inlineStr"><is><t>x</t></is></c></row></sheetData>')
+    small(sheet_cells=20 * 1000)
+    assert run(capsys, "validate", SAMPLE)[0] == 0  # 96 rows up to Z: 2,496 cells
+    code, err = run(capsys, "validate", changed(tmp_path, {part: deep}))
+    assert code == 2 and "「外部結合」" in err and "2,000 行目" in err and "上限 20,000 セル" in err
+    # a column beyond Z counts by its letters, wherever the cell is
+    wide = sheet.replace(b"</sheetData>", b'<row r="3"><c r="ZZ3" t="inlineStr"><is><t>x</t></is></c></row></sheetData>', 1)
+    small(sheet_cells=50 * 702)  # the sample's 96 rows as wide as ZZ: 67,392 cells
+    code, err = run(capsys, "validate", changed(tmp_path, {part: wide}, "横.xlsx"))
+    assert code == 2 and "ZZ3" in err
+
+
+def test_a_far_cell_holding_only_a_format_passes_and_a_tab_does_not_hide_a_far_value(tmp_path, capsys):
+    """Staff format cells down to row 1048576: calamine skips cells without a value, so must the
+    limit. And attributes split by a tab or a line break are still attributes."""
+    from xlkit.workbook.scan import sheet_parts
+
+    with zipfile.ZipFile(SAMPLE) as z:
+        part = sheet_parts(z)["設定"]
+    sheet = parts_of(SAMPLE)[part]
+    formatted = sheet.replace(b"</sheetData>", b'<row r="1048576"><c r="XFD1048576" s="0"/></row></sheetData>')
+    assert run(capsys, "validate", changed(tmp_path, {part: formatted}))[0] == 0
+    empty = sheet.replace(b"</sheetData>", b'<row r="1048576"><c r="XFD1048576" s="0"></c></row></sheetData>')
+    assert run(capsys, "validate", changed(tmp_path, {part: empty}, "空.xlsx"))[0] == 0
+    tabbed = sheet.replace(b"</sheetData>", b'<row\tr="1048576"><c\tr="XFD1048576"\tt="inlineStr"><is><t>x</t></is></c></row>'
+                                            b"</sheetData>")
+    code, err = run(capsys, "validate", changed(tmp_path, {part: tabbed}, "タブ.xlsx"))
+    assert code == 2 and "XFD1048576" in err

@@ -22,6 +22,7 @@ import pytest
 from xlkit import macros
 from xlkit.workbook import design
 from xlkit.workbook.builder import build
+from support import said
 from support.payload import apply_actions, office_js_payload, remote_book
 
 SHEETS = list(design.sheet_order())
@@ -451,6 +452,7 @@ def test_the_button_reads_error_cells_as_their_literal():
         value = [["#N/A", 1.0]]
 
     class Sheet:
+        name = "外部結合"
         used_range = type("Used", (), {"last_cell": type("Cell", (), {"row": 1, "column": 2})()})()
 
         def range(self, *_):
@@ -458,6 +460,23 @@ def test_the_button_reads_error_cells_as_their_literal():
 
     assert macros.read_grid(Sheet()) == [["#N/A", 1.0]]
     assert asked == {"ndim": 2, "err_to_str": True}
+
+
+def test_a_sheet_used_as_far_as_xfd1048576_is_refused_before_excel_is_asked_for_it():
+    """A value typed in XFD1048576 makes the used range 17 billion cells: the button said nothing
+    for minutes, then Excel ran out of memory. The file reader's limit applies, with its message."""
+    from xlkit.errors import XlkitError
+
+    class Sheet:
+        name = "設定"
+        used_range = type("Used", (), {"last_cell": type("Cell", (), {"row": 1048576, "column": 16384})()})()
+
+        def range(self, *_):
+            raise AssertionError("Excel was asked for every cell")
+
+    with pytest.raises(XlkitError) as refused:
+        macros.read_grid(Sheet())
+    assert "「設定」" in said(refused.value) and "XFD1048576" in refused.value.message
 
 
 def test_the_check_button_warns_of_invisible_characters(tmp_path, make_linkage):

@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, fields, replace
 
-from xlkit.errors import SetupError
+from xlkit.errors import SetupError, XlkitError
 
 ENVIRONMENT = "XLKIT_LIMITS"
 MB = 1024 * 1024
@@ -31,6 +31,7 @@ class Limits:
     members: int = 10_000  # parts in the zip
     shared_strings: int = 2_000_000  # distinct texts of the workbook
     cell_chars: int = 32_767  # Excel's own limit for one cell
+    sheet_cells: int = 5_000_000  # rows x columns up to a sheet's last cell (calamine fills them all)
     table_bytes: int = 50 * MB  # a table given to `xlkit import`
 
 
@@ -42,6 +43,7 @@ NAMES = {
     "members": "部品の数",
     "shared_strings": "共有文字列の数",
     "cell_chars": "1セルの文字数",
+    "sheet_cells": "シートの使われている範囲（行数×列数）",
     "table_bytes": "取り込む表の大きさ",
 }
 
@@ -62,6 +64,23 @@ def current() -> Limits:
                 f"「名前=正の整数」をコンマで区切って書いてください（名前は {', '.join(sorted(known))}）。")
         changes[name] = int(value)
     return replace(Limits(), **changes)
+
+
+def check_extent(sheet: str, rows: int, columns: int, rightmost: str = "", *, limits: Limits | None = None,
+                 file_name: str = "") -> None:
+    """Refuse a sheet whose rectangle from A1 to its last row and rightmost column holds more
+    cells than `sheet_cells`: both the file reader (calamine) and the buttons (Excel's used
+    range) would fill every one of them, and a value typed in XFD1048576 is 17 billion."""
+    limits = limits or current()
+    cells = rows * columns
+    if cells <= limits.sheet_cells:
+        return
+    where = f"「{file_name}」の" if file_name else ""
+    far = f"最も右のセル {rightmost}、" if rightmost else ""
+    raise XlkitError(
+        f"{where}シート「{sheet}」は使われている範囲が広すぎます（{far}最後の行 {rows:,} 行目、"
+        f"{columns:,} 列。{cells:,} セル、上限 {limits.sheet_cells:,} セル）。離れたセルに値や書式が入っていないか確かめ、"
+        "不要なら行・列ごと削除して保存し直してください。")
 
 
 def size(n: int) -> str:

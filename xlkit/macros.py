@@ -22,8 +22,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from xlkit import cells, messages
-from xlkit.addresses import ranges, split_cell
+from xlkit import cells, limits, messages
+from xlkit.addresses import column_letter, ranges, split_cell
 from xlkit.errors import XlkitError, from_os_error
 from xlkit.issues import SEVERITY_JA
 from xlkit.workbook import design
@@ -120,6 +120,9 @@ def read_grid(sheet) -> list[list]:
     used = sheet.used_range
     last = used.last_cell
     rows, cols = max(last.row, 1), max(last.column, 1)
+    # a value or format far away (XFD1048576) makes the used range billions of cells: refused
+    # before Excel is asked for them, by the limit the file reader applies
+    limits.check_extent(sheet.name, rows, cols, f"{column_letter(cols - 1)}{rows}" if cols > 26 else "")
     values = sheet.range((1, 1), (rows, cols)).options(ndim=2, err_to_str=True).value
     return [list(row) for row in values]
 

@@ -7,7 +7,9 @@ A hostile or broken file is refused here, in Japanese, naming the part:
   (billion laughs, external entities) begin;
 - XML in an encoding other than UTF-8 (a workbook.xml saved as Shift_JIS);
 - a part whose data does not match its directory entry (a size that lies, a bad CRC);
-- a text of 1 MB or more: no cell holds one.
+- a text of 1 MB or more: no cell holds one;
+- a sheet calamine will read whose last cell is so far from A1 that filling the rectangle
+  would exhaust the memory (a value typed in XFD1048576).
 
 The directory is checked from the sizes it declares. Python's zipfile never inflates more than
 the declared size, but calamine (Rust) does, so each XML part calamine will read is streamed
@@ -22,6 +24,7 @@ import zlib
 from collections.abc import Iterable
 
 from xlkit import limits as limits_
+from xlkit.addresses import column_index
 from xlkit.errors import XlkitError
 
 _CHUNK = 1 << 20
@@ -63,11 +66,12 @@ def check_members(infos: list[zipfile.ZipInfo], file_name: str, limits: limits_.
 
 def check_parts(archive: zipfile.ZipFile, file_name: str, limits: limits_.Limits, *,
                 keep: Iterable[str] = (), only: Iterable[str] | None = None,
-                skip: Iterable[str] = ()) -> dict[str, bytes]:
+                skip: Iterable[str] = (), sheets: dict[str, str] | None = None) -> dict[str, bytes]:
     """Stream every XML part (or those in `only`) once, refusing what the module docstring lists;
     the parts named in `keep` are returned whole (the register sheets, which the structure scan
-    reads anyway). The parts in `skip` were checked already."""
-    keep, skip = set(keep), set(skip)
+    reads anyway). The parts in `skip` were checked already. The sheets calamine will read
+    (`sheets`: part -> sheet name) are measured too."""
+    keep, skip, sheets = set(keep), set(skip), sheets or {}
     only = None if only is None else set(only)
     kept = {}
     for info in archive.infolist():
@@ -76,14 +80,67 @@ def check_parts(archive: zipfile.ZipFile, file_name: str, limits: limits_.Limits
         if not info.filename.lower().endswith(_READ_BY_CALAMINE) and info.filename not in keep:
             continue
         chunks = [] if info.filename in keep else None
-        _stream(archive, info, file_name, limits, chunks)
+        extent = _Extent(sheets[info.filename]) if info.filename in sheets else None
+        _stream(archive, info, file_name, limits, chunks, extent)
         if chunks is not None:
             kept[info.filename] = b"".join(chunks)
     return kept
 
 
+class _Extent:
+    """How far a sheet reaches: calamine allocates every cell from its first value to its last
+    row and rightmost column, so one value typed in XFD1048576 asks for 17 billion cells and
+    aborts the process.
+
+    While the part streams, the estimate takes the last row from the rows (<row r="…">) and a
+    column beyond Z by its two or three letters: cheap, and enough for nearly every sheet. Rows
+    and cells holding only a format (staff formatting down to row 1048576) count there, though
+    calamine skips them; so a sheet the estimate finds too large is read once more, counting
+    only the cells that hold something, before it is refused."""
+
+    _ROW = re.compile(rb'<row\b[^>]*?\sr="([0-9]{1,7})"')
+    _WIDE = re.compile(rb' r="([A-Z]{2,3})([0-9]{1,7})"')  # a literal start: 6x faster than \s
+    _WIDE_ANY = re.compile(rb'\sr="([A-Z]{2,3})([0-9]{1,7})"')  # for attributes split by tabs or lines
+    # a cell with content: not <c …/> and not <c …></c>
+    _HOLDING = re.compile(rb'<c\b[^>]*?\sr="([A-Z]{1,3})([0-9]{1,7})"[^>/]*>(?!</c>)')
+
+    def __init__(self, sheet: str):
+        self.sheet = sheet
+        self.rows, self.columns, self.rightmost = 0, 26, ""
+
+    def estimate(self, window: bytes) -> None:
+        rows = self._ROW.findall(window)
+        if rows:
+            self.rows = max(self.rows, max(map(int, rows)))
+        # every r=" after a space (header=" and the like aside): the fast pattern sees them all
+        odd = window.count(b'r="') != window.count(b' r="')
+        self._widen((self._WIDE_ANY if odd else self._WIDE).findall(window))
+
+    def _widen(self, refs) -> None:
+        for letters, row in refs:
+            column = column_index(letters.decode()) + 1
+            self.rows = max(self.rows, int(row))
+            if column > self.columns:
+                self.columns, self.rightmost = column, f"{letters.decode()}{int(row)}"
+
+    def too_large(self, limits: limits_.Limits) -> bool:
+        return self.rows * self.columns > limits.sheet_cells
+
+    def measure(self, data) -> None:
+        """The exact extent of the cells holding something, from the part's data again."""
+        self.rows, self.columns, self.rightmost = 0, 26, ""
+        tail = b""
+        while chunk := data.read(_CHUNK):
+            window = tail + chunk
+            self._widen(self._HOLDING.findall(window))
+            tail = window[-64:]
+
+    def check(self, file_name: str, limits: limits_.Limits) -> None:
+        limits_.check_extent(self.sheet, self.rows, self.columns, self.rightmost, limits=limits, file_name=file_name)
+
+
 def _stream(archive: zipfile.ZipFile, info: zipfile.ZipInfo, file_name: str, limits: limits_.Limits,
-            chunks: list | None) -> None:
+            chunks: list | None, extent: _Extent | None = None) -> None:
     part = info.filename
     strings = 0
     tail = b""
@@ -104,14 +161,20 @@ def _stream(archive: zipfile.ZipFile, info: zipfile.ZipInfo, file_name: str, lim
                         raise _over(file_name, "cell_chars", "1つの文字列が 512 KB 以上",
                                     f"{limits.cell_chars:,} 文字", part=part)
                 if part == _SHARED:
-                    # "<si>" or "<si " never spans more than the 3 bytes kept from the last chunk
+                    # what the tail held was counted with the chunk before
                     strings += window.count(b"<si>") + window.count(b"<si ") - tail.count(b"<si>") - tail.count(b"<si ")
                     if strings > limits.shared_strings:
                         raise _over(file_name, "shared_strings", f"{strings:,} 個を超えています",
                                     f"{limits.shared_strings:,} 個", part=part)
-                tail = window[-9:]
+                if extent is not None:
+                    extent.estimate(window)
+                tail = window[-32:]  # the longest thing looked for across chunks: <row … r="1048576"
                 if chunks is not None:
                     chunks.append(chunk)
+        if extent is not None and extent.too_large(limits):
+            with archive.open(info) as data:
+                extent.measure(data)
+            extent.check(file_name, limits)
     except XlkitError:
         raise
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError, RuntimeError):

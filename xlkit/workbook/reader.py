@@ -86,7 +86,7 @@ def read_grids(path: Path, skip: Iterable[str] = ()) -> dict[str, list[list]]:
 def _read(path: Path, skip: Iterable[str]) -> tuple[scan.Inspection, dict[str, list[list]]]:
     check_file(path)
     found = scan.inspect(path, watched={schema.linkage().sheet, schema.case().sheet},
-                         errors_in={schema.settings().sheet})
+                         errors_in={schema.settings().sheet}, read=set(sheets_read()))
     if found.problems:
         problems = found.problems
         listing = "\n".join(f"  ・{p}" for p in problems[:50])

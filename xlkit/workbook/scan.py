@@ -80,11 +80,13 @@ class Inspection:
 _WORKBOOK = ("xl/workbook.xml", "xl/_rels/workbook.xml.rels")
 
 
-def inspect(path: Path, watched: set[str], limits=None, *, errors_in: set[str] = frozenset()) -> Inspection:
+def inspect(path: Path, watched: set[str], limits=None, *, errors_in: set[str] = frozenset(),
+            read: set[str] = frozenset()) -> Inspection:
     """Everything xlkit checks of a register file before reading its values, in one pass over
     the zip: its parts against the limits (xlkit.workbook.guard), its format (a newer one is
     refused), the cells of the `watched` sheets that are not values, and the error values of
-    the `errors_in` sheets (calamine reads an error cell as blank)."""
+    the `errors_in` sheets (calamine reads an error cell as blank). The sheets calamine will
+    `read` (and the watched ones) are measured against the limits too."""
     from xlkit import formats, limits as limits_
 
     limits = limits or limits_.current()
@@ -96,7 +98,8 @@ def inspect(path: Path, watched: set[str], limits=None, *, errors_in: set[str] =
             version = format_version(archive, path.name)
             formats.check_readable(version, path.name)
             mine = {name: parts[name] for name in sorted((watched | errors_in) & parts.keys())}
-            whole = guard.check_parts(archive, path.name, limits, keep=mine.values(), skip=_WORKBOOK)
+            measured = {parts[name]: name for name in (read | watched) & parts.keys()}
+            whole = guard.check_parts(archive, path.name, limits, keep=mine.values(), skip=_WORKBOOK, sheets=measured)
             problems = []
             for name, part in mine.items():
                 if part not in whole:
