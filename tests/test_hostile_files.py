@@ -537,3 +537,20 @@ def test_a_far_cell_holding_only_a_format_passes_and_a_tab_does_not_hide_a_far_v
                                             b"</sheetData>")
     code, err = run(capsys, "validate", changed(tmp_path, {part: tabbed}, "タブ.xlsx"))
     assert code == 2 and "XFD1048576" in err
+
+
+def test_two_parts_of_one_name_are_refused(tmp_path, capsys):
+    """zipfile reads the last of two same-named parts, calamine the first: a formula or a bomb
+    could hide in the one xlkit does not check."""
+    from xlkit.workbook.scan import sheet_parts
+
+    with zipfile.ZipFile(SAMPLE) as z:
+        part = sheet_parts(z)["外部結合"]
+    path = tmp_path / "二重.xlsx"
+    with pytest.warns(UserWarning, match="Duplicate name"), zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for name, data in parts_of(SAMPLE).items():
+            if name == part:
+                out.writestr(name, data.replace(b"<v>", b"<f>1/0</f><v>", 1))
+            out.writestr(name, data)
+    code, err = run(capsys, "validate", path)
+    assert code == 2 and "同じ名前の部品" in err and part in err

@@ -1,7 +1,8 @@
 """What a register file may hold before xlkit, or calamine on its behalf, inflates any of it.
 
 A hostile or broken file is refused here, in Japanese, naming the part:
-- too many parts, or a part (or all of them) that would inflate past xlkit.limits;
+- too many parts, two parts of one name, or a part (or all of them) that would inflate past
+  xlkit.limits;
 - parts that are encrypted or compressed in a way Excel never uses (AES, bzip2 …);
 - XML with a document type (DTD): Excel never writes one, and it is how entity attacks
   (billion laughs, external entities) begin;
@@ -45,6 +46,13 @@ def check_members(infos: list[zipfile.ZipInfo], file_name: str, limits: limits_.
     """Refuse what the zip's directory already shows: too many or too large parts, encryption."""
     if len(infos) > limits.members:
         raise _over(file_name, "members", f"{len(infos):,} 個", f"{limits.members:,} 個")
+    names = [info.filename for info in infos]
+    if len(set(names)) != len(names):
+        # zipfile reads the last of two same-named parts, other readers the first: what xlkit
+        # checks would not be what calamine reads
+        twice = sorted({n for n in names if names.count(n) > 1})
+        raise XlkitError(f"「{file_name}」には同じ名前の部品が二つあります（{'、'.join(twice[:3])}）。"
+                         "壊れたファイルです。Excel で開いて保存し直してください。")
     total = 0
     for info in infos:
         if info.flag_bits & 0x1 or info.compress_type == 99:

@@ -39,11 +39,9 @@ class Package:
         except (zipfile.BadZipFile, OSError, ValueError):
             raise XlkitError(f"「{self.path.name}」をExcelファイルとして読めません（壊れているか、Excel以外のファイルです）。") from None
         self.infos = self._zip.infolist()
-        names = [i.filename for i in self.infos]
         try:
-            if len(set(names)) != len(names):
-                raise XlkitError(f"「{self.path.name}」には同じ名前の部品が二つあるため、書き込めません（ファイルが壊れています）。")
-            # every read below is bounded by the declared sizes checked here (zipfile never inflates more)
+            # and two parts of one name; every read below is bounded by the declared sizes checked
+            # here (zipfile never inflates more)
             guard.check_members(self.infos, self.path.name, limits.current())
         except XlkitError:
             self._zip.close()
