@@ -432,7 +432,7 @@ def _export(book, suffix: str, title: str, confirm: Callable | None) -> None:
     left_out = [line for w in done for line in w.left_out]
     if left_out:
         parts.append(messages.text("button.export_left_out") + "\n" + "\n".join(f"・{x}" for x in left_out))
-    notes = [n.text for w in done for n in w.notes]
+    notes = [n.text for w in done for n in w.notes] + [line for w in done for line in w.lost]
     if notes:
         parts.append(messages.text("button.export_notes") + "\n" + "\n".join(f"・{x}" for x in notes))
     if failed:

@@ -95,7 +95,7 @@ def report_year(book: Book, requested: int | None = None) -> int:
 class Note:
     """A line saying why figures need a look; `code` says which kind (for filtering and tests)."""
 
-    code: str  # skipped | mismatch | previous-mismatch | pdf-lost-char
+    code: str  # skipped | mismatch | previous-mismatch
     text: str
 
 
@@ -178,6 +178,7 @@ class Written:
     notes: list[Note] = field(default_factory=list)  # why its figures need a look (rows left out aside)
     forced: Refusal | None = None  # the refusal staff overrode, when they did
     left_out: list[str] = field(default_factory=list)  # rows of the register the report lacks
+    lost: list[str] = field(default_factory=list)  # characters a PDF shows as boxes, with their cells
 
 
 class ErrorsRefusal(Refusal):
@@ -254,12 +255,12 @@ def export_linkages(book: Book, out: Path | Outbox, *, year: int | None = None, 
     title = messages.text("export.title_linkages", 年度=nendo(result.year))
     forced = _gate(book, title, confirm, checked)
     _make_folder(out)
-    lost: list[Note] = []
+    lost: list[str] = []
     written = api.export_linkages(book, result.year, path, overwrite=overwrite, figures=result.figures,
-                                  on_lost=lambda chars: lost.extend(_lost_notes(book.linkages, chars)),
+                                  on_lost=lambda chars: lost.extend(_where_lost(book.linkages, chars)),
                                   free=isinstance(out, Outbox))
     others = [n for n in result.notes if n.code != "skipped"]
-    return Written(Path(written), wanted, title, others + lost, forced, [n.text for n in result.left_out])
+    return Written(Path(written), wanted, title, others, forced, [n.text for n in result.left_out], lost)
 
 
 def export_cases(book: Book, out: Path | Outbox, *, date_from: dt.date | None = None,
@@ -277,29 +278,29 @@ def export_cases(book: Book, out: Path | Outbox, *, date_from: dt.date | None = 
     title = messages.text("export.title_cases", 開始=format_wareki(date_from), 終了=format_wareki(date_to))
     forced = _gate(book, title, confirm, checked)
     _make_folder(out)
-    lost: list[Note] = []
+    lost: list[str] = []
     written = api.export_cases(book, date_from, date_to, path, report_date=report_date, overwrite=overwrite,
-                               on_lost=lambda chars: lost.extend(_lost_notes(book.cases, chars)),
+                               on_lost=lambda chars: lost.extend(_where_lost(book.cases, chars)),
                                free=isinstance(out, Outbox))
-    return Written(Path(written), wanted, title, lost, forced, _undated_cases(book))
+    return Written(Path(written), wanted, title, [], forced, _undated_cases(book), lost)
 
 
 LOST_CELLS_SHOWN = 10
 
 
-def _lost_notes(records, chars: set[str]) -> list[Note]:
-    """One note per character the PDF's fonts lack, naming the register cells that hold it (the
+def _where_lost(records, chars: set[str]) -> list[str]:
+    """One line per character the PDF's fonts lack, naming the register cells that hold it (the
     report's own wording has none: only typed text can)."""
-    notes = []
+    lines = []
     for char in sorted(chars):
         cells_ = [f"{rec.sheet}!{rec.cell(key)}" for rec in records for key, value in rec.raw.items()
                   if isinstance(value, str) and char in value]
         shown = "、".join(cells_[:LOST_CELLS_SHOWN])
         if len(cells_) > LOST_CELLS_SHOWN:
             shown += messages.text("export.places_more", 件数=len(cells_) - LOST_CELLS_SHOWN)
-        notes.append(Note("pdf-lost-char", messages.text(
-            "export.pdf_lost_char", 文字=char, 符号=f"U+{ord(char):04X}", 場所=shown or messages.text("export.pdf_lost_nowhere"))))
-    return notes
+        lines.append(messages.text("export.pdf_lost_char", 文字=char, 符号=f"U+{ord(char):04X}",
+                                   場所=shown or messages.text("export.pdf_lost_nowhere")))
+    return lines
 
 
 def _undated_cases(book: Book) -> list[str]:

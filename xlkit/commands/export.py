@@ -81,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     if written.forced is not None:
         _list_errors(written.forced.errors)
         print(messages.text("cli.note", 内容=written.forced.message), file=sys.stderr)
-    for line in written.left_out:
+    for line in written.left_out + written.lost:
         print(messages.text("cli.note", 内容=line), file=sys.stderr)
     print_notes(written.notes)
     print(messages.text("cli.written", ファイル=written.path))
