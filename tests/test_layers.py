@@ -20,7 +20,7 @@ from support import REPO
 PACKAGE = REPO / "xlkit"
 
 # The core, named one by one: a new module is a decision about its layer, not a default.
-CORE = ("addresses", "cells", "datafiles", "dates", "errors", "figures", "files", "formats", "issues", "limits", "lock", "owner_files",
+CORE = ("addresses", "cells", "datafiles", "dates", "errors", "figures", "files", "formats", "issues", "limits", "lock", "owner_files", "processes",
         "messages", "pasted_table", "records", "register", "rules", "schema", "tasks", "validation", "widths")
 # The report builders decide every string of a report and are as pure as the core.
 REPORT_MODEL = ("export.model", "export.layout", "export.linkages", "export.cases")

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from support import REPO, said
-from xlkit import __version__, lock
+from xlkit import __version__, lock, processes
 from xlkit.errors import XlkitError
 
 def _register(tmp_path: Path) -> Path:
@@ -389,6 +389,6 @@ def test_the_owner_is_described_in_japanese():
 
 
 def test_pid_alive():
-    assert lock.pid_alive(os.getpid())
-    assert not lock.pid_alive(_dead_pid())
-    assert not lock.pid_alive(0) and not lock.pid_alive(-5)
+    assert processes.pid_alive(os.getpid())
+    assert not processes.pid_alive(_dead_pid())
+    assert not processes.pid_alive(0) and not processes.pid_alive(-5)

@@ -22,6 +22,7 @@ Core: plain Python over plain data; no Excel, Word or XML library (tests/test_la
     `widths.py`         how wide text is, one unit per medium
     `files.py`          the one atomic writer: every file xlkit writes goes through it
     `lock.py`           the lock a register writer holds
+    `processes.py`      who runs where: user, PC, whether a process still runs
     `owner_files.py`    who has a register open in Excel or LibreOffice (their ~$ files)
     `formats.py`        a register's format number, and refusing one too new or too old
     `limits.py`         how much of a file xlkit reads (XLKIT_LIMITS): sizes, strings, cell length

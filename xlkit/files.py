@@ -149,13 +149,10 @@ def _writer_mark() -> str:
 
 def _host_tag() -> str:
     import hashlib
-    import socket
 
-    try:
-        host = socket.gethostname().casefold()
-    except OSError:
-        host = ""
-    return hashlib.sha1(host.encode("utf-8", "replace")).hexdigest()[:6]
+    from xlkit.processes import host
+
+    return hashlib.sha1(host().casefold().encode("utf-8", "replace")).hexdigest()[:6]
 
 
 def _pattern(path: Path) -> re.Pattern:
@@ -183,7 +180,8 @@ def abandoned(path: Path, now: float | None = None) -> list[Path]:
     or, for another PC's (or an older xlkit's), a file untouched for longer than any write takes."""
     import time
 
-    from xlkit.lock import STALE_AFTER, pid_alive
+    from xlkit.lock import STALE_AFTER
+    from xlkit.processes import pid_alive
 
     path = Path(path)
     pattern, here = _pattern(path), _host_tag()

@@ -17,10 +17,8 @@ from __future__ import annotations
 
 import datetime
 import errno
-import getpass
 import json
 import os
-import socket
 import time
 import uuid
 from collections.abc import Iterator
@@ -29,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from xlkit.errors import Refusal, XlkitError, os_reason
+from xlkit.processes import host, pid_alive, user
 
 LOCK_SUFFIX = ".xlkit-lock"
 # Read at each call (tests change it). No xlkit write takes minutes, let alone an hour; a lock
@@ -150,44 +149,6 @@ def is_stale(owner: Owner, now: datetime.datetime | None = None) -> bool:
     return now - owner.started > STALE_AFTER
 
 
-def pid_alive(pid: int) -> bool:
-    """Whether process `pid` runs on this PC. When that cannot be told, it is taken as running."""
-    if pid <= 0:
-        return False
-    if os.name == "nt":
-        return _windows_pid_alive(pid)
-    try:
-        os.kill(pid, 0)  # signal 0 only asks; never used on Windows, where os.kill terminates
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # it exists, under another user
-        return True
-    except OSError:
-        return True
-    return True
-
-
-def _windows_pid_alive(pid: int) -> bool:
-    import ctypes
-    from ctypes import wintypes
-
-    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
-    kernel32.OpenProcess.restype = wintypes.HANDLE
-    kernel32.OpenProcess.argtypes = (wintypes.DWORD, wintypes.BOOL, wintypes.DWORD)
-    kernel32.GetExitCodeProcess.argtypes = (wintypes.HANDLE, ctypes.POINTER(wintypes.DWORD))
-    kernel32.CloseHandle.argtypes = (wintypes.HANDLE,)
-    handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
-    if not handle:
-        return ctypes.get_last_error() == 5  # ERROR_ACCESS_DENIED: it exists; else it does not
-    try:
-        code = wintypes.DWORD()
-        if not kernel32.GetExitCodeProcess(handle, ctypes.byref(code)):
-            return True
-        return code.value == 259  # STILL_ACTIVE; an ended process keeps its handle until closed
-    finally:
-        kernel32.CloseHandle(handle)
-
-
 @contextmanager
 def hold(register: Path, purpose: str, *, clear: bool = False) -> Iterator[Owner]:
     """Hold `register`'s lock for the with block, or raise LockHeld naming its holder.
@@ -198,7 +159,7 @@ def hold(register: Path, purpose: str, *, clear: bool = False) -> Iterator[Owner
     """
     register = Path(register)
     lock = lock_path(register)
-    me = Owner(_user(), _host(), os.getpid(), datetime.datetime.now().astimezone().replace(microsecond=0),
+    me = Owner(user(), host(), os.getpid(), datetime.datetime.now().astimezone().replace(microsecond=0),
                purpose, uuid.uuid4().hex)
     _acquire(register, lock, me, clear)
     try:
@@ -342,21 +303,7 @@ def _os_problem(register: Path, lock: Path, exc: OSError) -> XlkitError:
                       f"フォルダ「{folder}」に書き込めるか確かめてください。")
 
 
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # KeyError, ImportError or OSError by Python version, when no name is set
-        return os.environ.get("USERNAME") or os.environ.get("USER") or ""
-
-
-def _host() -> str:
-    try:
-        return socket.gethostname()
-    except OSError:
-        return ""
-
-
 def _here(owner: Owner) -> bool:
     """Whether the lock was taken on this PC, where its process can be asked about."""
-    host = _host()
-    return bool(owner.host) and bool(host) and owner.host.casefold() == host.casefold()
+    here = host()
+    return bool(owner.host) and bool(here) and owner.host.casefold() == here.casefold()

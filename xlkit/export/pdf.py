@@ -31,7 +31,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from xlkit.errors import XlkitError, os_reason
-from xlkit.lock import pid_alive
+from xlkit.processes import pid_alive
 
 from . import soffice_guard
 
