@@ -236,8 +236,9 @@ _STOP_S = 30  # the guardian's cleanup after a stop: a kill, and removing a prof
 
 
 def _timed_out(timeout: float) -> XlkitError:
+    # each conversion has a profile of its own: a LibreOffice staff have open is not the cause
     return XlkitError(f"LibreOffice による PDF 変換が {timeout:g} 秒で終わりませんでした。"
-                      "LibreOffice を閉じてからもう一度実行してください。")
+                      "もう一度実行するか、Word 形式（.docx）で出力して Word で PDF にしてください。")
 
 
 def _could_not_start(exc: OSError) -> XlkitError:
