@@ -38,7 +38,7 @@ _DTD = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.I)
 _DECLARATION = re.compile(rb'^\s*<\?xml[^>]*?encoding\s*=\s*["\']([^"\']+)["\']')
 _UTF8 = {"utf-8", "utf8"}
 _SHARED = "xl/sharedStrings.xml"
-_METHODS = {zipfile.ZIP_BZIP2: "bzip2", zipfile.ZIP_LZMA: "LZMA", 99: "AES 暗号化"}
+_METHODS = {zipfile.ZIP_BZIP2: "bzip2", zipfile.ZIP_LZMA: "LZMA"}  # AES (99) is said as encryption
 _READ_BY_CALAMINE = (".xml", ".rels")
 
 
