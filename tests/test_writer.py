@@ -55,6 +55,13 @@ def register(tmp_path) -> Path:
     return path
 
 
+def untouched(register: Path, before: bytes) -> bool:
+    """The register as it was, and nothing beside it: no copy, no temp file, no lock."""
+    assert register.read_bytes() == before
+    assert sorted(p.name for p in register.parent.iterdir()) == [register.name]
+    return True
+
+
 def businesses(path: Path) -> list[str]:
     return [r.values["business"] for r in reader.load(path).linkages]
 
@@ -386,8 +393,7 @@ def test_a_verification_failure_leaves_the_register(register, monkeypatch):
     before = register.read_bytes()
     with pytest.raises(XlkitError, match="書き込みを確認できなかった"):
         tasks.import_table(register, table(["確認失敗"]), 2021)
-    assert register.read_bytes() == before
-    assert sorted(p.name for p in register.parent.iterdir()) == [register.name]
+    assert untouched(register, before)
 
 
 def test_the_written_copy_is_checked_against_the_parts(tmp_path, register, monkeypatch):
@@ -477,8 +483,7 @@ def test_rows_that_read_back_otherwise_than_meant_are_never_written(register, mo
     before = register.read_bytes()
     with pytest.raises(XlkitError, match="読み直した行が書いた行と違います"):
         tasks.import_table(register, table(["欠ける文字"]), 2021)
-    assert register.read_bytes() == before
-    assert sorted(p.name for p in register.parent.iterdir()) == [register.name]
+    assert untouched(register, before)
 
 
 def test_a_full_disk_while_writing_leaves_the_register_and_says_so(register, monkeypatch, capfd):
@@ -523,8 +528,7 @@ def test_a_full_disk_while_writing_leaves_the_register_and_says_so(register, mon
 
     gc.collect()  # a ZipFile left half-closed would complain here, in its __del__
     assert "ディスクの空きが足りません" in said(refused.value) and "No space" not in refused.value.message
-    assert register.read_bytes() == before
-    assert sorted(p.name for p in register.parent.iterdir()) == [register.name]
+    assert untouched(register, before)
     assert "Exception ignored" not in capfd.readouterr().err
 
 
