@@ -81,6 +81,22 @@ def test_report_year_typed_in_era_form_beyond_the_bounds_is_refused(tmp_path, ma
     assert "令和99年度" in e.value.message and e.value.key in ("year.unreadable", "year.setting_out_of_range")
 
 
+def test_report_year_showing_an_excel_error_points_at_its_cell(tmp_path, make_linkage):
+    """#N/A in 報告年度 (as the buttons read it) is a cell-error-value: the refusal names B2 and the
+    error, not only 「報告する年度がわかりません」."""
+    from xlkit.register import load_sheets
+    from xlkit.workbook.reader import read_grids
+
+    path = build(tmp_path / "r.xlsx", linkages=[make_linkage(1, 2020)], settings={"report_year": 2020})
+    grids = read_grids(path)
+    row = next(r for r in grids["設定"] if r and r[0] == "報告年度")
+    row[1] = "#N/A"
+    with pytest.raises(Refusal) as e:
+        tasks.report_year(load_sheets(grids))
+    cell = f"B{grids['設定'].index(row) + 1}"
+    assert e.value.key == "year.unreadable" and cell in e.value.message and "#N/A" in e.value.message
+
+
 # --- summary ----------------------------------------------------------------------------
 
 def test_summary_of_the_sample_and_its_notes():

@@ -74,7 +74,9 @@ def report_year(book: Book, requested: int | None = None) -> int:
     setting = book.settings.get("report_year")
     if requested is None and setting is None:
         cell = book.setting_cells.get("report_year")
-        unreadable = next((i for i in book.issues if i.code == "settings-invalid" and cell and i.cell == cell), None)
+        # whatever the reader said of that cell (settings-invalid, cell-error-value …)
+        unreadable = next((i for i in book.issues if cell and i.sheet == schema.settings().sheet and i.cell == cell),
+                          None)
         if unreadable is not None:  # the reader said why, pointing at the cell
             raise Refusal("year.unreadable", セル=cell, 内容=unreadable.message)
         raise Refusal("year.unknown")
