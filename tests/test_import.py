@@ -362,6 +362,30 @@ def test_a_table_pasted_again_with_new_rows_appends_only_those(fresh, tmp_path, 
     assert len(book.linkages) == 22 and len({r.values["id"] for r in book.linkages}) == 22
 
 
+def test_a_row_that_would_be_a_duplicate_linkage_is_not_added(fresh, tmp_path, capsys):
+    """The same 課・業務名・相手方・開始年月日・記録項目 as a registered row, told apart only by
+    理由: added, 入力チェック would call both rows linkage-duplicate at once."""
+    from xlkit.validation import validate_book
+
+    assert run_cli(capsys, fresh, TABLE, "--year", "2020")[0] == 0
+    lines = TABLE.read_text(encoding="utf-8").splitlines()
+    first = lines[1].split("\t")
+    first[3] = "理由を書き換えた行"
+    twin = line(4).split("\t")
+    twin[4] = "対象者だけ違う行"  # else as line(3)
+    table = tmp_path / "表.txt"
+    table.write_text("\n".join([lines[0], "\t".join(first), line(3), "\t".join(twin)]) + "\n", encoding="utf-8")
+    before = fresh.read_bytes()
+    code, _, err = run_cli(capsys, fresh, table, "--year", "2020")
+    assert code == 1 and fresh.read_bytes() == before
+    assert "2行目（No.1）: 登録簿の「外部結合」2行目と、結合を行った課・業務名・結合の相手方・開始年月日・記録項目が同じです" in err
+    assert "4行目（No.4）: 表の3行目と、" in err
+    code, _, _ = run_cli(capsys, fresh, table, "--year", "2020", "--skip-bad")
+    assert code == 1
+    report = validate_book(reader.load(fresh))
+    assert not [i for i in report.issues if i.code == "linkage-duplicate"]
+
+
 def test_dry_run_writes_nothing(fresh, capsys):
     before = fresh.read_bytes()
     code, out, _ = run_cli(capsys, fresh, TABLE, "--year", "2020", "--dry-run")

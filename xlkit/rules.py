@@ -188,6 +188,23 @@ def _typo_judge(raw, value):
 
 # --- 外部結合 ----------------------------------------------------------------------------
 
+# A linkage is the same when its 課, 業務名, 相手方, 開始年月日 and 記録項目 are the same:
+# the city records two linkages of one 業務 with one partner on one day (国民健康保険,
+# LGWAN-ASPサービス事業者, R2.4.1) that differ only in the data they carry.
+SAME_LINKAGE = ("division", "business", "partner", "start", "items")
+
+
+def same_linkage(values: dict) -> tuple | None:
+    """What linkage-duplicate compares (SAME_LINKAGE, folded); None while a key cell is blank
+    (reported as required). `xlkit import` asks it too, so that it never adds a duplicate."""
+    fold = cells.fold
+    try:
+        return (fold(values["division"]), fold(values["business"]), fold(values["partner"]), values["start"],
+                fold(values.get("items", "")))
+    except KeyError:
+        return None
+
+
 def check_linkages(book: Book) -> list[Issue]:
     """The cross-row rules of 外部結合 (docs/DOMAIN.md §6)."""
     reg = schema.linkage()
@@ -198,20 +215,8 @@ def check_linkages(book: Book) -> list[Issue]:
                          lambda rec, others: (f"管理番号「{rec.values['id']}」が重複しています（ほかに {others}）。"
                                               "管理番号は行ごとに別の番号にしてください。"),
                          "id-duplicate")
-    # A linkage is the same when its 課, 業務名, 相手方, 開始年月日 and 記録項目 are the same:
-    # the city records two linkages of one 業務 with one partner on one day (国民健康保険,
-    # LGWAN-ASPサービス事業者, R2.4.1) that differ only in the data they carry.
-    if {"division", "business", "partner", "start", "items"} <= present:
-        fold = cells.fold
-
-        def linkage_key(v):
-            try:
-                return (fold(v["division"]), fold(v["business"]), fold(v["partner"]), v["start"],
-                        fold(v.get("items", "")))
-            except KeyError:
-                return None  # a blank key cell: reported as required
-
-        found += _duplicates(records, "business", linkage_key,
+    if set(SAME_LINKAGE) <= present:
+        found += _duplicates(records, "business", same_linkage,
                              lambda rec, others: ("結合を行った課・業務名・結合の相手方・開始年月日・記録項目が同じ外部結合が"
                                                   f"ほかの行にもあります（{others}）。同じ外部結合を2回入力していないか確認してください。"),
                              "linkage-duplicate", rows=True)

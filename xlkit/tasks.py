@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from . import figures as fig
-from . import cells, messages, pasted_table, schema
+from . import cells, messages, pasted_table, rules, schema
 from .dates import format_wareki, nendo
 from .errors import Refusal, XlkitError, os_reason
 from .issues import ERROR, Issue
@@ -370,6 +370,7 @@ class _Present:
     """What the import needs of the linkages already in the register, none of them kept whole."""
 
     rows: dict[tuple, int]  # pasted_table.identity of a row like one of the table's -> its Excel row
+    same: dict[tuple, int]  # rules.same_linkage of such a row -> its Excel row
     ids: list[str]  # 管理番号
     last: int  # the last row with a value (1, the header, when there is none)
 
@@ -382,6 +383,7 @@ class _Present:
 
         wanted = {_business(row.values) for row in table}
         rows: dict[tuple, int] = {}
+        same: dict[tuple, int] = {}
         ids, last = [], 1
         with gc_paused():
             for record, type_the_rest in reader.stream(book, schema.linkage(), ("id", "business"),
@@ -390,13 +392,17 @@ class _Present:
                     if type_the_rest is not None:  # None when the sheet lacks those columns
                         type_the_rest()
                     rows.setdefault(pasted_table.identity(record.values), record.row)
+                    same.setdefault(rules.same_linkage(record.values), record.row)
                 if "id" in record.values:
                     ids.append(record.values["id"])
                 last = record.row  # the reader skipped only blank rows
-        return cls(rows, ids, last)
+        return cls(rows, same, ids, last)
 
     def row_of(self, values: dict[str, Any]) -> int | None:
         return self.rows.get(pasted_table.identity(values))
+
+    def same_as(self, values: dict[str, Any]) -> int | None:
+        return self.same.get(rules.same_linkage(values))
 
 
 def _business(values: dict[str, Any]) -> str:
@@ -410,12 +416,22 @@ def _import_plan(book: Book, text: str, year: int) -> tuple[pasted_table.Parsed,
     parsed = pasted_table.parse(text, year=year, divisions=book.divisions)
     present = _Present.read(book, parsed.rows)
     rows = []
+    added: dict[tuple, int] = {}  # rules.same_linkage of a row to add -> its line
     for row in parsed.rows:
         there = present.row_of(row.values)
         if there is not None:
             parsed.present.append(pasted_table.Message(row.line, f"登録簿の「{sheet}」{there}行目にすでにあります。", row.no))
-        else:
-            rows.append(row)
+            continue
+        # the same linkage by linkage-duplicate's measure, told apart only by 理由, 対象者 or 根拠:
+        # added, it would be an error of 入力チェック at once
+        key = rules.same_linkage(row.values)
+        twin = present.same_as(row.values)
+        if twin is not None or key in added:
+            where = f"登録簿の「{sheet}」{twin}行目" if twin is not None else f"表の{added[key]}行目"
+            parsed.problems.append(pasted_table.Message(row.line, messages.text("import.same_linkage", 場所=where), row.no))
+            continue
+        added[key] = row.line
+        rows.append(row)
     parsed.rows = rows
     needed = {k for r in rows for k in r.values} | {"id"}
     absent = book.missing.get(sheet, set())
