@@ -277,7 +277,7 @@ def test_broken_xml_that_calamine_rejects_is_said_without_its_english_name(tmp_p
 # --------------------------------------------------------------------------- the import table
 
 
-def test_control_characters_in_an_import_table_are_refused_by_line_and_column(tmp_path, capsys):
+def test_invisible_characters_in_an_import_table_are_refused_by_line_and_column(tmp_path, capsys):
     from xlkit import tasks
 
     register = tmp_path / "登録簿.xlsx"
@@ -285,16 +285,18 @@ def test_control_characters_in_an_import_table_are_refused_by_line_and_column(tm
     header = "\t".join(["No.", "結合を行った課", "業務名", "外部結合を行った理由", "外部結合による処理対象者",
                         "外部結合に係る個人情報記録の項目", "条例根拠", "結合の相手方", "結合の開始年月日"])
     rows = ["1\t税務課\t固定\x01資産\t理由\t住民\t氏名\t条例\t国\tR3.4.1",
-            "2\t税務課\t住民\x0b税\t理由\t住民\t氏名\t条例\t国\tR3.4.1"]
+            "2\t税務課\t住民\x0b税\t理由\t住民\t氏名\t条例\t国\tR3.4.1",
+            "3\t税務課\t軽自動車税\t理由\t住民\t氏名\t条例\t株式会社\u202eスビーサ\tR3.4.1"]
     table = tmp_path / "表.txt"
     table.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
     before = register.read_bytes()
     code, err = run(capsys, "import", register, table, "--year", "2021")
     assert code != 0 and code != 3
     assert "2行目" in err and "U+0001" in err and "3行目" in err and "U+000B" in err and "業務名" in err
+    assert "4行目" in err and "U+202E（右から左への上書き）" in err and "結合の相手方" in err
     assert register.read_bytes() == before
     parsed = tasks.pasted_table.parse("\n".join([header, *rows]), year=2021, divisions=[("税務課", "区長")])
-    assert not parsed.rows and len(parsed.problems) == 2
+    assert not parsed.rows and len(parsed.problems) == 3
 
 
 def test_an_import_table_too_large_is_refused_before_it_is_read(tmp_path, small, capsys):

@@ -274,15 +274,14 @@ def _read_row(reg, keys, row, year, division_of, divisions):
     return values, errors, notes
 
 
-# control characters other than tab and line break: never typed, they come from a broken export
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-
-
 def _unwritable(value: str) -> str | None:
-    """Why a cell cannot go into the register as it is, or None."""
-    m = _CONTROL.search(value)
-    if m:
-        return (f"{m.start() + 1}文字目に制御文字（U+{ord(m[0]):04X}）があります。"
+    """Why a cell cannot go into the register as it is, or None: an invisible character (a
+    control character from a broken export, a bidi override) would be written as it is and
+    warned of by every 入力チェック after."""
+    found = cells.invisible_chars(value)
+    if found:
+        i, ch = found[0]
+        return (f"{i + 1}文字目に目に見えない文字 {cells.invisible_name(ch)} があります。"
                 "元の表からコピーし直すか、この文字を消してから取り込んでください。")
     most = limits.current().cell_chars
     if len(value) > most:
