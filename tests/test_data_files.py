@@ -43,6 +43,22 @@ def test_a_placeholder_the_code_does_not_pass_names_the_key(messages_file):
         messages.text("no.such")
 
 
+@pytest.mark.parametrize("slip, said", [
+    ("{年度の年度がわかりません。", "{ と } の対応"),
+    ("}年度がわかりません。", "{ と } の対応"),
+    ("{0.y}年度がわかりません。", "使えない書き方"),
+])
+def test_a_broken_placeholder_is_said_without_pythons_english(messages_file, slip, said):
+    """str.format's own words (「Single '{' encountered in format string」) were shown as they are."""
+    from support import said as japanese
+
+    text = messages_file.read_text(encoding="utf-8").replace("報告する年度がわかりません。", slip)
+    messages_file.write_text(text, encoding="utf-8")
+    with pytest.raises(XlkitError) as caught:
+        Refusal("year.unknown")
+    assert said in japanese(caught.value) and "encountered" not in caught.value.message
+
+
 def test_a_broken_eras_file_is_refused_in_japanese(tmp_path):
     good = (REPO / "xlkit" / "data" / "eras.json").read_text(encoding="utf-8")
     broken = tmp_path / "eras.json"

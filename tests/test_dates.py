@@ -135,7 +135,9 @@ def test_era_boundaries(typed, ok):
     (float("nan"), ["日付として読めません"]),
     (3_000_000, ["日付として読めません"]),
     (True, ["真偽値"]),
-    (dt.time(10, 0), ["日付として読めない値"]),
+    (dt.time(10, 0), ["日付として読めない値", "時刻"]),
+    (dt.timedelta(hours=10), ["時刻"]),
+    (object(), ["日付ではない値"]),
 ])
 def test_what_is_not_a_date_says_why(typed, words):
     with pytest.raises(DateError) as caught:

@@ -130,7 +130,9 @@ def _parse(value) -> dt.date | None:
                             "R2.4.1、令和2年4月1日、2020/4/1 などの形で入力してください）")
         return from_serial(value)
     if not isinstance(value, str):
-        raise DateError(f"日付として読めない値です（{type(value).__name__}）")
+        # a time of day (a cell formatted 13:30) or something stranger: never Python's type name
+        kind = "時刻" if isinstance(value, (dt.time, dt.timedelta)) else "日付ではない値"
+        raise DateError(f"日付として読めない値です（{kind}）。R2.4.1、令和2年4月1日、2020/4/1 などの形で入力してください")
     text = _normalise(value)
     if not text:
         return None

@@ -46,7 +46,13 @@ def _fill(key: str, template, values: dict) -> str:
         return template.format(**given)
     except (KeyError, IndexError, ValueError, AttributeError) as exc:
         # a placeholder the caller does not pass, or a template that is not text: an edit gone wrong
-        named = "{" + str(exc.args[0]) + "}" if isinstance(exc, KeyError) and exc.args else str(exc)
+        # Python's own words (「Single '}' encountered…」) would be English: say which kind of slip
+        if isinstance(exc, KeyError) and exc.args:
+            named = "{" + str(exc.args[0]) + "} はありません"
+        elif isinstance(exc, ValueError):
+            named = "{ と } の対応が取れていません。文字として { や } を書くときは {{ や }} と書きます"
+        else:
+            named = "{…} の中に使えない書き方があります"
         raise XlkitError(
             f"メッセージの文言ファイル（{SOURCE}）の「{key}」に使えない差し込み項目があります（{named}）。"
             f"使える項目：{'、'.join('{' + k + '}' for k in given)}") from None
