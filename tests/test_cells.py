@@ -143,3 +143,11 @@ def test_dates_go_through_the_one_date_parser():
 ])
 def test_display_for_messages(value, shown):
     assert cells.display(value) == shown
+
+
+def test_a_year_in_any_era_of_the_list_is_read():
+    """昭和 is on the list: 昭和64年度 never was (the era ended on 7 January 1989)."""
+    with pytest.raises(cells.CellError, match="昭和64年度はありません"):
+        cells.year("昭和64年度")
+    with pytest.raises(cells.CellError, match="登録簿で扱える年度"):
+        cells.year("S63")  # FY1988 is before the register's first year

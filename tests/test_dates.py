@@ -204,3 +204,17 @@ def test_other_forms_and_years():
     assert nendo(2025, full_width=True) == "令和７年度"
     assert fiscal_year(D(2020, 4, 1)) == 2020 and fiscal_year(D(2021, 3, 31)) == 2020
     assert fiscal_year(D(2021, 1, 1)) == 2020
+
+
+def test_a_fiscal_year_named_by_its_era_comes_from_the_era_list():
+    """cells.year read only 令和 and 平成 with their offsets written in: a new era added to
+    eras.json would read in dates but not in a 計上年度."""
+    from xlkit.dates import era_fiscal_year
+
+    assert era_fiscal_year("令和", 1) == 2019 and era_fiscal_year("R", 2) == 2020
+    assert era_fiscal_year("平成", 31) == 2019  # began on 1 April under 平成
+    assert era_fiscal_year("S", 63) == 1988
+    with pytest.raises(DateError, match="昭和64年度はありません（昭和63年度＝1988年度まで）"):
+        era_fiscal_year("昭和", 64)
+    with pytest.raises(DateError, match="令和0年度はありません"):
+        era_fiscal_year("R", 0)

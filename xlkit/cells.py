@@ -19,12 +19,13 @@ import unicodedata
 from functools import lru_cache
 
 from . import schema
-from .dates import DateError, format_dotted, parse_date
+from .dates import ERAS, DateError, era_fiscal_year, format_dotted, parse_date
 
 _WS = re.compile(r"\s+")
 _HALF_KANA = re.compile(r"[\uff61-\uff9f]+")
 _MULTI_SPLIT = re.compile(r"[、,，\n]+")
-_ERA_YEAR = re.compile(r"^(令和|平成|R|H)(元|\d{1,2})(年度?)?$")
+_ERA_YEAR = re.compile(r"^(" + "|".join(e.name for e in ERAS) + "|[" + "".join(e.letter for e in ERAS)
+                       + r"])(元|\d{1,2})(年度?)?$")  # the eras of eras.json
 
 MARK = "○"  # the one mark a ○ column holds; 〇 and ◯ are read as it (see fold)
 SEPARATOR = "、"  # between the values of a multi column, unless the schema names another
@@ -154,14 +155,10 @@ def year(value) -> int | None:
         folded = folded.upper() if folded[:1].isascii() else folded  # r2 as R2, as in dates
         m = _ERA_YEAR.match(folded)
         if m:
-            n = 1 if m[2] == "元" else int(m[2])
-            era = "令和" if m[1] in ("令和", "R") else "平成"
-            if n < 1:
-                raise CellError(f"{era}0年度はありません。西暦4桁（例：2020）で入力してください")
-            if era == "平成" and n > 31:
-                raise CellError(f"平成{n}年度はありません（平成31年度＝令和元年度＝2019 まで）。"
-                                "西暦4桁（例：2020）で入力してください")
-            result = n + (2018 if era == "令和" else 1988)
+            try:
+                result = era_fiscal_year(m[1], 1 if m[2] == "元" else int(m[2]))
+            except DateError as e:
+                raise CellError(f"{e.reason}。西暦4桁（例：2020）で入力してください") from None
             # 令和99年度 is 2117: read, but out of range like 2117 itself (it was passed on unchecked)
             return _within_bounds(result, f"{m[0]}（{result}年度）は")
         value = folded.removesuffix("年度").removesuffix("年")  # 2020年 as 2020年度

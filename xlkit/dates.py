@@ -252,9 +252,33 @@ def format_year_month(d: dt.date) -> str:
     return f"{era.name}{_year_text(d.year - era.offset)}年{d.month}月"
 
 
-def nendo(year: int, *, full_width: bool = False) -> str:
-    """The name of fiscal year `year`: 2019 -> 令和元年度, 2020 -> 令和2年度, 2018 -> 平成30年度."""
+def nendo_era(year: int) -> tuple[Era, int]:
+    """The era and its year that name fiscal year `year`: 2019 -> (令和, 1), 2018 -> (平成, 30)."""
     # FY2019 began under 平成 but is called 令和元年度; the era in force in May names the year
     era = era_of(dt.date(year, 5, 1))
-    text = f"{era.name}{_year_text(year - era.offset)}年度"
+    return era, year - era.offset
+
+
+def nendo(year: int, *, full_width: bool = False) -> str:
+    """The name of fiscal year `year`: 2019 -> 令和元年度, 2020 -> 令和2年度, 2018 -> 平成30年度."""
+    era, n = nendo_era(year)
+    text = f"{era.name}{_year_text(n)}年度"
     return full_width_digits(text) if full_width else text
+
+
+def era_fiscal_year(key: str, n: int) -> int:
+    """Fiscal year `n` of the era named `key` (令和 or R) as a western year: 令和2 -> 2020.
+
+    平成31年度 is read as FY2019 too (it began on 1 April under 平成), as staff write it; a year
+    the era never reached is refused.
+    """
+    era = _BY_KEY[key]
+    if n < 1:
+        raise DateError(f"{era.name}0年度はありません")
+    year = era.offset + n
+    if era.last_day is not None and dt.date(year, 4, 1) > era.last_day:
+        last = fiscal_year(era.last_day)
+        raise DateError(f"{era.name}{n}年度はありません（{era.name}{_year_text(last - era.offset)}年度＝{last}年度まで）")
+    if dt.date(year + 1, 3, 31) < era.first_day:
+        raise DateError(f"{era.name}{n}年度はありません（{era.name}は{_western(era.first_day)}から）")
+    return year

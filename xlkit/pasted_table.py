@@ -14,7 +14,6 @@ xlkit.workbook.appender; xlkit.tasks.import_table ties the two together.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import difflib
 import io
 import re
@@ -26,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from . import cells, limits, schema
-from .dates import DateError, era_of, fiscal_year, nendo, parse_date
+from .dates import DateError, fiscal_year, nendo, nendo_era, parse_date
 from .errors import XlkitError
 from .export.layout import omission_remark
 
@@ -299,8 +298,8 @@ def identity(values: dict[str, Any]) -> tuple:
 
 def id_prefix(year: int) -> str:
     """R2 for FY2020, R1 for 令和元年度, H30 for FY2018 (the schema's example R2-001)."""
-    era = era_of(dt.date(year, 5, 1))
-    return f"{era.letter}{year - era.offset}"
+    era, n = nendo_era(year)
+    return f"{era.letter}{n}"
 
 
 def next_ids(existing: Sequence[str], year: int, count: int) -> list[str]:
