@@ -556,3 +556,75 @@ def test_two_parts_of_one_name_are_refused(tmp_path, capsys):
             out.writestr(name, data)
     code, err = run(capsys, "validate", path)
     assert code == 2 and "同じ名前の部品" in err and part in err
+
+
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+
+
+def prefixed(parts: dict[str, bytes], prefix: str = "x") -> dict[str, bytes]:
+    """Every spreadsheet part written as the Open XML SDK writes it: <x:row>, <x:c>, <x:sheet> …"""
+    from xml.etree import ElementTree
+
+    ElementTree.register_namespace(prefix, MAIN)
+    ElementTree.register_namespace("r", "http://schemas.openxmlformats.org/officeDocument/2006/relationships")
+    out = dict(parts)
+    for name, data in parts.items():
+        if name.startswith("xl/") and name.endswith(".xml") and MAIN.encode() in data:
+            out[name] = ElementTree.tostring(ElementTree.fromstring(data), encoding="UTF-8", xml_declaration=True)
+    return out
+
+
+def test_a_register_written_with_prefixes_reads_as_the_same_register(tmp_path, capsys):
+    """The Open XML SDK's <x:c> is as valid as Excel's <c>: the same answer, not an unchecked read."""
+    path = rezip(tmp_path / "接頭辞.xlsx", prefixed(parts_of(SAMPLE)))
+    assert b"<x:row" in parts_of(path)["xl/worksheets/sheet2.xml"]
+    assert run(capsys, "validate", path)[0] == run(capsys, "validate", SAMPLE)[0] == 0
+    from xlkit.figures import compute
+
+    assert [r.total for r in compute(load(path).linkages, 2020, list(load(path).bodies), []).rows] == \
+           [r.total for r in compute(load(SAMPLE).linkages, 2020, list(load(SAMPLE).bodies), []).rows]
+
+
+@pytest.mark.parametrize("far", [
+    b'<x:row r="1048576"><x:c r="XFD1048576" t="inlineStr"><x:is><x:t>x</x:t></x:is></x:c></x:row>',  # prefixed
+    b"<row r='1048576'><c r='XFD1048576' t='inlineStr'><is><t>x</t></is></c></row>",  # single quotes
+    b'<row r="3"><c t="inlineStr"><is><t>a</t></is></c></row>'  # cells placed by their order, no r
+    + b'<row>' + b'<c/>' * 16383 + b'<c t="inlineStr"><is><t>x</t></is></c></row>'
+    + b'<row r="1048576"><c t="inlineStr"><is><t>x</t></is></c></row>',
+], ids=["prefixed", "single-quotes", "no-r"])
+def test_a_far_value_written_any_valid_way_is_refused_not_a_crash(tmp_path, capsys, far):
+    """Reviewers bypassed the extent check with a prefix on every element: calamine aborted."""
+    from xlkit.workbook.scan import sheet_parts
+
+    parts = parts_of(SAMPLE)
+    with zipfile.ZipFile(SAMPLE) as z:
+        part = sheet_parts(z)["設定"]
+    if far.startswith(b"<x:"):
+        parts = prefixed(parts)
+        parts[part] = parts[part].replace(b"</x:sheetData>", far + b"</x:sheetData>")
+    else:
+        parts[part] = parts[part].replace(b"</sheetData>", far + b"</sheetData>")
+    code, err = run(capsys, "validate", rezip(tmp_path / "遠い.xlsx", parts))
+    assert code == 2 and "「設定」" in err and "範囲が広すぎます" in err
+
+
+def test_a_formula_written_with_a_prefix_is_found(tmp_path, capsys):
+    parts = prefixed(parts_of(SAMPLE))
+    from xlkit.workbook.scan import sheet_parts
+
+    with zipfile.ZipFile(SAMPLE) as z:
+        part = sheet_parts(z)["外部結合"]
+    parts[part] = parts[part].replace(b"<x:v>", b"<x:f>1+1</x:f><x:v>", 1)
+    code, err = run(capsys, "validate", rezip(tmp_path / "数式.xlsx", parts))
+    assert code == 2 and "数式が入っています" in err
+
+
+def test_a_sheet_the_scan_cannot_find_is_not_read_unchecked(tmp_path, capsys, monkeypatch):
+    """If calamine ever lists a sheet the structure scan did not find, its cells and extent went
+    unchecked: refused, not read."""
+    from xlkit.workbook import scan
+
+    real = scan.sheet_parts
+    monkeypatch.setattr(scan, "sheet_parts", lambda archive: {k: v for k, v in real(archive).items() if k != "設定"})
+    code, err = run(capsys, "validate", SAMPLE)
+    assert code == 2 and "「設定」の構造を確かめられない" in err

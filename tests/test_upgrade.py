@@ -195,7 +195,7 @@ def test_upgrade_changes_only_the_workbook_part_and_the_vba_project(tmp_path, ca
     assert new[WORKBOOK].replace(marker, b"", 1) == old[WORKBOOK]
     with zipfile.ZipFile(path) as z:
         assert z.testzip() is None
-        assert scan.format_version(z, path.name) == formats.CURRENT
+        assert scan.format_version(z) == formats.CURRENT
 
 
 # --------------------------------------------------------------------------- 3. xlsx, and again
@@ -389,7 +389,7 @@ def test_a_register_of_a_newer_format_is_refused_untouched(tmp_path, capsys, com
     path = with_marker(tmp_path, formats.CURRENT + 1)
     with zipfile.ZipFile(path) as z:
         assert z.read(WORKBOOK).count(b'name="xlkit_format"') == 1
-        assert scan.format_version(z, path.name) == formats.CURRENT + 1
+        assert scan.format_version(z) == formats.CURRENT + 1
     table = write_table(tmp_path)
     state = folder_state(tmp_path)
     args = next(a for a in _every_command(path, table) if a[0] == command)
@@ -474,10 +474,10 @@ def test_every_format_has_a_step_and_the_steps_reach_the_current_format(tmp_path
 
     path = copy_fixture(tmp_path)
     with Package(path) as package:
-        assert scan.format_version(package, path.name) == formats.FIRST
+        assert scan.format_version(package) == formats.FIRST
         done = migrate.apply(package, formats.FIRST)
         assert done == [migrate.STEPS[v].title for v in range(formats.FIRST, formats.CURRENT)]
-        assert scan.format_version(package, path.name) == formats.CURRENT
+        assert scan.format_version(package) == formats.CURRENT
         # applied again from the current format: nothing to do, and one marker only
         assert migrate.apply(package, formats.CURRENT) == []
         migrate.set_format(package, formats.CURRENT)

@@ -42,11 +42,14 @@ def stream(book: Book, register: schema.Register, keys: Iterable[str] | None = N
     try:
         import python_calamine
 
-        sheet = python_calamine.CalamineWorkbook.from_path(str(path)).get_sheet_by_name(register.sheet)
+        workbook = python_calamine.CalamineWorkbook.from_path(str(path))
+        if register.sheet not in workbook.sheet_names:
+            raise XlkitError(f"シート「{register.sheet}」がありません。登録簿のシート名を確認してください。")
+        sheet = workbook.get_sheet_by_name(register.sheet)
         rows = sheet.iter_rows()
+    except XlkitError:
+        raise
     except Exception as e:  # calamine raises its own types for every broken file
-        if register.sheet not in _sheet_names(path):
-            raise XlkitError(f"シート「{register.sheet}」がありません。登録簿のシート名を確認してください。") from None
         raise unreadable(path, e) from None
     top, left = sheet.start if sheet.height else (0, 0)
     padded = _from_a1(rows, top, left)
@@ -66,16 +69,6 @@ def _padded(rows: Iterator[list], top: int, left: int) -> Iterator[list]:
     pad = [None] * left
     for row in rows:
         yield pad + row
-
-
-def _sheet_names(path: Path) -> list[str]:
-    import zipfile
-
-    try:
-        with zipfile.ZipFile(path) as archive:
-            return list(scan.sheet_parts(archive))
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
-        return []
 
 
 def read_grids(path: Path, skip: Iterable[str] = ()) -> dict[str, list[list]]:
@@ -100,10 +93,18 @@ def _read(path: Path, skip: Iterable[str]) -> tuple[scan.Inspection, dict[str, l
 
         workbook = python_calamine.CalamineWorkbook.from_path(str(path))
         wanted = set(sheets_read()) - set(skip)
+        # the skipped sheets too: `stream` reads them from this file next
+        unchecked = set(sheets_read()) & set(workbook.sheet_names) - set(found.sheets)
+        if unchecked:
+            # calamine sees a sheet the structure scan did not: its limits and cells went unchecked
+            raise XlkitError(f"「{path.name}」のシート「{'、'.join(sorted(unchecked))}」の構造を確かめられないため読めません"
+                             "（Excel 以外で作られたか、壊れたファイルです）。Excel で開いて保存し直してください。")
         return found, {
             name: workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
             for name in workbook.sheet_names if name in wanted
         }
+    except XlkitError:
+        raise
     except Exception as e:  # calamine raises its own types for every broken file
         raise unreadable(path, e) from None
 

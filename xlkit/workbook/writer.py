@@ -121,7 +121,7 @@ def editing(path: str | Path, purpose: str, *, clear_lock: bool = False, upgrade
                 leftover.unlink(missing_ok=True)
         fingerprint = Fingerprint.of(path)
         with Package(path) as package:
-            version = scan.format_version(package, path.name)
+            version = scan.format_version(package)
             if upgrade:
                 formats.check_readable(version, path.name)
             else:
