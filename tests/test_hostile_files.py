@@ -628,3 +628,29 @@ def test_a_sheet_the_scan_cannot_find_is_not_read_unchecked(tmp_path, capsys, mo
     monkeypatch.setattr(scan, "sheet_parts", lambda archive: {k: v for k, v in real(archive).items() if k != "設定"})
     code, err = run(capsys, "validate", SAMPLE)
     assert code == 2 and "「設定」の構造を確かめられない" in err
+
+
+_KILLED_NEW = """
+import os, signal, sys
+from pathlib import Path
+from xlkit.workbook import builder, vba
+
+def killed(source, target, codes):
+    os.kill(os.getpid(), signal.SIGKILL)
+
+vba.install_module = killed
+builder.build(Path(sys.argv[1]))
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
+def test_a_killed_new_register_leaves_temp_files_the_next_new_removes(tmp_path, capsys):
+    """The .xlsm is built in two steps; the first step's file had no owner in its name, so
+    nothing ever recognised it as left over."""
+    target = tmp_path / "登録簿.xlsm"
+    done = subprocess.run([sys.executable, "-c", _KILLED_NEW, str(target)], cwd=REPO, timeout=120)
+    assert done.returncode == -signal.SIGKILL
+    left = [p.name for p in tmp_path.iterdir()]
+    assert left and all(name.startswith(".~xlkit-登録簿.xlsm-") for name in left), left
+    assert run(capsys, "new", target)[0] == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["登録簿.xlsm"]

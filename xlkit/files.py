@@ -116,15 +116,15 @@ def atomic_write(path: Path, write: Callable[[Path], None], *, overwrite: bool,
 
 
 @contextmanager
-def scratch(folder: Path, suffix: str, *, owner: str = "") -> Iterator[Path]:
+def scratch(folder: Path, suffix: str, *, owner: str) -> Iterator[Path]:
     """A temporary file name in `folder` (same file system, so a rename is atomic), removed after.
 
-    `owner` (the target's file name) goes into the name, so that a copy a killed process left
-    behind can be told apart from another file's (see `leftovers`).
+    `owner` (the target's file name) goes into the name with this PC and process, so that a copy
+    a killed process left behind is found and removed by the next write (see `abandoned`); a
+    temp file without it would stay for ever.
     """
     try:
-        fd, name = tempfile.mkstemp(prefix=_prefix(owner) + (_writer_mark() if owner else ""), suffix=suffix,
-                                    dir=folder)
+        fd, name = tempfile.mkstemp(prefix=_prefix(owner) + _writer_mark(), suffix=suffix, dir=folder)
     except PermissionError:
         raise XlkitError(f"保存先のフォルダ「{folder}」に書き込む権限がありません。") from None
     except OSError as exc:
@@ -138,7 +138,7 @@ def scratch(folder: Path, suffix: str, *, owner: str = "") -> Iterator[Path]:
 
 
 def _prefix(owner: str) -> str:
-    return TEMP_PREFIX + (owner[:_OWNER_CHARS] + "-" if owner else "")
+    return TEMP_PREFIX + owner[:_OWNER_CHARS] + "-"
 
 
 def _writer_mark() -> str:

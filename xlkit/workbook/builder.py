@@ -62,7 +62,7 @@ def build(
 
         # XlsxWriter writes the sheets, the buttons and the xlwings project; pyOpenVBA then
         # adds our module, writing the final copy
-        with scratch(target.parent, ".xlsm") as sheets_only:
+        with scratch(target.parent, ".xlsm", owner=target.name) as sheets_only:
             sheet_codes = _write(sheets_only, **rows, macro=True)
             vba.install_module(sheets_only, tmp, sheet_codes)
 

@@ -26,7 +26,7 @@ from collections.abc import Iterable
 
 from xlkit import limits as limits_
 from xlkit.addresses import column_index, column_letter
-from xlkit.errors import XlkitError
+from xlkit.errors import XlkitError, os_reason
 
 _CHUNK = 1 << 20
 # XML text never holds a raw "<": a run this long without one is a single text far beyond what a
@@ -203,7 +203,9 @@ def _stream(archive: zipfile.ZipFile, info: zipfile.ZipInfo, file_name: str, lim
             extent.check(file_name, limits)
     except XlkitError:
         raise
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError, RuntimeError):
+    except OSError as exc:  # the disk or the share, not the file (a network drive gone)
+        raise XlkitError(f"「{file_name}」の部品 {part} を読めませんでした（{os_reason(exc)}）。") from None
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, NotImplementedError, RuntimeError):
         raise XlkitError(f"「{file_name}」の部品 {part} が壊れているため読めません"
                          "（記録された大きさや検査値と中身が合いません）。") from None
 
