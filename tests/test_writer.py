@@ -546,3 +546,21 @@ def test_a_sheet_name_written_as_character_references_is_found(tmp_path, registe
     assert Package(register).sheet_part(name) == "xl/worksheets/sheet2.xml"
     tasks.import_table(register, table(["文字参照のシート名"]), 2021)
     assert businesses(register)[-1] == "文字参照のシート名"
+
+
+def test_a_damaged_part_of_the_register_itself_is_named_not_blamed_on_the_copy(tmp_path):
+    """A picture or the VBA project damaged in the register is copied as its bytes; the read-back
+    then failed with 「書いたファイルの部品が壊れています」 on every run, blaming xlkit's copy."""
+    register = tmp_path / "登録簿.xlsx"
+    shutil.copy(SAMPLE, register)
+    with zipfile.ZipFile(register, "a") as z:
+        z.writestr("xl/media/image1.png", b"\x89PNG" + b"\0" * 2000)
+    raw = bytearray(register.read_bytes())
+    at = raw.find(b"xl/media/image1.png") + len("xl/media/image1.png") + 10  # into the stored data
+    raw[at] ^= 0xFF
+    register.write_bytes(bytes(raw))
+    before = register.read_bytes()
+    with pytest.raises(XlkitError) as refused:
+        tasks.import_table(register, table(["壊れた図"]), 2021)
+    assert "xl/media/image1.png が壊れています" in said(refused.value) and "登録簿は変えていません" in refused.value.message
+    assert untouched(register, before)

@@ -82,14 +82,14 @@ class Edit:
             if finish is None:
                 package.save(tmp)
                 package.close()  # Windows cannot replace a file this process still has open
-                _check_copy(tmp, name, unchanged, contents)
+                _check_copy(tmp, self.path, unchanged, contents)
                 return
             with scratch(self.path.parent, self.path.suffix, owner=name) as parts:
                 package.save(parts)
                 package.close()
-                _check_copy(parts, name, unchanged, contents)
+                saved = _check_copy(parts, self.path, unchanged, contents)
                 finish(parts, tmp)
-                _check_copy(tmp, name, _parts(parts), {}, finishes)
+                _check_copy(tmp, self.path, saved, {}, finishes)
 
         def check(tmp: Path) -> None:
             if verify is not None:
@@ -153,24 +153,31 @@ def _check_writable(path: Path) -> None:
         raise Refusal("register.read_only", ファイル=path.name)
 
 
-def _check_copy(copy: Path, file_name: str, expected: dict[str, tuple[int, int]],
-                contents: dict[str, bytes], free: frozenset[str] = frozenset()) -> None:
+def _check_copy(copy: Path, register: Path, expected: dict[str, tuple[int, int]],
+                contents: dict[str, bytes], free: frozenset[str] = frozenset()) -> dict[str, tuple[int, int]]:
     """`copy` reads back whole (every member against its checksum) and holds exactly the parts
     meant: those in `contents` with that content, the others with the (CRC, size) in `expected`.
-    Parts in `free` may differ or be absent (what a finishing step rewrites)."""
+    Parts in `free` may differ or be absent (what a finishing step rewrites). Returns the
+    (CRC, size) of every part of the copy."""
     def unverified(reason: str) -> XlkitError:
-        return Refusal("register.unverified", ファイル=file_name, 理由=reason)
+        return Refusal("register.unverified", ファイル=register.name, 理由=reason)
 
     found = {}
+    member = ""
     try:
         with zipfile.ZipFile(copy) as written:
             for info in written.infolist():
+                member = info.filename
                 data = written.read(info.filename)
                 if info.filename in contents and data != contents[info.filename]:
                     raise unverified(f"部品 {info.filename} の内容が違います")
                 found[info.filename] = (info.CRC, info.file_size)
     except (zipfile.BadZipFile, OSError, EOFError, zlib.error):
-        raise unverified("書いたファイルの部品が壊れています") from None
+        if member in expected and not _reads_back(register, member):
+            # copied as its bytes: the register's own part is damaged, not the copy
+            raise XlkitError(f"登録簿「{register.name}」の部品 {member} が壊れています（検査値が合いません）。"
+                             "登録簿は変えていません。Excel で開いて保存し直すか、バックアップから戻してください。") from None
+        raise unverified(f"書いたファイルの部品 {member} が壊れています") from None
     for name in sorted((expected.keys() | contents.keys() | found.keys()) - free):
         if name not in found:
             raise unverified(f"部品 {name} がありません")
@@ -178,8 +185,13 @@ def _check_copy(copy: Path, file_name: str, expected: dict[str, tuple[int, int]]
             raise unverified(f"部品 {name} は元にありません")
         if name in expected and found[name] != expected[name]:
             raise unverified(f"部品 {name} が元と違います")
+    return found
 
 
-def _parts(path: Path) -> dict[str, tuple[int, int]]:
-    with zipfile.ZipFile(path) as archive:
-        return {i.filename: (i.CRC, i.file_size) for i in archive.infolist()}
+def _reads_back(path: Path, member: str) -> bool:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            archive.read(member)
+        return True
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error, KeyError):
+        return False
