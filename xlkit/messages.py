@@ -67,6 +67,13 @@ def text(key: str, **values) -> str:
     return _fill(key, template, values)
 
 
+def first(items: list[str], shown: int) -> list[str]:
+    """The first `shown` of `items`, then 「ほか N 件」 for the rest: every long listing of places."""
+    if len(items) <= shown:
+        return list(items)
+    return [*items[:shown], text("list.more", 件数=len(items) - shown)]
+
+
 def hint(door: str, key: str, **values) -> str:
     """What only `door` adds after message `key` ("" when it adds nothing)."""
     if door not in DOORS:

@@ -189,9 +189,7 @@ class ErrorsRefusal(Refusal):
     exit_code = 1
 
     def __init__(self, key: str, errors: list[Issue], **values):
-        shown = [f"{i.sheet}!{i.cell}" if i.cell else i.sheet for i in errors[:PLACES_SHOWN]]
-        if len(errors) > PLACES_SHOWN:
-            shown.append(messages.text("export.places_more", 件数=len(errors) - PLACES_SHOWN))
+        shown = messages.first([f"{i.sheet}!{i.cell}" if i.cell else i.sheet for i in errors], PLACES_SHOWN)
         super().__init__(key, 件数=len(errors), 場所="、".join(shown), **values)
         self.errors = errors
 
@@ -297,9 +295,7 @@ def _where_lost(records, chars: set[str]) -> list[str]:
     for char in sorted(chars):
         cells_ = [f"{rec.sheet}!{rec.cell(key)}" for rec in records for key, value in rec.raw.items()
                   if isinstance(value, str) and char in value]
-        shown = "、".join(cells_[:LOST_CELLS_SHOWN])
-        if len(cells_) > LOST_CELLS_SHOWN:
-            shown += messages.text("export.places_more", 件数=len(cells_) - LOST_CELLS_SHOWN)
+        shown = "、".join(messages.first(cells_, LOST_CELLS_SHOWN))
         lines.append(messages.text("export.pdf_lost_char", 文字=char, 符号=f"U+{ord(char):04X}",
                                    場所=shown or messages.text("export.pdf_lost_nowhere")))
     return lines

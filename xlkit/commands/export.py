@@ -91,10 +91,7 @@ def run(args: argparse.Namespace) -> int:
 def _list_errors(errors) -> None:
     from xlkit.commands.validate import line
 
-    listing = [line(i) for i in errors[:MAX_LISTED]]
-    if len(errors) > MAX_LISTED:
-        listing.append(messages.text("export.places_more", 件数=len(errors) - MAX_LISTED))
-    for text in listing:
+    for text in messages.first([line(i) for i in errors], MAX_LISTED):
         print(text, file=sys.stderr)
 
 

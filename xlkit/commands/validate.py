@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from xlkit import messages
 from xlkit.issues import ERROR, SEVERITY_JA, WARNING, Issue
 
 
@@ -81,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
     # listed above, with its cell, so that staff can fix them all at once.
     headers = [i for i in report.issues if i.code.startswith("header-") and i.severity == ERROR]
     if headers:
-        cells = "、".join(f"{i.sheet}!{i.cell}" for i in headers[:5]) + (" ほか" if len(headers) > 5 else "")
+        cells = "、".join(messages.first([f"{i.sheet}!{i.cell}" for i in headers], 5))
         print(f"エラー: 列名（1行目）に誤りがあるため、登録簿として正しく読めません（{cells}）。"
               "列名を登録簿の列名に直してから、もう一度確認してください。", file=sys.stderr)
         return 2

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from xlkit import limits, schema
+from xlkit import limits, messages, schema
 from xlkit.errors import XlkitError, os_reason
 from xlkit.records import Book, Record
 from xlkit.register import gc_paused, load_sheets, sheets_read, stream_register
@@ -81,12 +81,10 @@ def _read(path: Path, skip: Iterable[str]) -> tuple[scan.Inspection, dict[str, l
     found = scan.inspect(path, watched={schema.linkage().sheet, schema.case().sheet},
                          errors_in={schema.settings().sheet}, read=set(sheets_read()))
     if found.problems:
-        problems = found.problems
-        listing = "\n".join(f"  ・{p}" for p in problems[:50])
-        more = f"\n  ほか {len(problems) - 50} 件" if len(problems) > 50 else ""
+        listing = "\n".join(f"  ・{p}" for p in messages.first(found.problems, 50))
         raise XlkitError(
             f"「{path.name}」に値として読めないセルがあります。"
-            f"数式・エラー値・結合セルを値に直してから実行してください。\n{listing}{more}"
+            f"数式・エラー値・結合セルを値に直してから実行してください。\n{listing}"
         )
     try:
         import python_calamine
