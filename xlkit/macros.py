@@ -107,7 +107,7 @@ def _required_sheet(book, name: str):
     """The sheet the button writes to; a register without it is refused in Japanese."""
     sheet = _sheet(book, name)
     if sheet is None:
-        raise XlkitError(messages.text("button.sheet_missing", シート=name))
+        raise XlkitError(messages.text("register.sheet_missing", シート=name))
     return sheet
 
 

@@ -55,7 +55,7 @@ def load_sheets(grids: dict[str, list[list]], *, skip: Iterable[str] = ()) -> Bo
         if reg.sheet in skip:
             continue
         if reg.sheet not in grids:
-            raise XlkitError(f"シート「{reg.sheet}」がありません。登録簿のシート名を確認してください。")
+            raise XlkitError(messages.text("register.sheet_missing", シート=reg.sheet))
         records = _read_register(book, reg, grids[reg.sheet])
         if reg.name == schema.LINKAGE:
             book.linkages = records

@@ -44,7 +44,7 @@ def stream(book: Book, register: schema.Register, keys: Iterable[str] | None = N
 
         workbook = python_calamine.CalamineWorkbook.from_path(str(path))
         if register.sheet not in workbook.sheet_names:
-            raise XlkitError(f"シート「{register.sheet}」がありません。登録簿のシート名を確認してください。")
+            raise XlkitError(messages.text("register.sheet_missing", シート=register.sheet))
         sheet = workbook.get_sheet_by_name(register.sheet)
         rows = sheet.iter_rows()
     except XlkitError:
