@@ -416,7 +416,7 @@ def _import_plan(book: Book, text: str, year: int) -> tuple[pasted_table.Parsed,
     for row in parsed.rows:
         there = present.row_of(row.values)
         if there is not None:
-            parsed.present.append(pasted_table.Message(row.line, f"登録簿の「{sheet}」{there}行目にすでにあります。", row.no))
+            parsed.present.append(pasted_table.Message(row.line, messages.text("import.present", 行=there), row.no))
             continue
         # the same linkage by linkage-duplicate's measure, told apart only by 理由, 対象者 or 根拠:
         # added, it would be an error of 入力チェック at once
@@ -433,7 +433,7 @@ def _import_plan(book: Book, text: str, year: int) -> tuple[pasted_table.Parsed,
     absent = book.missing.get(sheet, set())
     missing = [c.header for c in schema.linkage().columns if c.key in needed and c.key in absent]
     if missing:
-        raise XlkitError(f"登録簿の「{sheet}」シートに列 {'、'.join(missing)} がありません。見出しを確認してください。")
+        raise Refusal("import.columns_missing", 列="、".join(missing))
     return parsed, rows, present
 
 
