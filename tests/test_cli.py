@@ -27,3 +27,19 @@ def test_output_cut_short_by_a_pipe_is_not_an_error():
     os.close(write_end)
     assert proc.returncode == 0, proc.stderr
     assert "予期しない問題" not in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_an_unexpected_problem_is_exit_3_and_its_traceback_only_on_request(monkeypatch, capsys):
+    from support import SAMPLE
+    from xlkit import cli, tasks
+
+    def broken(book):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(tasks, "validate", broken)
+    monkeypatch.delenv("XLKIT_DEBUG", raising=False)
+    assert cli.main(["validate", str(SAMPLE)]) == 3
+    assert "予期しない問題" in capsys.readouterr().err
+    monkeypatch.setenv("XLKIT_DEBUG", "1")
+    with pytest.raises(RuntimeError, match="boom"):
+        cli.main(["validate", str(SAMPLE)])

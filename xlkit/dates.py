@@ -163,7 +163,7 @@ def _match(text: str) -> dt.date | None:
         return _era_date(era, year, int(m["m"]), int(m["d"]))
     m = _WESTERN_RE.match(text)
     if m:
-        return _calendar_date(int(m["y"]), int(m["m"]), int(m["d"]), text)
+        return _calendar_date(int(m["y"]), int(m["m"]), int(m["d"]))
     return None
 
 
@@ -179,7 +179,7 @@ def from_serial(serial: float) -> dt.date:
     return _EXCEL_EPOCH + dt.timedelta(days=int(serial))
 
 
-def _calendar_date(year: int, month: int, day: int, shown: str) -> dt.date:
+def _calendar_date(year: int, month: int, day: int) -> dt.date:
     try:
         return dt.date(year, month, day)
     except ValueError:
@@ -190,7 +190,7 @@ def _era_date(era: Era, year: int, month: int, day: int) -> dt.date:
     shown = f"{era.name}{_year_text(year)}年{month}月{day}日"
     if year < 1:
         raise DateError(f"{era.name}0年はありません")
-    date = _calendar_date(era.offset + year, month, day, shown)
+    date = _calendar_date(era.offset + year, month, day)
     if date < era.first_day:
         raise DateError(f"{shown}は{era.name}の始まり（{_western(era.first_day)}）より前です{_meant(date)}")
     if era.last_day and date > era.last_day:

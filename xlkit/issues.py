@@ -43,11 +43,6 @@ class Issue:
             raise ValueError(f"{code} is never a {severity}")
         return cls(sheet, cell, column, severity, code, message, value)
 
-    @property
-    def title(self) -> str:
-        """The rule's Japanese title from the catalogue."""
-        return rule(self.code).title
-
     def as_json(self) -> dict:
         data = asdict(self)
         data.pop("value")

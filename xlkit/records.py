@@ -48,10 +48,6 @@ class Book:
         return {BODY_SHEET: self.bodies, CATEGORY_SHEET: self.categories, RESULT_SHEET: self.results}[name]
 
     @property
-    def body_of(self) -> dict[str, str]:
-        return dict(self.divisions)
-
-    @property
     def approving_results(self) -> set[str]:
         """The 審議結果 that approve a case (○ in 審議結果's second column)."""
         return self.marked.get(RESULT_SHEET, set())

@@ -324,7 +324,10 @@ class Imported:
 
     parsed: pasted_table.Parsed
     appended: list[tuple[int, dict[str, Any]]]  # (Excel row, values) actually written
-    written: bool
+
+    @property
+    def written(self) -> bool:
+        return bool(self.appended)
 
 
 def import_table(register_path: str | Path, text: str, year: int, *,
@@ -346,19 +349,19 @@ def import_table(register_path: str | Path, text: str, year: int, *,
     linkage = schema.linkage()
     if dry_run:
         book = reader.load(path, skip=(linkage.sheet,))
-        return Imported(_import_plan(book, text, year)[0], [], False)
+        return Imported(_import_plan(book, text, year)[0], [])
     with writer.editing(path, "取り込み", clear_lock=clear_lock) as edit:
         book = reader.load(edit.path, skip=(linkage.sheet,))
         parsed, rows, present = _import_plan(book, text, year)
         if not rows or (parsed.problems and not skip_bad):
-            return Imported(parsed, [], False)
+            return Imported(parsed, [])
         ids = pasted_table.next_ids(present.ids, year, len(rows))
         values = [{**row.values, "id": id_} for row, id_ in zip(rows, ids)]
         excel_rows = appender.append(edit.package, linkage, book.columns[linkage.sheet], values, after=present.last)
         # the rows as written read back as meant; commit then proves the file holds these bytes
         appender.check_appended(edit.package, linkage, book, values, present.last)
         edit.commit()
-    return Imported(parsed, list(zip(excel_rows, values)), True)
+    return Imported(parsed, list(zip(excel_rows, values)))
 
 
 @dataclass

@@ -32,8 +32,9 @@ def run(args: argparse.Namespace) -> int:
 
     path = Path(args.path)
     # the report is written after the year ends: last fiscal year is the one to report
-    build(path, settings={"report_year": fiscal_year(dt.date.today()) - 1}, overwrite=args.overwrite)
+    year = fiscal_year(dt.date.today()) - 1
+    build(path, settings={"report_year": year}, overwrite=args.overwrite)
     kind = "ボタン付きの登録簿" if path.suffix.lower() == ".xlsm" else "登録簿"
     print(f"{kind}を作成しました: {path}")
-    print(f"「設定」シートの報告年度は {nendo(fiscal_year(dt.date.today()) - 1)} にしてあります。必要なら変えてください。")
+    print(f"「設定」シートの報告年度は {nendo(year)} にしてあります。必要なら変えてください。")
     return 0
