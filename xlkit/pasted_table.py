@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from . import cells, limits, schema
-from .dates import DateError, fiscal_year, nendo, nendo_era, parse_date
+from .dates import fiscal_year, nendo, nendo_era
 from .errors import XlkitError
 from .export.layout import omission_remark
 
@@ -230,11 +230,8 @@ def _read_row(reg, keys, row, year, division_of, divisions):
         if key == "start":
             value, late = split_late(value)
         try:
-            if column.kind == "date":
-                prepared = parse_date(value)
-            else:
-                prepared = cells.PREPARERS[column.kind](value)
-        except (DateError, cells.CellError) as e:
+            prepared = cells.PREPARERS[column.kind](value)
+        except cells.CellError as e:
             errors.append(f"{column.header}「{value}」: {e.reason}")
             continue
         if prepared is not None:
