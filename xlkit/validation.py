@@ -253,10 +253,8 @@ def _check_settings(book: Book, reported: set[tuple[str, str]]) -> list[Issue]:
             continue
         if not cell:
             continue  # a default, not typed
-        verdict = _verdict(validators[column.key], column, value)
-        if verdict is not None:
-            found.append(Issue.make(verdict[0], reg.sheet, cell, column.header, verdict[1], value))
-        said = rules.invisible_message(value) if isinstance(value, str) else None
-        if said:
-            found.append(Issue.make("text-invisible-char", reg.sheet, cell, column.header, said, value))
+        # the same judges as a register cell: the schema, then the one-cell rules
+        judges = [_schema_judge(validators[column.key], column), *rules.cell_judges(book, column)]
+        for code, message in _judge(judges, value, value):
+            found.append(Issue.make(code, reg.sheet, cell, column.header, message, value))
     return found
