@@ -179,7 +179,7 @@ def _previous_marks(grid: list[list]) -> dict[tuple[str, str], str]:
     marks: dict[tuple[str, str], str] = {}
     headers = [cells.display(v) for v in (grid[0] if grid else [])]
     try:
-        i_sev, i_sheet, i_cell = (headers.index(h) for h in ("重要度", "シート", "セル"))
+        i_sev, i_sheet, i_cell = (headers.index(h) for h in design.RESULT_HEADERS[:3])  # 重要度, シート, セル
     except ValueError:
         return marks
     for row in grid[1:]:

@@ -35,12 +35,12 @@ from typing import Any
 import pandas as pd
 
 from . import messages, records, schema, tasks
+from .export import layout
 from .workbook import reader
 from .issues import SEVERITY_JA
 from .records import Record
 
 ROW_INDEX = "行"
-FIGURE_COLUMNS = ("a", "b", "c", "a + b − c", "特定個人情報")
 ISSUE_COLUMNS = ("シート", "セル", "列", "重要度", "コード", "メッセージ")
 
 _DTYPES = {"date": "datetime64[ns]", "mark": "boolean", "year": "Int64", "integer": "Int64",
@@ -113,10 +113,12 @@ class RegisterData:
         notes = [n.text for n in result.notes]
         if notes:
             warnings.warn("\n".join(notes + [messages.hint("notebook", "notes")]), stacklevel=2)
+        # the words of xlkit summarize and 集計 (layout.json): 実施機関, a, b, c, a + b − c, 特定個人情報
+        body, *columns = layout.load()["linkages"]["summary"]["plain"]["headers"]
         frame = pd.DataFrame(
             [(r.a, r.b, r.c, r.total, r.my_number) for r in figures.rows],
-            index=pd.Index([r.body for r in figures.rows], name="実施機関"),
-            columns=list(FIGURE_COLUMNS),
+            index=pd.Index([r.body for r in figures.rows], name=body),
+            columns=columns,
         )
         frame.attrs["year"] = year
         frame.attrs["notes"] = notes

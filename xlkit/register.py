@@ -88,12 +88,13 @@ def _read_masters(book: Book, grids: dict[str, list[list]]) -> None:
     if DIVISION_SHEET in grids:
         grid = grids[DIVISION_SHEET]
         book.divisions = []
+        known = {cells.fold(b) for b in book.bodies}
         for i, row in enumerate(grid[1:], start=2):
             name = cells.text(row[0]) if row else None
             if name is None or cells.is_excel_error(name):  # a master's #N/A names no 課
                 continue
             body = cells.text(row[1]) if len(row) > 1 else None
-            if body is None or cells.fold(body) not in {cells.fold(b) for b in book.bodies}:
+            if body is None or cells.fold(body) not in known:
                 book.issues.append(Issue.make(
                     "master-division-body", DIVISION_SHEET, f"B{i}", BODY_SHEET,
                     f"課「{name}」の実施機関「{body or ''}」が「実施機関」シートにありません。", body))
