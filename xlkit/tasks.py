@@ -51,11 +51,9 @@ def year_range(book: Book) -> tuple[int, int]:
 
 def parse_year(text) -> int:
     """A year as staff type it (2020, ２０２０, 令和2年度, R2) -> 2020; for --year and the notebook."""
-    from . import cells
-
     text = str(text)
     try:
-        year = cells.year(text.strip().upper() if text.isascii() else text)
+        year = cells.year(text)  # folds spaces, full-width digits and r2 as R2 itself
         reason = None
     except cells.CellError as e:
         year, reason = None, e.reason
