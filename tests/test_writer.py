@@ -369,7 +369,9 @@ def test_tricky_text_reads_back_exactly(tmp_path, register):
     assert ws.cell(last + 3, 4).data_type == "s"  # =SUM… stays text, never a formula
 
 
-def test_dates_in_a_1904_workbook(tmp_path, make_register, make_linkage):
+@pytest.mark.parametrize("quote", ['"', "'"])
+def test_dates_in_a_1904_workbook(tmp_path, make_register, make_linkage, quote):
+    """Either quote: date1904='1' was missed, and the imported dates were written 4 years off."""
     def mac(wb):
         from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
@@ -377,7 +379,14 @@ def test_dates_in_a_1904_workbook(tmp_path, make_register, make_linkage):
 
     path = make_register(tmp_path / "mac.xlsx", [make_linkage(1)], edit=mac)
     with zipfile.ZipFile(path) as z:
-        assert b'date1904="1"' in z.read("xl/workbook.xml") or b"date1904=\"true\"" in z.read("xl/workbook.xml")
+        parts = {n: z.read(n) for n in z.namelist()}
+    workbook = parts["xl/workbook.xml"]
+    assert b'date1904="1"' in workbook or b'date1904="true"' in workbook
+    parts["xl/workbook.xml"] = workbook.replace(b'date1904="', b"date1904=" + quote.encode()).replace(
+        b'date1904=' + quote.encode() + b'1"', b"date1904=" + quote.encode() + b"1" + quote.encode())
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for n, data in parts.items():
+            z.writestr(n, data)
     tasks.import_table(path, table(["1904年基準"]), 2021)
     new = reader.load(path).linkages[-1]
     assert new.values["business"] == "1904年基準" and new.values["start"] == dt.date(2021, 5, 2)

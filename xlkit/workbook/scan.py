@@ -90,6 +90,14 @@ def sheet_parts(archive) -> dict[str, str]:
     return parts
 
 
+def workbook_property(archive, name: str) -> str | None:
+    """An attribute of workbook.xml's <workbookPr> (date1904 …), or None."""
+    for pr in _tree(archive, "xl/workbook.xml").iter():
+        if _local(pr.tag) == "workbookPr":
+            return pr.get(name)
+    return None
+
+
 def format_version(archive) -> int:
     """The register's format (xlkit.formats) from its workbook name; format 1 when it has none."""
     from xlkit import formats

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from xml.sax.saxutils import escape
 
 from xlkit.addresses import column_index, column_letter, split_cell
 from xlkit.errors import XlkitError
@@ -227,15 +228,14 @@ def _number(value: float) -> bytes:
 
 
 def _text(text: str) -> bytes:
-    text = _UNWRITABLE.sub(lambda m: f"_x{ord(m[0]):04X}_", text)
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").encode("utf-8")
+    return escape(_UNWRITABLE.sub(lambda m: f"_x{ord(m[0]):04X}_", text)).encode("utf-8")
 
 
 def epoch(package: Package) -> dt.datetime:
     """Day 0 of the workbook's date serials: 1899-12-30, or 1904-01-01 in a Mac-made workbook."""
-    workbook = package.read("xl/workbook.xml")
-    pr = re.search(rb"<(?:\w+:)?workbookPr\b[^>]*>", workbook)
-    if pr and re.search(rb'date1904="(1|true)"', pr[0]):
+    from xlkit.workbook.scan import workbook_property
+
+    if workbook_property(package, "date1904") in ("1", "true"):  # any prefix or quote, as calamine reads it
         return dt.datetime(1904, 1, 1)
     return dt.datetime(1899, 12, 30)
 
