@@ -573,3 +573,27 @@ def test_a_damaged_part_of_the_register_itself_is_named_not_blamed_on_the_copy(t
         tasks.import_table(register, table(["壊れた図"]), 2021)
     assert "xl/media/image1.png が壊れています" in said(refused.value) and "登録簿は変えていません" in refused.value.message
     assert untouched(register, before)
+
+
+def test_an_import_into_a_sheet_written_with_single_quotes(register):
+    """XML allows r='5' as well as r="5": the new row lands below the last, every row keeps its
+    number and values, a blank row in between included."""
+    from xlkit.workbook.scan import sheet_parts
+
+    with zipfile.ZipFile(register) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+        part = sheet_parts(z)["外部結合"]
+    before = [r.values for r in reader.load(register).linkages]
+    # a blank row in between (row 50 taken out): numbering rows by their order goes wrong after it
+    parts[part] = re.sub(rb'<row r="50".*?</row>', b"", parts[part], count=1, flags=re.S)
+    parts[part] = re.sub(rb'(\s[\w:]+)="([^"\']*)"', rb"\1='\2'", parts[part])
+    assert b"<row r='" in parts[part] and b'<row r="' not in parts[part]
+    with zipfile.ZipFile(register, "w", zipfile.ZIP_DEFLATED) as z:
+        for n, data in parts.items():
+            z.writestr(n, data)
+    before = [(r.row, r.values) for r in reader.load(register).linkages]
+    assert 50 not in [row for row, _ in before]
+    tasks.import_table(register, table(["一重引用符"]), 2021)
+    after = reader.load(register).linkages
+    assert [(r.row, r.values) for r in after[:-1]] == before
+    assert after[-1].values["business"] == "一重引用符" and after[-1].row == after[-2].row + 1

@@ -19,7 +19,7 @@ from xlkit.workbook.package import Package
 from xlkit.workbook.stylesheet import Stylesheet
 
 _SHEET_DATA = re.compile(rb"<(\w+:)?sheetData\b[^>]*?(/?)>")
-_ATTRS = re.compile(rb'([\w:]+)="([^"]*)"')
+_ATTRS = re.compile(rb"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")  # either quote, as XML allows
 # characters XML 1.0 cannot hold, and Excel's own escape for them (_x0001_); a literal
 # "_x0041_" typed by staff must have its underscore escaped, or Excel would show "A"
 _ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
@@ -54,7 +54,7 @@ class Sheet:
         """(number, start, end, attrs) of each row from `pos`; `number` is the row before it."""
         close = b"</%srow>" % self.p
         for m in self._row.finditer(self.xml, pos, self.end):
-            attrs = dict(_ATTRS.findall(m[1]))
+            attrs = attributes(m[1])
             number = int(attrs[b"r"]) if b"r" in attrs else number + 1
             end = m.end() if m[2] else self.xml.index(close, m.end()) + len(close)
             yield number, m.start(), end, attrs
@@ -90,7 +90,7 @@ class Sheet:
     def cells_of(self, row_xml: bytes):
         col = 0
         for m in self._cell.finditer(row_xml):
-            attrs = dict(_ATTRS.findall(m[1]))
+            attrs = attributes(m[1])
             where = split_cell(attrs.get(b"r", b"").decode())
             col = column_index(where[0]) + 1 if where else col + 1
             attrs.pop(b"r", None)  # row_xml writes every cell's address
@@ -114,7 +114,7 @@ class Sheet:
         """A function: column number -> the format of its <col> entry, if any."""
         spans = []
         for m in re.finditer(rb"<%scol\b([^>]*)/?>" % re.escape(self.p), self.xml[:self.start]):
-            attrs = dict(_ATTRS.findall(m[1]))
+            attrs = attributes(m[1])
             if b"style" in attrs and b"min" in attrs and b"max" in attrs:
                 spans.append((int(attrs[b"min"]), int(attrs[b"max"]), int(attrs[b"style"])))
 
@@ -187,12 +187,12 @@ class Sheet:
 
 def attributes(tag: bytes) -> dict[bytes, bytes]:
     """The attributes of one start tag, as raw bytes (entities left as written)."""
-    return dict(_ATTRS.findall(tag))
+    return {m[1]: m[2] if m[2] is not None else m[3] for m in _ATTRS.finditer(tag)}
 
 
 def attrs_xml(attrs: dict) -> bytes:
-    """Attributes (raw bytes) written back into a start tag."""
-    return b"".join(b' %s="%s"' % (k, v) for k, v in attrs.items())
+    """Attributes (raw bytes) written back into a start tag, in double quotes."""
+    return b"".join(b' %s="%s"' % (k, v.replace(b'"', b"&quot;")) for k, v in attrs.items())
 
 
 def encode(value, style: int | None, styles: Stylesheet, epoch: dt.datetime, sheet: Sheet) -> tuple[dict, bytes]:
