@@ -18,7 +18,9 @@ PART = "xl/styles.xml"
 # Excel's built-in date and time formats, with the Japanese ones (27–36, 50–58)
 _BUILTIN_DATES = {*range(14, 23), *range(27, 37), *range(45, 48), *range(50, 59)}
 _XFS = re.compile(rb"<(\w+:)?cellXfs\b[^>]*>(.*?)</(?:\w+:)?cellXfs>", re.S)
-_XF = re.compile(rb"<(?:\w+:)?xf\b[^>]*?(?:/>|>.*?</(?:\w+:)?xf>)", re.S)
+# one <xf>: its name ends there (not <xf-a>), and its body never runs into the next <xf>, so a
+# crafted stylesheet cannot make the search go over the rest of the part once per element
+_XF = re.compile(rb"<(?:\w+:)?xf(?=[\s/>])[^>]*?(?:/>|>(?:[^<]|<(?!(?:\w+:)?xf[\s/>]))*?</(?:\w+:)?xf>)", re.S)
 _NUMFMT = re.compile(rb'<(?:\w+:)?numFmt\b[^>]*?numFmtId="(\d+)"[^>]*?formatCode="([^"]*)"')
 _NUMFMT_ID = re.compile(rb'numFmtId="(\d+)"')
 # a date/time token outside quoted text, [..] sections and escapes
@@ -39,13 +41,17 @@ class Stylesheet:
         self.changed = False
         # style -> shows a date; formats are only ever appended, so an answer stays true
         self._dates: dict[int | None, bool] = {}
+        self._xfs_of: tuple[bytes | None, list[bytes]] | None = None
 
     def _codes(self) -> dict[int, str]:
         return {int(m[1]): unescape(m[2]) for m in _NUMFMT.finditer(self._xml or b"")}
 
     def _xfs(self) -> list[bytes]:
-        m = _XFS.search(self._xml or b"")
-        return _XF.findall(m[2]) if m else []
+        # read once per version of the part: an import asks for every date cell's format
+        if self._xfs_of is None or self._xfs_of[0] is not self._xml:
+            m = _XFS.search(self._xml or b"")
+            self._xfs_of = (self._xml, _XF.findall(m[2]) if m else [])
+        return self._xfs_of[1]
 
     def is_date(self, style: int | None) -> bool:
         if style not in self._dates:
