@@ -654,3 +654,47 @@ def test_a_killed_new_register_leaves_temp_files_the_next_new_removes(tmp_path, 
     assert left and all(name.startswith(".~xlkit-登録簿.xlsm-") for name in left), left
     assert run(capsys, "new", target)[0] == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["登録簿.xlsm"]
+
+
+def test_a_part_whose_name_differs_only_in_case_is_refused(tmp_path, capsys):
+    """calamine finds XL/worksheets/sheet2.xml for xl/worksheets/sheet2.xml: the far value in the
+    copy xlkit did not check aborted the process."""
+    from xlkit.workbook.scan import sheet_parts
+
+    with zipfile.ZipFile(SAMPLE) as z:
+        part = sheet_parts(z)["設定"]
+    parts = parts_of(SAMPLE)
+    parts[part.upper()] = parts[part].replace(
+        b"</sheetData>", b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData>')
+    code, err = run(capsys, "validate", rezip(tmp_path / "大文字.xlsx", parts))
+    assert code == 2 and "同じ名前の部品" in err and part.upper() in err
+
+
+def test_two_sheets_of_one_name_are_refused(tmp_path, capsys):
+    workbook = parts_of(SAMPLE)["xl/workbook.xml"].decode("utf-8")
+    twice = re.sub(r'(<sheet [^>]*name="設定"[^>]*/>)', lambda m: m[1] + m[1].replace('sheetId="', 'sheetId="9'),
+                   workbook, count=1).encode("utf-8")
+    assert twice.count('name="設定"'.encode()) == 2
+    code, err = run(capsys, "validate", changed(tmp_path, {"xl/workbook.xml": twice}))
+    assert code == 2 and "シート名「設定」が二つあります" in err
+
+
+@pytest.mark.parametrize("ref", [b"xfd1048576", b"XfD1048576", b"A99999999"])
+def test_a_reference_not_as_excel_writes_it_is_counted_as_calamine_places_it(tmp_path, capsys, ref):
+    from xlkit.workbook.scan import sheet_parts
+
+    with zipfile.ZipFile(SAMPLE) as z:
+        part = sheet_parts(z)["設定"]
+    far = parts_of(SAMPLE)[part].replace(b"</sheetData>", b'<row><c r="%s"><v>1</v></c></row></sheetData>' % ref)
+    code, err = run(capsys, "validate", changed(tmp_path, {part: far}))
+    assert code == 2 and "範囲が広すぎます" in err
+
+
+def test_shared_strings_named_in_another_case_are_counted(tmp_path, capsys, small):
+    parts = parts_of(SAMPLE)
+    parts["xl/SharedStrings.xml"] = parts.pop(SHARED)
+    parts["xl/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"].replace(
+        b"sharedStrings.xml", b"SharedStrings.xml")
+    small(shared_strings=100)
+    code, err = run(capsys, "validate", rezip(tmp_path / "大文字.xlsx", parts))
+    assert code == 2 and "共有文字列の数" in err

@@ -47,11 +47,16 @@ def check_members(infos: list[zipfile.ZipInfo], file_name: str, limits: limits_.
     """Refuse what the zip's directory already shows: too many or too large parts, encryption."""
     if len(infos) > limits.members:
         raise _over(file_name, "members", f"{len(infos):,} 個", f"{limits.members:,} 個")
-    names = [info.filename for info in infos]
+    names = [info.filename.casefold() for info in infos]
     if len(set(names)) != len(names):
-        # zipfile reads the last of two same-named parts, other readers the first: what xlkit
-        # checks would not be what calamine reads
-        twice = sorted({n for n in names if names.count(n) > 1})
+        # zipfile reads the last of two same-named parts, calamine the first, and calamine finds
+        # a part whatever the case of its name: what xlkit checks would not be what calamine reads
+        seen: set[str] = set()
+        twice = []
+        for info in infos:
+            if info.filename.casefold() in seen:
+                twice.append(info.filename)
+            seen.add(info.filename.casefold())
         raise XlkitError(f"「{file_name}」には同じ名前の部品が二つあります（{'、'.join(twice[:3])}）。"
                          "壊れたファイルです。Excel で開いて保存し直してください。")
     total = 0
@@ -113,8 +118,10 @@ class _Extent:
     _WIDE = re.compile(rb' r="([A-Z]{2,3})([0-9]{1,7})"')  # a literal start: 6x faster than \s
     # what the estimate's patterns would not see: r not first after one space, a prefix, r='…'
     _UNUSUAL = re.compile(rb'<(?:c(?: (?!r=")|[>/\t\r\n])|row(?: (?!r=")|[>/\t\r\n])|[\w.-]+:(?:c|row)[\s>/])')
+    # a reference not as Excel writes it (xfd1048576, A99999999): placed by calamine all the same
+    _ODD_REF = re.compile(rb' r="(?![A-Z]{0,3}[1-9][0-9]{0,6}")')
     _TAG = re.compile(rb"<(?:[\w.-]+:)?(row|c)\b([^>]*?)(/?)>")
-    _REF = re.compile(rb"""(?:^|\s)r\s*=\s*["']([A-Z]{0,3})([0-9]{1,7})["']""")
+    _REF = re.compile(rb"""(?:^|\s)r\s*=\s*["']([A-Za-z]{0,3})([0-9]+)["']""")
 
     def __init__(self, sheet: str):
         self.sheet = sheet
@@ -127,7 +134,8 @@ class _Extent:
         # a match in the window's last bytes may be a tag cut short (「<c 」): it is whole in the
         # next window, which begins 32 bytes earlier
         m = self._UNUSUAL.search(window)  # starts with "<": a fast scan (an alternative that did not took 0.5 s)
-        if (m and m.start() < len(window) - 16) or b"r='" in window:
+        odd = self._ODD_REF.search(window)
+        if any(x is not None and x.start() < len(window) - 16 for x in (m, odd)) or b"r='" in window:
             self.exact = True
             return
         rows = self._ROW.findall(window)
@@ -156,7 +164,7 @@ class _Extent:
                 row, column = (int(ref[2]) if ref else row + 1), 0
                 continue
             if ref and ref[1]:
-                row, column = int(ref[2]), column_index(ref[1].decode()) + 1
+                row, column = int(ref[2]), column_index(ref[1].decode().upper()) + 1
             else:
                 column += 1
             if not empty and not xml.startswith(b"</", m.end()):  # <c …/> and <c …></c> hold nothing
@@ -187,7 +195,7 @@ def _stream(archive: zipfile.ZipFile, info: zipfile.ZipInfo, file_name: str, lim
                     if chunk.find(b"<", start, start + _TEXT_BLOCK) < 0:
                         raise _over(file_name, "cell_chars", "1つの文字列が 512 KB 以上",
                                     f"{limits.cell_chars:,} 文字", part=part)
-                if part == _SHARED:
+                if part.casefold() == _SHARED.casefold():  # calamine finds it whatever its case
                     # what the tail held was counted with the chunk before
                     strings += len(_STRING.findall(window)) - len(_STRING.findall(tail))
                     if strings > limits.shared_strings:

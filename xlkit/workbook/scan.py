@@ -86,7 +86,13 @@ def sheet_parts(archive) -> dict[str, str]:
         if _local(sheet.tag) == "sheet":
             # r:id, whatever the prefix and whichever namespace (transitional or strict) it has
             rid = next((v for k, v in sheet.attrib.items() if k.startswith("{") and _local(k) == "id"), "")
-            parts[sheet.get("name", "")] = targets.get(rid, "")
+            name = sheet.get("name", "")
+            if name.casefold() in {n.casefold() for n in parts}:
+                # Excel never has two; calamine would read the first, and which one xlkit checked
+                # would be a guess
+                raise XlkitError(f"シート名「{name}」が二つあります（Excel が作るファイルにはありません）。"
+                                 "壊れたファイルです。Excel で開いて保存し直してください。")
+            parts[name] = targets.get(rid, "")
     return parts
 
 
