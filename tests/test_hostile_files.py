@@ -698,3 +698,21 @@ def test_shared_strings_named_in_another_case_are_counted(tmp_path, capsys, smal
     small(shared_strings=100)
     code, err = run(capsys, "validate", rezip(tmp_path / "大文字.xlsx", parts))
     assert code == 2 and "共有文字列の数" in err
+
+
+def test_an_unclosed_quote_or_a_huge_cell_in_an_import_table_is_said_by_line(tmp_path, capsys):
+    """csv's own limit (131,072 characters per cell) ended in its English error, exit 3."""
+    register = tmp_path / "登録簿.xlsx"
+    shutil.copy(SAMPLE, register)
+    header = "\t".join(["No.", "結合を行った課", "業務名", "外部結合を行った理由", "外部結合による処理対象者",
+                        "外部結合に係る個人情報記録の項目", "条例根拠", "結合の相手方", "結合の開始年月日"])
+    row = "1\t税務課\t{}\t理由\t住民\t氏名\t条例\t国\tR3.4.1"
+    unclosed = tmp_path / "引用符.txt"
+    unclosed.write_text("\n".join([header, row.format('"固定資産'), *[row.format("税") for _ in range(3000)]]) + "\n",
+                        encoding="utf-8")
+    code, err = run(capsys, "import", register, unclosed, "--year", "2021")
+    assert code == 1 and "2行目" in err and "引用符" in err and "閉じていない" in err
+    long = tmp_path / "長い.txt"
+    long.write_text("\n".join([header, row.format("あ" * 140_000)]) + "\n", encoding="utf-8")
+    code, err = run(capsys, "import", register, long, "--year", "2021")
+    assert code == 1 and "2行目" in err and "140,000 文字" in err

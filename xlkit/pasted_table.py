@@ -173,10 +173,13 @@ def parse(text: str, *, year: int, divisions: Sequence[tuple[str, str]]) -> Pars
     reg = schema.linkage()
     division_of = {cells.fold(d): (d, b) for d, b in divisions}
     keys: list[str | None] | None = None
+    # a cell as long as the table itself: csv's own limit (131,072) would end in its English error;
+    # an overlong cell is said by _unwritable, with its line
+    csv.field_size_limit(max(csv.field_size_limit(), limits.current().table_bytes))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t", quotechar='"', strict=False)
     last_line = 0
     seen: dict[tuple, int] = {}
-    for raw in reader:
+    for raw in _rows(reader):
         line, last_line = last_line + 1, reader.line_num
         row = [c.strip() for c in raw]
         if all(not c for c in row):
@@ -193,9 +196,13 @@ def parse(text: str, *, year: int, divisions: Sequence[tuple[str, str]]) -> Pars
                 result.notices.append(Message(line, f"表の前の行「{' '.join(c for c in row if c)[:30]}」を読み飛ばしました。"))
             continue
         if len(row) < len(keys) or any(row[len(keys):]):
+            # a tab inside a cell: a " opened a quoted cell that never closed and took the rest in
+            unclosed = any("\t" in c for c in raw)
             result.problems.append(Message(
                 line, f"セルの数が {len(raw)} 個です（見出しは {len(keys)} 列）。"
-                      "表(2)の行をそのまま貼り付けたか、セルの中にタブがないか確認してください。", no))
+                      + ("引用符（\"）で始まるセルが閉じていないため、後ろの行まで一つのセルになっています。"
+                         "その引用符を消すか、閉じてください。" if unclosed else
+                         "表(2)の行をそのまま貼り付けたか、セルの中にタブがないか確認してください。"), no))
             continue
         values, errors, notes = _read_row(reg, keys, row, year, division_of, divisions)
         if errors:
@@ -212,6 +219,14 @@ def parse(text: str, *, year: int, divisions: Sequence[tuple[str, str]]) -> Pars
         raise XlkitError("表の見出し行（「No.」で始まり、結合を行った課・業務名…と続く行）がありません。"
                          "報告書の表(2)を見出し行ごと貼り付けてください。")
     return result
+
+
+def _rows(reader):
+    try:
+        yield from reader
+    except csv.Error:  # what strict=False still refuses (a NUL after a quote …): never in English
+        raise XlkitError(f"表の{reader.line_num}行目付近を読めません。引用符（\"）が閉じていないか、"
+                         "表にない文字が混じっていないか確かめてください。") from None
 
 
 def _read_row(reg, keys, row, year, division_of, divisions):
