@@ -617,3 +617,22 @@ def test_a_stylesheet_with_look_alike_elements_is_read_once_and_right(register):
         assert len(sheet._xfs()) == real and sheet._xfs() is sheet._xfs()
     tasks.import_table(register, table(["書式"]), 2021)
     assert reader.load(register).linkages[-1].values["start"] == dt.date(2021, 5, 2)
+
+
+def test_a_sheet_with_two_row_blocks_is_not_written(register):
+    """A second <sheetData>: the rows went into it, calamine (and every report) never saw them,
+    each import said it had added its row, and the next import replaced it."""
+    from xlkit.workbook.scan import sheet_parts
+
+    with zipfile.ZipFile(register) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+        part = sheet_parts(z)["外部結合"]
+    parts[part] = parts[part].replace(b"</sheetData>", b"</sheetData><sheetData></sheetData>", 1)
+    with zipfile.ZipFile(register, "w", zipfile.ZIP_DEFLATED) as z:
+        for n, data in parts.items():
+            z.writestr(n, data)
+    before = register.read_bytes()
+    with pytest.raises(XlkitError) as refused:
+        tasks.import_table(register, table(["消える行"]), 2021)
+    assert "sheetData" in said(refused.value) and "二つ" in refused.value.message
+    assert untouched(register, before)

@@ -39,9 +39,13 @@ class Sheet:
         if m[2]:  # <sheetData/>: open it so that rows fit in
             xml = xml[:m.start()] + b"<%ssheetData>" % self.p + b"</%ssheetData>" % self.p + xml[m.end():]
             m = _SHEET_DATA.search(xml)
+        if _SHEET_DATA.search(xml, m.end()):
+            # calamine reads the first; rows written into the second would be lost without a word
+            raise XlkitError(f"「{file_name}」の「{sheet}」シートに行データ（sheetData）が二つあるため、書き込めません"
+                             "（壊れたファイルです）。Excel で開いて保存し直してください。")
         self.xml = xml
         self.start = m.end()
-        self.end = xml.rfind(b"</%ssheetData>" % self.p)
+        self.end = xml.find(b"</%ssheetData>" % self.p, self.start)
         self._row = re.compile(rb"<%srow\b([^>]*?)(/?)>" % re.escape(self.p))
         self._cell = re.compile(rb"<%sc\b([^>]*?)(?:/>|>(.*?)</%sc>)" % (re.escape(self.p), re.escape(self.p)), re.S)
         self._located: dict[int, tuple[int, int, dict]] = {}
