@@ -716,3 +716,26 @@ def test_an_unclosed_quote_or_a_huge_cell_in_an_import_table_is_said_by_line(tmp
     long.write_text("\n".join([header, row.format("あ" * 140_000)]) + "\n", encoding="utf-8")
     code, err = run(capsys, "import", register, long, "--year", "2021")
     assert code == 1 and "2行目" in err and "140,000 文字" in err
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="FIFOs are POSIX")
+@pytest.mark.parametrize("where", ["register", "lock", "excel-owner", "table", "device"])
+def test_a_pipe_or_a_device_in_place_of_a_file_never_hangs(tmp_path, where):
+    """A FIFO as the register, its lock, Excel's ~$ file or the table held the command for ever;
+    /dev/zero read until the memory ran out (exit 3)."""
+    register, table = tmp_path / "登録簿.xlsx", tmp_path / "表.txt"
+    pipe = {"register": register, "lock": tmp_path / "登録簿.xlsx.xlkit-lock", "excel-owner": tmp_path / "~$登録簿.xlsx",
+            "table": table}.get(where)
+    if where == "device":
+        register.symlink_to("/dev/zero")
+    elif where != "register":
+        shutil.copy(SAMPLE, register)
+    if where != "table":
+        table.write_text("No.\t結合を行った課\n", encoding="utf-8")
+    if pipe is not None:
+        os.mkfifo(pipe)
+    quick = "import sys; from xlkit.workbook import writer; writer.LOCK_WAIT = 0.5; from xlkit.cli import main; sys.exit(main())"
+    done = subprocess.run([sys.executable, "-c", quick, "import", str(register), str(table), "--year", "2021"],
+                          capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr and "予期しない問題" not in done.stderr

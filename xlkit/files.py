@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import os
 import re
+import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -58,6 +59,28 @@ def same_file(a: Path, b: Path) -> bool:
         return Path(a).exists() and Path(b).exists() and os.path.samefile(a, b)
     except OSError:  # a name too long to be anything: not the same file
         return False
+
+
+def head(path: Path, size: int) -> bytes:
+    """At most `size` bytes of the regular file at `path` (FileNotFoundError when nothing is there).
+
+    Anything else is b"": a FIFO would hold the read for ever, a device never end, and a file that
+    cannot be read says nothing either. The check is made on the file opened, not on its name.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except FileNotFoundError:
+        raise
+    except OSError:
+        return b""
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return b""
+        return os.read(fd, size)
+    except OSError:
+        return b""
+    finally:
+        os.close(fd)
 
 
 def _exists_message(path: Path) -> str:

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from xlkit.errors import Refusal, XlkitError, os_reason
+from xlkit.files import head
 from xlkit.processes import host, pid_alive, user
 
 LOCK_SUFFIX = ".xlkit-lock"
@@ -96,12 +97,9 @@ def read_owner(lock: Path) -> Owner | None:
     except OSError:
         mtime = None
     try:
-        with open(lock, "rb") as f:
-            raw = f.read(64 * 1024)
+        raw = head(lock, 64 * 1024)
     except FileNotFoundError:
         return None
-    except OSError:
-        raw = b""
     try:
         data = json.loads(raw.decode("utf-8"))
     except ValueError:  # also UnicodeDecodeError
@@ -256,7 +254,7 @@ def _clear(register: Path, lock: Path, owner: Owner) -> None:
 
 def _put_back(aside: Path, lock: Path) -> None:
     try:
-        content = aside.read_bytes()
+        content = head(aside, 64 * 1024)
         fd = os.open(lock, _EXCLUSIVE, 0o666)
     except OSError:
         return  # a newer lock is there already, which keeps everyone else out just as well

@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 from xlkit.errors import XlkitError
+from xlkit.files import head
 
 
 class OpenInApp(XlkitError):
@@ -49,9 +50,8 @@ def excel_owner(register: Path) -> str | None:
 
 def _head(path: Path, size: int) -> bytes | None:
     try:
-        with open(path, "rb") as f:
-            return f.read(size)
-    except OSError:
+        return head(path, size)
+    except FileNotFoundError:
         return None
 
 

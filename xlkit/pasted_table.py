@@ -87,8 +87,10 @@ def read_text(source: str | Path) -> str:
         path = Path(source)
         if path.is_dir():
             raise XlkitError(f"「{path}」はフォルダです。表(2)を貼り付けたテキストファイルを指定してください。")
-        if not path.is_file():
+        if not path.exists():
             raise XlkitError(f"表のファイル「{path}」が見つかりません。")
+        if not path.is_file():
+            raise XlkitError(f"「{path.name}」は通常のファイルではありません。表(2)を貼り付けたテキストファイルを指定してください。")
         with path.open("rb") as file:
             data = file.read(most + 1)
         name = path.name

@@ -129,6 +129,8 @@ def check_file(path: Path) -> None:
             raise XlkitError(f"ファイル「{path}」が見つかりません。")
         if path.is_dir():
             raise XlkitError(f"「{path}」はフォルダです。登録簿のExcelファイルを指定してください。")
+        if not path.is_file():  # a pipe would hold every read for ever, a device never end
+            raise XlkitError(f"「{path.name}」は通常のファイルではありません。登録簿のExcelファイルを指定してください。")
         if path.suffix.lower() not in EXCEL_SUFFIXES:
             raise XlkitError(
                 f"「{path.name}」はExcelの登録簿ではありません（拡張子 .xlsx または .xlsm のファイルを指定してください）。"
