@@ -636,3 +636,39 @@ def test_a_sheet_with_two_row_blocks_is_not_written(register):
         tasks.import_table(register, table(["消える行"]), 2021)
     assert "sheetData" in said(refused.value) and "二つ" in refused.value.message
     assert untouched(register, before)
+
+
+_STOPPED_IMPORT = """
+import os, signal, sys, time
+from xlkit.workbook import appender
+
+real = appender.append
+
+def slow(*args, **kwargs):
+    print("holding", flush=True)
+    time.sleep(30)  # the terminal is closed or `kill` is sent meanwhile
+    return real(*args, **kwargs)
+
+appender.append = slow
+from xlkit.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM and SIGHUP are POSIX")
+@pytest.mark.parametrize("number", [signal.SIGTERM, signal.SIGHUP])
+def test_an_import_told_to_stop_releases_the_lock_as_ctrl_c_does(tmp_path, register, number):
+    """Closing the terminal or `kill` left the lock, and the next import asked for --clear-lock."""
+    t = tmp_path / "表" / "表.txt"
+    t.parent.mkdir()
+    t.write_text(table(["止められた取り込み"]), encoding="utf-8")
+    before = register.read_bytes()
+    child = subprocess.Popen([sys.executable, "-c", _STOPPED_IMPORT, "import", str(register), str(t), "--year", "2021"],
+                             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert child.stdout.readline().strip() == "holding"
+    assert lock.lock_path(register).exists()
+    child.send_signal(number)
+    _, err = child.communicate(timeout=30)
+    assert child.returncode == 128 + number and "中断しました" in err and "Traceback" not in err
+    shutil.rmtree(t.parent)
+    assert untouched(register, before)

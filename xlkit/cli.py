@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import signal
 import sys
 
 from . import messages
@@ -66,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         # Windows consoles default to cp932; every message here is Japanese
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(encoding="utf-8", errors="replace")
+    previous = _stop_on_signals()
     try:
         # building the parser imports every command, and with them the data files (eras, wording)
         # that staff may edit: a slip there is said like any other error
@@ -83,9 +85,9 @@ def main(argv: list[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
         print("中断しました。", file=sys.stderr)
-        return 130
+        return 128 + getattr(stop, "signal", signal.SIGINT)
     except OSError as e:
         said = from_os_error(e)
         print(_error_line(said), file=sys.stderr)
@@ -96,6 +98,36 @@ def main(argv: list[str] | None = None) -> int:
         if os.environ.get("XLKIT_DEBUG"):  # for the developer: the traceback (argparse refuses a flag)
             raise
         return 3
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+class Stopped(KeyboardInterrupt):
+    """The command was told to stop (the terminal closed, `kill`, a scheduler's timeout)."""
+
+    def __init__(self, number: int):
+        super().__init__(number)
+        self.signal = number
+
+
+def _stop_on_signals() -> dict:
+    """SIGTERM and SIGHUP stop a command as Ctrl+C does: the lock is released and temporary
+    files are removed on the way out, instead of being left for --clear-lock."""
+    previous = {}
+    for name in ("SIGTERM", "SIGHUP"):
+        number = getattr(signal, name, None)
+        if number is None:  # Windows has no SIGHUP
+            continue
+        try:
+            previous[number] = signal.signal(number, _raise_stopped)
+        except ValueError:  # not the main thread: the caller handles its own signals
+            break
+    return previous
+
+
+def _raise_stopped(number, frame):
+    raise Stopped(number)
 
 
 def _error_line(e: XlkitError) -> str:
