@@ -739,3 +739,14 @@ def test_a_pipe_or_a_device_in_place_of_a_file_never_hangs(tmp_path, where):
                           capture_output=True, text=True, cwd=REPO, timeout=60)
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr and "予期しない問題" not in done.stderr
+
+
+def test_one_shared_string_of_many_formatted_runs_is_refused_while_it_streams(tmp_path, capsys):
+    """Each run under the 512 KB text check, together 4.8 MB of one cell: calamine held it all
+    (430 MB for the tester's) before the cell length refused it."""
+    runs = b"".join(b"<r><rPr><b/></rPr><t>" + ("業" * 40_000).encode() + b"</t></r>" for _ in range(40))
+    strings = parts_of(SAMPLE)[SHARED]
+    head, rest = strings.split(b"<si>", 1)
+    path = changed(tmp_path, {SHARED: head + b"<si>" + runs + b"</si><si>" + rest})
+    code, err = run(capsys, "validate", path)
+    assert code == 2 and SHARED in err and "1つの文字列が長すぎます" in err

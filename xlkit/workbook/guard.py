@@ -174,10 +174,41 @@ class _Extent:
         limits_.check_extent(self.sheet, self.rows, self.columns, self.rightmost, limits=limits, file_name=file_name)
 
 
+class _Strings:
+    """The shared strings while they stream: how many, and how far apart. One string is one
+    cell's text, at most cell_chars characters; even split into thousands of formatted runs it
+    stays within about ten bytes a character, so a longer stretch from one <si> to the next is
+    refused before calamine holds it (250 runs of 150,000 characters took 430 MB)."""
+
+    def __init__(self):
+        self.count = 0
+        self.last = 0  # where the last <si> began, from the start of the part
+
+    def add(self, window: bytes, at: int, file_name: str, part: str, limits: limits_.Limits) -> None:
+        longest = limits.cell_chars * 10 + (1 << 20)
+        for m in _STRING.finditer(window):
+            start = at + m.start()
+            if start <= self.last:  # counted with the window before
+                continue
+            if start - self.last > longest:
+                raise self._too_long(file_name, part, limits)
+            self.count, self.last = self.count + 1, start
+        if at + len(window) - self.last > longest:
+            raise self._too_long(file_name, part, limits)
+        if self.count > limits.shared_strings:
+            raise _over(file_name, "shared_strings", f"{self.count:,} 個を超えています",
+                        f"{limits.shared_strings:,} 個", part=part)
+
+    @staticmethod
+    def _too_long(file_name: str, part: str, limits: limits_.Limits) -> XlkitError:
+        return _over(file_name, "cell_chars", "1つの文字列が長すぎます", f"{limits.cell_chars:,} 文字", part=part)
+
+
 def _stream(archive: zipfile.ZipFile, info: zipfile.ZipInfo, file_name: str, limits: limits_.Limits,
             chunks: list | None, extent: _Extent | None = None) -> None:
     part = info.filename
-    strings = 0
+    strings = _Strings() if part.casefold() == _SHARED.casefold() else None  # found whatever its case
+    consumed = 0
     tail = b""
     first = True
     try:
@@ -195,12 +226,9 @@ def _stream(archive: zipfile.ZipFile, info: zipfile.ZipInfo, file_name: str, lim
                     if chunk.find(b"<", start, start + _TEXT_BLOCK) < 0:
                         raise _over(file_name, "cell_chars", "1つの文字列が 512 KB 以上",
                                     f"{limits.cell_chars:,} 文字", part=part)
-                if part.casefold() == _SHARED.casefold():  # calamine finds it whatever its case
-                    # what the tail held was counted with the chunk before
-                    strings += len(_STRING.findall(window)) - len(_STRING.findall(tail))
-                    if strings > limits.shared_strings:
-                        raise _over(file_name, "shared_strings", f"{strings:,} 個を超えています",
-                                    f"{limits.shared_strings:,} 個", part=part)
+                if strings is not None:
+                    strings.add(window, consumed - len(tail), file_name, part, limits)
+                consumed += len(chunk)
                 if extent is not None:
                     extent.estimate(window)
                 tail = window[-32:]  # the longest thing looked for across chunks: <row … r="1048576"
