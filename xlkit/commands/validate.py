@@ -82,7 +82,8 @@ def run(args: argparse.Namespace) -> int:
     # listed above, with its cell, so that staff can fix them all at once.
     headers = [i for i in report.issues if i.code.startswith("header-") and i.severity == ERROR]
     if headers:
-        cells = "、".join(messages.first([f"{i.sheet}!{i.cell}" for i in headers], 5))
+        places = list(dict.fromkeys(f"{i.sheet}!{i.cell}" for i in headers))  # one cell can have several
+        cells = "、".join(messages.first(places, 5))
         print(f"エラー: 列名（1行目）に誤りがあるため、登録簿として正しく読めません（{cells}）。"
               "列名を登録簿の列名に直してから、もう一度確認してください。", file=sys.stderr)
         return 2
