@@ -115,11 +115,16 @@ class _Extent:
     their order) is always counted exactly: the patterns of the estimate would not see it."""
 
     _ROW = re.compile(rb'<row\b[^>]*?\sr="([0-9]{1,7})"')
-    _WIDE = re.compile(rb' r="([A-Z]{2,3})([0-9]{1,7})"')  # a literal start: 6x faster than \s
-    # what the estimate's patterns would not see: r not first after one space, a prefix, r='…'
-    _UNUSUAL = re.compile(rb'<(?:c(?: (?!r=")|[>/\t\r\n])|row(?: (?!r=")|[>/\t\r\n])|[\w.-]+:(?:c|row)[\s>/])')
-    # a reference not as Excel writes it (xfd1048576, A99999999): placed by calamine all the same
-    _ODD_REF = re.compile(rb' r="(?![A-Z]{0,3}[1-9][0-9]{0,6}")')
+    # what the estimate's patterns would not see: r not first after one space, r='…'
+    _UNUSUAL = re.compile(rb'<(?:c(?: (?!r=")|[>/\t\r\n])|row(?: (?!r=")|[>/\t\r\n]))')
+    # the spreadsheet namespace bound to a prefix (<x:c>), transitional or strict: cheaper to find
+    # than every prefixed tag, and present wherever one is
+    _PREFIXED = re.compile(rb'xmlns:[\w.-]+\s*=\s*["\'](?:http://schemas\.openxmlformats\.org/spreadsheetml/2006/main'
+                           rb'|http://purl\.oclc\.org/ooxml/spreadsheetml/main)["\']')
+    # one scan of the references: a column beyond Z (its letters and row), or a reference not as
+    # Excel writes it (xfd1048576, A99999999), which calamine places all the same; " r=" is a
+    # literal start, 6x faster than \sr=
+    _REFS = re.compile(rb' r="(?:([A-Z]{2,3})([0-9]{1,7})"|(?![A-Z]?[1-9][0-9]{0,6}"))')
     _TAG = re.compile(rb"<(?:[\w.-]+:)?(row|c)\b([^>]*?)(/?)>")
     _REF = re.compile(rb"""(?:^|\s)r\s*=\s*["']([A-Za-z]{0,3})([0-9]+)["']""")
 
@@ -133,16 +138,21 @@ class _Extent:
             return
         # a match in the window's last bytes may be a tag cut short (「<c 」): it is whole in the
         # next window, which begins 32 bytes earlier
+        end = len(window) - 16
         m = self._UNUSUAL.search(window)  # starts with "<": a fast scan (an alternative that did not took 0.5 s)
-        odd = self._ODD_REF.search(window)
-        if any(x is not None and x.start() < len(window) - 16 for x in (m, odd)) or b"r='" in window:
+        if (m is not None and m.start() < end) or b"r='" in window or self._PREFIXED.search(window):
             self.exact = True
             return
+        for ref in self._REFS.finditer(window):
+            if ref[1] is None:
+                if ref.start() < end:
+                    self.exact = True
+                    return
+                continue
+            self._reach(int(ref[2]), column_index(ref[1].decode()) + 1, ref[1].decode())
         rows = self._ROW.findall(window)
         if rows:
             self.rows = max(self.rows, max(map(int, rows)))
-        for letters, row in self._WIDE.findall(window):
-            self._reach(int(row), column_index(letters.decode()) + 1, letters.decode())
 
     def _reach(self, row: int, column: int, letters: str = "") -> None:
         self.rows = max(self.rows, row)
@@ -186,13 +196,20 @@ class _Strings:
 
     def add(self, window: bytes, at: int, file_name: str, part: str, limits: limits_.Limits) -> None:
         longest = limits.cell_chars * 10 + (1 << 20)
-        for m in _STRING.finditer(window):
-            start = at + m.start()
-            if start <= self.last:  # counted with the window before
-                continue
-            if start - self.last > longest:
+        new = max(0, self.last - at + 1)  # what the window before has seen ends there
+        first = _STRING.search(window, new)
+        if first is not None:
+            # two <si> within one window are never too far apart (a window is 1 MB, `longest` more)
+            if at + first.start() - self.last > longest:
                 raise self._too_long(file_name, part, limits)
-            self.count, self.last = self.count + 1, start
+            self.count += len(_STRING.findall(window, new))
+            last = None
+            for last in _STRING.finditer(window, max(first.start(), len(window) - 65536)):
+                pass
+            if last is None:  # none in the window's last 64 KB: look through all of it
+                for last in _STRING.finditer(window, first.start()):
+                    pass
+            self.last = at + last.start()
         if at + len(window) - self.last > longest:
             raise self._too_long(file_name, part, limits)
         if self.count > limits.shared_strings:
