@@ -126,7 +126,7 @@ class Inspection:
 _WORKBOOK = ("xl/workbook.xml", "xl/_rels/workbook.xml.rels")
 
 
-def inspect(path: Path, watched: set[str], limits=None, *, errors_in: set[str] = frozenset(),
+def inspect(path: Path, watched: set[str], *, errors_in: set[str] = frozenset(),
             read: set[str] = frozenset()) -> Inspection:
     """Everything xlkit checks of a register file before reading its values, in one pass over
     the zip: its parts against the limits (xlkit.workbook.guard), its format (a newer one is
@@ -135,7 +135,7 @@ def inspect(path: Path, watched: set[str], limits=None, *, errors_in: set[str] =
     `read` (and the watched ones) are measured against the limits too."""
     from xlkit import formats, limits as limits_
 
-    limits = limits or limits_.current()
+    limits = limits_.current()
     try:
         with zipfile.ZipFile(path) as archive:
             guard.check_members(archive.infolist(), path.name, limits)
