@@ -13,14 +13,18 @@ import re
 
 from .errors import Refusal
 
-CURRENT = 2
+CURRENT = 3
 FIRST = 1  # no marker: made by xlkit before this module existed
 NAME = "xlkit_format"
+# the register's own id, a workbook name written by `xlkit new` and by the step to format 3:
+# a 照会票 carries it, so that an answer is never collected into another register
+ID_NAME = "xlkit_register_id"
 
 # format -> what its upgrade step adds: sheet -> its new column headers (() for a whole new
 # sheet). A register of an older format lacks these by design, so validation says
-# 「xlkit upgrade」 instead of 「列がありません」. Format 2 only records the format.
-ADDED: dict[int, dict[str, tuple[str, ...]]] = {2: {}}
+# 「xlkit upgrade」 instead of 「列がありません」. Format 2 only records the format; format 3 adds
+# 変更履歴 and 回答状況 (their names are the schemas'), the 設定 row 回答期限 and ID_NAME.
+ADDED: dict[int, dict[str, tuple[str, ...]]] = {2: {}, 3: {"変更履歴": (), "回答状況": ()}}
 
 
 def added_since(version: int) -> dict[str, set[str]]:
@@ -30,6 +34,14 @@ def added_since(version: int) -> dict[str, set[str]]:
         for sheet, headers in ADDED.get(later, {}).items():
             added.setdefault(sheet, set()).update(headers)
     return added
+
+
+def parse_id(text: str | None) -> str | None:
+    """The register id in the workbook name's content (="3f2a…" or "3f2a…"); None when absent."""
+    if text is None:
+        return None
+    m = re.fullmatch(r'\s*=?\s*"?([0-9A-Za-z-]{1,64})"?\s*', str(text))
+    return m[1] if m else None
 
 
 def parse(text: str | None) -> int:

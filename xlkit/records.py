@@ -41,6 +41,7 @@ class Book:
     setting_cells: dict[str, str] = field(default_factory=dict)
     path: Path | None = None
     format: int = CURRENT_FORMAT  # the register file's format (xlkit.formats); set by the reader
+    register_id: str | None = None  # its id (xlkit.formats.ID_NAME), which every 照会票 carries
 
     def master(self, name: str) -> list[str]:
         if name == DIVISION_SHEET:

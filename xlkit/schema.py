@@ -14,6 +14,8 @@ from .errors import XlkitError
 LINKAGE = "linkage"
 CASE = "case"
 SETTINGS = "settings"
+HISTORY = "history"  # 変更履歴: what xlkit changed in the register, one cell per row
+STATUS = "status"  # 回答状況: the 照会票 answers collected, one 課 per row
 
 
 @dataclass(frozen=True)
@@ -162,6 +164,16 @@ def case() -> Register:
 def settings() -> Register:
     """The 設定 sheet's schema."""
     return register(SETTINGS)
+
+
+def history() -> Register:
+    """The 変更履歴 sheet's schema (written by xlkit only)."""
+    return register(HISTORY)
+
+
+def status() -> Register:
+    """The 回答状況 sheet's schema (written by xlkit only)."""
+    return register(STATUS)
 
 
 @cache

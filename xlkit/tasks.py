@@ -328,13 +328,14 @@ class Imported:
         return bool(self.appended)
 
 
-def import_table(register_path: str | Path, text: str, year: int, *,
-                 skip_bad: bool = False, dry_run: bool = False, clear_lock: bool = False) -> Imported:
+def import_table(register_path: str | Path, text: str, year: int, *, skip_bad: bool = False,
+                 dry_run: bool = False, clear_lock: bool = False, source: str = "") -> Imported:
     """Parse `text` and append its rows to the register, all or nothing unless `skip_bad`.
 
     Rows already in the register (every published field the same) are listed in
     `parsed.present` and not appended again: importing the same table twice adds nothing, and a
-    table pasted again with rows added appends only those. They are not problems.
+    table pasted again with rows added appends only those. They are not problems. Every cell
+    written has its 変更履歴 row, naming `source` (the table's file).
 
     The register is read and written under the register writer's lock (xlkit.workbook.writer);
     a dry run only reads. `clear_lock` clears a lock an earlier, killed run left behind. The
@@ -358,6 +359,9 @@ def import_table(register_path: str | Path, text: str, year: int, *,
         excel_rows = appender.append(edit.package, linkage, book.columns[linkage.sheet], values, after=present.last)
         # the rows as written read back as meant; commit then proves the file holds these bytes
         appender.check_appended(edit.package, linkage, book, values, present.last)
+        from . import history
+
+        _log(edit, book, [c for v in values for c in history.new_row(v, history.IMPORT, source=source)])
         edit.commit()
     return Imported(parsed, list(zip(excel_rows, values)))
 
@@ -473,6 +477,13 @@ def upgrade(register_path: str | Path, *, clear_lock: bool = False) -> Upgraded:
         macro = path.suffix.lower() == ".xlsm"
         if not done and not macro:
             return Upgraded(edit.version, edit.version, [], False, False, False)
+        if done:
+            from . import history
+
+            fresh = before.format < 3  # 変更履歴 came with format 3: this write adds it
+            _log(edit, before, [history.Change(history.UPGRADE, column="登録簿の形式", old=f"形式 {v}",
+                                               new=f"形式 {v + 1}：{title}")
+                                for v, title in enumerate(done, start=edit.version)], fresh=fresh)
         buttons = bool(macro and steps.unbound_buttons(package))
         if buttons:
             steps.rebuild_buttons(package)
@@ -494,3 +505,241 @@ def _verify_upgrade(written: Path, path: Path, before: Book) -> None:
 
     if values(after) != values(before):
         raise Refusal("register.unverified", ファイル=path.name, 理由="読み直した値が元の値と違います")
+
+
+# --------------------------------------------------------------------------- 変更履歴
+
+
+def _log(edit, book: Book, changes: list, *, fresh: bool = False) -> None:
+    """Append `changes` (xlkit.history.Change) to 変更履歴 in the same write as the change itself.
+
+    `fresh`: the sheet was added by this very write (the step to format 3), so the file on disk
+    does not have it yet."""
+    from . import history, processes
+    from .workbook import appender, reader
+
+    if not changes:
+        return
+    reg = schema.history()
+    last = 1
+    if fresh:
+        book.columns[reg.sheet] = {c.key: _letter(i) for i, c in enumerate(reg.columns)}
+        book.missing[reg.sheet] = set()
+    else:
+        for record, _ in reader.stream(book, reg, keys=()):
+            last = record.row
+    if book.missing.get(reg.sheet):
+        absent = [c.header for c in reg.columns if c.key in book.missing[reg.sheet]]
+        raise Refusal("history.columns_missing", 列="、".join(absent))
+    rows = history.rows(changes, at=dt.datetime.now(), user=processes.user())
+    appender.append(edit.package, reg, book.columns[reg.sheet], rows, after=last)
+    expected = [{k: t for k, v in row.items() if (t := cells.text(v)) is not None} for row in rows]
+    appender.check_appended(edit.package, reg, book, expected, last)
+
+
+def _letter(i: int) -> str:
+    from .addresses import column_letter
+
+    return column_letter(i)
+
+
+# --------------------------------------------------------------------------- 照会票 (survey)
+
+
+@dataclass
+class Surveyed:
+    """What `survey` wrote: one form per 課, and 照会一覧."""
+
+    year: int
+    forms: list  # xlkit.survey.Form
+    paths: list[Path]
+    listing: Path
+
+
+def survey(book: Book, out_dir: str | Path, *, year: int | None = None, divisions: list[str] | None = None,
+           overwrite: bool = False) -> Surveyed:
+    """Write the 照会票 of `year` (default 報告年度) for every 課, or those named, into `out_dir`,
+    and 照会一覧.xlsx. Nothing is written when one of the files exists already (unless
+    `overwrite`): a 課 may have been sent a form of that name."""
+    from . import survey as forms_
+    from .files import check_target
+    from .workbook import survey_form
+
+    from . import formats
+
+    formats.check_current(book.format, book.path.name if book.path else "", str(book.path or ""))
+    year = report_year(book, year) if year is None else _survey_year(year)
+    made = forms_.forms(book, year, divisions)
+    if not made:
+        raise Refusal("survey.no_divisions")
+    folder = Path(out_dir)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise XlkitError(messages.text("export.folder_failed", フォルダ=folder, 理由=os_reason(exc))) from None
+    names = {form.division: form.name for form in made}
+    listing = folder / f"照会一覧_{nendo(year)}.xlsx"
+    targets = [folder / name for name in names.values()] + [listing]
+    taken = [t.name for t in targets if t.exists()]
+    if taken and not overwrite:
+        raise Refusal("survey.exists", ファイル="、".join(messages.first(taken, 5)))
+    for target in targets:
+        check_target(target, overwrite)
+    masters = {name: book.master(name) for name in ("課", "実施機関", "区分", "審議結果")}
+    paths = [survey_form.write_form(form, folder / form.name, masters=masters, overwrite=overwrite) for form in made]
+    survey_form.write_list(made, names, listing, year=year, overwrite=overwrite)
+    return Surveyed(year, made, paths, listing)
+
+
+def _survey_year(year: int) -> int:
+    low, high = schema.year_bounds()
+    if not low <= year <= high:
+        raise Refusal("year.out_of_range", 年度=nendo(year), 西暦=year, 最初=nendo(low), 最後=nendo(high))
+    return year
+
+
+# --------------------------------------------------------------------------- 回答取込 (collect)
+
+
+@dataclass
+class Collected:
+    """What `collect` decided (xlkit.collect.Plan) and whether the register was written."""
+
+    plan: Any  # xlkit.collect.Plan
+    written: bool
+    appended: list[tuple[int, dict[str, Any]]] = field(default_factory=list)  # (Excel row, values)
+
+
+FORM_SUFFIXES = (".xlsx",)
+
+
+def answer_files(paths: list[str | Path]) -> list[Path]:
+    """The files to collect: each file given, and the 照会票_*.xlsx of each folder given, by name."""
+    found: list[Path] = []
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            found += sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in FORM_SUFFIXES
+                            and p.name.startswith("照会票") and not p.name.startswith(("~$", ".~")))
+        else:
+            found.append(path)
+    if not found:
+        raise Refusal("collect.no_files", 場所="、".join(str(p) for p in paths))
+    return found
+
+
+def read_answers(book: Book, files: list[Path]) -> list:
+    """Each file read as a 照会票 (xlkit.collect.Source): its answer, or why it is refused."""
+    from . import collect as planner
+    from . import survey as forms_
+    from .workbook import reader
+
+    sheets = (forms_.HOWTO, forms_.CONTINUING, forms_.NEW, forms_.IDENTITY)
+    sources = []
+    for path in files:
+        try:
+            grids = reader.read_sheets(path, sheets, watched=(forms_.CONTINUING, forms_.NEW, forms_.IDENTITY))
+            sources.append(planner.Source(path.name, forms_.read_answer(book, grids, path.name)))
+        except forms_.NotAForm as e:
+            sources.append(planner.Source(path.name, refused=e.reason))
+        except XlkitError as e:
+            sources.append(planner.Source(path.name, refused=messages.text("collect.unreadable", 理由=e.message)))
+    return sources
+
+
+def plan_collect(book: Book, sources: list, year: int | None = None, *, skip_bad: bool = False):
+    """The decisions of collecting `sources` into `book` (xlkit.collect.plan), for every door."""
+    from . import collect as planner
+
+    year = report_year(book, year) if year is None else year
+    return planner.plan(book, year, sources, skip_bad=skip_bad)
+
+
+def collect(register_path: str | Path, files: list[str | Path], *, year: int | None = None, dry_run: bool = False,
+            skip_bad: bool = False, clear_lock: bool = False) -> Collected:
+    """回答取込: read every answer, decide every outcome, then write the register once — the new
+    rows, the end dates, their 変更履歴 and 回答状況 — through the register writer, all or nothing
+    across the files unless `skip_bad`. A dry run only reads."""
+    from . import collect as planner
+    from .workbook import reader, writer
+
+    path = Path(register_path)
+    files = answer_files(files)
+    if dry_run:
+        book = reader.load(path)
+        return Collected(plan_collect(book, read_answers(book, files), year, skip_bad=skip_bad), False)
+    with writer.editing(path, "回答取込", clear_lock=clear_lock) as edit:
+        book = reader.load(edit.path)
+        result = plan_collect(book, read_answers(book, files), year, skip_bad=skip_bad)
+        new, ends = planner.applied(result)
+        appended = _write_collected(edit, book, result, new, ends)
+        edit.commit()
+    return Collected(result, True, appended)
+
+
+def _write_collected(edit, book: Book, result, new: list, ends: list) -> list[tuple[int, dict[str, Any]]]:
+    from . import history
+    from .workbook import appender
+
+    linkage = schema.linkage()
+    letters = book.columns[linkage.sheet]
+    missing = [c.header for c in linkage.columns if c.key in book.missing.get(linkage.sheet, set())
+               and any(c.key in n.values for n in new)]
+    if missing:
+        raise Refusal("import.columns_missing", 列="、".join(missing))
+    changes: list = []
+    if ends:
+        appender.set_cells(edit.package, linkage, letters, {e.record.row: {"end": e.end} for e in ends})
+        appender.check_rows(edit.package, linkage, book, {e.record.row: {"end": e.end} for e in ends}, only={"end"})
+        for e in ends:
+            changes.append(history.Change(history.COLLECT, e.record.get("id", ""), linkage.header("end"),
+                                          e.record.get("end"), e.end, e.source.file, e.source.answer.who))
+    rows = []
+    if new:
+        after = max((r.row for r in book.linkages), default=1)
+        values = [n.values for n in new]
+        rows = appender.append(edit.package, linkage, letters, values, after=after)
+        appender.check_appended(edit.package, linkage, book, values, after)
+        for n in new:
+            changes += history.new_row(n.values, history.COLLECT, source=n.source.file, respondent=n.source.answer.who)
+    _log(edit, book, changes)
+    _write_status(edit, book, result)
+    return list(zip(rows, [n.values for n in new]))
+
+
+def _write_status(edit, book: Book, result) -> None:
+    """回答状況: this 年度's lines as `result` says (a 課 answered earlier keeps its line), other 年度 kept."""
+    from .workbook import appender, reader
+
+    reg = schema.status()
+    kept, earlier = [], {}
+    for record, _ in reader.stream(book, reg):
+        values = record.values
+        if values.get("fiscal_year") == result.year:
+            earlier[cells.fold(values.get("division", ""))] = values
+        else:
+            kept.append(values)
+    if book.missing.get(reg.sheet):
+        absent = [c.header for c in reg.columns if c.key in book.missing[reg.sheet]]
+        raise Refusal("status.columns_missing", 列="、".join(absent))
+    from . import collect as planner
+
+    stamp = dt.datetime.now().strftime("%Y/%m/%d %H:%M")
+    lines = []
+    for line in result.status:
+        before = earlier.get(cells.fold(line.division))
+        if line.state == planner.STATE_NONE and before is not None:
+            lines.append(before)  # answered in an earlier run
+            continue
+        lines.append(status_values(line, result.year, stamp if line.state != planner.STATE_NONE else ""))
+    appender.rewrite(edit.package, reg, book.columns[reg.sheet], kept + lines)
+
+
+def status_values(line, year: int, stamp: str) -> dict[str, Any]:
+    """One 回答状況 row (schemas/status.schema.json key -> value) of a collect.Status."""
+    values = {"fiscal_year": year, "division": line.division, "state": line.state, "file": line.file,
+              "respondent": line.respondent, "extension": line.extension, "answered_on": line.answered_on,
+              "new": line.new, "ended": line.ended, "changed": line.changed, "present": line.present,
+              "conflicts": line.conflicts, "refused": line.refused, "collected_at": stamp, "note": line.note}
+    counted = line.state != "未回答"  # an answer's 0 says something; a 課 that did not answer has no counts
+    return {k: v for k, v in values.items() if v not in (None, "") and (counted or v != 0)}

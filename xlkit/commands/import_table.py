@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from xlkit import pasted_table, tasks
 from xlkit.dates import nendo
@@ -41,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     args.year = parse_year(args.year)  # refuses a year outside the schemas' bounds, naming them
     text = pasted_table.read_text(args.table)
     result = tasks.import_table(args.register, text, args.year, skip_bad=args.skip_bad, dry_run=args.dry_run,
-                                clear_lock=args.clear_lock)
+                                clear_lock=args.clear_lock, source="標準入力" if args.table == "-" else Path(args.table).name)
     parsed = result.parsed
     for notice in parsed.notices:
         print(f"お知らせ: {notice}", file=sys.stderr)

@@ -78,6 +78,53 @@ def append(package: Package, register: schema.Register, letters: dict[str, str],
     return list(range(first, last + 1))
 
 
+def set_cells(package: Package, register: schema.Register, letters: dict[str, str],
+              changes: dict[int, dict[str, Any]]) -> None:
+    """Set cells of rows that exist: row -> {schema key: value}. Every other cell of the row keeps
+    its bytes; a changed cell keeps its format (a date gets a date format like it)."""
+    if not changes:
+        return
+    part = package.sheet_part(register.sheet)
+    sheet = sheet_xml.Sheet(package.read(part), package.path.name, register.sheet)
+    styles = Stylesheet(package)
+    epoch = sheet_xml.epoch(package)
+    column_styles = sheet.column_styles()
+    edits = []
+    for r in sorted(changes):
+        found = sheet.find(r)
+        if found is None:
+            raise XlkitError(f"「{package.path.name}」の「{register.sheet}」シートに{r}行目がないため、書き込めません。")
+        start, end, attrs = found
+        row_cells = dict(sheet.cells_of(sheet.xml[start:end]))
+        for key, value in changes[r].items():
+            column = register.column(key)
+            col = column_index(letters[key]) + 1
+            own = row_cells.get(col)
+            style = _style(own, None, column_styles(col))
+            value = cells.cell_value(value, separator=column.separator)
+            if value is None:
+                row_cells[col] = ({b"s": str(style).encode()} if style is not None else {}, None)
+            else:
+                row_cells[col] = sheet_xml.encode(value, style, styles, epoch, sheet)
+        attrs = dict(attrs)
+        attrs[b"r"] = str(r).encode()
+        attrs.pop(b"spans", None)
+        edits.append((start, end, sheet.row_xml(attrs, row_cells)))
+    package.write(part, sheet.splice(edits))
+    styles.save()
+
+
+def rewrite(package: Package, register: schema.Register, letters: dict[str, str], rows: list[dict[str, Any]]) -> None:
+    """Replace every row below the header of the register's sheet with `rows` (a sheet only
+    xlkit writes, such as 回答状況)."""
+    part = package.sheet_part(register.sheet)
+    sheet = sheet_xml.Sheet(package.read(part), package.path.name, register.sheet)
+    below = sheet.rows_between(1, 1 << 21)
+    if below:
+        package.write(part, sheet.splice([sheet.rows_edit(1, b"", below)]))
+    append(package, register, letters, rows, after=1)
+
+
 def _style(own, above, column) -> int | None:
     for found in (own, above):
         if found and b"s" in found[0]:
@@ -155,10 +202,18 @@ def _grow_table(xml: bytes, last: int, file_name: str) -> bytes:
 
 def check_appended(package: Package, register: schema.Register, book: Book, values: list[dict[str, Any]],
                    after: int) -> None:
-    """The rows below `after`, as `append` wrote them into `package`, read back by an XML parser and
-    typed as the reader types them, are `values`. The rows above are the original bytes (the
-    splice keeps them), so reading them again would only cost time: seconds on 100,000 rows.
-    The register writer then checks that the file it writes holds exactly these parts."""
+    """The rows below `after` read back as `values` (see check_rows)."""
+    check_rows(package, register, book, dict(zip(range(after + 1, after + len(values) + 1), values)))
+
+
+def check_rows(package: Package, register: schema.Register, book: Book, expected: dict[int, dict[str, Any]], *,
+               only: set[str] | None = None) -> None:
+    """The rows `expected` (Excel row -> values), as `append` or `set_cells` wrote them into
+    `package`, read back by an XML parser and typed as the reader types them, are those values.
+    The other rows are the original bytes (the splice keeps them), so reading them again would
+    only cost time: seconds on 100,000 rows. The register writer then checks that the file it
+    writes holds exactly these parts. With `only`, just those columns are read back (the cells
+    `set_cells` wrote; the row's other cells are its original bytes, shared strings among them)."""
     from xlkit.register import stream_register
 
     def refuse(reason: str) -> Refusal:
@@ -173,16 +228,24 @@ def check_appended(package: Package, register: schema.Register, book: Book, valu
     for key, letter in letters.items():
         header[column_index(letter)] = register.column(key).header
     grid = [header]
-    for r in range(after + 1, after + len(values) + 1):
+    for r in sorted(expected):
         try:
             read = sheet.row_values(r, width, styles, epoch)
         except XlkitError as e:
             raise refuse(e.message) from None
         if read is None:
             raise refuse(f"{r}行目がありません")
+        if only is not None:
+            read = [v if header[i] is not None and _key_at(letters, i) in only else None for i, v in enumerate(read)]
         grid.append(read)
     # the book's masters, but its own column maps: typing these rows must not change `book`
     shadow = dataclasses.replace(book, issues=[], columns={}, missing={}, distinct={})
     rows = [record.values for record, _ in stream_register(shadow, register, iter(grid))]
-    if rows != values:
+    wanted = [expected[r] if only is None else {k: v for k, v in expected[r].items() if k in only}
+              for r in sorted(expected)]
+    if rows != wanted:
         raise refuse("読み直した行が書いた行と違います")
+
+
+def _key_at(letters: dict[str, str], index: int) -> str | None:
+    return next((k for k, x in letters.items() if column_index(x) == index), None)

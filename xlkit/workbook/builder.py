@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ def build(
     settings: Mapping[str, Any] | None = None,
     divisions: Sequence[tuple[str, str]] | None = None,
     overwrite: bool = True,
+    register_id: str | None = None,
 ) -> Path:
     """Write a register to ``path``; the suffix chooses the format (.xlsx plain, .xlsm controlled).
 
@@ -47,12 +49,14 @@ def build(
     values (``previous_published`` maps 実施機関 -> int). ``divisions`` replaces the seed
     list of (課, 実施機関) from masters.json. An existing file is replaced only when
     ``overwrite``; the file appears whole or not at all (xlkit.files.atomic_write).
+    ``register_id`` is the register's id (xlkit.formats.ID_NAME), a new one when None.
     """
     target = Path(path)
     suffix = target.suffix.lower()
     if suffix not in (".xlsx", ".xlsm"):
         raise XlkitError(f"「{target.name}」は作成できません。ファイル名の拡張子を .xlsm（ボタン付き）か .xlsx にしてください。")
-    rows = dict(linkages=list(linkages), cases=list(cases), settings=settings, divisions=divisions)
+    rows = dict(linkages=list(linkages), cases=list(cases), settings=settings, divisions=divisions,
+                register_id=register_id or new_register_id())
 
     def write(tmp: Path) -> None:
         if suffix == ".xlsx":
@@ -82,7 +86,12 @@ class _Formats:
         return self._cache[name]
 
 
-def _write(path: Path, linkages, cases, settings, divisions, *, macro: bool) -> dict[str, str]:
+def new_register_id() -> str:
+    """A register's id: random, so that two registers never share one."""
+    return uuid.uuid4().hex
+
+
+def _write(path: Path, linkages, cases, settings, divisions, register_id, *, macro: bool) -> dict[str, str]:
     """Write the workbook with XlsxWriter; returns sheet name -> VBA code name (macro only)."""
     masters = schema.masters()
     bodies = list(masters[design.BODIES])
@@ -104,7 +113,7 @@ def _write(path: Path, linkages, cases, settings, divisions, *, macro: bool) -> 
             codes[name] = f"Sheet{i}"
             sheets[name].set_vba_name(codes[name])
 
-    _define_names(wb)
+    _define_names(wb, register_id)
     _howto(sheets[design.HOWTO], fmt, macro=macro)
     _register(sheets[design.linkage_sheet()], schema.linkage(), linkages, fmt)
     _register(sheets[design.case_sheet()], schema.case(), cases, fmt)
@@ -117,6 +126,8 @@ def _write(path: Path, linkages, cases, settings, divisions, *, macro: bool) -> 
         marked = set(schema.mark_columns()[name]["○"])
         _master(sheets[name], name, [(v, cells.MARK if v in marked else "") for v in masters[name]], fmt)
     _conf(sheets[design.CONF], fmt)
+    _log_sheet(sheets[design.status_sheet()], schema.status(), fmt)
+    _log_sheet(sheets[design.history_sheet()], schema.history(), fmt)
     for name, ws in sheets.items():
         _page_setup(ws, landscape=name not in (design.HOWTO, *design.MASTER_HEADERS),
                     repeat_header=name not in (design.HOWTO, design.SUMMARY, design.CONF))
@@ -141,14 +152,15 @@ def _page_setup(ws, *, landscape: bool, repeat_header: bool) -> None:
 # --------------------------------------------------------------------------- names
 
 
-def _define_names(wb) -> None:
-    """The register's format (xlkit.formats), and one workbook name per master: the filled part
-    of the master's first column.
+def _define_names(wb, register_id: str) -> None:
+    """The register's format and id (xlkit.formats), and one workbook name per master: the
+    filled part of the master's first column.
 
     OFFSET/COUNTA grows with the list, so a 課 typed below the last one joins the dropdowns
     (a table would too, but tables do not grow on a protected sheet).
     """
     wb.define_name(formats.NAME, f"={formats.CURRENT}")  # read by the reader and `xlkit upgrade`
+    wb.define_name(formats.ID_NAME, f'="{register_id}"')  # carried by every 照会票
     for master in design.MASTER_HEADERS:
         sheet = quote_sheetname(master)
         wb.define_name(
@@ -475,6 +487,22 @@ def _master(ws, name: str, rows: Sequence[Sequence[str]], fmt: _Formats) -> None
                     else "最後の行の下に入力すると、選択肢に加わります。", fmt.note)
     ws.protect("", {"insert_rows": True, "delete_rows": True, "sort": True,
                     "select_locked_cells": True, "select_unlocked_cells": True})
+
+
+# --------------------------------------------------------------------------- 回答状況, 変更履歴
+
+
+def _log_sheet(ws, register: schema.Register, fmt: _Formats) -> None:
+    """A sheet only xlkit writes: its header from the schema, protected so that staff can read,
+    filter and copy it but not change it by accident."""
+    for c, column in enumerate(register.columns):
+        ws.set_column(c, c, column.width, fmt.locked_text)
+        ws.write_string(0, c, column.header, fmt.master_header)
+    ws.set_row(0, 24)
+    ws.freeze_panes(1, 0)
+    ws.autofilter(0, 0, 0, len(register.columns) - 1)
+    ws.protect("", {"select_locked_cells": True, "select_unlocked_cells": True, "autofilter": True,
+                    "sort": True, "format_columns": True})
 
 
 # --------------------------------------------------------------------------- xlwings.conf

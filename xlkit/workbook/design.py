@@ -75,8 +75,19 @@ def settings_sheet() -> str:
     return schema.settings().sheet
 
 
+def history_sheet() -> str:
+    """The 変更履歴 sheet's name (from the schema)."""
+    return schema.history().sheet
+
+
+def status_sheet() -> str:
+    """The 回答状況 sheet's name (from the schema)."""
+    return schema.status().sheet
+
+
 def sheet_order() -> tuple[str, ...]:
-    """The sheets of a register, in tab order."""
+    """The sheets of a register, in tab order. 回答状況 and 変更履歴 came with format 3: the
+    upgrade adds them after the last sheet, so a new register has them there too."""
     return (
         HOWTO,
         linkage_sheet(),
@@ -89,6 +100,8 @@ def sheet_order() -> tuple[str, ...]:
         CATEGORIES,
         RESULTS_MASTER,
         CONF,
+        status_sheet(),
+        history_sheet(),
     )
 
 

@@ -30,6 +30,7 @@ def load(path: str | Path, *, skip: Iterable[str] = ()) -> Book:
         book = load_sheets(grids, skip=skip)
     book.path = path
     book.format = found.version
+    book.register_id = found.register_id
     return book
 
 
@@ -101,6 +102,33 @@ def _read(path: Path, skip: Iterable[str]) -> tuple[scan.Inspection, dict[str, l
             name: workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
             for name in workbook.sheet_names if name in wanted
         }
+    except XlkitError:
+        raise
+    except Exception as e:  # calamine raises its own types for every broken file
+        raise unreadable(path, e) from None
+
+
+def read_sheets(path: str | Path, names: Iterable[str], *, watched: Iterable[str] = ()) -> dict[str, list[list]]:
+    """The values of the sheets `names` of any workbook xlkit reads (a 照会票), after the same
+    checks as a register's: limits, bombs and encryption refused, and formulas, error values and
+    merged cells of the `watched` sheets listed as a refusal. A missing sheet is left out."""
+    path = Path(path)
+    check_file(path)
+    names = set(names)
+    found = scan.inspect(path, watched=set(watched), errors_in=names, read=names)
+    if found.problems:
+        listing = "\n".join(f"  ・{p}" for p in messages.first(found.problems, 20))
+        raise XlkitError(f"「{path.name}」に値として読めないセルがあります。数式・エラー値・結合セルを値に直してください。\n{listing}")
+    try:
+        import python_calamine
+
+        workbook = python_calamine.CalamineWorkbook.from_path(str(path))
+        unchecked = names & set(workbook.sheet_names) - set(found.sheets)
+        if unchecked:
+            raise XlkitError(f"「{path.name}」のシート「{'、'.join(sorted(unchecked))}」の構造を確かめられないため読めません"
+                             "（Excel 以外で作られたか、壊れたファイルです）。")
+        return {name: workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+                for name in workbook.sheet_names if name in names}
     except XlkitError:
         raise
     except Exception as e:  # calamine raises its own types for every broken file

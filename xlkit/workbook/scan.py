@@ -104,14 +104,26 @@ def workbook_property(archive, name: str) -> str | None:
     return None
 
 
+def defined_name(archive, wanted: str) -> str | None:
+    """The content of the workbook-level name `wanted` as written ("3", '="…"'), or None."""
+    for name in _tree(archive, "xl/workbook.xml").iter():
+        if _local(name.tag) == "definedName" and name.get("name") == wanted and "localSheetId" not in name.attrib:
+            return name.text or ""
+    return None
+
+
 def format_version(archive) -> int:
     """The register's format (xlkit.formats) from its workbook name; format 1 when it has none."""
     from xlkit import formats
 
-    for name in _tree(archive, "xl/workbook.xml").iter():
-        if _local(name.tag) == "definedName" and name.get("name") == formats.NAME and "localSheetId" not in name.attrib:
-            return formats.parse(name.text)
-    return formats.parse(None)
+    return formats.parse(defined_name(archive, formats.NAME))
+
+
+def register_id(archive) -> str | None:
+    """The register's id (xlkit.formats.ID_NAME), None before format 3."""
+    from xlkit import formats
+
+    return formats.parse_id(defined_name(archive, formats.ID_NAME))
 
 
 @dataclass
@@ -121,6 +133,7 @@ class Inspection:
     version: int  # its format (xlkit.formats)
     problems: list[str]  # formula, error-value and merged cells of the watched sheets, in Japanese
     sheets: list[str]  # its sheet names, in workbook order
+    register_id: str | None = None  # xlkit.formats.ID_NAME
 
 
 _WORKBOOK = ("xl/workbook.xml", "xl/_rels/workbook.xml.rels")
@@ -151,7 +164,7 @@ def inspect(path: Path, watched: set[str], *, errors_in: set[str] = frozenset(),
                 if part not in whole:
                     raise KeyError(part)
                 problems += _scan_sheet(name, whole.pop(part), errors_only=name not in watched)
-            return Inspection(version, problems, list(parts))
+            return Inspection(version, problems, list(parts), register_id(archive))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, OSError, ValueError, EOFError):
         raise XlkitError(f"「{path.name}」をExcelファイルとして読めません（壊れているか、Excel以外のファイルです）。") from None
 

@@ -1,0 +1,545 @@
+"""回答取込: what the answered 照会票 change in the register, decided before anything is written (pure).
+
+`plan(book, year, answers)` takes the register and every answer read back (xlkit.survey) and
+says, for each file and row, one of the outcomes staff must be able to rely on:
+
+- a new row: appended with 計上年度 N, 実施機関 from its 課 and the next 管理番号;
+- an end date: set on the row the form names (a linkage ended during N is still active in N, and
+  counts in c of N+1: xlkit.figures);
+- 変更内容: listed for staff to apply by hand, never applied;
+- 登録済み: the register already holds the answer (a form collected twice);
+- a conflict, with both values and neither applied: two forms touch one 管理番号 or complete one
+  case, or the register row changed after the form was issued;
+- refused: not one of our forms, another register's or 年度's, locked cells changed, or a cell
+  the register's own rules refuse (reported as file / sheet / cell / message).
+
+A 課 that did not answer is listed in the status, not an error. By default a plan with a refused
+file applies nothing; `skip_bad` applies the good files' rows.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import cells, messages, rules, schema
+from .addresses import split_cell
+from .dates import format_wareki, nendo
+from .issues import ERROR
+from .pasted_table import next_ids
+from .records import Book, Record
+from .survey import (CONTINUING, NEW, Answer, Continuing, NewRow, canonical, case_keys, case_ref, fingerprint,
+                     locked_keys, new_columns)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One cell of an answer the register's rules refuse."""
+
+    file: str
+    sheet: str
+    cell: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file} / {self.sheet} / {self.cell}: {self.message}"
+
+
+@dataclass
+class Source:
+    """One file given to collect: its answer, or why it is refused as a whole."""
+
+    file: str
+    answer: Answer | None = None
+    refused: str | None = None  # the reason, in Japanese
+    duplicate_of: str | None = None  # the file with the same answer to the same form
+
+
+@dataclass
+class NewLinkage:
+    """A row to append: the register's typed values, with the form cell it came from."""
+
+    source: Source
+    row: NewRow
+    values: dict[str, Any]
+
+
+@dataclass
+class EndDate:
+    source: Source
+    answer: Continuing
+    record: Record  # the register's row
+    end: dt.date
+
+
+@dataclass
+class Review:
+    """Something an answer asks that staff must apply by hand (変更内容, a cleared end date)."""
+
+    source: Source
+    id: str
+    cell: str
+    text: str
+
+    def __str__(self) -> str:
+        return f"{self.source.file} / {CONTINUING} / {self.cell}（管理番号 {self.id}）: {self.text}"
+
+
+@dataclass
+class Conflict:
+    """Answers that cannot both be right, or an answer the register moved past: neither applied."""
+
+    what: str  # 管理番号 H29-001 / 審議案件 2024-3 / the linkage
+    lines: list[str]  # one per side, with its value
+    files: list[str]
+
+    def __str__(self) -> str:
+        return f"{self.what}: " + " ／ ".join(self.lines)
+
+
+@dataclass
+class Present:
+    source: Source
+    text: str
+
+
+@dataclass
+class Status:
+    """One 課's line of 回答状況 (schemas/status.schema.json)."""
+
+    division: str
+    state: str
+    file: str = ""
+    respondent: str = ""
+    extension: str = ""
+    answered_on: dt.date | None = None
+    new: int = 0
+    ended: int = 0
+    changed: int = 0
+    present: int = 0
+    conflicts: int = 0
+    refused: int = 0
+    note: str = ""
+
+
+@dataclass
+class Plan:
+    year: int
+    sources: list[Source]
+    new: list[NewLinkage] = field(default_factory=list)
+    ends: list[EndDate] = field(default_factory=list)
+    reviews: list[Review] = field(default_factory=list)
+    present: list[Present] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    status: list[Status] = field(default_factory=list)
+    held: bool = False  # a file was bad and skip_bad was not given: nothing is applied
+
+    @property
+    def refused(self) -> list[Source]:
+        return [s for s in self.sources if s.refused or self.bad(s)]
+
+    def bad(self, source: Source) -> bool:
+        return bool(source.refused) or any(p.file == source.file for p in self.problems)
+
+    @property
+    def changes(self) -> bool:
+        return bool(self.new or self.ends)
+
+
+STATE_DONE, STATE_PARTLY, STATE_REFUSED, STATE_NONE, STATE_HELD = "取込済み", "一部未処理", "取り込めず", "未回答", "保留"
+
+
+def plan(book: Book, year: int, sources: list[Source], *, skip_bad: bool = False) -> Plan:
+    """Every outcome of collecting `sources` into `book` for 年度 `year` (see the module docstring)."""
+    result = Plan(year, sources)
+    for source in sources:
+        if source.answer is not None and not source.refused:
+            source.refused = _identity_refusal(book, year, source.answer)
+    _mark_duplicates(sources)
+    live = [s for s in sources if s.answer is not None and not s.refused and not s.duplicate_of]
+    for source in live:
+        result.problems += [Problem(source.file, sheet, cell, message) for sheet, cell, message in source.answer.problems]
+    proposals = _proposals(book, year, live, result)
+    _decide(book, proposals, result)
+    _validate(book, year, result)
+    if any(result.bad(s) for s in sources):
+        if skip_bad:
+            result.new = [n for n in result.new if not result.bad(n.source)]
+            result.ends = [e for e in result.ends if not result.bad(e.source)]
+            result.reviews = [r for r in result.reviews if not result.bad(r.source)]
+        else:
+            result.held = True
+    if result.new:
+        ids = next_ids([r.get("id") for r in book.linkages if r.get("id")], year, len(result.new))
+        for linkage, id_ in zip(result.new, ids):
+            linkage.values["id"] = id_
+    result.status = _status(book, result)
+    return result
+
+
+def applied(result: Plan) -> tuple[list[NewLinkage], list[EndDate]]:
+    """What is written: nothing when the plan is held."""
+    return ([], []) if result.held else (result.new, result.ends)
+
+
+# --------------------------------------------------------------------------- the files
+
+
+def _identity_refusal(book: Book, year: int, answer: Answer) -> str | None:
+    if answer.identity.get("register_id") != book.register_id:
+        return messages.text("collect.other_register")
+    if answer.year != year:
+        shown = nendo(answer.year) if answer.year else cells.display(answer.identity.get("year"))
+        return messages.text("collect.other_year", 照会票=shown, 年度=nendo(year))
+    if cells.fold(answer.division) not in {cells.fold(d) for d, _ in book.divisions}:
+        return messages.text("collect.unknown_division", 課=answer.division)
+    return None
+
+
+def _mark_duplicates(sources: list[Source]) -> None:
+    """A form sent twice with the same answer is taken once; with two answers, both are kept and
+    every row they both touch becomes a conflict."""
+    first: dict[tuple[str, str], str] = {}
+    for source in sources:
+        if source.answer is None or source.refused:
+            continue
+        key = (source.answer.form_id, source.answer.content())
+        if key in first:
+            source.duplicate_of = first[key]
+        else:
+            first[key] = source.file
+
+
+# --------------------------------------------------------------------------- proposals
+
+
+@dataclass
+class _Proposal:
+    source: Source
+    target: tuple
+    kind: str  # end | new
+    shown: str  # the value, for a conflict's line
+    payload: Any
+
+
+def _proposals(book: Book, year: int, live: list[Source], result: Plan) -> list[_Proposal]:
+    bodies = {cells.fold(d): body for d, body in book.divisions}
+    found = []
+    for source in live:
+        answer = source.answer
+        for c in answer.continuing:
+            cell = f"{c.letters.get('end', '')}{c.row}"
+            if c.change:
+                result.reviews.append(Review(source, c.id, f"{_change_letter(c)}{c.row}", c.change))
+            end = canonical(c.end) or ""
+            if end == c.issued_end or (c.end is None and "end" in _typed_raw(c)):
+                continue  # unchanged, or not a date (the reader's problem names the cell)
+            if not end:
+                result.reviews.append(Review(source, c.id, cell, messages.text(
+                    "collect.end_cleared", 日付=_wareki(c.issued_end))))
+                continue
+            found.append(_Proposal(source, ("id", cells.fold(c.id)), "end",
+                                   f"{source.file}（{cell}）の終了年月日 {_wareki(end)}", c))
+        for n in answer.new:
+            values = dict(n.record.values)
+            body = bodies.get(cells.fold(values.get("division", "")))
+            if body:
+                values["body"] = body
+            values["fiscal_year"] = year
+            if n.case:
+                target = ("case", cells.fold(n.case))
+            else:
+                key = rules.same_linkage(values)
+                target = ("linkage", key) if key is not None else ("row", source.file, n.row)
+            found.append(_Proposal(source, target, "new", f"{source.file}（{NEW} {n.row}行目）: {_describe(values)}",
+                                   (n, values)))
+    return found
+
+
+def _typed_raw(c: Continuing) -> dict:
+    return {"end": c.end_raw} if c.end_raw is not None else {}
+
+
+def _change_letter(c: Continuing) -> str:
+    from .addresses import column_letter
+
+    return column_letter(len(schema.linkage().columns))  # 変更内容 follows the register's columns
+
+
+def _wareki(iso: str) -> str:
+    try:
+        return format_wareki(dt.date.fromisoformat(iso))
+    except (TypeError, ValueError):
+        return iso or "（空欄）"
+
+
+def _describe(values: dict) -> str:
+    parts = [cells.display(values.get(k)) for k in ("division", "business", "partner")]
+    start = values.get("start")
+    if isinstance(start, dt.date):
+        parts.append(f"開始 {format_wareki(start)}")
+    return "・".join(p for p in parts if p)
+
+
+def _target_name(target: tuple) -> str:
+    if target[0] == "id":
+        return messages.text("collect.target_id", 管理番号=target[1])
+    if target[0] == "case":
+        return messages.text("collect.target_case", 案件=target[1])
+    return messages.text("collect.target_linkage")
+
+
+# --------------------------------------------------------------------------- decisions
+
+
+def _decide(book: Book, proposals: list[_Proposal], result: Plan) -> None:
+    by_target: dict[tuple, list[_Proposal]] = defaultdict(list)
+    for p in proposals:
+        by_target[p.target].append(p)
+    by_id: dict[str, list[Record]] = defaultdict(list)
+    for rec in book.linkages:
+        if rec.get("id"):
+            by_id[cells.fold(rec.get("id"))].append(rec)
+    for target, group in by_target.items():
+        files = list(dict.fromkeys(p.source.file for p in group))
+        if len(files) > 1 or (target[0] != "linkage" and len(group) > 1):
+            result.conflicts.append(Conflict(_target_name(target), [p.shown for p in group], files))
+            continue
+        for p in group:
+            if p.kind == "end":
+                _decide_end(by_id.get(target[1], []), p, result)
+            else:
+                _decide_new(book, p, result)
+
+
+def _decide_end(records: list[Record], p: _Proposal, result: Plan) -> None:
+    c: Continuing = p.payload
+    what = _target_name(p.target)
+    if len(records) != 1:
+        reason = "collect.id_gone" if not records else "collect.id_twice"
+        result.conflicts.append(Conflict(what, [p.shown, messages.text(reason, 管理番号=c.id)], [p.source.file]))
+        return
+    rec = records[0]
+    now_end = canonical(rec.get("end")) or ""
+    answered = canonical(c.end)
+    moved = _differences(c.issued, rec.values, locked_keys())
+    if not moved and now_end == answered:
+        result.present.append(Present(p.source, messages.text("collect.present_end", 管理番号=c.id,
+                                                               日付=_wareki(answered), 行=rec.row)))
+        return
+    if moved or now_end != c.issued_end:
+        if now_end != c.issued_end:
+            moved.append(messages.text("collect.differs", 列=schema.linkage().header("end"),
+                                       照会票=_wareki(c.issued_end), 登録簿=_wareki(now_end)))
+        result.conflicts.append(Conflict(what, [p.shown, messages.text("collect.register_moved", 行=rec.row,
+                                                                        違い="、".join(moved))], [p.source.file]))
+        return
+    result.ends.append(EndDate(p.source, c, rec, c.end if not isinstance(c.end, dt.datetime) else c.end.date()))
+
+
+def _differences(issued: dict, now: dict, keys) -> list[str]:
+    reg = schema.linkage()
+    return [messages.text("collect.differs", 列=reg.header(k), 照会票=cells.display(canonical(issued.get(k))) or "（空欄）",
+                          登録簿=cells.display(canonical(now.get(k))) or "（空欄）")
+            for k in keys if canonical(issued.get(k)) != canonical(now.get(k))]
+
+
+def _decide_new(book: Book, p: _Proposal, result: Plan) -> None:
+    n, values = p.payload
+    keys = [c.key for c in new_columns()]
+    what = _target_name(p.target)
+    if p.target[0] == "case":
+        case = next((r for r in book.cases if cells.fold(case_ref(r) or "") == p.target[1]), None)
+        if case is None:
+            result.conflicts.append(Conflict(what, [p.shown, messages.text("collect.case_gone", 案件=n.case)],
+                                             [p.source.file]))
+            return
+        issued = p.source.answer.case_fingerprints.get(n.case)
+        citing = [r for r in book.linkages if cells.fold(r.get("case_ref") or "") == p.target[1]]
+        same = next((r for r in citing if not _differences(values, r.values, keys)), None)
+        if same is not None:
+            result.present.append(Present(p.source, messages.text("collect.present_row", 行=same.row, 内容=_describe(values))))
+            return
+        if citing:
+            other = citing[0]
+            result.conflicts.append(Conflict(what, [p.shown, messages.text("collect.case_taken", 行=other.row,
+                                                                            内容=_describe(other.values))], [p.source.file]))
+            return
+        if issued != fingerprint(case.values, case_keys()):
+            result.conflicts.append(Conflict(what, [p.shown, messages.text("collect.case_moved", 行=case.row)],
+                                             [p.source.file]))
+            return
+    else:
+        key = p.target[1] if p.target[0] == "linkage" else None
+        twins = [r for r in book.linkages if key is not None and rules.same_linkage(r.values) == key]
+        same = next((r for r in twins if not _differences(values, r.values, keys)), None)
+        if same is not None:
+            result.present.append(Present(p.source, messages.text("collect.present_row", 行=same.row, 内容=_describe(values))))
+            return
+        if twins:
+            other = twins[0]
+            result.conflicts.append(Conflict(what, [p.shown, messages.text(
+                "collect.register_row", 行=other.row, 違い="、".join(_differences(values, other.values, keys)))],
+                [p.source.file]))
+            return
+    result.new.append(NewLinkage(p.source, n, values))
+
+
+# --------------------------------------------------------------------------- the register's rules
+
+
+def _validate(book: Book, year: int, result: Plan) -> None:
+    """The register's own rules over the register as it would be, each error on a cell an answer
+    wrote pointed back at the form's cell."""
+    from .validation import validate_book
+
+    reg = schema.linkage()
+    letters = dict(book.columns.get(reg.sheet) or {c.key: _letter(i) for i, c in enumerate(reg.columns)})
+    for c in reg.columns:  # a register lacking a column still gets one to point at
+        letters.setdefault(c.key, _letter(len(reg.columns) + len(letters)))
+    ends = {e.record.row: e for e in result.ends}
+    records = []
+    for rec in book.linkages:
+        if rec.row in ends:
+            e = ends[rec.row]
+            rec = dataclasses.replace(rec, values={**rec.values, "end": e.end}, raw={**rec.raw, "end": e.answer.end_raw})
+        records.append(rec)
+    last = max((r.row for r in book.linkages), default=1)
+    virtual: dict[int, NewLinkage] = {}
+    ids = next_ids([r.get("id") for r in book.linkages if r.get("id")], year, len(result.new)) if result.new else []
+    for i, (linkage, id_) in enumerate(zip(result.new, ids), start=last + 1):
+        values = {**linkage.values, "id": id_}
+        raw = {k: linkage.row.record.raw.get(k, v) for k, v in values.items()}
+        records.append(Record(reg.sheet, i, values, raw, letters))
+        virtual[i] = linkage
+    if not ends and not virtual:
+        return
+    merged = dataclasses.replace(book, linkages=records, distinct={**book.distinct, reg.sheet: {}})
+    by_letter = {v: k for k, v in letters.items()}
+    for issue in validate_book(merged).issues:
+        if issue.sheet != reg.sheet or not split_cell(issue.cell):
+            continue
+        letter, row = split_cell(issue.cell)
+        key = by_letter.get(letter)
+        if row in virtual:
+            linkage = virtual[row]
+            form = linkage.row.record.letters
+            cell = f"{form.get(key) or form.get('division', 'A')}{linkage.row.row}"
+            found = Problem(linkage.source.file, NEW, cell, issue.message)
+        elif row in ends and key == "end" or (row in ends and issue.code in ("date-order", "new-not-active")):
+            e = ends[row]
+            found = Problem(e.source.file, CONTINUING, f"{e.answer.letters.get('end')}{e.answer.row}", issue.message)
+        else:
+            continue
+        (result.problems if issue.severity == ERROR else result.warnings).append(found)
+    for e in result.ends:
+        if e.end < dt.date(year - 1, 4, 1):
+            result.problems.append(Problem(e.source.file, CONTINUING, f"{e.answer.letters.get('end')}{e.answer.row}",
+                                           messages.text("collect.end_too_early", 日付=format_wareki(e.end),
+                                                         前年度=nendo(year - 1))))
+
+
+def _letter(i: int) -> str:
+    from .addresses import column_letter
+
+    return column_letter(i)
+
+
+# --------------------------------------------------------------------------- 回答状況
+
+
+def _status(book: Book, result: Plan) -> list[Status]:
+    by_division: dict[str, list[Source]] = defaultdict(list)
+    for source in result.sources:
+        if source.answer is not None and source.answer.division:
+            by_division[cells.fold(source.answer.division)].append(source)
+    lines = []
+    for division, _body in dict.fromkeys(book.divisions):
+        sources = by_division.get(cells.fold(division), [])
+        if not sources:
+            lines.append(Status(division, STATE_NONE))
+            continue
+        for source in sources:
+            lines.append(_status_line(division, source, result))
+    return lines
+
+
+def _status_line(division: str, source: Source, result: Plan) -> Status:
+    answer = source.answer
+    respondent = answer.respondent
+    line = Status(division, STATE_DONE, source.file, cells.display(respondent.get("name")).strip(),
+                  cells.display(respondent.get("extension")).strip(),
+                  respondent.get("answered_on") if isinstance(respondent.get("answered_on"), dt.date) else None)
+    if source.duplicate_of:
+        line.state, line.note = STATE_DONE, messages.text("collect.duplicate", ファイル=source.duplicate_of)
+        return line
+    mine = source.file
+    line.new = sum(1 for n in result.new if n.source is source)
+    line.ended = sum(1 for e in result.ends if e.source is source)
+    line.changed = sum(1 for r in result.reviews if r.source is source)
+    line.present = sum(1 for p in result.present if p.source is source)
+    line.conflicts = sum(1 for c in result.conflicts if mine in c.files)
+    problems = [p for p in result.problems if p.file == mine]
+    if source.refused or problems:
+        line.state = STATE_REFUSED
+        line.refused = len(answer.continuing) + len(answer.new) if source.refused else len({p.cell for p in problems})
+        line.note = source.refused or messages.text("collect.problems_note", 件数=len(problems))
+        line.new = line.ended = 0
+    elif result.held:
+        line.state, line.note = STATE_HELD, messages.text("collect.held_note")
+        line.new = line.ended = 0
+    elif line.conflicts or line.changed:
+        line.state = STATE_PARTLY
+    return line
+
+
+# --------------------------------------------------------------------------- what staff read
+
+
+def report(result: Plan, *, written: bool, dry_run: bool = False) -> list[str]:
+    """The lines both doors show after collecting: outcomes, then 回答状況."""
+    lines: list[str] = []
+
+    def section(title: str, items) -> None:
+        items = [str(i) for i in items]
+        if items:
+            lines.append(f"■ {title}（{len(items)} 件）")
+            lines.extend(f"  ・{i}" for i in items)
+
+    section("取り込めない照会票", [f"{s.file}: {s.refused}" for s in result.sources if s.refused])
+    section("照会票の入力の誤り", result.problems)
+    section("競合（どちらも取り込んでいません）", result.conflicts)
+    section("変更内容（登録簿は直していません。確かめて直してください）", result.reviews)
+    section("登録済み（追加していません）", [f"{p.source.file}: {p.text}" for p in result.present])
+    section("注意", result.warnings)
+    new, ends = applied(result)
+    if dry_run:
+        lines.append(f"確認のみ: 新規 {len(result.new)} 件、終了 {len(result.ends)} 件を取り込めます（登録簿は変更していません）。")
+    elif written and (new or ends):
+        first, last = (new[0].values.get("id"), new[-1].values.get("id")) if new else ("", "")
+        ids = f"（管理番号 {first}〜{last}）" if new else ""
+        lines.append(f"{nendo(result.year)}の回答を取り込みました: 新規 {len(new)} 件{ids}、終了年月日 {len(ends)} 件。")
+    elif result.held:
+        bad = len([s for s in result.sources if result.bad(s)])
+        lines.append(messages.text("collect.held", 件数=bad))
+    else:
+        lines.append("取り込む回答はありませんでした（登録簿の外部結合は変更していません）。")
+    lines.append("")
+    lines.append(f"■ 回答状況（{nendo(result.year)}）")
+    silent = [s.division for s in result.status if s.state == STATE_NONE]
+    for s in result.status:
+        if s.state == STATE_NONE:
+            continue
+        counts = f"新規 {s.new}・終了 {s.ended}・変更内容 {s.changed}・登録済み {s.present}・競合 {s.conflicts}"
+        who = f"{s.respondent}（内線 {s.extension}）" if s.extension else s.respondent
+        detail = f"{s.file}、{who}、{counts}" if s.file else ""
+        note = f"（{s.note}）" if s.note else ""
+        lines.append(f"  {s.division}: {s.state}" + (f" — {detail}" if detail else "") + note)
+    if silent:
+        lines.append(f"  {STATE_NONE}（{len(silent)} 課）: " + "、".join(silent))
+    return lines

@@ -1,0 +1,441 @@
+"""照会票: what each 課 is asked in the spring survey (庁内照会), and reading its answer back (pure).
+
+One form per 課 and 年度 N. It shows the 課's linkages active in N−1 or N (継続中の外部結合, locked
+but for 結合の終了年月日 and 変更内容), an empty table for new linkages (新規の外部結合) in which
+the approved cases still without a linkage are pre-listed, a 回答者 block, and a hidden, protected
+identity: the register's id, the 課, the 年度, the form's version and a fingerprint of every
+pre-filled row. Collecting (xlkit.collect) trusts a form only as far as these prove it.
+
+The form's columns are the register's (schemas/linkage.schema.json): nothing here lists them
+again. xlkit.workbook.survey_form writes a Form; `read_answer` reads the sheets back.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import cells, messages, schema
+from .dates import nendo
+from .figures import active_in
+from .records import Book, Record
+from .register import stream_register
+
+FORM_VERSION = 1
+KIND = "xlkit-照会票"  # the identity's 様式: what tells one of our forms from any workbook
+
+# sheet names, as staff see them
+HOWTO = "記入のしかた"
+CONTINUING = "継続中の外部結合"
+NEW = "新規の外部結合"
+IDENTITY = "照会票情報"
+
+CHANGE_HEADER = "変更内容"  # after the register's columns on 継続中の外部結合
+CASE_HEADER = "参考：審議案件"  # after the register's columns on 新規の外部結合
+EDITABLE = ("end",)  # the register columns a 課 may change on 継続中の外部結合
+FILLED_BY_XLKIT = ("id", "body", "fiscal_year")  # left off 新規の外部結合: collect fills them
+NEW_ROWS = 200  # typing rows of 新規の外部結合 with dropdowns and input messages
+
+# the 回答者 block on 記入のしかた: label -> key
+RESPONDENT = {"担当者": "name", "内線": "extension", "回答日": "answered_on"}
+
+# identity sheet: A = item, B = value; then the table of pre-filled rows
+ID_ITEMS = {"様式": "kind", "版": "version", "登録簿番号": "register_id", "課": "division", "年度": "year",
+            "発行日時": "issued", "照会票番号": "form_id"}
+ROWS_HEADER = ("種類", "シート", "行", "管理番号・案件", "指紋", "発行時の終了年月日")
+ROW_LINKAGE, ROW_CASE, ROW_HEADERS = "継続", "案件", "見出し"
+
+
+class NotAForm(Exception):
+    """The workbook is not a 照会票 this xlkit can read; `reason` says why, in Japanese."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+# --------------------------------------------------------------------------- the columns
+
+
+def continuing_columns() -> tuple[schema.Column, ...]:
+    return schema.linkage().columns
+
+
+def new_columns() -> tuple[schema.Column, ...]:
+    return tuple(c for c in schema.linkage().columns if c.key not in FILLED_BY_XLKIT)
+
+
+def continuing_headers() -> list[str]:
+    return [c.header for c in continuing_columns()] + [CHANGE_HEADER]
+
+
+def new_headers() -> list[str]:
+    return [c.header for c in new_columns()] + [CASE_HEADER]
+
+
+def file_name(year: int, division: str) -> str:
+    return f"照会票_{nendo(year)}_{_safe(division)}.xlsx"
+
+
+def _safe(name: str) -> str:
+    """A 課 as part of a file name: no character Windows refuses."""
+    return "".join("＿" if ch in '\\/:*?"<>|' or ord(ch) < 32 else ch for ch in name).strip() or "課"
+
+
+# --------------------------------------------------------------------------- fingerprints
+
+
+def canonical(value: Any) -> Any:
+    """A typed value as the fingerprint sees it: dates in ISO, lists joined, ○ as True."""
+    if isinstance(value, dt.datetime):
+        value = value.date() if value.time() == dt.time() else value
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return "、".join(str(v) for v in value)
+    return value
+
+
+def fingerprint(values: dict[str, Any], keys) -> str:
+    """A short hash of the typed values under `keys`: equal exactly when every value is."""
+    data = {k: canonical(values.get(k)) for k in keys}
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
+
+
+def locked_keys() -> list[str]:
+    return [c.key for c in continuing_columns() if c.key not in EDITABLE]
+
+
+def headers_fingerprint(headers: list[str]) -> str:
+    return hashlib.sha256("\t".join(headers).encode("utf-8")).hexdigest()[:24]
+
+
+# --------------------------------------------------------------------------- the forms
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    """An approved case still without a linkage, pre-listed on 新規の外部結合."""
+
+    ref: str  # 関連審議案件 as staff type it: 2024-3
+    title: str  # 参考: 「令和6年度 №3 …」
+    fingerprint: str  # of the case's values at issue
+
+
+@dataclass
+class Form:
+    """One 課's 照会票 of 年度 `year`."""
+
+    division: str
+    body: str
+    year: int
+    register_id: str
+    form_id: str
+    issued: dt.datetime
+    due: dt.date | None
+    department: str
+    continuing: list[dict[str, Any]] = field(default_factory=list)  # typed values of each row
+    cases: list[CaseRow] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return file_name(self.year, self.division)
+
+    def identity(self) -> list[tuple[str, Any]]:
+        values = {"kind": KIND, "version": FORM_VERSION, "register_id": self.register_id,
+                  "division": self.division, "year": self.year,
+                  "issued": self.issued.strftime("%Y-%m-%d %H:%M:%S"), "form_id": self.form_id}
+        return [(label, values[key]) for label, key in ID_ITEMS.items()]
+
+    def rows(self) -> list[tuple]:
+        """The identity's table: the headers' fingerprints, then one row per pre-filled row."""
+        rows: list[tuple] = [(ROW_HEADERS, CONTINUING, 1, "", headers_fingerprint(continuing_headers()), ""),
+                             (ROW_HEADERS, NEW, 1, "", headers_fingerprint(new_headers()), "")]
+        keys = locked_keys()
+        for i, values in enumerate(self.continuing, start=2):
+            rows.append((ROW_LINKAGE, CONTINUING, i, values.get("id", ""), fingerprint(values, keys),
+                         canonical(values.get("end")) or ""))
+        for i, case in enumerate(self.cases, start=2):
+            rows.append((ROW_CASE, NEW, i, case.ref, case.fingerprint, ""))
+        return rows
+
+
+def case_ref(record: Record) -> str | None:
+    year, no = record.get("fiscal_year"), record.get("no")
+    return f"{year}-{no}" if isinstance(year, int) and isinstance(no, int) else None
+
+
+def case_keys() -> list[str]:
+    return [c.key for c in schema.case().columns]
+
+
+def pending_cases(book: Book) -> list[Record]:
+    """Approved cases whose 区分 calls for a linkage and that no linkage cites yet (関連審議案件),
+    in register order. When the register cites cases at all, only cases from the first 年度
+    cited on are asked for, as the rule case-without-linkage does: older cases predate the practice."""
+    cited = {cells.fold(r.get("case_ref")) for r in book.linkages if r.get("case_ref")}
+    years = [int(ref.split("-")[0]) for ref in cited if ref.split("-")[0].isdigit()]
+    first = min(years) if years else None
+    found = []
+    for rec in book.cases:
+        ref = case_ref(rec)
+        if ref is None or ref in cited or (first is not None and rec.get("fiscal_year") < first):
+            continue
+        if rec.get("result") in book.approving_results and book.linkage_categories.intersection(rec.get("categories", ())):
+            found.append(rec)
+    return found
+
+
+def case_title(rec: Record) -> str:
+    return f"{nendo(rec.get('fiscal_year'))} №{rec.get('no')} {rec.get('title', '')}".strip()
+
+
+def forms(book: Book, year: int, divisions: list[str] | None = None, *,
+          now: dt.datetime | None = None) -> list[Form]:
+    """The 照会票 of `year` for every 課 of the 課 sheet (or the `divisions` named), in chart order."""
+    from .errors import Refusal
+
+    if not book.register_id:
+        raise Refusal("survey.no_register_id")
+    known = {cells.fold(d): (d, body) for d, body in book.divisions}
+    if divisions:
+        unknown = [d for d in divisions if cells.fold(d) not in known]
+        if unknown:
+            raise Refusal("survey.unknown_division", 課="、".join(unknown))
+        wanted = [known[cells.fold(d)] for d in dict.fromkeys(divisions)]
+    else:
+        wanted = list(dict.fromkeys((d, body) for d, body in book.divisions))
+    now = now or dt.datetime.now()
+    due = book.settings.get("survey_due")
+    department = book.settings.get("department") or ""
+    active: dict[str, list[dict]] = {}
+    for rec in book.linkages:
+        division = rec.get("division")
+        if division and (active_in(rec, year - 1) or active_in(rec, year)) and not rec.get("consent"):
+            active.setdefault(cells.fold(division), []).append(rec.values)
+    pending: dict[str, list[CaseRow]] = {}
+    for rec in pending_cases(book):
+        row = CaseRow(case_ref(rec), case_title(rec), fingerprint(rec.values, case_keys()))
+        for division in dict.fromkeys(rec.get("divisions", ())):
+            pending.setdefault(cells.fold(division), []).append(row)
+    return [Form(division, body, year, book.register_id, uuid.uuid4().hex, now,
+                 due if isinstance(due, dt.date) else None, str(department),
+                 active.get(cells.fold(division), []), pending.get(cells.fold(division), []))
+            for division, body in wanted]
+
+
+# --------------------------------------------------------------------------- reading an answer
+
+
+@dataclass
+class Continuing:
+    """One row of 継続中の外部結合 as answered."""
+
+    row: int  # the form's row
+    id: str
+    issued: dict[str, Any]  # the typed values of the row's locked cells
+    end: Any  # the typed end date answered (None: blank)
+    end_raw: Any  # as typed, for messages
+    issued_end: str  # the end date at issue (ISO), "" when there was none
+    change: str | None  # 変更内容
+    letters: dict[str, str]  # form column letters
+
+
+@dataclass
+class NewRow:
+    """One filled row of 新規の外部結合."""
+
+    row: int
+    record: Record  # typed on the form: sheet is NEW, letters the form's
+    case: str | None  # the pre-listed case it completes, when it was pre-listed
+
+
+@dataclass
+class Answer:
+    """A 照会票 as read back: who answered, and what."""
+
+    file: str
+    identity: dict[str, Any]
+    respondent: dict[str, Any]
+    continuing: list[Continuing]
+    new: list[NewRow]
+    problems: list[tuple[str, str, str]] = field(default_factory=list)  # (sheet, cell, message)
+    case_fingerprints: dict[str, str] = field(default_factory=dict)  # ref -> the case's at issue
+
+    @property
+    def division(self) -> str:
+        return str(self.identity.get("division", ""))
+
+    @property
+    def year(self) -> int | None:
+        year = self.identity.get("year")
+        return year if isinstance(year, int) else None
+
+    @property
+    def form_id(self) -> str:
+        return str(self.identity.get("form_id", ""))
+
+    @property
+    def who(self) -> str:
+        """The 回答者 as 変更履歴 records them: 担当者（内線 1234）."""
+        name = cells.display(self.respondent.get("name")).strip()
+        extension = cells.display(self.respondent.get("extension")).strip()
+        return f"{name}（内線 {extension}）" if extension else name
+
+    def content(self) -> str:
+        """What the form answers, as a fingerprint: two copies of one answer are equal."""
+        data = [[(c.id, canonical(c.end), c.change or "") for c in self.continuing],
+                [(n.case, {k: canonical(v) for k, v in sorted(n.record.values.items())}) for n in self.new]]
+        return hashlib.sha256(json.dumps(data, ensure_ascii=False, default=str).encode()).hexdigest()
+
+
+def read_answer(book: Book, grids: dict[str, list[list]], name: str) -> Answer:
+    """The answer in a form's sheets (name -> 2-D list of values). Raises NotAForm when the
+    workbook is no 照会票, or its locked parts were changed; cell problems are in `problems`."""
+    for sheet in (IDENTITY, CONTINUING, NEW, HOWTO):
+        if sheet not in grids:
+            raise NotAForm(messages.text("collect.not_a_form", シート=sheet))
+    identity, table = _identity(grids[IDENTITY])
+    if identity.get("kind") != KIND:
+        raise NotAForm(messages.text("collect.not_a_form", シート=IDENTITY))
+    version = identity.get("version")
+    if not isinstance(version, int) or version > FORM_VERSION:
+        raise NotAForm(messages.text("collect.form_version", 版=cells.display(version), 対応=FORM_VERSION))
+    shadow = dataclasses.replace(book, issues=[], columns={}, missing={}, distinct={})
+    for sheet, headers in ((CONTINUING, continuing_headers()), (NEW, new_headers())):
+        found = [cells.display(v).strip() for v in (grids[sheet][0] if grids[sheet] else [])]
+        while found and not found[-1]:
+            found.pop()
+        expected = table.get((ROW_HEADERS, sheet, 1))
+        if found != headers or expected is None or expected[0] != headers_fingerprint(found):
+            raise NotAForm(messages.text("collect.locked_changed", シート=sheet, セル="1行目（見出し）"))
+    answer = Answer(name, identity, _respondent(grids[HOWTO]), [], [])
+    _read_continuing(shadow, grids[CONTINUING], table, answer)
+    _read_new(shadow, grids[NEW], table, answer)
+    for issue in shadow.issues:  # cells the register's reader could not type (a date R3.13.1 …)
+        if issue.code.startswith("header-"):  # the headers were proven above; 変更内容 is ours
+            continue
+        sheet = CONTINUING if issue.sheet == schema.linkage().sheet and _on(answer, issue.cell) else NEW
+        answer.problems.append((sheet, issue.cell, issue.message))
+    return answer
+
+
+def _on(answer: Answer, cell: str) -> bool:
+    return any(cell == f"{c.letters.get('end')}{c.row}" for c in answer.continuing)
+
+
+def _identity(grid: list[list]) -> tuple[dict[str, Any], dict[tuple, tuple]]:
+    identity: dict[str, Any] = {}
+    table: dict[tuple, tuple] = {}
+    rows = iter(grid)
+    for row in rows:
+        label = cells.display(row[0]).strip() if row else ""
+        if label == ROWS_HEADER[0]:
+            break
+        if label in ID_ITEMS and len(row) > 1:
+            value = row[1]
+            if ID_ITEMS[label] in ("version", "year"):
+                try:
+                    value = int(float(value))
+                except (TypeError, ValueError):
+                    value = None
+            else:
+                value = cells.display(value).strip()
+            identity[ID_ITEMS[label]] = value
+    for row in rows:
+        row = list(row) + [None] * (len(ROWS_HEADER) - len(row))
+        kind, sheet = cells.display(row[0]).strip(), cells.display(row[1]).strip()
+        try:
+            number = int(float(row[2]))
+        except (TypeError, ValueError):
+            continue
+        table[(kind, sheet, number)] = (cells.display(row[4]).strip(), cells.display(row[3]).strip(),
+                                        cells.display(row[5]).strip())
+    return identity, table
+
+
+def _respondent(grid: list[list]) -> dict[str, Any]:
+    """The 回答者 block: each label in any cell, its value in the cell to the right."""
+    found: dict[str, Any] = {}
+    for row in grid:
+        for i, value in enumerate(row[:-1]):
+            label = cells.display(value).strip().rstrip("：:")
+            if label in RESPONDENT and RESPONDENT[label] not in found:
+                found[RESPONDENT[label]] = row[i + 1]
+    answered = found.get("answered_on")
+    if answered is not None:
+        try:
+            found["answered_on"] = cells.PREPARERS["date"](answered)
+        except cells.CellError:
+            found["answered_on"] = None
+    return found
+
+
+def _typed_rows(shadow: Book, grid: list[list]):
+    """The form's rows typed as the register types them (its header row first)."""
+    return stream_register(shadow, schema.linkage(), iter(grid))
+
+
+def _read_continuing(shadow: Book, grid: list[list], table: dict, answer: Answer) -> None:
+    keys = locked_keys()
+    change_col = len(continuing_headers()) - 1
+    expected_rows = {number for kind, sheet, number in table if kind == ROW_LINKAGE and sheet == CONTINUING}
+    seen = set()
+    for record, _ in _typed_rows(shadow, grid):
+        row = record.row
+        entry = table.get((ROW_LINKAGE, CONTINUING, row))
+        if entry is None:
+            raise NotAForm(messages.text("collect.locked_changed", シート=CONTINUING, セル=f"{row}行目（行が増えています）"))
+        seen.add(row)
+        if fingerprint(record.values, keys) != entry[0]:
+            changed = _changed_cell(record, keys)
+            raise NotAForm(messages.text("collect.locked_changed", シート=CONTINUING, セル=changed))
+        line = grid[row - 1] if row - 1 < len(grid) else []
+        change = line[change_col] if len(line) > change_col else None
+        change = cells.text(change) if not cells.is_blank(change) else None
+        answer.continuing.append(Continuing(row, entry[1], {k: record.values.get(k) for k in keys},
+                                            record.values.get("end"), record.raw.get("end"), entry[2], change,
+                                            record.letters))
+    missing = sorted(expected_rows - seen)
+    if missing:
+        raise NotAForm(messages.text("collect.locked_changed", シート=CONTINUING, セル=f"{missing[0]}行目（行が消されています）"))
+
+
+def _changed_cell(record: Record, keys: list[str]) -> str:
+    """Which locked cell differs is unknown (only a hash was kept): the row is named."""
+    return f"{record.row}行目"
+
+
+def _read_new(shadow: Book, grid: list[list], table: dict, answer: Answer) -> None:
+    case_col = len(new_headers()) - 1
+    prelisted = {number: entry for (kind, sheet, number), entry in table.items() if kind == ROW_CASE and sheet == NEW}
+    for number, entry in prelisted.items():
+        answer.case_fingerprints[entry[1]] = entry[0]
+    seen = set()
+    for record, _ in _typed_rows(shadow, grid):
+        row = record.row
+        entry = prelisted.get(row)
+        if entry is not None:
+            seen.add(row)
+            ref = entry[1]
+            if cells.fold(cells.display(record.raw.get("case_ref"))) != cells.fold(ref):
+                raise NotAForm(messages.text("collect.locked_changed", シート=NEW,
+                                             セル=f"{record.letters.get('case_ref', '')}{row}"))
+            # a pre-listed case left as it was issued (関連審議案件 and 課 only) is not an answer yet
+            if not set(record.raw) - {"case_ref", "division"}:
+                continue
+            answer.new.append(NewRow(row, record, ref))
+            continue
+        if not record.raw:  # only the 参考 column: nothing typed
+            continue
+        answer.new.append(NewRow(row, record, None))
+    for number in prelisted:
+        line = grid[number - 1] if number - 1 < len(grid) else []
+        if number not in seen and not (len(line) > case_col and not cells.is_blank(line[case_col])):
+            raise NotAForm(messages.text("collect.locked_changed", シート=NEW, セル=f"{number}行目（行が消されています）"))
