@@ -199,7 +199,8 @@ def snapshot(path: Path, *, linkage_rows: int) -> dict:
     wb = openpyxl.load_workbook(path, keep_vba=path.suffix == ".xlsm")
     shot = {"names": sorted((n, d.attr_text) for n, d in wb.defined_names.items()), "sheets": wb.sheetnames}
     for ws in wb.worksheets:
-        last = linkage_rows if ws.title == "外部結合" else ws.max_row
+        # 外部結合 and 変更履歴 grow below their rows (the history is checked on its own)
+        last = {"外部結合": linkage_rows, schema.history().sheet: 1}.get(ws.title, ws.max_row)
         shot[ws.title] = {
             # an empty text cell is written back as no value: the same to anyone looking
             "cells": {c.coordinate: (c.value or None, c.data_type if c.value else None, _style(c))

@@ -20,17 +20,19 @@ from support import REPO
 PACKAGE = REPO / "xlkit"
 
 # The core, named one by one: a new module is a decision about its layer, not a default.
-CORE = ("addresses", "cells", "datafiles", "dates", "errors", "figures", "files", "formats", "issues", "limits", "lock", "owner_files", "processes",
-        "messages", "pasted_table", "records", "register", "rules", "schema", "tasks", "validation", "widths")
+CORE = ("addresses", "cells", "answers", "datafiles", "dates", "errors", "figures", "files", "formats", "history", "issues", "limits", "lock",
+        "owner_files", "processes", "messages", "pasted_table", "records", "register", "rules", "schema", "inquiry", "tasks", "validation",
+        "widths")
 # The report builders decide every string of a report and are as pure as the core.
 REPORT_MODEL = ("export.model", "export.layout", "export.linkages", "export.cases")
 # The adapters: reading and writing register files, writing reports
 ADAPTERS = ("workbook.reader", "workbook.scan", "workbook.guard", "workbook.package", "workbook.writer", "workbook.appender", "workbook.sheet_xml",
-            "workbook.stylesheet", "workbook.migrate", "workbook.builder", "workbook.design",
+            "workbook.stylesheet", "workbook.migrate", "workbook.builder", "workbook.design", "workbook.inquiry_form",
             "workbook.styles", "workbook.vba", "export.api", "export.docx_writer", "export.docx_fast",
             "export.xlsx_writer", "export.pdf", "export.soffice_guard")
 DOORS = ("cli", "macros", "notebook", "commands.demo", "commands.new", "commands.validate",
-         "commands.summarize", "commands.import_table", "commands.export", "commands.upgrade")
+         "commands.summarize", "commands.import_table", "commands.export", "commands.upgrade", "commands.survey",
+         "commands.collect")
 
 FORBIDDEN = {"openpyxl", "xlsxwriter", "xlwings", "python_calamine", "docx", "lxml", "pandas", "pyopenvba"}
 # What the core may reach outside itself, and only inside a function (loaded when that use case
@@ -39,7 +41,7 @@ FORBIDDEN = {"openpyxl", "xlsxwriter", "xlwings", "python_calamine", "docx", "lx
 # (plain names) for sorting issues.
 LAZY_EDGES = {
     "tasks": {"xlkit.export.api", "xlkit.export.cases", "xlkit.workbook.reader", "xlkit.workbook.appender",
-              "xlkit.workbook.writer", "xlkit.workbook.migrate"},
+              "xlkit.workbook.writer", "xlkit.workbook.migrate", "xlkit.workbook.inquiry_form"},
     "issues": {"xlkit.workbook.design"},
 }
 

@@ -1,34 +1,53 @@
 """`xlkit upgrade`: registers of format 1 (tests/fixtures/format1_sample.xlsm/.xlsx, as the
-previous xlkit wrote them) carried to the current format, every value, part and object kept;
-registers of a newer format refused untouched by every command.
+previous xlkit wrote them) and of format 2 carried to the current format, every value, part and
+object kept; registers of a newer format refused untouched by every command.
+
+A register of format 2 is made here two ways: the format 1 fixture with only the step to format 2
+applied (what `xlkit upgrade` made of staff's registers), and a register `xlkit new` writes today
+taken back to format 2 part by part (`downgraded`: XlsxWriter's XML, 設定's titles as shared
+strings, as in a register Excel has saved).
 
 Every test works on copies in tmp_path; the fixtures themselves are only read.
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import difflib
 import hashlib
 import json
 import os
+import posixpath
+import re
 import shutil
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from support import REPO, needs_soffice
 from support.decorate import decorate, missing
 from xlkit import cli, formats, lock, messages, schema, tasks
-from xlkit.workbook import design, migrate, reader, scan
+from xlkit.errors import XlkitError
+from xlkit.workbook import builder, design, migrate, reader, scan
 from xlkit.workbook.package import Package
 
 FIXTURES = REPO / "tests" / "fixtures"
 FIXTURE = {".xlsm": FIXTURES / "format1_sample.xlsm", ".xlsx": FIXTURES / "format1_sample.xlsx"}
 WORKBOOK = "xl/workbook.xml"
 VBA = "xl/vbaProject.bin"
+CONTENT_TYPES = "[Content_Types].xml"
+RELS = "xl/_rels/workbook.xml.rels"
+SETTINGS = "xl/worksheets/sheet6.xml"  # 設定 of both fixtures
+NEW_SHEETS = ["xl/worksheets/sheet12.xml", "xl/worksheets/sheet13.xml"]  # 回答状況, 変更履歴
+# what the step to format 3 changes in a fixture, besides the VBA project of an .xlsm
+FORMAT3_PARTS = {WORKBOOK, CONTENT_TYPES, RELS, SETTINGS}
+LOGS = (schema.status(), schema.history())  # the sheets format 3 adds, in tab order
+DUE = schema.settings().header("survey_due")  # 回答期限
 MARKER = b'<definedName name="xlkit_format">%d</definedName>'
 NEWER = "この登録簿は新しい xlkit で作られています。xlkit を更新してください"
 SCRIPT = REPO / "tests" / "uno" / "lo_register.py"
@@ -118,6 +137,139 @@ def with_marker(tmp_path: Path, version: int, name: str = "newer") -> Path:
     return path
 
 
+def format2(tmp_path: Path, suffix: str = ".xlsm", name: str = "形式2") -> Path:
+    """The fixture with only the step to format 2 applied: a register as `xlkit upgrade` left it at format 2."""
+    path = tmp_path / f"{name}{suffix}"
+    with Package(FIXTURE[suffix]) as package:
+        migrate.STEPS[1].apply(package)
+        package.save(path)
+    return path
+
+
+def _cut(pattern: bytes, data: bytes, **kw) -> bytes:
+    cut, n = re.subn(pattern, b"", data, **kw)
+    assert n, pattern
+    return cut
+
+
+def downgraded(source: Path, dest: Path, *, keep_due: bool = False) -> Path:
+    """A register `xlkit new` writes today (`source`), taken back to format 2 part by part: without
+    回答状況 and 変更履歴 (their parts, relationships, content types and names) and the register id,
+    and, unless `keep_due`, without 設定's last row 回答期限 and its validation."""
+    with zipfile.ZipFile(source) as z:
+        parts = scan.sheet_parts(z)
+        items = [(info, z.read(info.filename)) for info in z.infolist()]
+    logs = [parts[log.sheet] for log in LOGS]
+    indices = [list(parts).index(log.sheet) for log in LOGS]
+
+    def change(name: str, data: bytes) -> bytes:
+        if name == WORKBOOK:
+            for log, index in zip(LOGS, indices):
+                data = _cut(rb'<sheet name="%s"[^>]*/>' % log.sheet.encode(), data)
+                data = _cut(rb'<definedName name="[^"]*" localSheetId="%d"[^>]*>[^<]*</definedName>' % index, data)
+            data = _cut(rb'<definedName name="%s">[^<]*</definedName>' % formats.ID_NAME.encode(), data)
+            assert data.count(MARKER % 3) == 1
+            return data.replace(MARKER % 3, MARKER % 2)
+        if name == RELS:
+            for part in logs:
+                data = _cut(rb'<Relationship [^>]*Target="%s"/>' % posixpath.relpath(part, "xl").encode(), data)
+        elif name == CONTENT_TYPES:
+            for part in logs:
+                data = _cut(rb'<Override PartName="/%s"[^>]*/>' % part.encode(), data)
+        elif name == parts[design.settings_sheet()] and not keep_due:
+            last = max(int(r) for r in re.findall(rb'<row r="(\d+)"', data))
+            data = _cut(rb'<row r="%d".*?</row>' % last, data, count=1, flags=re.S)
+            data = _cut(rb'<dataValidation\b[^>]*sqref="B%d"[^>]*>.*?</dataValidation>' % last, data, count=1, flags=re.S)
+            data = re.sub(rb'<dataValidations count="(\d+)"',
+                          lambda m: b'<dataValidations count="%d"' % (int(m[1]) - 1), data)
+        return data
+
+    with zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as out:
+        for info, data in items:
+            if info.filename not in logs:
+                out.writestr(info, change(info.filename, data))
+    book = reader.load(dest)
+    assert book.format == 2 and book.register_id is None
+    assert (DUE in [row[0] for row in grid(dest, design.settings_sheet())]) is keep_due
+    return dest
+
+
+@pytest.fixture(scope="module")
+def fresh(tmp_path_factory) -> dict[str, Path]:
+    """Registers `xlkit new` writes today, with a few settings (only read: see `downgraded`)."""
+    folder = tmp_path_factory.mktemp("fresh")
+    settings = {"report_year": 2021, "document_no": "資料２", "report_date": dt.date(2021, 7, 1)}
+    return {suffix: builder.build(folder / f"新規{suffix}", settings=settings) for suffix in (".xlsx", ".xlsm")}
+
+
+SOURCES = ["format1", "format2", "new-format2"]
+
+
+def source_register(kind: str, suffix: str, tmp_path: Path, fresh: dict[str, Path]) -> Path:
+    if kind == "format1":
+        return copy_fixture(tmp_path, suffix)
+    if kind == "format2":
+        return format2(tmp_path, suffix, name="登録簿")
+    return downgraded(fresh[suffix], tmp_path / f"登録簿{suffix}")
+
+
+def grid(path: Path, sheet: str) -> list[list]:
+    """One sheet's values as calamine reads them (as the reader does)."""
+    import python_calamine
+
+    workbook = python_calamine.CalamineWorkbook.from_path(str(path))
+    return workbook.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+
+
+def findings(path: Path) -> set[tuple]:
+    return {(i.code, i.sheet, i.cell, i.message) for i in tasks.validate(reader.load(path)).issues}
+
+
+def look(cell) -> tuple:
+    """How an openpyxl cell looks: font, fill, border, alignment, protection, number format."""
+    return (*(copy.copy(getattr(cell, a)) for a in ("font", "fill", "border", "alignment", "protection")),
+            cell.number_format)
+
+
+def columns(ws) -> dict[int, tuple]:
+    """Column number -> (width, format) of an openpyxl sheet, each <col min max> spread out."""
+    return {i: (d.width, d.style) for d in ws.column_dimensions.values() for i in range(d.min, d.max + 1)}
+
+
+def edits(old: bytes, new: bytes) -> tuple[list[bytes], list[tuple[bytes, bytes]]]:
+    """How `new` differs from `old`, tag by tag: the runs inserted and the (old, new) runs
+    replaced. Nothing may have been deleted."""
+    a, b = (re.findall(rb"<[^>]*>|[^<]+", x) for x in (old, new))
+    inserted, replaced = [], []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        assert op != "delete", b"".join(a[i1:i2])
+        if op == "insert":
+            inserted.append(b"".join(b[j1:j2]))
+        elif op == "replace":
+            replaced.append((b"".join(a[i1:i2]), b"".join(b[j1:j2])))
+    return inserted, replaced
+
+
+def assert_members(new: dict[str, bytes], old: dict[str, bytes], added: list[str]) -> None:
+    """`new` has the members of `old` in their order, then the `added` ones (in any order:
+    Package.save writes new parts after the others)."""
+    assert list(new)[:len(old)] == list(old)
+    assert sorted(list(new)[len(old):]) == sorted(added)
+
+
+def assert_only_added(old: dict[str, bytes], new: dict[str, bytes]) -> None:
+    """The step to format 3 only added to the parts it changed: every element of them is still
+    there as it was, but for 設定's dimension and the count of its validations."""
+    for name in (WORKBOOK, CONTENT_TYPES, RELS):
+        inserted, replaced = edits(old[name], new[name])
+        assert inserted and not replaced, (name, replaced)
+    inserted, replaced = edits(old[SETTINGS], new[SETTINGS])
+    assert DUE.encode() in b"".join(inserted)
+    for was, now in replaced:
+        assert any(re.fullmatch(pattern, was) and re.fullmatch(pattern, now) for pattern in (
+            rb'<dimension ref="A1:C\d+"/>', rb'<dataValidations count="\d+">')), (was, now)
+
+
 @pytest.fixture(scope="module", autouse=True)
 def fixtures_untouched():
     """No test here may change the fixtures (they stand for files an older xlkit made)."""
@@ -145,7 +297,7 @@ def test_cli_upgrade_keeps_every_value_and_validate_stops_saying_format_old(tmp_
     assert err == ""
 
     book = reader.load(path)
-    assert book.format == formats.CURRENT == 2
+    assert book.format == formats.CURRENT == 3
     after = book_values(path)
     assert after["linkages"] and after["cases"]  # the sample register is not empty
     for key in before:
@@ -177,22 +329,22 @@ def test_cli_upgrade_keeps_every_value_and_validate_stops_saying_format_old(tmp_
 # --------------------------------------------------------------------------- 2. parts
 
 
-def test_upgrade_changes_only_the_workbook_part_and_the_vba_project(tmp_path, capsys):
+def test_upgrade_changes_only_the_parts_its_steps_need_and_the_vba_project(tmp_path, capsys):
     path = copy_fixture(tmp_path)
     assert run_cli(capsys, "upgrade", path)[0] == 0
     old, new = members(FIXTURE[".xlsm"]), members(path)
-    assert list(new) == list(old)
+    assert_members(new, old, NEW_SHEETS)
     changed = sorted(n for n in old if old[n] != new[n])
-    assert set(changed) <= {WORKBOOK, VBA}, changed
-    assert WORKBOOK in changed
+    assert set(changed) == FORMAT3_PARTS | {VBA}, changed
     for name in old:
-        if name not in (WORKBOOK, VBA):
+        if name not in FORMAT3_PARTS | {VBA}:
             assert new[name] == old[name], name
+    assert_only_added(old, new)
 
     marker = MARKER % formats.CURRENT
     assert new[WORKBOOK].count(b'name="xlkit_format"') == 1
     assert new[WORKBOOK].count(marker) == 1
-    assert new[WORKBOOK].replace(marker, b"", 1) == old[WORKBOOK]
+    assert new[WORKBOOK].count(b'name="%s"' % formats.ID_NAME.encode()) == 1
     with zipfile.ZipFile(path) as z:
         assert z.testzip() is None
         assert scan.format_version(z) == formats.CURRENT
@@ -201,16 +353,16 @@ def test_upgrade_changes_only_the_workbook_part_and_the_vba_project(tmp_path, ca
 # --------------------------------------------------------------------------- 3. xlsx, and again
 
 
-def test_xlsx_upgrade_changes_only_workbook_xml_and_a_second_upgrade_writes_nothing(tmp_path, capsys):
+def test_xlsx_upgrade_changes_only_the_parts_its_steps_need_and_a_second_upgrade_writes_nothing(tmp_path, capsys):
     path = copy_fixture(tmp_path, ".xlsx")
     result = tasks.upgrade(path)
     assert (result.before, result.after, result.vba, result.buttons, result.written) == (
         1, formats.CURRENT, False, False, True)
     assert result.steps == [step.title for step in migrate.steps_from(1)]
     old, new = members(FIXTURE[".xlsx"]), members(path)
-    assert list(new) == list(old)
-    assert [n for n in old if old[n] != new[n]] == [WORKBOOK]
-    assert new[WORKBOOK].replace(MARKER % formats.CURRENT, b"", 1) == old[WORKBOOK]
+    assert_members(new, old, NEW_SHEETS)
+    assert {n for n in old if old[n] != new[n]} == FORMAT3_PARTS
+    assert_only_added(old, new)
     assert book_values(path) == book_values(FIXTURE[".xlsx"])
 
     os.utime(path, ns=(1_600_000_000_000_000_000, 1_600_000_000_000_000_000))  # an mtime a rewrite would change
@@ -284,7 +436,13 @@ def test_the_upgraded_registers_buttons_are_bound_and_hand_runpython_their_line(
     assert result.written and result.vba and result.buttons is unbound
 
     report = _inspect(path, tmp_path)
-    assert {"xlkit", "xlwings"} <= set(report["libraries"]["VBAProject"])
+    assert report["sheets"] == list(design.sheet_order())  # 回答状況 and 変更履歴 last
+    assert all(report["protected"][log.sheet] for log in LOGS)
+    modules = set(report["libraries"]["VBAProject"])
+    assert {"xlkit", "xlwings"} <= modules
+    with Package(path) as package:
+        codes = migrate.sheet_code_names(package)
+    assert {codes[log.sheet] for log in LOGS} <= modules  # the new sheets' document modules
     controls = report["controls"]
     assert [c["label"] for c in controls] == list(EXPECTED)
     for control in controls:
@@ -308,7 +466,7 @@ def test_an_upgrade_keeps_everything_staff_added(tmp_path, suffix, unbound):
     deco = decorate(source, decorated)
     assert deco.added and deco.changed
     assert missing(decorated, deco) == []
-    ours = {WORKBOOK, VBA} if suffix == ".xlsm" else {WORKBOOK}
+    ours = FORMAT3_PARTS | ({VBA} if suffix == ".xlsm" else set())
     if unbound:  # the buttons are drawn again beside the objects staff added
         _unbind_summarize(decorated)
         ours.add(howto_vml(decorated))
@@ -319,7 +477,7 @@ def test_an_upgrade_keeps_everything_staff_added(tmp_path, suffix, unbound):
     assert missing(decorated, deco) == []
 
     upgraded, original = members(decorated), members(FIXTURE[suffix])
-    assert list(upgraded) == list(dressed)
+    assert_members(upgraded, dressed, NEW_SHEETS)
     for name in dressed:  # what decorate wrote, added or changed, is carried over as it is
         if name not in ours:
             assert upgraded[name] == dressed[name], name
@@ -327,7 +485,7 @@ def test_an_upgrade_keeps_everything_staff_added(tmp_path, suffix, unbound):
     assert untouched
     for name in untouched:  # and every part neither meant to touch is still the old xlkit's
         assert upgraded[name] == original[name], name
-    assert upgraded[WORKBOOK].replace(MARKER % formats.CURRENT, b"", 1) == dressed[WORKBOOK]
+    assert_only_added(dressed, upgraded)  # staff's content types and relationships among them
 
 
 # --------------------------------------------------------------------------- 6. unbound buttons
@@ -358,9 +516,10 @@ def test_upgrade_binds_unbound_buttons_again(tmp_path, capsys, change, current):
     for caption, (sub, _) in EXPECTED.items():
         assert macros.count(f"<x:FmlaMacro>[0]!{sub}</x:FmlaMacro>".encode()) == 1, caption
     repaired = members(path)
-    assert list(repaired) == list(broken)
+    assert_members(repaired, broken, [] if current else NEW_SHEETS)
+    ours = {vml, WORKBOOK, VBA} | (set() if current else FORMAT3_PARTS)
     for name in broken:
-        if name not in (vml, WORKBOOK, VBA):
+        if name not in ours:
             assert repaired[name] == broken[name], name
     assert book_values(path) == book_values(FIXTURE[".xlsm"])
 
@@ -405,7 +564,7 @@ def test_a_register_of_a_newer_format_is_refused_untouched(tmp_path, capsys, com
 def test_a_newer_register_is_refused_by_the_reader_and_the_task(tmp_path):
     from xlkit.errors import Refusal
 
-    path = with_marker(tmp_path, 3)
+    path = with_marker(tmp_path, formats.CURRENT + 1)
     before = path.read_bytes()
     with pytest.raises(Refusal) as e:
         reader.load(path)
@@ -540,3 +699,211 @@ def test_a_read_only_register_is_refused_and_left_alone(tmp_path, read_only, cap
     assert folder_state(tmp_path) == state
     assert read_only.stat().st_mode & 0o777 == 0o444
     assert reader.load(read_only).format == 1
+
+
+# --------------------------------------------------------------------------- 12. format 3: 回答状況, 変更履歴, 回答期限, the id
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".xlsm"])
+@pytest.mark.parametrize("kind", SOURCES)
+def test_the_step_to_format_3_adds_the_two_sheets_the_due_row_and_the_id(tmp_path, fresh, kind, suffix):
+    path = source_register(kind, suffix, tmp_path, fresh)
+    with zipfile.ZipFile(path) as z:
+        sheets_before = list(scan.sheet_parts(z))
+    settings_before = grid(path, design.settings_sheet())
+    assert DUE not in [row[0] for row in settings_before]
+    values_before, found_before = book_values(path), findings(path)
+
+    result = tasks.upgrade(path)
+    assert result.written and result.after == formats.CURRENT == 3
+    assert result.steps[-1] == migrate.STEPS[2].title
+
+    # the two sheets after every sheet there was, in the order of a new register
+    with zipfile.ZipFile(path) as z:
+        assert list(scan.sheet_parts(z)) == [*sheets_before, *(log.sheet for log in LOGS)]
+        register_id = scan.register_id(z)
+    assert re.fullmatch("[0-9a-f]{32}", register_id)
+    book = reader.load(path)
+    assert (book.format, book.register_id) == (3, register_id)
+
+    # their header rows as the schemas say, read by openpyxl and by calamine; protected, filtered
+    workbook = openpyxl.load_workbook(path)
+    assert workbook.sheetnames[-2:] == [log.sheet for log in LOGS]
+    for log in LOGS:
+        ws = workbook[log.sheet]
+        assert [c.value for c in ws[1]] == log.headers
+        assert grid(path, log.sheet)[0] == log.headers
+        assert ws.protection.sheet is True
+        # "0" in the file: filtering, sorting and widening columns are allowed on the protected sheet
+        assert (ws.protection.autoFilter, ws.protection.sort, ws.protection.formatColumns) == (False, False, False)
+        assert ws.freeze_panes == "A2"
+        # over the header and the rows written since (the upgrade itself is written to 変更履歴)
+        assert ws.auto_filter.ref == f"A1:{ws.cell(1, len(log.columns)).column_letter}{ws.max_row}"
+        widths = [columns(ws)[i][0] for i in range(1, len(log.columns) + 1)]
+        assert widths == pytest.approx([c.width + 0.71 for c in log.columns], abs=0.01)  # as Excel stores them
+
+    # 設定: one row 回答期限 below the rows there were, which are as they were
+    settings_after = grid(path, design.settings_sheet())
+    assert [row[0] for row in settings_after].count(DUE) == 1
+    assert settings_after[:len(settings_before)] == settings_before
+    assert settings_after[len(settings_before):] == [
+        [DUE, "", schema.settings().column("survey_due").input_message]]
+    assert "survey_due" not in book.settings
+    assert book_values(path) == values_before
+
+    # 入力チェック finds nothing new (and no longer asks for the upgrade)
+    found_after = findings(path)
+    assert "format-old" in {f[0] for f in found_before}
+    assert found_after == {f for f in found_before if f[0] != "format-old"}
+
+    if suffix == ".xlsm":  # each new sheet has a code name of its own and its document module
+        from pyopenvba import ExcelFile
+
+        with Package(path) as package:
+            codes = migrate.sheet_code_names(package)
+        assert len(codes) == len(sheets_before) + 2 == len({c.casefold() for c in codes.values()})
+        with ExcelFile(path) as excel:
+            project = excel.vba_project()
+            for log in LOGS:
+                module = project.get_module(codes[log.sheet])
+                assert module is not None, codes[log.sheet]
+                assert 'VB_Base = "0{00020820-0000-0000-C000-000000000046}"' in module.source
+    else:
+        assert tasks.upgrade(path).written is False  # a second upgrade writes nothing
+
+
+def test_the_new_sheets_look_like_those_of_a_new_register(tmp_path, fresh):
+    path = source_register("new-format2", ".xlsx", tmp_path, fresh)
+    tasks.upgrade(path)
+    new, upgraded = openpyxl.load_workbook(fresh[".xlsx"]), openpyxl.load_workbook(path)
+    for log in LOGS:
+        theirs, ours = new[log.sheet], upgraded[log.sheet]
+        assert [look(c) for c in ours[1]] == [look(c) for c in theirs[1]]  # 設定's green header
+        assert columns(ours) == columns(theirs)  # widths and format (XlsxWriter groups equal ones)
+        assert ours.row_dimensions[1].height == theirs.row_dimensions[1].height == 24
+        assert ours.page_setup.orientation == theirs.page_setup.orientation == "landscape"
+        assert ours.print_title_rows == theirs.print_title_rows == "$1:$1"
+        assert vars(ours.protection) == vars(theirs.protection)
+
+
+@pytest.mark.parametrize("kind", ["format1", "new-format2"])
+def test_a_date_typed_into_the_due_row_is_the_due_date(tmp_path, fresh, kind):
+    path = source_register(kind, ".xlsx", tmp_path, fresh)
+    tasks.upgrade(path)
+    workbook = openpyxl.load_workbook(path)
+    ws = workbook[design.settings_sheet()]
+    rows = {r[0].value: r for r in ws.iter_rows(min_col=1, max_col=3) if r[0].value}
+    title, value, help_text = rows[DUE]
+    report_date = rows[schema.settings().header("report_date")][1]
+    # the value cell of the other date settings: unlocked on the protected sheet, shaded, a date
+    assert value.value is None and value.protection.locked is False
+    assert look(value) == look(report_date)
+    assert openpyxl.styles.numbers.is_date_format(value.number_format)
+    assert help_text.value == schema.settings().column("survey_due").input_message
+    above = rows[schema.settings().header("report_year")]
+    assert (look(title), look(help_text)) == (look(above[0]), look(above[2]))
+    value.value = dt.date(2022, 5, 13)
+    workbook.save(path)
+    book = reader.load(path)
+    assert book.settings["survey_due"] == dt.date(2022, 5, 13)
+    assert not [i for i in tasks.validate(book).issues if i.sheet == design.settings_sheet()]
+
+
+@pytest.mark.parametrize("how", ["as-xlkit-new-wrote-it", "typed-by-staff"])
+def test_a_due_row_that_is_there_is_not_added_again(tmp_path, fresh, how):
+    if how == "as-xlkit-new-wrote-it":  # its title a shared string, as in a register Excel saved
+        path = downgraded(fresh[".xlsx"], tmp_path / "登録簿.xlsx", keep_due=True)
+        title = f"<si><t>{DUE}</t></si>".encode()
+        # with the reading Excel adds to a Japanese string (furigana), which is not its text
+        rewrite_member(path, "xl/sharedStrings.xml", lambda d: d.replace(title, title.replace(
+            b"</t>", "</t><rPh sb=\"0\" eb=\"2\"><t>カイトウ</t></rPh><phoneticPr fontId=\"1\"/>".encode(), 1), 1))
+        assert b"<rPh " in members(path)["xl/sharedStrings.xml"]
+        due = None
+    else:
+        path = format2(tmp_path, ".xlsx")
+        workbook = openpyxl.load_workbook(path)
+        ws = workbook[design.settings_sheet()]
+        ws["A20"], ws["B20"], ws["E3"] = DUE, dt.date(2022, 5, 13), "職員のメモ"
+        workbook.save(path)
+        due = dt.date(2022, 5, 13)
+    settings = design.settings_sheet()
+    with Package(path) as package:
+        part = package.sheet_part(settings)
+    before = members(path)
+    rows = grid(path, settings)
+    assert reader.load(path).settings.get("survey_due") == due
+
+    assert tasks.upgrade(path).written
+    after = members(path)
+    assert after[part] == before[part]  # 設定 not touched
+    assert grid(path, settings) == rows
+    assert [row[0] for row in rows].count(DUE) == 1
+    assert reader.load(path).settings.get("survey_due") == due
+
+
+@pytest.mark.parametrize("sheet", [log.sheet for log in LOGS])
+def test_a_register_with_a_sheet_of_that_name_is_refused_in_japanese(tmp_path, capsys, sheet):
+    path = format2(tmp_path, ".xlsx")
+    workbook = openpyxl.load_workbook(path)
+    workbook.create_sheet(sheet)["A1"] = "職員が作った表"
+    workbook.save(path)
+    assert reader.load(path).format == 2
+    state = folder_state(tmp_path)
+
+    code, out, err = run_cli(capsys, "upgrade", path)
+    assert code == 2, (out, err)
+    assert f"シート「{sheet}」がすでにあります。名前を変えてから xlkit upgrade を実行してください。" in err
+    assert path.name in err
+    assert "Traceback" not in err and "Error" not in err
+    assert folder_state(tmp_path) == state  # nothing written, no lock left
+
+    with Package(path) as package, pytest.raises(XlkitError) as refused:
+        migrate.STEPS[2].apply(package)
+    assert sheet in refused.value.message
+    assert package.changed == set()
+
+
+def test_a_workbook_xml_written_with_a_prefix_gets_prefixed_sheets_and_names(tmp_path):
+    """The Open XML SDK writes <x:workbook>, <x:sheet> …: what the step adds is written alike."""
+    path = format2(tmp_path, ".xlsx")
+    main = b'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+
+    def prefixed(data: bytes) -> bytes:
+        assert main in data
+        data = data.replace(main, main.replace(b"xmlns=", b"xmlns:x="), 1)
+        return re.sub(rb"<(/?)(\w+)([\s>/])", rb"<\1x:\2\3", data)
+
+    rewrite_member(path, WORKBOOK, prefixed)
+    assert reader.load(path).format == 2
+
+    assert tasks.upgrade(path).written
+    with zipfile.ZipFile(path) as z:
+        workbook = z.read(WORKBOOK)
+        assert list(scan.sheet_parts(z))[-2:] == [log.sheet for log in LOGS]
+        assert re.fullmatch("[0-9a-f]{32}", scan.register_id(z))
+    assert re.search(rb"<(?:sheet|definedName)\b", workbook) is None  # every element with its x:
+    assert workbook.count(b"<x:sheet ") == len(design.sheet_order())
+    book = reader.load(path)
+    assert book.format == 3
+    for log in LOGS:
+        assert grid(path, log.sheet)[0] == log.headers
+
+
+def test_a_format_3_step_keeps_an_id_the_register_has(tmp_path):
+    path = format2(tmp_path, ".xlsx")
+    with Package(path) as package:
+        migrate.set_name(package, formats.ID_NAME, '"0123456789abcdef0123456789abcdef"')
+        migrate.STEPS[2].apply(package)
+        assert scan.register_id(package) == "0123456789abcdef0123456789abcdef"
+        assert package.read(WORKBOOK).count(formats.ID_NAME.encode()) == 1
+
+
+@needs_soffice
+def test_libreoffice_opens_the_upgraded_xlsx_with_every_sheet(tmp_path):
+    """The .xlsm is opened by LibreOffice in the buttons' test above."""
+    path = copy_fixture(tmp_path, ".xlsx")
+    assert tasks.upgrade(path).written
+    report = _inspect(path, tmp_path)
+    assert report["sheets"] == list(design.sheet_order())
+    assert all(report["protected"][log.sheet] for log in LOGS)
+    assert report["protected"][design.settings_sheet()]

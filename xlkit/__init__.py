@@ -6,11 +6,16 @@ Doors: read input, make one call to the core, show the answer.
     `macros.py`                  the register's buttons (xlwings)
     `cli.py`                     the `xlkit` command; one module per subcommand:
         `commands/demo.py`, `commands/new.py`, `commands/validate.py`, `commands/summarize.py`,
-        `commands/import_table.py`, `commands/export.py`, `commands/upgrade.py`
+        `commands/import_table.py`, `commands/export.py`, `commands/survey.py`, `commands/collect.py`,
+        `commands/upgrade.py`
     `notebook.py`                `xlkit.load(path)`: a register as pandas DataFrames
 
 Core: plain Python over plain data; no Excel, Word or XML library (tests/test_layers.py).
-    `tasks.py`          the use cases every door calls: year, summary, exports, validate, import
+    `tasks.py`          the use cases every door calls: year, summary, exports, validate, import,
+                        survey, collect, upgrade
+    `inquiry.py`        照会票: what each 課 is asked, and its answer read back (fingerprints)
+    `answers.py`        回答取込: every outcome decided before anything is written
+    `history.py`        変更履歴: one row per cell xlkit changes
     `validation.py`     入力チェック: the JSON Schema per cell, then `rules.py` (cross-row rules)
     `figures.py`        a + b − c per 実施機関
     `register.py`       2-D lists of cells -> a `records.py` Book of typed Records
@@ -35,7 +40,7 @@ Reports, written: `export/api.py` hands a Document to `export/docx_writer.py` (w
 
 Register files: `workbook/reader.py` (calamine) and `workbook/scan.py` (formulas, error values,
     merges) read them, after `workbook/guard.py` has refused bombs, encryption and DTDs; `workbook/builder.py` makes them with `workbook/design.py` (sheets,
-    names, buttons), `workbook/styles.py` and `workbook/vba.py`. `workbook/writer.py` is the
+    names, buttons), `workbook/styles.py` and `workbook/vba.py`; `workbook/inquiry_form.py` writes the 照会票. `workbook/writer.py` is the
     one way to change one: over `workbook/package.py` (the zip's parts, unchanged ones copied
     raw), `workbook/appender.py` splices imported rows into the sheet (`workbook/sheet_xml.py`
     finds rows and cells and encodes values, `workbook/stylesheet.py` finds date formats) and `workbook/migrate.py` holds the format steps of `xlkit upgrade`.

@@ -551,7 +551,7 @@ class Surveyed:
     """What `survey` wrote: one form per 課, and 照会一覧."""
 
     year: int
-    forms: list  # xlkit.survey.Form
+    forms: list  # xlkit.inquiry.Form
     paths: list[Path]
     listing: Path
 
@@ -561,9 +561,9 @@ def survey(book: Book, out_dir: str | Path, *, year: int | None = None, division
     """Write the 照会票 of `year` (default 報告年度) for every 課, or those named, into `out_dir`,
     and 照会一覧.xlsx. Nothing is written when one of the files exists already (unless
     `overwrite`): a 課 may have been sent a form of that name."""
-    from . import survey as forms_
+    from . import inquiry as forms_
     from .files import check_target
-    from .workbook import survey_form
+    from .workbook import inquiry_form
 
     from . import formats
 
@@ -586,8 +586,8 @@ def survey(book: Book, out_dir: str | Path, *, year: int | None = None, division
     for target in targets:
         check_target(target, overwrite)
     masters = {name: book.master(name) for name in ("課", "実施機関", "区分", "審議結果")}
-    paths = [survey_form.write_form(form, folder / form.name, masters=masters, overwrite=overwrite) for form in made]
-    survey_form.write_list(made, names, listing, year=year, overwrite=overwrite)
+    paths = [inquiry_form.write_form(form, folder / form.name, masters=masters, overwrite=overwrite) for form in made]
+    inquiry_form.write_list(made, names, listing, year=year, overwrite=overwrite)
     return Surveyed(year, made, paths, listing)
 
 
@@ -603,9 +603,9 @@ def _survey_year(year: int) -> int:
 
 @dataclass
 class Collected:
-    """What `collect` decided (xlkit.collect.Plan) and whether the register was written."""
+    """What `collect` decided (xlkit.answers.Plan) and whether the register was written."""
 
-    plan: Any  # xlkit.collect.Plan
+    plan: Any  # xlkit.answers.Plan
     written: bool
     appended: list[tuple[int, dict[str, Any]]] = field(default_factory=list)  # (Excel row, values)
 
@@ -629,9 +629,9 @@ def answer_files(paths: list[str | Path]) -> list[Path]:
 
 
 def read_answers(book: Book, files: list[Path]) -> list:
-    """Each file read as a 照会票 (xlkit.collect.Source): its answer, or why it is refused."""
-    from . import collect as planner
-    from . import survey as forms_
+    """Each file read as a 照会票 (xlkit.answers.Source): its answer, or why it is refused."""
+    from . import answers as planner
+    from . import inquiry as forms_
     from .workbook import reader
 
     sheets = (forms_.HOWTO, forms_.CONTINUING, forms_.NEW, forms_.IDENTITY)
@@ -648,8 +648,8 @@ def read_answers(book: Book, files: list[Path]) -> list:
 
 
 def plan_collect(book: Book, sources: list, year: int | None = None, *, skip_bad: bool = False):
-    """The decisions of collecting `sources` into `book` (xlkit.collect.plan), for every door."""
-    from . import collect as planner
+    """The decisions of collecting `sources` into `book` (xlkit.answers.plan), for every door."""
+    from . import answers as planner
 
     year = report_year(book, year) if year is None else year
     return planner.plan(book, year, sources, skip_bad=skip_bad)
@@ -660,7 +660,7 @@ def collect(register_path: str | Path, files: list[str | Path], *, year: int | N
     """回答取込: read every answer, decide every outcome, then write the register once — the new
     rows, the end dates, their 変更履歴 and 回答状況 — through the register writer, all or nothing
     across the files unless `skip_bad`. A dry run only reads."""
-    from . import collect as planner
+    from . import answers as planner
     from .workbook import reader, writer
 
     path = Path(register_path)
@@ -722,7 +722,7 @@ def _write_status(edit, book: Book, result) -> None:
     if book.missing.get(reg.sheet):
         absent = [c.header for c in reg.columns if c.key in book.missing[reg.sheet]]
         raise Refusal("status.columns_missing", 列="、".join(absent))
-    from . import collect as planner
+    from . import answers as planner
 
     stamp = dt.datetime.now().strftime("%Y/%m/%d %H:%M")
     lines = []

@@ -115,6 +115,9 @@ def record(row: int = 2, division: str = "税務課", *, start: dt.date | None =
     return Record("外部結合", row, values, dict(values), {})
 
 
+REGISTER_ID = "0123456789abcdef0123456789abcdef"  # of every register write_register makes
+
+
 def write_register(path, linkages=(), cases=(), *, settings=None, linkage_header=None,
                    sheets=None, drop_sheets=(), edit=None, format_version: int | None = formats.CURRENT) -> Path:
     """A register written cell by cell with openpyxl, as a hand-made or older register looks.
@@ -145,6 +148,9 @@ def write_register(path, linkages=(), cases=(), *, settings=None, linkage_header
         "審議結果": [["審議結果"], *([r] for r in masters["審議結果"])],
         "設定": [["項目", "値"], *(settings if settings is not None else [["報告年度", 2020]])],
     }
+    if format_version is not None and format_version >= 3:  # the sheets only xlkit writes (format 3)
+        content[schema.status().sheet] = [schema.status().headers]
+        content[schema.history().sheet] = [schema.history().headers]
     content.update(sheets or {})
     wb = openpyxl.Workbook()
     wb.remove(wb.active)
@@ -158,6 +164,8 @@ def write_register(path, linkages=(), cases=(), *, settings=None, linkage_header
         from openpyxl.workbook.defined_name import DefinedName
 
         wb.defined_names[formats.NAME] = DefinedName(formats.NAME, attr_text=str(format_version))
+        if format_version >= 3:
+            wb.defined_names[formats.ID_NAME] = DefinedName(formats.ID_NAME, attr_text=f'"{REGISTER_ID}"')
     if edit:
         edit(wb)
     wb.save(path)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from xlkit import collect as planner
+from xlkit import answers as planner
 from xlkit import tasks
 from xlkit.commands import add_clear_lock, parse_year
 

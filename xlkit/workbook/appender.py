@@ -65,7 +65,7 @@ def append(package: Package, register: schema.Register, letters: dict[str, str],
         attrs[b"r"] = str(r).encode()
         attrs.pop(b"spans", None)
         pieces.append(sheet.row_xml(attrs, row_cells))
-    edits = [_grow_dimension(sheet.xml, last, max(column_index(x) + 1 for x in letters.values())),
+    edits = [grow_dimension(sheet.xml, last, max(column_index(x) + 1 for x in letters.values())),
              sheet.rows_edit(after, b"".join(pieces), existing)]
     sheet_filter = _grow_filter(sheet.xml, sheet.end, last)
     if sheet_filter:
@@ -139,7 +139,7 @@ def _bounds(ref: str) -> tuple[str, int, str, int] | None:
     return m[1], int(m[2]), m[3] or m[1], int(m[4] or m[2])
 
 
-def _grow_dimension(xml: bytes, last: int, width: int) -> tuple[int, int, bytes] | None:
+def grow_dimension(xml: bytes, last: int, width: int) -> tuple[int, int, bytes] | None:
     """Where the sheet's dimension ref is and what it becomes with rows down to `last`."""
     m = re.search(rb'<(?:\w+:)?dimension\b[^>]*?ref="([^"]*)"', xml[:4096])
     if not m:

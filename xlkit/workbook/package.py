@@ -115,7 +115,8 @@ class Package:
                     _write_part(out, info.filename, self._changed[info.filename], info.date_time)
                 else:
                     _copy_member(source, out, info)
-            for name in self._changed.keys() - self._names():
+            names = self._names()
+            for name in [n for n in self._changed if n not in names]:  # in the order they were added
                 _write_part(out, name, self._changed[name], self.infos[0].date_time if self.infos else None)
 
 

@@ -4,10 +4,10 @@ One form per 課 and 年度 N. It shows the 課's linkages active in N−1 or N 
 but for 結合の終了年月日 and 変更内容), an empty table for new linkages (新規の外部結合) in which
 the approved cases still without a linkage are pre-listed, a 回答者 block, and a hidden, protected
 identity: the register's id, the 課, the 年度, the form's version and a fingerprint of every
-pre-filled row. Collecting (xlkit.collect) trusts a form only as far as these prove it.
+pre-filled row. Collecting (xlkit.answers) trusts a form only as far as these prove it.
 
 The form's columns are the register's (schemas/linkage.schema.json): nothing here lists them
-again. xlkit.workbook.survey_form writes a Form; `read_answer` reads the sheets back.
+again. xlkit.workbook.inquiry_form writes a Form; `read_answer` reads the sheets back.
 """
 
 from __future__ import annotations

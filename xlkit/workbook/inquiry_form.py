@@ -1,4 +1,4 @@
-"""Writing 照会票 (xlkit.survey.Form) and 照会一覧 as plain .xlsx files with XlsxWriter.
+"""Writing 照会票 (xlkit.inquiry.Form) and 照会一覧 as plain .xlsx files with XlsxWriter.
 
 A form has no macros, so that it can be e-mailed and opened anywhere. Its columns, dropdowns,
 input messages and cell formats are the register's own (workbook/builder.py builds both from
@@ -15,7 +15,7 @@ from pathlib import Path
 import xlsxwriter
 from xlsxwriter.utility import quote_sheetname
 
-from xlkit import cells, survey
+from xlkit import cells, inquiry
 from xlkit.dates import format_wareki, nendo
 from xlkit.files import atomic_write
 from xlkit.workbook import builder, design, styles
@@ -35,7 +35,7 @@ class _Formats(builder._Formats):
         return super().__getattr__(name)
 
 
-def write_form(form: survey.Form, path: Path, *, masters: dict[str, list[str]], overwrite: bool = False) -> Path:
+def write_form(form: inquiry.Form, path: Path, *, masters: dict[str, list[str]], overwrite: bool = False) -> Path:
     """Write `form` to `path` (whole or not at all); `masters` are the register's 課, 実施機関 …
     lists for the dropdowns."""
 
@@ -45,18 +45,18 @@ def write_form(form: survey.Form, path: Path, *, masters: dict[str, list[str]], 
     return atomic_write(path, write, overwrite=overwrite)
 
 
-def form_bytes(form: survey.Form, masters: dict[str, list[str]]) -> bytes:
+def form_bytes(form: inquiry.Form, masters: dict[str, list[str]]) -> bytes:
     buffer = io.BytesIO()
     wb = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False,
                                          "strings_to_urls": False})
     wb.set_properties({"title": f"外部結合に関する照会（{nendo(form.year)}・{form.division}）",
                        "company": form.department})
     fmt = _Formats(wb)
-    howto = wb.add_worksheet(survey.HOWTO)
-    continuing = wb.add_worksheet(survey.CONTINUING)
-    new = wb.add_worksheet(survey.NEW)
+    howto = wb.add_worksheet(inquiry.HOWTO)
+    continuing = wb.add_worksheet(inquiry.CONTINUING)
+    new = wb.add_worksheet(inquiry.NEW)
     choices = wb.add_worksheet(CHOICES)
-    identity = wb.add_worksheet(survey.IDENTITY)
+    identity = wb.add_worksheet(inquiry.IDENTITY)
     _choices(wb, choices, masters)
     _howto(howto, form, fmt)
     _continuing(continuing, form, fmt)
@@ -87,7 +87,7 @@ def _choices(wb, ws, masters: dict[str, list[str]]) -> None:
     ws.protect()
 
 
-def _howto(ws, form: survey.Form, fmt) -> None:
+def _howto(ws, form: inquiry.Form, fmt) -> None:
     ws.hide_gridlines(2)
     ws.set_column(0, 0, 2)
     ws.set_column(1, 1, 20)
@@ -107,14 +107,14 @@ def _howto(ws, form: survey.Form, fmt) -> None:
     ws.write_string(row, 1, "記入のしかた", fmt.subtitle)
     row += 1
     lines = [
-        (survey.CONTINUING, f"{nendo(form.year - 1)}・{nendo(form.year)}に結合していた貴課の外部結合です"
+        (inquiry.CONTINUING, f"{nendo(form.year - 1)}・{nendo(form.year)}に結合していた貴課の外部結合です"
                             f"（{len(form.continuing)} 件）。{nendo(form.year)}中に終了したものは「結合の終了年月日」"
                             "に日付を入力してください。ほかに直すところがあれば「変更内容」に書いてください"
                             "（区政情報課が確かめて登録簿を直します）。それ以外のセルは変更できません。"),
-        (survey.NEW, f"{nendo(form.year)}に新たに始めた外部結合を1件1行で入力してください。管理番号・実施機関・"
+        (inquiry.NEW, f"{nendo(form.year)}に新たに始めた外部結合を1件1行で入力してください。管理番号・実施機関・"
                      "計上年度は区政情報課で入れます。日付は R3.4.1、令和3年4月1日、2021/4/1 のどの形でも入力できます。"),
         ("承認済みの案件", f"運営会議で承認され、まだ外部結合として登録されていない案件 {len(form.cases)} 件を"
-                        f"「{survey.NEW}」の先頭に並べています。結合を始めていれば、その行の残りを入力してください。"
+                        f"「{inquiry.NEW}」の先頭に並べています。結合を始めていれば、その行の残りを入力してください。"
                         "まだ始めていなければ、そのままにしてください。"),
         ("回答者", "下の「担当者」「内線」「回答日」を入力してください。"),
         ("返送", "このファイルをそのまま（ファイル名を変えずに）区政情報課へ返送してください。シートの追加・削除、"
@@ -128,7 +128,7 @@ def _howto(ws, form: survey.Form, fmt) -> None:
     row += 1
     ws.write_string(row, 1, "回答者", fmt.subtitle)
     row += 1
-    for label in survey.RESPONDENT:
+    for label in inquiry.RESPONDENT:
         ws.write_string(row, 1, label, fmt.body)
         if label == "回答日":
             ws.write_blank(row, 2, None, fmt.edit_date)
@@ -158,21 +158,21 @@ def _headers(ws, headers: Sequence[str], widths: Sequence[float], fmt, required:
     ws.freeze_panes(1, 0)
 
 
-def _continuing(ws, form: survey.Form, fmt) -> None:
-    columns = survey.continuing_columns()
-    headers = survey.continuing_headers()
+def _continuing(ws, form: inquiry.Form, fmt) -> None:
+    columns = inquiry.continuing_columns()
+    headers = inquiry.continuing_headers()
     _headers(ws, headers, [], fmt, [])  # widths below
     for c, column in enumerate(columns):
-        editable = column.key in survey.EDITABLE
+        editable = column.key in inquiry.EDITABLE
         ws.set_column(c, c, column.width, fmt.edit_date if editable else builder._column_format(column, fmt))
         ws.write_string(0, c, column.header, fmt.header_required if editable else fmt.header)
     change = len(columns)
     ws.set_column(change, change, 40, fmt.edit_text)
-    ws.write_string(0, change, survey.CHANGE_HEADER, fmt.header_required)
+    ws.write_string(0, change, inquiry.CHANGE_HEADER, fmt.header_required)
     for r, values in enumerate(form.continuing, start=1):
         for c, column in enumerate(columns):
             value = values.get(column.key)
-            if column.key in survey.EDITABLE:
+            if column.key in inquiry.EDITABLE:
                 _value(ws, r, c, column, value, fmt.edit_date, fmt)
             else:
                 builder._write_value(ws, r, c, column, value, fmt)
@@ -182,7 +182,7 @@ def _continuing(ws, form: survey.Form, fmt) -> None:
         options = builder._validation(columns[end])
         ws.data_validation(1, end, len(form.continuing), end, options)
         ws.data_validation(1, change, len(form.continuing), change, {
-            "validate": "any", "input_title": survey.CHANGE_HEADER,
+            "validate": "any", "input_title": inquiry.CHANGE_HEADER,
             "input_message": "業務名・相手方・記録項目などに変更があれば、その内容を書いてください。区政情報課が確かめて直します。"})
     ws.protect("", {"select_locked_cells": True, "select_unlocked_cells": True, "format_columns": True,
                     "format_rows": True})
@@ -197,14 +197,14 @@ def _value(ws, r: int, c: int, column, value, cell_format, fmt) -> None:
         ws.write_string(r, c, cells.display(value), cell_format)
 
 
-def _new(ws, form: survey.Form, fmt) -> None:
-    columns = survey.new_columns()
+def _new(ws, form: inquiry.Form, fmt) -> None:
+    columns = inquiry.new_columns()
     for c, column in enumerate(columns):
         ws.set_column(c, c, column.width, _edit(column, fmt))
         ws.write_string(0, c, column.header, fmt.header_required if column.required else fmt.header)
     reference = len(columns)
     ws.set_column(reference, reference, 40, fmt.note)
-    ws.write_string(0, reference, survey.CASE_HEADER, fmt.header)
+    ws.write_string(0, reference, inquiry.CASE_HEADER, fmt.header)
     ws.set_row(0, 36)
     ws.freeze_panes(1, 0)
     ref_col = next(i for i, c in enumerate(columns) if c.key == "case_ref")
@@ -213,7 +213,7 @@ def _new(ws, form: survey.Form, fmt) -> None:
         ws.write_string(r, ref_col, case.ref, fmt.text)  # locked: the case this row completes
         ws.write_string(r, division_col, form.division, fmt.edit_text)
         ws.write_string(r, reference, case.title, fmt.note)
-    last = len(form.cases) + survey.NEW_ROWS
+    last = len(form.cases) + inquiry.NEW_ROWS
     for c, column in enumerate(columns):
         options = builder._validation(column)
         if options:
@@ -227,7 +227,7 @@ def _edit(column, fmt):
     return getattr(fmt, kind.get(column.kind, "edit_text"))
 
 
-def _identity(ws, form: survey.Form) -> None:
+def _identity(ws, form: inquiry.Form) -> None:
     r = 0
     for label, value in form.identity():
         ws.write_string(r, 0, label)
@@ -237,7 +237,7 @@ def _identity(ws, form: survey.Form) -> None:
             ws.write_string(r, 1, str(value))
         r += 1
     r += 1
-    for c, header in enumerate(survey.ROWS_HEADER):
+    for c, header in enumerate(inquiry.ROWS_HEADER):
         ws.write_string(r, c, header)
     for row in form.rows():
         r += 1
@@ -253,7 +253,7 @@ def _identity(ws, form: survey.Form) -> None:
 # --------------------------------------------------------------------------- 照会一覧
 
 
-def write_list(forms: list[survey.Form], names: dict[str, str], path: Path, *, year: int,
+def write_list(forms: list[inquiry.Form], names: dict[str, str], path: Path, *, year: int,
                overwrite: bool = False) -> Path:
     """照会一覧.xlsx: each 課, its form's file and its pre-filled rows."""
 
@@ -264,7 +264,7 @@ def write_list(forms: list[survey.Form], names: dict[str, str], path: Path, *, y
         fmt = builder._Formats(wb)
         ws = wb.add_worksheet("照会一覧")
         ws.write_string(0, 0, f"照会一覧（{nendo(year)}）", fmt.title)
-        headers = ("課", "実施機関", "ファイル", f"継続中の外部結合（{survey.CONTINUING}）", "承認済みの案件", "回答期限")
+        headers = ("課", "実施機関", "ファイル", f"継続中の外部結合（{inquiry.CONTINUING}）", "承認済みの案件", "回答期限")
         widths = (22, 14, 40, 16, 14, 18)
         for c, (header, width) in enumerate(zip(headers, widths)):
             ws.set_column(c, c, width, fmt.text)

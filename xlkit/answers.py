@@ -1,6 +1,6 @@
 """回答取込: what the answered 照会票 change in the register, decided before anything is written (pure).
 
-`plan(book, year, answers)` takes the register and every answer read back (xlkit.survey) and
+`plan(book, year, answers)` takes the register and every answer read back (xlkit.inquiry) and
 says, for each file and row, one of the outcomes staff must be able to rely on:
 
 - a new row: appended with 計上年度 N, 実施機関 from its 課 and the next 管理番号;
@@ -31,7 +31,7 @@ from .dates import format_wareki, nendo
 from .issues import ERROR
 from .pasted_table import next_ids
 from .records import Book, Record
-from .survey import (CONTINUING, NEW, Answer, Continuing, NewRow, canonical, case_keys, case_ref, fingerprint,
+from .inquiry import (CONTINUING, NEW, Answer, Continuing, NewRow, canonical, case_keys, case_ref, fingerprint,
                      locked_keys, new_columns)
 
 
