@@ -537,9 +537,50 @@ def report(result: Plan, *, written: bool, dry_run: bool = False) -> list[str]:
             continue
         counts = f"新規 {s.new}・終了 {s.ended}・変更内容 {s.changed}・登録済み {s.present}・競合 {s.conflicts}"
         who = f"{s.respondent}（内線 {s.extension}）" if s.extension else s.respondent
-        detail = f"{s.file}、{who}、{counts}" if s.file else ""
+        detail = "、".join(x for x in (s.file, who, counts) if x) if s.file else ""
         note = f"（{s.note}）" if s.note else ""
         lines.append(f"  {s.division}: {s.state}" + (f" — {detail}" if detail else "") + note)
     if silent:
         lines.append(f"  {STATE_NONE}（{len(silent)} 課）: " + "、".join(silent))
     return lines
+
+
+# --------------------------------------------------------------------------- what is written besides
+
+
+def history_changes(new: list[NewLinkage], ends: list[EndDate]) -> list:
+    """The 変更履歴 of collecting: one Change per end date, one per filled cell of a new row."""
+    from . import history
+
+    end_header = schema.linkage().header("end")
+    changes = [history.Change(history.COLLECT, e.record.get("id", ""), end_header, e.record.get("end"), e.end,
+                              e.source.file, e.source.answer.who) for e in ends]
+    for n in new:
+        changes += history.new_row(n.values, history.COLLECT, source=n.source.file, respondent=n.source.answer.who)
+    return changes
+
+
+def status_rows(result: Plan, earlier: list[dict[str, Any]], now: dt.datetime) -> list[dict[str, Any]]:
+    """回答状況 after this collect (schemas/status.schema.json key -> value): the rows of other 年度
+    as they were, then this 年度's line per 課 — a 課 that answered in an earlier run keeps its line."""
+    kept = [v for v in earlier if v.get("fiscal_year") != result.year]
+    before = {cells.fold(v.get("division", "")): v for v in earlier if v.get("fiscal_year") == result.year}
+    stamp = now.strftime("%Y/%m/%d %H:%M")
+    lines = []
+    for line in result.status:
+        previous = before.get(cells.fold(line.division))
+        if line.state == STATE_NONE and previous is not None:
+            lines.append(previous)
+        else:
+            lines.append(status_values(line, result.year, stamp if line.state != STATE_NONE else ""))
+    return kept + lines
+
+
+def status_values(line: Status, year: int, stamp: str) -> dict[str, Any]:
+    """One 回答状況 row of a Status; a 課 that did not answer has no counts (an answer's 0 says something)."""
+    values = {"fiscal_year": year, "division": line.division, "state": line.state, "file": line.file,
+              "respondent": line.respondent, "extension": line.extension, "answered_on": line.answered_on,
+              "new": line.new, "ended": line.ended, "changed": line.changed, "present": line.present,
+              "conflicts": line.conflicts, "refused": line.refused, "collected_at": stamp, "note": line.note}
+    counted = line.state != STATE_NONE
+    return {k: v for k, v in values.items() if v not in (None, "") and (counted or v != 0)}

@@ -671,6 +671,8 @@ def collect(register_path: str | Path, files: list[str | Path], *, year: int | N
     with writer.editing(path, "回答取込", clear_lock=clear_lock) as edit:
         book = reader.load(edit.path)
         result = plan_collect(book, read_answers(book, files), year, skip_bad=skip_bad)
+        if result.held:  # all or nothing: not even 回答状況 is written
+            return Collected(result, False)
         new, ends = planner.applied(result)
         appended = _write_collected(edit, book, result, new, ends)
         edit.commit()
@@ -678,8 +680,8 @@ def collect(register_path: str | Path, files: list[str | Path], *, year: int | N
 
 
 def _write_collected(edit, book: Book, result, new: list, ends: list) -> list[tuple[int, dict[str, Any]]]:
-    from . import history
-    from .workbook import appender
+    from . import answers
+    from .workbook import appender, reader
 
     linkage = schema.linkage()
     letters = book.columns[linkage.sheet]
@@ -687,59 +689,20 @@ def _write_collected(edit, book: Book, result, new: list, ends: list) -> list[tu
                and any(c.key in n.values for n in new)]
     if missing:
         raise Refusal("import.columns_missing", 列="、".join(missing))
-    changes: list = []
     if ends:
         appender.set_cells(edit.package, linkage, letters, {e.record.row: {"end": e.end} for e in ends})
         appender.check_rows(edit.package, linkage, book, {e.record.row: {"end": e.end} for e in ends}, only={"end"})
-        for e in ends:
-            changes.append(history.Change(history.COLLECT, e.record.get("id", ""), linkage.header("end"),
-                                          e.record.get("end"), e.end, e.source.file, e.source.answer.who))
     rows = []
     if new:
         after = max((r.row for r in book.linkages), default=1)
         values = [n.values for n in new]
         rows = appender.append(edit.package, linkage, letters, values, after=after)
         appender.check_appended(edit.package, linkage, book, values, after)
-        for n in new:
-            changes += history.new_row(n.values, history.COLLECT, source=n.source.file, respondent=n.source.answer.who)
-    _log(edit, book, changes)
-    _write_status(edit, book, result)
-    return list(zip(rows, [n.values for n in new]))
-
-
-def _write_status(edit, book: Book, result) -> None:
-    """回答状況: this 年度's lines as `result` says (a 課 answered earlier keeps its line), other 年度 kept."""
-    from .workbook import appender, reader
-
-    reg = schema.status()
-    kept, earlier = [], {}
-    for record, _ in reader.stream(book, reg):
-        values = record.values
-        if values.get("fiscal_year") == result.year:
-            earlier[cells.fold(values.get("division", ""))] = values
-        else:
-            kept.append(values)
-    if book.missing.get(reg.sheet):
-        absent = [c.header for c in reg.columns if c.key in book.missing[reg.sheet]]
+    _log(edit, book, answers.history_changes(new, ends))
+    status = schema.status()
+    earlier = [record.values for record, _ in reader.stream(book, status)]
+    if book.missing.get(status.sheet):
+        absent = [c.header for c in status.columns if c.key in book.missing[status.sheet]]
         raise Refusal("status.columns_missing", 列="、".join(absent))
-    from . import answers as planner
-
-    stamp = dt.datetime.now().strftime("%Y/%m/%d %H:%M")
-    lines = []
-    for line in result.status:
-        before = earlier.get(cells.fold(line.division))
-        if line.state == planner.STATE_NONE and before is not None:
-            lines.append(before)  # answered in an earlier run
-            continue
-        lines.append(status_values(line, result.year, stamp if line.state != planner.STATE_NONE else ""))
-    appender.rewrite(edit.package, reg, book.columns[reg.sheet], kept + lines)
-
-
-def status_values(line, year: int, stamp: str) -> dict[str, Any]:
-    """One 回答状況 row (schemas/status.schema.json key -> value) of a collect.Status."""
-    values = {"fiscal_year": year, "division": line.division, "state": line.state, "file": line.file,
-              "respondent": line.respondent, "extension": line.extension, "answered_on": line.answered_on,
-              "new": line.new, "ended": line.ended, "changed": line.changed, "present": line.present,
-              "conflicts": line.conflicts, "refused": line.refused, "collected_at": stamp, "note": line.note}
-    counted = line.state != "未回答"  # an answer's 0 says something; a 課 that did not answer has no counts
-    return {k: v for k, v in values.items() if v not in (None, "") and (counted or v != 0)}
+    appender.rewrite(edit.package, status, book.columns[status.sheet], answers.status_rows(result, earlier, dt.datetime.now()))
+    return list(zip(rows, [n.values for n in new]))
