@@ -56,6 +56,11 @@ class Source:
     answer: Answer | None = None
     refused: str | None = None  # the reason, in Japanese
     duplicate_of: str | None = None  # the file with the same answer to the same form
+    named: str = ""  # the 課 a refused form names, when its identity could be read
+
+    @property
+    def division(self) -> str:
+        return self.answer.division if self.answer is not None else self.named
 
 
 @dataclass
@@ -428,8 +433,12 @@ def _validate(book: Book, year: int, result: Plan) -> None:
         key = by_letter.get(letter)
         if row in virtual:
             linkage = virtual[row]
+            if key == "body" and issue.code == "required" and "division" in linkage.values:
+                continue  # its 課 is not on the 課 sheet: said of the 課 cell already
             form = linkage.row.record.letters
-            cell = f"{form.get(key) or form.get('division', 'A')}{linkage.row.row}"
+            # the columns collect fills in are said of the cell they come from
+            source = {"fiscal_year": "start", "body": "division", "id": "division"}.get(key, key)
+            cell = f"{form.get(source) or form.get('division', 'A')}{linkage.row.row}"
             found = Problem(linkage.source.file, NEW, cell, issue.message)
         elif row in ends and key == "end" or (row in ends and issue.code in ("date-order", "new-not-active")):
             e = ends[row]
@@ -456,8 +465,8 @@ def _letter(i: int) -> str:
 def _status(book: Book, result: Plan) -> list[Status]:
     by_division: dict[str, list[Source]] = defaultdict(list)
     for source in result.sources:
-        if source.answer is not None and source.answer.division:
-            by_division[cells.fold(source.answer.division)].append(source)
+        if source.division:
+            by_division[cells.fold(source.division)].append(source)
     lines = []
     for division, _body in dict.fromkeys(book.divisions):
         sources = by_division.get(cells.fold(division), [])
@@ -471,6 +480,8 @@ def _status(book: Book, result: Plan) -> list[Status]:
 
 def _status_line(division: str, source: Source, result: Plan) -> Status:
     answer = source.answer
+    if answer is None:  # refused before its answer could be read
+        return Status(division, STATE_REFUSED, source.file, refused=1, note=source.refused or "")
     respondent = answer.respondent
     line = Status(division, STATE_DONE, source.file, cells.display(respondent.get("name")).strip(),
                   cells.display(respondent.get("extension")).strip(),
@@ -501,8 +512,9 @@ def _status_line(division: str, source: Source, result: Plan) -> Status:
 # --------------------------------------------------------------------------- what staff read
 
 
-def report(result: Plan, *, written: bool, dry_run: bool = False) -> list[str]:
-    """The lines both doors show after collecting: outcomes, then 回答状況."""
+def report(result: Plan, *, written: bool, dry_run: bool = False, door: str = "cli") -> list[str]:
+    """The lines both doors show after collecting: outcomes, then 回答状況. `door` (cli, button)
+    picks the hint that tells how to go on when nothing was written."""
     lines: list[str] = []
 
     def section(title: str, items) -> None:
@@ -526,7 +538,7 @@ def report(result: Plan, *, written: bool, dry_run: bool = False) -> list[str]:
         lines.append(f"{nendo(result.year)}の回答を取り込みました: 新規 {len(new)} 件{ids}、終了年月日 {len(ends)} 件。")
     elif result.held:
         bad = len([s for s in result.sources if result.bad(s)])
-        lines.append(messages.text("collect.held", 件数=bad))
+        lines.append(messages.text("collect.held", 件数=bad) + messages.hint(door, "collect.held"))
     else:
         lines.append("取り込む回答はありませんでした（登録簿の外部結合は変更していません）。")
     lines.append("")

@@ -54,9 +54,10 @@ ROW_LINKAGE, ROW_CASE, ROW_HEADERS = "継続", "案件", "見出し"
 class NotAForm(Exception):
     """The workbook is not a 照会票 this xlkit can read; `reason` says why, in Japanese."""
 
-    def __init__(self, reason: str):
+    def __init__(self, reason: str, division: str = ""):
         super().__init__(reason)
         self.reason = reason
+        self.division = division  # the 課 the identity names, when it could be read
 
 
 # --------------------------------------------------------------------------- the columns
@@ -314,10 +315,14 @@ def read_answer(book: Book, grids: dict[str, list[list]], name: str) -> Answer:
             found.pop()
         expected = table.get((ROW_HEADERS, sheet, 1))
         if found != headers or expected is None or expected[0] != headers_fingerprint(found):
-            raise NotAForm(messages.text("collect.locked_changed", シート=sheet, セル="1行目（見出し）"))
+            raise NotAForm(messages.text("collect.locked_changed", シート=sheet, セル="1行目（見出し）"),
+                           str(identity.get("division", "")))
     answer = Answer(name, identity, _respondent(grids[HOWTO]), [], [])
-    _read_continuing(shadow, grids[CONTINUING], table, answer)
-    _read_new(shadow, grids[NEW], table, answer)
+    try:
+        _read_continuing(shadow, grids[CONTINUING], table, answer)
+        _read_new(shadow, grids[NEW], table, answer)
+    except NotAForm as refused:  # the 課 is known: 回答状況 lists the refusal on its line
+        raise NotAForm(refused.reason, answer.division) from None
     for issue in shadow.issues:  # cells the register's reader could not type (a date R3.13.1 …)
         if issue.code.startswith("header-"):  # the headers were proven above; 変更内容 is ours
             continue

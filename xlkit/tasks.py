@@ -641,7 +641,7 @@ def read_answers(book: Book, files: list[Path]) -> list:
             grids = reader.read_sheets(path, sheets, watched=(forms_.CONTINUING, forms_.NEW, forms_.IDENTITY))
             sources.append(planner.Source(path.name, forms_.read_answer(book, grids, path.name)))
         except forms_.NotAForm as e:
-            sources.append(planner.Source(path.name, refused=e.reason))
+            sources.append(planner.Source(path.name, refused=e.reason, named=e.division))
         except XlkitError as e:
             sources.append(planner.Source(path.name, refused=messages.text("collect.unreadable", 理由=e.message)))
     return sources

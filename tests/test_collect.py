@@ -1,0 +1,410 @@
+"""照会票 and 回答取込 end to end: `xlkit survey`, forms filled as 課 staff fill them, `xlkit collect`.
+
+The forms are filled with openpyxl the way staff type into Excel: dates in several spellings,
+text in the unlocked cells, the 回答者 block. Every outcome the issue names has its test: a new
+row, an end date, 変更内容, a form collected twice, two forms touching one row or one case, a
+register row changed after the form was issued, a 課 that never answers, files that are not our
+forms or belong to another register or 年度, locked cells changed, and all or nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from xlkit import answers, cli, formats, inquiry, schema, tasks
+from xlkit.workbook import reader
+from xlkit.workbook.builder import build
+from support import SAMPLE
+
+YEAR = 2021
+LINK = schema.linkage()
+
+
+def run_cli(capsys, *args) -> tuple[int, str, str]:
+    code = cli.main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def register(tmp_path) -> Path:
+    path = tmp_path / "登録簿.xlsx"
+    shutil.copyfile(SAMPLE, path)
+    return path
+
+
+@pytest.fixture
+def forms(register, tmp_path, capsys) -> Path:
+    folder = tmp_path / "照会票"
+    code, out, err = run_cli(capsys, "survey", register, "--year", YEAR, "--out", folder)
+    assert code == 0, err
+    return folder
+
+
+def form_of(folder: Path, division: str) -> Path:
+    return folder / inquiry.file_name(YEAR, division)
+
+
+def headers(ws) -> dict[str, int]:
+    return {c.value: c.column for c in ws[1] if c.value}
+
+
+def fill(path: Path, out: Path | None = None, *, ends: dict | None = None, changes: dict | None = None,
+         new: list[dict] = (), cases: dict | None = None, respondent=("山田 花子", "2345", "R4.5.10"),
+         edit=None) -> Path:
+    """Answer a form as 課 staff do in Excel; `new` rows and `cases` rows are keyed by header."""
+    wb = openpyxl.load_workbook(path)
+    ws = wb[inquiry.CONTINUING]
+    col = headers(ws)
+    for r in range(2, ws.max_row + 1):
+        id_ = ws.cell(r, col[LINK.header("id")]).value
+        if id_ in (ends or {}):
+            ws.cell(r, col[LINK.header("end")]).value = ends[id_]
+        if id_ in (changes or {}):
+            ws.cell(r, col[inquiry.CHANGE_HEADER]).value = changes[id_]
+    ws = wb[inquiry.NEW]
+    col = headers(ws)
+    ref_col = col[LINK.header("case_ref")]
+    for r in range(2, ws.max_row + 1):
+        ref = ws.cell(r, ref_col).value
+        if ref in (cases or {}):
+            for header, value in cases[ref].items():
+                ws.cell(r, col[header]).value = value
+    row = ws.max_row + 1
+    for values in new:
+        for header, value in values.items():
+            ws.cell(row, col[header]).value = value
+        row += 1
+    howto = wb[inquiry.HOWTO]
+    for line in howto.iter_rows():
+        for cell in line:
+            if cell.value in inquiry.RESPONDENT:
+                howto.cell(cell.row, cell.column + 1).value = respondent[list(inquiry.RESPONDENT).index(cell.value)]
+    if edit:
+        edit(wb)
+    out = out or path
+    wb.save(out)
+    return out
+
+
+def linkage(division: str, business: str, start, **more) -> dict:
+    values = {LINK.header("division"): division, LINK.header("business"): business,
+              LINK.header("reason"): f"{business}のため", LINK.header("subjects"): "区民",
+              LINK.header("items"): "氏名、住所", LINK.header("basis"): "令和3年度第1回審議会承認",
+              LINK.header("partner"): "国", LINK.header("start"): start}
+    values.update({LINK.header(k): v for k, v in more.items()})
+    return values
+
+
+def book(path: Path):
+    return reader.load(path)
+
+
+def by_id(path: Path) -> dict:
+    return {r.get("id"): r for r in book(path).linkages}
+
+
+def history_rows(path: Path) -> list[dict]:
+    ws = openpyxl.load_workbook(path)[schema.history().sheet]
+    head = [c.value for c in ws[1]]
+    keys = {c.header: c.key for c in schema.history().columns}
+    return [{keys[h]: v for h, v in zip(head, row) if v is not None}
+            for row in ws.iter_rows(min_row=2, values_only=True) if any(v is not None for v in row)]
+
+
+def status_rows(path: Path) -> dict[str, dict]:
+    ws = openpyxl.load_workbook(path)[schema.status().sheet]
+    head = [c.value for c in ws[1]]
+    keys = {c.header: c.key for c in schema.status().columns}
+    rows = [{keys[h]: v for h, v in zip(head, row) if v is not None}
+            for row in ws.iter_rows(min_row=2, values_only=True) if any(v is not None for v in row)]
+    return {r["division"]: r for r in rows if r.get("fiscal_year") == YEAR}
+
+
+# --------------------------------------------------------------------------- the whole year
+
+
+def test_the_years_survey_and_answers_end_to_end(register, forms, tmp_path, capsys):
+    answered = tmp_path / "回答"
+    answered.mkdir()
+    # 税務課 ends one linkage, completes an approved case and types dates four ways
+    tax = fill(form_of(forms, "税務課"), answered / form_of(forms, "税務課").name,
+               ends={"H19-001": "R3.9.30"},
+               cases={"2024-3": linkage("税務課", "財産調査", "令和3年6月1日", my_number="○",
+                                         partner="金融機関")})
+    # 総務課 adds one linkage, with its own 課 mistyped
+    general = fill(form_of(forms, "総務課"), answered / form_of(forms, "総務課").name,
+                   new=[linkage("総務科", "電子申請", "2021/8/1")])
+    # 介護保険課 asks for a change it cannot type itself
+    care = fill(form_of(forms, "介護保険課"), answered / form_of(forms, "介護保険課").name,
+                changes={"H12-001": "相手方の名称が変わりました（国保連合会）"})
+    # 住宅課 changed a locked cell (the sheet's protection was taken off)
+    def unlock_and_edit(wb):
+        ws = wb[inquiry.CONTINUING]
+        ws.cell(2, headers(ws)[LINK.header("business")]).value = "書き換えた業務名"
+
+    housing = fill(form_of(forms, "住宅課"), answered / form_of(forms, "住宅課").name, edit=unlock_and_edit)
+    before = register.read_bytes()
+
+    # 1. all or nothing: two bad files, nothing is written
+    code, out, err = run_cli(capsys, "collect", register, answered, "--year", YEAR)
+    assert code == 1
+    assert register.read_bytes() == before
+    assert "取り込めない照会票が 2 件あるため、登録簿は変更していません。" in err
+    assert "--skip-bad" in err
+    assert f"{general.name} / {inquiry.NEW} / A4: 「総務科」は「課」シートの一覧にありません。「総務課」の誤りではありませんか。" in err
+    assert "実施機関" not in err.split("■ 回答状況")[0]  # filled in from the 課: not the form's problem
+    assert f"{housing.name}: " + "照会票の変更できない部分が変更されています（シート「継続中の外部結合」2行目）" in err
+
+    # 2. --skip-bad: the good files are taken, the bad ones listed
+    code, out, err = run_cli(capsys, "collect", register, answered, "--year", YEAR, "--skip-bad")
+    assert code == 1, out + err
+    rows = by_id(register)
+    assert rows["H19-001"].get("end") == dt.date(2021, 9, 30)
+    [new_case] = [r for r in rows.values() if r.get("case_ref") == "2024-3"]
+    assert (new_case.get("id"), new_case.get("body"), new_case.get("fiscal_year"), new_case.get("start")) == \
+        ("R3-001", "区長", YEAR, dt.date(2021, 6, 1))
+    assert "相手方の名称が変わりました（国保連合会）" in out  # listed for staff …
+    assert rows["H12-001"].raw == book(SAMPLE).linkages[0].raw  # … never applied
+    status = status_rows(register)
+    assert status["税務課"]["state"] == answers.STATE_DONE and status["税務課"]["new"] == 1
+    assert status["税務課"]["ended"] == 1 and status["税務課"]["respondent"] == "山田 花子"
+    assert status["介護保険課"]["state"] == answers.STATE_PARTLY and status["介護保険課"]["changed"] == 1
+    assert status["総務課"]["state"] == answers.STATE_REFUSED
+    assert status["住宅課"]["state"] == answers.STATE_REFUSED
+    assert status["会計室"]["state"] == answers.STATE_NONE  # never answers: listed, not an error
+
+    # 3. 総務課 fixes its 課 and sends the form again; 税務課's form comes a second time
+    wb = openpyxl.load_workbook(general)
+    ws = wb[inquiry.NEW]
+    ws.cell(ws.max_row, headers(ws)[LINK.header("division")]).value = "総務課"
+    wb.save(general)
+    housing.unlink()
+    code, out, err = run_cli(capsys, "collect", register, general, tax, "--year", YEAR)
+    assert code == 0, out + err
+    assert "登録済み" in out and "管理番号 H19-001 の終了年月日 令和3年9月30日 は登録済みです" in out
+    rows = by_id(register)
+    assert rows["R3-002"].get("division") == "総務課" and rows["R3-002"].get("start") == dt.date(2021, 8, 1)
+    assert "R3-003" not in rows  # 税務課's rows were not added again
+    status = status_rows(register)
+    assert status["総務課"]["state"] == answers.STATE_DONE and status["総務課"]["new"] == 1
+    assert status["介護保険課"]["changed"] == 1  # answered in the earlier run: its line stays
+
+    # validate: no error; the figures as worked out by hand
+    code, out, err = run_cli(capsys, "validate", register)
+    assert code == 0 and ": エラー 0 件" in out, out
+    code, out, _ = run_cli(capsys, "summarize", register, "--year", YEAR, "--json")
+    figures = {r["実施機関"]: r for r in json.loads(out)["rows"]}
+    # 令和2年度: 区長 a 61 + b 19 − c 0 = 80 (the sample), so a of 令和3年度 is 80; b = the two new rows;
+    # H19-001 ended on 30 September 2021: still active in 令和3年度, so no c; one new row has ○
+    assert figures["区長"] == {"実施機関": "区長", "a": 80, "b": 2, "c": 0, "a+b-c": 82, "特定個人情報": 25}
+    assert figures["教育委員会"]["a+b-c"] == 8
+    code, out, _ = run_cli(capsys, "summarize", register, "--year", YEAR + 1, "--json")
+    figures = {r["実施機関"]: r for r in json.loads(out)["rows"]}
+    assert (figures["区長"]["a"], figures["区長"]["c"], figures["区長"]["a+b-c"]) == (82, 1, 81)  # H19-001 in c of 令和4年度
+
+    # every new or changed cell has its 変更履歴 row
+    logged = [h for h in history_rows(register) if h["action"] == "回答取込"]
+    expected = {("H19-001", LINK.header("end"), "令和3年9月30日")}
+    for id_ in ("R3-001", "R3-002"):
+        for key, value in rows[id_].values.items():
+            shown = inquiry.canonical(value)
+            if isinstance(value, dt.date):
+                from xlkit.dates import format_wareki
+
+                shown = format_wareki(value)
+            expected.add((id_, LINK.header(key), "○" if value is True else str(shown)))
+    assert {(h["id"], h["column"], h["new"]) for h in logged} == expected
+    assert all(h["user"] and h["source"] for h in logged)
+    assert {h["respondent"] for h in logged if h["id"] == "H19-001"} == {"山田 花子（内線 2345）"}
+
+
+# --------------------------------------------------------------------------- the forms
+
+
+def test_survey_writes_one_form_per_division_and_a_list(register, forms):
+    names = sorted(p.name for p in forms.iterdir())
+    divisions = [d for d, _ in book(register).divisions]
+    assert len(names) == len(divisions) + 1 and f"照会一覧_令和3年度.xlsx" in names
+    wb = openpyxl.load_workbook(form_of(forms, "税務課"))
+    assert wb.sheetnames[:3] == [inquiry.HOWTO, inquiry.CONTINUING, inquiry.NEW]
+    assert wb[inquiry.IDENTITY].sheet_state == "veryHidden" and wb[inquiry.IDENTITY].protection.sheet
+    ws = wb[inquiry.CONTINUING]
+    assert [c.value for c in ws[1]] == inquiry.continuing_headers()
+    ids = [r[0] for r in ws.iter_rows(min_row=2, values_only=True)]
+    # the 課's linkages active in 令和2年度 or 令和3年度; H19-003 ended in 平成29年度
+    assert ids == ["H19-001", "H21-002", "H21-003", "H22-003", "H29-001", "R1-001", "R1-004", "R2-004"]
+    assert ws.protection.sheet
+    end = headers(ws)[LINK.header("end")]
+    assert not ws.cell(2, end).protection.locked and ws.cell(2, 2).protection.locked
+    new = wb[inquiry.NEW]
+    assert [c.value for c in new[1]] == inquiry.new_headers()
+    refs = [new.cell(r, headers(new)[LINK.header("case_ref")]).value for r in range(2, 7)]
+    assert refs == ["2024-3", "2024-11", "2025-32", "2025-38", "2025-39"]
+    assert new.data_validations.dataValidation  # the register's dropdowns and input messages
+    identity = dict(inquiry._identity([[c.value for c in row] for row in wb[inquiry.IDENTITY].iter_rows()])[0])
+    assert identity["register_id"] == book(register).register_id and identity["year"] == YEAR
+    # a case with several 担当課 is on each of their forms
+    for division in ("行政管理課", "情報システム課"):
+        ws = openpyxl.load_workbook(form_of(forms, division))[inquiry.NEW]
+        assert ws.cell(2, headers(ws)[LINK.header("case_ref")]).value == "2024-1"
+
+
+def test_survey_never_replaces_a_form_and_knows_its_divisions(register, forms, capsys, tmp_path):
+    before = form_of(forms, "税務課").read_bytes()
+    code, _, err = run_cli(capsys, "survey", register, "--year", YEAR, "--out", forms)
+    assert code == 2 and "同じ名前の照会票があります" in err and "Traceback" not in err
+    assert form_of(forms, "税務課").read_bytes() == before
+    code, out, err = run_cli(capsys, "survey", register, "--year", YEAR, "--out", tmp_path / "一課",
+                             "--division", "税務課")
+    assert code == 0 and [p.name for p in (tmp_path / "一課").iterdir()].count(form_of(forms, "税務課").name) == 1
+    code, _, err = run_cli(capsys, "survey", register, "--out", tmp_path / "x", "--division", "税務科")
+    assert code == 2 and "「課」シートにない課" in err and "税務科" in err
+
+
+def test_survey_of_an_older_register_asks_for_the_upgrade(tmp_path, capsys):
+    from support import REPO
+
+    old = tmp_path / "old.xlsx"
+    shutil.copyfile(REPO / "tests" / "fixtures" / "format1_sample.xlsx", old)
+    code, _, err = run_cli(capsys, "survey", old, "--out", tmp_path / "f")
+    assert code == 2 and "xlkit upgrade" in err and not (tmp_path / "f").exists()
+
+
+# --------------------------------------------------------------------------- refusals
+
+
+def test_files_that_are_not_our_forms_are_refused_with_their_reason(register, forms, tmp_path, capsys):
+    other = tmp_path / "other.xlsx"
+    build(other)  # another register: another id
+    code, _, _ = run_cli(capsys, "survey", other, "--year", "2020", "--out", tmp_path / "他")
+    broken = tmp_path / "照会票_壊れた.xlsx"
+    broken.write_bytes(b"PK\x03\x04 not a zip")
+    plain = tmp_path / "plain.xlsx"
+    openpyxl.Workbook().save(plain)
+    foreign = fill(next((tmp_path / "他").glob("照会票_*_税務課.xlsx")), tmp_path / "foreign.xlsx")
+    code, out, err = run_cli(capsys, "collect", register, broken, plain, foreign, register, "--year", YEAR)
+    assert code == 1 and "Traceback" not in err
+    assert "照会票_壊れた.xlsx: 照会票として読めません" in err
+    assert "plain.xlsx: xlkit の照会票ではありません" in err
+    assert "foreign.xlsx: 別の登録簿から作られた照会票です" in err
+    assert "登録簿.xlsx: xlkit の照会票ではありません" in err
+
+
+def test_a_form_of_another_year_is_refused(register, forms, capsys):
+    path = fill(form_of(forms, "税務課"), ends={"H19-001": "R3.9.30"})
+    code, _, err = run_cli(capsys, "collect", register, path, "--year", "2020")
+    assert code == 1 and "令和3年度の照会票です（取り込む年度は令和2年度）" in err
+
+
+def test_a_removed_or_added_row_of_the_locked_sheet_is_refused(register, forms, tmp_path, capsys):
+    def drop_row(wb):
+        wb[inquiry.CONTINUING].delete_rows(3)
+
+    path = fill(form_of(forms, "税務課"), tmp_path / "a.xlsx", edit=drop_row)
+    code, _, err = run_cli(capsys, "collect", register, path, "--year", YEAR)
+    assert code == 1 and "照会票の変更できない部分が変更されています" in err
+
+
+def test_an_end_date_before_the_published_year_is_a_problem(register, forms, capsys):
+    path = fill(form_of(forms, "税務課"), ends={"H19-001": "R1.9.30"})
+    code, _, err = run_cli(capsys, "collect", register, path, "--year", YEAR)
+    assert code == 1 and "令和2年度の報告で結合中として公表した後の日付ではありません" in err
+
+
+def test_an_unreadable_date_points_at_the_forms_cell(register, forms, capsys):
+    path = fill(form_of(forms, "税務課"), ends={"H19-001": "R3.13.1"})
+    code, _, err = run_cli(capsys, "collect", register, path, "--year", YEAR)
+    ws = openpyxl.load_workbook(path)[inquiry.CONTINUING]
+    letter = openpyxl.utils.get_column_letter(headers(ws)[LINK.header("end")])
+    assert code == 1 and f"{path.name} / {inquiry.CONTINUING} / {letter}2: 「R3.13.1」" in err
+
+
+# --------------------------------------------------------------------------- conflicts
+
+
+def test_two_answers_to_one_form_touching_one_row_are_a_conflict(register, forms, tmp_path, capsys):
+    first = fill(form_of(forms, "税務課"), tmp_path / "first.xlsx", ends={"H19-001": "R3.9.30"})
+    second = fill(form_of(forms, "税務課"), tmp_path / "second.xlsx", ends={"H19-001": "R3.10.31"})
+    code, out, err = run_cli(capsys, "collect", register, first, second, "--year", YEAR)
+    assert code == 1
+    assert "管理番号 h19-001" in out.lower() and "令和3年9月30日" in out and "令和3年10月31日" in out
+    assert by_id(register)["H19-001"].get("end") is None  # neither applied
+
+
+def test_the_same_answer_sent_twice_counts_once(register, forms, tmp_path, capsys):
+    first = fill(form_of(forms, "税務課"), tmp_path / "first.xlsx", ends={"H19-001": "R3.9.30"})
+    again = tmp_path / "again.xlsx"
+    shutil.copyfile(first, again)
+    code, out, err = run_cli(capsys, "collect", register, first, again, "--year", YEAR)
+    assert code == 0, out + err
+    assert by_id(register)["H19-001"].get("end") == dt.date(2021, 9, 30)
+    assert "同じ照会票・同じ回答のため" in out
+
+
+def test_two_forms_completing_one_case_are_a_conflict(register, forms, capsys, tmp_path):
+    a = fill(form_of(forms, "行政管理課"), tmp_path / "a.xlsx",
+             cases={"2024-1": linkage("行政管理課", "共同利用", "R3.5.1")})
+    b = fill(form_of(forms, "情報システム課"), tmp_path / "b.xlsx",
+             cases={"2024-1": linkage("情報システム課", "共同利用", "R3.5.1")})
+    code, out, err = run_cli(capsys, "collect", register, a, b, "--year", YEAR)
+    assert code == 1 and "審議案件 2024-1" in out and "a.xlsx" in out and "b.xlsx" in out
+    assert not [r for r in book(register).linkages if r.get("case_ref") == "2024-1"]
+
+
+def test_a_register_row_changed_after_the_form_was_issued_is_a_conflict(register, forms, capsys):
+    wb = openpyxl.load_workbook(register)
+    ws = wb[LINK.sheet]
+    col = headers(ws)
+    row = next(r for r in range(2, ws.max_row + 1) if ws.cell(r, col[LINK.header("id")]).value == "H19-001")
+    ws.cell(row, col[LINK.header("partner")]).value = "収納代行事業者（新）"
+    wb.save(register)
+    path = fill(form_of(forms, "税務課"), ends={"H19-001": "R3.9.30"})
+    code, out, err = run_cli(capsys, "collect", register, path, "--year", YEAR)
+    assert code == 1
+    assert "照会票の発行後に登録簿の12行目が変わっています" in out
+    assert "結合の相手方（照会票：収納代行事業者、登録簿：収納代行事業者（新））" in out
+    assert by_id(register)["H19-001"].get("end") is None
+
+
+# --------------------------------------------------------------------------- the register writer
+
+
+def test_a_dry_run_writes_nothing_and_says_what_it_would_do(register, forms, capsys):
+    path = fill(form_of(forms, "税務課"), ends={"H19-001": "R3.9.30"},
+                new=[linkage("税務課", "新しい業務", "R3.7.1")])
+    before = register.read_bytes()
+    code, out, err = run_cli(capsys, "collect", register, path, "--year", YEAR, "--dry-run")
+    assert code == 0 and "確認のみ: 新規 1 件、終了 1 件を取り込めます" in out
+    assert register.read_bytes() == before
+
+
+def test_collect_changes_only_the_parts_it_must(register, forms, capsys):
+    path = fill(form_of(forms, "税務課"), ends={"H19-001": "R3.9.30"})
+    with zipfile.ZipFile(register) as z:
+        before = {n: z.read(n) for n in z.namelist()}
+    code, out, err = run_cli(capsys, "collect", register, path, "--year", YEAR)
+    assert code == 0, err
+    with zipfile.ZipFile(register) as z:
+        after = {n: z.read(n) for n in z.namelist()}
+    from xlkit.workbook.package import Package
+
+    with Package(register) as package:
+        sheets = {package.sheet_part(s) for s in (LINK.sheet, schema.history().sheet, schema.status().sheet)}
+    changed = {n for n in before if before[n] != after[n]}
+    assert sheets <= changed <= sheets | {"xl/workbook.xml", "xl/styles.xml", "xl/tables/table1.xml"}
+    assert list(after) == list(before)
+
+
+def test_the_register_id_comes_with_new_registers_and_stays(tmp_path):
+    a, b = build(tmp_path / "a.xlsx"), build(tmp_path / "b.xlsx")
+    ids = [reader.load(p).register_id for p in (a, b)]
+    assert all(len(i) == 32 for i in ids) and ids[0] != ids[1]
+    assert formats.parse_id('="%s"' % ids[0]) == ids[0]
