@@ -27,13 +27,16 @@ pytestmark = needs_soffice
 
 DOC_NAMES = {"使い方": "howto", "外部結合": "linkages", "審議案件": "cases", "検証結果": "results",
              "集計": "summary", "設定": "settings", "実施機関": "bodies", "課": "divisions",
-             "区分": "categories", "審議結果": "case_results", "xlwings.conf": "xlwings_conf"}
+             "区分": "categories", "審議結果": "case_results", "xlwings.conf": "xlwings_conf",
+             "回答状況": "status", "変更履歴": "history"}
 
 EXPECTED = {
     "入力チェック": ("XlkitValidate", "import xlkit.macros as m; m.validate()"),
     "集計": ("XlkitSummarize", "import xlkit.macros as m; m.summarize()"),
     "Word出力": ("XlkitExportWord", "import xlkit.macros as m; m.export_word()"),
     "Excel出力": ("XlkitExportExcel", "import xlkit.macros as m; m.export_excel()"),
+    "照会票作成": ("XlkitSurvey", "import xlkit.macros as m; m.survey()"),
+    "回答取込": ("XlkitCollect", "import xlkit.macros as m; m.collect()"),
 }
 
 

@@ -63,7 +63,7 @@ def form_bytes(form: inquiry.Form, masters: dict[str, list[str]]) -> bytes:
     _new(new, form, fmt)
     _identity(identity, form)
     for ws, landscape in ((howto, False), (continuing, True), (new, True)):
-        ws.set_paper(9)
+        ws.set_paper(8 if landscape else 9)  # the register's 16 columns need A3 to stay legible
         if landscape:
             ws.set_landscape()
             ws.repeat_rows(0)
@@ -147,6 +147,7 @@ def _howto(ws, form: inquiry.Form, fmt) -> None:
         for case in form.cases:
             ws.write_string(row, 1, case.ref, fmt.body)
             ws.write_string(row, 2, case.title, fmt.body)
+            ws.set_row(row, 16 * -(-len(case.title) // 44) + 2)  # wrapped: about 44 characters a line
             row += 1
     ws.protect("", {"select_locked_cells": True, "select_unlocked_cells": True})
 
@@ -170,6 +171,7 @@ def _continuing(ws, form: inquiry.Form, fmt) -> None:
     ws.set_column(change, change, 40, fmt.edit_text)
     ws.write_string(0, change, inquiry.CHANGE_HEADER, fmt.header_required)
     for r, values in enumerate(form.continuing, start=1):
+        ws.set_row(r, _height(values, columns))
         for c, column in enumerate(columns):
             value = values.get(column.key)
             if column.key in inquiry.EDITABLE:
@@ -186,6 +188,19 @@ def _continuing(ws, form: inquiry.Form, fmt) -> None:
             "input_message": "業務名・相手方・記録項目などに変更があれば、その内容を書いてください。区政情報課が確かめて直します。"})
     ws.protect("", {"select_locked_cells": True, "select_unlocked_cells": True, "format_columns": True,
                     "format_rows": True})
+
+
+def _height(values: dict, columns) -> float:
+    """A row tall enough for its wrapped text (Excel and LibreOffice keep an XlsxWriter row one line tall)."""
+    from xlkit import widths
+
+    lines = 1
+    for column in columns:
+        text = cells.display(cells.cell_value(values.get(column.key), separator=column.separator))
+        if text:
+            per_line = max(column.width - 1, 1)
+            lines = max(lines, sum(-(-int(widths.EXCEL.measure(part)) // int(per_line)) or 1 for part in text.split("\n")))
+    return 15.0 * min(lines, 8) + 3
 
 
 def _value(ws, r: int, c: int, column, value, cell_format, fmt) -> None:
