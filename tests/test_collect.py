@@ -408,3 +408,25 @@ def test_the_register_id_comes_with_new_registers_and_stays(tmp_path):
     ids = [reader.load(p).register_id for p in (a, b)]
     assert all(len(i) == 32 for i in ids) and ids[0] != ids[1]
     assert formats.parse_id('="%s"' % ids[0]) == ids[0]
+
+
+def test_a_survey_that_fails_midway_leaves_no_half_set(register, tmp_path, monkeypatch):
+    from xlkit.workbook import inquiry_form
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(inquiry_form, "write_list", full_disk)
+    with pytest.raises(OSError):
+        tasks.survey(book(register), tmp_path / "f", year=YEAR)
+    assert list((tmp_path / "f").iterdir()) == []
+
+
+def test_a_renamed_answer_in_the_folder_is_taken(register, forms, tmp_path, capsys):
+    folder = tmp_path / "回答"
+    folder.mkdir()
+    fill(form_of(forms, "税務課"), folder / "税務課の回答（最終）.xlsx", ends={"H19-001": "R3.9.30"})
+    shutil.copyfile(form_of(forms, "税務課").parent / "照会一覧_令和3年度.xlsx", folder / "照会一覧_令和3年度.xlsx")
+    code, out, err = run_cli(capsys, "collect", register, folder, "--year", YEAR)
+    assert code == 0, out + err
+    assert by_id(register)["H19-001"].get("end") == dt.date(2021, 9, 30)

@@ -586,8 +586,17 @@ def survey(book: Book, out_dir: str | Path, *, year: int | None = None, division
     for target in targets:
         check_target(target, overwrite)
     masters = {name: book.master(name) for name in ("課", "実施機関", "区分", "審議結果")}
-    paths = [inquiry_form.write_form(form, folder / form.name, masters=masters, overwrite=overwrite) for form in made]
-    inquiry_form.write_list(made, names, listing, year=year, overwrite=overwrite)
+    paths: list[Path] = []
+    try:
+        for form in made:
+            paths.append(inquiry_form.write_form(form, folder / form.name, masters=masters, overwrite=overwrite))
+        inquiry_form.write_list(made, names, listing, year=year, overwrite=overwrite)
+    except BaseException:
+        # a set of forms or none: half a set would be refused as 「同じ名前の照会票があります」 next time
+        if not overwrite:
+            for path in paths:
+                path.unlink(missing_ok=True)
+        raise
     return Surveyed(year, made, paths, listing)
 
 
@@ -614,13 +623,15 @@ FORM_SUFFIXES = (".xlsx",)
 
 
 def answer_files(paths: list[str | Path]) -> list[Path]:
-    """The files to collect: each file given, and the 照会票_*.xlsx of each folder given, by name."""
+    """The files to collect: each file given, and every .xlsx of each folder given (whatever a 課
+    renamed it to: a file that is no form is refused by name, never passed over in silence), but
+    照会一覧 and the owner files Excel and LibreOffice leave beside an open workbook."""
     found: list[Path] = []
     for given in paths:
         path = Path(given)
         if path.is_dir():
             found += sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in FORM_SUFFIXES
-                            and p.name.startswith("照会票") and not p.name.startswith(("~$", ".~")))
+                            and not p.name.startswith(("~$", ".~", "照会一覧")))
         else:
             found.append(path)
     if not found:
