@@ -18,19 +18,13 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from xlkit import answers, cli, formats, inquiry, schema, tasks
+from xlkit import answers, formats, inquiry, schema, tasks
 from xlkit.workbook import reader
 from xlkit.workbook.builder import build
-from support import SAMPLE
+from support import SAMPLE, run_cli
 
 YEAR = 2021
 LINK = schema.linkage()
-
-
-def run_cli(capsys, *args) -> tuple[int, str, str]:
-    code = cli.main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture
@@ -143,7 +137,7 @@ def test_the_years_survey_and_answers_end_to_end(register, forms, tmp_path, caps
     general = fill(form_of(forms, "総務課"), answered / form_of(forms, "総務課").name,
                    new=[linkage("総務科", "電子申請", "2021/8/1")])
     # 介護保険課 asks for a change it cannot type itself
-    care = fill(form_of(forms, "介護保険課"), answered / form_of(forms, "介護保険課").name,
+    fill(form_of(forms, "介護保険課"), answered / form_of(forms, "介護保険課").name,
                 changes={"H12-001": "相手方の名称が変わりました（国保連合会）"})
     # 住宅課 changed a locked cell (the sheet's protection was taken off)
     def unlock_and_edit(wb):
@@ -232,7 +226,7 @@ def test_the_years_survey_and_answers_end_to_end(register, forms, tmp_path, caps
 def test_survey_writes_one_form_per_division_and_a_list(register, forms):
     names = sorted(p.name for p in forms.iterdir())
     divisions = [d for d, _ in book(register).divisions]
-    assert len(names) == len(divisions) + 1 and f"照会一覧_令和3年度.xlsx" in names
+    assert len(names) == len(divisions) + 1 and "照会一覧_令和3年度.xlsx" in names
     wb = openpyxl.load_workbook(form_of(forms, "税務課"))
     assert wb.sheetnames[:3] == [inquiry.HOWTO, inquiry.CONTINUING, inquiry.NEW]
     assert wb[inquiry.IDENTITY].sheet_state == "veryHidden" and wb[inquiry.IDENTITY].protection.sheet

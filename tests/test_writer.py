@@ -25,11 +25,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from xlkit import cli, files, lock, owner_files, schema, tasks
+from xlkit import files, lock, owner_files, schema, tasks
 from xlkit.errors import XlkitError
 from xlkit.workbook import appender, reader, writer
 from xlkit.workbook.package import Package
-from support import REPO, SAMPLE, said
+from support import REPO, SAMPLE, run_cli, said
 from support.decorate import decorate, missing
 
 HEADER = "No.\t" + "\t".join(schema.linkage().header(k) for k in (
@@ -40,12 +40,6 @@ def table(names: list[str], division: str = "総務課") -> str:
     lines = [HEADER] + [f"{i}\t{division}\t{name}\t理由\t対象者\t項目\t\t令和3年度第1回審議会承認\t相手方\tR3.5.{1 + i % 28}"
                         for i, name in enumerate(names, start=1)]
     return "\n".join(lines) + "\n"
-
-
-def run_cli(capsys, *args) -> tuple[int, str, str]:
-    code = cli.main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture

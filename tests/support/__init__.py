@@ -51,3 +51,12 @@ def said(exc: BaseException) -> str:
     for english in ("Error", "Exception", "Traceback"):
         assert english not in message, message
     return message
+
+
+def run_cli(capsys, *args) -> tuple[int, str, str]:
+    """`xlkit ARGS…` in this process: (exit code, stdout, stderr)."""
+    from xlkit import cli
+
+    code = cli.main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
