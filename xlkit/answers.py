@@ -306,10 +306,8 @@ def _decide(book: Book, proposals: list[_Proposal], result: Plan) -> None:
     by_target: dict[tuple, list[_Proposal]] = defaultdict(list)
     for p in proposals:
         by_target[p.target].append(p)
-    by_id: dict[str, list[Record]] = defaultdict(list)
-    for rec in book.linkages:
-        if rec.get("id"):
-            by_id[cells.fold(rec.get("id"))].append(rec)
+    index = _Index(book)
+    by_id = index.by_id
     for target, group in by_target.items():
         files = list(dict.fromkeys(p.source.file for p in group))
         if len(files) > 1 or (target[0] != "linkage" and len(group) > 1):
@@ -319,7 +317,7 @@ def _decide(book: Book, proposals: list[_Proposal], result: Plan) -> None:
             if p.kind == "end":
                 _decide_end(by_id.get(target[1], []), p, result)
             else:
-                _decide_new(book, p, result)
+                _decide_new(index, p, result)
 
 
 def _decide_end(records: list[Record], p: _Proposal, result: Plan) -> None:
@@ -354,18 +352,37 @@ def _differences(issued: dict, now: dict, keys) -> list[str]:
             for k in keys if canonical(issued.get(k)) != canonical(now.get(k))]
 
 
-def _decide_new(book: Book, p: _Proposal, result: Plan) -> None:
+class _Index:
+    """The register's rows by what answers are matched on, built once: a scan per new row of a
+    100,000-row register would make collect grow with rows × answers."""
+
+    def __init__(self, book: Book):
+        self.by_id: dict[str, list[Record]] = defaultdict(list)
+        self.same: dict[tuple, list[Record]] = defaultdict(list)
+        self.citing: dict[str, list[Record]] = defaultdict(list)
+        for rec in book.linkages:
+            if rec.get("id"):
+                self.by_id[cells.fold(rec.get("id"))].append(rec)
+            key = rules.same_linkage(rec.values)
+            if key is not None:
+                self.same[key].append(rec)
+            if rec.get("case_ref"):
+                self.citing[cells.fold(rec.get("case_ref"))].append(rec)
+        self.cases = {cells.fold(ref): rec for rec in book.cases if (ref := case_ref(rec))}
+
+
+def _decide_new(index: _Index, p: _Proposal, result: Plan) -> None:
     n, values = p.payload
     keys = [c.key for c in new_columns()]
     what = _target_name(p.target)
     if p.target[0] == "case":
-        case = next((r for r in book.cases if cells.fold(case_ref(r) or "") == p.target[1]), None)
+        case = index.cases.get(p.target[1])
         if case is None:
             result.conflicts.append(Conflict(what, [p.shown, messages.text("collect.case_gone", 案件=n.case)],
                                              [p.source.file]))
             return
         issued = p.source.answer.case_fingerprints.get(n.case)
-        citing = [r for r in book.linkages if cells.fold(r.get("case_ref") or "") == p.target[1]]
+        citing = index.citing.get(p.target[1], [])
         same = next((r for r in citing if not _differences(values, r.values, keys)), None)
         if same is not None:
             result.present.append(Present(p.source, messages.text("collect.present_row", 行=same.row, 内容=_describe(values))))
@@ -381,7 +398,7 @@ def _decide_new(book: Book, p: _Proposal, result: Plan) -> None:
             return
     else:
         key = p.target[1] if p.target[0] == "linkage" else None
-        twins = [r for r in book.linkages if key is not None and rules.same_linkage(r.values) == key]
+        twins = index.same.get(key, []) if key is not None else []
         same = next((r for r in twins if not _differences(values, r.values, keys)), None)
         if same is not None:
             result.present.append(Present(p.source, messages.text("collect.present_row", 行=same.row, 内容=_describe(values))))
