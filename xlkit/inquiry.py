@@ -218,7 +218,8 @@ def forms(book: Book, year: int, divisions: list[str] | None = None, *,
     active: dict[str, list[dict]] = {}
     for rec in book.linkages:
         division = rec.get("division")
-        if division and (active_in(rec, year - 1) or active_in(rec, year)) and not rec.get("consent"):
+        # 本人同意 rows too: they are not counted, but they are linkages whose end staff must know
+        if division and (active_in(rec, year - 1) or active_in(rec, year)):
             active.setdefault(cells.fold(division), []).append(rec.values)
     pending: dict[str, list[CaseRow]] = {}
     for rec in pending_cases(book):

@@ -1,4 +1,4 @@
-"""What the register's buttons run: 入力チェック, 集計, Word出力, Excel出力.
+"""What the register's buttons run: 入力チェック, 集計, Word出力, Excel出力, 照会票作成, 回答取込.
 
 Each button's VBA sub is one line, ``RunPython "import xlkit.macros as m; m.validate()"``; with
 no argument a macro works on ``xw.Book.caller()``. Tests pass a Book built from an Office.js
@@ -9,8 +9,11 @@ read per sheet), the core works on plain lists, and the results go back in block
 of write actions depends on the number of problems found, never on the number of valid rows.
 
 Nothing here changes a value staff typed: 入力チェック writes only to 「検証結果」 and changes only
-the fill colour of the cells it marks; 集計 writes only to 「集計」. Every error reaches the user
-as a Japanese alert — never a Python traceback.
+the fill colour of the cells it marks; 集計 writes only to 「集計」; 回答取込 appends rows below the
+last row of 「外部結合」, fills the end dates the answers give (decided by xlkit.answers, as the
+command line decides them) and writes its own two sheets, 「変更履歴」 and 「回答状況」 — into the
+open workbook, which staff then save. Every error reaches the user as a Japanese alert — never a
+Python traceback.
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ from __future__ import annotations
 import datetime as dt
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +43,7 @@ if TYPE_CHECKING:  # pragma: no cover
 TITLE = "登録簿"
 SUMMARY_HEADER_ROW = 3  # the row of 「集計」 holding the table's long labels
 EXPORT_DIR = "exports"
+SURVEY_DIR = "照会票"  # the folder of exports\ that 照会票作成 writes the forms into
 
 
 # --------------------------------------------------------------------------- plumbing
@@ -143,6 +148,7 @@ def _load(book, grids: dict[str, list[list]]):
     formats.check_readable(version, book.name)
     found = register.load_sheets(grids)
     found.format = version
+    found.register_id = _register_id_of(book)
     return found
 
 
@@ -154,6 +160,17 @@ def _format_of(book) -> int:
         if name.name == formats.NAME:
             return formats.parse(name.refers_to)
     return formats.FIRST
+
+
+def _register_id_of(book) -> str | None:
+    """The register's id from its name xlkit.formats.ID_NAME (which every 照会票 carries), as the
+    file reader reads it; None when it has none."""
+    from xlkit import formats
+
+    for name in book.names:
+        if name.name == formats.ID_NAME:
+            return formats.parse_id(name.refers_to)
+    return None
 
 
 def _as_text(value) -> str:
@@ -440,5 +457,5 @@ def _export(book, suffix: str, title: str, confirm: Callable | None) -> None:
     _alert(book, "\n\n".join(parts), title, critical=bool(failed or forced or left_out))
 
 
-__all__ = ["validate", "summarize", "export_word", "export_excel", "read_grid", "read_book",
-           "result_rows", "summary_rows"]
+__all__ = ["validate", "summarize", "export_word", "export_excel", "survey", "collect", "read_grid", "read_book",
+           "result_rows", "summary_rows", "excel_text"]

@@ -310,7 +310,7 @@ def _howto(ws, fmt: _Formats, *, macro: bool) -> None:
     ws.merge_range(1, 1, 1, 2, ("「外部結合」「審議案件」シートに1件を1行として入力し、下のボタンで点検・集計・資料作成を"
                                 "行います。ボタンを押してもシートに入力した値は変わりません。"), fmt.body)
     ws.set_row(1, 32)
-    ws.write_string(3, 1, "ボタン", fmt.subtitle)
+    ws.write_string(3, 1, design.HOWTO_BUTTONS, fmt.subtitle)
     row = 4
     for button in design.BUTTONS:
         ws.set_row(row, 40)

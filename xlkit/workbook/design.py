@@ -43,6 +43,11 @@ SETTINGS_WIDTHS = (26, 34, 70)
 RESULT_HEADERS = ("重要度", "シート", "セル", "列", "値", "メッセージ", "コード")
 RESULT_WIDTHS = (8, 10, 8, 22, 24, 70, 20)  # codes such as case-without-linkage fit on one line
 
+# 使い方: the subtitle above the button rows (one row per button, in BUTTONS order, each with its
+# help text in column C; an .xlsx has the caption as text in column B instead of a button).
+# xlkit upgrade finds the rows by it (xlkit.workbook.migrate).
+HOWTO_BUTTONS = "ボタン"
+
 # Cell colours written by 入力チェック (fill of a bad cell) and used in the legend of 使い方.
 ERROR_FILL = "#FFC7CE"
 WARNING_FILL = "#FFEB9C"
@@ -160,5 +165,16 @@ BUTTONS: tuple[Button, ...] = (
         "XlkitExportExcel", "Excel出力", "export_excel",
         "Word出力と同じ2つの報告書を、印刷できる Excel ファイルとして exports に保存します。"
         "同じ名前のファイルがあるときは上書きせず、別の名前で保存します。",
+    ),
+    Button(
+        "XlkitSurvey", "照会票作成", "survey",
+        "「設定」の報告年度について、課ごとの照会票（外部結合の庁内照会）と照会一覧を、exports の中の"
+        "「照会票」フォルダに作ります。同じ名前の照会票があるときは作りません（上書きしません）。",
+    ),
+    Button(
+        "XlkitCollect", "回答取込", "collect",
+        "回答された照会票を選んで読み込み、確認のうえ新規の外部結合と終了年月日をこのブックに書き込み、"
+        "「変更履歴」「回答状況」に記録します。取り込めない照会票があれば何も書き込みません。"
+        "書き込んだ後は上書き保存してください。",
     ),
 )
