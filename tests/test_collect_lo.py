@@ -10,9 +10,9 @@ import os
 import shutil
 from pathlib import Path
 
-from support import needs_soffice
-from test_collect import YEAR, fill, form_of, linkage, run_cli
-from test_workbook_lo import HERE, _lo, _pdftoppm
+from support import needs_soffice, run_cli
+from support.forms import YEAR, fill, form_of, linkage
+from support.lo import DOCS, lo, pdftoppm
 from xlkit import inquiry, schema
 
 pytestmark = needs_soffice
@@ -23,14 +23,14 @@ REGISTER_PAGES = {schema.status().sheet: "survey_04_status", schema.history().sh
 
 
 def _render(book: Path, outdir: Path, pages: dict[str, str]) -> None:
-    _lo("render", book, outdir)
+    lo("render", book, outdir)
     pdfs = json.loads((outdir / "sheets.json").read_text(encoding="utf-8"))
     docs = os.environ.get("XLKIT_DOCS_PNG")
     for sheet, name in pages.items():
-        png = _pdftoppm(Path(pdfs[sheet]), outdir / name)
+        png = pdftoppm(Path(pdfs[sheet]), outdir / name)
         assert png.stat().st_size > 5000, sheet  # a page with something on it
         if docs:
-            shutil.copyfile(png, HERE.parent / "docs" / f"{name}.png")
+            shutil.copyfile(png, DOCS / f"{name}.png")
 
 
 def test_a_form_and_the_status_render(tmp_path, capsys):

@@ -9,20 +9,17 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import openpyxl
 import pytest
 
 from support import needs_soffice
+from support.lo import DOCS, lo, pdftoppm
 from xlkit import schema
 from xlkit.workbook import design
 from xlkit.workbook.builder import build
 
-HERE = Path(__file__).resolve().parent
-SCRIPT = HERE / "uno" / "lo_register.py"
 pytestmark = needs_soffice
 
 DOC_NAMES = {"使い方": "howto", "外部結合": "linkages", "審議案件": "cases", "検証結果": "results",
@@ -40,22 +37,9 @@ EXPECTED = {
 }
 
 
-def _uno_python() -> str:
-    for candidate in ("/usr/bin/python3", sys.executable, shutil.which("python3")):
-        if candidate and subprocess.run([candidate, "-c", "import uno"], capture_output=True).returncode == 0:
-            return candidate
-    pytest.fail("LibreOffice is installed but no Python can import uno (install python3-uno)")
-
-
-def _lo(command: str, book: Path, out: Path) -> None:
-    done = subprocess.run([_uno_python(), str(SCRIPT), command, str(book), str(out)],
-                          capture_output=True, text=True, timeout=180)
-    assert done.returncode == 0, done.stderr[-3000:]
-
-
 def _inspect(book: Path, tmp_path: Path) -> dict:
     out = tmp_path / f"{book.stem}.json"
-    _lo("inspect", book, out)
+    lo("inspect", book, out)
     return json.loads(out.read_text(encoding="utf-8"))
 
 
@@ -153,19 +137,15 @@ def test_a_page_of_each_sheet_renders_with_the_macros_results(tmp_path, make_lin
     assert [a["func"] for a in alerts] == ["alert", "alert"]
 
     outdir = tmp_path / "render"
-    _lo("render", filled, outdir)
+    lo("render", filled, outdir)
     pdfs = json.loads((outdir / "sheets.json").read_text(encoding="utf-8"))
     assert list(pdfs) == list(design.sheet_order())
     docs = os.environ.get("XLKIT_DOCS_PNG")
     for i, (name, pdf) in enumerate(pdfs.items(), start=1):
-        png = _pdftoppm(Path(pdf), outdir / f"workbook_{i:02d}")
+        png = pdftoppm(Path(pdf), outdir / f"workbook_{i:02d}")
         assert png.stat().st_size > 2000, name  # a page with something on it
         if docs:
-            target = HERE.parent / "docs" / f"workbook_{i:02d}_{DOC_NAMES[name]}.png"
+            target = DOCS / f"workbook_{i:02d}_{DOC_NAMES[name]}.png"
             shutil.copyfile(png, target)
 
 
-def _pdftoppm(pdf: Path, png_base: Path) -> Path:
-    subprocess.run(["pdftoppm", "-png", "-r", "70", "-f", "1", "-l", "1", "-singlefile", str(pdf), str(png_base)],
-                   check=True, capture_output=True)
-    return png_base.with_suffix(".png")

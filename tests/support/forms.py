@@ -1,0 +1,67 @@
+"""Filling a 照会票 the way 課 staff do in Excel (tests of survey and collect)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+
+from xlkit import inquiry, schema
+
+YEAR = 2021
+LINK = schema.linkage()
+
+
+def form_of(folder: Path, division: str) -> Path:
+    return folder / inquiry.file_name(YEAR, division)
+
+
+def headers(ws) -> dict[str, int]:
+    return {c.value: c.column for c in ws[1] if c.value}
+
+
+def fill(path: Path, out: Path | None = None, *, ends: dict | None = None, changes: dict | None = None,
+         new: list[dict] = (), cases: dict | None = None, respondent=("山田 花子", "2345", "R4.5.10"),
+         edit=None) -> Path:
+    """Answer a form as 課 staff do in Excel; `new` rows and `cases` rows are keyed by header."""
+    wb = openpyxl.load_workbook(path)
+    ws = wb[inquiry.CONTINUING]
+    col = headers(ws)
+    for r in range(2, ws.max_row + 1):
+        id_ = ws.cell(r, col[LINK.header("id")]).value
+        if id_ in (ends or {}):
+            ws.cell(r, col[LINK.header("end")]).value = ends[id_]
+        if id_ in (changes or {}):
+            ws.cell(r, col[inquiry.CHANGE_HEADER]).value = changes[id_]
+    ws = wb[inquiry.NEW]
+    col = headers(ws)
+    ref_col = col[LINK.header("case_ref")]
+    for r in range(2, ws.max_row + 1):
+        ref = ws.cell(r, ref_col).value
+        if ref in (cases or {}):
+            for header, value in cases[ref].items():
+                ws.cell(r, col[header]).value = value
+    row = ws.max_row + 1
+    for values in new:
+        for header, value in values.items():
+            ws.cell(row, col[header]).value = value
+        row += 1
+    howto = wb[inquiry.HOWTO]
+    for line in howto.iter_rows():
+        for cell in line:
+            if cell.value in inquiry.RESPONDENT:
+                howto.cell(cell.row, cell.column + 1).value = respondent[list(inquiry.RESPONDENT).index(cell.value)]
+    if edit:
+        edit(wb)
+    out = out or path
+    wb.save(out)
+    return out
+
+
+def linkage(division: str, business: str, start, **more) -> dict:
+    values = {LINK.header("division"): division, LINK.header("business"): business,
+              LINK.header("reason"): f"{business}のため", LINK.header("subjects"): "区民",
+              LINK.header("items"): "氏名、住所", LINK.header("basis"): "令和3年度第1回審議会承認",
+              LINK.header("partner"): "国", LINK.header("start"): start}
+    values.update({LINK.header(k): v for k, v in more.items()})
+    return values
