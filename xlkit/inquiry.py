@@ -48,6 +48,8 @@ RESPONDENT = {"担当者": "name", "内線": "extension", "回答日": "answered
 ID_ITEMS = {"様式": "kind", "版": "version", "登録簿番号": "register_id", "課": "division", "年度": "year",
             "発行日時": "issued", "照会票番号": "form_id"}
 ROWS_HEADER = ("種類", "シート", "行", "管理番号・案件", "指紋", "発行時の終了年月日")
+SEAL = "照合"  # the identity's last item: a hash of every other cell of the sheet
+RESPONDENT_CHARS = 100  # a 担当者 or 内線 longer than this is no name: said of its cell
 ROW_LINKAGE, ROW_CASE, ROW_HEADERS = "継続", "案件", "見出し"
 
 
@@ -149,10 +151,12 @@ class Form:
         return file_name(self.year, self.division)
 
     def identity(self) -> list[tuple[str, Any]]:
+        """The identity's items, the last of them the seal over the items and `rows`."""
         values = {"kind": KIND, "version": FORM_VERSION, "register_id": self.register_id,
                   "division": self.division, "year": self.year,
                   "issued": self.issued.strftime("%Y-%m-%d %H:%M:%S"), "form_id": self.form_id}
-        return [(label, values[key]) for label, key in ID_ITEMS.items()]
+        items = [(label, values[key]) for label, key in ID_ITEMS.items()]
+        return [*items, (SEAL, seal([list(item) for item in items] + [list(ROWS_HEADER)] + [list(r) for r in self.rows()]))]
 
     def rows(self) -> list[tuple]:
         """The identity's table: the headers' fingerprints, then one row per pre-filled row."""
@@ -165,6 +169,21 @@ class Form:
         for i, case in enumerate(self.cases, start=2):
             rows.append((ROW_CASE, NEW, i, case.ref, case.fingerprint, ""))
         return rows
+
+
+def seal(rows: list[list]) -> str:
+    """A hash of the identity sheet's cells as shown: an edit of the hidden sheet (its 課, its
+    年度, a fingerprint) no longer matches it. It keeps honest mistakes out, not a forger: the
+    form carries everything needed to compute it."""
+    lines = []
+    for row in rows:
+        shown = [cells.display(v).strip() for v in row]
+        while shown and not shown[-1]:
+            shown.pop()
+        if shown:
+            lines.append("\t".join(shown))
+    text = "\n".join(lines)
+    return hashlib.sha256(("xlkit照会票\n" + text).encode("utf-8")).hexdigest()[:24]
 
 
 def case_ref(record: Record) -> str | None:
@@ -307,8 +326,14 @@ def read_answer(book: Book, grids: dict[str, list[list]], name: str) -> Answer:
     if identity.get("kind") != KIND:
         raise NotAForm(messages.text("collect.not_a_form", シート=IDENTITY))
     version = identity.get("version")
-    if not isinstance(version, int) or version > FORM_VERSION:
-        raise NotAForm(messages.text("collect.form_version", 版=cells.display(version), 対応=FORM_VERSION))
+    if isinstance(version, int) and version > FORM_VERSION:
+        raise NotAForm(messages.text("collect.form_version", 版=version, 対応=FORM_VERSION))
+    for key, label in ((k, lab) for lab, k in ID_ITEMS.items()):
+        if identity.get(key) in (None, ""):
+            raise NotAForm(messages.text("collect.identity_unreadable", 項目=label), _named(identity))
+    if identity.get("seal") != seal(_sealed_rows(grids[IDENTITY])):
+        raise NotAForm(messages.text("collect.locked_changed", シート=IDENTITY, セル="（照会票の情報）"), _named(identity))
+    _check_lengths(grids, identity)
     shadow = dataclasses.replace(book, issues=[], columns={}, missing={}, distinct={})
     for sheet, headers in ((CONTINUING, continuing_headers()), (NEW, new_headers())):
         found = [cells.display(v).strip() for v in (grids[sheet][0] if grids[sheet] else [])]
@@ -316,20 +341,44 @@ def read_answer(book: Book, grids: dict[str, list[list]], name: str) -> Answer:
             found.pop()
         expected = table.get((ROW_HEADERS, sheet, 1))
         if found != headers or expected is None or expected[0] != headers_fingerprint(found):
-            raise NotAForm(messages.text("collect.locked_changed", シート=sheet, セル="1行目（見出し）"),
-                           str(identity.get("division", "")))
-    answer = Answer(name, identity, _respondent(grids[HOWTO]), [], [])
+            raise NotAForm(messages.text("collect.locked_changed", シート=sheet, セル="1行目（見出し）"), _named(identity))
+    problems: list = []
+    answer = Answer(name, identity, _respondent(grids[HOWTO], problems), [], [], problems)
     try:
         _read_continuing(shadow, grids[CONTINUING], table, answer)
         _read_new(shadow, grids[NEW], table, answer)
     except NotAForm as refused:  # the 課 is known: 回答状況 lists the refusal on its line
         raise NotAForm(refused.reason, answer.division) from None
     for issue in shadow.issues:  # cells the register's reader could not type (a date R3.13.1 …)
-        if issue.code.startswith("header-"):  # the headers were proven above; 変更内容 is ours
+        if issue.code.startswith("header-") and issue.code != "header-blank":  # headers proven above
             continue
         sheet = CONTINUING if issue.sheet == schema.linkage().sheet and _on(answer, issue.cell) else NEW
         answer.problems.append((sheet, issue.cell, issue.message))
     return answer
+
+
+def _named(identity: dict[str, Any]) -> str:
+    return str(identity.get("division") or "")
+
+
+def _sealed_rows(grid: list[list]) -> list[list]:
+    """The identity sheet's rows as `Form.identity` sealed them: every row but the seal's, blank rows out."""
+    return [row for row in grid if not row or cells.display(row[0]).strip() != SEAL]
+
+
+def _check_lengths(grids: dict[str, list[list]], identity: dict) -> None:
+    """A cell no Excel cell can hold, on any sheet read, is said of the form's own cell (not as
+    the register's: the register's reader would name its own sheets)."""
+    from .addresses import column_letter
+    from .limits import current
+
+    most = current().cell_chars
+    for sheet, grid in grids.items():
+        for r, row in enumerate(grid, start=1):
+            for c, value in enumerate(row):
+                if type(value) is str and len(value) > most:
+                    raise NotAForm(messages.text("collect.too_long", シート=sheet, セル=f"{column_letter(c)}{r}",
+                                                 文字数=f"{len(value):,}", 上限=f"{most:,}"), _named(identity))
 
 
 def _on(answer: Answer, cell: str) -> bool:
@@ -344,6 +393,8 @@ def _identity(grid: list[list]) -> tuple[dict[str, Any], dict[tuple, tuple]]:
         label = cells.display(row[0]).strip() if row else ""
         if label == ROWS_HEADER[0]:
             break
+        if label == SEAL and len(row) > 1:
+            identity["seal"] = cells.display(row[1]).strip()
         if label in ID_ITEMS and len(row) > 1:
             value = row[1]
             if ID_ITEMS[label] in ("version", "year"):
@@ -366,14 +417,20 @@ def _identity(grid: list[list]) -> tuple[dict[str, Any], dict[tuple, tuple]]:
     return identity, table
 
 
-def _respondent(grid: list[list]) -> dict[str, Any]:
+def _respondent(grid: list[list], problems: list) -> dict[str, Any]:
     """The 回答者 block: each label in any cell, its value in the cell to the right."""
+    from .addresses import column_letter
+
     found: dict[str, Any] = {}
-    for row in grid:
+    for r, row in enumerate(grid, start=1):
         for i, value in enumerate(row[:-1]):
             label = cells.display(value).strip().rstrip("：:")
             if label in RESPONDENT and RESPONDENT[label] not in found:
                 found[RESPONDENT[label]] = row[i + 1]
+                if len(cells.display(row[i + 1])) > RESPONDENT_CHARS:
+                    problems.append((HOWTO, f"{column_letter(i + 1)}{r}", messages.text(
+                        "collect.respondent_too_long", 項目=label, 上限=RESPONDENT_CHARS)))
+                    found[RESPONDENT[label]] = None
     answered = found.get("answered_on")
     if answered is not None:
         try:
