@@ -578,6 +578,10 @@ def survey(book: Book, out_dir: str | Path, *, year: int | None = None, division
     except OSError as exc:
         raise XlkitError(messages.text("export.folder_failed", フォルダ=folder, 理由=os_reason(exc))) from None
     names = {form.division: form.name for form in made}
+    clashes = [name for name in set(names.values()) if list(names.values()).count(name) > 1]
+    if clashes:
+        together = [d for d, name in names.items() if name in clashes]
+        raise Refusal("survey.same_file", 課="、".join(together), ファイル="、".join(sorted(clashes)))
     listing = folder / f"照会一覧_{nendo(year)}.xlsx"
     targets = [folder / name for name in names.values()] + [listing]
     taken = [t.name for t in targets if t.exists()]
@@ -619,24 +623,45 @@ class Collected:
     appended: list[tuple[int, dict[str, Any]]] = field(default_factory=list)  # (Excel row, values)
 
 
-FORM_SUFFIXES = (".xlsx",)
+FORM_SUFFIXES = (".xlsx", ".xlsm", ".xls")  # a 課 may save the form as another kind: refused by name, not passed over
 
 
-def answer_files(paths: list[str | Path]) -> list[Path]:
-    """The files to collect: each file given, and every .xlsx of each folder given (whatever a 課
-    renamed it to: a file that is no form is refused by name, never passed over in silence), but
-    照会一覧 and the owner files Excel and LibreOffice leave beside an open workbook."""
+def answer_files(paths: list[str | Path], *, register: str | Path | None = None) -> list[Path]:
+    """The files to collect: each file given, and every Excel file of each folder given (whatever
+    a 課 renamed it to: a file that is no form is refused by name, never passed over in silence),
+    but 照会一覧, the owner files Excel and LibreOffice leave beside an open workbook, and the
+    `register` itself. A file given twice (by name and by its folder) is read once."""
+    from .files import same_file
+
     found: list[Path] = []
     for given in paths:
         path = Path(given)
         if path.is_dir():
             found += sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in FORM_SUFFIXES
-                            and not p.name.startswith(("~$", ".~", "照会一覧")))
+                            and not p.name.startswith(("~$", ".~", "照会一覧"))
+                            and not (register is not None and same_file(p, Path(register))))
         else:
             found.append(path)
-    if not found:
+    unique: list[Path] = []
+    for path in found:
+        if not any(path == seen or same_file(path, seen) for seen in unique):
+            unique.append(path)
+    if not unique:
         raise Refusal("collect.no_files", 場所="、".join(str(p) for p in paths))
-    return found
+    return unique
+
+
+def _labels(files: list[Path]) -> list[str]:
+    """How each file is named to staff: its name, or folder/name where two share a name (a first
+    and a corrected answer kept in two folders)."""
+    names = [p.name for p in files]
+    return [f"{p.parent.name}/{p.name}" if names.count(p.name) > 1 else p.name for p in files]
+
+
+def _division_in_name(name: str) -> str:
+    """The 課 of a form's own file name (照会票_令和3年度_税務課.xlsx), for a file too broken to say it."""
+    parts = Path(name).stem.split("_")
+    return parts[2] if len(parts) >= 3 and parts[0] == "照会票" else ""
 
 
 def read_answers(book: Book, files: list[Path]) -> list:
@@ -647,14 +672,15 @@ def read_answers(book: Book, files: list[Path]) -> list:
 
     sheets = (forms_.HOWTO, forms_.CONTINUING, forms_.NEW, forms_.IDENTITY)
     sources = []
-    for path in files:
+    for path, label in zip(files, _labels(files)):
         try:
             grids = reader.read_sheets(path, sheets, watched=(forms_.CONTINUING, forms_.NEW, forms_.IDENTITY))
-            sources.append(planner.Source(path.name, forms_.read_answer(book, grids, path.name)))
+            sources.append(planner.Source(label, forms_.read_answer(book, grids, label)))
         except forms_.NotAForm as e:
-            sources.append(planner.Source(path.name, refused=e.reason, named=e.division))
+            sources.append(planner.Source(label, refused=e.reason, named=e.division or _division_in_name(path.name)))
         except XlkitError as e:
-            sources.append(planner.Source(path.name, refused=messages.text("collect.unreadable", 理由=e.message)))
+            sources.append(planner.Source(label, refused=messages.text("collect.unreadable", 理由=e.message),
+                                          named=_division_in_name(path.name)))
     return sources
 
 
@@ -675,12 +701,14 @@ def collect(register_path: str | Path, files: list[str | Path], *, year: int | N
     from .workbook import reader, writer
 
     path = Path(register_path)
-    files = answer_files(files)
-    if dry_run:
+    files = answer_files(files, register=path)
+    if dry_run:  # what the real run refuses first is refused here too
         book = reader.load(path)
+        _check_collectable(book)
         return Collected(plan_collect(book, read_answers(book, files), year, skip_bad=skip_bad), False)
     with writer.editing(path, "回答取込", clear_lock=clear_lock) as edit:
         book = reader.load(edit.path)
+        _check_collectable(book)
         result = plan_collect(book, read_answers(book, files), year, skip_bad=skip_bad)
         if result.held:  # all or nothing: not even 回答状況 is written
             return Collected(result, False)
@@ -688,6 +716,20 @@ def collect(register_path: str | Path, files: list[str | Path], *, year: int | N
         appended = _write_collected(edit, book, result, new, ends)
         edit.commit()
     return Collected(result, True, appended)
+
+
+def _check_collectable(book: Book) -> None:
+    """A register collect can write: the current format, and its 変更履歴 and 回答状況 whole."""
+    from . import formats
+    from .workbook import reader
+
+    formats.check_current(book.format, book.path.name if book.path else "", str(book.path or ""))
+    for reg, key in ((schema.history(), "history.columns_missing"), (schema.status(), "status.columns_missing")):
+        for _ in reader.stream(book, reg, keys=()):
+            break
+        if book.missing.get(reg.sheet):
+            absent = [c.header for c in reg.columns if c.key in book.missing[reg.sheet]]
+            raise Refusal(key, 列="、".join(absent))
 
 
 def _write_collected(edit, book: Book, result, new: list, ends: list) -> list[tuple[int, dict[str, Any]]]:
