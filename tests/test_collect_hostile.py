@@ -772,10 +772,6 @@ def test_a_register_saved_by_a_colleague_during_the_collect_is_not_replaced(regi
     nothing_beside(register)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: when Excel saves the register (a new file renamed over it) while collect "
-                   "works, collect stops with 「「登録簿.xlsx」の部品 _rels/.rels が壊れているため、書き込めません」 — the "
-                   "register is not broken, a colleague saved it; README promises 「もう一度実行してください」 "
-                   "(Package.save reopens the path and copies the new file's bytes at the old file's offsets)")
 def test_a_register_saved_by_a_colleague_during_the_collect_asks_to_run_again(register, answer, capsys, monkeypatch):
     path = answer("a.xlsx", ends={"H19-001": "R3.9.30"})
     _saved_meanwhile(monkeypatch, register)

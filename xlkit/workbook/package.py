@@ -108,8 +108,12 @@ class Package:
 
     def save(self, dest: str | Path) -> None:
         """Write the package to `dest`: changed parts deflated, every other member copied raw."""
-        with open(self.path, "rb") as source, open(dest, "wb") as raw_out, \
-                zipfile.ZipFile(raw_out, "w", zipfile.ZIP_DEFLATED) as out:
+        # the members are copied from the file this package opened, not from the path again: Excel
+        # saving the register meanwhile renames a new file over it, whose bytes lie elsewhere
+        source = self._zip.fp
+        if source is None:
+            raise XlkitError(f"「{self.path.name}」はもう閉じられているため、書き込めません。")
+        with open(dest, "wb") as raw_out, zipfile.ZipFile(raw_out, "w", zipfile.ZIP_DEFLATED) as out:
             for info in self.infos:
                 if info.filename in self._changed:
                     _write_part(out, info.filename, self._changed[info.filename], info.date_time)
