@@ -4,7 +4,7 @@
 
 The register has every sheet, table, dropdown and protection, the masters and 設定 filled
 with the seed values of schemas/, the xlwings VBA project of the installed xlwings, our
-module of one-line subs and the four buttons of 「使い方」. Run it again after a change to
+module of one-line subs and the buttons of 「使い方」. Run it again after a change to
 the schemas, the builder or an upgrade of xlwings.
 """
 

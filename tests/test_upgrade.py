@@ -43,9 +43,13 @@ VBA = "xl/vbaProject.bin"
 CONTENT_TYPES = "[Content_Types].xml"
 RELS = "xl/_rels/workbook.xml.rels"
 SETTINGS = "xl/worksheets/sheet6.xml"  # 設定 of both fixtures
+HOWTO = "xl/worksheets/sheet1.xml"  # 使い方 of both fixtures
+BUTTONS_VML = "xl/drawings/vmlDrawing1.vml"  # the buttons of the .xlsm fixture's 使い方
 NEW_SHEETS = ["xl/worksheets/sheet12.xml", "xl/worksheets/sheet13.xml"]  # 回答状況, 変更履歴
-# what the step to format 3 changes in a fixture, besides the VBA project of an .xlsm
-FORMAT3_PARTS = {WORKBOOK, CONTENT_TYPES, RELS, SETTINGS}
+# what the step to format 3 changes in a fixture, besides the VBA project of an .xlsm and its
+# buttons (drawn again: the fixture has four, today's registers six)
+FORMAT3_PARTS = {WORKBOOK, CONTENT_TYPES, RELS, SETTINGS, HOWTO}
+NEW_BUTTONS = design.BUTTONS[4:]  # 照会票作成 and 回答取込, which came after the format 1 fixture
 LOGS = (schema.status(), schema.history())  # the sheets format 3 adds, in tab order
 DUE = schema.settings().header("survey_due")  # 回答期限
 MARKER = b'<definedName name="xlkit_format">%d</definedName>'
@@ -58,6 +62,8 @@ EXPECTED = {
     "集計": ("XlkitSummarize", "import xlkit.macros as m; m.summarize()"),
     "Word出力": ("XlkitExportWord", "import xlkit.macros as m; m.export_word()"),
     "Excel出力": ("XlkitExportExcel", "import xlkit.macros as m; m.export_excel()"),
+    "照会票作成": ("XlkitSurvey", "import xlkit.macros as m; m.survey()"),
+    "回答取込": ("XlkitCollect", "import xlkit.macros as m; m.collect()"),
 }
 
 # one new 令和2年度 linkage, in the published table (2)'s layout (tests/test_import.py)
@@ -259,7 +265,8 @@ def assert_members(new: dict[str, bytes], old: dict[str, bytes], added: list[str
 
 def assert_only_added(old: dict[str, bytes], new: dict[str, bytes]) -> None:
     """The step to format 3 only added to the parts it changed: every element of them is still
-    there as it was, but for 設定's dimension and the count of its validations."""
+    there as it was, but for 設定's dimension and the count of its validations, and 使い方's rows
+    below the new button rows, which moved down two rows."""
     for name in (WORKBOOK, CONTENT_TYPES, RELS):
         inserted, replaced = edits(old[name], new[name])
         assert inserted and not replaced, (name, replaced)
@@ -268,6 +275,25 @@ def assert_only_added(old: dict[str, bytes], new: dict[str, bytes]) -> None:
     for was, now in replaced:
         assert any(re.fullmatch(pattern, was) and re.fullmatch(pattern, now) for pattern in (
             rb'<dimension ref="A1:C\d+"/>', rb'<dataValidations count="\d+">')), (was, now)
+    assert_howto_rows_added(old[HOWTO], new[HOWTO])
+
+
+def assert_howto_rows_added(old: bytes, new: bytes) -> None:
+    """使い方 of a format 1 fixture (rows 5-8 its four buttons): two rows inserted as rows 9 and 10,
+    the help of 照会票作成 and 回答取込 in C formatted like row 8's, and every row below moved
+    down two rows; nothing else changed (taken back, the part is the old one byte for byte)."""
+    row = re.compile(rb'<row r="(9|10)"[^>]*>.*?</row>', re.S)
+    inserted = [m[0] for m in row.finditer(new)]
+    assert len(inserted) == 2
+    style = re.search(rb'<c r="C8"[^>]*?( s="\d+")', old)[1]
+    for line, button in zip(inserted, NEW_BUTTONS):
+        assert button.help.encode() in line and style in line and b' ht="39.75" customHeight="1"' in line
+
+    def back(m: re.Match) -> bytes:
+        number = int(m[2])
+        return m[1] + b"%d" % (number - 2 if number >= 11 else number)
+
+    assert re.sub(rb'((?:<row r="|<c r="[A-Z]+|ref="[A-Z]+\d+:[A-Z]+))(\d+)', back, row.sub(b"", new)) == old
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -335,9 +361,9 @@ def test_upgrade_changes_only_the_parts_its_steps_need_and_the_vba_project(tmp_p
     old, new = members(FIXTURE[".xlsm"]), members(path)
     assert_members(new, old, NEW_SHEETS)
     changed = sorted(n for n in old if old[n] != new[n])
-    assert set(changed) == FORMAT3_PARTS | {VBA}, changed
+    assert set(changed) == FORMAT3_PARTS | {VBA, BUTTONS_VML}, changed
     for name in old:
-        if name not in FORMAT3_PARTS | {VBA}:
+        if name not in FORMAT3_PARTS | {VBA, BUTTONS_VML}:
             assert new[name] == old[name], name
     assert_only_added(old, new)
 
@@ -433,7 +459,7 @@ def test_the_upgraded_registers_buttons_are_bound_and_hand_runpython_their_line(
     if unbound:
         _unbind_summarize(path)
     result = tasks.upgrade(path)
-    assert result.written and result.vba and result.buttons is unbound
+    assert result.written and result.vba and result.buttons  # the fixture lacks 照会票作成 and 回答取込
 
     report = _inspect(path, tmp_path)
     assert report["sheets"] == list(design.sheet_order())  # 回答状況 and 変更履歴 last
@@ -466,15 +492,20 @@ def test_an_upgrade_keeps_everything_staff_added(tmp_path, suffix, unbound):
     deco = decorate(source, decorated)
     assert deco.added and deco.changed
     assert missing(decorated, deco) == []
-    ours = FORMAT3_PARTS | ({VBA} if suffix == ".xlsm" else set())
-    if unbound:  # the buttons are drawn again beside the objects staff added
+    # the buttons of an .xlsm are drawn again (the fixture lacks two) beside the objects staff added
+    ours = FORMAT3_PARTS | ({VBA, BUTTONS_VML} if suffix == ".xlsm" else set())
+    if unbound:
         _unbind_summarize(decorated)
-        ours.add(howto_vml(decorated))
+    with Package(decorated) as package:
+        (picture,) = package.related(HOWTO, "drawing")  # staff's picture on 使い方, at B29
+        ours.add(picture)
     dressed = members(decorated)
 
     result = tasks.upgrade(decorated)
-    assert result.written and result.before == 1 and result.buttons is unbound
-    assert missing(decorated, deco) == []
+    assert result.written and result.before == 1 and result.buttons is (suffix == ".xlsm")
+    # the picture moved down with its row, as in Excel when rows are inserted above it: that alone changed
+    assert missing(decorated, deco) == [f"picture: marker not in {picture}"]
+    assert members(decorated)[picture] == dressed[picture].replace(b"<xdr:row>28</xdr:row>", b"<xdr:row>30</xdr:row>")
 
     upgraded, original = members(decorated), members(FIXTURE[suffix])
     assert_members(upgraded, dressed, NEW_SHEETS)
@@ -486,6 +517,121 @@ def test_an_upgrade_keeps_everything_staff_added(tmp_path, suffix, unbound):
     for name in untouched:  # and every part neither meant to touch is still the old xlkit's
         assert upgraded[name] == original[name], name
     assert_only_added(dressed, upgraded)  # staff's content types and relationships among them
+
+
+# --------------------------------------------------------------------------- 5b. 使い方's button rows
+
+
+def howto_cells(path: Path) -> list[list]:
+    return [[c.value for c in row] for row in openpyxl.load_workbook(path)[design.HOWTO].iter_rows()]
+
+
+def button_rows(path: Path) -> dict[str, int]:
+    """Caption -> the row (1-based) its button's anchor starts on, from 使い方's VML drawing."""
+    with Package(path) as package:
+        vml = package.read(howto_vml(path)).decode()
+    subs = {sub: caption for caption, (sub, _) in EXPECTED.items()}
+    rows = {}
+    for shape in re.findall(r"<v:shape .*?</v:shape>", vml, re.S):
+        macro = re.search(r"<x:FmlaMacro>\[0\]!(\w+)</x:FmlaMacro>", shape)
+        anchor = [int(x) for x in re.search(r"<x:Anchor>([^<]*)</x:Anchor>", shape)[1].split(",")]
+        assert anchor[2] == anchor[6]  # within one row
+        rows[subs[macro[1]]] = anchor[2] + 1
+    return rows
+
+
+def assert_lists_every_button(path: Path, fresh_path: Path) -> None:
+    """使い方 as `xlkit new` writes it today (its values, its rows' heights and looks), and in an
+    .xlsm each of the six buttons bound and drawn on the row that says what it does."""
+    assert howto_cells(path) == howto_cells(fresh_path)
+    ours, theirs = (openpyxl.load_workbook(p)[design.HOWTO] for p in (path, fresh_path))
+    for r in range(1, theirs.max_row + 1):
+        assert ours.row_dimensions[r].height == theirs.row_dimensions[r].height, r
+    grid = howto_cells(path)
+    helps = {row[2]: r for r, row in enumerate(grid, start=1) if len(row) > 2 and row[2]}
+    for button in design.BUTTONS:
+        row = helps[button.help]
+        assert look(ours.cell(row, 3)) == look(ours.cell(helps[design.BUTTONS[0].help], 3))
+        if path.suffix == ".xlsx":  # no buttons: the caption is the row's text
+            assert grid[row - 1][1] == button.caption
+    if path.suffix == ".xlsm":
+        with Package(path) as package:
+            assert migrate.unbound_buttons(package) == []
+        assert button_rows(path) == {b.caption: helps[b.help] for b in design.BUTTONS}
+
+
+@pytest.mark.parametrize("suffix", [".xlsm", ".xlsx"])
+def test_the_upgraded_howto_lists_every_button_like_a_new_register(tmp_path, fresh, suffix):
+    path = copy_fixture(tmp_path, suffix)
+    assert len([row for row in howto_cells(path) if len(row) > 2 and row[2] in
+                {b.help for b in design.BUTTONS}]) == 4
+    result = tasks.upgrade(path)
+    assert result.buttons is (suffix == ".xlsm")
+    assert_lists_every_button(path, fresh[suffix])
+    # the upgrade is done: a second one adds no row, and an .xlsm's buttons are left as they are
+    before = members(path)[HOWTO]
+    again = tasks.upgrade(path)
+    assert again.buttons is False and members(path)[HOWTO] == before
+
+
+def test_a_register_made_with_four_buttons_gets_the_rows_of_the_new_ones_when_they_are_drawn(tmp_path, fresh,
+                                                                                          monkeypatch):
+    """A register of today's format made before 照会票作成 and 回答取込 existed: its buttons are
+    drawn again by `xlkit upgrade`, which first gives 使い方 their rows (else two buttons would
+    cover the text of 入力のしかた)."""
+    with monkeypatch.context() as patched:
+        patched.setattr(design, "BUTTONS", design.BUTTONS[:4])
+        path = builder.build(tmp_path / "登録簿.xlsm", settings={"report_year": 2021})
+    with Package(path) as package:
+        assert migrate.unbound_buttons(package) == [b.caption for b in NEW_BUTTONS]
+    result = tasks.upgrade(path)
+    assert (result.steps, result.buttons, result.written) == ([], True, True)
+    assert_lists_every_button(path, fresh[".xlsm"])
+
+
+def test_what_is_anchored_below_the_button_rows_moves_down_with_them(tmp_path):
+    """A print area, a merged cell, the selection and a page break of 使い方 follow their rows, as
+    in Excel when rows are inserted; what is above the new rows stays."""
+    path = format2(tmp_path, ".xlsx")
+    rewrite_member(path, WORKBOOK, lambda d: d.replace(b"<definedNames>", (
+        "<definedNames><definedName name=\"_xlnm.Print_Area\" localSheetId=\"0\">'使い方'!$A$1:$C$26</definedName>"
+    ).encode(), 1))
+    rewrite_member(path, HOWTO, lambda d: d.replace(
+        b'<selection activeCell="A1" sqref="A1"/>', b'<selection activeCell="C20" sqref="C20 B5:C6"/>').replace(
+        b'<mergeCells count="1"><mergeCell ref="B2:C2"/></mergeCells>',
+        b'<mergeCells count="2"><mergeCell ref="B2:C2"/><mergeCell ref="B25:C25"/></mergeCells>').replace(
+        b"</headerFooter>", b'</headerFooter><rowBreaks count="2" manualBreakCount="2"><brk id="8" max="16383" man="1"/>'
+                            b'<brk id="19" max="16383" man="1"/></rowBreaks>'))
+    assert tasks.upgrade(path).written
+    after = members(path)
+    assert re.search(rb'<definedName name="_xlnm.Print_Area" localSheetId="0">\'\xe4\xbd\xbf\xe3\x81\x84\xe6\x96\xb9\''
+                     rb"!\$A\$1:\$C\$28</definedName>", after[WORKBOOK])
+    assert b'<selection activeCell="C22" sqref="C22 B5:C6"/>' in after[HOWTO]
+    assert b'<mergeCell ref="B2:C2"/><mergeCell ref="B27:C27"/>' in after[HOWTO]
+    assert b'<brk id="8" max="16383" man="1"/><brk id="21" max="16383" man="1"/>' in after[HOWTO]
+    workbook = openpyxl.load_workbook(path)
+    assert workbook[design.HOWTO].print_area == "'使い方'!$A$1:$C$28"
+    assert workbook[design.HOWTO]["B28"].value == "マクロの有効化"  # row 26 of the .xlsx fixture
+
+
+def test_a_note_staff_typed_under_the_buttons_is_not_taken_for_one(tmp_path):
+    path = copy_fixture(tmp_path)
+    note = "職員のメモ：照会は毎年4月"
+    rewrite_member(path, HOWTO, lambda d: d.replace(b'<row r="11">', (
+        f'<row r="9"><c r="C9" t="inlineStr"><is><t>{note}</t></is></c></row><row r="11">').encode(), 1))
+    assert tasks.upgrade(path).buttons
+    grid = howto_cells(path)
+    assert [row[2] for row in grid[8:11]] == [*(b.help for b in NEW_BUTTONS), note]
+    assert button_rows(path) == {b.caption: r for r, b in enumerate(design.BUTTONS, start=5)}
+
+
+def test_a_legacy_drawing_below_the_new_rows_moves_with_them():
+    vml = (b"<x:ClientData ObjectType=\"Button\"><x:Anchor>1, 4, 7, 3, 1, 154, 7, 37</x:Anchor></x:ClientData>"
+           b"<x:ClientData ObjectType=\"Note\"><x:Anchor>3, 15, 11, 10, 5, 15, 15, 4</x:Anchor>"
+           b"<x:Row>11</x:Row><x:Column>2</x:Column></x:ClientData>")
+    shifted = migrate._shift_vml(vml, 9, 2)  # two rows inserted at row 9 (8 counted from 0)
+    assert b"<x:Anchor>1, 4, 7, 3, 1, 154, 7, 37</x:Anchor>" in shifted  # the button above stays
+    assert b"<x:Anchor>3, 15, 13, 10, 5, 15, 17, 4</x:Anchor>" in shifted and b"<x:Row>13</x:Row>" in shifted
 
 
 # --------------------------------------------------------------------------- 6. unbound buttons
@@ -503,7 +649,8 @@ def test_upgrade_binds_unbound_buttons_again(tmp_path, capsys, change, current):
     vml = howto_vml(path)
     rewrite_member(path, vml, change)
     with Package(path) as package:
-        assert migrate.unbound_buttons(package) == ["集計"]
+        # the format 1 fixture has no buttons for 照会票作成 and 回答取込 yet
+        assert migrate.unbound_buttons(package) == ["集計", *([] if current else [b.caption for b in NEW_BUTTONS])]
     broken = members(path)
 
     code, out, err = run_cli(capsys, "upgrade", path)

@@ -25,6 +25,8 @@ EXPECTED = {
     "XlkitSummarize": ("集計", 'RunPython "import xlkit.macros as m; m.summarize()"'),
     "XlkitExportWord": ("Word出力", 'RunPython "import xlkit.macros as m; m.export_word()"'),
     "XlkitExportExcel": ("Excel出力", 'RunPython "import xlkit.macros as m; m.export_excel()"'),
+    "XlkitSurvey": ("照会票作成", 'RunPython "import xlkit.macros as m; m.survey()"'),
+    "XlkitCollect": ("回答取込", 'RunPython "import xlkit.macros as m; m.collect()"'),
 }
 
 

@@ -615,9 +615,11 @@ def status_values(line: Status, year: int, stamp: str) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v not in (None, "") and (counted or v != 0)}
 
 
-def missing_columns(book: Book, new: list[NewLinkage]) -> list[str]:
-    """The headers of the 外部結合 columns `book` lacks although a new row has a value for them:
-    every door refuses to write then (import.columns_missing), rather than drop the value."""
+def missing_columns(book: Book, new: list[NewLinkage], ends: list[EndDate] = ()) -> list[str]:
+    """The headers of the 外部結合 columns `book` lacks although a new row has a value for them (or
+    an end date is to be set): every door refuses to write then (import.columns_missing), rather
+    than drop the value."""
     linkage = schema.linkage()
     absent = book.missing.get(linkage.sheet, set())
-    return [c.header for c in linkage.columns if c.key in absent and any(c.key in n.values for n in new)]
+    return [c.header for c in linkage.columns if c.key in absent
+            and (any(c.key in n.values for n in new) or (c.key == "end" and bool(ends)))]

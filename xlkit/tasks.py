@@ -738,8 +738,7 @@ def _write_collected(edit, book: Book, result, new: list, ends: list) -> list[tu
 
     linkage = schema.linkage()
     letters = book.columns[linkage.sheet]
-    missing = [c.header for c in linkage.columns if c.key in book.missing.get(linkage.sheet, set())
-               and any(c.key in n.values for n in new)]
+    missing = answers.missing_columns(book, new, ends)
     if missing:
         raise Refusal("import.columns_missing", 列="、".join(missing))
     if ends:

@@ -1,7 +1,7 @@
 """Write a register workbook: the plain .xlsx and the controlled, macro-enabled .xlsm.
 
 One builder writes both. The .xlsx has every sheet, table, dropdown and protection; the .xlsm
-adds the xlwings VBA project, our module of one-line subs and the four buttons of 「使い方」.
+adds the xlwings VBA project, our module of one-line subs and the buttons of 「使い方」 (design.BUTTONS).
 """
 
 from __future__ import annotations
