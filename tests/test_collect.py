@@ -368,3 +368,18 @@ def test_a_renamed_answer_in_the_folder_is_taken(register, forms, tmp_path, caps
     code, out, err = run_cli(capsys, "collect", register, folder, "--year", YEAR)
     assert code == 0, out + err
     assert by_id(register)["H19-001"].get("end") == dt.date(2021, 9, 30)
+
+
+def test_a_form_corrected_and_sent_again_after_its_collect_is_a_conflict_not_a_second_row(
+        register, forms, tmp_path, capsys):
+    first = fill(form_of(forms, "総務課"), tmp_path / "第1版.xlsx", new=[linkage("総務課", "電子申講", "R3.9.1")])
+    assert run_cli(capsys, "collect", register, first, "--year", YEAR)[0] == 0
+    second = fill(form_of(forms, "総務課"), tmp_path / "第2版.xlsx", new=[linkage("総務課", "電子申請", "R3.9.1")])
+    code, out, err = run_cli(capsys, "collect", register, second, "--year", YEAR)
+    assert code == 1
+    assert "管理番号 R3-001" in out and "前回、管理番号 R3-001" in out
+    assert "業務名（照会票：電子申請、登録簿：電子申講）" in out
+    assert [r.get("business") for r in book(register).linkages if r.get("fiscal_year") == YEAR] == ["電子申講"]
+    # the first version once more: 登録済み, by the form row it came from
+    code, out, err = run_cli(capsys, "collect", register, first, "--year", YEAR)
+    assert code == 0 and "登録簿の97行目に登録済みです" in out

@@ -433,10 +433,6 @@ def test_an_unreadable_start_date_is_refused(register, answer, capsys):
     assert code == 1 and same and "「R3.13.1」: 存在しない日付です" in err
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a new row whose 開始年月日 is typed but unreadable (R3.13.1) is also "
-                   "reported as 「『結合の開始年月日』が空欄です」 on the same cell — false, the cell is not blank "
-                   "(answers._validate builds the row's raw only from the typed values; xlkit validate on the register "
-                   "says only 存在しない日付です)")
 def test_an_unreadable_start_date_is_not_also_called_blank(register, answer, capsys):
     path = answer("a.xlsx", new=[linkage(TAX, "存在しない日", "R3.13.1")])
     code, out, err, same = collect(capsys, register, path)
@@ -473,10 +469,6 @@ def test_an_end_date_replacing_an_earlier_one_is_logged_with_the_old_value(tmp_p
     assert [(h["id"], h["old"], h["new"]) for h in logged] == [("H19-001", "令和3年3月31日", "令和3年6月30日")]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: when the register's own 結合の終了年月日 cell holds text it cannot read "
-                   "(「未定」), a correct end date answered on the form (R3.9.30) is refused with "
-                   "「a.xlsx / 継続中の外部結合 / L2: 「未定」: 日付として読めません」 — the register's reader issue is "
-                   "blamed on the form's cell (answers._validate maps every issue of that register cell to the form)")
 def test_a_register_end_cell_holding_text_does_not_block_the_answer(tmp_path, capsys):
     register = tmp_path / "reg" / "登録簿.xlsx"
     register.parent.mkdir()
@@ -537,9 +529,6 @@ def test_the_same_new_row_twice_in_one_form_is_refused_not_doubled(register, ans
     assert f"{path.name} / {inquiry.NEW} / B7:" in err and f"{path.name} / {inquiry.NEW} / B8:" in err
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: two equal new rows of one form (新規の外部結合 7・8行目) are reported as "
-                   "「…同じ外部結合がほかの行にもあります（98行目）」 — 97/98 are the rows they would take in the "
-                   "register, which do not exist; the form's own row (8行目/7行目) should be named")
 def test_the_same_new_row_twice_names_the_forms_rows(register, answer, capsys):
     path = answer("a.xlsx", new=[linkage(TAX, "双子", "R3.9.1"), linkage(TAX, "双子", "R3.9.1")])
     code, out, err, same = collect(capsys, register, path)
@@ -558,9 +547,6 @@ def test_one_new_linkage_in_two_forms_is_a_conflict_neither_added(register, answ
     assert not new_rows(register)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: the same form (one 照会票番号) sent twice, the second with 業務名 of the "
-                   "same 新規の外部結合 row corrected (電子申講 → 電子申請), adds BOTH rows (R3-001 and R3-002), exit 0 "
-                   "and no conflict: two answers of one form differ, yet only rows with an equal linkage key conflict")
 def test_a_corrected_resend_of_one_form_does_not_add_the_row_twice(register, answer, capsys):
     first = answer("第1版.xlsx", new=[linkage(TAX, "電子申講", "R3.9.1")])
     second = answer("第2版.xlsx", new=[linkage(TAX, "電子申請", "R3.9.1")])
@@ -928,9 +914,6 @@ def test_a_dry_run_refuses_what_the_real_run_refuses(register, answer, capsys, c
     assert same and dry == real and "取り込めます" not in out + err
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a dry run with a bad form says 「確認のみ: 新規 1 件、終了 1 件を取り込めます」 "
-                   "although the real run holds everything (取り込めない照会票があるため何も書きません): answers.report "
-                   "counts result.new/ends, not what applied() would write")
 def test_a_dry_run_does_not_promise_rows_a_held_run_will_not_write(register, answer, capsys):
     path = answer("a.xlsx", ends={"H19-001": "R3.9.30"},
                   new=[linkage(TAX, "逆順", "R3.9.1", end="R3.8.1")])

@@ -260,9 +260,12 @@ def test_the_collect_button_writes_what_xlkit_collect_writes(tmp_path, answered)
     history = history[len(earlier):]
     filled = [k for k, v in added[0].values.items() if v not in (None, "", False)]
     assert len(history) == 1 + len(filled)
-    assert history[0] == {"action": "回答取込", "source": files[0].name, "respondent": "山田 花子（内線 2345）",
+    # 元ファイル: the file and the form row each cell came from (a form sent again is known by it)
+    source = history[0].pop("source")
+    assert source.startswith(f"{files[0].name}（継続中の外部結合 ") and "照会票番号" in source
+    assert history[0] == {"action": "回答取込", "respondent": "山田 花子（内線 2345）",
                           "id": "H29-001", "column": END, "new": "令和3年9月30日"}
-    assert [(h["id"], h["column"], h["source"]) for h in history[1:]] == [
+    assert [(h["id"], h["column"], h["source"].split("（")[0]) for h in history[1:]] == [
         ("R3-001", schema.linkage().header(k), files[1].name) for k in filled]
     # 回答状況: a line per 課, the two that answered taken in
     status = _status(mine)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -57,6 +58,7 @@ class Source:
     refused: str | None = None  # the reason, in Japanese
     duplicate_of: str | None = None  # the file with the same answer to the same form
     named: str = ""  # the 課 a refused form names, when its identity could be read
+    clash: str = ""  # another file answering the same form otherwise: neither is taken
 
     @property
     def division(self) -> str:
@@ -159,18 +161,23 @@ class Plan:
 STATE_DONE, STATE_PARTLY, STATE_REFUSED, STATE_NONE, STATE_HELD = "取込済み", "一部未処理", "取り込めず", "未回答", "保留"
 
 
-def plan(book: Book, year: int, sources: list[Source], *, skip_bad: bool = False) -> Plan:
-    """Every outcome of collecting `sources` into `book` for 年度 `year` (see the module docstring)."""
+def plan(book: Book, year: int, sources: list[Source], *, skip_bad: bool = False,
+         history: list[dict[str, Any]] = ()) -> Plan:
+    """Every outcome of collecting `sources` into `book` for 年度 `year` (see the module docstring).
+
+    `history` are the register's 変更履歴 rows (schema key -> value): the rows of a form an
+    earlier run collected are known by them, so that a form sent again, even corrected, never
+    adds its rows twice."""
     result = Plan(year, sources)
     for source in sources:
         if source.answer is not None and not source.refused:
             source.refused = _identity_refusal(book, year, source.answer)
-    _mark_duplicates(sources)
+    _mark_duplicates(sources, result)
     live = [s for s in sources if s.answer is not None and not s.refused and not s.duplicate_of]
     for source in live:
         result.problems += [Problem(source.file, sheet, cell, message) for sheet, cell, message in source.answer.problems]
     proposals = _proposals(book, year, live, result)
-    _decide(book, proposals, result)
+    _decide(book, proposals, result, collected_from(history))
     _validate(book, year, result)
     if any(result.bad(s) for s in sources):
         if skip_bad:
@@ -206,10 +213,11 @@ def _identity_refusal(book: Book, year: int, answer: Answer) -> str | None:
     return None
 
 
-def _mark_duplicates(sources: list[Source]) -> None:
-    """A form sent twice with the same answer is taken once; with two answers, both are kept and
-    every row they both touch becomes a conflict."""
+def _mark_duplicates(sources: list[Source], result: Plan) -> None:
+    """A form sent twice with the same answer is taken once. Two different answers to one form (a
+    first and a corrected one) are a conflict as a whole: which is right only staff can say."""
     first: dict[tuple[str, str], str] = {}
+    answers: dict[str, list[Source]] = defaultdict(list)
     for source in sources:
         if source.answer is None or source.refused:
             continue
@@ -218,6 +226,14 @@ def _mark_duplicates(sources: list[Source]) -> None:
             source.duplicate_of = first[key]
         else:
             first[key] = source.file
+            answers[source.answer.form_id].append(source)
+    for group in answers.values():
+        if len(group) > 1:
+            files = [s.file for s in group]
+            for source in group:
+                source.clash = "、".join(f for f in files if f != source.file)
+            result.conflicts.append(Conflict(messages.text("collect.target_form", 課=group[0].answer.division),
+                                             [messages.text("collect.form_answers", ファイル="、".join(files))], files))
 
 
 # --------------------------------------------------------------------------- proposals
@@ -302,15 +318,18 @@ def _target_name(target: tuple) -> str:
 # --------------------------------------------------------------------------- decisions
 
 
-def _decide(book: Book, proposals: list[_Proposal], result: Plan) -> None:
+def _decide(book: Book, proposals: list[_Proposal], result: Plan,
+            collected: dict[tuple[str, str, int], str] | None = None) -> None:
     by_target: dict[tuple, list[_Proposal]] = defaultdict(list)
     for p in proposals:
         by_target[p.target].append(p)
     index = _Index(book)
+    index.collected = collected or {}
     by_id = index.by_id
     for target, group in by_target.items():
         files = list(dict.fromkeys(p.source.file for p in group))
-        if len(files) > 1 or (target[0] != "linkage" and len(group) > 1):
+        # an answer of a form answered twice otherwise is never taken: shown with its values
+        if len(files) > 1 or (target[0] != "linkage" and len(group) > 1) or any(p.source.clash for p in group):
             result.conflicts.append(Conflict(_target_name(target), [p.shown for p in group], files))
             continue
         for p in group:
@@ -369,12 +388,26 @@ class _Index:
             if rec.get("case_ref"):
                 self.citing[cells.fold(rec.get("case_ref"))].append(rec)
         self.cases = {cells.fold(ref): rec for rec in book.cases if (ref := case_ref(rec))}
+        self.collected: dict[tuple[str, str, int], str] = {}
 
 
 def _decide_new(index: _Index, p: _Proposal, result: Plan) -> None:
     n, values = p.payload
     keys = [c.key for c in new_columns()]
     what = _target_name(p.target)
+    earlier = index.collected.get((p.source.answer.form_id[:8], NEW, n.row))
+    if earlier is not None:  # this form row was collected before: the same, or a correction
+        records = index.by_id.get(cells.fold(earlier), [])
+        if len(records) == 1 and not _differences(values, records[0].values, keys):
+            result.present.append(Present(p.source, messages.text("collect.present_row", 行=records[0].row,
+                                                                   内容=_describe(values))))
+            return
+        shown = (messages.text("collect.collected_differs", 管理番号=earlier, 行=records[0].row,
+                               違い="、".join(_differences(values, records[0].values, keys)))
+                 if len(records) == 1 else messages.text("collect.id_gone", 管理番号=earlier))
+        result.conflicts.append(Conflict(messages.text("collect.target_id", 管理番号=earlier), [p.shown, shown],
+                                         [p.source.file]))
+        return
     if p.target[0] == "case":
         case = index.cases.get(p.target[1])
         if case is None:
@@ -436,13 +469,17 @@ def _validate(book: Book, year: int, result: Plan) -> None:
     ids = next_ids([r.get("id") for r in book.linkages if r.get("id")], year, len(result.new)) if result.new else []
     for i, (linkage, id_) in enumerate(zip(result.new, ids), start=last + 1):
         values = {**linkage.values, "id": id_}
-        raw = {k: linkage.row.record.raw.get(k, v) for k, v in values.items()}
+        raw = {**linkage.row.record.raw, **{k: v for k, v in values.items() if k not in linkage.row.record.raw}}
         records.append(Record(reg.sheet, i, values, raw, letters))
         virtual[i] = linkage
     if not ends and not virtual:
         return
-    merged = dataclasses.replace(book, linkages=records, distinct={**book.distinct, reg.sheet: {}})
+    # what the register's reader said of a cell an answer replaces (an end date 「未定」) is gone
+    replaced = {f"{letters['end']}{row}" for row in ends}
+    issues = [i for i in book.issues if not (i.sheet == reg.sheet and i.cell in replaced)]
+    merged = dataclasses.replace(book, linkages=records, issues=issues, distinct={**book.distinct, reg.sheet: {}})
     by_letter = {v: k for k, v in letters.items()}
+    _same_rows(virtual, result)
     for issue in validate_book(merged).issues:
         if issue.sheet != reg.sheet or not split_cell(issue.cell):
             continue
@@ -452,6 +489,10 @@ def _validate(book: Book, year: int, result: Plan) -> None:
             linkage = virtual[row]
             if key == "body" and issue.code == "required" and "division" in linkage.values:
                 continue  # its 課 is not on the 課 sheet: said of the 課 cell already
+            if issue.code == "required" and key in linkage.row.record.raw:
+                continue  # typed but unreadable: the reader said why, of the same cell
+            if issue.code == "linkage-duplicate":
+                continue  # only new rows can be its twins here: _same_rows names the form's rows
             form = linkage.row.record.letters
             # the columns collect fills in are said of the cell they come from
             source = {"fiscal_year": "start", "body": "division", "id": "division"}.get(key, key)
@@ -468,6 +509,25 @@ def _validate(book: Book, year: int, result: Plan) -> None:
             result.problems.append(Problem(e.source.file, CONTINUING, f"{e.answer.letters.get('end')}{e.answer.row}",
                                            messages.text("collect.end_too_early", 日付=format_wareki(e.end),
                                                          前年度=nendo(year - 1))))
+
+
+def _same_rows(virtual: dict[int, NewLinkage], result: Plan) -> None:
+    """New rows of one form that are one linkage (linkage-duplicate's measure), each named with its
+    twins by the form's rows. A twin in the register was decided already (登録済み or a conflict),
+    and twins in two forms are a conflict."""
+    groups: dict[tuple, list[NewLinkage]] = defaultdict(list)
+    for linkage in virtual.values():
+        key = rules.same_linkage(linkage.values)
+        if key is not None:
+            groups[(linkage.source.file, key)].append(linkage)
+    for twins in groups.values():
+        if len(twins) < 2:
+            continue
+        for linkage in twins:
+            others = "・".join(str(t.row.row) for t in twins if t is not linkage)
+            form = linkage.row.record.letters
+            result.problems.append(Problem(linkage.source.file, NEW, f"{form.get('business', 'A')}{linkage.row.row}",
+                                           messages.text("collect.same_row", 行=others)))
 
 
 def _letter(i: int) -> str:
@@ -505,6 +565,10 @@ def _status_line(division: str, source: Source, result: Plan) -> Status:
                   respondent.get("answered_on") if isinstance(respondent.get("answered_on"), dt.date) else None)
     if source.duplicate_of:
         line.state, line.note = STATE_DONE, messages.text("collect.duplicate", ファイル=source.duplicate_of)
+        return line
+    if source.clash:
+        line.state, line.conflicts = STATE_HELD, 1
+        line.note = messages.text("collect.form_answers", ファイル="、".join([source.file, source.clash]))
         return line
     mine = source.file
     line.new = sum(1 for n in result.new if n.source is source)
@@ -547,7 +611,7 @@ def report(result: Plan, *, written: bool, dry_run: bool = False, door: str = "c
     section("登録済み（追加していません）", [f"{p.source.file}: {p.text}" for p in result.present])
     section("注意", result.warnings)
     new, ends = applied(result)
-    if dry_run:
+    if dry_run and not result.held:
         lines.append(f"確認のみ: 新規 {len(result.new)} 件、終了 {len(result.ends)} 件を取り込めます（登録簿は変更していません）。")
     elif written and (new or ends):
         first, last = (new[0].values.get("id"), new[-1].values.get("id")) if new else ("", "")
@@ -577,15 +641,37 @@ def report(result: Plan, *, written: bool, dry_run: bool = False, door: str = "c
 # --------------------------------------------------------------------------- what is written besides
 
 
+_MARK = re.compile(r"（(?P<sheet>[^（）]+?) (?P<row>\d+)行目・照会票番号 (?P<form>[0-9a-f]{8})）$")
+
+
+def _marked(file: str, sheet: str, row: int, form_id: str) -> str:
+    """変更履歴's 元ファイル of a collected cell: the file, and the form row it came from."""
+    return f"{file}（{sheet} {row}行目・照会票番号 {form_id[:8]}）"
+
+
+def collected_from(history: list[dict[str, Any]]) -> dict[tuple[str, str, int], str]:
+    """(照会票番号, sheet, form row) -> 管理番号 of every form row an earlier collect wrote."""
+    found: dict[tuple[str, str, int], str] = {}
+    for row in history:
+        m = _MARK.search(str(row.get("source") or ""))
+        if m and row.get("id"):
+            found.setdefault((m["form"], m["sheet"], int(m["row"])), str(row["id"]))
+    return found
+
+
 def history_changes(new: list[NewLinkage], ends: list[EndDate]) -> list:
-    """The 変更履歴 of collecting: one Change per end date, one per filled cell of a new row."""
+    """The 変更履歴 of collecting: one Change per end date, one per filled cell of a new row, each
+    naming its file and form row (collected_from reads them back)."""
     from . import history
 
     end_header = schema.linkage().header("end")
-    changes = [history.Change(history.COLLECT, e.record.get("id", ""), end_header, e.record.get("end"), e.end,
-                              e.source.file, e.source.answer.who) for e in ends]
+    changes = [history.Change(history.COLLECT, e.record.get("id", ""), end_header,
+                              e.record.raw.get("end", e.record.get("end")), e.end,
+                              _marked(e.source.file, CONTINUING, e.answer.row, e.source.answer.form_id),
+                              e.source.answer.who) for e in ends]
     for n in new:
-        changes += history.new_row(n.values, history.COLLECT, source=n.source.file, respondent=n.source.answer.who)
+        changes += history.new_row(n.values, history.COLLECT, respondent=n.source.answer.who,
+                                   source=_marked(n.source.file, NEW, n.row.row, n.source.answer.form_id))
     return changes
 
 

@@ -522,7 +522,7 @@ def _collect(book, choose: Callable | None, confirm: Callable | None) -> None:
     linkages = _required_sheet(book, design.linkage_sheet())
     history_sheet, status_sheet = (_required_sheet(book, log.sheet) for log in logs)
     shadow = dataclasses.replace(rb, issues=[], columns={}, missing={}, distinct={})  # rb stays as read
-    history_rows, history_letters = _log_rows(shadow, logs[0], grids.get(logs[0].sheet), keys=())
+    history_rows, history_letters = _log_rows(shadow, logs[0], grids.get(logs[0].sheet), keys=("source", "id"))
     status_rows, status_letters = _log_rows(shadow, logs[1], grids.get(logs[1].sheet))
     tasks.report_year(rb)  # a 報告年度 missing is said before staff are asked for files
 
@@ -530,7 +530,7 @@ def _collect(book, choose: Callable | None, confirm: Callable | None) -> None:
     if not files:
         return  # cancelled: nothing read, nothing written
     files = tasks.answer_files(files)
-    plan = tasks.plan_collect(rb, tasks.read_answers(rb, files))
+    plan = tasks.plan_collect(rb, tasks.read_answers(rb, files), history=[r.values for r in history_rows])
     if plan.held:  # all or nothing, as the command line: not even 回答状況 is written
         lines = answers.report(plan, written=False)
         _alert(book, _with_hint(_shown(lines), messages.hint("button", "collect.held")), title, critical=True)

@@ -684,12 +684,21 @@ def read_answers(book: Book, files: list[Path]) -> list:
     return sources
 
 
-def plan_collect(book: Book, sources: list, year: int | None = None, *, skip_bad: bool = False):
-    """The decisions of collecting `sources` into `book` (xlkit.answers.plan), for every door."""
+def plan_collect(book: Book, sources: list, year: int | None = None, *, skip_bad: bool = False,
+                 history: list[dict[str, Any]] = ()):
+    """The decisions of collecting `sources` into `book` (xlkit.answers.plan), for every door;
+    `history` are the register's 変更履歴 rows (what earlier runs collected)."""
     from . import answers as planner
 
     year = report_year(book, year) if year is None else year
-    return planner.plan(book, year, sources, skip_bad=skip_bad)
+    return planner.plan(book, year, sources, skip_bad=skip_bad, history=history)
+
+
+def _history(book: Book) -> list[dict[str, Any]]:
+    """The 変更履歴 rows of the register file (元ファイル and 管理番号: what collect needs)."""
+    from .workbook import reader
+
+    return [record.values for record, _ in reader.stream(book, schema.history(), keys=("source", "id"))]
 
 
 def collect(register_path: str | Path, files: list[str | Path], *, year: int | None = None, dry_run: bool = False,
@@ -705,11 +714,12 @@ def collect(register_path: str | Path, files: list[str | Path], *, year: int | N
     if dry_run:  # what the real run refuses first is refused here too
         book = reader.load(path)
         _check_collectable(book)
-        return Collected(plan_collect(book, read_answers(book, files), year, skip_bad=skip_bad), False)
+        return Collected(plan_collect(book, read_answers(book, files), year, skip_bad=skip_bad,
+                                      history=_history(book)), False)
     with writer.editing(path, "回答取込", clear_lock=clear_lock) as edit:
         book = reader.load(edit.path)
         _check_collectable(book)
-        result = plan_collect(book, read_answers(book, files), year, skip_bad=skip_bad)
+        result = plan_collect(book, read_answers(book, files), year, skip_bad=skip_bad, history=_history(book))
         if result.held:  # all or nothing: not even 回答状況 is written
             return Collected(result, False)
         new, ends = planner.applied(result)
