@@ -18,7 +18,6 @@ os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")  # before anything
 import datetime as dt
 import hashlib
 import shutil
-from functools import partial
 from pathlib import Path
 
 import openpyxl
