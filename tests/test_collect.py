@@ -22,7 +22,7 @@ from xlkit import answers, formats, inquiry, schema, tasks
 from xlkit.workbook import reader
 from xlkit.workbook.builder import build
 from support import SAMPLE, run_cli
-from support.forms import LINK, YEAR, fill, form_of, headers, linkage
+from support.forms import LINK, YEAR, fill, form_of, headers, linkage, sheet_rows
 
 
 
@@ -50,20 +50,11 @@ def by_id(path: Path) -> dict:
 
 
 def history_rows(path: Path) -> list[dict]:
-    ws = openpyxl.load_workbook(path)[schema.history().sheet]
-    head = [c.value for c in ws[1]]
-    keys = {c.header: c.key for c in schema.history().columns}
-    return [{keys[h]: v for h, v in zip(head, row) if v is not None}
-            for row in ws.iter_rows(min_row=2, values_only=True) if any(v is not None for v in row)]
+    return sheet_rows(path, schema.history())
 
 
 def status_rows(path: Path) -> dict[str, dict]:
-    ws = openpyxl.load_workbook(path)[schema.status().sheet]
-    head = [c.value for c in ws[1]]
-    keys = {c.header: c.key for c in schema.status().columns}
-    rows = [{keys[h]: v for h, v in zip(head, row) if v is not None}
-            for row in ws.iter_rows(min_row=2, values_only=True) if any(v is not None for v in row)]
-    return {r["division"]: r for r in rows if r.get("fiscal_year") == YEAR}
+    return {r["division"]: r for r in sheet_rows(path, schema.status()) if r.get("fiscal_year") == YEAR}
 
 
 # --------------------------------------------------------------------------- the whole year

@@ -10,8 +10,7 @@ conflicts are listed and neither side applied; a 課 that never answers is not a
 Tests marked xfail(strict=True) document a real defect: the reason says what is wrong, and the
 engineer fixing it removes the mark.
 
-The helpers below repeat those of tests/test_collect.py: tests/test_house.py forbids importing a
-test module (shared helpers belong in tests/support/, which this file may not change).
+Filling a form is tests/support/forms.py's, as in tests/test_collect.py.
 """
 
 from __future__ import annotations
@@ -34,19 +33,12 @@ from xlkit import cli, inquiry, lock, schema, tasks
 from xlkit.files import leftovers
 from xlkit.workbook import migrate, reader, writer
 from xlkit.workbook.package import Package
-from support import REPO, SAMPLE
+from support import REPO, SAMPLE, run_cli
+from support.forms import LINK, YEAR, fill, form_of, headers, linkage, sheet_rows
 
-YEAR = 2021
-LINK = schema.linkage()
 TAX, GENERAL = "税務課", "総務課"
 
 # --------------------------------------------------------------------------- helpers
-
-
-def run_cli(capsys, *args) -> tuple[int, str, str]:
-    code = cli.main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 _ENGLISH = re.compile(r"\b[A-Z]\w*(Error|Exception|Warning)\b|Traceback|予期しない問題")
@@ -56,60 +48,6 @@ def clean(text: str) -> str:
     """What staff read: no traceback, no English exception name, no 'unexpected problem'."""
     assert not _ENGLISH.search(text), text
     return text
-
-
-def headers(ws) -> dict[str, int]:
-    return {c.value: c.column for c in ws[1] if c.value}
-
-
-def form_of(folder: Path, division: str) -> Path:
-    return folder / inquiry.file_name(YEAR, division)
-
-
-def fill(path: Path, out: Path, *, ends: dict | None = None, changes: dict | None = None, new: list[dict] = (),
-         cases: dict | None = None, respondent=("山田 花子", "2345", "R4.5.10"), edit=None) -> Path:
-    """Answer a form as 課 staff do in Excel (as tests/test_collect.py's fill); always to `out`."""
-    wb = openpyxl.load_workbook(path)
-    ws = wb[inquiry.CONTINUING]
-    col = headers(ws)
-    for r in range(2, ws.max_row + 1):
-        id_ = ws.cell(r, col[LINK.header("id")]).value
-        if id_ in (ends or {}):
-            ws.cell(r, col[LINK.header("end")]).value = ends[id_]
-        if id_ in (changes or {}):
-            ws.cell(r, col[inquiry.CHANGE_HEADER]).value = changes[id_]
-    ws = wb[inquiry.NEW]
-    col = headers(ws)
-    ref_col = col[LINK.header("case_ref")]
-    for r in range(2, ws.max_row + 1):
-        ref = ws.cell(r, ref_col).value
-        if ref in (cases or {}):
-            for header, value in cases[ref].items():
-                ws.cell(r, col[header]).value = value
-    row = ws.max_row + 1
-    for values in new:
-        for header, value in values.items():
-            ws.cell(row, col[header]).value = value
-        row += 1
-    howto = wb[inquiry.HOWTO]
-    for line in howto.iter_rows():
-        for cell in line:
-            if cell.value in inquiry.RESPONDENT:
-                howto.cell(cell.row, cell.column + 1).value = respondent[list(inquiry.RESPONDENT).index(cell.value)]
-    if edit:
-        edit(wb)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(out)
-    return out
-
-
-def linkage(division: str, business: str, start, **more) -> dict:
-    values = {LINK.header("division"): division, LINK.header("business"): business,
-              LINK.header("reason"): f"{business}のため", LINK.header("subjects"): "区民",
-              LINK.header("items"): "氏名、住所", LINK.header("basis"): "令和3年度第1回審議会承認",
-              LINK.header("partner"): "国", LINK.header("start"): start}
-    values.update({LINK.header(k): v for k, v in more.items()})
-    return values
 
 
 def book(path: Path):
@@ -122,14 +60,6 @@ def by_id(path: Path) -> dict:
 
 def new_rows(path: Path) -> list:
     return [r for r in book(path).linkages if r.get("fiscal_year") == YEAR]
-
-
-def sheet_rows(path: Path, register: schema.Register) -> list[dict]:
-    ws = openpyxl.load_workbook(path)[register.sheet]
-    head = [c.value for c in ws[1]]
-    keys = {c.header: c.key for c in register.columns}
-    return [{keys.get(h, h): v for h, v in zip(head, row) if v is not None}
-            for row in ws.iter_rows(min_row=2, values_only=True) if any(v is not None for v in row)]
 
 
 def status_lines(path: Path) -> list[dict]:

@@ -54,8 +54,18 @@ def fill(path: Path, out: Path | None = None, *, ends: dict | None = None, chang
     if edit:
         edit(wb)
     out = out or path
+    out.parent.mkdir(parents=True, exist_ok=True)
     wb.save(out)
     return out
+
+
+def sheet_rows(path: Path, register: schema.Register) -> list[dict]:
+    """The rows of a sheet xlkit writes (変更履歴, 回答状況) as schema key -> value."""
+    ws = openpyxl.load_workbook(path)[register.sheet]
+    head = [c.value for c in ws[1]]
+    keys = {c.header: c.key for c in register.columns}
+    return [{keys.get(h, h): v for h, v in zip(head, row) if v is not None}
+            for row in ws.iter_rows(min_row=2, values_only=True) if any(v is not None for v in row)]
 
 
 def linkage(division: str, business: str, start, **more) -> dict:
