@@ -11,12 +11,12 @@ Targets (the survey issue): survey of 40 課 from a 10,000-row register in ≤ 5
    年度 of the start (a few later, with 記載漏れ), some rows ended before 年度 N, ○ marks, 関連審議案件
    on the rows of approved cases; 審議案件 has approved 外部結合 cases still without a linkage, so
    that some forms have pre-listed cases. 設定: 報告年度 = --year.
-2. survey: `tasks.survey(reader.load(path), out_dir, year=N)`; the load and the survey are timed
+2. survey: `inquiry_tasks.survey(reader.load(path), out_dir, year=N)`; the load and the survey are timed
    apart (target: their sum).
 3. The forms are answered as a 課 would, with openpyxl, untimed: on 継続中の外部結合 an end date
    typed as text (R3.9.30) on one row; on 新規の外部結合 one or two new rows (a pre-listed case
    completed where there is one); the 回答者 block of 記入のしかた. Columns are found by their headers.
-4. collect: `tasks.collect(copy, [forms_dir], year=N)` on a copy of the register — read, plan,
+4. collect: `inquiry_tasks.collect(copy, [forms_dir], year=N)` on a copy of the register — read, plan,
    write through the register writer, 変更履歴, 回答状況 — then, untimed, the outcome counts and
    `tasks.validate` of the written copy (0 errors expected).
 
@@ -170,16 +170,16 @@ def build_register(path: Path, rows: int, division_count: int, year: int) -> dic
 
 
 def run_survey(path: Path, out: Path, year: int, profile: bool) -> dict:
-    from xlkit import tasks
+    from xlkit import inquiry_tasks
     from xlkit.workbook import reader
 
     imports = mb()
     if profile:
-        return _profiled(lambda: tasks.survey(reader.load(path), out, year=year, overwrite=True))
+        return _profiled(lambda: inquiry_tasks.survey(reader.load(path), out, year=year, overwrite=True))
     t0 = time.perf_counter()
     book = reader.load(path)
     t1 = time.perf_counter()
-    done = tasks.survey(book, out, year=year)
+    done = inquiry_tasks.survey(book, out, year=year)
     t2 = time.perf_counter()
     return {"load": t1 - t0, "survey": t2 - t1, "forms": len(done.paths), "listing": done.listing.exists(),
             "continuing": sum(len(f.continuing) for f in done.forms), "cases": sum(len(f.cases) for f in done.forms),
@@ -267,13 +267,13 @@ def _division_of(ws) -> str:
 
 
 def run_collect(path: Path, forms: Path, year: int, profile: bool) -> dict:
-    from xlkit import tasks
+    from xlkit import inquiry_tasks
 
     imports = mb()
     if profile:
-        return _profiled(lambda: tasks.collect(path, [forms], year=year))
+        return _profiled(lambda: inquiry_tasks.collect(path, [forms], year=year))
     t0 = time.perf_counter()
-    done = tasks.collect(path, [forms], year=year)
+    done = inquiry_tasks.collect(path, [forms], year=year)
     seconds = time.perf_counter() - t0
     plan = done.plan
     return {"collect": seconds, "written": done.written, "held": plan.held, "ends": len(plan.ends),

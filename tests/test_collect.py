@@ -18,7 +18,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from xlkit import answers, formats, inquiry, schema, tasks
+from xlkit import answers, formats, inquiry, inquiry_tasks, schema
 from xlkit.workbook import reader
 from xlkit.workbook.builder import build
 from support import SAMPLE, run_cli
@@ -347,7 +347,7 @@ def test_a_survey_that_fails_midway_leaves_no_half_set(register, tmp_path, monke
 
     monkeypatch.setattr(inquiry_form, "write_list", full_disk)
     with pytest.raises(OSError):
-        tasks.survey(book(register), tmp_path / "f", year=YEAR)
+        inquiry_tasks.survey(book(register), tmp_path / "f", year=YEAR)
     assert list((tmp_path / "f").iterdir()) == []
 
 

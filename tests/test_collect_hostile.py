@@ -29,7 +29,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from xlkit import cli, inquiry, lock, schema, tasks
+from xlkit import cli, inquiry, inquiry_tasks, lock, schema
 from xlkit.files import leftovers
 from xlkit.workbook import migrate, reader, writer
 from xlkit.workbook.package import Package
@@ -608,14 +608,14 @@ def test_answers_with_the_same_name_in_two_folders_are_told_apart(register, form
 def test_a_file_that_disappears_after_listing_is_refused_by_name(register, answer, capsys, monkeypatch):
     good = answer("照会票_令和3年度_税務課.xlsx", ends={"H19-001": "R3.9.30"})
     gone = answer("照会票_令和3年度_総務課.xlsx", division=GENERAL)
-    real = tasks.answer_files
+    real = inquiry_tasks.answer_files
 
     def listed_then_removed(paths, **kwargs):
         found = real(paths, **kwargs)
         gone.unlink()
         return found
 
-    monkeypatch.setattr(tasks, "answer_files", listed_then_removed)
+    monkeypatch.setattr(inquiry_tasks, "answer_files", listed_then_removed)
     code, out, err, same = collect(capsys, register, good.parent)
     assert code == 1 and same and f"{gone.name}: 照会票として読めません" in err and "見つかりません" in err
     nothing_beside(register)
@@ -663,7 +663,7 @@ def test_a_register_locked_by_a_colleague_is_not_written(register, answer, capsy
 
 def _saved_meanwhile(monkeypatch, register: Path) -> Path:
     """While collect plans, a colleague saves the register in Excel (a copy renamed over it)."""
-    real = tasks.plan_collect
+    real = inquiry_tasks.plan_collect
     colleague = register.parent.parent / "colleague.xlsx"
 
     def meanwhile(*args, **kwargs):
@@ -674,7 +674,7 @@ def _saved_meanwhile(monkeypatch, register: Path) -> Path:
         os.replace(register.with_name("~tmp.xlsx"), register)
         return result
 
-    monkeypatch.setattr(tasks, "plan_collect", meanwhile)
+    monkeypatch.setattr(inquiry_tasks, "plan_collect", meanwhile)
     return colleague
 
 

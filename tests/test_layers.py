@@ -20,17 +20,17 @@ from support import REPO
 PACKAGE = REPO / "xlkit"
 
 # The core, named one by one: a new module is a decision about its layer, not a default.
-CORE = ("addresses", "cells", "answers", "datafiles", "dates", "errors", "figures", "files", "formats", "history", "issues", "limits", "lock",
+CORE = ("addresses", "cells", "answers", "collect_log", "datafiles", "dates", "errors", "figures", "files", "formats", "history", "inquiry_tasks", "issues", "limits", "lock",
         "owner_files", "processes", "messages", "pasted_table", "records", "register", "rules", "schema", "inquiry", "tasks", "validation",
         "widths")
 # The report builders decide every string of a report and are as pure as the core.
 REPORT_MODEL = ("export.model", "export.layout", "export.linkages", "export.cases")
 # The adapters: reading and writing register files, writing reports
 ADAPTERS = ("workbook.reader", "workbook.scan", "workbook.guard", "workbook.package", "workbook.writer", "workbook.appender", "workbook.sheet_xml",
-            "workbook.stylesheet", "workbook.migrate", "workbook.builder", "workbook.design", "workbook.inquiry_form",
+            "workbook.stylesheet", "workbook.migrate", "workbook.format3", "workbook.howto_rows", "workbook.builder", "workbook.design", "workbook.inquiry_form",
             "workbook.styles", "workbook.vba", "export.api", "export.docx_writer", "export.docx_fast",
             "export.xlsx_writer", "export.pdf", "export.soffice_guard")
-DOORS = ("cli", "macros", "notebook", "commands.demo", "commands.new", "commands.validate",
+DOORS = ("cli", "macros", "macros_survey", "notebook", "commands.demo", "commands.new", "commands.validate",
          "commands.summarize", "commands.import_table", "commands.export", "commands.upgrade", "commands.survey",
          "commands.collect")
 
@@ -41,7 +41,9 @@ FORBIDDEN = {"openpyxl", "xlsxwriter", "xlwings", "python_calamine", "docx", "lx
 # (plain names) for sorting issues.
 LAZY_EDGES = {
     "tasks": {"xlkit.export.api", "xlkit.export.cases", "xlkit.workbook.reader", "xlkit.workbook.appender",
-              "xlkit.workbook.writer", "xlkit.workbook.migrate", "xlkit.workbook.inquiry_form"},
+              "xlkit.workbook.writer", "xlkit.workbook.migrate"},
+    "inquiry_tasks": {"xlkit.workbook.reader", "xlkit.workbook.writer", "xlkit.workbook.appender",
+                      "xlkit.workbook.inquiry_form"},
     "issues": {"xlkit.workbook.design"},
 }
 
@@ -124,7 +126,7 @@ def test_the_layer_map_and_the_readme_name_every_module():
     section = readme.split("## 構成", 1)[1].split("\n## ", 1)[0]
     modules = {*CORE, *REPORT_MODEL, *ADAPTERS, *DOORS}
     for text, where in ((doc, "xlkit/__init__.py"), (section, "README 構成")):
-        named = set(re.findall(r"`((?:export/|workbook/|commands/)?[a-z_]+)\.py`", text))
+        named = set(re.findall(r"`((?:export/|workbook/|commands/)?[a-z_0-9]+)\.py`", text))
         named = {n.replace("/", ".") for n in named}
         assert named == modules, f"{where}: missing {sorted(modules - named)}, stale {sorted(named - modules)}"
 

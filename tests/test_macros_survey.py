@@ -4,7 +4,7 @@
 The register is the shipped sample (workbooks/sample.xlsx), copied; the forms are answered with
 openpyxl the way a 課 answers them in Excel. 回答取込 writes into the open workbook only: its
 actions are replayed on a copy of the file (support.payload.apply_actions) and the copy is read
-back with the command line's reader, then compared with what `tasks.collect` wrote into another
+back with the command line's reader, then compared with what `inquiry_tasks.collect` wrote into another
 copy from the same answers. The remote engine is xlwings PRO code used under its PolyForm
 Noncommercial license (XLWINGS_LICENSE_KEY=noncommercial).
 """
@@ -25,7 +25,7 @@ import pytest
 
 from support import SAMPLE
 from support.payload import apply_actions, office_js_payload, remote_book
-from xlkit import answers, cli, inquiry, macros, schema, tasks
+from xlkit import answers, cli, collect_log, inquiry, inquiry_tasks, macros, macros_survey, schema, tasks
 from xlkit.errors import XlkitError
 from xlkit.workbook import design, reader
 
@@ -189,7 +189,7 @@ def answered(tmp_path):
     H29-001 on R3.9.30, 戸籍住民課 reports a new linkage."""
     path = register_copy(tmp_path / "register", year=2021)
     folder = tmp_path / "register" / FORMS
-    tasks.survey(reader.load(path), folder)
+    inquiry_tasks.survey(reader.load(path), folder)
     ended = fill(folder / "照会票_令和3年度_税務課.xlsx", end=("H29-001", "R3.9.30"))
     added = fill(folder / "照会票_令和3年度_戸籍住民課.xlsx", new=new_linkage("戸籍住民課", "住民票の写しの広域交付"),
                  who={**WHO, "担当者": "佐藤 一郎", "内線": "3456"})
@@ -237,7 +237,7 @@ def test_the_collect_button_writes_what_xlkit_collect_writes(tmp_path, answered)
     after = tmp_path / "button" / "after.xlsx"
     assert [a["func"] for a in apply_actions(button, as_excel_keeps_them(actions), after)] == ["alert"]
 
-    done = tasks.collect(command, files)
+    done = inquiry_tasks.collect(command, files)
     assert done.written and done.plan.status == plan.status
 
     mine, theirs = reader.load(after), reader.load(command)
@@ -315,7 +315,7 @@ def test_a_held_plan_alerts_and_writes_nothing(tmp_path, answered):
     assert "取り込めない照会票を直してから、もう一度「回答取込」を押してください。" in alert[0]  # the button's hint
     assert alert[3] == "critical"
     # the command line holds the same plan
-    command = tasks.collect(_copy(path, tmp_path / "command"), [*files, typo])
+    command = inquiry_tasks.collect(_copy(path, tmp_path / "command"), [*files, typo])
     assert command.plan.held and not command.written
 
 
@@ -342,7 +342,7 @@ def test_an_unexpected_failure_is_a_japanese_alert(answered, monkeypatch):
     def broken(book, sources, year=None, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(tasks, "plan_collect", broken)
+    monkeypatch.setattr(inquiry_tasks, "plan_collect", broken)
     actions = run(macros.collect, path, choose=lambda book: files, confirm=lambda *a: True)
     [alert] = alerts(actions)
     assert "予期しない問題" in alert[0] and "RuntimeError: boom" in alert[0] and writes(actions) == []
@@ -366,9 +366,9 @@ def test_the_collect_button_refuses_an_older_register_before_asking_for_files(tm
 def test_text_is_written_so_that_excel_keeps_it_as_text():
     for text in ("R3.9.30", "令和3年9月30日", "2021/10/01 12:00:00", "001", "１２３", "=A1", "-abc", "TRUE", "#N/A",
                  "(1)", "1e5", "'quoted"):
-        assert macros.excel_text(text) == "'" + text, text
+        assert macros_survey.excel_text(text) == "'" + text, text
     for text in ("住民票の写しの広域交付", "地方公共団体情報システム機構", "氏名、住所、生年月日", ""):
-        assert macros.excel_text(text) == text
+        assert macros_survey.excel_text(text) == text
 
 
 class _Com:
@@ -393,18 +393,18 @@ class _Sheet:
 
 def test_a_protected_log_sheet_is_unprotected_for_the_writes_and_protected_again():
     com = _Com()
-    with macros._unprotected(_Sheet(com)):
+    with macros_survey._unprotected(_Sheet(com)):
         com.calls.append(("write",))
     assert com.calls == [("Unprotect",), ("write",),
                          ("Protect", {"AllowFiltering": True, "AllowSorting": True, "AllowFormattingColumns": True})]
     # protected again when a write fails too
     com = _Com()
-    with pytest.raises(ValueError), macros._unprotected(_Sheet(com)):
+    with pytest.raises(ValueError), macros_survey._unprotected(_Sheet(com)):
         raise ValueError
     assert [c[0] for c in com.calls] == ["Unprotect", "Protect"]
     # a sheet staff left unprotected stays so
     com = _Com(protected=False)
-    with macros._unprotected(_Sheet(com)):
+    with macros_survey._unprotected(_Sheet(com)):
         pass
     assert com.calls == []
 
@@ -412,14 +412,14 @@ def test_a_protected_log_sheet_is_unprotected_for_the_writes_and_protected_again
 def test_the_remote_engine_has_no_protection_to_lift():
     book = remote_book(office_js_payload(SAMPLE))
     sheet = book.sheets[design.history_sheet()]
-    assert macros._com(sheet) is None  # its .api is the JSON the client sent
-    with macros._unprotected(sheet):
+    assert macros_survey._com(sheet) is None  # its .api is the JSON the client sent
+    with macros_survey._unprotected(sheet):
         sheet.range((2, 1)).value = [["x"]]
     assert [a["func"] for a in book.json()["actions"]] == ["setValues"]
 
 
 def test_a_sheet_protected_with_a_password_is_said_in_japanese():
-    with pytest.raises(XlkitError) as refused, macros._unprotected(_Sheet(_Com(refuse=True), name="回答状況")):
+    with pytest.raises(XlkitError) as refused, macros_survey._unprotected(_Sheet(_Com(refuse=True), name="回答状況")):
         pytest.fail("written to a sheet that is still protected")
     assert "「回答状況」シートの保護を解除できない" in refused.value.message
 
@@ -448,9 +448,9 @@ class _Book:
 def test_the_file_dialog_asks_for_several_forms_and_starts_in_the_forms_folder(tmp_path, picked, expected):
     (tmp_path / FORMS).mkdir(parents=True)
     app = _App(picked)
-    assert macros._choose_files(_Book(app, str(tmp_path / "登録簿.xlsm"))) == expected
+    assert macros_survey._choose_files(_Book(app, str(tmp_path / "登録簿.xlsm"))) == expected
     [(file_filter, options)] = app.asked
-    assert file_filter == "Excel ファイル (*.xlsx),*.xlsx" and options["MultiSelect"] is True
+    assert file_filter == "Excel ファイル (*.xlsx;*.xlsm),*.xlsx;*.xlsm" and options["MultiSelect"] is True
     assert "照会票" in options["Title"]
     assert app.folders == [f'DIRECTORY("{tmp_path / FORMS}")']
 
@@ -464,7 +464,7 @@ def test_the_default_confirmation_is_a_yes_no_alert_with_the_preview():
             return "no"
 
     book = type("B", (), {"app": App()})()
-    assert macros._collect_asker(book, "回答取込")(None, ["確認のみ: 新規 1 件"]) is False
+    assert macros_survey._collect_asker(book, "回答取込")(None, ["確認のみ: 新規 1 件"]) is False
     [(text, options)] = shown
     assert text.startswith("確認のみ: 新規 1 件") and "書き込みますか" in text and options["buttons"] == "yes_no"
 
@@ -474,6 +474,6 @@ def test_both_doors_refuse_a_new_row_for_a_column_the_register_lacks():
 
     book = Book(missing={design.linkage_sheet(): {"note", "end"}})
     row = answers.NewLinkage(None, None, {"business": "x", "note": "備考"})
-    assert answers.missing_columns(book, [row]) == [schema.linkage().header("note")]
-    assert answers.missing_columns(book, [], [object()]) == [END]
-    assert answers.missing_columns(book, [answers.NewLinkage(None, None, {"business": "x"})]) == []
+    assert collect_log.missing_columns(book, [row]) == [schema.linkage().header("note")]
+    assert collect_log.missing_columns(book, [], [object()]) == [END]
+    assert collect_log.missing_columns(book, [answers.NewLinkage(None, None, {"business": "x"})]) == []

@@ -33,7 +33,7 @@ from support import REPO, needs_soffice
 from support.decorate import decorate, missing
 from xlkit import cli, formats, lock, messages, schema, tasks
 from xlkit.errors import XlkitError
-from xlkit.workbook import builder, design, migrate, reader, scan
+from xlkit.workbook import builder, design, howto_rows, migrate, reader, scan
 from xlkit.workbook.package import Package
 
 FIXTURES = REPO / "tests" / "fixtures"
@@ -629,7 +629,7 @@ def test_a_legacy_drawing_below_the_new_rows_moves_with_them():
     vml = (b"<x:ClientData ObjectType=\"Button\"><x:Anchor>1, 4, 7, 3, 1, 154, 7, 37</x:Anchor></x:ClientData>"
            b"<x:ClientData ObjectType=\"Note\"><x:Anchor>3, 15, 11, 10, 5, 15, 15, 4</x:Anchor>"
            b"<x:Row>11</x:Row><x:Column>2</x:Column></x:ClientData>")
-    shifted = migrate._shift_vml(vml, 9, 2)  # two rows inserted at row 9 (8 counted from 0)
+    shifted = howto_rows._shift_vml(vml, 9, 2)  # two rows inserted at row 9 (8 counted from 0)
     assert b"<x:Anchor>1, 4, 7, 3, 1, 154, 7, 37</x:Anchor>" in shifted  # the button above stays
     assert b"<x:Anchor>3, 15, 13, 10, 5, 15, 17, 4</x:Anchor>" in shifted and b"<x:Row>13</x:Row>" in shifted
 

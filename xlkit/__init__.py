@@ -3,7 +3,7 @@
 The layers, from the doors staff use down to plain data (docs/DOMAIN.md explains the terms).
 
 Doors: read input, make one call to the core, show the answer.
-    `macros.py`                  the register's buttons (xlwings)
+    `macros.py`                  the register's buttons (xlwings); `macros_survey.py` 照会票作成 and 回答取込
     `cli.py`                     the `xlkit` command; one module per subcommand:
         `commands/demo.py`, `commands/new.py`, `commands/validate.py`, `commands/summarize.py`,
         `commands/import_table.py`, `commands/export.py`, `commands/survey.py`, `commands/collect.py`,
@@ -12,9 +12,11 @@ Doors: read input, make one call to the core, show the answer.
 
 Core: plain Python over plain data; no Excel, Word or XML library (tests/test_layers.py).
     `tasks.py`          the use cases every door calls: year, summary, exports, validate, import,
-                        survey, collect, upgrade
+                        upgrade
+    `inquiry_tasks.py`  the use cases of the spring survey: survey and collect
     `inquiry.py`        照会票: what each 課 is asked, and its answer read back (fingerprints)
     `answers.py`        回答取込: every outcome decided before anything is written
+    `collect_log.py`    回答取込's report, 変更履歴 and 回答状況 rows
     `history.py`        変更履歴: one row per cell xlkit changes
     `validation.py`     入力チェック: the JSON Schema per cell, then `rules.py` (cross-row rules)
     `figures.py`        a + b − c per 実施機関
@@ -43,7 +45,7 @@ Register files: `workbook/reader.py` (calamine) and `workbook/scan.py` (formulas
     names, buttons), `workbook/styles.py` and `workbook/vba.py`; `workbook/inquiry_form.py` writes the 照会票. `workbook/writer.py` is the
     one way to change one: over `workbook/package.py` (the zip's parts, unchanged ones copied
     raw), `workbook/appender.py` splices imported rows into the sheet (`workbook/sheet_xml.py`
-    finds rows and cells and encodes values, `workbook/stylesheet.py` finds date formats) and `workbook/migrate.py` holds the format steps of `xlkit upgrade`.
+    finds rows and cells and encodes values, `workbook/stylesheet.py` finds date formats) and `workbook/migrate.py` holds the format steps of `xlkit upgrade` (`workbook/format3.py` the step to format 3, `workbook/howto_rows.py` 使い方's button rows).
 """
 
 from __future__ import annotations

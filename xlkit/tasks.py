@@ -361,7 +361,7 @@ def import_table(register_path: str | Path, text: str, year: int, *, skip_bad: b
         appender.check_appended(edit.package, linkage, book, values, present.last)
         from . import history
 
-        _log(edit, book, [c for v in values for c in history.new_row(v, history.IMPORT, source=source)])
+        log_changes(edit, book, [c for v in values for c in history.new_row(v, history.IMPORT, source=source)])
         edit.commit()
     return Imported(parsed, list(zip(excel_rows, values)))
 
@@ -481,7 +481,7 @@ def upgrade(register_path: str | Path, *, clear_lock: bool = False) -> Upgraded:
             from . import history
 
             fresh = before.format < 3  # 変更履歴 came with format 3: this write adds it
-            _log(edit, before, [history.Change(history.UPGRADE, column="登録簿の形式", old=f"形式 {v}",
+            log_changes(edit, before, [history.Change(history.UPGRADE, column="登録簿の形式", old=f"形式 {v}",
                                                new=f"形式 {v + 1}：{title}")
                                 for v, title in enumerate(done, start=edit.version)], fresh=fresh)
         buttons = bool(macro and steps.unbound_buttons(package))
@@ -510,7 +510,7 @@ def _verify_upgrade(written: Path, path: Path, before: Book) -> None:
 # --------------------------------------------------------------------------- 変更履歴
 
 
-def _log(edit, book: Book, changes: list, *, fresh: bool = False) -> None:
+def log_changes(edit, book: Book, changes: list, *, fresh: bool = False) -> None:
     """Append `changes` (xlkit.history.Change) to 変更履歴 in the same write as the change itself.
 
     `fresh`: the sheet was added by this very write (the step to format 3), so the file on disk
@@ -541,230 +541,3 @@ def _letter(i: int) -> str:
     from .addresses import column_letter
 
     return column_letter(i)
-
-
-# --------------------------------------------------------------------------- 照会票 (survey)
-
-
-@dataclass
-class Surveyed:
-    """What `survey` wrote: one form per 課, and 照会一覧."""
-
-    year: int
-    forms: list  # xlkit.inquiry.Form
-    paths: list[Path]
-    listing: Path
-
-
-def survey(book: Book, out_dir: str | Path, *, year: int | None = None, divisions: list[str] | None = None,
-           overwrite: bool = False) -> Surveyed:
-    """Write the 照会票 of `year` (default 報告年度) for every 課, or those named, into `out_dir`,
-    and 照会一覧.xlsx. Nothing is written when one of the files exists already (unless
-    `overwrite`): a 課 may have been sent a form of that name."""
-    from . import inquiry as forms_
-    from .files import check_target
-    from .workbook import inquiry_form
-
-    from . import formats
-
-    formats.check_current(book.format, book.path.name if book.path else "", str(book.path or ""))
-    year = report_year(book, year) if year is None else _survey_year(year)
-    made = forms_.forms(book, year, divisions)
-    if not made:
-        raise Refusal("survey.no_divisions")
-    folder = Path(out_dir)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise XlkitError(messages.text("export.folder_failed", フォルダ=folder, 理由=os_reason(exc))) from None
-    names = {form.division: form.name for form in made}
-    clashes = [name for name in set(names.values()) if list(names.values()).count(name) > 1]
-    if clashes:
-        together = [d for d, name in names.items() if name in clashes]
-        raise Refusal("survey.same_file", 課="、".join(together), ファイル="、".join(sorted(clashes)))
-    listing = folder / f"照会一覧_{nendo(year)}.xlsx"
-    targets = [folder / name for name in names.values()] + [listing]
-    taken = [t.name for t in targets if t.exists()]
-    if taken and not overwrite:
-        raise Refusal("survey.exists", ファイル="、".join(messages.first(taken, 5)))
-    for target in targets:
-        check_target(target, overwrite)
-    masters = {name: book.master(name) for name in ("課", "実施機関", "区分", "審議結果")}
-    paths: list[Path] = []
-    try:
-        for form in made:
-            paths.append(inquiry_form.write_form(form, folder / form.name, masters=masters, overwrite=overwrite))
-        inquiry_form.write_list(made, names, listing, year=year, overwrite=overwrite)
-    except BaseException:
-        # a set of forms or none: half a set would be refused as 「同じ名前の照会票があります」 next time
-        if not overwrite:
-            for path in paths:
-                path.unlink(missing_ok=True)
-        raise
-    return Surveyed(year, made, paths, listing)
-
-
-def _survey_year(year: int) -> int:
-    low, high = schema.year_bounds()
-    if not low <= year <= high:
-        raise Refusal("year.out_of_range", 年度=nendo(year), 西暦=year, 最初=nendo(low), 最後=nendo(high))
-    return year
-
-
-# --------------------------------------------------------------------------- 回答取込 (collect)
-
-
-@dataclass
-class Collected:
-    """What `collect` decided (xlkit.answers.Plan) and whether the register was written."""
-
-    plan: Any  # xlkit.answers.Plan
-    written: bool
-    appended: list[tuple[int, dict[str, Any]]] = field(default_factory=list)  # (Excel row, values)
-
-
-FORM_SUFFIXES = (".xlsx", ".xlsm", ".xls")  # a 課 may save the form as another kind: refused by name, not passed over
-
-
-def answer_files(paths: list[str | Path], *, register: str | Path | None = None) -> list[Path]:
-    """The files to collect: each file given, and every Excel file of each folder given (whatever
-    a 課 renamed it to: a file that is no form is refused by name, never passed over in silence),
-    but 照会一覧, the owner files Excel and LibreOffice leave beside an open workbook, and the
-    `register` itself. A file given twice (by name and by its folder) is read once."""
-    from .files import same_file
-
-    found: list[Path] = []
-    for given in paths:
-        path = Path(given)
-        if path.is_dir():
-            found += sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in FORM_SUFFIXES
-                            and not p.name.startswith(("~$", ".~", "照会一覧"))
-                            and not (register is not None and same_file(p, Path(register))))
-        else:
-            found.append(path)
-    unique: list[Path] = []
-    for path in found:
-        if not any(path == seen or same_file(path, seen) for seen in unique):
-            unique.append(path)
-    if not unique:
-        raise Refusal("collect.no_files", 場所="、".join(str(p) for p in paths))
-    return unique
-
-
-def _labels(files: list[Path]) -> list[str]:
-    """How each file is named to staff: its name, or folder/name where two share a name (a first
-    and a corrected answer kept in two folders)."""
-    names = [p.name for p in files]
-    return [f"{p.parent.name}/{p.name}" if names.count(p.name) > 1 else p.name for p in files]
-
-
-def _division_in_name(name: str) -> str:
-    """The 課 of a form's own file name (照会票_令和3年度_税務課.xlsx), for a file too broken to say it."""
-    parts = Path(name).stem.split("_")
-    return parts[2] if len(parts) >= 3 and parts[0] == "照会票" else ""
-
-
-def read_answers(book: Book, files: list[Path]) -> list:
-    """Each file read as a 照会票 (xlkit.answers.Source): its answer, or why it is refused."""
-    from . import answers as planner
-    from . import inquiry as forms_
-    from .workbook import reader
-
-    sheets = (forms_.HOWTO, forms_.CONTINUING, forms_.NEW, forms_.IDENTITY)
-    sources = []
-    for path, label in zip(files, _labels(files)):
-        try:
-            grids = reader.read_sheets(path, sheets, watched=(forms_.CONTINUING, forms_.NEW, forms_.IDENTITY))
-            sources.append(planner.Source(label, forms_.read_answer(book, grids, label)))
-        except forms_.NotAForm as e:
-            sources.append(planner.Source(label, refused=e.reason, named=e.division or _division_in_name(path.name)))
-        except XlkitError as e:
-            sources.append(planner.Source(label, refused=messages.text("collect.unreadable", 理由=e.message),
-                                          named=_division_in_name(path.name)))
-    return sources
-
-
-def plan_collect(book: Book, sources: list, year: int | None = None, *, skip_bad: bool = False,
-                 history: list[dict[str, Any]] = ()):
-    """The decisions of collecting `sources` into `book` (xlkit.answers.plan), for every door;
-    `history` are the register's 変更履歴 rows (what earlier runs collected)."""
-    from . import answers as planner
-
-    year = report_year(book, year) if year is None else year
-    return planner.plan(book, year, sources, skip_bad=skip_bad, history=history)
-
-
-def _history(book: Book) -> list[dict[str, Any]]:
-    """The 変更履歴 rows of the register file (元ファイル and 管理番号: what collect needs)."""
-    from .workbook import reader
-
-    return [record.values for record, _ in reader.stream(book, schema.history(), keys=("source", "id"))]
-
-
-def collect(register_path: str | Path, files: list[str | Path], *, year: int | None = None, dry_run: bool = False,
-            skip_bad: bool = False, clear_lock: bool = False) -> Collected:
-    """回答取込: read every answer, decide every outcome, then write the register once — the new
-    rows, the end dates, their 変更履歴 and 回答状況 — through the register writer, all or nothing
-    across the files unless `skip_bad`. A dry run only reads."""
-    from . import answers as planner
-    from .workbook import reader, writer
-
-    path = Path(register_path)
-    files = answer_files(files, register=path)
-    if dry_run:  # what the real run refuses first is refused here too
-        book = reader.load(path)
-        _check_collectable(book)
-        return Collected(plan_collect(book, read_answers(book, files), year, skip_bad=skip_bad,
-                                      history=_history(book)), False)
-    with writer.editing(path, "回答取込", clear_lock=clear_lock) as edit:
-        book = reader.load(edit.path)
-        _check_collectable(book)
-        result = plan_collect(book, read_answers(book, files), year, skip_bad=skip_bad, history=_history(book))
-        if result.held:  # all or nothing: not even 回答状況 is written
-            return Collected(result, False)
-        new, ends = planner.applied(result)
-        appended = _write_collected(edit, book, result, new, ends)
-        edit.commit()
-    return Collected(result, True, appended)
-
-
-def _check_collectable(book: Book) -> None:
-    """A register collect can write: the current format, and its 変更履歴 and 回答状況 whole."""
-    from . import formats
-    from .workbook import reader
-
-    formats.check_current(book.format, book.path.name if book.path else "", str(book.path or ""))
-    for reg, key in ((schema.history(), "history.columns_missing"), (schema.status(), "status.columns_missing")):
-        for _ in reader.stream(book, reg, keys=()):
-            break
-        if book.missing.get(reg.sheet):
-            absent = [c.header for c in reg.columns if c.key in book.missing[reg.sheet]]
-            raise Refusal(key, 列="、".join(absent))
-
-
-def _write_collected(edit, book: Book, result, new: list, ends: list) -> list[tuple[int, dict[str, Any]]]:
-    from . import answers
-    from .workbook import appender, reader
-
-    linkage = schema.linkage()
-    letters = book.columns[linkage.sheet]
-    missing = answers.missing_columns(book, new, ends)
-    if missing:
-        raise Refusal("import.columns_missing", 列="、".join(missing))
-    if ends:
-        appender.set_cells(edit.package, linkage, letters, {e.record.row: {"end": e.end} for e in ends})
-        appender.check_rows(edit.package, linkage, book, {e.record.row: {"end": e.end} for e in ends}, only={"end"})
-    rows = []
-    if new:
-        after = max((r.row for r in book.linkages), default=1)
-        values = [n.values for n in new]
-        rows = appender.append(edit.package, linkage, letters, values, after=after)
-        appender.check_appended(edit.package, linkage, book, values, after)
-    _log(edit, book, answers.history_changes(new, ends))
-    status = schema.status()
-    earlier = [record.values for record, _ in reader.stream(book, status)]
-    if book.missing.get(status.sheet):
-        absent = [c.header for c in status.columns if c.key in book.missing[status.sheet]]
-        raise Refusal("status.columns_missing", 列="、".join(absent))
-    appender.rewrite(edit.package, status, book.columns[status.sheet], answers.status_rows(result, earlier, dt.datetime.now()))
-    return list(zip(rows, [n.values for n in new]))

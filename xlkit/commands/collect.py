@@ -11,8 +11,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from xlkit import answers as planner
-from xlkit import tasks
+from xlkit import collect_log
+from xlkit import inquiry_tasks
 from xlkit.commands import add_clear_lock, parse_year
 
 
@@ -36,10 +36,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     year = parse_year(args.year) if args.year is not None else None
-    done = tasks.collect(args.register, args.files, year=year, dry_run=args.dry_run, skip_bad=args.skip_bad,
+    done = inquiry_tasks.collect(args.register, args.files, year=year, dry_run=args.dry_run, skip_bad=args.skip_bad,
                          clear_lock=args.clear_lock)
     result = done.plan
-    lines = planner.report(result, written=done.written, dry_run=args.dry_run)
+    lines = collect_log.report(result, written=done.written, dry_run=args.dry_run)
     trouble = bool(result.refused or result.conflicts or result.held)
     print("\n".join(lines), file=sys.stderr if result.held else sys.stdout)
     return 1 if trouble else 0

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from xlkit import tasks
+from xlkit import inquiry_tasks
 from xlkit.commands import parse_year
 from xlkit.dates import nendo
 from xlkit.workbook import reader
@@ -33,7 +33,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     book = reader.load(args.register)
     year = parse_year(args.year) if args.year is not None else None
-    done = tasks.survey(book, args.out, year=year, divisions=args.division, overwrite=args.overwrite)
+    done = inquiry_tasks.survey(book, args.out, year=year, divisions=args.division, overwrite=args.overwrite)
     for form, path in zip(done.forms, done.paths):
         print(f"{path}: 継続中 {len(form.continuing)} 件、承認済みの案件 {len(form.cases)} 件")
     print(f"{done.listing}: 照会一覧")

@@ -1,0 +1,287 @@
+"""The buttons 照会票作成 and 回答取込 (xlwings), reached through xlkit.macros.survey / collect.
+
+照会票作成 writes the forms beside the workbook (exports\\照会票) through inquiry_tasks.survey, as
+`xlkit survey` does. 回答取込 makes the decisions `xlkit collect` makes (inquiry_tasks.plan_collect), then
+writes them into the workbook open in Excel — new rows below the last, end dates, 変更履歴 and
+回答状況 — and leaves saving to staff. The file chooser and the question before writing are
+functions passed in, so that the remote-engine tests supply a fixed list and a fixed answer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from xlkit import cells, messages
+from xlkit.errors import XlkitError
+from xlkit.macros import EXPORT_DIR, _alert, _folder, _guard, _load, _required_sheet, _with_hint, read_book
+from xlkit.workbook import design
+
+if TYPE_CHECKING:  # pragma: no cover
+    import xlwings as xw
+
+SURVEY_DIR = "照会票"  # the folder of exports\ that 照会票作成 writes the forms into
+
+
+def survey(book: xw.Book | None = None) -> None:
+    """照会票作成: each 課's 照会票 and 照会一覧 of 設定's 報告年度, into exports\\照会票 beside the
+    workbook — what `xlkit survey REGISTER --out DIR` writes. An existing form is never replaced."""
+    _guard("照会票作成", book, _survey)
+
+
+def _survey_folder(book) -> Path:
+    return _folder(book) / EXPORT_DIR / SURVEY_DIR
+
+
+def _check_current(book, rb) -> None:
+    """A register of an older format is refused by name, before anything is written or asked."""
+    from xlkit import formats
+
+    formats.check_current(rb.format, book.name, str(book.fullname))
+
+
+def _survey(book) -> None:
+    from xlkit import inquiry_tasks
+    from xlkit.dates import nendo
+
+    rb = _load(book, read_book(book))
+    _check_current(book, rb)
+    folder = _survey_folder(book)
+    done = inquiry_tasks.survey(rb, folder)
+    _alert(book, messages.text("button.survey_written", 年度=nendo(done.year), 件数=len(done.forms), フォルダ=folder,
+                               照会一覧=done.listing.name), "照会票作成")
+
+
+ALERT_LINES = 60  # lines of the collect report an alert shows; a message box taller than the screen cannot be read
+
+
+def collect(book: xw.Book | None = None, choose: Callable | None = None, confirm: Callable | None = None) -> None:
+    """回答取込: read the answered 照会票, decide every outcome as `xlkit collect` does
+    (xlkit.tasks / xlkit.answers), and write the result into the open workbook, which staff then save.
+
+    `choose(book)` returns the files picked (an empty list: cancelled); by default Excel's open
+    dialog asks. `confirm(plan, lines)` answers whether to write, given the preview lines; by
+    default a yes/no dialog asks. Tests pass both: the remote engine cannot wait for an answer.
+    """
+    _guard("回答取込", book, lambda b: _collect(b, choose, confirm))
+
+
+def _shown(lines: list[str]) -> str:
+    return "\n".join(messages.first(lines, ALERT_LINES))
+
+
+def _collect(book, choose: Callable | None, confirm: Callable | None) -> None:
+    import dataclasses
+
+    from xlkit import answers, collect_log, history, inquiry_tasks, processes, schema, tasks
+    from xlkit.errors import Refusal
+
+    title = "回答取込"
+    logs = (schema.history(), schema.status())
+    grids = read_book(book, extra=[log.sheet for log in logs])
+    rb = _load(book, grids)
+    _check_current(book, rb)
+    linkages = _required_sheet(book, design.linkage_sheet())
+    history_sheet, status_sheet = (_required_sheet(book, log.sheet) for log in logs)
+    shadow = dataclasses.replace(rb, issues=[], columns={}, missing={}, distinct={})  # rb stays as read
+    history_rows, history_letters = _log_rows(shadow, logs[0], grids.get(logs[0].sheet), keys=("source", "id"))
+    status_rows, status_letters = _log_rows(shadow, logs[1], grids.get(logs[1].sheet))
+    tasks.report_year(rb)  # a 報告年度 missing is said before staff are asked for files
+
+    files = [Path(p) for p in (choose or _choose_files)(book) or []]
+    if not files:
+        return  # cancelled: nothing read, nothing written
+    files = inquiry_tasks.answer_files(files)
+    plan = inquiry_tasks.plan_collect(rb, inquiry_tasks.read_answers(rb, files), history=[r.values for r in history_rows])
+    if plan.held:  # all or nothing, as the command line: not even 回答状況 is written
+        lines = collect_log.report(plan, written=False)
+        _alert(book, _with_hint(_shown(lines), messages.hint("button", "collect.held")), title, critical=True)
+        return
+    new, ends = answers.applied(plan)
+    missing = collect_log.missing_columns(rb, new, ends)
+    if missing:
+        raise Refusal("import.columns_missing", 列="、".join(missing))
+    ask = confirm or _collect_asker(book, title)
+    if not ask(plan, collect_log.report(plan, written=False, dry_run=True)):
+        return
+
+    now = dt.datetime.now()
+    linkage = schema.linkage()
+    letters = rb.columns[linkage.sheet]
+    after = max((r.row for r in rb.linkages), default=1)
+    with _unprotected(history_sheet), _unprotected(status_sheet):
+        if new:  # one block below the last row, in the sheet's own column order
+            linkages.range((after + 1, 1)).value = _block(linkage, letters, [n.values for n in new])
+            _grow_tables(linkages, after, after + len(new))
+        end_column = _column_number(letters["end"]) if ends else 0
+        for end in ends:
+            linkages.range((end.record.row, end_column)).value = end.end
+        changes = collect_log.history_changes(new, ends)
+        if changes:
+            last = max((r.row for r in history_rows), default=1)
+            rows = history.rows(changes, at=now, user=processes.user())
+            history_sheet.range((last + 1, 1)).value = _block(logs[0], history_letters, rows)
+        old = grids.get(logs[1].sheet) or []
+        if len(old) > 1:
+            status_sheet.range((2, 1), (len(old), max(len(old[0]), 1))).clear_contents()
+        rows = collect_log.status_rows(plan, [r.values for r in status_rows], now)
+        if rows:
+            status_sheet.range((2, 1)).value = _block(logs[1], status_letters, rows)
+    message = _shown(collect_log.report(plan, written=True)) + "\n\n" + messages.text("button.collect_save")
+    _alert(book, message, title, critical=bool(plan.refused or plan.conflicts))
+
+
+def _log_rows(shadow, register, grid: list[list] | None, keys=None) -> tuple[list, dict[str, str]]:
+    """The typed rows of a sheet xlkit writes (変更履歴, 回答状況) and its column letters, refused
+    as the command line refuses them when a column is missing."""
+    from xlkit import schema
+    from xlkit.errors import Refusal
+    from xlkit.register import stream_register
+
+    found = [record for record, _ in stream_register(shadow, register, iter(grid or [[]]), keys=keys)]
+    absent = shadow.missing.get(register.sheet)
+    if absent:
+        key = "history.columns_missing" if register.name == schema.HISTORY else "status.columns_missing"
+        raise Refusal(key, 列="、".join(c.header for c in register.columns if c.key in absent))
+    return found, shadow.columns[register.sheet]
+
+
+def _column_number(letter: str) -> int:
+    from xlkit.addresses import column_index
+
+    return column_index(letter) + 1
+
+
+def _block(register, letters: dict[str, str], rows: list[dict]) -> list[list]:
+    """`rows` (schema key -> value) as one 2-D block in the sheet's column order (A to its last
+    mapped column); cells of other columns are left blank."""
+    width = max(_column_number(x) for x in letters.values())
+    block = []
+    for values in rows:
+        line: list = [None] * width
+        for key, letter in letters.items():
+            column = register.column(key)
+            line[_column_number(letter) - 1] = _cell(cells.cell_value(values.get(key), separator=column.separator))
+        block.append(line)
+    return block
+
+
+def _cell(value):
+    """A typed value as written through xlwings: dates as dates, text kept as that text."""
+    if isinstance(value, dt.datetime) and value.time() == dt.time():
+        return value.date()
+    if isinstance(value, str):
+        return excel_text(value)
+    return value
+
+
+# characters of what Excel reads as a number, a date or a time when it is typed (or written)
+# into a cell: 001, 2021/10/1 12:00, R3.9.30, 令和3年9月30日, (1), 1e5, １２３ …
+_VALUE_LIKE = re.compile(r"[\s0-9０-９.,:/\\\-+*%$¥￥()（）．，：／－＋％eE年月日時分秒午前後元"
+                         r"RrHhSsTtMmAaPp令和平成昭大正明治]+")
+
+
+def excel_text(text: str) -> str:
+    """`text` as written into a cell so that Excel keeps exactly that text: with Excel's text
+    prefix ' when Excel would read it as a formula, a number, a date, a time, TRUE/FALSE or an
+    error value. The prefix is not part of the cell's value (Excel shows and saves the text alone);
+    the register writer (the command line) writes every text as text in the first place."""
+    if not text:
+        return text
+    if (text[0] in "=+-@'" or cells.is_excel_error(text) or text.strip().upper() in ("TRUE", "FALSE")
+            or _VALUE_LIKE.fullmatch(text)):
+        return "'" + text
+    return text
+
+
+def _grow_tables(sheet, after: int, last: int) -> None:
+    """A table (ListObject) whose last row is `after` takes in the rows appended below it, as the
+    register writer grows it. Only its range changes; an engine without tables has none."""
+    try:
+        tables = list(sheet.tables)
+    except Exception:  # the engine has no tables: nothing to grow
+        return
+    for table in tables:
+        try:
+            where = table.range
+            if where.row + where.rows.count - 1 == after:
+                table.resize(sheet.range((where.row, where.column), (last, where.column + where.columns.count - 1)))
+        except Exception:  # the values are written either way; the table's banding is not worth an alert
+            continue
+
+
+@contextmanager
+def _unprotected(sheet) -> Iterator[None]:
+    """Write to a sheet xlkit protects (変更履歴, 回答状況): in Excel its protection (no password, as
+    xlkit sets it) is lifted for the writes and set again afterwards as the builder sets it —
+    filtering, sorting and widening columns allowed. An engine without Excel's object model (the
+    remote engine of the tests) has no protection to lift."""
+    com = _com(sheet)
+    if com is None or not _protected(com):
+        yield
+        return
+    try:
+        com.Unprotect()
+    except Exception:  # a password staff set: nothing has been written yet
+        raise XlkitError(messages.text("button.sheet_locked", シート=sheet.name)) from None
+    try:
+        yield
+    finally:
+        com.Protect(AllowFiltering=True, AllowSorting=True, AllowFormattingColumns=True)
+
+
+def _com(sheet):
+    """The sheet's Excel object (COM), or None on an engine that has none (the remote engine's
+    `.api` is the JSON it was sent). Told by the engine's name, never by probing the object:
+    looking up a method on a late-bound COM object may call it."""
+    try:
+        engine = sheet.book.app.engine.name
+    except AttributeError:  # not an xlwings sheet: a stand-in with Excel's methods (tests)
+        engine = "excel"
+    if engine != "excel":
+        return None
+    try:
+        return sheet.api
+    except Exception:
+        return None
+
+
+def _protected(com) -> bool:
+    try:
+        return bool(com.ProtectContents)
+    except Exception:
+        return True
+
+
+def _collect_asker(book, title: str) -> Callable:
+    def ask(plan, lines: list[str]) -> bool:
+        text = _shown(lines) + "\n\n" + messages.text("button.collect_confirm")
+        return _alert(book, text, title, buttons="yes_no") == "yes"
+
+    return ask
+
+
+def _choose_files(book) -> list[Path]:
+    """Excel's open dialog, several files at once, in exports\\照会票 when that folder is there;
+    an empty list when cancelled."""
+    app = book.app.api
+    try:
+        start = _survey_folder(book)
+        if start.is_dir():
+            # GetOpenFilename opens in Excel's current folder; the XLM function DIRECTORY sets it
+            app.ExecuteExcel4Macro('DIRECTORY("%s")' % str(start).replace('"', '""'))
+    except Exception:  # a workbook in the cloud, or XLM refused: the dialog opens where Excel was
+        pass
+    picked = app.GetOpenFilename("Excel ファイル (*.xlsx;*.xlsm),*.xlsx;*.xlsm", MultiSelect=True,
+                                 Title=messages.text("button.collect_choose"))
+    if picked is False or picked is None:
+        return []
+    if isinstance(picked, str):
+        return [Path(picked)]
+    return [Path(p) for p in picked]
+
+
