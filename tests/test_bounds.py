@@ -179,7 +179,7 @@ def test_builder_date_bounds_follow_the_year_range():
 
 @pytest.mark.parametrize("register, key, title", YEAR_PROPERTIES[:2])
 def test_builder_year_column_validation_uses_the_schema(register, key, title):
-    options = builder._validation(schema.register(register).column(key))
+    options = builder.validation(schema.register(register).column(key))
     assert (options["minimum"], options["maximum"]) == schema.year_bounds()
 
 

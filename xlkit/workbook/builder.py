@@ -73,7 +73,7 @@ def build(
     return atomic_write(target, write, overwrite=overwrite)
 
 
-class _Formats:
+class Formats:
     def __init__(self, wb: xlsxwriter.Workbook):
         self._wb = wb
         self._cache: dict[str, Any] = {}
@@ -101,7 +101,7 @@ def _write(path: Path, linkages, cases, settings, divisions, register_id, *, mac
     wb = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False,
                                          "strings_to_urls": False})
     wb.set_properties({"title": "審議案件・外部結合登録簿", "company": "区政情報課"})
-    fmt = _Formats(wb)
+    fmt = Formats(wb)
     sheets = {name: wb.add_worksheet(name) for name in design.sheet_order()}
     codes: dict[str, str] = {}
     if macro:
@@ -172,7 +172,7 @@ def _define_names(wb, register_id: str) -> None:
 # --------------------------------------------------------------------------- register sheets
 
 
-def _write_value(ws, row: int, col: int, column: schema.Column, value: Any, fmt: _Formats) -> None:
+def write_value(ws, row: int, col: int, column: schema.Column, value: Any, fmt: Formats) -> None:
     value = cells.cell_value(value, separator=column.separator)
     if value is None:
         return
@@ -196,7 +196,7 @@ def _write_value(ws, row: int, col: int, column: schema.Column, value: Any, fmt:
         ws.write_string(row, col, str(value), fmt.text)
 
 
-def _column_format(column: schema.Column, fmt: _Formats):
+def column_format(column: schema.Column, fmt: Formats):
     if column.kind == "date":
         return fmt.date
     if column.kind in ("year", "integer"):
@@ -206,18 +206,18 @@ def _column_format(column: schema.Column, fmt: _Formats):
     return fmt.text
 
 
-def _register(ws, register: schema.Register, rows: list[Mapping[str, Any]], fmt: _Formats) -> None:
+def _register(ws, register: schema.Register, rows: list[Mapping[str, Any]], fmt: Formats) -> None:
     columns = register.columns
     unknown = {k for r in rows for k in r} - {c.key for c in columns}
     if unknown:
         raise ValueError(f"{register.sheet}: スキーマにない項目があります: {', '.join(sorted(unknown))}")
     last_col = len(columns) - 1
     for i, column in enumerate(columns):
-        ws.set_column(i, i, column.width, _column_format(column, fmt))
+        ws.set_column(i, i, column.width, column_format(column, fmt))
     for r, record in enumerate(rows, start=1):
         for c, column in enumerate(columns):
             if column.key in record:
-                _write_value(ws, r, c, column, record[column.key], fmt)
+                write_value(ws, r, c, column, record[column.key], fmt)
     ws.add_table(0, 0, max(len(rows), 1), last_col, {
         "name": design.table_name(register.sheet),
         "style": "Table Style Medium 2",
@@ -231,12 +231,12 @@ def _register(ws, register: schema.Register, rows: list[Mapping[str, Any]], fmt:
     ws.set_row(0, 36)
     ws.freeze_panes(1, 0)
     for c, column in enumerate(columns):
-        options = _validation(column)
+        options = validation(column)
         if options:
             ws.data_validation(1, c, MAX_ROW, c, options)
 
 
-def _validation(column: schema.Column) -> dict | None:
+def validation(column: schema.Column) -> dict | None:
     """The data validation of a register column: dropdown, bounds, input message, error alert."""
     title = column.header[:27] + ("（必須）" if column.required else "")
     message = column.input_message or ""
@@ -301,7 +301,7 @@ def _validation(column: schema.Column) -> dict | None:
 # --------------------------------------------------------------------------- 使い方
 
 
-def _howto(ws, fmt: _Formats, *, macro: bool) -> None:
+def _howto(ws, fmt: Formats, *, macro: bool) -> None:
     ws.hide_gridlines(2)
     ws.set_column(0, 0, 2)
     ws.set_column(1, 1, 22)
@@ -366,7 +366,7 @@ def _howto(ws, fmt: _Formats, *, macro: bool) -> None:
 # --------------------------------------------------------------------------- result sheets
 
 
-def _header_row(ws, headers: Sequence[str], widths: Sequence[float], fmt: _Formats) -> None:
+def _header_row(ws, headers: Sequence[str], widths: Sequence[float], fmt: Formats) -> None:
     for c, (header, width) in enumerate(zip(headers, widths)):
         ws.set_column(c, c, width, fmt.text)
         ws.write_string(0, c, header, fmt.header)
@@ -374,13 +374,13 @@ def _header_row(ws, headers: Sequence[str], widths: Sequence[float], fmt: _Forma
     ws.freeze_panes(1, 0)
 
 
-def _results(ws, fmt: _Formats) -> None:
+def _results(ws, fmt: Formats) -> None:
     _header_row(ws, design.RESULT_HEADERS, design.RESULT_WIDTHS, fmt)
     # unformatted: the first result row is written over it and must not inherit a grey note style
     ws.write_string(1, 0, "（「入力チェック」ボタンを押すと、ここに結果が書き出されます。）")
 
 
-def _summary(ws, fmt: _Formats) -> None:
+def _summary(ws, fmt: Formats) -> None:
     # 集計 fills these columns; the long official labels of the table header wrap
     ws.set_column(0, 0, 26, fmt.summary_first)
     ws.set_column(1, 5, 18, fmt.summary)
@@ -405,7 +405,7 @@ def settings_rows(settings: Mapping[str, Any], bodies: Sequence[str]) -> list[tu
     return rows
 
 
-def _settings(ws, settings: Mapping[str, Any], bodies: Sequence[str], fmt: _Formats) -> None:
+def _settings(ws, settings: Mapping[str, Any], bodies: Sequence[str], fmt: Formats) -> None:
     unknown = set(settings) - {c.key for c in schema.settings().columns}
     if unknown:
         raise ValueError(f"設定: スキーマにない項目があります: {', '.join(sorted(unknown))}")
@@ -450,7 +450,7 @@ def _settings(ws, settings: Mapping[str, Any], bodies: Sequence[str], fmt: _Form
 # --------------------------------------------------------------------------- masters
 
 
-def _master(ws, name: str, rows: Sequence[Sequence[str]], fmt: _Formats) -> None:
+def _master(ws, name: str, rows: Sequence[Sequence[str]], fmt: Formats) -> None:
     """A master sheet: a locked header over editable rows, the structure protected."""
     headers = design.MASTER_HEADERS[name]
     widths = design.MASTER_WIDTHS[name]
@@ -492,7 +492,7 @@ def _master(ws, name: str, rows: Sequence[Sequence[str]], fmt: _Formats) -> None
 # --------------------------------------------------------------------------- 回答状況, 変更履歴
 
 
-def _log_sheet(ws, register: schema.Register, fmt: _Formats) -> None:
+def _log_sheet(ws, register: schema.Register, fmt: Formats) -> None:
     """A sheet only xlkit writes: its header from the schema, protected so that staff can read,
     filter and copy it but not change it by accident."""
     for c, column in enumerate(register.columns):
@@ -508,7 +508,7 @@ def _log_sheet(ws, register: schema.Register, fmt: _Formats) -> None:
 # --------------------------------------------------------------------------- xlwings.conf
 
 
-def _conf(ws, fmt: _Formats) -> None:
+def _conf(ws, fmt: Formats) -> None:
     """xlwings reads its settings from A1 downwards, key in A and value in B, until a blank."""
     ws.set_column(0, 0, 20)
     ws.set_column(1, 1, 60)

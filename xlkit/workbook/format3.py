@@ -93,7 +93,7 @@ def _column_width(width: float) -> float:
 
 def _log_sheet_xml(log: schema.Register, main: bytes, header_style: bytes | None, column_style: int | None,
                    code_name: str | None) -> bytes:
-    """A sheet only xlkit writes, as builder._log_sheet and _page_setup make it: the schema's
+    """A sheet only xlkit writes, as builder._log_sheet and builder._page_setup make it: the schema's
     header in row 1 (inline strings), its widths, the first row frozen, a filter over the header,
     protected (no password) so that staff may select, filter, sort and widen columns; A4
     landscape, one page wide."""

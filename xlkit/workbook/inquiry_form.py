@@ -24,7 +24,7 @@ CHOICES = "選択肢"  # hidden: the lists the dropdowns draw from (a form has n
 _EDIT = {"locked": False, "bg_color": "#FFF9E5", "border": 1, "border_color": "#D9D9D9"}
 
 
-class _Formats(builder._Formats):
+class Formats(builder.Formats):
     """The register's formats, with an unlocked, shaded twin of each for the cells a 課 answers."""
 
     def __getattr__(self, name: str):
@@ -51,7 +51,7 @@ def form_bytes(form: inquiry.Form, masters: dict[str, list[str]]) -> bytes:
                                          "strings_to_urls": False})
     wb.set_properties({"title": f"外部結合に関する照会（{nendo(form.year)}・{form.division}）",
                        "company": form.department})
-    fmt = _Formats(wb)
+    fmt = Formats(wb)
     howto = wb.add_worksheet(inquiry.HOWTO)
     continuing = wb.add_worksheet(inquiry.CONTINUING)
     new = wb.add_worksheet(inquiry.NEW)
@@ -165,7 +165,7 @@ def _continuing(ws, form: inquiry.Form, fmt) -> None:
     _headers(ws, headers, [], fmt, [])  # widths below
     for c, column in enumerate(columns):
         editable = column.key in inquiry.EDITABLE
-        ws.set_column(c, c, column.width, fmt.edit_date if editable else builder._column_format(column, fmt))
+        ws.set_column(c, c, column.width, fmt.edit_date if editable else builder.column_format(column, fmt))
         ws.write_string(0, c, column.header, fmt.header_required if editable else fmt.header)
     change = len(columns)
     ws.set_column(change, change, 40, fmt.edit_text)
@@ -177,11 +177,11 @@ def _continuing(ws, form: inquiry.Form, fmt) -> None:
             if column.key in inquiry.EDITABLE:
                 _value(ws, r, c, column, value, fmt.edit_date, fmt)
             else:
-                builder._write_value(ws, r, c, column, value, fmt)
+                builder.write_value(ws, r, c, column, value, fmt)
         ws.write_blank(r, change, None, fmt.edit_text)
     if form.continuing:
         end = next(i for i, c in enumerate(columns) if c.key == "end")
-        options = builder._validation(columns[end])
+        options = builder.validation(columns[end])
         ws.data_validation(1, end, len(form.continuing), end, options)
         ws.data_validation(1, change, len(form.continuing), change, {
             "validate": "any", "input_title": inquiry.CHANGE_HEADER,
@@ -230,7 +230,7 @@ def _new(ws, form: inquiry.Form, fmt) -> None:
         ws.write_string(r, reference, case.title, fmt.note)
     last = len(form.cases) + inquiry.NEW_ROWS
     for c, column in enumerate(columns):
-        options = builder._validation(column)
+        options = builder.validation(column)
         if options:
             ws.data_validation(1, c, last, c, options)
     ws.protect("", {"select_locked_cells": True, "select_unlocked_cells": True, "format_columns": True,
@@ -276,7 +276,7 @@ def write_list(forms: list[inquiry.Form], names: dict[str, str], path: Path, *, 
         buffer = io.BytesIO()
         wb = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_numbers": False,
                                              "strings_to_formulas": False, "strings_to_urls": False})
-        fmt = builder._Formats(wb)
+        fmt = builder.Formats(wb)
         ws = wb.add_worksheet("照会一覧")
         ws.write_string(0, 0, f"照会一覧（{nendo(year)}）", fmt.title)
         headers = ("課", "実施機関", "ファイル", f"継続中の外部結合（{inquiry.CONTINUING}）", "承認済みの案件", "回答期限")
