@@ -113,7 +113,9 @@ def test_the_years_survey_and_answers_end_to_end(register, forms, tmp_path, caps
     # 3. 総務課 fixes its 課 and sends the form again; 税務課's form comes a second time
     wb = openpyxl.load_workbook(general)
     ws = wb[inquiry.NEW]
-    ws.cell(ws.max_row, headers(ws)[LINK.header("division")]).value = "総務課"
+    column = headers(ws)[LINK.header("division")]
+    [typo] = [r for r in range(2, ws.max_row + 1) if ws.cell(r, column).value == "総務科"]
+    ws.cell(typo, column).value = "総務課"
     wb.save(general)
     housing.unlink()
     code, out, err = run_cli(capsys, "collect", register, general, tax, "--year", YEAR)
@@ -211,9 +213,11 @@ def test_survey_of_an_older_register_asks_for_the_upgrade(tmp_path, capsys):
 
 
 def test_files_that_are_not_our_forms_are_refused_with_their_reason(register, forms, tmp_path, capsys):
-    other = tmp_path / "other.xlsx"
-    build(other)  # another register: another id
-    code, _, _ = run_cli(capsys, "survey", other, "--year", "2020", "--out", tmp_path / "他")
+    other = tmp_path / "other.xlsx"  # another register: the sample's rows, another id
+    wb = openpyxl.load_workbook(SAMPLE)
+    wb.defined_names[formats.ID_NAME].attr_text = '"ffffffffffffffffffffffffffffffff"'
+    wb.save(other)
+    code, _, _ = run_cli(capsys, "survey", other, "--year", YEAR, "--out", tmp_path / "他")
     broken = tmp_path / "照会票_壊れた.xlsx"
     broken.write_bytes(b"PK\x03\x04 not a zip")
     plain = tmp_path / "plain.xlsx"
@@ -233,13 +237,32 @@ def test_a_form_of_another_year_is_refused(register, forms, capsys):
     assert code == 1 and "令和3年度の照会票です（取り込む年度は令和2年度）" in err
 
 
-def test_a_removed_or_added_row_of_the_locked_sheet_is_refused(register, forms, tmp_path, capsys):
-    def drop_row(wb):
-        wb[inquiry.CONTINUING].delete_rows(3)
-
-    path = fill(form_of(forms, "税務課"), tmp_path / "a.xlsx", edit=drop_row)
+@pytest.mark.parametrize("change,named", [
+    (lambda ws: ws.delete_rows(3), "継続中の外部結合」3行目）"),  # row 4 moved up: not what row 3 was
+    (lambda ws: ws.cell(12, 17, "メモ"), "継続中の外部結合」12行目（行が増えています）"),
+])
+def test_a_removed_or_added_row_of_the_locked_sheet_is_refused(register, forms, tmp_path, capsys, change, named):
+    path = fill(form_of(forms, "税務課"), tmp_path / "a.xlsx", edit=lambda wb: change(wb[inquiry.CONTINUING]))
+    before = register.read_bytes()
     code, _, err = run_cli(capsys, "collect", register, path, "--year", YEAR)
-    assert code == 1 and "照会票の変更できない部分が変更されています" in err
+    assert code == 1 and f"照会票の変更できない部分が変更されています（シート「{named}" in err
+    assert register.read_bytes() == before
+
+
+def test_only_the_listed_rows_can_be_answered_and_the_new_rows_have_the_registers_inputs(forms):
+    wb = openpyxl.load_workbook(form_of(forms, "税務課"))
+    ws = wb[inquiry.CONTINUING]
+    end, change = headers(ws)[LINK.header("end")], headers(ws)[inquiry.CHANGE_HEADER]
+    listed = ws.max_row
+    assert all(not ws.cell(r, c).protection.locked for r in range(2, listed + 1) for c in (end, change))
+    # below the listed rows nothing can be typed: Excel keeps the column's locked format
+    assert ws.column_dimensions[openpyxl.utils.get_column_letter(end)].protection.locked is not False
+    new = wb[inquiry.NEW]
+    rules = {(v.type, v.formula1) for v in new.data_validations.dataValidation}
+    assert ("list", "課一覧") in rules  # the 課 dropdown, fed by the form's hidden list
+    assert any(kind == "date" for kind, _ in rules)
+    division = headers(new)[LINK.header("division")]
+    assert new.cell(7, division).value == "税務課" and not new.cell(7, division).protection.locked
 
 
 def test_an_end_date_before_the_published_year_is_a_problem(register, forms, capsys):
@@ -374,3 +397,104 @@ def test_a_form_corrected_and_sent_again_after_its_collect_is_a_conflict_not_a_s
     # the first version once more: 登録済み, by the form row it came from
     code, out, err = run_cli(capsys, "collect", register, first, "--year", YEAR)
     assert code == 0 and "登録簿の97行目に登録済みです" in out
+
+
+# --------------------------------------------------------------------------- the register as it is
+
+
+def edit_register(path: Path, change) -> None:
+    wb = openpyxl.load_workbook(path)
+    change(wb)
+    wb.save(path)
+
+
+def linkage_row(ws, id_: str) -> int:
+    column = headers(ws)[LINK.header("id")]
+    return next(r for r in range(2, ws.max_row + 1) if ws.cell(r, column).value == id_)
+
+
+def test_a_case_cited_as_2024_03_is_not_asked_for_again(register, tmp_path, capsys):
+    def cite(wb):
+        ws = wb[LINK.sheet]
+        ws.cell(linkage_row(ws, "H19-001"), headers(ws)[LINK.header("case_ref")]).value = "2024-03"
+
+    edit_register(register, cite)
+    assert run_cli(capsys, "survey", register, "--year", YEAR, "--out", tmp_path / "f")[0] == 0
+    ws = openpyxl.load_workbook(form_of(tmp_path / "f", "税務課"))[inquiry.NEW]
+    refs = [ws.cell(r, headers(ws)[LINK.header("case_ref")]).value for r in range(2, 8)]
+    assert "2024-3" not in refs and "2024-11" in refs  # the rules read 2024-03 as the case 2024-3 too
+
+
+def test_linkages_of_a_division_off_the_sheet_are_named_not_dropped(register, tmp_path, capsys):
+    def rename(wb):
+        ws = wb[LINK.sheet]
+        ws.cell(linkage_row(ws, "H19-001"), headers(ws)[LINK.header("division")]).value = "旧税務課"
+
+    edit_register(register, rename)
+    code, out, err = run_cli(capsys, "survey", register, "--year", YEAR, "--out", tmp_path / "f")
+    assert code == 0 and "「課」シートにない課の外部結合 1 件は、どの照会票にも載せていません（外部結合!C12）" in err
+
+
+def test_a_form_of_a_division_renamed_since_is_listed_in_the_status(register, forms, tmp_path, capsys):
+    path = fill(form_of(forms, "税務課"), tmp_path / "a.xlsx", ends={"H19-001": "R3.9.30"})
+
+    def rename(wb):
+        ws = wb["課"]
+        row = next(r for r in range(2, ws.max_row + 1) if ws.cell(r, 1).value == "税務課")
+        ws.cell(row, 1).value = "課税課"
+
+    edit_register(register, rename)
+    code, out, err = run_cli(capsys, "collect", register, path, "--year", YEAR, "--skip-bad")
+    assert code == 1 and "照会票の課「税務課」が登録簿の「課」シートにありません" in out + err
+    lines = status_rows(register)
+    assert lines["税務課"]["state"] == answers.STATE_REFUSED and lines["課税課"]["state"] == answers.STATE_NONE
+
+
+@pytest.mark.parametrize("ids", [("H19-001", ""), ("H19-001", "H21-002")])
+def test_a_survey_refuses_rows_it_could_not_match_back(register, tmp_path, capsys, ids):
+    def clash(wb):
+        ws = wb[LINK.sheet]
+        ws.cell(linkage_row(ws, ids[0]), headers(ws)[LINK.header("id")]).value = ids[1] or None
+
+    edit_register(register, clash)
+    code, out, err = run_cli(capsys, "survey", register, "--year", YEAR, "--out", tmp_path / "f")
+    assert code == 2 and "管理番号が空欄か重複している行があります（外部結合!A12" in err
+    assert not (tmp_path / "f").exists() or not list((tmp_path / "f").iterdir())
+
+
+def test_a_copy_of_a_refused_answer_is_not_called_taken(register, forms, tmp_path, capsys):
+    bad = fill(form_of(forms, "税務課"), tmp_path / "a.xlsx", ends={"H19-001": "R1.9.30"})
+    copy = tmp_path / "b.xlsx"
+    shutil.copyfile(bad, copy)
+    code, out, err = run_cli(capsys, "collect", register, bad, copy, "--year", YEAR, "--dry-run")
+    taxes = [line for line in (out + err).splitlines() if line.strip().startswith("税務課:")]
+    assert code == 1 and len(taxes) == 2 and all("取り込めず" in line for line in taxes)
+
+
+def test_a_year_the_register_cannot_speak_for_is_refused(register, forms, tmp_path, capsys):
+    code, _, err = run_cli(capsys, "survey", register, "--year", "2035", "--out", tmp_path / "f35")
+    assert code == 2 and "令和17年度" in err and not (tmp_path / "f35").exists()
+    code, _, err = run_cli(capsys, "collect", register, form_of(forms, "税務課"), "--year", "2035")
+    assert code == 2 and "令和17年度" in err
+
+
+def test_import_and_upgrade_record_their_changes(tmp_path, capsys):
+    from support import REPO
+
+    path = tmp_path / "old.xlsm"
+    shutil.copyfile(REPO / "tests" / "fixtures" / "format1_sample.xlsm", path)
+    assert run_cli(capsys, "upgrade", path)[0] == 0
+    logged = history_rows(path)
+    assert [(h["action"], h["column"], h.get("old"), h["new"].split("：")[0]) for h in logged[:2]] == [
+        ("形式の更新", "登録簿の形式", "形式 1", "形式 2"), ("形式の更新", "登録簿の形式", "形式 2", "形式 3")]
+    assert logged[-1]["column"] == "マクロ（VBA）" and all(h["user"] == logged[0]["user"] for h in logged)
+    table = tmp_path / "表2.txt"
+    table.write_text("No.\t" + "\t".join(LINK.header(k) for k in (
+        "division", "business", "reason", "subjects", "items", "my_number", "basis", "partner", "start"))
+        + "\n1\t総務課\t記録の業務\t理由\t区民\t氏名\t\t令和3年度第1回審議会承認\t国\tR3.5.1\n", encoding="utf-8")
+    assert run_cli(capsys, "import", path, table, "--year", YEAR)[0] == 0
+    added = [h for h in history_rows(path) if h["action"] == "取り込み"]
+    assert {h["source"] for h in added} == {"表2.txt"} and {h["id"] for h in added} == {"R3-001"}
+    assert {h["column"]: h["new"] for h in added}[LINK.header("start")] == "令和3年5月1日"
+    assert len(added) == len([k for k in ("id", "body", "division", "business", "reason", "subjects", "items",
+                                          "basis", "partner", "start", "fiscal_year")])

@@ -313,6 +313,8 @@ def test_a_held_plan_alerts_and_writes_nothing(tmp_path, answered):
     assert "取り込めない照会票が 1 件あるため、登録簿は変更していません。" in alert[0]
     assert "照会票_令和3年度_総務課.xlsx / 新規の外部結合 / A" in alert[0] and "総務課課" in alert[0]
     assert "取り込めない照会票を直してから、もう一度「回答取込」を押してください。" in alert[0]  # the button's hint
+    assert "--skip-bad" not in alert[0]  # the command line's is not
+    assert alert[0].startswith("取り込めない照会票が 1 件")  # the outcome first: a message box shows its top
     assert alert[3] == "critical"
     # the command line holds the same plan
     command = inquiry_tasks.collect(_copy(path, tmp_path / "command"), [*files, typo])

@@ -29,6 +29,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from support.forms import sheet_rows
 from support import REPO, needs_soffice
 from support.decorate import decorate, missing
 from xlkit import cli, formats, lock, messages, schema, tasks
@@ -415,10 +416,13 @@ def test_a_second_upgrade_of_an_xlsm_reinstalls_the_vba_and_keeps_every_other_pa
         formats.CURRENT, formats.CURRENT, [], True, False)
     second = members(path)
     assert list(second) == list(first)
-    for name in first:
-        if name != VBA:
-            assert second[name] == first[name], name
+    # the VBA project, and the 変更履歴 row that says so (its filter's range grows in workbook.xml)
+    logged = {VBA, NEW_SHEETS[1], WORKBOOK}
+    changed = {name for name in first if second[name] != first[name]}
+    assert NEW_SHEETS[1] in changed and changed <= logged
     assert VBA in second and second[VBA]
+    history = [r for r in sheet_rows(path, schema.history()) if r.get("column") == "マクロ（VBA）"]
+    assert len(history) == 2 and {r["action"] for r in history} == {"形式の更新"}
     assert book_values(path) == book_values(FIXTURE[".xlsm"])
     assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]  # no lock, no temporary copy
 
@@ -664,7 +668,7 @@ def test_upgrade_binds_unbound_buttons_again(tmp_path, capsys, change, current):
         assert macros.count(f"<x:FmlaMacro>[0]!{sub}</x:FmlaMacro>".encode()) == 1, caption
     repaired = members(path)
     assert_members(repaired, broken, [] if current else NEW_SHEETS)
-    ours = {vml, WORKBOOK, VBA} | (set() if current else FORMAT3_PARTS)
+    ours = {vml, WORKBOOK, VBA, NEW_SHEETS[1]} | (set() if current else FORMAT3_PARTS)  # NEW_SHEETS[1]: 変更履歴
     for name in broken:
         if name not in ours:
             assert repaired[name] == broken[name], name

@@ -27,13 +27,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import cells, messages, rules, schema
-from .addresses import split_cell
+from .addresses import column_letter, split_cell
 from .dates import format_wareki, nendo
+from .figures import year_start
 from .issues import ERROR
 from .pasted_table import next_ids
 from .records import Book, Record
-from .inquiry import (CONTINUING, NEW, Answer, Continuing, NewRow, canonical, case_keys, case_ref, fingerprint,
-                     locked_keys, new_columns)
+from .inquiry import (CONTINUING, NEW, Answer, Continuing, NewRow, canonical, case_keys, case_ref, case_snapshot,
+                      fingerprint, locked_keys, new_columns)
 
 
 @dataclass(frozen=True)
@@ -87,12 +88,13 @@ class Review:
     """Something an answer asks that staff must apply by hand (変更内容, a cleared end date)."""
 
     source: Source
-    id: str
+    id: str  # the 管理番号 (or the case) it is about
     cell: str
     text: str
+    sheet: str = CONTINUING
 
     def __str__(self) -> str:
-        return f"{self.source.file} / {CONTINUING} / {self.cell}（管理番号 {self.id}）: {self.text}"
+        return f"{self.source.file} / {self.sheet} / {self.cell}（{self.id}）: {self.text}"
 
 
 @dataclass
@@ -147,15 +149,16 @@ class Plan:
     held: bool = False  # a file was bad and skip_bad was not given: nothing is applied
 
     @property
-    def refused(self) -> list[Source]:
-        return [s for s in self.sources if s.refused or self.bad(s)]
+    def refused_files(self) -> list[Source]:
+        """The files refused as a whole or for a cell: nothing of theirs is taken."""
+        bad = self.bad_files()
+        return [s for s in self.sources if s.file in bad]
+
+    def bad_files(self) -> set[str]:
+        return {s.file for s in self.sources if s.refused} | {p.file for p in self.problems}
 
     def bad(self, source: Source) -> bool:
-        return bool(source.refused) or any(p.file == source.file for p in self.problems)
-
-    @property
-    def changes(self) -> bool:
-        return bool(self.new or self.ends)
+        return source.file in self.bad_files()
 
 
 STATE_DONE, STATE_PARTLY, STATE_REFUSED, STATE_NONE, STATE_HELD = "取込済み", "一部未処理", "取り込めず", "未回答", "保留"
@@ -179,19 +182,23 @@ def plan(book: Book, year: int, sources: list[Source], *, skip_bad: bool = False
     proposals = _proposals(book, year, live, result)
     _decide(book, proposals, result, collected_from(history))
     _validate(book, year, result)
-    if any(result.bad(s) for s in sources):
+    bad = result.bad_files()
+    if bad:
         if skip_bad:
-            result.new = [n for n in result.new if not result.bad(n.source)]
-            result.ends = [e for e in result.ends if not result.bad(e.source)]
-            result.reviews = [r for r in result.reviews if not result.bad(r.source)]
+            result.new = [n for n in result.new if n.source.file not in bad]
+            result.ends = [e for e in result.ends if e.source.file not in bad]
+            result.reviews = [r for r in result.reviews if r.source.file not in bad]
         else:
             result.held = True
-    if result.new:
-        ids = next_ids([r.get("id") for r in book.linkages if r.get("id")], year, len(result.new))
-        for linkage, id_ in zip(result.new, ids):
-            linkage.values["id"] = id_
+    for linkage, id_ in zip(result.new, _ids(book, year, len(result.new))):
+        linkage.values["id"] = id_
     result.status = _status(book, result)
     return result
+
+
+def _ids(book: Book, year: int, count: int) -> list[str]:
+    """The next 管理番号 of `year` (R3-001 …) after those the register has."""
+    return next_ids([r.get("id") for r in book.linkages if r.get("id")], year, count) if count else []
 
 
 def applied(result: Plan) -> tuple[list[NewLinkage], list[EndDate]]:
@@ -249,47 +256,51 @@ class _Proposal:
 
 
 def _proposals(book: Book, year: int, live: list[Source], result: Plan) -> list[_Proposal]:
+    from .figures import year_end
+
     bodies = {cells.fold(d): body for d, body in book.divisions}
+    change_letter = column_letter(len(schema.linkage().columns))  # 変更内容 follows the register's columns
     found = []
     for source in live:
         answer = source.answer
         for c in answer.continuing:
             cell = f"{c.letters.get('end', '')}{c.row}"
             if c.change:
-                result.reviews.append(Review(source, c.id, f"{_change_letter(c)}{c.row}", c.change))
+                result.reviews.append(Review(source, c.id, f"{change_letter}{c.row}", c.change))
             end = canonical(c.end) or ""
-            if end == c.issued_end or (c.end is None and "end" in _typed_raw(c)):
+            if end == c.issued_end or (c.end is None and c.end_raw is not None):
                 continue  # unchanged, or not a date (the reader's problem names the cell)
-            if not end:
+            if c.issued_end:
+                # an end date the register had: changing or clearing it moves published figures
+                key = "collect.end_changed" if end else "collect.end_cleared"
                 result.reviews.append(Review(source, c.id, cell, messages.text(
-                    "collect.end_cleared", 日付=_wareki(c.issued_end))))
+                    key, 日付=_wareki(c.issued_end), 新=_wareki(end))))
                 continue
+            if c.end > year_end(year):
+                result.warnings.append(Problem(source.file, CONTINUING, cell, messages.text(
+                    "collect.end_after_year", 日付=_wareki(end), 年度=nendo(year))))
             found.append(_Proposal(source, ("id", cells.fold(c.id)), "end",
                                    f"{source.file}（{cell}）の終了年月日 {_wareki(end)}", c))
+        for sheet, cell, ref, note in answer.notes:
+            result.reviews.append(Review(source, ref, cell, messages.text("collect.case_note", 備考=note), sheet))
         for n in answer.new:
             values = dict(n.record.values)
             body = bodies.get(cells.fold(values.get("division", "")))
             if body:
                 values["body"] = body
             values["fiscal_year"] = year
+            division = values.get("division")
+            if cells.fold(division or "") in bodies and cells.fold(division) != cells.fold(answer.division):
+                result.warnings.append(Problem(source.file, NEW, f"{n.record.letters.get('division', 'A')}{n.row}",
+                                               messages.text("collect.other_division", 課=division, 照会票=answer.division)))
             if n.case:
-                target = ("case", cells.fold(n.case))
+                target = ("case", rules.case_key(n.case))
             else:
                 key = rules.same_linkage(values)
                 target = ("linkage", key) if key is not None else ("row", source.file, n.row)
             found.append(_Proposal(source, target, "new", f"{source.file}（{NEW} {n.row}行目）: {_describe(values)}",
                                    (n, values)))
     return found
-
-
-def _typed_raw(c: Continuing) -> dict:
-    return {"end": c.end_raw} if c.end_raw is not None else {}
-
-
-def _change_letter(c: Continuing) -> str:
-    from .addresses import column_letter
-
-    return column_letter(len(schema.linkage().columns))  # 変更内容 follows the register's columns
 
 
 def _wareki(iso: str) -> str:
@@ -311,7 +322,7 @@ def _target_name(target: tuple) -> str:
     if target[0] == "id":
         return messages.text("collect.target_id", 管理番号=target[1])
     if target[0] == "case":
-        return messages.text("collect.target_case", 案件=target[1])
+        return messages.text("collect.target_case", 案件=f"{target[1][0]}-{target[1][1]}")
     return messages.text("collect.target_linkage")
 
 
@@ -323,8 +334,7 @@ def _decide(book: Book, proposals: list[_Proposal], result: Plan,
     by_target: dict[tuple, list[_Proposal]] = defaultdict(list)
     for p in proposals:
         by_target[p.target].append(p)
-    index = _Index(book)
-    index.collected = collected or {}
+    index = _Index(book, collected or {})
     by_id = index.by_id
     for target, group in by_target.items():
         files = list(dict.fromkeys(p.source.file for p in group))
@@ -375,20 +385,20 @@ class _Index:
     """The register's rows by what answers are matched on, built once: a scan per new row of a
     100,000-row register would make collect grow with rows × answers."""
 
-    def __init__(self, book: Book):
+    def __init__(self, book: Book, collected: dict[tuple[str, str, int], str]):
         self.by_id: dict[str, list[Record]] = defaultdict(list)
         self.same: dict[tuple, list[Record]] = defaultdict(list)
-        self.citing: dict[str, list[Record]] = defaultdict(list)
+        self.citing: dict[tuple[int, int], list[Record]] = defaultdict(list)
         for rec in book.linkages:
             if rec.get("id"):
                 self.by_id[cells.fold(rec.get("id"))].append(rec)
             key = rules.same_linkage(rec.values)
             if key is not None:
                 self.same[key].append(rec)
-            if rec.get("case_ref"):
-                self.citing[cells.fold(rec.get("case_ref"))].append(rec)
-        self.cases = {cells.fold(ref): rec for rec in book.cases if (ref := case_ref(rec))}
-        self.collected: dict[tuple[str, str, int], str] = {}
+            if (cited := rules.case_key(rec.get("case_ref"))) is not None:
+                self.citing[cited].append(rec)
+        self.cases = {key: rec for rec in book.cases if (key := rules.case_key(case_ref(rec))) is not None}
+        self.collected = collected
 
 
 def _decide_new(index: _Index, p: _Proposal, result: Plan) -> None:
@@ -414,7 +424,7 @@ def _decide_new(index: _Index, p: _Proposal, result: Plan) -> None:
             result.conflicts.append(Conflict(what, [p.shown, messages.text("collect.case_gone", 案件=n.case)],
                                              [p.source.file]))
             return
-        issued = p.source.answer.case_fingerprints.get(n.case)
+        issued, snapshot = p.source.answer.cases.get(n.case, ("", ""))
         citing = index.citing.get(p.target[1], [])
         same = next((r for r in citing if not _differences(values, r.values, keys)), None)
         if same is not None:
@@ -426,8 +436,9 @@ def _decide_new(index: _Index, p: _Proposal, result: Plan) -> None:
                                                                             内容=_describe(other.values))], [p.source.file]))
             return
         if issued != fingerprint(case.values, case_keys()):
-            result.conflicts.append(Conflict(what, [p.shown, messages.text("collect.case_moved", 行=case.row)],
-                                             [p.source.file]))
+            result.conflicts.append(Conflict(what, [p.shown, messages.text(
+                "collect.case_moved", 行=case.row, 照会票=snapshot, 登録簿=case_snapshot(case.values))],
+                [p.source.file]))
             return
     else:
         key = p.target[1] if p.target[0] == "linkage" else None
@@ -454,9 +465,9 @@ def _validate(book: Book, year: int, result: Plan) -> None:
     from .validation import validate_book
 
     reg = schema.linkage()
-    letters = dict(book.columns.get(reg.sheet) or {c.key: _letter(i) for i, c in enumerate(reg.columns)})
+    letters = dict(book.columns.get(reg.sheet) or {c.key: column_letter(i) for i, c in enumerate(reg.columns)})
     for c in reg.columns:  # a register lacking a column still gets one to point at
-        letters.setdefault(c.key, _letter(len(reg.columns) + len(letters)))
+        letters.setdefault(c.key, column_letter(len(reg.columns) + len(letters)))
     ends = {e.record.row: e for e in result.ends}
     records = []
     for rec in book.linkages:
@@ -466,8 +477,7 @@ def _validate(book: Book, year: int, result: Plan) -> None:
         records.append(rec)
     last = max((r.row for r in book.linkages), default=1)
     virtual: dict[int, NewLinkage] = {}
-    ids = next_ids([r.get("id") for r in book.linkages if r.get("id")], year, len(result.new)) if result.new else []
-    for i, (linkage, id_) in enumerate(zip(result.new, ids), start=last + 1):
+    for i, (linkage, id_) in enumerate(zip(result.new, _ids(book, year, len(result.new))), start=last + 1):
         values = {**linkage.values, "id": id_}
         raw = {**linkage.row.record.raw, **{k: v for k, v in values.items() if k not in linkage.row.record.raw}}
         records.append(Record(reg.sheet, i, values, raw, letters))
@@ -505,7 +515,7 @@ def _validate(book: Book, year: int, result: Plan) -> None:
             continue
         (result.problems if issue.severity == ERROR else result.warnings).append(found)
     for e in result.ends:
-        if e.end < dt.date(year - 1, 4, 1):
+        if e.end < year_start(year - 1):
             result.problems.append(Problem(e.source.file, CONTINUING, f"{e.answer.letters.get('end')}{e.answer.row}",
                                            messages.text("collect.end_too_early", 日付=format_wareki(e.end),
                                                          前年度=nendo(year - 1))))
@@ -530,12 +540,6 @@ def _same_rows(virtual: dict[int, NewLinkage], result: Plan) -> None:
                                            messages.text("collect.same_row", 行=others)))
 
 
-def _letter(i: int) -> str:
-    from .addresses import column_letter
-
-    return column_letter(i)
-
-
 # --------------------------------------------------------------------------- 回答状況
 
 
@@ -545,17 +549,29 @@ def _status(book: Book, result: Plan) -> list[Status]:
         if source.division:
             by_division[cells.fold(source.division)].append(source)
     lines = []
+    own: dict[str, Status] = {}  # file -> its line, for the copies of an answer
+    known = set()
     for division, _body in dict.fromkeys(book.divisions):
+        known.add(cells.fold(division))
         sources = by_division.get(cells.fold(division), [])
         if not sources:
             lines.append(Status(division, STATE_NONE))
-            continue
         for source in sources:
-            lines.append(_status_line(division, source, result))
+            lines.append(_status_line(division, source, result, own))
+    # a form of a 課 no longer on the 課 sheet (renamed since): listed after the 課 that are
+    for folded, sources in by_division.items():
+        if folded not in known:
+            lines += [_status_line(source.division, source, result, own) for source in sources]
     return lines
 
 
-def _status_line(division: str, source: Source, result: Plan) -> Status:
+def _status_line(division: str, source: Source, result: Plan, own: dict[str, Status]) -> Status:
+    line = _line_of(division, source, result, own)
+    own[source.file] = line
+    return line
+
+
+def _line_of(division: str, source: Source, result: Plan, own: dict[str, Status]) -> Status:
     answer = source.answer
     if answer is None:  # refused before its answer could be read
         return Status(division, STATE_REFUSED, source.file, refused=1, note=source.refused or "")
@@ -563,8 +579,10 @@ def _status_line(division: str, source: Source, result: Plan) -> Status:
     line = Status(division, STATE_DONE, source.file, cells.display(respondent.get("name")).strip(),
                   cells.display(respondent.get("extension")).strip(),
                   respondent.get("answered_on") if isinstance(respondent.get("answered_on"), dt.date) else None)
-    if source.duplicate_of:
-        line.state, line.note = STATE_DONE, messages.text("collect.duplicate", ファイル=source.duplicate_of)
+    if source.duplicate_of:  # a copy: what became of the answer it copies, counted there
+        first = own.get(source.duplicate_of)
+        line.state = first.state if first is not None else STATE_DONE
+        line.note = messages.text("collect.duplicate", ファイル=source.duplicate_of)
         return line
     if source.clash:
         line.state, line.conflicts = STATE_HELD, 1
@@ -596,7 +614,7 @@ def _status_line(division: str, source: Source, result: Plan) -> Status:
 _MARK = re.compile(r"（(?P<sheet>[^（）]+?) (?P<row>\d+)行目・照会票番号 (?P<form>[0-9a-f]{8})）$")
 
 
-def _marked(file: str, sheet: str, row: int, form_id: str) -> str:
+def marked(file: str, sheet: str, row: int, form_id: str) -> str:
     """変更履歴's 元ファイル of a collected cell: the file, and the form row it came from."""
     return f"{file}（{sheet} {row}行目・照会票番号 {form_id[:8]}）"
 

@@ -9,7 +9,7 @@ import datetime as dt
 from typing import Any
 
 from . import cells, messages, schema
-from .answers import (CONTINUING, NEW, STATE_NONE, EndDate, NewLinkage, Plan, Status, _marked, applied)
+from .answers import CONTINUING, NEW, STATE_DONE, STATE_NONE, EndDate, NewLinkage, Plan, Status, applied, marked
 from .dates import nendo
 from .records import Book
 
@@ -18,41 +18,31 @@ from .records import Book
 
 
 def report(result: Plan, *, written: bool, dry_run: bool = False, door: str = "cli") -> list[str]:
-    """The lines both doors show after collecting: outcomes, then 回答状況. `door` (cli, button)
-    picks the hint that tells how to go on when nothing was written."""
-    lines: list[str] = []
+    """The lines both doors show after collecting: what was (or would be) done first — a message
+    box shows only its top — then the files and rows that need staff, then 回答状況. `door` (cli,
+    button) picks the hint that tells how to go on when nothing was written."""
+    lines = [_outcome(result, written=written, dry_run=dry_run, door=door)]
 
-    def section(title: str, items) -> None:
+    def section(key: str, items) -> None:
         items = [str(i) for i in items]
         if items:
-            lines.append(f"■ {title}（{len(items)} 件）")
+            lines.append(messages.text("collect.section", 見出し=messages.text(key), 件数=len(items)))
             lines.extend(f"  ・{i}" for i in items)
 
-    section("取り込めない照会票", [f"{s.file}: {s.refused}" for s in result.sources if s.refused])
-    section("照会票の入力の誤り", result.problems)
-    section("競合（どちらも取り込んでいません）", result.conflicts)
-    section("変更内容（登録簿は直していません。確かめて直してください）", result.reviews)
-    section("登録済み（追加していません）", [f"{p.source.file}: {p.text}" for p in result.present])
-    section("注意", result.warnings)
-    new, ends = applied(result)
-    if dry_run and not result.held:
-        lines.append(f"確認のみ: 新規 {len(result.new)} 件、終了 {len(result.ends)} 件を取り込めます（登録簿は変更していません）。")
-    elif written and (new or ends):
-        first, last = (new[0].values.get("id"), new[-1].values.get("id")) if new else ("", "")
-        ids = f"（管理番号 {first}〜{last}）" if new else ""
-        lines.append(f"{nendo(result.year)}の回答を取り込みました: 新規 {len(new)} 件{ids}、終了年月日 {len(ends)} 件。")
-    elif result.held:
-        bad = len([s for s in result.sources if result.bad(s)])
-        lines.append(messages.text("collect.held", 件数=bad) + messages.hint(door, "collect.held"))
-    else:
-        lines.append("取り込む回答はありませんでした（登録簿の外部結合は変更していません）。")
+    section("collect.section_refused", [f"{s.file}: {s.refused}" for s in result.sources if s.refused])
+    section("collect.section_problems", result.problems)
+    section("collect.section_conflicts", result.conflicts)
+    section("collect.section_reviews", result.reviews)
+    section("collect.section_present", [f"{p.source.file}: {p.text}" for p in result.present])
+    section("collect.section_warnings", result.warnings)
     lines.append("")
-    lines.append(f"■ 回答状況（{nendo(result.year)}）")
+    lines.append(messages.text("collect.section_status", 年度=nendo(result.year)))
     silent = [s.division for s in result.status if s.state == STATE_NONE]
     for s in result.status:
         if s.state == STATE_NONE:
             continue
-        counts = f"新規 {s.new}・終了 {s.ended}・変更内容 {s.changed}・登録済み {s.present}・競合 {s.conflicts}"
+        counts = messages.text("collect.status_counts", 新規=s.new, 終了=s.ended, 変更内容=s.changed, 登録済み=s.present,
+                               競合=s.conflicts)
         who = f"{s.respondent}（内線 {s.extension}）" if s.extension else s.respondent
         detail = "、".join(x for x in (s.file, who, counts) if x) if s.file else ""
         note = f"（{s.note}）" if s.note else ""
@@ -60,6 +50,19 @@ def report(result: Plan, *, written: bool, dry_run: bool = False, door: str = "c
     if silent:
         lines.append(f"  {STATE_NONE}（{len(silent)} 課）: " + "、".join(silent))
     return lines
+
+
+def _outcome(result: Plan, *, written: bool, dry_run: bool, door: str) -> str:
+    new, ends = applied(result)
+    if result.held:
+        bad = len(result.refused_files)
+        return messages.text("collect.held", 件数=bad) + messages.hint(door, "collect.held")
+    if dry_run:
+        return messages.text("collect.dry_run", 新規=len(result.new), 終了=len(result.ends))
+    if written and (new or ends):
+        ids = messages.text("collect.ids", 最初=new[0].values.get("id"), 最後=new[-1].values.get("id")) if new else ""
+        return messages.text("collect.written", 年度=nendo(result.year), 新規=len(new), 番号=ids, 終了=len(ends))
+    return messages.text("collect.nothing")
 
 
 def history_changes(new: list[NewLinkage], ends: list[EndDate]) -> list:
@@ -70,11 +73,11 @@ def history_changes(new: list[NewLinkage], ends: list[EndDate]) -> list:
     end_header = schema.linkage().header("end")
     changes = [history.Change(history.COLLECT, e.record.get("id", ""), end_header,
                               e.record.raw.get("end", e.record.get("end")), e.end,
-                              _marked(e.source.file, CONTINUING, e.answer.row, e.source.answer.form_id),
+                              marked(e.source.file, CONTINUING, e.answer.row, e.source.answer.form_id),
                               e.source.answer.who) for e in ends]
     for n in new:
         changes += history.new_row(n.values, history.COLLECT, respondent=n.source.answer.who,
-                                   source=_marked(n.source.file, NEW, n.row.row, n.source.answer.form_id))
+                                   source=marked(n.source.file, NEW, n.row.row, n.source.answer.form_id))
     return changes
 
 
@@ -87,7 +90,9 @@ def status_rows(result: Plan, earlier: list[dict[str, Any]], now: dt.datetime) -
     lines = []
     for line in result.status:
         previous = before.get(cells.fold(line.division))
-        if line.state == STATE_NONE and previous is not None:
+        adds_nothing = line.state == STATE_NONE or (line.state == STATE_DONE and not (
+            line.new or line.ended or line.changed or line.conflicts or line.refused))
+        if previous is not None and adds_nothing:  # answered in an earlier run; now only 登録済み at most
             lines.append(previous)
         else:
             lines.append(status_values(line, result.year, stamp if line.state != STATE_NONE else ""))

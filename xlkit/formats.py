@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from . import schema
 from .errors import Refusal
 
 CURRENT = 3
@@ -24,7 +25,7 @@ ID_NAME = "xlkit_register_id"
 # sheet). A register of an older format lacks these by design, so validation says
 # 「xlkit upgrade」 instead of 「列がありません」. Format 2 only records the format; format 3 adds
 # 変更履歴 and 回答状況 (their names are the schemas'), the 設定 row 回答期限 and ID_NAME.
-ADDED: dict[int, dict[str, tuple[str, ...]]] = {2: {}, 3: {"変更履歴": (), "回答状況": ()}}
+ADDED: dict[int, dict[str, tuple[str, ...]]] = {2: {}, 3: {schema.history().sheet: (), schema.status().sheet: ()}}
 
 
 def added_since(version: int) -> dict[str, set[str]]:

@@ -20,7 +20,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import cells, messages, schema
+from . import cells, messages, rules, schema
 from .dates import nendo
 from .figures import active_in
 from .records import Book, Record
@@ -53,8 +53,9 @@ RESPONDENT_CHARS = 100  # a 担当者 or 内線 longer than this is no name: sai
 ROW_LINKAGE, ROW_CASE, ROW_HEADERS = "継続", "案件", "見出し"
 
 
-class NotAForm(Exception):
-    """The workbook is not a 照会票 this xlkit can read; `reason` says why, in Japanese."""
+class FormRefused(Exception):
+    """The workbook is refused as a whole: no 照会票 this xlkit can read, or one whose locked parts
+    were changed; `reason` says why, in Japanese."""
 
     def __init__(self, reason: str, division: str = ""):
         super().__init__(reason)
@@ -128,7 +129,8 @@ class CaseRow:
 
     ref: str  # 関連審議案件 as staff type it: 2024-3
     title: str  # 参考: 「令和6年度 №3 …」
-    fingerprint: str  # of the case's values at issue
+    fingerprint: str  # of the case's CASE_KEYS at issue
+    snapshot: str  # the same, as text (case_snapshot)
 
 
 @dataclass
@@ -167,7 +169,7 @@ class Form:
             rows.append((ROW_LINKAGE, CONTINUING, i, values.get("id", ""), fingerprint(values, keys),
                          canonical(values.get("end")) or ""))
         for i, case in enumerate(self.cases, start=2):
-            rows.append((ROW_CASE, NEW, i, case.ref, case.fingerprint, ""))
+            rows.append((ROW_CASE, NEW, i, case.ref, case.fingerprint, case.snapshot))
         return rows
 
 
@@ -191,21 +193,31 @@ def case_ref(record: Record) -> str | None:
     return f"{year}-{no}" if isinstance(year, int) and isinstance(no, int) else None
 
 
+# what makes a case one to complete: a later 添付ファイル or 備考 leaves the form valid
+CASE_KEYS = ("fiscal_year", "no", "divisions", "categories", "result")
+
+
 def case_keys() -> list[str]:
-    return [c.key for c in schema.case().columns]
+    return list(CASE_KEYS)
+
+
+def case_snapshot(values: dict[str, Any]) -> str:
+    """The case's CASE_KEYS as staff read them, kept on the form: a case changed since is shown
+    with both sides."""
+    reg = schema.case()
+    return "／".join(f"{reg.header(k)}：{cells.display(canonical(values.get(k)))}" for k in CASE_KEYS[2:])
 
 
 def pending_cases(book: Book) -> list[Record]:
     """Approved cases whose 区分 calls for a linkage and that no linkage cites yet (関連審議案件),
     in register order. When the register cites cases at all, only cases from the first 年度
     cited on are asked for, as the rule case-without-linkage does: older cases predate the practice."""
-    cited = {cells.fold(r.get("case_ref")) for r in book.linkages if r.get("case_ref")}
-    years = [int(ref.split("-")[0]) for ref in cited if ref.split("-")[0].isdigit()]
-    first = min(years) if years else None
+    cited = {key for r in book.linkages if (key := rules.case_key(r.get("case_ref"))) is not None}
+    first = min((year for year, _ in cited), default=None)
     found = []
     for rec in book.cases:
-        ref = case_ref(rec)
-        if ref is None or ref in cited or (first is not None and rec.get("fiscal_year") < first):
+        key = rules.case_key(case_ref(rec))
+        if key is None or key in cited or (first is not None and key[0] < first):
             continue
         if rec.get("result") in book.approving_results and book.linkage_categories.intersection(rec.get("categories", ())):
             found.append(rec)
@@ -228,27 +240,53 @@ def forms(book: Book, year: int, divisions: list[str] | None = None, *,
         unknown = [d for d in divisions if cells.fold(d) not in known]
         if unknown:
             raise Refusal("survey.unknown_division", 課="、".join(unknown))
-        wanted = [known[cells.fold(d)] for d in dict.fromkeys(divisions)]
+        wanted = list(dict.fromkeys(known[cells.fold(d)] for d in divisions))
     else:
         wanted = list(dict.fromkeys((d, body) for d, body in book.divisions))
     now = now or dt.datetime.now()
     due = book.settings.get("survey_due")
     department = book.settings.get("department") or ""
     active: dict[str, list[dict]] = {}
-    for rec in book.linkages:
-        division = rec.get("division")
-        # 本人同意 rows too: they are not counted, but they are linkages whose end staff must know
-        if division and (active_in(rec, year - 1) or active_in(rec, year)):
-            active.setdefault(cells.fold(division), []).append(rec.values)
+    for rec in asked(book, year):
+        active.setdefault(cells.fold(rec.get("division")), []).append(rec.values)
+    _check_ids(book, [rec for rec in asked(book, year) if cells.fold(rec.get("division")) in known])
     pending: dict[str, list[CaseRow]] = {}
     for rec in pending_cases(book):
-        row = CaseRow(case_ref(rec), case_title(rec), fingerprint(rec.values, case_keys()))
+        row = CaseRow(case_ref(rec), case_title(rec), fingerprint(rec.values, case_keys()), case_snapshot(rec.values))
         for division in dict.fromkeys(rec.get("divisions", ())):
             pending.setdefault(cells.fold(division), []).append(row)
     return [Form(division, body, year, book.register_id, uuid.uuid4().hex, now,
                  due if isinstance(due, dt.date) else None, str(department),
                  active.get(cells.fold(division), []), pending.get(cells.fold(division), []))
             for division, body in wanted]
+
+
+def asked(book: Book, year: int) -> list[Record]:
+    """The linkages a form of `year` asks about: active in N−1 or N, with a 課. 本人同意 rows too:
+    they are not counted, but they are linkages whose end staff must know."""
+    return [rec for rec in book.linkages
+            if rec.get("division") and (active_in(rec, year - 1) or active_in(rec, year))]
+
+
+def unasked(book: Book, year: int) -> list[Record]:
+    """Linkages active in N−1 or N that no form can list: their 課 is not on the 課 sheet."""
+    known = {cells.fold(d) for d, _ in book.divisions}
+    return [rec for rec in book.linkages if (active_in(rec, year - 1) or active_in(rec, year))
+            and cells.fold(rec.get("division") or "") not in known]
+
+
+def _check_ids(book: Book, records: list[Record]) -> None:
+    """A form names each row by its 管理番号: a blank or repeated one could never be matched back."""
+    from .errors import Refusal
+
+    by_id: dict[str, list[Record]] = {}
+    for rec in records:
+        by_id.setdefault(cells.fold(rec.get("id") or ""), []).append(rec)
+    bad = sorted((rec.row, f"{rec.sheet}!{rec.letters.get('id', 'A')}{rec.row}") for id_, group in by_id.items()
+                 if not id_ or len(group) > 1 for rec in group)
+    bad = [cell for _, cell in bad]
+    if bad:
+        raise Refusal("survey.ids", 場所="、".join(messages.first(bad, 10)))
 
 
 # --------------------------------------------------------------------------- reading an answer
@@ -287,7 +325,8 @@ class Answer:
     continuing: list[Continuing]
     new: list[NewRow]
     problems: list[tuple[str, str, str]] = field(default_factory=list)  # (sheet, cell, message)
-    case_fingerprints: dict[str, str] = field(default_factory=dict)  # ref -> the case's at issue
+    cases: dict[str, tuple[str, str]] = field(default_factory=dict)  # ref -> (fingerprint, snapshot) at issue
+    notes: list[tuple[str, str, str, str]] = field(default_factory=list)  # (sheet, cell, case, 備考) of cases not started
 
     @property
     def division(self) -> str:
@@ -317,43 +356,43 @@ class Answer:
 
 
 def read_answer(book: Book, grids: dict[str, list[list]], name: str) -> Answer:
-    """The answer in a form's sheets (name -> 2-D list of values). Raises NotAForm when the
+    """The answer in a form's sheets (name -> 2-D list of values). Raises FormRefused when the
     workbook is no 照会票, or its locked parts were changed; cell problems are in `problems`."""
     for sheet in (IDENTITY, CONTINUING, NEW, HOWTO):
         if sheet not in grids:
-            raise NotAForm(messages.text("collect.not_a_form", シート=sheet))
+            raise FormRefused(messages.text("collect.not_a_form", シート=sheet))
     identity, table = _identity(grids[IDENTITY])
     if identity.get("kind") != KIND:
-        raise NotAForm(messages.text("collect.not_a_form", シート=IDENTITY))
+        raise FormRefused(messages.text("collect.not_a_form", シート=IDENTITY))
     version = identity.get("version")
     if isinstance(version, int) and version > FORM_VERSION:
-        raise NotAForm(messages.text("collect.form_version", 版=version, 対応=FORM_VERSION))
+        raise FormRefused(messages.text("collect.form_version", 版=version, 対応=FORM_VERSION))
     for key, label in ((k, lab) for lab, k in ID_ITEMS.items()):
         if identity.get(key) in (None, ""):
-            raise NotAForm(messages.text("collect.identity_unreadable", 項目=label), _named(identity))
+            raise FormRefused(messages.text("collect.identity_unreadable", 項目=label), _named(identity))
     if identity.get("seal") != seal(_sealed_rows(grids[IDENTITY])):
-        raise NotAForm(messages.text("collect.locked_changed", シート=IDENTITY, セル="（照会票の情報）"), _named(identity))
+        raise FormRefused(messages.text("collect.locked_changed", シート=IDENTITY, セル="（照会票の情報）"), _named(identity))
     _check_lengths(grids, identity)
-    shadow = dataclasses.replace(book, issues=[], columns={}, missing={}, distinct={})
     for sheet, headers in ((CONTINUING, continuing_headers()), (NEW, new_headers())):
         found = [cells.display(v).strip() for v in (grids[sheet][0] if grids[sheet] else [])]
         while found and not found[-1]:
             found.pop()
         expected = table.get((ROW_HEADERS, sheet, 1))
         if found != headers or expected is None or expected[0] != headers_fingerprint(found):
-            raise NotAForm(messages.text("collect.locked_changed", シート=sheet, セル="1行目（見出し）"), _named(identity))
+            raise FormRefused(messages.text("collect.locked_changed", シート=sheet, セル="1行目（見出し）"), _named(identity))
     problems: list = []
     answer = Answer(name, identity, _respondent(grids[HOWTO], problems), [], [], problems)
-    try:
-        _read_continuing(shadow, grids[CONTINUING], table, answer)
-        _read_new(shadow, grids[NEW], table, answer)
-    except NotAForm as refused:  # the 課 is known: 回答状況 lists the refusal on its line
-        raise NotAForm(refused.reason, answer.division) from None
-    for issue in shadow.issues:  # cells the register's reader could not type (a date R3.13.1 …)
-        if issue.code.startswith("header-") and issue.code != "header-blank":  # headers proven above
-            continue
-        sheet = CONTINUING if issue.sheet == schema.linkage().sheet and _on(answer, issue.cell) else NEW
-        answer.problems.append((sheet, issue.cell, issue.message))
+    for sheet, read in ((CONTINUING, _read_continuing), (NEW, _read_new)):
+        # each sheet typed as the register types its rows, with the register's masters
+        shadow = dataclasses.replace(book, issues=[], columns={}, missing={}, distinct={})
+        try:
+            read(shadow, grids[sheet], table, answer)
+        except FormRefused as refused:  # the 課 is known: 回答状況 lists the refusal on its line
+            raise FormRefused(refused.reason, answer.division) from None
+        for issue in shadow.issues:  # cells the register's reader could not type (a date R3.13.1 …)
+            if issue.code.startswith("header-") and issue.code != "header-blank":  # headers proven above
+                continue
+            answer.problems.append((sheet, issue.cell, issue.message))
     return answer
 
 
@@ -377,12 +416,8 @@ def _check_lengths(grids: dict[str, list[list]], identity: dict) -> None:
         for r, row in enumerate(grid, start=1):
             for c, value in enumerate(row):
                 if type(value) is str and len(value) > most:
-                    raise NotAForm(messages.text("collect.too_long", シート=sheet, セル=f"{column_letter(c)}{r}",
+                    raise FormRefused(messages.text("collect.too_long", シート=sheet, セル=f"{column_letter(c)}{r}",
                                                  文字数=f"{len(value):,}", 上限=f"{most:,}"), _named(identity))
-
-
-def _on(answer: Answer, cell: str) -> bool:
-    return any(cell == f"{c.letters.get('end')}{c.row}" for c in answer.continuing)
 
 
 def _identity(grid: list[list]) -> tuple[dict[str, Any], dict[tuple, tuple]]:
@@ -454,11 +489,10 @@ def _read_continuing(shadow: Book, grid: list[list], table: dict, answer: Answer
         row = record.row
         entry = table.get((ROW_LINKAGE, CONTINUING, row))
         if entry is None:
-            raise NotAForm(messages.text("collect.locked_changed", シート=CONTINUING, セル=f"{row}行目（行が増えています）"))
+            raise FormRefused(messages.text("collect.locked_changed", シート=CONTINUING, セル=f"{row}行目（行が増えています）"))
         seen.add(row)
-        if fingerprint(record.values, keys) != entry[0]:
-            changed = _changed_cell(record, keys)
-            raise NotAForm(messages.text("collect.locked_changed", シート=CONTINUING, セル=changed))
+        if fingerprint(record.values, keys) != entry[0]:  # only a hash was kept: the row is named
+            raise FormRefused(messages.text("collect.locked_changed", シート=CONTINUING, セル=f"{row}行目"))
         line = grid[row - 1] if row - 1 < len(grid) else []
         change = line[change_col] if len(line) > change_col else None
         change = cells.text(change) if not cells.is_blank(change) else None
@@ -467,19 +501,14 @@ def _read_continuing(shadow: Book, grid: list[list], table: dict, answer: Answer
                                             record.letters))
     missing = sorted(expected_rows - seen)
     if missing:
-        raise NotAForm(messages.text("collect.locked_changed", シート=CONTINUING, セル=f"{missing[0]}行目（行が消されています）"))
-
-
-def _changed_cell(record: Record, keys: list[str]) -> str:
-    """Which locked cell differs is unknown (only a hash was kept): the row is named."""
-    return f"{record.row}行目"
+        raise FormRefused(messages.text("collect.locked_changed", シート=CONTINUING, セル=f"{missing[0]}行目（行が消されています）"))
 
 
 def _read_new(shadow: Book, grid: list[list], table: dict, answer: Answer) -> None:
     case_col = len(new_headers()) - 1
     prelisted = {number: entry for (kind, sheet, number), entry in table.items() if kind == ROW_CASE and sheet == NEW}
     for number, entry in prelisted.items():
-        answer.case_fingerprints[entry[1]] = entry[0]
+        answer.cases[entry[1]] = (entry[0], entry[2])
     seen = set()
     for record, _ in _typed_rows(shadow, grid):
         row = record.row
@@ -488,17 +517,19 @@ def _read_new(shadow: Book, grid: list[list], table: dict, answer: Answer) -> No
             seen.add(row)
             ref = entry[1]
             if cells.fold(cells.display(record.raw.get("case_ref"))) != cells.fold(ref):
-                raise NotAForm(messages.text("collect.locked_changed", シート=NEW,
-                                             セル=f"{record.letters.get('case_ref', '')}{row}"))
-            # a pre-listed case left as it was issued (関連審議案件 and 課 only) is not an answer yet
-            if not set(record.raw) - {"case_ref", "division"}:
+                raise FormRefused(messages.text("collect.locked_changed", シート=NEW,
+                                                セル=f"{record.letters.get('case_ref', '')}{row}"))
+            # a pre-listed case left as issued is not an answer yet; a 備考 alone is a note to staff
+            if not set(record.raw) - {"case_ref", "division", "note"}:
+                if record.raw.get("note"):
+                    answer.notes.append((NEW, f"{record.letters['note']}{row}", ref, cells.display(record.raw["note"])))
                 continue
             answer.new.append(NewRow(row, record, ref))
             continue
-        if not record.raw:  # only the 参考 column: nothing typed
+        if not set(record.raw) - {"division"}:  # an untouched typing row: only its pre-filled 課
             continue
         answer.new.append(NewRow(row, record, None))
     for number in prelisted:
         line = grid[number - 1] if number - 1 < len(grid) else []
         if number not in seen and not (len(line) > case_col and not cells.is_blank(line[case_col])):
-            raise NotAForm(messages.text("collect.locked_changed", シート=NEW, セル=f"{number}行目（行が消されています）"))
+            raise FormRefused(messages.text("collect.locked_changed", シート=NEW, セル=f"{number}行目（行が消されています）"))

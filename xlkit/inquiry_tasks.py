@@ -33,6 +33,7 @@ class Surveyed:
     forms: list  # xlkit.inquiry.Form
     paths: list[Path]
     listing: Path
+    notes: list[str] = field(default_factory=list)  # what staff should know: linkages no form lists
 
 
 def survey(book: Book, out_dir: str | Path, *, year: int | None = None, divisions: list[str] | None = None,
@@ -40,14 +41,13 @@ def survey(book: Book, out_dir: str | Path, *, year: int | None = None, division
     """Write the 照会票 of `year` (default 報告年度) for every 課, or those named, into `out_dir`,
     and 照会一覧.xlsx. Nothing is written when one of the files exists already (unless
     `overwrite`): a 課 may have been sent a form of that name."""
+    from . import formats
     from . import inquiry as forms_
     from .files import check_target
     from .workbook import inquiry_form
 
-    from . import formats
-
     formats.check_current(book.format, book.path.name if book.path else "", str(book.path or ""))
-    year = report_year(book, year) if year is None else _survey_year(year)
+    year = report_year(book, year)  # as summarize: a 年度 the register can speak for
     made = forms_.forms(book, year, divisions)
     if not made:
         raise Refusal("survey.no_divisions")
@@ -68,7 +68,7 @@ def survey(book: Book, out_dir: str | Path, *, year: int | None = None, division
         raise Refusal("survey.exists", ファイル="、".join(messages.first(taken, 5)))
     for target in targets:
         check_target(target, overwrite)
-    masters = {name: book.master(name) for name in ("課", "実施機関", "区分", "審議結果")}
+    masters = {name: book.master(name) for name in {c.master for c in forms_.new_columns() if c.master}}
     paths: list[Path] = []
     try:
         for form in made:
@@ -80,14 +80,10 @@ def survey(book: Book, out_dir: str | Path, *, year: int | None = None, division
             for path in paths:
                 path.unlink(missing_ok=True)
         raise
-    return Surveyed(year, made, paths, listing)
-
-
-def _survey_year(year: int) -> int:
-    low, high = schema.year_bounds()
-    if not low <= year <= high:
-        raise Refusal("year.out_of_range", 年度=nendo(year), 西暦=year, 最初=nendo(low), 最後=nendo(high))
-    return year
+    unasked = forms_.unasked(book, year)
+    notes = [messages.text("survey.unasked", 件数=len(unasked), 場所="、".join(messages.first(
+        [f"{r.sheet}!{r.letters.get('division', 'C')}{r.row}" for r in unasked], 10)))] if unasked else []
+    return Surveyed(year, made, paths, listing, notes)
 
 
 # --------------------------------------------------------------------------- 回答取込 (collect)
@@ -139,8 +135,8 @@ def _labels(files: list[Path]) -> list[str]:
 
 def _division_in_name(name: str) -> str:
     """The 課 of a form's own file name (照会票_令和3年度_税務課.xlsx), for a file too broken to say it."""
-    parts = Path(name).stem.split("_")
-    return parts[2] if len(parts) >= 3 and parts[0] == "照会票" else ""
+    parts = Path(name).stem.split("_", 2)
+    return parts[2] if len(parts) == 3 and parts[0] == "照会票" else ""
 
 
 def read_answers(book: Book, files: list[Path]) -> list:
@@ -155,7 +151,7 @@ def read_answers(book: Book, files: list[Path]) -> list:
         try:
             grids = reader.read_sheets(path, sheets, watched=(forms_.CONTINUING, forms_.NEW, forms_.IDENTITY))
             sources.append(planner.Source(label, forms_.read_answer(book, grids, label)))
-        except forms_.NotAForm as e:
+        except forms_.FormRefused as e:
             sources.append(planner.Source(label, refused=e.reason, named=e.division or _division_in_name(path.name)))
         except XlkitError as e:
             sources.append(planner.Source(label, refused=messages.text("collect.unreadable", 理由=e.message),
@@ -169,7 +165,7 @@ def plan_collect(book: Book, sources: list, year: int | None = None, *, skip_bad
     `history` are the register's 変更履歴 rows (what earlier runs collected)."""
     from . import answers as planner
 
-    year = report_year(book, year) if year is None else year
+    year = report_year(book, year)  # as summarize: a 年度 the register can speak for
     return planner.plan(book, year, sources, skip_bad=skip_bad, history=history)
 
 
@@ -239,10 +235,7 @@ def _write_collected(edit, book: Book, result, new: list, ends: list) -> list[tu
         rows = appender.append(edit.package, linkage, letters, values, after=after)
         appender.check_appended(edit.package, linkage, book, values, after)
     log_changes(edit, book, collect_log.history_changes(new, ends))
-    status = schema.status()
+    status = schema.status()  # its columns were checked before anything was decided (_check_collectable)
     earlier = [record.values for record, _ in reader.stream(book, status)]
-    if book.missing.get(status.sheet):
-        absent = [c.header for c in status.columns if c.key in book.missing[status.sheet]]
-        raise Refusal("status.columns_missing", 列="、".join(absent))
     appender.rewrite(edit.package, status, book.columns[status.sheet], collect_log.status_rows(result, earlier, dt.datetime.now()))
     return list(zip(rows, [n.values for n in new]))

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from xlkit import cells, messages
 from xlkit.errors import XlkitError
-from xlkit.macros import EXPORT_DIR, _alert, _folder, _guard, _load, _required_sheet, _with_hint, read_book
+from xlkit.macros import EXPORT_DIR, _alert, _folder, _guard, _load, _required_sheet, read_book
 from xlkit.workbook import design
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -52,8 +52,9 @@ def _survey(book) -> None:
     _check_current(book, rb)
     folder = _survey_folder(book)
     done = inquiry_tasks.survey(rb, folder)
-    _alert(book, messages.text("button.survey_written", 年度=nendo(done.year), 件数=len(done.forms), フォルダ=folder,
-                               照会一覧=done.listing.name), "照会票作成")
+    message = messages.text("button.survey_written", 年度=nendo(done.year), 件数=len(done.forms), フォルダ=folder,
+                            照会一覧=done.listing.name)
+    _alert(book, "\n\n".join([message, *done.notes]), "照会票作成", critical=bool(done.notes))
 
 
 ALERT_LINES = 60  # lines of the collect report an alert shows; a message box taller than the screen cannot be read
@@ -77,7 +78,7 @@ def _shown(lines: list[str]) -> str:
 def _collect(book, choose: Callable | None, confirm: Callable | None) -> None:
     import dataclasses
 
-    from xlkit import answers, collect_log, history, inquiry_tasks, processes, schema, tasks
+    from xlkit import answers, collect_log, inquiry_tasks, schema, tasks
     from xlkit.errors import Refusal
 
     title = "回答取込"
@@ -98,41 +99,61 @@ def _collect(book, choose: Callable | None, confirm: Callable | None) -> None:
     files = inquiry_tasks.answer_files(files)
     plan = inquiry_tasks.plan_collect(rb, inquiry_tasks.read_answers(rb, files), history=[r.values for r in history_rows])
     if plan.held:  # all or nothing, as the command line: not even 回答状況 is written
-        lines = collect_log.report(plan, written=False)
-        _alert(book, _with_hint(_shown(lines), messages.hint("button", "collect.held")), title, critical=True)
+        _alert(book, _shown(collect_log.report(plan, written=False, door="button")), title, critical=True)
         return
     new, ends = answers.applied(plan)
     missing = collect_log.missing_columns(rb, new, ends)
     if missing:
         raise Refusal("import.columns_missing", 列="、".join(missing))
     ask = confirm or _collect_asker(book, title)
-    if not ask(plan, collect_log.report(plan, written=False, dry_run=True)):
+    if not ask(plan, collect_log.report(plan, written=False, dry_run=True, door="button")):
         return
+    started: list[bool] = []
+    try:
+        _write(book, rb, plan, grids, (linkages, history_sheet, status_sheet), (history_rows, history_letters),
+               (status_rows, status_letters), started)
+    except Exception as e:
+        if not started:  # refused before the first cell (a sheet protected with a password): as it is
+            raise
+        # some cells are written already: staff must close without saving, not keep half an answer
+        raise XlkitError(messages.text("button.collect_partial", 内容=getattr(e, "message", None) or type(e).__name__)) from None
+    message = _shown(collect_log.report(plan, written=True, door="button")) + "\n\n" + messages.text("button.collect_save")
+    _alert(book, message, title, critical=bool(plan.refused_files or plan.conflicts))
+
+
+def _write(book, rb, plan, grids, sheets, history_read, status_read, started: list[bool]) -> None:
+    """The plan into the open workbook: the history first, so that a failure midway leaves no
+    row without its 変更履歴; the new rows, the end dates, then 回答状況."""
+    from xlkit import answers, collect_log, history, processes, schema
+
+    linkages, history_sheet, status_sheet = sheets
+    (history_rows, history_letters), (status_rows, status_letters) = history_read, status_read
+    new, ends = answers.applied(plan)
+    logs = (schema.history(), schema.status())
 
     now = dt.datetime.now()
     linkage = schema.linkage()
     letters = rb.columns[linkage.sheet]
     after = max((r.row for r in rb.linkages), default=1)
     with _unprotected(history_sheet), _unprotected(status_sheet):
+        started.append(True)
+        changes = collect_log.history_changes(new, ends)
+        if changes:
+            last = max((r.row for r in history_rows), default=1)
+            rows = history.rows(changes, at=now, user=processes.user())
+            history_sheet.range((last + 1, 1)).value = _block(logs[0], history_letters, rows)
         if new:  # one block below the last row, in the sheet's own column order
             linkages.range((after + 1, 1)).value = _block(linkage, letters, [n.values for n in new])
             _grow_tables(linkages, after, after + len(new))
         end_column = _column_number(letters["end"]) if ends else 0
         for end in ends:
             linkages.range((end.record.row, end_column)).value = end.end
-        changes = collect_log.history_changes(new, ends)
-        if changes:
-            last = max((r.row for r in history_rows), default=1)
-            rows = history.rows(changes, at=now, user=processes.user())
-            history_sheet.range((last + 1, 1)).value = _block(logs[0], history_letters, rows)
         old = grids.get(logs[1].sheet) or []
         if len(old) > 1:
             status_sheet.range((2, 1), (len(old), max(len(old[0]), 1))).clear_contents()
         rows = collect_log.status_rows(plan, [r.values for r in status_rows], now)
         if rows:
             status_sheet.range((2, 1)).value = _block(logs[1], status_letters, rows)
-    message = _shown(collect_log.report(plan, written=True)) + "\n\n" + messages.text("button.collect_save")
-    _alert(book, message, title, critical=bool(plan.refused or plan.conflicts))
 
 
 def _log_rows(shadow, register, grid: list[list] | None, keys=None) -> tuple[list, dict[str, str]]:

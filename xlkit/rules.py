@@ -47,6 +47,13 @@ ON_CELL_VALUE = frozenset({"case-without-linkage"})
 CASE_REF = re.compile(r"^([0-9]{4})-([0-9]+)$")
 
 
+def case_key(ref) -> tuple[int, int] | None:
+    """関連審議案件 as the (年度, №) it names: 2025-12, ２０２５－１２ and 2025-012 alike; None when blank
+    or not of that form. Every reader of the column compares these, never the text."""
+    m = CASE_REF.match(cells.fold(ref)) if isinstance(ref, str) else None
+    return (int(m[1]), int(m[2])) if m else None
+
+
 def check(book: Book) -> list[Issue]:
     """The rules across rows and registers (the one-cell rules are `cell_judges`)."""
     found: list[Issue] = []
@@ -309,10 +316,9 @@ def check_cases(book: Book) -> list[Issue]:
     cited: set[tuple[int, int]] = set()
     for rec in book.linkages:
         ref = rec.values.get("case_ref")
-        m = CASE_REF.match(cells.fold(ref)) if isinstance(ref, str) else None
-        if not m:
+        key = case_key(ref)
+        if key is None:
             continue  # blank, or not in the 2025-12 form (reported by the schema)
-        key = (int(m[1]), int(m[2]))
         cited.add(key)
         if key not in by_key and CASE_REF.match(ref):  # a full-width ２０２５－１ is reported by the schema
             found.append(_issue(rec, "case_ref", "case-ref-unknown",

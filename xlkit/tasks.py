@@ -477,16 +477,20 @@ def upgrade(register_path: str | Path, *, clear_lock: bool = False) -> Upgraded:
         macro = path.suffix.lower() == ".xlsm"
         if not done and not macro:
             return Upgraded(edit.version, edit.version, [], False, False, False)
-        if done:
-            from . import history
+        from . import history
 
-            fresh = before.format < 3  # 変更履歴 came with format 3: this write adds it
-            log_changes(edit, before, [history.Change(history.UPGRADE, column="登録簿の形式", old=f"形式 {v}",
-                                               new=f"形式 {v + 1}：{title}")
-                                for v, title in enumerate(done, start=edit.version)], fresh=fresh)
+        changes = [history.Change(history.UPGRADE, column=messages.text("history.format"), old=f"形式 {v}",
+                                  new=f"形式 {v + 1}：{title}") for v, title in enumerate(done, start=edit.version)]
         buttons = bool(macro and steps.unbound_buttons(package))
         if buttons:
             steps.rebuild_buttons(package)
+            changes.append(history.Change(history.UPGRADE, column=messages.text("history.buttons"),
+                                          new=messages.text("history.buttons_drawn")))
+        if macro:
+            changes.append(history.Change(history.UPGRADE, column=messages.text("history.vba"),
+                                          new=messages.text("history.vba_rebuilt")))
+        # 変更履歴 came with format 3: an older register gets it in this very write
+        log_changes(edit, before, changes, fresh=before.format < 3)
         finish = steps.finish_vba(steps.prepare_vba(package)) if macro else None
         edit.commit(verify=lambda written: _verify_upgrade(written, path, before), finish=finish,
                     finishes=steps.VBA_PARTS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import openpyxl
@@ -41,11 +42,14 @@ def fill(path: Path, out: Path | None = None, *, ends: dict | None = None, chang
         if ref in (cases or {}):
             for header, value in cases[ref].items():
                 ws.cell(r, col[header]).value = value
-    row = ws.max_row + 1
-    for values in new:
+    # new rows go into the first typing rows, as staff type them: below the pre-listed cases,
+    # where only the 課 is filled in
+    business = col[LINK.header("business")]
+    free = (r for r in itertools.count(2)
+            if ws.cell(r, ref_col).value is None and ws.cell(r, business).value is None)
+    for values, row in zip(new, free):
         for header, value in values.items():
             ws.cell(row, col[header]).value = value
-        row += 1
     howto = wb[inquiry.HOWTO]
     for line in howto.iter_rows():
         for cell in line:

@@ -40,6 +40,6 @@ def run(args: argparse.Namespace) -> int:
                          clear_lock=args.clear_lock)
     result = done.plan
     lines = collect_log.report(result, written=done.written, dry_run=args.dry_run)
-    trouble = bool(result.refused or result.conflicts or result.held)
+    trouble = bool(result.refused_files or result.conflicts or result.held)
     print("\n".join(lines), file=sys.stderr if result.held else sys.stdout)
     return 1 if trouble else 0

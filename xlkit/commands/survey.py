@@ -7,8 +7,9 @@ read. An existing file of the same name is never replaced without --overwrite.
 from __future__ import annotations
 
 import argparse
+import sys
 
-from xlkit import inquiry_tasks
+from xlkit import inquiry_tasks, messages
 from xlkit.commands import parse_year
 from xlkit.dates import nendo
 from xlkit.workbook import reader
@@ -38,4 +39,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"{path}: 継続中 {len(form.continuing)} 件、承認済みの案件 {len(form.cases)} 件")
     print(f"{done.listing}: 照会一覧")
     print(f"{nendo(done.year)}の照会票を {len(done.forms)} 課分作成しました。")
+    for note in done.notes:
+        print(messages.text("cli.note", 内容=note), file=sys.stderr)
     return 0

@@ -9,7 +9,6 @@ protected.
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
 from pathlib import Path
 
 import xlsxwriter
@@ -152,24 +151,19 @@ def _howto(ws, form: inquiry.Form, fmt) -> None:
     ws.protect("", {"select_locked_cells": True, "select_unlocked_cells": True})
 
 
-def _headers(ws, headers: Sequence[str], widths: Sequence[float], fmt, required: Sequence[bool]) -> None:
-    for c, (header, width, needed) in enumerate(zip(headers, widths, required)):
-        ws.write_string(0, c, header, fmt.header_required if needed else fmt.header)
-    ws.set_row(0, 36)
-    ws.freeze_panes(1, 0)
-
-
 def _continuing(ws, form: inquiry.Form, fmt) -> None:
     columns = inquiry.continuing_columns()
-    headers = inquiry.continuing_headers()
-    _headers(ws, headers, [], fmt, [])  # widths below
+    # every column locked: only the listed rows' end date and 変更内容 are unlocked, one by one,
+    # so that nothing can be typed below them (a row the form did not list would refuse it)
     for c, column in enumerate(columns):
         editable = column.key in inquiry.EDITABLE
-        ws.set_column(c, c, column.width, fmt.edit_date if editable else builder.column_format(column, fmt))
+        ws.set_column(c, c, column.width, builder.column_format(column, fmt))
         ws.write_string(0, c, column.header, fmt.header_required if editable else fmt.header)
     change = len(columns)
-    ws.set_column(change, change, 40, fmt.edit_text)
+    ws.set_column(change, change, 40, fmt.text)
     ws.write_string(0, change, inquiry.CHANGE_HEADER, fmt.header_required)
+    ws.set_row(0, 36)
+    ws.freeze_panes(1, 0)
     for r, values in enumerate(form.continuing, start=1):
         ws.set_row(r, _height(values, columns))
         for c, column in enumerate(columns):
@@ -229,6 +223,8 @@ def _new(ws, form: inquiry.Form, fmt) -> None:
         ws.write_string(r, division_col, form.division, fmt.edit_text)
         ws.write_string(r, reference, case.title, fmt.note)
     last = len(form.cases) + inquiry.NEW_ROWS
+    for r in range(len(form.cases) + 1, last + 1):  # the 課 answering, ready in each typing row
+        ws.write_string(r, division_col, form.division, fmt.edit_text)
     for c, column in enumerate(columns):
         options = builder.validation(column)
         if options:
