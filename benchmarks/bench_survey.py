@@ -278,7 +278,7 @@ def run_collect(path: Path, forms: Path, year: int, profile: bool) -> dict:
     plan = done.plan
     return {"collect": seconds, "written": done.written, "held": plan.held, "ends": len(plan.ends),
             "new": len(plan.new), "appended": len(done.appended), "conflicts": len(plan.conflicts),
-            "problems": [str(p) for p in plan.problems][:5], "refused": [s.file for s in plan.refused],
+            "problems": [str(p) for p in plan.problems][:5], "refused": [s.file for s in plan.refused_files],
             "present": len(plan.present), "reviews": len(plan.reviews),
             "done": sum(1 for s in plan.status if s.state == "取込済み"), "mb": mb(), "mb_imports": imports}
 
