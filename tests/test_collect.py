@@ -22,7 +22,7 @@ from xlkit import answers, formats, inquiry, inquiry_tasks, schema
 from xlkit.workbook import reader
 from xlkit.workbook.builder import build
 from support import SAMPLE, run_cli
-from support.forms import LINK, YEAR, fill, form_of, headers, linkage, sheet_rows
+from support.forms import LINK, YEAR, fill, form_of, headers, linkage, sheet_rows, write_table2
 
 
 
@@ -488,10 +488,7 @@ def test_import_and_upgrade_record_their_changes(tmp_path, capsys):
     assert [(h["action"], h["column"], h.get("old"), h["new"].split("：")[0]) for h in logged[:2]] == [
         ("形式の更新", "登録簿の形式", "形式 1", "形式 2"), ("形式の更新", "登録簿の形式", "形式 2", "形式 3")]
     assert logged[-1]["column"] == "マクロ（VBA）" and all(h["user"] == logged[0]["user"] for h in logged)
-    table = tmp_path / "表2.txt"
-    table.write_text("No.\t" + "\t".join(LINK.header(k) for k in (
-        "division", "business", "reason", "subjects", "items", "my_number", "basis", "partner", "start"))
-        + "\n1\t総務課\t記録の業務\t理由\t区民\t氏名\t\t令和3年度第1回審議会承認\t国\tR3.5.1\n", encoding="utf-8")
+    table = write_table2(tmp_path / "表2.txt", "総務課", "記録の業務", "R3.5.1")
     assert run_cli(capsys, "import", path, table, "--year", YEAR)[0] == 0
     added = [h for h in history_rows(path) if h["action"] == "取り込み"]
     assert {h["source"] for h in added} == {"表2.txt"} and {h["id"] for h in added} == {"R3-001"}

@@ -357,6 +357,10 @@ def _decide_end(records: list[Record], p: _Proposal, result: Plan) -> None:
         result.conflicts.append(Conflict(what, [p.shown, messages.text(reason, 管理番号=c.id)], [p.source.file]))
         return
     rec = records[0]
+    if cells.is_excel_error(rec.raw.get("end")):  # an error value shown where a date should be: staff look
+        result.conflicts.append(Conflict(what, [p.shown, messages.text(
+            "collect.register_error", 行=rec.row, 値=rec.raw.get("end"))], [p.source.file]))
+        return
     now_end = canonical(rec.get("end")) or ""
     answered = canonical(c.end)
     moved = _differences(c.issued, rec.values, locked_keys())

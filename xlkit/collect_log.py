@@ -96,7 +96,10 @@ def status_rows(result: Plan, earlier: list[dict[str, Any]], now: dt.datetime) -
             lines.append(previous)
         else:
             lines.append(status_values(line, result.year, stamp if line.state != STATE_NONE else ""))
-    return kept + lines
+    # a 課 answered earlier and renamed since: its line stays, as every earlier answer's does
+    listed = {cells.fold(line.division) for line in result.status}
+    gone = [v for folded, v in before.items() if folded not in listed]
+    return kept + lines + gone
 
 
 def status_values(line: Status, year: int, stamp: str) -> dict[str, Any]:

@@ -47,7 +47,7 @@ def survey(book: Book, out_dir: str | Path, *, year: int | None = None, division
     from .workbook import inquiry_form
 
     formats.check_current(book.format, book.path.name if book.path else "", str(book.path or ""))
-    year = report_year(book, year)  # as summarize: a 年度 the register can speak for
+    year = inquiry_year(book, year)
     made = forms_.forms(book, year, divisions)
     if not made:
         raise Refusal("survey.no_divisions")
@@ -84,6 +84,24 @@ def survey(book: Book, out_dir: str | Path, *, year: int | None = None, division
     notes = [messages.text("survey.unasked", 件数=len(unasked), 場所="、".join(messages.first(
         [f"{r.sheet}!{r.letters.get('division', 'C')}{r.row}" for r in unasked], 10)))] if unasked else []
     return Surveyed(year, made, paths, listing, notes)
+
+
+def inquiry_year(book: Book, year: int | None) -> int:
+    """The 年度 to ask about: as summarize's, a 年度 the register can speak for. A register with
+    no linkage yet (its first year with xlkit) can still ask: 報告年度 or --year, within the
+    schemas' bounds."""
+    try:
+        return report_year(book, year)
+    except Refusal as refused:
+        if refused.key != "year.no_data":
+            raise
+    year = year if year is not None else book.settings.get("report_year")
+    low, high = schema.year_bounds()
+    if not isinstance(year, int):
+        raise Refusal("year.unknown")
+    if not low <= year <= high:
+        raise Refusal("year.out_of_range", 年度=nendo(year), 西暦=year, 最初=nendo(low), 最後=nendo(high))
+    return year
 
 
 # --------------------------------------------------------------------------- 回答取込 (collect)
@@ -165,7 +183,7 @@ def plan_collect(book: Book, sources: list, year: int | None = None, *, skip_bad
     `history` are the register's 変更履歴 rows (what earlier runs collected)."""
     from . import answers as planner
 
-    year = report_year(book, year)  # as summarize: a 年度 the register can speak for
+    year = inquiry_year(book, year)
     return planner.plan(book, year, sources, skip_bad=skip_bad, history=history)
 
 

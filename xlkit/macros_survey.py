@@ -78,7 +78,7 @@ def _shown(lines: list[str]) -> str:
 def _collect(book, choose: Callable | None, confirm: Callable | None) -> None:
     import dataclasses
 
-    from xlkit import answers, collect_log, inquiry_tasks, schema, tasks
+    from xlkit import answers, collect_log, inquiry_tasks, schema
     from xlkit.errors import Refusal
 
     title = "回答取込"
@@ -91,12 +91,12 @@ def _collect(book, choose: Callable | None, confirm: Callable | None) -> None:
     shadow = dataclasses.replace(rb, issues=[], columns={}, missing={}, distinct={})  # rb stays as read
     history_rows, history_letters = _log_rows(shadow, logs[0], grids.get(logs[0].sheet), keys=("source", "id"))
     status_rows, status_letters = _log_rows(shadow, logs[1], grids.get(logs[1].sheet))
-    tasks.report_year(rb)  # a 報告年度 missing is said before staff are asked for files
+    inquiry_tasks.inquiry_year(rb, None)  # a 報告年度 missing is said before staff are asked for files
 
     files = [Path(p) for p in (choose or _choose_files)(book) or []]
     if not files:
         return  # cancelled: nothing read, nothing written
-    files = inquiry_tasks.answer_files(files)
+    files = inquiry_tasks.answer_files(files, register=_workbook_path(book))
     plan = inquiry_tasks.plan_collect(rb, inquiry_tasks.read_answers(rb, files), history=[r.values for r in history_rows])
     if plan.held:  # all or nothing, as the command line: not even 回答状況 is written
         _alert(book, _shown(collect_log.report(plan, written=False, door="button")), title, critical=True)
@@ -116,9 +116,30 @@ def _collect(book, choose: Callable | None, confirm: Callable | None) -> None:
         if not started:  # refused before the first cell (a sheet protected with a password): as it is
             raise
         # some cells are written already: staff must close without saving, not keep half an answer
-        raise XlkitError(messages.text("button.collect_partial", 内容=getattr(e, "message", None) or type(e).__name__)) from None
+        raise XlkitError(messages.text("button.collect_partial", 内容=_reason(e))) from None
     message = _shown(collect_log.report(plan, written=True, door="button")) + "\n\n" + messages.text("button.collect_save")
     _alert(book, message, title, critical=bool(plan.refused_files or plan.conflicts))
+
+
+def _reason(e: Exception) -> str:
+    """Why a write broke off, as staff can pass it on: xlkit's own words, the system's, or (a
+    defect) the exception itself for the システム担当."""
+    from xlkit.errors import from_os_error
+
+    if isinstance(e, XlkitError):
+        return e.message
+    if isinstance(e, OSError):
+        return from_os_error(e).message
+    return f"{type(e).__name__}: {e}"
+
+
+def _workbook_path(book) -> Path | None:
+    """The open workbook's file, which a folder of answers may hold too (never an answer)."""
+    fullname = str(book.fullname)
+    if "://" in fullname:  # in the cloud: no folder of ours holds it
+        return None
+    path = Path(fullname)
+    return path if path.is_absolute() else Path.cwd() / path.name  # as _folder reads a book without a path
 
 
 def _write(book, rb, plan, grids, sheets, history_read, status_read, started: list[bool]) -> None:
@@ -220,8 +241,9 @@ def excel_text(text: str) -> str:
 
 
 def _grow_tables(sheet, after: int, last: int) -> None:
-    """A table (ListObject) whose last row is `after` takes in the rows appended below it, as the
-    register writer grows it. Only its range changes; an engine without tables has none."""
+    """A table (ListObject) ending at or above `after` takes in the rows down to `last`, as the
+    register writer grows it (workbook/appender.py). Only its range changes; an engine without
+    tables has none."""
     try:
         tables = list(sheet.tables)
     except Exception:  # the engine has no tables: nothing to grow
@@ -229,7 +251,7 @@ def _grow_tables(sheet, after: int, last: int) -> None:
     for table in tables:
         try:
             where = table.range
-            if where.row + where.rows.count - 1 == after:
+            if where.row <= after and where.row + where.rows.count - 1 < last:
                 table.resize(sheet.range((where.row, where.column), (last, where.column + where.columns.count - 1)))
         except Exception:  # the values are written either way; the table's banding is not worth an alert
             continue

@@ -76,7 +76,7 @@ def report_year(book: Book, requested: int | None = None) -> int:
         unreadable = next((i for i in book.issues if cell and i.sheet == schema.settings().sheet and i.cell == cell),
                           None)
         if unreadable is not None:  # the reader said why, pointing at the cell
-            raise Refusal("year.unreadable", セル=cell, 内容=unreadable.message)
+            raise Refusal("year.unreadable", セル=cell, 内容=unreadable.message.rstrip("。"))
         raise Refusal("year.unknown")
     first, last = year_range(book)
     span = {"最初": nendo(first), "最後": nendo(last)}

@@ -79,3 +79,14 @@ def linkage(division: str, business: str, start, **more) -> dict:
               LINK.header("partner"): "国", LINK.header("start"): start}
     values.update({LINK.header(k): v for k, v in more.items()})
     return values
+
+
+TABLE2_KEYS = ("division", "business", "reason", "subjects", "items", "my_number", "basis", "partner", "start")
+
+
+def write_table2(path: Path, division: str, business: str, start: str) -> Path:
+    """A published table (2) of one row, as `xlkit import` reads it (tab-separated)."""
+    path.write_text("No.\t" + "\t".join(LINK.header(k) for k in TABLE2_KEYS) + "\n"
+                    f"1\t{division}\t{business}\t理由\t対象者\t項目\t\t令和3年度第1回審議会承認\t相手方\t{start}\n",
+                    encoding="utf-8")
+    return path

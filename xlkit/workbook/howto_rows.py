@@ -19,6 +19,11 @@ _REF_ATTRS = re.compile(rb'(\s(?:ref|sqref|activeCell|topLeftCell)=")([^"]*)(")'
 _CELL_REF = re.compile(r"(\$?[A-Za-z]{1,3})?(\$?)(\d+)")
 
 
+# help texts of 使い方's button rows as earlier xlkit worded them: when design.BUTTONS rewords one,
+# its old text goes here, so that the upgrade still knows that row for a button's
+FORMER_HELP: frozenset[str] = frozenset()
+
+
 def update_howto_buttons(package: Package) -> bool:
     """使い方's button rows brought up to date with design.BUTTONS: one row per button under the
     subtitle design.HOWTO_BUTTONS, its help text in column C (and its caption in B where the rows
@@ -47,13 +52,9 @@ def update_howto_buttons(package: Package) -> bool:
     helps, captions = {b.help for b in design.BUTTONS}, {b.caption for b in design.BUTTONS}
 
     def button_row(number: int) -> bool:
-        """A row of a button: a help text of today's, or (worded by an older xlkit) a text in C on
-        a row as tall as the first button's; a note staff typed below the buttons is neither."""
-        if not text(number, 3):
-            return False
-        if text(number, 3) in helps or text(number, 2) in captions:
-            return True
-        return bool(listed) and rows[number][2].get(b"ht") == rows[listed[0]][2].get(b"ht")
+        """A row of a button: a help text of today's or of an earlier xlkit (FORMER_HELP), or a
+        caption in B. A note staff typed below the buttons is neither, however tall its row."""
+        return text(number, 3) in helps | FORMER_HELP or text(number, 2) in captions
 
     listed: list[int] = []
     while button_row(title + 1 + len(listed)):

@@ -79,8 +79,10 @@ def read_grids(path: Path, skip: Iterable[str] = ()) -> dict[str, list[list]]:
 
 def _read(path: Path, skip: Iterable[str]) -> tuple[scan.Inspection, dict[str, list[list]]]:
     check_file(path)
+    # 変更履歴 and 回答状況 are streamed by the commands that write them: measured here with the rest
     found = scan.inspect(path, watched={schema.linkage().sheet, schema.case().sheet},
-                         errors_in={schema.settings().sheet}, read=set(sheets_read()))
+                         errors_in={schema.settings().sheet},
+                         read=set(sheets_read()) | {schema.history().sheet, schema.status().sheet})
     if found.problems:
         listing = "\n".join(f"  ・{p}" for p in messages.first(found.problems, 50))
         raise XlkitError(
