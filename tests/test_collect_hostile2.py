@@ -35,9 +35,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from support import JAPANESE, REPO, SAMPLE, run_cli
-from support.forms import LINK, YEAR, fill, form_of, headers, linkage, write_table2
-from support.payload import apply_actions, office_js_payload, remote_book
+from support import JAPANESE, REPO, run_cli
+from support.forms import LINK, YEAR, fill, form_of, headers, linkage, sample_of_year, write_table2
+from support.payload import alerts, apply_actions, cell_writes, office_js_payload, remote_book
 from xlkit import inquiry_tasks, macros, schema, tasks
 from xlkit.workbook import design, reader
 
@@ -98,12 +98,6 @@ def press(path: Path, files, *, confirm=True, payload: dict | None = None):
     return book.json()["actions"], chosen, asked
 
 
-def alerts(actions) -> list[list]:
-    return [a["args"] for a in actions if a["func"] == "alert"]
-
-
-def writes(actions) -> list[dict]:
-    return [a for a in actions if a["func"] in ("setValues", "rangeClearContents", "sheetClearContents")]
 
 
 def sheet_index(name: str) -> int:
@@ -168,16 +162,7 @@ def grid(path: Path, sheet: str) -> list[list]:
 def world(tmp_path_factory) -> tuple[Path, Path]:
     """A 令和3年度 register (the sample, 報告年度 2021, 前年度公表値 blank) and its forms."""
     base = tmp_path_factory.mktemp("world")
-    path = base / "登録簿.xlsx"
-    workbook = openpyxl.load_workbook(SAMPLE)
-    settings = workbook[design.settings_sheet()]
-    previous = schema.settings().header("previous_published")
-    for title, value, *_ in settings.iter_rows():
-        if title.value == schema.settings().header("report_year"):
-            value.value = YEAR
-        elif str(title.value or "").startswith(previous):
-            value.value = None
-    workbook.save(path)
+    path = sample_of_year(base / "登録簿.xlsx", YEAR)
     forms = base / "照会票"
     inquiry_tasks.survey(reader.load(path), forms)
     return path, forms
@@ -298,7 +283,7 @@ def test_a_history_whose_header_row_was_moved_is_refused_by_both_doors_before_an
     actions, chosen, asked = press(reg, answered)
     [alert] = alerts(actions)
     assert "変更履歴" in japanese(alert[0]) and alert[3] == "critical"
-    assert writes(actions) == [] and chosen == [] and asked == []  # said before staff pick files
+    assert cell_writes(actions) == [] and chosen == [] and asked == []  # said before staff pick files
     code, out, err = run_cli(capsys, "collect", reg, *answered)
     assert code == 2 and "変更履歴" in japanese(err)
     assert reg.read_bytes() == before and sorted(p.name for p in reg.parent.iterdir()) == [reg.name]
@@ -392,7 +377,7 @@ def test_a_write_failing_midway_leaves_no_linkage_cell_without_its_history_and_s
 
     monkeypatch.setattr(macros_survey, "_grow_tables", broken)  # after the new rows' block was sent
     actions, _, _ = press(reg, answered)
-    sheets = [a["sheet_position"] for a in writes(actions)]
+    sheets = [a["sheet_position"] for a in cell_writes(actions)]
     assert sheets and sheets[0] == sheet_index(HISTORY.sheet)  # 変更履歴 first
     assert sheet_index(LINK.sheet) in sheets and sheet_index(STATUS.sheet) not in sheets
     [alert] = alerts(actions)
@@ -415,7 +400,7 @@ def test_a_blank_or_unreadable_report_year_is_said_before_the_chooser_opens(reg,
     actions, chosen, asked = press(reg, answered, payload=_payload_with_report_year(reg, value))
     [alert] = alerts(actions)
     assert "報告年度" in japanese(alert[0]) and alert[3] == "critical"
-    assert chosen == [] and asked == [] and writes(actions) == []
+    assert chosen == [] and asked == [] and cell_writes(actions) == []
 
 
 def test_the_report_year_error_value_message_is_well_formed(reg, answered):
@@ -430,7 +415,7 @@ def test_the_report_year_error_value_message_is_well_formed(reg, answered):
 def test_a_chosen_file_that_does_not_exist_is_refused_by_name_and_nothing_is_written(reg, answered, tmp_path):
     ghost = tmp_path / "回答" / "照会票_令和3年度_総務課.xlsx"
     actions, _, asked = press(reg, [*answered, ghost])
-    assert writes(actions) == [] and asked == []
+    assert cell_writes(actions) == [] and asked == []
     [alert] = alerts(actions)
     assert f"{ghost.name}: " in japanese(alert[0]) and "見つかりません" in alert[0] and alert[3] == "critical"
 
@@ -447,7 +432,7 @@ def test_the_same_form_chosen_several_ways_counts_once(reg, answered, tmp_path):
 
 def test_the_workbook_itself_chosen_among_the_forms_holds_everything_as_the_command_does(reg, answered, tmp_path):
     actions, _, asked = press(reg, [*answered, reg])
-    assert writes(actions) == [] and asked == []
+    assert cell_writes(actions) == [] and asked == []
     [alert] = alerts(actions)
     assert f"{reg.name}: " in japanese(alert[0]) and "照会票ではありません" in alert[0]
     command = Path(shutil.copy2(reg, tmp_path / "登録簿.xlsx"))
@@ -471,7 +456,7 @@ def test_forms_of_another_year_through_the_button_are_refused_and_nothing_is_wri
     old = fill(folder / next(p.name for p in folder.iterdir() if p.name.startswith("照会票_")),
                tmp_path / "回答" / "old.xlsx", ends={ENDED: "R3.9.30"})
     actions, _, asked = press(reg, [old])
-    assert writes(actions) == [] and asked == []
+    assert cell_writes(actions) == [] and asked == []
     [alert] = alerts(actions)
     assert "old.xlsx: " in japanese(alert[0]) and "令和2年度" in alert[0] and alert[3] == "critical"
 
@@ -481,7 +466,7 @@ def test_a_confirmation_that_fails_writes_nothing_and_alerts(reg, answered):
         raise RuntimeError("the dialog broke")
 
     actions, _, asked = press(reg, answered, confirm=broken)
-    assert len(asked) == 1 and writes(actions) == []
+    assert len(asked) == 1 and cell_writes(actions) == []
     [alert] = alerts(actions)
     assert JAPANESE.search(alert[0]) and "Traceback" not in alert[0] and alert[3] == "critical"
 
@@ -531,7 +516,7 @@ def test_an_end_cell_showing_an_error_value_is_not_overwritten_by_the_button(reg
     row = next(i for i, r in enumerate(values) if r[0] == ENDED)
     values[row][end] = "#N/A"
     actions, _, _ = press(reg, answered[:1], payload=payload)
-    touched = [a for a in writes(actions) if a["sheet_position"] == sheet_index(LINK.sheet)
+    touched = [a for a in cell_writes(actions) if a["sheet_position"] == sheet_index(LINK.sheet)
                and a["start_row"] <= row < a["start_row"] + a.get("row_count", len(a.get("values", [[]])))
                and a["start_column"] <= end < a["start_column"] + max(len(v) for v in a.get("values", [[None]]))]
     assert [(a["start_row"], a["start_column"], a["values"]) for a in touched] == []
@@ -559,7 +544,7 @@ def test_every_cell_xlkit_changes_in_the_linkages_has_exactly_one_history_row(re
     original = Path(shutil.copy2(reg, tmp_path / "original.xlsx"))
     if door == "button":
         actions, _, _ = press(reg, answered)
-        linkage_rows = {a["start_row"] + i for a in writes(actions) if a["sheet_position"] == sheet_index(LINK.sheet)
+        linkage_rows = {a["start_row"] + i for a in cell_writes(actions) if a["sheet_position"] == sheet_index(LINK.sheet)
                         for i in range(len(a.get("values", [])))}
         last = reader.load(reg).linkages[-1].row
         ended = row_of(openpyxl.load_workbook(reg)[LINK.sheet], ENDED)
@@ -597,7 +582,7 @@ def test_the_button_holds_a_far_stray_value_in_its_sheets_to_the_cell_limit(reg,
     actions, chosen, _ = press(reg, answered)
     [alert] = alerts(actions)
     assert "「変更履歴」" in japanese(alert[0]) and "広すぎます" in alert[0]
-    assert writes(actions) == [] and chosen == []
+    assert cell_writes(actions) == [] and chosen == []
 
 
 @pytest.mark.parametrize("sheet, command", [(HISTORY.sheet, "import"), (HISTORY.sheet, "collect"),
@@ -788,7 +773,7 @@ def test_a_write_into_a_register_whose_history_lost_a_column_is_refused_untouche
     assert code == 2 and "変更前" in japanese(err)
     assert folder_state(reg.parent) == state
     actions, chosen, _ = press(reg, answered)
-    assert writes(actions) == [] and chosen == [] and "変更前" in japanese(alerts(actions)[0][0])
+    assert cell_writes(actions) == [] and chosen == [] and "変更前" in japanese(alerts(actions)[0][0])
 
 
 # =========================================================================== 照会票作成

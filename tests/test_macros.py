@@ -23,7 +23,7 @@ from xlkit import macros
 from xlkit.workbook import design
 from xlkit.workbook.builder import build
 from support import said
-from support.payload import apply_actions, office_js_payload, remote_book
+from support.payload import alerts, apply_actions, office_js_payload, remote_book
 
 SHEETS = list(design.sheet_order())
 LINKS = SHEETS.index("外部結合")
@@ -54,10 +54,6 @@ def colours(actions) -> dict[tuple[int, str], str | None]:
 
 def writes(actions, func="setValues"):
     return [a for a in actions if a["func"] == func]
-
-
-def alerts(actions):
-    return [a["args"] for a in actions if a["func"] == "alert"]
 
 
 @pytest.fixture

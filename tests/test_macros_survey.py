@@ -20,11 +20,11 @@ import hashlib
 import shutil
 from pathlib import Path
 
-import openpyxl
 import pytest
 
 from support import SAMPLE
-from support.payload import apply_actions, office_js_payload, remote_book
+from support.forms import fill, sample_of_year
+from support.payload import alerts, apply_actions, cell_writes, office_js_payload, remote_book
 from xlkit import answers, cli, collect_log, inquiry, inquiry_tasks, macros, macros_survey, schema, tasks
 from xlkit.errors import XlkitError
 from xlkit.workbook import design, reader
@@ -34,7 +34,7 @@ FORMS = Path("exports") / "照会票"  # beside the workbook (the current folder
 # seal over the identity (which covers that number)
 ID_ROWS = ("発行日時", "照会票番号", getattr(inquiry, "SEAL", "照会票番号"))
 END = schema.linkage().header("end")
-WHO = {"担当者": "山田 花子", "内線": "2345", "回答日": "R3.10.1"}
+WHO = ("山田 花子", "2345", "R3.10.1")  # 担当者, 内線, 回答日
 
 
 # --------------------------------------------------------------------------- helpers
@@ -46,13 +46,6 @@ def run(macro, path: Path, **kwargs) -> list[dict]:
     return book.json()["actions"]
 
 
-def alerts(actions) -> list[list]:
-    return [a["args"] for a in actions if a["func"] == "alert"]
-
-
-def writes(actions) -> list[dict]:
-    """Every action that changes a cell (values or clearing them)."""
-    return [a for a in actions if a["func"] in ("setValues", "rangeClearContents", "sheetClearContents")]
 
 
 def as_excel_keeps_them(actions: list[dict]) -> list[dict]:
@@ -92,41 +85,7 @@ def register_copy(folder: Path, *, year: int | None = None) -> Path:
     if year is None:
         shutil.copyfile(SAMPLE, path)
         return path
-    workbook = openpyxl.load_workbook(SAMPLE)
-    settings = workbook[design.settings_sheet()]
-    previous = schema.settings().header("previous_published")
-    for title, value, *_ in settings.iter_rows():
-        if title.value == schema.settings().header("report_year"):
-            value.value = year
-        elif str(title.value or "").startswith(previous):
-            value.value = None
-    workbook.save(path)
-    return path
-
-
-def fill(form: Path, *, end: tuple[str, str] | None = None, new: dict | None = None, who: dict = WHO) -> Path:
-    """Answer `form` as 課 staff do in Excel: `end` = (管理番号, the end date as typed) on
-    継続中の外部結合, `new` (header -> value) on the first empty row of 新規の外部結合, and the
-    回答者 block of 記入のしかた (the cells right of 担当者 / 内線 / 回答日)."""
-    workbook = openpyxl.load_workbook(form)
-    howto = workbook[inquiry.HOWTO]
-    for row in howto.iter_rows():
-        for cell in row:
-            if cell.value in who:
-                howto.cell(cell.row, cell.column + 1).value = who[cell.value]
-    if end is not None:
-        ws = workbook[inquiry.CONTINUING]
-        headers = [c.value for c in ws[1]]
-        [row] = [r for r in ws.iter_rows(min_row=2) if r[0].value == end[0]]
-        row[headers.index(END)].value = end[1]
-    if new is not None:
-        ws = workbook[inquiry.NEW]
-        headers = [c.value for c in ws[1]]
-        r = ws.max_row + 1
-        for header, value in new.items():
-            ws.cell(r, headers.index(header) + 1).value = value
-    workbook.save(form)
-    return form
+    return sample_of_year(path, year)
 
 
 def new_linkage(division: str, business: str) -> dict:
@@ -190,9 +149,9 @@ def answered(tmp_path):
     path = register_copy(tmp_path / "register", year=2021)
     folder = tmp_path / "register" / FORMS
     inquiry_tasks.survey(reader.load(path), folder)
-    ended = fill(folder / "照会票_令和3年度_税務課.xlsx", end=("H29-001", "R3.9.30"))
-    added = fill(folder / "照会票_令和3年度_戸籍住民課.xlsx", new=new_linkage("戸籍住民課", "住民票の写しの広域交付"),
-                 who={**WHO, "担当者": "佐藤 一郎", "内線": "3456"})
+    ended = fill(folder / "照会票_令和3年度_税務課.xlsx", ends={"H29-001": "R3.9.30"}, respondent=WHO)
+    added = fill(folder / "照会票_令和3年度_戸籍住民課.xlsx", new=[new_linkage("戸籍住民課", "住民票の写しの広域交付")],
+                 respondent=("佐藤 一郎", "3456", WHO[2]))
     return path, [ended, added]
 
 
@@ -230,9 +189,9 @@ def test_the_collect_button_writes_what_xlkit_collect_writes(tmp_path, answered)
 
     # Excel's writes, replayed on the file: only the macro's own sheets and 外部結合 are written
     sheets = list(design.sheet_order())
-    assert {a["sheet_position"] for a in writes(actions)} == {
+    assert {a["sheet_position"] for a in cell_writes(actions)} == {
         sheets.index(s) for s in (design.linkage_sheet(), design.history_sheet(), design.status_sheet())}
-    linkage_writes = [a for a in writes(actions) if a["sheet_position"] == sheets.index(design.linkage_sheet())]
+    linkage_writes = [a for a in cell_writes(actions) if a["sheet_position"] == sheets.index(design.linkage_sheet())]
     assert [a["func"] for a in linkage_writes] == ["setValues", "setValues"]  # the new rows' block, one end date
     after = tmp_path / "button" / "after.xlsx"
     assert [a["func"] for a in apply_actions(button, as_excel_keeps_them(actions), after)] == ["alert"]
@@ -285,13 +244,13 @@ def test_collect_again_finds_everything_registered_and_adds_nothing(tmp_path, an
     [alert] = alerts(actions)
     assert "登録済み（追加していません）（2 件）" in alert[0] and "取り込む回答はありませんでした" in alert[0]
     linkage = list(design.sheet_order()).index(design.linkage_sheet())
-    assert not [a for a in writes(actions) if a["sheet_position"] == linkage]
+    assert not [a for a in cell_writes(actions) if a["sheet_position"] == linkage]
 
 
 def test_answering_no_writes_nothing(answered):
     path, files = answered
     actions = run(macros.collect, path, choose=lambda book: files, confirm=lambda plan, lines: False)
-    assert writes(actions) == [] and alerts(actions) == []
+    assert cell_writes(actions) == [] and alerts(actions) == []
 
 
 def test_cancelling_the_file_dialog_writes_nothing(answered):
@@ -305,10 +264,10 @@ def test_a_held_plan_alerts_and_writes_nothing(tmp_path, answered):
     """One bad file (a 課 typed wrong on a new row): all or nothing, as `xlkit collect` without --skip-bad."""
     path, files = answered
     folder = path.parent / FORMS
-    typo = fill(folder / "照会票_令和3年度_総務課.xlsx", new=new_linkage("総務課課", "文書管理システムの外部結合"))
+    typo = fill(folder / "照会票_令和3年度_総務課.xlsx", new=[new_linkage("総務課課", "文書管理システムの外部結合")], respondent=WHO)
     asked = []
     actions = run(macros.collect, path, choose=lambda book: [*files, typo], confirm=lambda *a: asked.append(a) or True)
-    assert writes(actions) == [] and asked == []
+    assert cell_writes(actions) == [] and asked == []
     [alert] = alerts(actions)
     assert "取り込めない照会票が 1 件あるため、登録簿は変更していません。" in alert[0]
     assert "照会票_令和3年度_総務課.xlsx / 新規の外部結合 / A" in alert[0] and "総務課課" in alert[0]
@@ -332,7 +291,7 @@ def test_a_file_that_is_no_form_is_refused_in_japanese(tmp_path, answered, kind)
         other.write_text("回答です", encoding="utf-8")
         said = "照会票として読めません"
     actions = run(macros.collect, path, choose=lambda book: [files[0], other], confirm=lambda *a: True)
-    assert writes(actions) == []
+    assert cell_writes(actions) == []
     [alert] = alerts(actions)
     assert f"{other.name}: " in alert[0] and said in alert[0]
     assert "Traceback" not in alert[0] and "Error" not in alert[0]
@@ -347,7 +306,7 @@ def test_an_unexpected_failure_is_a_japanese_alert(answered, monkeypatch):
     monkeypatch.setattr(inquiry_tasks, "plan_collect", broken)
     actions = run(macros.collect, path, choose=lambda book: files, confirm=lambda *a: True)
     [alert] = alerts(actions)
-    assert "予期しない問題" in alert[0] and "RuntimeError: boom" in alert[0] and writes(actions) == []
+    assert "予期しない問題" in alert[0] and "RuntimeError: boom" in alert[0] and cell_writes(actions) == []
 
 
 def test_the_collect_button_refuses_an_older_register_before_asking_for_files(tmp_path):
@@ -359,7 +318,7 @@ def test_the_collect_button_refuses_an_older_register_before_asking_for_files(tm
     actions = run(macros.collect, path, choose=lambda book: chosen.append(book) or [], confirm=lambda *a: True)
     [alert] = alerts(actions)
     assert "以前の形式" in alert[0] and "xlkit upgrade" in alert[0]
-    assert chosen == [] and writes(actions) == []
+    assert chosen == [] and cell_writes(actions) == []
 
 
 # --------------------------------------------------------------------------- what only Excel has

@@ -21,8 +21,6 @@ import os
 import posixpath
 import re
 import shutil
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -30,6 +28,8 @@ import openpyxl
 import pytest
 
 from support.forms import sheet_rows
+from support.buttons import BY_CAPTION
+from support.lo import inspect
 from support import REPO, needs_soffice
 from support.decorate import decorate, missing
 from xlkit import cli, formats, lock, messages, schema, tasks
@@ -55,17 +55,9 @@ LOGS = (schema.status(), schema.history())  # the sheets format 3 adds, in tab o
 DUE = schema.settings().header("survey_due")  # 回答期限
 MARKER = b'<definedName name="xlkit_format">%d</definedName>'
 NEWER = "この登録簿は新しい xlkit で作られています。xlkit を更新してください"
-SCRIPT = REPO / "tests" / "uno" / "lo_register.py"
 
-# caption -> (sub, the line its button hands RunPython), as tests/test_workbook_lo.py expects
-EXPECTED = {
-    "入力チェック": ("XlkitValidate", "import xlkit.macros as m; m.validate()"),
-    "集計": ("XlkitSummarize", "import xlkit.macros as m; m.summarize()"),
-    "Word出力": ("XlkitExportWord", "import xlkit.macros as m; m.export_word()"),
-    "Excel出力": ("XlkitExportExcel", "import xlkit.macros as m; m.export_excel()"),
-    "照会票作成": ("XlkitSurvey", "import xlkit.macros as m; m.survey()"),
-    "回答取込": ("XlkitCollect", "import xlkit.macros as m; m.collect()"),
-}
+# caption -> (sub, the line its button hands RunPython)
+EXPECTED = BY_CAPTION
 
 # one new 令和2年度 linkage, in the published table (2)'s layout (tests/test_import.py)
 TABLE_HEADER = "No.\t" + "\t".join(schema.linkage().header(k) for k in (
@@ -435,21 +427,6 @@ def test_a_second_upgrade_of_an_xlsm_reinstalls_the_vba_and_keeps_every_other_pa
 # --------------------------------------------------------------------------- 4. buttons in LibreOffice
 
 
-def _uno_python() -> str:
-    for candidate in ("/usr/bin/python3", sys.executable, shutil.which("python3")):
-        if candidate and subprocess.run([candidate, "-c", "import uno"], capture_output=True).returncode == 0:
-            return candidate
-    pytest.fail("LibreOffice is installed but no Python can import uno (install python3-uno)")
-
-
-def _inspect(book: Path, tmp_path: Path) -> dict:
-    out = tmp_path / f"{book.stem}.json"
-    done = subprocess.run([_uno_python(), str(SCRIPT), "inspect", str(book), str(out)],
-                          capture_output=True, text=True, timeout=180)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(out.read_text(encoding="utf-8"))
-
-
 def _unbind_summarize(path: Path) -> None:
     """The 集計 button calling a macro that is not ours, as after staff re-assigned it in Excel."""
     rewrite_member(path, howto_vml(path), lambda d: d.replace(
@@ -465,7 +442,7 @@ def test_the_upgraded_registers_buttons_are_bound_and_hand_runpython_their_line(
     result = tasks.upgrade(path)
     assert result.written and result.vba and result.buttons  # the fixture lacks 照会票作成 and 回答取込
 
-    report = _inspect(path, tmp_path)
+    report = inspect(path, tmp_path)
     assert report["sheets"] == list(design.sheet_order())  # 回答状況 and 変更履歴 last
     assert all(report["protected"][log.sheet] for log in LOGS)
     modules = set(report["libraries"]["VBAProject"])
@@ -1054,7 +1031,7 @@ def test_libreoffice_opens_the_upgraded_xlsx_with_every_sheet(tmp_path):
     """The .xlsm is opened by LibreOffice in the buttons' test above."""
     path = copy_fixture(tmp_path, ".xlsx")
     assert tasks.upgrade(path).written
-    report = _inspect(path, tmp_path)
+    report = inspect(path, tmp_path)
     assert report["sheets"] == list(design.sheet_order())
     assert all(report["protected"][log.sheet] for log in LOGS)
     assert report["protected"][design.settings_sheet()]

@@ -14,8 +14,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from support.buttons import BY_CAPTION
 from support import needs_soffice
-from support.lo import DOCS, lo, pdftoppm
+from support.lo import DOCS, inspect, lo, pdftoppm
 from xlkit import schema
 from xlkit.workbook import design
 from xlkit.workbook.builder import build
@@ -27,26 +28,13 @@ DOC_NAMES = {"使い方": "howto", "外部結合": "linkages", "審議案件": "
              "区分": "categories", "審議結果": "case_results", "xlwings.conf": "xlwings_conf",
              "回答状況": "status", "変更履歴": "history"}
 
-EXPECTED = {
-    "入力チェック": ("XlkitValidate", "import xlkit.macros as m; m.validate()"),
-    "集計": ("XlkitSummarize", "import xlkit.macros as m; m.summarize()"),
-    "Word出力": ("XlkitExportWord", "import xlkit.macros as m; m.export_word()"),
-    "Excel出力": ("XlkitExportExcel", "import xlkit.macros as m; m.export_excel()"),
-    "照会票作成": ("XlkitSurvey", "import xlkit.macros as m; m.survey()"),
-    "回答取込": ("XlkitCollect", "import xlkit.macros as m; m.collect()"),
-}
-
-
-def _inspect(book: Path, tmp_path: Path) -> dict:
-    out = tmp_path / f"{book.stem}.json"
-    lo("inspect", book, out)
-    return json.loads(out.read_text(encoding="utf-8"))
+EXPECTED = BY_CAPTION
 
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("lo")
-    return _inspect(build(tmp / "登録簿.xlsm"), tmp)
+    return inspect(build(tmp / "登録簿.xlsm"), tmp)
 
 
 def test_opens_with_every_sheet_and_the_vba_project(report):
@@ -105,7 +93,7 @@ def test_buttons_survive_an_openpyxl_edit(tmp_path):
     wb["外部結合"]["A2"] = "R7-001"
     edited = tmp_path / "edited.xlsm"
     wb.save(edited)
-    report = _inspect(edited, tmp_path)
+    report = inspect(edited, tmp_path)
     assert [(r["label"], r["received"]) for r in report["button_runs"]] == [
         (label, [line]) for label, (_, line) in EXPECTED.items()]
 

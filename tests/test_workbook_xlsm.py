@@ -15,19 +15,12 @@ from oletools.olevba import VBA_Parser
 from pyopenvba import ExcelFile
 
 from xlkit import macros
+from support.buttons import BUTTONS
 from xlkit.workbook import design
 from xlkit.workbook.builder import build
 
-# What each button must run, written out here rather than taken from the layout, so that a
-# change in either place is caught.
-EXPECTED = {
-    "XlkitValidate": ("入力チェック", 'RunPython "import xlkit.macros as m; m.validate()"'),
-    "XlkitSummarize": ("集計", 'RunPython "import xlkit.macros as m; m.summarize()"'),
-    "XlkitExportWord": ("Word出力", 'RunPython "import xlkit.macros as m; m.export_word()"'),
-    "XlkitExportExcel": ("Excel出力", 'RunPython "import xlkit.macros as m; m.export_excel()"'),
-    "XlkitSurvey": ("照会票作成", 'RunPython "import xlkit.macros as m; m.survey()"'),
-    "XlkitCollect": ("回答取込", 'RunPython "import xlkit.macros as m; m.collect()"'),
-}
+# sub -> (caption, its VBA line): tests/support/buttons.py writes them out
+EXPECTED = {sub: (caption, f'RunPython "{line}"') for caption, sub, line in BUTTONS}
 
 
 @pytest.fixture(scope="module")

@@ -90,3 +90,21 @@ def write_table2(path: Path, division: str, business: str, start: str) -> Path:
                     f"1\t{division}\t{business}\t理由\t対象者\t項目\t\t令和3年度第1回審議会承認\t相手方\t{start}\n",
                     encoding="utf-8")
     return path
+
+
+def sample_of_year(path: Path, year: int) -> Path:
+    """The shipped sample with 報告年度 `year` and no 前年度公表値 (those of 令和2年度 would not
+    match), saved at `path`."""
+    from xlkit.workbook import design
+    from support import SAMPLE
+
+    workbook = openpyxl.load_workbook(SAMPLE)
+    settings = workbook[design.settings_sheet()]
+    previous = schema.settings().header("previous_published")
+    for title, value, *_ in settings.iter_rows():
+        if title.value == schema.settings().header("report_year"):
+            value.value = year
+        elif str(title.value or "").startswith(previous):
+            value.value = None
+    workbook.save(path)
+    return path

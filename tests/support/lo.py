@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -34,3 +35,10 @@ def pdftoppm(pdf: Path, png_base: Path) -> Path:
     subprocess.run(["pdftoppm", "-png", "-r", "70", "-f", "1", "-l", "1", "-singlefile", str(pdf), str(png_base)],
                    check=True, capture_output=True)
     return png_base.with_suffix(".png")
+
+
+def inspect(book: Path, folder: Path) -> dict:
+    """What LibreOffice reports of `book` (its sheets, buttons, modules, validations …)."""
+    out = folder / f"{book.stem}.json"
+    lo("inspect", book, out)
+    return json.loads(out.read_text(encoding="utf-8"))

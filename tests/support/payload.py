@@ -225,3 +225,13 @@ def remote_book(payload: dict):
 
         xw.engines.add(xw.main.Engine(impl=_xlremote.engine))
     return xw.Book(json=payload, engine="remote")
+
+
+def alerts(actions: list[dict]) -> list[list]:
+    """The arguments of every alert a macro showed: [message, title, buttons, mode]."""
+    return [a["args"] for a in actions if a["func"] == "alert"]
+
+
+def cell_writes(actions: list[dict]) -> list[dict]:
+    """Every action that changes a cell (values, or clearing them)."""
+    return [a for a in actions if a["func"] in ("setValues", "rangeClearContents", "sheetClearContents")]
