@@ -408,54 +408,49 @@ class _Index:
 def _decide_new(index: _Index, p: _Proposal, result: Plan) -> None:
     n, values = p.payload
     keys = [c.key for c in new_columns()]
-    what = _target_name(p.target)
+
+    def present(row: int) -> None:
+        result.present.append(Present(p.source, messages.text("collect.present_row", 行=row, 内容=_describe(values))))
+
+    def conflict(line: str, what: str = _target_name(p.target)) -> None:
+        result.conflicts.append(Conflict(what, [p.shown, line], [p.source.file]))
+
     earlier = index.collected.get((p.source.answer.form_id[:8], NEW, n.row))
     if earlier is not None:  # this form row was collected before: the same, or a correction
         records = index.by_id.get(cells.fold(earlier), [])
-        if len(records) == 1 and not _differences(values, records[0].values, keys):
-            result.present.append(Present(p.source, messages.text("collect.present_row", 行=records[0].row,
-                                                                   内容=_describe(values))))
-            return
-        shown = (messages.text("collect.collected_differs", 管理番号=earlier, 行=records[0].row,
-                               違い="、".join(_differences(values, records[0].values, keys)))
-                 if len(records) == 1 else messages.text("collect.id_gone", 管理番号=earlier))
-        result.conflicts.append(Conflict(messages.text("collect.target_id", 管理番号=earlier), [p.shown, shown],
-                                         [p.source.file]))
+        what = messages.text("collect.target_id", 管理番号=earlier)
+        if len(records) != 1:
+            conflict(messages.text("collect.id_gone", 管理番号=earlier), what)
+        elif differences := _differences(values, records[0].values, keys):
+            conflict(messages.text("collect.collected_differs", 管理番号=earlier, 行=records[0].row,
+                                   違い="、".join(differences)), what)
+        else:
+            present(records[0].row)
         return
-    if p.target[0] == "case":
-        case = index.cases.get(p.target[1])
-        if case is None:
-            result.conflicts.append(Conflict(what, [p.shown, messages.text("collect.case_gone", 案件=n.case)],
-                                             [p.source.file]))
+    case = p.target[0] == "case"
+    if case:
+        record = index.cases.get(p.target[1])
+        if record is None:
+            conflict(messages.text("collect.case_gone", 案件=n.case))
             return
+        candidates = index.citing.get(p.target[1], [])  # the linkages citing the case
+    else:  # the register's rows of the same linkage (rules.same_linkage)
+        candidates = index.same.get(p.target[1], []) if p.target[0] == "linkage" else []
+    same = next((r for r in candidates if not _differences(values, r.values, keys)), None)
+    if same is not None:
+        present(same.row)
+        return
+    if candidates:
+        other = candidates[0]
+        conflict(messages.text("collect.case_taken", 行=other.row, 内容=_describe(other.values)) if case else
+                 messages.text("collect.register_row", 行=other.row,
+                               違い="、".join(_differences(values, other.values, keys))))
+        return
+    if case:
         issued, snapshot = p.source.answer.cases.get(n.case, ("", ""))
-        citing = index.citing.get(p.target[1], [])
-        same = next((r for r in citing if not _differences(values, r.values, keys)), None)
-        if same is not None:
-            result.present.append(Present(p.source, messages.text("collect.present_row", 行=same.row, 内容=_describe(values))))
-            return
-        if citing:
-            other = citing[0]
-            result.conflicts.append(Conflict(what, [p.shown, messages.text("collect.case_taken", 行=other.row,
-                                                                            内容=_describe(other.values))], [p.source.file]))
-            return
-        if issued != fingerprint(case.values, case_keys()):
-            result.conflicts.append(Conflict(what, [p.shown, messages.text(
-                "collect.case_moved", 行=case.row, 照会票=snapshot, 登録簿=case_snapshot(case.values))],
-                [p.source.file]))
-            return
-    else:
-        key = p.target[1] if p.target[0] == "linkage" else None
-        twins = index.same.get(key, []) if key is not None else []
-        same = next((r for r in twins if not _differences(values, r.values, keys)), None)
-        if same is not None:
-            result.present.append(Present(p.source, messages.text("collect.present_row", 行=same.row, 内容=_describe(values))))
-            return
-        if twins:
-            other = twins[0]
-            result.conflicts.append(Conflict(what, [p.shown, messages.text(
-                "collect.register_row", 行=other.row, 違い="、".join(_differences(values, other.values, keys)))],
-                [p.source.file]))
+        if issued != fingerprint(record.values, case_keys()):
+            conflict(messages.text("collect.case_moved", 行=record.row, 照会票=snapshot,
+                                   登録簿=case_snapshot(record.values)))
             return
     result.new.append(NewLinkage(p.source, n, values))
 
