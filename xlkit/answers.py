@@ -157,8 +157,6 @@ class Plan:
     def bad_files(self) -> set[str]:
         return {s.file for s in self.sources if s.refused} | {p.file for p in self.problems}
 
-    def bad(self, source: Source) -> bool:
-        return source.file in self.bad_files()
 
 
 STATE_DONE, STATE_PARTLY, STATE_REFUSED, STATE_NONE, STATE_HELD = "取込済み", "一部未処理", "取り込めず", "未回答", "保留"
@@ -181,7 +179,8 @@ def plan(book: Book, year: int, sources: list[Source], *, skip_bad: bool = False
         result.problems += [Problem(source.file, sheet, cell, message) for sheet, cell, message in source.answer.problems]
     proposals = _proposals(book, year, live, result)
     _decide(book, proposals, result, collected_from(history))
-    _validate(book, year, result)
+    ids = _ids(book, year, len(result.new))  # sequential: the rows kept take the first of them
+    _validate(book, year, result, ids)
     bad = result.bad_files()
     if bad:
         if skip_bad:
@@ -190,7 +189,7 @@ def plan(book: Book, year: int, sources: list[Source], *, skip_bad: bool = False
             result.reviews = [r for r in result.reviews if r.source.file not in bad]
         else:
             result.held = True
-    for linkage, id_ in zip(result.new, _ids(book, year, len(result.new))):
+    for linkage, id_ in zip(result.new, ids):
         linkage.values["id"] = id_
     result.status = _status(book, result)
     return result
@@ -329,12 +328,11 @@ def _target_name(target: tuple) -> str:
 # --------------------------------------------------------------------------- decisions
 
 
-def _decide(book: Book, proposals: list[_Proposal], result: Plan,
-            collected: dict[tuple[str, str, int], str] | None = None) -> None:
+def _decide(book: Book, proposals: list[_Proposal], result: Plan, collected: dict[tuple[str, str, int], str]) -> None:
     by_target: dict[tuple, list[_Proposal]] = defaultdict(list)
     for p in proposals:
         by_target[p.target].append(p)
-    index = _Index(book, collected or {})
+    index = _Index(book, collected)
     by_id = index.by_id
     for target, group in by_target.items():
         files = list(dict.fromkeys(p.source.file for p in group))
@@ -458,7 +456,7 @@ def _decide_new(index: _Index, p: _Proposal, result: Plan) -> None:
 # --------------------------------------------------------------------------- the register's rules
 
 
-def _validate(book: Book, year: int, result: Plan) -> None:
+def _validate(book: Book, year: int, result: Plan, ids: list[str]) -> None:
     """The register's own rules over the register as it would be, each error on a cell an answer
     wrote pointed back at the form's cell."""
     from .validation import validate_book
@@ -476,7 +474,7 @@ def _validate(book: Book, year: int, result: Plan) -> None:
         records.append(rec)
     last = max((r.row for r in book.linkages), default=1)
     virtual: dict[int, NewLinkage] = {}
-    for i, (linkage, id_) in enumerate(zip(result.new, _ids(book, year, len(result.new))), start=last + 1):
+    for i, (linkage, id_) in enumerate(zip(result.new, ids), start=last + 1):
         values = {**linkage.values, "id": id_}
         raw = {**linkage.row.record.raw, **{k: v for k, v in values.items() if k not in linkage.row.record.raw}}
         records.append(Record(reg.sheet, i, values, raw, letters))

@@ -18,6 +18,7 @@ import hashlib
 import json
 import uuid
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from . import cells, messages, rules, schema
@@ -95,7 +96,7 @@ def _safe(name: str) -> str:
 
 
 def canonical(value: Any) -> Any:
-    """A typed value as the fingerprint sees it: dates in ISO, lists joined, ○ as True."""
+    """A typed value as the fingerprint sees it: dates in ISO, lists joined; the rest as typed (○ is True)."""
     if isinstance(value, dt.datetime):
         value = value.date() if value.time() == dt.time() else value
     if isinstance(value, (dt.date, dt.datetime)):
@@ -158,8 +159,9 @@ class Form:
                   "division": self.division, "year": self.year,
                   "issued": self.issued.strftime("%Y-%m-%d %H:%M:%S"), "form_id": self.form_id}
         items = [(label, values[key]) for label, key in ID_ITEMS.items()]
-        return [*items, (SEAL, seal([list(item) for item in items] + [list(ROWS_HEADER)] + [list(r) for r in self.rows()]))]
+        return [*items, (SEAL, seal([list(item) for item in items] + [list(ROWS_HEADER)] + [list(r) for r in self.rows]))]
 
+    @cached_property
     def rows(self) -> list[tuple]:
         """The identity's table: the headers' fingerprints, then one row per pre-filled row."""
         rows: list[tuple] = [(ROW_HEADERS, CONTINUING, 1, "", headers_fingerprint(continuing_headers()), ""),
@@ -247,9 +249,10 @@ def forms(book: Book, year: int, divisions: list[str] | None = None, *,
     due = book.settings.get("survey_due")
     department = book.settings.get("department") or ""
     active: dict[str, list[dict]] = {}
-    for rec in asked(book, year):
+    listed = asked(book, year)
+    for rec in listed:
         active.setdefault(cells.fold(rec.get("division")), []).append(rec.values)
-    _check_ids(book, [rec for rec in asked(book, year) if cells.fold(rec.get("division")) in known])
+    _check_ids(book, [rec for rec in listed if cells.fold(rec.get("division")) in known])
     pending: dict[str, list[CaseRow]] = {}
     for rec in pending_cases(book):
         row = CaseRow(case_ref(rec), case_title(rec), fingerprint(rec.values, case_keys()), case_snapshot(rec.values))

@@ -55,12 +55,12 @@ def _caller(book):
     return xw.Book.caller()
 
 
-def _alert(book, message: str, title: str, *, critical: bool = False, buttons: str = "ok"):
+def alert(book, message: str, title: str, *, critical: bool = False, buttons: str = "ok"):
     return book.app.alert(message, title=messages.text("button.title", ボタン=title), buttons=buttons,
                           mode="critical" if critical else "info")
 
 
-def _guard(title: str, book, work: Callable[[Any], None]) -> None:
+def guarded(title: str, book, work: Callable[[Any], None]) -> None:
     """Run ``work(book)``; any failure becomes a Japanese alert, never a traceback."""
     try:
         book = _caller(book)
@@ -84,7 +84,7 @@ def _with_hint(message: str, hint: str) -> str:
 
 def _safe_alert(book, message: str, title: str) -> None:
     try:
-        _alert(book, message, title, critical=True)
+        alert(book, message, title, critical=True)
     except Exception:
         _last_resort(message)
 
@@ -106,7 +106,7 @@ def _sheet(book, name: str):
     return None
 
 
-def _required_sheet(book, name: str):
+def required_sheet(book, name: str):
     """The sheet the button writes to; a register without it is refused in Japanese."""
     sheet = _sheet(book, name)
     if sheet is None:
@@ -138,7 +138,7 @@ def read_book(book, extra: Iterable[str] = ()) -> dict[str, list[list]]:
     return {sheet.name: read_grid(sheet) for sheet in book.sheets if sheet.name in wanted}
 
 
-def _load(book, grids: dict[str, list[list]]):
+def load_register(book, grids: dict[str, list[list]]):
     """The core's Book of the open workbook, with its format (a newer one is refused untouched)."""
     from xlkit import formats, register
 
@@ -182,7 +182,7 @@ def _as_text(value) -> str:
 
 def validate(book: xw.Book | None = None) -> None:
     """入力チェック: fill 「検証結果」, colour the bad cells, alert the counts."""
-    _guard("入力チェック", book, _validate)
+    guarded("入力チェック", book, _validate)
 
 
 def _marked_sheets() -> tuple[str, str]:
@@ -244,9 +244,9 @@ def result_rows(issues) -> list[list]:
 def _validate(book) -> None:
     from xlkit import tasks
 
-    results = _required_sheet(book, design.RESULTS)
+    results = required_sheet(book, design.RESULTS)
     grids = read_book(book, extra=(design.RESULTS,))
-    report = tasks.validate(_load(book, grids))
+    report = tasks.validate(load_register(book, grids))
     previous = _previous_marks(grids.get(design.RESULTS, []))
 
     # 1. the previous run's colours go, except where this run colours the cell again
@@ -294,7 +294,7 @@ def _validate(book) -> None:
                                 検証結果=design.RESULTS)
     else:
         message = messages.text("button.validate_clean")
-    _alert(book, message, "入力チェック", critical=report.errors > 0)
+    alert(book, message, "入力チェック", critical=report.errors > 0)
 
 
 # --------------------------------------------------------------------------- 集計
@@ -302,7 +302,7 @@ def _validate(book) -> None:
 
 def summarize(book: xw.Book | None = None) -> None:
     """集計: the a + b − c table of 設定's 報告年度 into 「集計」."""
-    _guard("集計", book, _summarize)
+    guarded("集計", book, _summarize)
 
 
 def summary_rows(result: Summary, bodies: list[str]) -> list[list]:
@@ -350,8 +350,8 @@ def _summarize(book) -> None:
     from xlkit import tasks
     from xlkit.dates import nendo
 
-    target = _required_sheet(book, design.SUMMARY)
-    rb = _load(book, read_book(book))
+    target = required_sheet(book, design.SUMMARY)
+    rb = load_register(book, read_book(book))
     result = tasks.summary(rb)
     target.clear_contents()
     target.range((1, 1)).value = summary_rows(result, rb.bodies)
@@ -368,7 +368,7 @@ def _summarize(book) -> None:
     if others:
         message += "\n\n" + messages.text("button.summary_see_sheet", 集計=design.SUMMARY,
                                            確認=messages.text("sheet.check_heading"))
-    _alert(book, message, "集計", critical=bool(result.notes))
+    alert(book, message, "集計", critical=bool(result.notes))
 
 
 # --------------------------------------------------------------------------- Word出力 / Excel出力
@@ -380,15 +380,15 @@ def export_word(book: xw.Book | None = None, confirm: Callable | None = None) ->
     `confirm` answers whether to go on when the register has errors; by default a yes/no
     dialog asks the user (tests pass a fixed answer: the remote engine cannot wait for one).
     """
-    _guard("Word出力", book, lambda b: _export(b, ".docx", "Word出力", confirm))
+    guarded("Word出力", book, lambda b: _export(b, ".docx", "Word出力", confirm))
 
 
 def export_excel(book: xw.Book | None = None, confirm: Callable | None = None) -> None:
     """Excel出力: the same two reports as print-ready .xlsx."""
-    _guard("Excel出力", book, lambda b: _export(b, ".xlsx", "Excel出力", confirm))
+    guarded("Excel出力", book, lambda b: _export(b, ".xlsx", "Excel出力", confirm))
 
 
-def _folder(book) -> Path:
+def workbook_folder(book) -> Path:
     """The folder of the workbook (the current folder for a book that has no path)."""
     fullname = str(book.fullname)
     if "://" in fullname:
@@ -406,7 +406,7 @@ def _asker(book, title: str, confirm: Callable | None) -> Callable:
             if confirm is not None:
                 answers.append(bool(confirm(refusal)))
             else:
-                reply = _alert(book, refusal.message, title, critical=True, buttons="yes_no")
+                reply = alert(book, refusal.message, title, critical=True, buttons="yes_no")
                 answers.append(reply == "yes")
         return answers[0]
 
@@ -418,10 +418,10 @@ def _export(book, suffix: str, title: str, confirm: Callable | None) -> None:
         from xlkit import tasks
         from xlkit.export import api  # noqa: F401  (an xlkit without reports says so in Japanese)
     except ImportError:
-        _alert(book, messages.text("button.export_unavailable", ボタン=title), title, critical=True)
+        alert(book, messages.text("button.export_unavailable", ボタン=title), title, critical=True)
         return
-    rb = _load(book, read_book(book))
-    folder = _folder(book) / EXPORT_DIR
+    rb = load_register(book, read_book(book))
+    folder = workbook_folder(book) / EXPORT_DIR
     outbox = tasks.Outbox(folder, suffix)
     checked = tasks.validate(rb)  # once for both reports
     ask = _asker(book, title, confirm)
@@ -452,7 +452,7 @@ def _export(book, suffix: str, title: str, confirm: Callable | None) -> None:
         parts.append(messages.text("button.export_notes") + "\n" + "\n".join(f"・{x}" for x in notes))
     if failed:
         parts.append(messages.text("button.export_failed") + "\n" + "\n".join(f"・{m}" for m in failed))
-    _alert(book, "\n\n".join(parts), title, critical=bool(failed or forced or left_out))
+    alert(book, "\n\n".join(parts), title, critical=bool(failed or forced or left_out))
 
 
 # --------------------------------------------------------------------------- 照会票作成 / 回答取込

@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from xlkit import cells, messages
+from xlkit.addresses import column_index
 from xlkit.errors import XlkitError
-from xlkit.macros import EXPORT_DIR, _alert, _folder, _guard, _load, _required_sheet, read_book
+from xlkit.macros import EXPORT_DIR, alert, guarded, load_register, read_book, required_sheet, workbook_folder
 from xlkit.workbook import design
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -30,11 +31,11 @@ SURVEY_DIR = "照会票"  # the folder of exports\ that 照会票作成 writes t
 def survey(book: xw.Book | None = None) -> None:
     """照会票作成: each 課's 照会票 and 照会一覧 of 設定's 報告年度, into exports\\照会票 beside the
     workbook — what `xlkit survey REGISTER --out DIR` writes. An existing form is never replaced."""
-    _guard("照会票作成", book, _survey)
+    guarded("照会票作成", book, _survey)
 
 
 def _survey_folder(book) -> Path:
-    return _folder(book) / EXPORT_DIR / SURVEY_DIR
+    return workbook_folder(book) / EXPORT_DIR / SURVEY_DIR
 
 
 def _check_current(book, rb) -> None:
@@ -48,13 +49,13 @@ def _survey(book) -> None:
     from xlkit import inquiry_tasks
     from xlkit.dates import nendo
 
-    rb = _load(book, read_book(book))
+    rb = load_register(book, read_book(book))
     _check_current(book, rb)
     folder = _survey_folder(book)
     done = inquiry_tasks.survey(rb, folder)
     message = messages.text("button.survey_written", 年度=nendo(done.year), 件数=len(done.forms), フォルダ=folder,
                             照会一覧=done.listing.name)
-    _alert(book, "\n\n".join([message, *done.notes]), "照会票作成", critical=bool(done.notes))
+    alert(book, "\n\n".join([message, *done.notes]), "照会票作成", critical=bool(done.notes))
 
 
 ALERT_LINES = 60  # lines of the collect report an alert shows; a message box taller than the screen cannot be read
@@ -68,7 +69,7 @@ def collect(book: xw.Book | None = None, choose: Callable | None = None, confirm
     dialog asks. `confirm(plan, lines)` answers whether to write, given the preview lines; by
     default a yes/no dialog asks. Tests pass both: the remote engine cannot wait for an answer.
     """
-    _guard("回答取込", book, lambda b: _collect(b, choose, confirm))
+    guarded("回答取込", book, lambda b: _collect(b, choose, confirm))
 
 
 def _shown(lines: list[str]) -> str:
@@ -84,10 +85,10 @@ def _collect(book, choose: Callable | None, confirm: Callable | None) -> None:
     title = "回答取込"
     logs = (schema.history(), schema.status())
     grids = read_book(book, extra=[log.sheet for log in logs])
-    rb = _load(book, grids)
+    rb = load_register(book, grids)
     _check_current(book, rb)
-    linkages = _required_sheet(book, design.linkage_sheet())
-    history_sheet, status_sheet = (_required_sheet(book, log.sheet) for log in logs)
+    linkages = required_sheet(book, design.linkage_sheet())
+    history_sheet, status_sheet = (required_sheet(book, log.sheet) for log in logs)
     shadow = dataclasses.replace(rb, issues=[], columns={}, missing={}, distinct={})  # rb stays as read
     history_rows, history_letters = _log_rows(shadow, logs[0], grids.get(logs[0].sheet), keys=("source", "id"))
     status_rows, status_letters = _log_rows(shadow, logs[1], grids.get(logs[1].sheet))
@@ -99,7 +100,7 @@ def _collect(book, choose: Callable | None, confirm: Callable | None) -> None:
     files = inquiry_tasks.answer_files(files, register=_workbook_path(book))
     plan = inquiry_tasks.plan_collect(rb, inquiry_tasks.read_answers(rb, files), history=[r.values for r in history_rows])
     if plan.held:  # all or nothing, as the command line: not even 回答状況 is written
-        _alert(book, _shown(collect_log.report(plan, written=False, door="button")), title, critical=True)
+        alert(book, _shown(collect_log.report(plan, written=False, door="button")), title, critical=True)
         return
     new, ends = answers.applied(plan)
     missing = collect_log.missing_columns(rb, new, ends)
@@ -118,7 +119,7 @@ def _collect(book, choose: Callable | None, confirm: Callable | None) -> None:
         # some cells are written already: staff must close without saving, not keep half an answer
         raise XlkitError(messages.text("button.collect_partial", 内容=_reason(e))) from None
     message = _shown(collect_log.report(plan, written=True, door="button")) + "\n\n" + messages.text("button.collect_save")
-    _alert(book, message, title, critical=bool(plan.refused_files or plan.conflicts))
+    alert(book, message, title, critical=bool(plan.refused_files or plan.conflicts))
 
 
 def _reason(e: Exception) -> str:
@@ -166,7 +167,7 @@ def _write(book, rb, plan, grids, sheets, history_read, status_read, started: li
         if new:  # one block below the last row, in the sheet's own column order
             linkages.range((after + 1, 1)).value = _block(linkage, letters, [n.values for n in new])
             _grow_tables(linkages, after, after + len(new))
-        end_column = _column_number(letters["end"]) if ends else 0
+        end_column = column_index(letters["end"]) + 1 if ends else 0
         for end in ends:
             linkages.range((end.record.row, end_column)).value = end.end
         old = grids.get(logs[1].sheet) or []
@@ -192,22 +193,16 @@ def _log_rows(shadow, register, grid: list[list] | None, keys=None) -> tuple[lis
     return found, shadow.columns[register.sheet]
 
 
-def _column_number(letter: str) -> int:
-    from xlkit.addresses import column_index
-
-    return column_index(letter) + 1
-
-
 def _block(register, letters: dict[str, str], rows: list[dict]) -> list[list]:
     """`rows` (schema key -> value) as one 2-D block in the sheet's column order (A to its last
     mapped column); cells of other columns are left blank."""
-    width = max(_column_number(x) for x in letters.values())
+    width = max(column_index(x) for x in letters.values()) + 1
     block = []
     for values in rows:
         line: list = [None] * width
         for key, letter in letters.items():
             column = register.column(key)
-            line[_column_number(letter) - 1] = _cell(cells.cell_value(values.get(key), separator=column.separator))
+            line[column_index(letter)] = _cell(cells.cell_value(values.get(key), separator=column.separator))
         block.append(line)
     return block
 
@@ -303,7 +298,7 @@ def _protected(com) -> bool:
 def _collect_asker(book, title: str) -> Callable:
     def ask(plan, lines: list[str]) -> bool:
         text = _shown(lines) + "\n\n" + messages.text("button.collect_confirm")
-        return _alert(book, text, title, buttons="yes_no") == "yes"
+        return alert(book, text, title, buttons="yes_no") == "yes"
 
     return ask
 

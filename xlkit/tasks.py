@@ -22,6 +22,7 @@ from typing import Any
 
 from . import figures as fig
 from . import cells, messages, pasted_table, rules, schema
+from .addresses import column_letter
 from .dates import format_wareki, nendo
 from .errors import Refusal, XlkitError, os_reason
 from .issues import ERROR, Issue
@@ -527,7 +528,7 @@ def log_changes(edit, book: Book, changes: list, *, fresh: bool = False) -> None
     reg = schema.history()
     last = 1
     if fresh:
-        book.columns[reg.sheet] = {c.key: _letter(i) for i, c in enumerate(reg.columns)}
+        book.columns[reg.sheet] = {c.key: column_letter(i) for i, c in enumerate(reg.columns)}
         book.missing[reg.sheet] = set()
     else:
         for record, _ in reader.stream(book, reg, keys=()):

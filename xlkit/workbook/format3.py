@@ -204,8 +204,6 @@ def _add_relationship(package: Package, rels: str, kind: str, target: str) -> st
     kind_b = next((a[b"Type"] for a in found if a.get(b"Type", b"").endswith(b"/worksheet")), kind.encode())
     numbers = [int(m[1]) for i in used if (m := re.fullmatch(r"rId(\d+)", i))]
     n = max(numbers, default=0) + 1
-    while f"rId{n}" in used:
-        n += 1
     closing = re.search(rb"</((?:\w+:)?)Relationships>", xml)
     if closing is None:
         raise XlkitError(f"「{package.path.name}」の部品 {rels} が壊れているため、更新できません。")

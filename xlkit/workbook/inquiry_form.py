@@ -15,6 +15,7 @@ import xlsxwriter
 from xlsxwriter.utility import quote_sheetname
 
 from xlkit import cells, inquiry
+from xlkit.addresses import column_letter
 from xlkit.dates import format_wareki, nendo
 from xlkit.files import atomic_write
 from xlkit.workbook import builder, design, styles
@@ -80,7 +81,7 @@ def _choices(wb, ws, masters: dict[str, list[str]]) -> None:
         for r, value in enumerate(values, start=1):
             ws.write_string(r, c, value)
         sheet = quote_sheetname(CHOICES)
-        letter = chr(ord("A") + c)
+        letter = column_letter(c)
         wb.define_name(design.list_name(name), f"={sheet}!${letter}$2:${letter}${max(len(values), 1) + 1}")
     ws.hide()
     ws.protect()
@@ -250,7 +251,7 @@ def _identity(ws, form: inquiry.Form) -> None:
     r += 1
     for c, header in enumerate(inquiry.ROWS_HEADER):
         ws.write_string(r, c, header)
-    for row in form.rows():
+    for row in form.rows:
         r += 1
         for c, value in enumerate(row):
             if isinstance(value, int):
