@@ -495,3 +495,15 @@ def test_import_and_upgrade_record_their_changes(tmp_path, capsys):
     assert {h["column"]: h["new"] for h in added}[LINK.header("start")] == "令和3年5月1日"
     assert len(added) == len([k for k in ("id", "body", "division", "business", "reason", "subjects", "items",
                                           "basis", "partner", "start", "fiscal_year")])
+
+
+def test_a_form_sent_back_blank_is_no_answer_and_no_conflict(register, forms, tmp_path, capsys):
+    # the forms folder as survey wrote it, with one 課's filled copy beside its blank original
+    filled = fill(form_of(forms, "税務課"), forms / "税務課の回答.xlsx", ends={"H19-001": "R3.9.30"})
+    code, out, err = run_cli(capsys, "collect", register, forms, "--year", YEAR)
+    assert code == 0, out + err
+    assert by_id(register)["H19-001"].get("end") == dt.date(2021, 9, 30)
+    lines = status_rows(register)
+    assert lines["税務課"]["state"] == answers.STATE_DONE and lines["税務課"]["file"] == filled.name
+    assert lines["総務課"]["state"] == answers.STATE_NONE and "記入がありません" in lines["総務課"]["note"]
+    assert "競合" not in out.split("■ 回答状況")[0]

@@ -174,7 +174,7 @@ def plan(book: Book, year: int, sources: list[Source], *, skip_bad: bool = False
         if source.answer is not None and not source.refused:
             source.refused = _identity_refusal(book, year, source.answer)
     _mark_duplicates(sources, result)
-    live = [s for s in sources if s.answer is not None and not s.refused and not s.duplicate_of]
+    live = [s for s in sources if s.answer is not None and not s.refused and not s.duplicate_of and not s.answer.blank]
     for source in live:
         result.problems += [Problem(source.file, sheet, cell, message) for sheet, cell, message in source.answer.problems]
     proposals = _proposals(book, year, live, result)
@@ -225,7 +225,7 @@ def _mark_duplicates(sources: list[Source], result: Plan) -> None:
     first: dict[tuple[str, str], str] = {}
     answers: dict[str, list[Source]] = defaultdict(list)
     for source in sources:
-        if source.answer is None or source.refused:
+        if source.answer is None or source.refused or source.answer.blank:  # a form not filled in answers nothing
             continue
         key = (source.answer.form_id, source.answer.content())
         if key in first:
@@ -545,6 +545,9 @@ def _status(book: Book, result: Plan) -> list[Status]:
     for source in result.sources:
         if source.division:
             by_division[cells.fold(source.division)].append(source)
+    for folded, sources in by_division.items():  # a blank copy beside an answer says nothing
+        answered = [s for s in sources if not (s.answer is not None and s.answer.blank and not s.refused)]
+        by_division[folded] = answered or sources[:1]
     lines = []
     own: dict[str, Status] = {}  # file -> its line, for the copies of an answer
     known = set()
@@ -572,6 +575,8 @@ def _line_of(division: str, source: Source, result: Plan, own: dict[str, Status]
     answer = source.answer
     if answer is None:  # refused before its answer could be read
         return Status(division, STATE_REFUSED, source.file, refused=1, note=source.refused or "")
+    if answer.blank and not source.refused:  # the form as sent out: no answer yet
+        return Status(division, STATE_NONE, source.file, note=messages.text("collect.blank_form"))
     respondent = answer.respondent
     line = Status(division, STATE_DONE, source.file, cells.display(respondent.get("name")).strip(),
                   cells.display(respondent.get("extension")).strip(),

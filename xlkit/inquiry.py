@@ -351,6 +351,14 @@ class Answer:
         extension = cells.display(self.respondent.get("extension")).strip()
         return f"{name}（内線 {extension}）" if extension else name
 
+    @property
+    def blank(self) -> bool:
+        """Nothing answered: the form as survey wrote it (the file sent out, or a copy of it)."""
+        answered = any(c.change or (canonical(c.end) or "") != c.issued_end or c.end_raw is not None and c.end is None
+                       for c in self.continuing)
+        typed = any(cells.display(v).strip() for v in self.respondent.values() if v is not None)
+        return not (answered or self.new or self.notes or self.problems or typed)
+
     def content(self) -> str:
         """What the form answers, as a fingerprint: two copies of one answer are equal."""
         data = [[(c.id, canonical(c.end), c.change or "") for c in self.continuing],
