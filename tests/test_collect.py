@@ -507,3 +507,18 @@ def test_a_form_sent_back_blank_is_no_answer_and_no_conflict(register, forms, tm
     assert lines["税務課"]["state"] == answers.STATE_DONE and lines["税務課"]["file"] == filled.name
     assert lines["総務課"]["state"] == answers.STATE_NONE and "記入がありません" in lines["総務課"]["note"]
     assert "競合" not in out.split("■ 回答状況")[0]
+
+
+def test_only_the_registers_own_table_grows_over_new_rows(register, forms, tmp_path, capsys):
+    from openpyxl.worksheet.table import Table
+
+    def staff_table(wb):
+        ws = wb[LINK.sheet]
+        ws["S1"], ws["T1"], ws["S2"], ws["T2"] = "メモ", "担当", "確認", "済"
+        ws.add_table(Table(displayName="職員の表", ref="S1:T2"))
+
+    edit_register(register, staff_table)
+    path = fill(form_of(forms, "総務課"), tmp_path / "a.xlsx", new=[linkage("総務課", "電子申請", "R3.9.1")])
+    assert run_cli(capsys, "collect", register, path, "--year", YEAR)[0] == 0
+    tables = {t.displayName: t.ref for t in openpyxl.load_workbook(register)[LINK.sheet].tables.values()}
+    assert tables["職員の表"] == "S1:T2" and tables["表_外部結合"].endswith("97")

@@ -106,6 +106,8 @@ def _collect(book, choose: Callable | None, confirm: Callable | None) -> None:
     missing = collect_log.missing_columns(rb, new, ends)
     if missing:
         raise Refusal("import.columns_missing", 列="、".join(missing))
+    if new:
+        _check_tables(linkages, rb.columns[schema.linkage().sheet])
     ask = confirm or _collect_asker(book, title)
     if not ask(plan, collect_log.report(plan, written=False, dry_run=True, door="button")):
         return
@@ -166,7 +168,7 @@ def _write(book, rb, plan, grids, sheets, history_read, status_read, started: li
             history_sheet.range((last + 1, 1)).value = _block(logs[0], history_letters, rows)
         if new:  # one block below the last row, in the sheet's own column order
             linkages.range((after + 1, 1)).value = _block(linkage, letters, [n.values for n in new])
-            _grow_tables(linkages, after, after + len(new))
+            _grow_tables(linkages, letters, after + len(new))
         end_column = column_index(letters["end"]) + 1 if ends else 0
         for end in ends:
             linkages.range((end.record.row, end_column)).value = end.end
@@ -235,18 +237,46 @@ def excel_text(text: str) -> str:
     return text
 
 
-def _grow_tables(sheet, after: int, last: int) -> None:
-    """A table (ListObject) ending at or above `after` takes in the rows down to `last`, as the
-    register writer grows it (workbook/appender.py). Only its range changes; an engine without
-    tables has none."""
+def _register_tables(sheet, letters: dict[str, str]) -> list:
+    """The register's own table on the sheet (appender.holds_register, the rule the register
+    writer follows); none on an engine without tables."""
+    from xlkit.workbook.appender import holds_register
+
+    columns = {column_index(x) + 1 for x in letters.values()}
     try:
         tables = list(sheet.tables)
-    except Exception:  # the engine has no tables: nothing to grow
-        return
+    except Exception:  # the engine has no tables
+        return []
+    found = []
     for table in tables:
         try:
             where = table.range
-            if where.row <= after and where.row + where.rows.count - 1 < last:
+            if holds_register(where.row, where.column, where.column + where.columns.count - 1, columns):
+                found.append(table)
+        except Exception:  # a table the engine cannot describe is left alone
+            continue
+    return found
+
+
+def _check_tables(sheet, letters: dict[str, str]) -> None:
+    """A totals row under the register's table: refused before anything is written, as by the
+    register writer."""
+    for table in _register_tables(sheet, letters):
+        try:
+            totals = bool(table.show_totals)
+        except Exception:
+            totals = False
+        if totals:
+            raise XlkitError(messages.text("button.collect_totals_row"))
+
+
+def _grow_tables(sheet, letters: dict[str, str], last: int) -> None:
+    """The register's table takes in the rows down to `last`, as the register writer grows it.
+    Only its range changes."""
+    for table in _register_tables(sheet, letters):
+        try:
+            where = table.range
+            if where.row + where.rows.count - 1 < last:
                 table.resize(sheet.range((where.row, where.column), (last, where.column + where.columns.count - 1)))
         except Exception:  # the values are written either way; the table's banding is not worth an alert
             continue

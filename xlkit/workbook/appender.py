@@ -72,8 +72,9 @@ def append(package: Package, register: schema.Register, letters: dict[str, str],
         edits.append(sheet_filter[0])
         _grow_filter_name(package, register.sheet, sheet_filter[1], sheet_filter[2])
     package.write(part, sheet.splice(edits))
+    columns = {column_index(x) + 1 for x in letters.values()}
     for table in package.related(part, "table"):
-        package.write(table, _grow_table(package.read(table), last, package.path.name))
+        package.write(table, _grow_table(package.read(table), last, package.path.name, columns))
     styles.save()
     return list(range(first, last + 1))
 
@@ -180,17 +181,27 @@ def _grow_filter_name(package: Package, sheet: str, old: bytes, new: bytes) -> N
         package.write("xl/workbook.xml", workbook[:m.start(2)] + grown + workbook[m.end(2):])
 
 
-def _grow_table(xml: bytes, last: int, file_name: str) -> bytes:
-    """The table's range (and its filter's) down to row `last`, when it ended above it."""
+def holds_register(top: int, left: int, right: int, columns: set[int]) -> bool:
+    """Whether a table (rows from `top`, columns `left`..`right`, numbered from 1) is the register's
+    own: headed on row 1 and over its columns. Only that table grows over new rows; a table staff
+    keep beside it (S1:T3) stays as it is. Both doors ask this (the button: xlkit.macros_survey)."""
+    return top == 1 and any(left <= c <= right for c in columns)
+
+
+def _grow_table(xml: bytes, last: int, file_name: str, columns: set[int]) -> bytes:
+    """The register table's range (and its filter's) down to row `last`, when it ended above it."""
     root = re.search(rb"<(?:\w+:)?table\b[^>]*>", xml)
     if root is None:
         return xml
     attrs = sheet_xml.attributes(root[0])
+    bounds = _bounds(attrs.get(b"ref", b"").decode())
+    if bounds is None or not holds_register(bounds[1], column_index(bounds[0]) + 1, column_index(bounds[2]) + 1,
+                                            columns):
+        return xml
     if int(attrs.get(b"totalsRowCount", b"0") or 0):
         raise XlkitError(f"「{file_name}」の表に集計行があるため、行を追加できません。"
                          "Excel で「テーブルデザイン」の「集計行」を外してから実行してください。")
-    bounds = _bounds(attrs.get(b"ref", b"").decode())
-    if bounds is None or bounds[3] >= last:
+    if bounds[3] >= last:
         return xml
     old = attrs[b"ref"]
     new = f"{bounds[0]}{bounds[1]}:{bounds[2]}{last}".encode()
