@@ -522,3 +522,18 @@ def test_only_the_registers_own_table_grows_over_new_rows(register, forms, tmp_p
     assert run_cli(capsys, "collect", register, path, "--year", YEAR)[0] == 0
     tables = {t.displayName: t.ref for t in openpyxl.load_workbook(register)[LINK.sheet].tables.values()}
     assert tables["職員の表"] == "S1:T2" and tables["表_外部結合"].endswith("97")
+
+
+def test_a_dry_run_refuses_a_column_the_answers_need_as_the_run_does(register, forms, tmp_path, capsys):
+    def rename_note(wb):
+        ws = wb[LINK.sheet]
+        ws.cell(1, headers(ws)[LINK.header("note")]).value = "メモ欄"
+
+    edit_register(register, rename_note)
+    path = fill(form_of(forms, "総務課"), tmp_path / "a.xlsx",
+                new=[linkage("総務課", "電子申請", "R3.9.1", note="記載漏れ")])
+    before = register.read_bytes()
+    for extra in (["--dry-run"], []):
+        code, out, err = run_cli(capsys, "collect", register, path, "--year", YEAR, *extra)
+        assert code == 2 and "列 備考 がありません" in err, extra
+    assert register.read_bytes() == before

@@ -116,7 +116,7 @@ def missing_columns(book: Book, new: list[NewLinkage], ends: list[EndDate] = ())
     """The headers of the 外部結合 columns `book` lacks although a new row has a value for them (or
     an end date is to be set): every door refuses to write then (import.columns_missing), rather
     than drop the value."""
-    linkage = schema.linkage()
-    absent = book.missing.get(linkage.sheet, set())
-    return [c.header for c in linkage.columns if c.key in absent
-            and (any(c.key in n.values for n in new) or (c.key == "end" and bool(ends)))]
+    from .register import missing_headers
+
+    needed = {k for n in new for k in n.values} | ({"end"} if ends else set())
+    return missing_headers(book, schema.linkage(), needed)

@@ -41,12 +41,11 @@ def survey(book: Book, out_dir: str | Path, *, year: int | None = None, division
     """Write the 照会票 of `year` (default 報告年度) for every 課, or those named, into `out_dir`,
     and 照会一覧.xlsx. Nothing is written when one of the files exists already (unless
     `overwrite`): a 課 may have been sent a form of that name."""
-    from . import formats
     from . import inquiry as forms_
     from .files import check_target
     from .workbook import inquiry_form
 
-    formats.check_current(book.format, book.path.name if book.path else "", str(book.path or ""))
+    formats_current(book)
     year = inquiry_year(book, year)
     made = forms_.forms(book, year, divisions)
     if not made:
@@ -187,62 +186,82 @@ def plan_collect(book: Book, sources: list, year: int | None = None, *, skip_bad
     return planner.plan(book, year, sources, skip_bad=skip_bad, history=history)
 
 
-def _history(book: Book) -> list[dict[str, Any]]:
-    """The 変更履歴 rows of the register file (元ファイル and 管理番号: what collect needs)."""
-    from .workbook import reader
-
-    return [record.values for record, _ in reader.stream(book, schema.history(), keys=("source", "id"))]
-
-
 def collect(register_path: str | Path, files: list[str | Path], *, year: int | None = None, dry_run: bool = False,
             skip_bad: bool = False, clear_lock: bool = False) -> Collected:
     """回答取込: read every answer, decide every outcome, then write the register once — the new
     rows, the end dates, their 変更履歴 and 回答状況 — through the register writer, all or nothing
-    across the files unless `skip_bad`. A dry run only reads."""
+    across the files unless `skip_bad`. A dry run only reads, and refuses what the run would."""
     from . import answers as planner
     from .workbook import reader, writer
 
     path = Path(register_path)
     files = answer_files(files, register=path)
-    if dry_run:  # what the real run refuses first is refused here too
+    if dry_run:
         book = reader.load(path)
-        _check_collectable(book)
-        return Collected(plan_collect(book, read_answers(book, files), year, skip_bad=skip_bad,
-                                      history=_history(book)), False)
+        formats_current(book)  # writer.editing says it for the run
+        logs = _Logs.read(book)
+        result = plan_collect(book, read_answers(book, files), year, skip_bad=skip_bad, history=logs.history)
+        check_plan(book, result)
+        return Collected(result, False)
     with writer.editing(path, "回答取込", clear_lock=clear_lock) as edit:
         book = reader.load(edit.path)
-        _check_collectable(book)
-        result = plan_collect(book, read_answers(book, files), year, skip_bad=skip_bad, history=_history(book))
+        logs = _Logs.read(book)
+        result = plan_collect(book, read_answers(book, files), year, skip_bad=skip_bad, history=logs.history)
+        check_plan(book, result)
         if result.held:  # all or nothing: not even 回答状況 is written
             return Collected(result, False)
         new, ends = planner.applied(result)
-        appended = _write_collected(edit, book, result, new, ends)
+        appended = _write_collected(edit, book, result, new, ends, logs)
         edit.commit()
     return Collected(result, True, appended)
 
 
-def _check_collectable(book: Book) -> None:
-    """A register collect can write: the current format, and its 変更履歴 and 回答状況 whole."""
+def formats_current(book: Book) -> None:
     from . import formats
-    from .workbook import reader
 
     formats.check_current(book.format, book.path.name if book.path else "", str(book.path or ""))
-    for reg, key in ((schema.history(), "history.columns_missing"), (schema.status(), "status.columns_missing")):
-        for _ in reader.stream(book, reg, keys=()):
-            break
-        if book.missing.get(reg.sheet):
-            absent = [c.header for c in reg.columns if c.key in book.missing[reg.sheet]]
-            raise Refusal(key, 列="、".join(absent))
 
 
-def _write_collected(edit, book: Book, result, new: list, ends: list) -> list[tuple[int, dict[str, Any]]]:
-    from .workbook import appender, reader
+def check_plan(book: Book, result) -> None:
+    """What is to be written has a column to go to: a register lacking one (備考 renamed) is refused
+    before anything is written, by every door and by a dry run."""
+    from . import answers as planner
+    from .register import require_columns
+
+    new, ends = planner.applied(result)
+    needed = {k for n in new for k in n.values} | ({"end"} if ends else set())
+    require_columns(book, schema.linkage(), "import.columns_missing", needed)
+
+
+@dataclass
+class _Logs:
+    """変更履歴 and 回答状況 of the register file, each read once: what earlier collects took, the
+    history's last row, the status lines. A lost column is refused before anything is decided."""
+
+    history: list[dict[str, Any]]
+    last: int
+    status: list[dict[str, Any]]
+
+    @classmethod
+    def read(cls, book: Book) -> _Logs:
+        from .register import require_columns
+        from .workbook import reader
+
+        history, last = [], 1
+        for record, _ in reader.stream(book, schema.history(), keys=("source", "id")):
+            history.append(record.values)
+            last = record.row
+        require_columns(book, schema.history(), "history.columns_missing")
+        status = [record.values for record, _ in reader.stream(book, schema.status())]
+        require_columns(book, schema.status(), "status.columns_missing")
+        return cls(history, last, status)
+
+
+def _write_collected(edit, book: Book, result, new: list, ends: list, logs: _Logs) -> list[tuple[int, dict[str, Any]]]:
+    from .workbook import appender
 
     linkage = schema.linkage()
     letters = book.columns[linkage.sheet]
-    missing = collect_log.missing_columns(book, new, ends)
-    if missing:
-        raise Refusal("import.columns_missing", 列="、".join(missing))
     if ends:
         appender.set_cells(edit.package, linkage, letters, {e.record.row: {"end": e.end} for e in ends})
         appender.check_rows(edit.package, linkage, book, {e.record.row: {"end": e.end} for e in ends}, only={"end"})
@@ -252,8 +271,8 @@ def _write_collected(edit, book: Book, result, new: list, ends: list) -> list[tu
         values = [n.values for n in new]
         rows = appender.append(edit.package, linkage, letters, values, after=after)
         appender.check_appended(edit.package, linkage, book, values, after)
-    log_changes(edit, book, collect_log.history_changes(new, ends))
-    status = schema.status()  # its columns were checked before anything was decided (_check_collectable)
-    earlier = [record.values for record, _ in reader.stream(book, status)]
-    appender.rewrite(edit.package, status, book.columns[status.sheet], collect_log.status_rows(result, earlier, dt.datetime.now()))
+    log_changes(edit, book, collect_log.history_changes(new, ends), after=logs.last)
+    status = schema.status()
+    appender.rewrite(edit.package, status, book.columns[status.sheet],
+                     collect_log.status_rows(result, logs.status, dt.datetime.now()))
     return list(zip(rows, [n.values for n in new]))

@@ -80,7 +80,6 @@ def _collect(book, choose: Callable | None, confirm: Callable | None) -> None:
     import dataclasses
 
     from xlkit import answers, collect_log, inquiry_tasks, schema
-    from xlkit.errors import Refusal
 
     title = "回答取込"
     logs = (schema.history(), schema.status())
@@ -102,10 +101,8 @@ def _collect(book, choose: Callable | None, confirm: Callable | None) -> None:
     if plan.held:  # all or nothing, as the command line: not even 回答状況 is written
         alert(book, _shown(collect_log.report(plan, written=False, door="button")), title, critical=True)
         return
+    inquiry_tasks.check_plan(rb, plan)
     new, ends = answers.applied(plan)
-    missing = collect_log.missing_columns(rb, new, ends)
-    if missing:
-        raise Refusal("import.columns_missing", 列="、".join(missing))
     if new:
         _check_tables(linkages, rb.columns[schema.linkage().sheet])
     ask = confirm or _collect_asker(book, title)
@@ -184,14 +181,11 @@ def _log_rows(shadow, register, grid: list[list] | None, keys=None) -> tuple[lis
     """The typed rows of a sheet xlkit writes (変更履歴, 回答状況) and its column letters, refused
     as the command line refuses them when a column is missing."""
     from xlkit import schema
-    from xlkit.errors import Refusal
-    from xlkit.register import stream_register
+    from xlkit.register import require_columns, stream_register
 
     found = [record for record, _ in stream_register(shadow, register, iter(grid or [[]]), keys=keys)]
-    absent = shadow.missing.get(register.sheet)
-    if absent:
-        key = "history.columns_missing" if register.name == schema.HISTORY else "status.columns_missing"
-        raise Refusal(key, 列="、".join(c.header for c in register.columns if c.key in absent))
+    require_columns(shadow, register, "history.columns_missing" if register.name == schema.HISTORY
+                    else "status.columns_missing")
     return found, shadow.columns[register.sheet]
 
 

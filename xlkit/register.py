@@ -65,6 +65,23 @@ def load_sheets(grids: dict[str, list[list]], *, skip: Iterable[str] = ()) -> Bo
     return book
 
 
+def missing_headers(book: Book, reg: schema.Register, needed: Iterable[str] | None = None) -> list[str]:
+    """The headers of `reg`'s columns its sheet lacks (only those of `needed`, when given)."""
+    absent = book.missing.get(reg.sheet, set())
+    wanted = None if needed is None else set(needed)
+    return [c.header for c in reg.columns if c.key in absent and (wanted is None or c.key in wanted)]
+
+
+def require_columns(book: Book, reg: schema.Register, key: str, needed: Iterable[str] | None = None) -> None:
+    """Refuse (xlkit.errors.Refusal `key`, naming them) when `reg`'s sheet lacks columns a write
+    needs: every writer refuses rather than drop a value."""
+    from .errors import Refusal
+
+    missing = missing_headers(book, reg, needed)
+    if missing:
+        raise Refusal(key, 列="、".join(missing))
+
+
 # --- masters ---------------------------------------------------------------------------
 
 def _column_values(grid: list[list], col: int) -> list[str]:

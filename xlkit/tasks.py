@@ -27,7 +27,7 @@ from .dates import format_wareki, nendo
 from .errors import Refusal, XlkitError, os_reason
 from .issues import ERROR, Issue
 from .records import Book
-from .register import gc_paused
+from .register import gc_paused, require_columns
 from .validation import Findings, validate_book
 
 PLACES_SHOWN = 5  # cells named in a refusal; the full list is in 検証結果 / xlkit validate
@@ -435,11 +435,7 @@ def _import_plan(book: Book, text: str, year: int) -> tuple[pasted_table.Parsed,
         added[key] = row.line
         rows.append(row)
     parsed.rows = rows
-    needed = {k for r in rows for k in r.values} | {"id"}
-    absent = book.missing.get(sheet, set())
-    missing = [c.header for c in schema.linkage().columns if c.key in needed and c.key in absent]
-    if missing:
-        raise Refusal("import.columns_missing", 列="、".join(missing))
+    require_columns(book, schema.linkage(), "import.columns_missing", {k for r in rows for k in r.values} | {"id"})
     return parsed, rows, present
 
 
@@ -515,11 +511,11 @@ def _verify_upgrade(written: Path, path: Path, before: Book) -> None:
 # --------------------------------------------------------------------------- 変更履歴
 
 
-def log_changes(edit, book: Book, changes: list, *, fresh: bool = False) -> None:
+def log_changes(edit, book: Book, changes: list, *, fresh: bool = False, after: int | None = None) -> None:
     """Append `changes` (xlkit.history.Change) to 変更履歴 in the same write as the change itself.
 
     `fresh`: the sheet was added by this very write (the step to format 3), so the file on disk
-    does not have it yet."""
+    does not have it yet. `after`: its last row, when the caller has read the sheet already."""
     from . import history, processes
     from .workbook import appender, reader
 
@@ -530,19 +526,15 @@ def log_changes(edit, book: Book, changes: list, *, fresh: bool = False) -> None
     if fresh:
         book.columns[reg.sheet] = {c.key: column_letter(i) for i, c in enumerate(reg.columns)}
         book.missing[reg.sheet] = set()
+    elif after is not None:
+        last = after
     else:
         for record, _ in reader.stream(book, reg, keys=()):
             last = record.row
-    if book.missing.get(reg.sheet):
-        absent = [c.header for c in reg.columns if c.key in book.missing[reg.sheet]]
-        raise Refusal("history.columns_missing", 列="、".join(absent))
+    require_columns(book, reg, "history.columns_missing")
     rows = history.rows(changes, at=dt.datetime.now(), user=processes.user())
     appender.append(edit.package, reg, book.columns[reg.sheet], rows, after=last)
     expected = [{k: t for k, v in row.items() if (t := cells.text(v)) is not None} for row in rows]
     appender.check_appended(edit.package, reg, book, expected, last)
 
 
-def _letter(i: int) -> str:
-    from .addresses import column_letter
-
-    return column_letter(i)
