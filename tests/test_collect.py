@@ -537,3 +537,15 @@ def test_a_dry_run_refuses_a_column_the_answers_need_as_the_run_does(register, f
         code, out, err = run_cli(capsys, "collect", register, path, "--year", YEAR, *extra)
         assert code == 2 and "列 備考 がありません" in err, extra
     assert register.read_bytes() == before
+
+
+def test_a_later_broken_answer_keeps_what_an_earlier_run_took_on_record(register, forms, tmp_path, capsys):
+    path = fill(form_of(forms, "税務課"), tmp_path / "a.xlsx", ends={"H19-001": "R3.9.30"})
+    assert run_cli(capsys, "collect", register, path, "--year", YEAR)[0] == 0
+    broken = tmp_path / "b" / form_of(forms, "税務課").name
+    broken.parent.mkdir()
+    broken.write_bytes(b"PK\x03\x04 broken")
+    other = fill(form_of(forms, "総務課"), tmp_path / "c.xlsx", new=[linkage("総務課", "電子申請", "R3.9.1")])
+    assert run_cli(capsys, "collect", register, broken, other, "--year", YEAR, "--skip-bad")[0] == 1
+    rows = [r for r in sheet_rows(register, schema.status()) if r.get("fiscal_year") == YEAR and r["division"] == "税務課"]
+    assert [(r["state"], r.get("ended", 0)) for r in rows] == [(answers.STATE_DONE, 1), (answers.STATE_REFUSED, 0)]

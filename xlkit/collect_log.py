@@ -83,22 +83,29 @@ def history_changes(new: list[NewLinkage], ends: list[EndDate]) -> list:
 
 def status_rows(result: Plan, earlier: list[dict[str, Any]], now: dt.datetime) -> list[dict[str, Any]]:
     """回答状況 after this collect (schemas/status.schema.json key -> value): the rows of other 年度
-    as they were, then this 年度's line per 課 — a 課 that answered in an earlier run keeps its line."""
+    as they were, then this 年度's lines per 課. What an earlier run took in stays on record: its
+    line is replaced only by a line that takes something in itself; a later refusal or conflict
+    for the 課 is added beside it, a later 未回答 or 登録済み adds nothing."""
     kept = [v for v in earlier if v.get("fiscal_year") != result.year]
-    before = {cells.fold(v.get("division", "")): v for v in earlier if v.get("fiscal_year") == result.year}
+    before: dict[str, list[dict[str, Any]]] = {}
+    for v in earlier:
+        if v.get("fiscal_year") == result.year:
+            before.setdefault(cells.fold(v.get("division", "")), []).append(v)
     stamp = now.strftime("%Y/%m/%d %H:%M")
     lines = []
     for line in result.status:
-        previous = before.get(cells.fold(line.division))
-        adds_nothing = line.state == STATE_NONE or (line.state == STATE_DONE and not (
-            line.new or line.ended or line.changed or line.conflicts or line.refused))
-        if previous is not None and adds_nothing:  # answered in an earlier run; now only 登録済み at most
-            lines.append(previous)
-        else:
-            lines.append(status_values(line, result.year, stamp if line.state != STATE_NONE else ""))
-    # a 課 answered earlier and renamed since: its line stays, as every earlier answer's does
+        previous = before.get(cells.fold(line.division), [])
+        took = bool(line.new or line.ended)
+        quiet = line.state == STATE_NONE or (line.state == STATE_DONE and not (
+            took or line.changed or line.conflicts or line.refused))
+        if previous and not took:
+            lines += [v for v in previous if v not in lines]
+            if quiet:
+                continue
+        lines.append(status_values(line, result.year, stamp if line.state != STATE_NONE else ""))
+    # a 課 answered earlier and renamed since: its lines stay, as every earlier answer's do
     listed = {cells.fold(line.division) for line in result.status}
-    gone = [v for folded, v in before.items() if folded not in listed]
+    gone = [v for folded, rows in before.items() if folded not in listed for v in rows]
     return kept + lines + gone
 
 
