@@ -549,3 +549,17 @@ def test_a_later_broken_answer_keeps_what_an_earlier_run_took_on_record(register
     assert run_cli(capsys, "collect", register, broken, other, "--year", YEAR, "--skip-bad")[0] == 1
     rows = [r for r in sheet_rows(register, schema.status()) if r.get("fiscal_year") == YEAR and r["division"] == "税務課"]
     assert [(r["state"], r.get("ended", 0)) for r in rows] == [(answers.STATE_DONE, 1), (answers.STATE_REFUSED, 0)]
+
+
+def test_an_overwriting_survey_that_fails_midway_leaves_the_old_set(register, forms, monkeypatch):
+    from xlkit.workbook import inquiry_form
+
+    before = {p.name: p.read_bytes() for p in forms.iterdir()}
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(inquiry_form, "write_list", full_disk)
+    with pytest.raises(OSError):
+        inquiry_tasks.survey(book(register), forms, year=YEAR, overwrite=True)
+    assert {p.name: p.read_bytes() for p in forms.iterdir()} == before  # the old forms, and nothing beside

@@ -11,6 +11,7 @@ through xlkit.workbook, loaded inside the use case (tests/test_layers.py names t
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -68,21 +69,42 @@ def survey(book: Book, out_dir: str | Path, *, year: int | None = None, division
     for target in targets:
         check_target(target, overwrite)
     masters = {name: book.master(name) for name in {c.master for c in forms_.new_columns() if c.master}}
+    # a whole set of forms or none: half a set would be refused as 「同じ名前の照会票があります」
+    # next time, or (overwriting) leave old and new forms mixed. The files replaced are moved
+    # aside first, and put back if the set cannot be written.
+    aside = _move_aside([t for t in targets if t.exists()]) if overwrite else {}
     paths: list[Path] = []
     try:
         for form in made:
-            paths.append(inquiry_form.write_form(form, folder / form.name, masters=masters, overwrite=overwrite))
-        inquiry_form.write_list(made, names, listing, year=year, overwrite=overwrite)
+            paths.append(inquiry_form.write_form(form, folder / form.name, masters=masters))
+        inquiry_form.write_list(made, names, listing, year=year)
     except BaseException:
-        # a set of forms or none: half a set would be refused as 「同じ名前の照会票があります」 next time
-        if not overwrite:
-            for path in paths:
-                path.unlink(missing_ok=True)
+        for path in paths:
+            path.unlink(missing_ok=True)
+        for target, moved in aside.items():
+            os.replace(moved, target)
         raise
+    for moved in aside.values():
+        moved.unlink(missing_ok=True)
     unasked = forms_.unasked(book, year)
     notes = [messages.text("survey.unasked", 件数=len(unasked), 場所="、".join(messages.first(
         [f"{r.sheet}!{r.letters.get('division', 'C')}{r.row}" for r in unasked], 10)))] if unasked else []
     return Surveyed(year, made, paths, listing, notes)
+
+
+def _move_aside(paths: list[Path]) -> dict[Path, Path]:
+    """Each file renamed beside itself (.~xlkit-<name>.<pid>.bak) until the new set is whole."""
+    moved: dict[Path, Path] = {}
+    try:
+        for path in paths:
+            aside = path.with_name(f".~xlkit-{path.name}.{os.getpid()}.bak")
+            os.replace(path, aside)
+            moved[path] = aside
+    except OSError as exc:
+        for path, aside in moved.items():
+            os.replace(aside, path)
+        raise XlkitError(messages.text("survey.replace_failed", ファイル=path.name, 理由=os_reason(exc))) from None
+    return moved
 
 
 def inquiry_year(book: Book, year: int | None) -> int:
