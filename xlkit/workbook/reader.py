@@ -78,11 +78,28 @@ def read_grids(path: Path, skip: Iterable[str] = ()) -> dict[str, list[list]]:
 
 
 def _read(path: Path, skip: Iterable[str]) -> tuple[scan.Inspection, dict[str, list[list]]]:
-    check_file(path)
     # 変更履歴 and 回答状況 are streamed by the commands that write them: measured here with the rest
-    found = scan.inspect(path, watched={schema.linkage().sheet, schema.case().sheet},
-                         errors_in={schema.settings().sheet},
-                         read=set(sheets_read()) | {schema.history().sheet, schema.status().sheet})
+    # (and the sheets in `skip`, which `stream` reads from this file next, checked with the rest)
+    return _sheets(Path(path), set(sheets_read()) - set(skip), watched={schema.linkage().sheet, schema.case().sheet},
+                   errors_in={schema.settings().sheet},
+                   checked=set(sheets_read()) | {schema.history().sheet, schema.status().sheet})
+
+
+def read_sheets(path: str | Path, names: Iterable[str], *, watched: Iterable[str] = ()) -> dict[str, list[list]]:
+    """The values of the sheets `names` of any workbook xlkit reads (a 照会票), after the same
+    checks as a register's: limits, bombs and encryption refused, and formulas, error values and
+    merged cells of the `watched` sheets listed as a refusal. A missing sheet is left out."""
+    names = set(names)
+    return _sheets(Path(path), names, watched=set(watched), errors_in=names, checked=names)[1]
+
+
+def _sheets(path: Path, wanted: set[str], *, watched: set[str], errors_in: set[str],
+            checked: set[str]) -> tuple[scan.Inspection, dict[str, list[list]]]:
+    """The one way a workbook's sheets are read: the structure scan (limits, bombs, formulas,
+    error values, merges of `watched`, error values of `errors_in`), then calamine for `wanted`.
+    A sheet of `checked` that calamine sees but the scan did not is refused: its limits went unchecked."""
+    check_file(path)
+    found = scan.inspect(path, watched=watched, errors_in=errors_in, read=checked)
     if found.problems:
         listing = "\n".join(f"  ・{p}" for p in messages.first(found.problems, 50))
         raise XlkitError(
@@ -93,44 +110,12 @@ def _read(path: Path, skip: Iterable[str]) -> tuple[scan.Inspection, dict[str, l
         import python_calamine
 
         workbook = python_calamine.CalamineWorkbook.from_path(str(path))
-        wanted = set(sheets_read()) - set(skip)
-        # the skipped sheets too: `stream` reads them from this file next
-        unchecked = set(sheets_read()) & set(workbook.sheet_names) - set(found.sheets)
+        unchecked = (checked | watched) & set(workbook.sheet_names) - set(found.sheets)
         if unchecked:
-            # calamine sees a sheet the structure scan did not: its limits and cells went unchecked
             raise XlkitError(f"「{path.name}」のシート「{'、'.join(sorted(unchecked))}」の構造を確かめられないため読めません"
                              "（Excel 以外で作られたか、壊れたファイルです）。Excel で開いて保存し直してください。")
-        return found, {
-            name: workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
-            for name in workbook.sheet_names if name in wanted
-        }
-    except XlkitError:
-        raise
-    except Exception as e:  # calamine raises its own types for every broken file
-        raise unreadable(path, e) from None
-
-
-def read_sheets(path: str | Path, names: Iterable[str], *, watched: Iterable[str] = ()) -> dict[str, list[list]]:
-    """The values of the sheets `names` of any workbook xlkit reads (a 照会票), after the same
-    checks as a register's: limits, bombs and encryption refused, and formulas, error values and
-    merged cells of the `watched` sheets listed as a refusal. A missing sheet is left out."""
-    path = Path(path)
-    check_file(path)
-    names = set(names)
-    found = scan.inspect(path, watched=set(watched), errors_in=names, read=names)
-    if found.problems:
-        listing = "\n".join(f"  ・{p}" for p in messages.first(found.problems, 20))
-        raise XlkitError(f"「{path.name}」に値として読めないセルがあります。数式・エラー値・結合セルを値に直してください。\n{listing}")
-    try:
-        import python_calamine
-
-        workbook = python_calamine.CalamineWorkbook.from_path(str(path))
-        unchecked = names & set(workbook.sheet_names) - set(found.sheets)
-        if unchecked:
-            raise XlkitError(f"「{path.name}」のシート「{'、'.join(sorted(unchecked))}」の構造を確かめられないため読めません"
-                             "（Excel 以外で作られたか、壊れたファイルです）。")
-        return {name: workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
-                for name in workbook.sheet_names if name in names}
+        return found, {name: workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+                       for name in workbook.sheet_names if name in wanted}
     except XlkitError:
         raise
     except Exception as e:  # calamine raises its own types for every broken file
