@@ -104,17 +104,8 @@ def sheet_index(name: str) -> int:
     return list(design.sheet_order()).index(name)
 
 
-def as_excel_keeps_them(actions):
-    """Excel's text prefix ' taken off (Excel keeps '001 as the text 001; openpyxl would keep the ')."""
-    def value(v):
-        return v[1:] if isinstance(v, str) and v.startswith("'") else v
-
-    return [{**a, "values": [[value(v) for v in row] for row in a["values"]]} if a["func"] == "setValues" else a
-            for a in actions]
-
-
 def replay(path: Path, actions, out: Path) -> Path:
-    left = apply_actions(path, as_excel_keeps_them(actions), out)
+    left = apply_actions(path, actions, out)
     assert [a["func"] for a in left] == ["alert"] * len(left)
     return out
 

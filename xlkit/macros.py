@@ -19,6 +19,7 @@ Python traceback.
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -172,9 +173,30 @@ def _register_id_of(book) -> str | None:
 
 
 def _as_text(value) -> str:
-    """A value written back as text: never turned into a formula, or an error value, by Excel."""
-    shown = cells.display(value)
-    return "'" + shown if shown[:1] in ("=", "+", "-", "@") or cells.is_excel_error(shown) else shown
+    """A value written back as text (検証結果, 集計): never turned into a formula, a number, a date
+    or an error value by Excel (excel_text)."""
+    return excel_text(cells.display(value))
+
+
+# characters of what Excel reads as a number, a date or a time when it is typed (or written)
+# into a cell: 001, 2021/10/1 12:00, R3.9.30, 令和3年9月30日, (1), 1e5, １２３ …
+_VALUE_LIKE = re.compile(r"[\s0-9０-９.,:/\\\-+*%$¥￥()（）．，：／－＋％eE年月日時分秒午前後元"
+                         r"RrHhSsTtMmAaPp令和平成昭大正明治]+")
+# an English month with a number: 1-Oct, Jan-21, Feb 3 are dates to Excel too
+_MONTH = re.compile(r"(?i)(?<![a-z])(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*(?![a-z])")
+
+
+def excel_text(text: str) -> str:
+    """`text` as written into a cell so that Excel keeps exactly that text: with Excel's text
+    prefix ' when Excel would read it as a formula, a number, a date, a time, TRUE/FALSE or an
+    error value. The prefix is not part of the cell's value (Excel shows and saves the text alone);
+    the register writer (the command line) writes every text as text in the first place."""
+    if not text:
+        return text
+    if (text[0] in "=+-@'" or cells.is_excel_error(text) or text.strip().upper() in ("TRUE", "FALSE")
+            or _VALUE_LIKE.fullmatch(text) or (_MONTH.search(text) and re.search(r"\d", text))):
+        return "'" + text
+    return text
 
 
 # --------------------------------------------------------------------------- 入力チェック

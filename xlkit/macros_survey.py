@@ -10,7 +10,6 @@ functions passed in, so that the remote-engine tests supply a fixed list and a f
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,7 +18,7 @@ from typing import TYPE_CHECKING
 from xlkit import cells, messages
 from xlkit.addresses import column_index
 from xlkit.errors import XlkitError
-from xlkit.macros import EXPORT_DIR, alert, guarded, load_register, read_book, required_sheet, workbook_folder
+from xlkit.macros import EXPORT_DIR, alert, excel_text, guarded, load_register, read_book, required_sheet, workbook_folder
 from xlkit.workbook import design
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -210,25 +209,6 @@ def _cell(value):
     if isinstance(value, str):
         return excel_text(value)
     return value
-
-
-# characters of what Excel reads as a number, a date or a time when it is typed (or written)
-# into a cell: 001, 2021/10/1 12:00, R3.9.30, 令和3年9月30日, (1), 1e5, １２３ …
-_VALUE_LIKE = re.compile(r"[\s0-9０-９.,:/\\\-+*%$¥￥()（）．，：／－＋％eE年月日時分秒午前後元"
-                         r"RrHhSsTtMmAaPp令和平成昭大正明治]+")
-
-
-def excel_text(text: str) -> str:
-    """`text` as written into a cell so that Excel keeps exactly that text: with Excel's text
-    prefix ' when Excel would read it as a formula, a number, a date, a time, TRUE/FALSE or an
-    error value. The prefix is not part of the cell's value (Excel shows and saves the text alone);
-    the register writer (the command line) writes every text as text in the first place."""
-    if not text:
-        return text
-    if (text[0] in "=+-@'" or cells.is_excel_error(text) or text.strip().upper() in ("TRUE", "FALSE")
-            or _VALUE_LIKE.fullmatch(text)):
-        return "'" + text
-    return text
 
 
 def _register_tables(sheet, letters: dict[str, str]) -> list:

@@ -156,6 +156,8 @@ def apply_actions(path: str | Path, actions: list[dict], out: str | Path) -> lis
         if func == "setValues":
             for i, row in enumerate(action["values"]):
                 for j, value in enumerate(row):
+                    if isinstance(value, str) and value.startswith("'"):
+                        value = value[1:]  # Excel's text prefix: the cell holds the text without it
                     new_cell(ws, r0 + i, c0 + j).value = None if value == "" else value
         elif func == "rangeClearContents":
             for i in range(action["row_count"]):
