@@ -519,6 +519,15 @@ def test_a_cell_beyond_the_limit_names_the_forms_sheet(register, answer, capsys,
     assert f"シート「{inquiry.NEW}」" in line and "登録簿は読めません" not in line
 
 
+def test_a_change_beyond_the_limit_names_the_forms_cell(register, answer, capsys, monkeypatch):
+    monkeypatch.setenv("XLKIT_LIMITS", "cell_chars=1000")
+    huge = answer("huge.xlsx", changes={"H19-001": "変" * 2000})
+    code, out, err, same = collect(capsys, register, huge)
+    letter = openpyxl.utils.get_column_letter(len(inquiry.continuing_headers()))
+    assert code == 1 and same
+    assert f"huge.xlsx: 照会票のシート「{inquiry.CONTINUING}」セル {letter}2 の文字数が 2,000 文字あります" in err
+
+
 def test_a_huge_respondent_is_refused_naming_the_forms_cell(register, answer, capsys):
     path = answer("a.xlsx", ends={"H19-001": "R3.9.30"}, respondent=("長" * 32767, "2345", "R4.5.10"))
     code, out, err, same = collect(capsys, register, path)

@@ -25,7 +25,7 @@ from . import cells, messages, rules, schema
 from .dates import nendo
 from .figures import active_in
 from .records import Book, Record
-from .register import stream_register
+from .register import CellTooLong, stream_register
 
 FORM_VERSION = 1
 KIND = "xlkit-照会票"  # the identity's 様式: what tells one of our forms from any workbook
@@ -400,6 +400,9 @@ def read_answer(book: Book, grids: dict[str, list[list]], name: str) -> Answer:
             read(shadow, grids[sheet], table, answer)
         except FormRefused as refused:  # the 課 is known: 回答状況 lists the refusal on its line
             raise FormRefused(refused.reason, answer.division) from None
+        except CellTooLong as long:  # the register's reader found it: said of the form's own sheet
+            raise FormRefused(messages.text("collect.too_long", シート=sheet, セル=long.cell, 文字数=f"{long.length:,}",
+                                            上限=f"{long.most:,}"), answer.division) from None
         for issue in shadow.issues:  # cells the register's reader could not type (a date R3.13.1 …)
             if issue.code.startswith("header-") and issue.code != "header-blank":  # headers proven above
                 continue
@@ -417,15 +420,18 @@ def _sealed_rows(grid: list[list]) -> list[list]:
 
 
 def _check_lengths(grids: dict[str, list[list]], identity: dict) -> None:
-    """A cell no Excel cell can hold, on any sheet read, is said of the form's own cell (not as
-    the register's: the register's reader would name its own sheets)."""
+    """A cell no Excel cell can hold, among those the register's reader does not type (its own
+    columns it refuses itself: CellTooLong): 記入のしかた, 照会票情報, and the columns after the
+    register's (変更内容, 参考：審議案件)."""
     from .addresses import column_letter
     from .limits import current
 
     most = current().cell_chars
+    ours = {CONTINUING: len(continuing_columns()), NEW: len(new_columns())}
     for sheet, grid in grids.items():
+        first = ours.get(sheet, 0)
         for r, row in enumerate(grid, start=1):
-            for c, value in enumerate(row):
+            for c, value in enumerate(row[first:], start=first):
                 if type(value) is str and len(value) > most:
                     raise FormRefused(messages.text("collect.too_long", シート=sheet, セル=f"{column_letter(c)}{r}",
                                                  文字数=f"{len(value):,}", 上限=f"{most:,}"), _named(identity))

@@ -252,11 +252,19 @@ def _unreadable(sheet: str, cell: str, header: str, kind: str, value, reason) ->
     return Issue.make(f"{kind}-invalid", sheet, cell, header, f"「{cells.display(value)}」: {reason}", value)
 
 
-def _too_long(sheet: str, cell: str, value: str, most: int) -> XlkitError:
-    """Excel cannot hold such a cell: the file was not saved by Excel, or is an attack."""
-    return XlkitError(f"シート「{sheet}」セル {cell} の文字数が {len(value):,} 文字あります。"
-                      f"1セルに入る文字数（{most:,} 文字）を超えているため、この登録簿は読めません。"
-                      "Excel で開いて、このセルの内容を確かめてください。")
+class CellTooLong(XlkitError):
+    """Excel cannot hold such a cell: the file was not saved by Excel, or is an attack. Where
+    it stands is kept, so that a reader of another workbook (a 照会票) can say it of its own sheet."""
+
+    def __init__(self, sheet: str, cell: str, length: int, most: int):
+        super().__init__(f"シート「{sheet}」セル {cell} の文字数が {length:,} 文字あります。"
+                         f"1セルに入る文字数（{most:,} 文字）を超えているため、この登録簿は読めません。"
+                         "Excel で開いて、このセルの内容を確かめてください。")
+        self.cell, self.length, self.most = cell, length, most
+
+
+def _too_long(sheet: str, cell: str, value: str, most: int) -> CellTooLong:
+    return CellTooLong(sheet, cell, len(value), most)
 
 
 def value_key(value):
