@@ -563,3 +563,10 @@ def test_an_overwriting_survey_that_fails_midway_leaves_the_old_set(register, fo
     with pytest.raises(OSError):
         inquiry_tasks.survey(book(register), forms, year=YEAR, overwrite=True)
     assert {p.name: p.read_bytes() for p in forms.iterdir()} == before  # the old forms, and nothing beside
+
+
+def test_a_status_line_has_a_column_for_each_of_its_fields():
+    import dataclasses
+
+    fields = {f.name for f in dataclasses.fields(answers.Status)}
+    assert fields <= {c.key for c in schema.status().columns}  # collect_log.status_values relies on it

@@ -5,12 +5,14 @@ only words and lays out what it decided.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 
 from . import cells, messages, schema
 from .answers import CONTINUING, NEW, STATE_DONE, STATE_NONE, EndDate, NewLinkage, Plan, Status, applied, marked
 from .dates import nendo
+from .inquiry import respondent_label
 from .records import Book
 
 
@@ -43,7 +45,7 @@ def report(result: Plan, *, written: bool, dry_run: bool = False, door: str = "c
             continue
         counts = messages.text("collect.status_counts", 新規=s.new, 終了=s.ended, 変更内容=s.changed, 登録済み=s.present,
                                競合=s.conflicts)
-        who = f"{s.respondent}（内線 {s.extension}）" if s.extension else s.respondent
+        who = respondent_label(s.respondent, s.extension)
         detail = "、".join(x for x in (s.file, who, counts) if x) if s.file else ""
         note = f"（{s.note}）" if s.note else ""
         lines.append(f"  {s.division}: {s.state}" + (f" — {detail}" if detail else "") + note)
@@ -111,10 +113,8 @@ def status_rows(result: Plan, earlier: list[dict[str, Any]], now: dt.datetime) -
 
 def status_values(line: Status, year: int, stamp: str) -> dict[str, Any]:
     """One 回答状況 row of a Status; a 課 that did not answer has no counts (an answer's 0 says something)."""
-    values = {"fiscal_year": year, "division": line.division, "state": line.state, "file": line.file,
-              "respondent": line.respondent, "extension": line.extension, "answered_on": line.answered_on,
-              "new": line.new, "ended": line.ended, "changed": line.changed, "present": line.present,
-              "conflicts": line.conflicts, "refused": line.refused, "collected_at": stamp, "note": line.note}
+    # Status's fields are named as schemas/status.schema.json's keys
+    values = {**dataclasses.asdict(line), "fiscal_year": year, "collected_at": stamp}
     counted = line.state != STATE_NONE
     return {k: v for k, v in values.items() if v not in (None, "") and (counted or v != 0)}
 

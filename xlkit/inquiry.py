@@ -12,7 +12,6 @@ again. xlkit.workbook.inquiry_form writes a Form; `read_answer` reads the sheets
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -347,9 +346,9 @@ class Answer:
     @property
     def who(self) -> str:
         """The 回答者 as 変更履歴 records them: 担当者（内線 1234）."""
-        name = cells.display(self.respondent.get("name")).strip()
-        extension = cells.display(self.respondent.get("extension")).strip()
-        return f"{name}（内線 {extension}）" if extension else name
+        return respondent_label(cells.display(self.respondent.get("name")).strip(),
+                                cells.display(self.respondent.get("extension")).strip())
+
 
     @property
     def blank(self) -> bool:
@@ -364,6 +363,11 @@ class Answer:
         data = [[(c.id, canonical(c.end), c.change or "") for c in self.continuing],
                 [(n.case, {k: canonical(v) for k, v in sorted(n.record.values.items())}) for n in self.new]]
         return hashlib.sha256(json.dumps(data, ensure_ascii=False, default=str).encode()).hexdigest()
+
+
+def respondent_label(name: str, extension: str) -> str:
+    """担当者（内線 1234）, as 変更履歴 and the collect report name a respondent."""
+    return f"{name}（内線 {extension}）" if extension else name
 
 
 def read_answer(book: Book, grids: dict[str, list[list]], name: str) -> Answer:
@@ -395,7 +399,7 @@ def read_answer(book: Book, grids: dict[str, list[list]], name: str) -> Answer:
     answer = Answer(name, identity, _respondent(grids[HOWTO], problems), [], [], problems)
     for sheet, read in ((CONTINUING, _read_continuing), (NEW, _read_new)):
         # each sheet typed as the register types its rows, with the register's masters
-        shadow = dataclasses.replace(book, issues=[], columns={}, missing={}, distinct={})
+        shadow = book.shadow()
         try:
             read(shadow, grids[sheet], table, answer)
         except FormRefused as refused:  # the 課 is known: 回答状況 lists the refusal on its line

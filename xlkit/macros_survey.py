@@ -76,8 +76,6 @@ def _shown(lines: list[str]) -> str:
 
 
 def _collect(book, choose: Callable | None, confirm: Callable | None) -> None:
-    import dataclasses
-
     from xlkit import answers, collect_log, inquiry_tasks, schema
 
     title = "回答取込"
@@ -87,7 +85,7 @@ def _collect(book, choose: Callable | None, confirm: Callable | None) -> None:
     _check_current(book, rb)
     linkages = required_sheet(book, design.linkage_sheet())
     history_sheet, status_sheet = (required_sheet(book, log.sheet) for log in logs)
-    shadow = dataclasses.replace(rb, issues=[], columns={}, missing={}, distinct={})  # rb stays as read
+    shadow = rb.shadow()  # rb stays as read
     history_rows, history_letters = _log_rows(shadow, logs[0], grids.get(logs[0].sheet), keys=("source", "id"))
     status_rows, status_letters = _log_rows(shadow, logs[1], grids.get(logs[1].sheet))
     inquiry_tasks.inquiry_year(rb, None)  # a 報告年度 missing is said before staff are asked for files

@@ -6,6 +6,7 @@ calamine (xlkit.workbook.reader) or from xlwings (the buttons).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,11 @@ class Book:
     path: Path | None = None
     format: int = CURRENT_FORMAT  # the register file's format (xlkit.formats); set by the reader
     register_id: str | None = None  # its id (xlkit.formats.ID_NAME), which every 照会票 carries
+
+    def shadow(self) -> Book:
+        """The same masters and settings with no rows, issues or column maps of its own: for typing
+        other rows (a 照会票's, rows read back) as this register types them without changing it."""
+        return dataclasses.replace(self, issues=[], columns={}, missing={}, distinct={})
 
     def master(self, name: str) -> list[str]:
         if name == DIVISION_SHEET:

@@ -14,7 +14,6 @@ the column's format when the sheet has no data row yet; dates are real date cell
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from typing import Any
 
@@ -250,7 +249,7 @@ def check_rows(package: Package, register: schema.Register, book: Book, expected
             read = [v if header[i] is not None and _key_at(letters, i) in only else None for i, v in enumerate(read)]
         grid.append(read)
     # the book's masters, but its own column maps: typing these rows must not change `book`
-    shadow = dataclasses.replace(book, issues=[], columns={}, missing={}, distinct={})
+    shadow = book.shadow()
     rows = [record.values for record, _ in stream_register(shadow, register, iter(grid))]
     wanted = [expected[r] if only is None else {k: v for k, v in expected[r].items() if k in only}
               for r in sorted(expected)]
