@@ -349,7 +349,6 @@ class Answer:
         return respondent_label(cells.display(self.respondent.get("name")).strip(),
                                 cells.display(self.respondent.get("extension")).strip())
 
-
     @property
     def blank(self) -> bool:
         """Nothing answered: the form as survey wrote it (the file sent out, or a copy of it)."""

@@ -290,11 +290,15 @@ LOST_CELLS_SHOWN = 10
 def _where_lost(records, chars: set[str]) -> list[str]:
     """One line per character the PDF's fonts lack, naming the register cells that hold it (the
     report's own wording has none: only typed text can)."""
+    found: dict[str, list[str]] = {char: [] for char in chars}
+    for rec in records:  # one pass over the cells, whatever the number of characters
+        for key, value in rec.raw.items():
+            if isinstance(value, str):
+                for char in chars.intersection(value):
+                    found[char].append(f"{rec.sheet}!{rec.cell(key)}")
     lines = []
     for char in sorted(chars):
-        cells_ = [f"{rec.sheet}!{rec.cell(key)}" for rec in records for key, value in rec.raw.items()
-                  if isinstance(value, str) and char in value]
-        shown = "、".join(messages.first(cells_, LOST_CELLS_SHOWN))
+        shown = "、".join(messages.first(found[char], LOST_CELLS_SHOWN))
         lines.append(messages.text("export.pdf_lost_char", 文字=char, 符号=f"U+{ord(char):04X}",
                                    場所=shown or messages.text("export.pdf_lost_nowhere")))
     return lines
