@@ -26,7 +26,7 @@ from xlkit.workbook.package import Package
 from xlkit.workbook.stylesheet import Stylesheet
 
 _REF = re.compile(r"^([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?$")
-_KEEP_ROW_ATTRS = (b"s", b"customFormat", b"ht", b"customHeight", b"x14ac:dyDescent")
+KEEP_ROW_ATTRS = (b"s", b"customFormat", b"ht", b"customHeight", b"x14ac:dyDescent")
 
 
 def append(package: Package, register: schema.Register, letters: dict[str, str],
@@ -60,7 +60,7 @@ def append(package: Package, register: schema.Register, letters: dict[str, str],
             col = column_index(letter) + 1
             style = _style(row_cells.get(col), above.get(col), column_styles(col))
             row_cells[col] = sheet_xml.encode(value, style, styles, epoch, sheet)
-        attrs = dict(own[2]) if own else {k: v for k, v in above_attrs.items() if k in _KEEP_ROW_ATTRS}
+        attrs = dict(own[2]) if own else {k: v for k, v in above_attrs.items() if k in KEEP_ROW_ATTRS}
         attrs[b"r"] = str(r).encode()
         attrs.pop(b"spans", None)
         pieces.append(sheet.row_xml(attrs, row_cells))
@@ -119,7 +119,7 @@ def rewrite(package: Package, register: schema.Register, letters: dict[str, str]
     xlkit writes, such as 回答状況)."""
     part = package.sheet_part(register.sheet)
     sheet = sheet_xml.Sheet(package.read(part), package.path.name, register.sheet)
-    below = sheet.rows_between(1, 1 << 21)
+    below = sheet.rows_between(1, sheet_xml.LAST_ROW)
     if below:
         package.write(part, sheet.splice([sheet.rows_edit(1, b"", below)]))
     append(package, register, letters, rows, after=1)

@@ -20,8 +20,6 @@ CONTENT_TYPES = "[Content_Types].xml"
 WORKBOOK_RELS = "xl/_rels/workbook.xml.rels"
 SHEET_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 SHEET_RELATIONSHIP = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"
-_MAIN_URI = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-LAST_ROW = 1_048_576
 _FILTER_NAME, _PRINT_TITLES = "_xlnm._FilterDatabase", "_xlnm.Print_Titles"
 
 
@@ -178,7 +176,7 @@ def _main_namespace(workbook: bytes) -> bytes:
         declared = sheet_xml.attributes(root[0]).get(b"xmlns:%s" % root[1] if root[1] else b"xmlns")
         if declared:
             return declared
-    return _MAIN_URI
+    return sheet_xml.MAIN_URI
 
 
 def _add_content_type(package: Package, part: str) -> None:
@@ -220,20 +218,20 @@ def _add_survey_due(package: Package, part: str, sheet: sheet_xml.Sheet) -> None
 
     settings = schema.settings()
     column = settings.column("survey_due")
-    strings = SharedStrings(package)
-    rows = sheet.rows_between(0, LAST_ROW)
+    strings = sheet_xml.SharedStrings(package)
+    rows = sheet.rows_between(0, sheet_xml.LAST_ROW)
     row_cells = {number: dict(sheet.cells_of(found[3])) for number, found in rows.items()}
     titles = {}
     for number, found in row_cells.items():
-        title = cell_text(*found[1], strings) if 1 in found else None
+        title = sheet_xml.cell_text(*found[1], strings) if 1 in found else None
         if title is not None and title.strip():
             titles[number] = cells.fold(title)
     if cells.fold(column.header) in titles.values():
         return  # staff added it already
     used = [number for number, found in row_cells.items()
-            if any(has_value(*found[c]) for c in (1, 2, 3) if c in found)]
+            if any(sheet_xml.has_value(*found[c]) for c in (1, 2, 3) if c in found)]
     r = max(used, default=1) + 1
-    if r > LAST_ROW:
+    if r > sheet_xml.LAST_ROW:
         return
     above = row_cells.get(max(titles)) if titles else {}
 
@@ -251,24 +249,17 @@ def _add_survey_due(package: Package, part: str, sheet: sheet_xml.Sheet) -> None
     help_text = column.input_message or column.schema.get("description", "")
     existing = {r: rows[r]} if r in rows else {}
     new_cells = {c: v for c, v in row_cells.get(r, {}).items() if c > 3}
-    new_cells[1] = text_cell(column.header, style(1), styles, epoch, sheet)
+    new_cells[1] = sheet_xml.text_cell(column.header, style(1), styles, epoch, sheet)
     if value_style is not None:
         new_cells[2] = ({b"s": value_style}, None)
     if help_text:
-        new_cells[3] = text_cell(help_text, style(3), styles, epoch, sheet)
+        new_cells[3] = sheet_xml.text_cell(help_text, style(3), styles, epoch, sheet)
     attrs = {k: v for k, v in rows[r][2].items() if k != b"spans"} if r in rows else {}
     attrs = {b"r": str(r).encode(), **{k: v for k, v in attrs.items() if k != b"r"}}
     edits = [appender.grow_dimension(sheet.xml, r, 3),
              sheet.rows_edit(r - 1, sheet.row_xml(attrs, new_cells), existing)]
     edits += _date_validation(sheet, f"B{r}", column.header, help_text, epoch)
     package.write(part, sheet.splice(edits))
-
-
-def text_cell(text: str, style: bytes | None, styles, epoch, sheet: sheet_xml.Sheet) -> tuple[dict, bytes]:
-    attrs, body = sheet_xml.encode(text, None, styles, epoch, sheet)
-    if style is not None:
-        attrs[b"s"] = style
-    return attrs, body
 
 
 def _date_validation(sheet: sheet_xml.Sheet, cell: str, title: str, help_text: str, epoch) -> list:
@@ -304,58 +295,3 @@ def _date_validation(sheet: sheet_xml.Sheet, cell: str, title: str, help_text: s
         at = block.start(1) + count.start(1)
         edits.append((at, at + len(count[1]), b"%d" % (int(count[1]) + 1)))
     return edits
-
-
-def has_value(attrs: dict, body: bytes | None) -> bool:
-    return bool(body) and re.search(rb"<(?:\w+:)?(?:v|is|f)\b", body) is not None
-
-
-_SI = re.compile(rb"<(?:\w+:)?si\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?si>)", re.S)
-_PHONETIC = re.compile(rb"<(?:\w+:)?rPh\b.*?</(?:\w+:)?rPh>", re.S)
-_T = re.compile(rb"<(?:\w+:)?t(?:\s[^>]*)?(?<!/)>(.*?)</(?:\w+:)?t>", re.S)
-_EXCEL_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
-
-
-def _string_text(body: bytes) -> str:
-    """The text of an <is> or <si>: its runs, without the furigana (rPh) Excel adds to Japanese."""
-    from xlkit.workbook.scan import unescape
-
-    text = unescape(b"".join(_T.findall(_PHONETIC.sub(b"", body))))
-    return _EXCEL_ESCAPE.sub(lambda m: chr(int(m[1], 16)), text)
-
-
-class SharedStrings:
-    """The workbook's shared strings, read as far as a cell asks (Excel stores 設定's titles there
-    once staff save the register)."""
-
-    def __init__(self, package: Package):
-        self._package = package
-        self._found: list[str] = []
-        self._next = None
-
-    def get(self, index: int) -> str | None:
-        if self._next is None:
-            parts = [p for p in self._package.related(WORKBOOK, "sharedStrings") if p in self._package]
-            self._next = _SI.finditer(self._package.read(parts[0]) if parts else b"")
-        while len(self._found) <= index:
-            m = next(self._next, None)
-            if m is None:
-                return None
-            self._found.append(_string_text(m[1] or b""))
-        return self._found[index]
-
-
-def cell_text(attrs: dict, body: bytes | None, strings: SharedStrings) -> str | None:
-    """A cell's text: a shared string, an inline string or a formula's text; None otherwise."""
-    if not body:
-        return None
-    kind = attrs.get(b"t")
-    if kind == b"s":
-        v = re.search(rb"<(?:\w+:)?v>\s*(\d+)\s*</", body)
-        return strings.get(int(v[1])) if v else None
-    if kind == b"inlineStr":
-        return _string_text(body)
-    if kind == b"str":
-        v = re.search(rb"<(?:\w+:)?v>([^<]*)</", body)
-        return _string_text(b"<t>%s</t>" % v[1]) if v else None
-    return None

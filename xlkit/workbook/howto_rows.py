@@ -9,12 +9,11 @@ from __future__ import annotations
 import re
 
 from xlkit.workbook import design, sheet_xml
-from xlkit.workbook.format3 import LAST_ROW, cell_text, has_value, SharedStrings, text_cell
+from xlkit.workbook.appender import KEEP_ROW_ATTRS
 from xlkit.workbook.migrate import WORKBOOK, xml_text
 from xlkit.workbook.package import Package
 
 
-_ROW_COPIED = (b"s", b"customFormat", b"ht", b"customHeight", b"x14ac:dyDescent")
 _REF_ATTRS = re.compile(rb'(\s(?:ref|sqref|activeCell|topLeftCell)=")([^"]*)(")')
 _CELL_REF = re.compile(r"(\$?[A-Za-z]{1,3})?(\$?)(\d+)")
 
@@ -38,13 +37,13 @@ def update_howto_buttons(package: Package) -> bool:
     if not part or part not in package:
         return False
     sheet = sheet_xml.Sheet(package.read(part), package.path.name, design.HOWTO)
-    strings = SharedStrings(package)
-    rows = sheet.rows_between(0, LAST_ROW)
+    strings = sheet_xml.SharedStrings(package)
+    rows = sheet.rows_between(0, sheet_xml.LAST_ROW)
     row_cells = {number: dict(sheet.cells_of(found[3])) for number, found in rows.items()}
 
     def text(number: int, col: int) -> str:
         found = row_cells.get(number, {}).get(col)
-        return (cell_text(*found, strings) or "").strip() if found else ""
+        return (sheet_xml.cell_text(*found, strings) or "").strip() if found else ""
 
     title = next((n for n in sorted(row_cells) if text(n, 2) == design.HOWTO_BUTTONS), None)
     if title is None:
@@ -68,16 +67,16 @@ def update_howto_buttons(package: Package) -> bool:
 
     styles, epoch = Stylesheet(package), sheet_xml.epoch(package)
     above, above_attrs = row_cells[listed[-1]], rows[listed[-1]][2]
-    with_caption = 2 in above and has_value(*above[2])
+    with_caption = 2 in above and sheet_xml.has_value(*above[2])
     new_rows = []
     for i, button in enumerate(missing):
-        attrs = {b"r": str(at + i).encode(), **{k: v for k, v in above_attrs.items() if k in _ROW_COPIED}}
+        attrs = {b"r": str(at + i).encode(), **{k: v for k, v in above_attrs.items() if k in KEEP_ROW_ATTRS}}
         new_cells = {col: ({b"s": found[0][b"s"]}, None) for col, found in above.items() if b"s" in found[0]}
         if with_caption:
-            new_cells[2] = text_cell(button.caption, above[2][0].get(b"s"), styles, epoch, sheet)
-        new_cells[3] = text_cell(button.help, above[3][0].get(b"s"), styles, epoch, sheet)
+            new_cells[2] = sheet_xml.text_cell(button.caption, above[2][0].get(b"s"), styles, epoch, sheet)
+        new_cells[3] = sheet_xml.text_cell(button.help, above[3][0].get(b"s"), styles, epoch, sheet)
         new_rows.append(sheet.row_xml(attrs, new_cells))
-    below = sheet.rows_between(at - 1, LAST_ROW)
+    below = sheet.rows_between(at - 1, sheet_xml.LAST_ROW)
     edits = [sheet.rows_edit(at - 1, b"".join(new_rows), {})]
     edits += [(start, end, _shift_row(xml, at, by)) for start, end, _attrs, xml in below.values()]
     for segment_start, segment_end in ((0, sheet.start), (sheet.end, len(sheet.xml))):

@@ -23,8 +23,9 @@ _ATTRS = re.compile(rb"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")  # either 
 # characters XML 1.0 cannot hold, and Excel's own escape for them (_x0001_); a literal
 # "_x0041_" typed by staff must have its underscore escaped, or Excel would show "A"
 _ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
-_MAIN_URI = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-_MAIN = "{%s}" % _MAIN_URI.decode()
+MAIN_URI = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+LAST_ROW = 1_048_576  # the last row of a sheet
+_MAIN = "{%s}" % MAIN_URI.decode()
 _UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\r\ufffe\uffff\ud800-\udfff]|_(?=x[0-9A-Fa-f]{4}_)")
 
 
@@ -166,9 +167,9 @@ class Sheet:
         found = self.find(row)
         if found is None:
             return None
-        namespaces = b'xmlns="%s"' % _MAIN_URI
+        namespaces = b'xmlns="%s"' % MAIN_URI
         if self.p:
-            namespaces += b' xmlns:%s="%s"' % (self.p[:-1], _MAIN_URI)
+            namespaces += b' xmlns:%s="%s"' % (self.p[:-1], MAIN_URI)
         try:
             element = ElementTree.fromstring(b"<sheetData %s>%s</sheetData>" % (namespaces, self.xml[found[0]:found[1]]))
         except ElementTree.ParseError:
@@ -262,3 +263,68 @@ def decode(cell, styles: Stylesheet, epoch: dt.datetime):
             number += 1
         return epoch + dt.timedelta(days=number)
     return int(number) if number.is_integer() else number
+
+
+# --------------------------------------------------------------------------- text cells of rows written by hand (upgrade steps)
+
+
+def text_cell(text: str, style: bytes | None, styles, epoch, sheet: Sheet) -> tuple[dict, bytes]:
+    """A text cell with the raw style `style` (copied from a cell beside it)."""
+    attrs, body = encode(text, None, styles, epoch, sheet)
+    if style is not None:
+        attrs[b"s"] = style
+    return attrs, body
+
+
+def has_value(attrs: dict, body: bytes | None) -> bool:
+    return bool(body) and re.search(rb"<(?:\w+:)?(?:v|is|f)\b", body) is not None
+
+
+_SI = re.compile(rb"<(?:\w+:)?si\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?si>)", re.S)
+_PHONETIC = re.compile(rb"<(?:\w+:)?rPh\b.*?</(?:\w+:)?rPh>", re.S)
+_T = re.compile(rb"<(?:\w+:)?t(?:\s[^>]*)?(?<!/)>(.*?)</(?:\w+:)?t>", re.S)
+
+
+def _string_text(body: bytes) -> str:
+    """The text of an <is> or <si>: its runs, without the furigana (rPh) Excel adds to Japanese."""
+    from xlkit.workbook.scan import unescape
+
+    text = unescape(b"".join(_T.findall(_PHONETIC.sub(b"", body))))
+    return _ESCAPED.sub(lambda m: chr(int(m[1], 16)), text)
+
+
+class SharedStrings:
+    """The workbook's shared strings, read as far as a cell asks (Excel stores 設定's titles there
+    once staff save the register)."""
+
+    def __init__(self, package: Package):
+        self._package = package
+        self._found: list[str] = []
+        self._next = None
+
+    def get(self, index: int) -> str | None:
+        if self._next is None:
+            parts = [p for p in self._package.related("xl/workbook.xml", "sharedStrings") if p in self._package]
+            self._next = _SI.finditer(self._package.read(parts[0]) if parts else b"")
+        while len(self._found) <= index:
+            m = next(self._next, None)
+            if m is None:
+                return None
+            self._found.append(_string_text(m[1] or b""))
+        return self._found[index]
+
+
+def cell_text(attrs: dict, body: bytes | None, strings: SharedStrings) -> str | None:
+    """A cell's text: a shared string, an inline string or a formula's text; None otherwise."""
+    if not body:
+        return None
+    kind = attrs.get(b"t")
+    if kind == b"s":
+        v = re.search(rb"<(?:\w+:)?v>\s*(\d+)\s*</", body)
+        return strings.get(int(v[1])) if v else None
+    if kind == b"inlineStr":
+        return _string_text(body)
+    if kind == b"str":
+        v = re.search(rb"<(?:\w+:)?v>([^<]*)</", body)
+        return _string_text(b"<t>%s</t>" % v[1]) if v else None
+    return None
