@@ -198,6 +198,14 @@ def test_the_collect_button_writes_what_xlkit_collect_writes(tmp_path, answered)
             for r in added] == [("R3-001", "戸籍住民課", "住民票の写しの広域交付", "区長", 2021, dt.date(2021, 7, 1))]
     [ended] = [r for r in mine.linkages if r.get("id") == "H29-001"]
     assert ended.get("end") == dt.date(2021, 9, 30)
+    # the new row's dates in the register's own format (R3.7.1), as the command line writes them
+    import openpyxl
+
+    from xlkit.workbook.styles import DATE_FORMAT
+
+    ws = openpyxl.load_workbook(after)[design.linkage_sheet()]
+    start = ws.cell(added[0].row, [c.value for c in ws[1]].index(schema.linkage().header("start")) + 1)
+    assert start.number_format == DATE_FORMAT
     assert all(r.values == b.values for r, b in zip(mine.linkages, before.linkages) if r.get("id") != "H29-001")
 
     # 変更履歴: one row per written cell (the end date, each filled cell of the new row), as the command's

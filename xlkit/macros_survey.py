@@ -162,6 +162,7 @@ def _write(book, rb, plan, grids, sheets, history_read, status_read, started: li
             history_sheet.range((last + 1, 1)).value = _block(logs[0], history_letters, rows)
         if new:  # one block below the last row, in the sheet's own column order
             linkages.range((after + 1, 1)).value = _block(linkage, letters, [n.values for n in new])
+            _date_formats(linkages, linkage, letters, after + 1, after + len(new))
             _grow_tables(linkages, letters, after + len(new))
         end_column = column_index(letters["end"]) + 1 if ends else 0
         for end in ends:
@@ -207,6 +208,17 @@ def _cell(value):
     if isinstance(value, str):
         return excel_text(value)
     return value
+
+
+def _date_formats(sheet, register, letters: dict[str, str], first: int, last: int) -> None:
+    """The new rows' date cells in the register's date format (R3.9.30), as the register writer
+    gives them the format of the cell above: Excel would show a written date in its own."""
+    from xlkit.workbook.styles import DATE_FORMAT
+
+    for column in register.columns:
+        if column.kind == "date" and column.key in letters:
+            col = column_index(letters[column.key]) + 1
+            sheet.range((first, col), (last, col)).number_format = DATE_FORMAT
 
 
 def _register_tables(sheet, letters: dict[str, str]) -> list:

@@ -173,6 +173,10 @@ def apply_actions(path: str | Path, actions: list[dict], out: str | Path) -> lis
             for i in range(action["row_count"]):
                 for j in range(action["column_count"]):
                     ws.cell(r0 + i, c0 + j).fill = fill
+        elif func == "setNumberFormat":
+            for i in range(action["row_count"]):
+                for j in range(action["column_count"]):
+                    new_cell(ws, r0 + i, c0 + j).number_format = action["args"][0]
         elif func == "setRowHeight":
             for i in range(action["row_count"]):
                 ws.row_dimensions[r0 + i].height = action["args"][0]
