@@ -409,7 +409,7 @@ def test_the_file_dialog_asks_for_several_forms_and_starts_in_the_forms_folder(t
     app = _App(picked)
     assert macros_survey._choose_files(_Book(app, str(tmp_path / "登録簿.xlsm"))) == expected
     [(file_filter, options)] = app.asked
-    assert file_filter == "Excel ファイル (*.xlsx;*.xlsm),*.xlsx;*.xlsm" and options["MultiSelect"] is True
+    assert file_filter == "Excel ファイル (*.xlsx;*.xlsm;*.xls),*.xlsx;*.xlsm;*.xls" and options["MultiSelect"] is True
     assert "照会票" in options["Title"]
     assert app.folders == [f'DIRECTORY("{tmp_path / FORMS}")']
 

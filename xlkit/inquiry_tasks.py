@@ -193,7 +193,7 @@ def read_answers(book: Book, files: list[Path]) -> list:
         except forms_.FormRefused as e:
             sources.append(planner.Source(label, refused=e.reason, named=e.division or _division_in_name(path.name)))
         except XlkitError as e:
-            sources.append(planner.Source(label, refused=messages.text("collect.unreadable", 理由=e.message),
+            sources.append(planner.Source(label, refused=messages.text("collect.unreadable", 理由=e.message.rstrip("。")),
                                           named=_division_in_name(path.name)))
     return sources
 

@@ -328,7 +328,7 @@ def _choose_files(book) -> list[Path]:
             app.ExecuteExcel4Macro('DIRECTORY("%s")' % str(start).replace('"', '""'))
     except Exception:  # a workbook in the cloud, or XLM refused: the dialog opens where Excel was
         pass
-    picked = app.GetOpenFilename("Excel ファイル (*.xlsx;*.xlsm),*.xlsx;*.xlsm", MultiSelect=True,
+    picked = app.GetOpenFilename("Excel ファイル (*.xlsx;*.xlsm;*.xls),*.xlsx;*.xlsm;*.xls", MultiSelect=True,
                                  Title=messages.text("button.collect_choose"))
     if picked is False or picked is None:
         return []

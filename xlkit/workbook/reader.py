@@ -80,25 +80,26 @@ def read_grids(path: Path, skip: Iterable[str] = ()) -> dict[str, list[list]]:
 def _read(path: Path, skip: Iterable[str]) -> tuple[scan.Inspection, dict[str, list[list]]]:
     # 変更履歴 and 回答状況 are streamed by the commands that write them: measured here with the rest
     # (and the sheets in `skip`, which `stream` reads from this file next, checked with the rest)
-    return _sheets(Path(path), set(sheets_read()) - set(skip), watched={schema.linkage().sheet, schema.case().sheet},
+    return _sheets(Path(path), "登録簿", set(sheets_read()) - set(skip), watched={schema.linkage().sheet, schema.case().sheet},
                    errors_in={schema.settings().sheet},
                    checked=set(sheets_read()) | {schema.history().sheet, schema.status().sheet})
 
 
-def read_sheets(path: str | Path, names: Iterable[str], *, watched: Iterable[str] = ()) -> dict[str, list[list]]:
+def read_sheets(path: str | Path, names: Iterable[str], *, watched: Iterable[str] = (),
+                what: str = "照会票") -> dict[str, list[list]]:
     """The values of the sheets `names` of any workbook xlkit reads (a 照会票), after the same
     checks as a register's: limits, bombs and encryption refused, and formulas, error values and
     merged cells of the `watched` sheets listed as a refusal. A missing sheet is left out."""
     names = set(names)
-    return _sheets(Path(path), names, watched=set(watched), errors_in=names, checked=names)[1]
+    return _sheets(Path(path), what, names, watched=set(watched), errors_in=names, checked=names)[1]
 
 
-def _sheets(path: Path, wanted: set[str], *, watched: set[str], errors_in: set[str],
+def _sheets(path: Path, what: str, wanted: set[str], *, watched: set[str], errors_in: set[str],
             checked: set[str]) -> tuple[scan.Inspection, dict[str, list[list]]]:
     """The one way a workbook's sheets are read: the structure scan (limits, bombs, formulas,
     error values, merges of `watched`, error values of `errors_in`), then calamine for `wanted`.
     A sheet of `checked` that calamine sees but the scan did not is refused: its limits went unchecked."""
-    check_file(path)
+    check_file(path, what)
     found = scan.inspect(path, watched=watched, errors_in=errors_in, read=checked)
     if found.problems:
         listing = "\n".join(f"  ・{p}" for p in messages.first(found.problems, 50))
@@ -137,25 +138,25 @@ def unreadable(path: Path, exc: Exception) -> XlkitError:
     return XlkitError(f"「{path.name}」をExcelファイルとして読めません（{reason}）。")
 
 
-def check_file(path: Path) -> None:
-    """Refuse, in Japanese, what is not a register file this xlkit can read."""
+def check_file(path: Path, what: str = "登録簿") -> None:
+    """Refuse, in Japanese, what is not a file this xlkit can read; `what` names it (登録簿, 照会票)."""
     try:
         if not path.exists():
             raise XlkitError(f"ファイル「{path}」が見つかりません。")
         if path.is_dir():
-            raise XlkitError(f"「{path}」はフォルダです。登録簿のExcelファイルを指定してください。")
+            raise XlkitError(f"「{path}」はフォルダです。{what}のExcelファイルを指定してください。")
         if not path.is_file():  # a pipe would hold every read for ever, a device never end
-            raise XlkitError(f"「{path.name}」は通常のファイルではありません。登録簿のExcelファイルを指定してください。")
+            raise XlkitError(f"「{path.name}」は通常のファイルではありません。{what}のExcelファイルを指定してください。")
         if path.suffix.lower() not in EXCEL_SUFFIXES:
             raise XlkitError(
-                f"「{path.name}」はExcelの登録簿ではありません（拡張子 .xlsx または .xlsm のファイルを指定してください）。"
+                f"「{path.name}」はExcelの{what}ではありません（拡張子 .xlsx または .xlsm のファイルを指定してください）。"
             )
         size = path.stat().st_size
     except OSError as exc:  # a name too long, a folder without read permission, a share gone
-        raise XlkitError(f"登録簿「{path.name}」を開けません（{os_reason(exc)}）。") from None
+        raise XlkitError(f"{what}「{path.name}」を開けません（{os_reason(exc)}）。") from None
     allowed = limits.current().file_bytes
     if size > allowed:
         raise XlkitError(
             f"「{path.name}」は大きすぎます（{limits.size(size)}、上限 {limits.size(allowed)}）。"
-            "登録簿以外のデータや画像が含まれていないか確認してください。"
+            f"{what}以外のデータや画像が含まれていないか確認してください。"
         )
