@@ -570,3 +570,60 @@ def test_a_status_line_has_a_column_for_each_of_its_fields():
 
     fields = {f.name for f in dataclasses.fields(answers.Status)}
     assert fields <= {c.key for c in schema.status().columns}  # collect_log.status_values relies on it
+
+
+# --------------------------------------------------------------------------- writers at once, decorations
+
+
+RACER = """
+import sys, time
+from pathlib import Path
+sys.path.insert(0, {repo!r})
+from xlkit import cli
+go = Path(sys.argv[1])
+while not go.exists():
+    time.sleep(0.001)
+sys.exit(cli.main(sys.argv[2:]))
+"""
+
+
+def test_two_collects_and_an_import_started_together_lose_nothing(register, forms, tmp_path):
+    import subprocess
+    import sys
+
+    from support import REPO
+
+    script = tmp_path / "racer.py"
+    script.write_text(RACER.format(repo=str(REPO)), encoding="utf-8")
+    tax = fill(form_of(forms, "税務課"), tmp_path / "a.xlsx", ends={"H19-001": "R3.9.30"})
+    general = fill(form_of(forms, "総務課"), tmp_path / "b.xlsx", new=[linkage("総務課", "電子申請", "R3.9.1")])
+    table = write_table2(tmp_path / "表2.txt", "住宅課", "取り込んだ業務", "R3.6.1")
+    go = tmp_path / "go"
+    runs = [["collect", str(register), str(tax), "--year", str(YEAR)],
+            ["collect", str(register), str(general), "--year", str(YEAR)],
+            ["import", str(register), str(table), "--year", str(YEAR)]]
+    racers = [subprocess.Popen([sys.executable, str(script), str(go), *argv], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, encoding="utf-8") for argv in runs]
+    go.touch()
+    results = [(p.wait(timeout=120), *p.communicate()) for p in racers]
+    assert all(code == 0 for code, _, _ in results), results  # each waits for the lock (15 s), none is lost
+    rows = by_id(register)
+    assert rows["H19-001"].get("end") == dt.date(2021, 9, 30)
+    assert sorted(r.get("business") for r in rows.values() if r.get("fiscal_year") == YEAR) == ["取り込んだ業務", "電子申請"]
+    lines = status_rows(register)
+    assert lines["税務課"]["state"] == lines["総務課"]["state"] == answers.STATE_DONE  # neither run's line lost
+    assert len({h["source"].split("（")[0] for h in history_rows(register)} & {"a.xlsx", "b.xlsx", "表2.txt"}) == 3
+
+
+def test_collect_into_a_decorated_register_keeps_every_object(register, forms, tmp_path, capsys):
+    from support.decorate import decorate, missing
+
+    decorated = tmp_path / "飾り" / "登録簿.xlsx"
+    decorated.parent.mkdir()
+    deco = decorate(register, decorated)
+    path = fill(form_of(forms, "税務課"), tmp_path / "a.xlsx", ends={"H19-001": "R3.9.30"},
+                new=[linkage("税務課", "電子申告", "R3.10.1")])
+    code, out, err = run_cli(capsys, "collect", decorated, path, "--year", YEAR)
+    assert code == 0, out + err
+    assert missing(decorated, deco) == []
+    assert by_id(decorated)["H19-001"].get("end") == dt.date(2021, 9, 30)
