@@ -381,17 +381,23 @@ def test_end_before_start_and_start_outside_the_year_are_refused(register, answe
     assert "開始年月日「H30.9.1」の年度（平成30年度）より後です" in err
 
 
-def test_an_end_date_replacing_an_earlier_one_is_listed_not_applied(tmp_path, capsys):
+def register_with_end(tmp_path: Path, capsys, end) -> Path:
+    """A copy of the sample whose H19-001 has `end` in its end-date cell, and 税務課's form of it."""
     register = tmp_path / "reg" / "登録簿.xlsx"
     register.parent.mkdir()
     shutil.copyfile(SAMPLE, register)
 
-    def ended(wb):
+    def typed(wb):
         ws = wb[LINK.sheet]
-        ws.cell(register_row(ws, "H19-001"), headers(ws)[LINK.header("end")]).value = dt.datetime(2021, 3, 31)
+        ws.cell(register_row(ws, "H19-001"), headers(ws)[LINK.header("end")]).value = end
 
-    edit_register(register, ended)
+    edit_register(register, typed)
     assert run_cli(capsys, "survey", register, "--year", YEAR, "--out", tmp_path / "f", "--division", TAX)[0] == 0
+    return register
+
+
+def test_an_end_date_replacing_an_earlier_one_is_listed_not_applied(tmp_path, capsys):
+    register = register_with_end(tmp_path, capsys, dt.datetime(2021, 3, 31))
     path = fill(form_of(tmp_path / "f", TAX), tmp_path / "a.xlsx", ends={"H19-001": "R3.6.30"})
     code, out, err, _ = collect(capsys, register, path)
     # the end the register had moves the published figures: staff decide, collect does not
@@ -402,16 +408,7 @@ def test_an_end_date_replacing_an_earlier_one_is_listed_not_applied(tmp_path, ca
 
 
 def test_a_register_end_cell_holding_text_does_not_block_the_answer(tmp_path, capsys):
-    register = tmp_path / "reg" / "登録簿.xlsx"
-    register.parent.mkdir()
-    shutil.copyfile(SAMPLE, register)
-
-    def undecided(wb):
-        ws = wb[LINK.sheet]
-        ws.cell(register_row(ws, "H19-001"), headers(ws)[LINK.header("end")]).value = "未定"
-
-    edit_register(register, undecided)
-    assert run_cli(capsys, "survey", register, "--year", YEAR, "--out", tmp_path / "f", "--division", TAX)[0] == 0
+    register = register_with_end(tmp_path, capsys, "未定")
     path = fill(form_of(tmp_path / "f", TAX), tmp_path / "a.xlsx", ends={"H19-001": "R3.9.30"})
     code, out, err, _ = collect(capsys, register, path)
     assert "「未定」" not in err.split("■ 回答状況")[0], err
