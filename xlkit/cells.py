@@ -194,7 +194,18 @@ def multi(value) -> list[str] | None:
     return [p for p in parts if p] or None
 
 
-PREPARERS = {"text": text, "mark": mark, "integer": integer, "year": year, "date": date}
+def years(value) -> list[int] | None:
+    """締めた年度: one year or several separated as in `multi` (2020、2021), in order, each once."""
+    if is_blank(value):
+        return None
+    if not isinstance(value, str):
+        found = year(value)
+        return [found] if found is not None else None
+    parts = multi(value) or []
+    return sorted({y for p in parts if (y := year(p)) is not None}) or None
+
+
+PREPARERS = {"text": text, "mark": mark, "integer": integer, "year": year, "date": date, "years": years}
 
 
 # --- what a cell shows but does not hold ----------------------------------------------------

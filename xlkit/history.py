@@ -14,6 +14,7 @@ from typing import Any
 from . import cells, schema
 
 IMPORT, COLLECT, UPGRADE = "取り込み", "回答取込", "形式の更新"
+CLOSE_YEAR, REORGANISE = "年度締め", "組織改正"
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ CASE = "case"
 SETTINGS = "settings"
 HISTORY = "history"  # 変更履歴: what xlkit changed in the register, one cell per row
 STATUS = "status"  # 回答状況: the 照会票 answers collected, one 課 per row
+DIVISION = "division"  # the 課 master sheet: a 課, its 実施機関 and its period (組織改正)
 
 
 @dataclass(frozen=True)
@@ -174,6 +175,11 @@ def history() -> Register:
 def status() -> Register:
     """The 回答状況 sheet's schema (written by xlkit only)."""
     return register(STATUS)
+
+
+def division() -> Register:
+    """The 課 master sheet's schema: 課, 実施機関, 開始日, 終了日, 後継の課."""
+    return register(DIVISION)
 
 
 @cache
