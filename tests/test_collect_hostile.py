@@ -818,7 +818,7 @@ def _format(register: Path, version: int) -> Path:
     return out
 
 
-@pytest.mark.parametrize("version,said", [(2, "xlkit upgrade"), (4, "新しい xlkit")])
+@pytest.mark.parametrize("version,said", [(2, "xlkit upgrade"), (5, "新しい xlkit")])
 def test_a_register_of_another_format_is_not_written(register, answer, capsys, version, said):
     path = answer("a.xlsx", ends={"H19-001": "R3.9.30"})
     other = _format(register, version)

@@ -639,7 +639,8 @@ def _boom(*_a, **_k):
     raise RuntimeError("boom")
 
 
-_STEPS = [("xlkit.workbook.format3", "_add_log_sheet"), ("xlkit.workbook.format3", "_add_survey_due"),
+_STEPS = [("xlkit.workbook.format3", "_add_log_sheet"), ("xlkit.workbook.format3", "add_settings_row"),
+          ("xlkit.workbook.format4", "add_division_columns"),
           ("xlkit.workbook.howto_rows", "update_howto_buttons"), ("xlkit.tasks", "log_changes"),
           ("xlkit.tasks", "_verify_upgrade"), ("xlkit.workbook.migrate", "rebuild_buttons"),
           ("xlkit.workbook.vba", "install_module")]
@@ -677,9 +678,9 @@ def test_upgrading_twice_adds_each_thing_once_and_both_runs_are_in_the_history(t
         assert z.read("xl/workbook.xml").count(b'name="xlkit_register_id"') == 1
     assert _values(path) == before
     log = history(path)
-    assert [h["action"] for h in log] == ["形式の更新"] * 5
-    assert [h.get("old") for h in log[:2]] == ["形式 1", "形式 2"]
-    assert [h["column"] for h in log[2:]] == ["使い方のボタン", "マクロ（VBA）", "マクロ（VBA）"]
+    assert [h["action"] for h in log] == ["形式の更新"] * 6
+    assert [h.get("old") for h in log[:3]] == ["形式 1", "形式 2", "形式 3"]
+    assert [h["column"] for h in log[3:]] == ["使い方のボタン", "マクロ（VBA）", "マクロ（VBA）"]
 
 
 def test_a_staff_note_under_the_buttons_in_a_row_as_tall_as_theirs_is_not_taken_for_a_button(tmp_path):

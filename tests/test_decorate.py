@@ -339,7 +339,7 @@ def test_libreoffice_still_binds_the_buttons_of_the_decorated_xlsm(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     controls = json.loads(out.read_text(encoding="utf-8"))["controls"]
     assert [(c["sheet"], c["label"]) for c in controls] == [
-        ("使い方", label) for label in ("入力チェック", "集計", "Word出力", "Excel出力", "照会票作成", "回答取込")]
+        ("使い方", label) for label in ("入力チェック", "集計", "Word出力", "Excel出力", "照会票作成", "回答取込", "年度締め")]
     for control in controls:
         assert any(e["method"] == "actionPerformed" and "VBAProject.xlkit.Xlkit" in e["code"] for e in control["events"])
 

@@ -1,11 +1,12 @@
 """`xlkit upgrade`: registers of format 1 (tests/fixtures/format1_sample.xlsm/.xlsx, as the
 previous xlkit wrote them) and of format 2 carried to the current format, every value, part and
-object kept; registers of a newer format refused untouched by every command.
+object kept; registers of a newer format refused untouched by every command. (The step to format 4
+on registers of format 3, tests/fixtures/format3_sample.*, is tried in tests/test_format4.py.)
 
 A register of format 2 is made here two ways: the format 1 fixture with only the step to format 2
-applied (what `xlkit upgrade` made of staff's registers), and a register `xlkit new` writes today
-taken back to format 2 part by part (`downgraded`: XlsxWriter's XML, 設定's titles as shared
-strings, as in a register Excel has saved).
+applied (what `xlkit upgrade` made of staff's registers), and the format 3 fixture (a register
+`xlkit new` and `xlkit import` wrote) taken back to format 2 part by part (`downgraded`:
+XlsxWriter's XML, 設定's titles as shared strings, as in a register Excel has saved).
 
 Every test works on copies in tmp_path; the fixtures themselves are only read.
 """
@@ -23,6 +24,7 @@ import re
 import shutil
 import zipfile
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import openpyxl
 import pytest
@@ -39,20 +41,25 @@ from xlkit.workbook.package import Package
 
 FIXTURES = REPO / "tests" / "fixtures"
 FIXTURE = {".xlsm": FIXTURES / "format1_sample.xlsm", ".xlsx": FIXTURES / "format1_sample.xlsx"}
+FIXTURE3 = {".xlsm": FIXTURES / "format3_sample.xlsm", ".xlsx": FIXTURES / "format3_sample.xlsx"}
 WORKBOOK = "xl/workbook.xml"
 VBA = "xl/vbaProject.bin"
 CONTENT_TYPES = "[Content_Types].xml"
 RELS = "xl/_rels/workbook.xml.rels"
 SETTINGS = "xl/worksheets/sheet6.xml"  # 設定 of both fixtures
 HOWTO = "xl/worksheets/sheet1.xml"  # 使い方 of both fixtures
+DIVISIONS = "xl/worksheets/sheet8.xml"  # 課 of both fixtures
+STYLES = "xl/styles.xml"  # 課's 開始日 and 終了日 get a date format (format 4)
 BUTTONS_VML = "xl/drawings/vmlDrawing1.vml"  # the buttons of the .xlsm fixture's 使い方
 NEW_SHEETS = ["xl/worksheets/sheet12.xml", "xl/worksheets/sheet13.xml"]  # 回答状況, 変更履歴
-# what the step to format 3 changes in a fixture, besides the VBA project of an .xlsm and its
-# buttons (drawn again: the fixture has four, today's registers six)
-FORMAT3_PARTS = {WORKBOOK, CONTENT_TYPES, RELS, SETTINGS, HOWTO}
-NEW_BUTTONS = design.BUTTONS[4:]  # 照会票作成 and 回答取込, which came after the format 1 fixture
+# what the steps to formats 3 and 4 change in a fixture, besides the VBA project of an .xlsm and
+# its buttons (drawn again: the fixture has four, today's registers seven)
+UPGRADE_PARTS = {WORKBOOK, CONTENT_TYPES, RELS, SETTINGS, HOWTO, DIVISIONS, STYLES}
+NEW_BUTTONS = design.BUTTONS[4:]  # 照会票作成, 回答取込 and 年度締め, which came after the format 1 fixture
 LOGS = (schema.status(), schema.history())  # the sheets format 3 adds, in tab order
 DUE = schema.settings().header("survey_due")  # 回答期限
+CLOSED = schema.settings().header("closed_years")  # 締めた年度 (format 4)
+NEW_DIVISION_HEADERS = schema.division().headers[2:]  # 開始日, 終了日, 後継の課 (format 4)
 MARKER = b'<definedName name="xlkit_format">%d</definedName>'
 NEWER = "この登録簿は新しい xlkit で作られています。xlkit を更新してください"
 
@@ -152,9 +159,10 @@ def _cut(pattern: bytes, data: bytes, **kw) -> bytes:
 
 
 def downgraded(source: Path, dest: Path, *, keep_due: bool = False) -> Path:
-    """A register `xlkit new` writes today (`source`), taken back to format 2 part by part: without
-    回答状況 and 変更履歴 (their parts, relationships, content types and names) and the register id,
-    and, unless `keep_due`, without 設定's last row 回答期限 and its validation."""
+    """A register of format 3 `xlkit new` wrote (`source`: the format 3 fixture), taken back to
+    format 2 part by part: without 回答状況 and 変更履歴 (their parts, relationships, content types
+    and names) and the register id, and, unless `keep_due`, without 設定's last row 回答期限 and its
+    validation."""
     with zipfile.ZipFile(source) as z:
         parts = scan.sheet_parts(z)
         items = [(info, z.read(info.filename)) for info in z.infolist()]
@@ -195,7 +203,8 @@ def downgraded(source: Path, dest: Path, *, keep_due: bool = False) -> Path:
 
 @pytest.fixture(scope="module")
 def fresh(tmp_path_factory) -> dict[str, Path]:
-    """Registers `xlkit new` writes today, with a few settings (only read: see `downgraded`)."""
+    """Registers `xlkit new` writes today, with a few settings (only read): what an upgraded
+    register must look like."""
     folder = tmp_path_factory.mktemp("fresh")
     settings = {"report_year": 2021, "document_no": "資料２", "report_date": dt.date(2021, 7, 1)}
     return {suffix: builder.build(folder / f"新規{suffix}", settings=settings) for suffix in (".xlsx", ".xlsm")}
@@ -209,7 +218,7 @@ def source_register(kind: str, suffix: str, tmp_path: Path, fresh: dict[str, Pat
         return copy_fixture(tmp_path, suffix)
     if kind == "format2":
         return format2(tmp_path, suffix, name="登録簿")
-    return downgraded(fresh[suffix], tmp_path / f"登録簿{suffix}")
+    return downgraded(FIXTURE3[suffix], tmp_path / f"登録簿{suffix}")
 
 
 def grid(path: Path, sheet: str) -> list[list]:
@@ -257,36 +266,67 @@ def assert_members(new: dict[str, bytes], old: dict[str, bytes], added: list[str
 
 
 def assert_only_added(old: dict[str, bytes], new: dict[str, bytes]) -> None:
-    """The step to format 3 only added to the parts it changed: every element of them is still
-    there as it was, but for 設定's dimension and the count of its validations, and 使い方's rows
-    below the new button rows, which moved down two rows."""
-    for name in (WORKBOOK, CONTENT_TYPES, RELS):
+    """The steps to formats 3 and 4 only added to the parts they changed: every element of them
+    is still there as it was, but for 設定's dimension and the count of its validations, 使い方's
+    rows below the new button rows, which moved down three rows, and 課's header row, columns and
+    validations (assert_division_columns_added); styles.xml gained the date format of 課's dates."""
+    for name in (WORKBOOK, CONTENT_TYPES, RELS, STYLES):
         inserted, replaced = edits(old[name], new[name])
-        assert inserted and not replaced, (name, replaced)
+        assert inserted and all(re.fullmatch(rb'<(cellXfs|numFmts) count="\d+">', was)
+                                for was, _ in replaced), (name, replaced)
     inserted, replaced = edits(old[SETTINGS], new[SETTINGS])
-    assert DUE.encode() in b"".join(inserted)
+    assert DUE.encode() in b"".join(inserted) and CLOSED.encode() in b"".join(inserted)
     for was, now in replaced:
         assert any(re.fullmatch(pattern, was) and re.fullmatch(pattern, now) for pattern in (
             rb'<dimension ref="A1:C\d+"/>', rb'<dataValidations count="\d+">')), (was, now)
     assert_howto_rows_added(old[HOWTO], new[HOWTO])
+    assert_division_columns_added(old[DIVISIONS], new[DIVISIONS])
 
 
 def assert_howto_rows_added(old: bytes, new: bytes) -> None:
-    """使い方 of a format 1 fixture (rows 5-8 its four buttons): two rows inserted as rows 9 and 10,
-    the help of 照会票作成 and 回答取込 in C formatted like row 8's, and every row below moved
-    down two rows; nothing else changed (taken back, the part is the old one byte for byte)."""
-    row = re.compile(rb'<row r="(9|10)"[^>]*>.*?</row>', re.S)
+    """使い方 of a format 1 fixture (rows 5-8 its four buttons): a row inserted for each new button
+    (照会票作成, 回答取込, 年度締め: rows 9 to 11), its help in C formatted like row 8's, and every row
+    below moved down as many rows; nothing else changed (taken back, the part is the old one byte
+    for byte)."""
+    added = len(NEW_BUTTONS)
+    numbers = "|".join(str(9 + i) for i in range(added))
+    row = re.compile(rb'<row r="(%s)"[^>]*>.*?</row>' % numbers.encode(), re.S)
     inserted = [m[0] for m in row.finditer(new)]
-    assert len(inserted) == 2
+    assert len(inserted) == added
     style = re.search(rb'<c r="C8"[^>]*?( s="\d+")', old)[1]
     for line, button in zip(inserted, NEW_BUTTONS):
-        assert button.help.encode() in line and style in line and b' ht="39.75" customHeight="1"' in line
+        assert escape(button.help).encode() in line and style in line and b' ht="39.75" customHeight="1"' in line
 
     def back(m: re.Match) -> bytes:
         number = int(m[2])
-        return m[1] + b"%d" % (number - 2 if number >= 11 else number)
+        return m[1] + b"%d" % (number - added if number >= 9 + added else number)
 
     assert re.sub(rb'((?:<row r="|<c r="[A-Z]+|ref="[A-Z]+\d+:[A-Z]+))(\d+)', back, row.sub(b"", new)) == old
+
+
+def assert_division_columns_added(old: bytes, new: bytes) -> None:
+    """課 of a register xlkit made before format 4: its header row gained 開始日, 終了日 and 後継の
+    課 in C1:E1, formatted like A1, and xlkit's note moved from D1 to G1; its <cols> the new columns'
+    widths; three validations were added (C, D dates, E the 課 list). Taken back, nothing else
+    changed: the part is the old one byte for byte."""
+    header = re.compile(rb'<row r="1"[ >].*?</row>', re.S)
+    cols = re.compile(rb"<cols>.*?</cols>", re.S)
+    dimension = re.compile(rb'<dimension ref="[^"]*"/>')
+    new_row, old_row = header.search(new)[0], header.search(old)[0]
+    style = re.search(rb'<c r="A1"[^>]*?( s="\d+")', old_row)[1]
+    for letter, title in zip("CDE", NEW_DIVISION_HEADERS):
+        cell = re.search(rb'<c r="%s1"[^>]*>.*?</c>' % letter.encode(), new_row)[0]
+        assert title.encode() in cell and style in cell
+    note = re.search(rb'<c r="D1"([^>]*)>(.*?)</c>', old_row)
+    assert re.search(rb'<c r="G1"%s>%s</c>' % (re.escape(note[1]), re.escape(note[2])), new_row)
+    back = header.sub(lambda m: old_row, new, count=1)
+    back = cols.sub(lambda m: cols.search(old)[0], back, count=1)
+    back = dimension.sub(lambda m: dimension.search(old)[0], back, count=1)
+    validation = re.compile(rb'<dataValidation [^>]*sqref="(?P<c>[CDE])2:(?P=c)1048576".*?</dataValidation>', re.S)
+    assert sorted(validation.findall(back)) == [b"C", b"D", b"E"]
+    back = validation.sub(b"", back)
+    back = re.sub(rb'<dataValidations count="(\d+)"', lambda m: b'<dataValidations count="%d"' % (int(m[1]) - 3), back)
+    assert back == old
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -311,12 +351,12 @@ def test_cli_upgrade_keeps_every_value_and_validate_stops_saying_format_old(tmp_
     assert lines[0] == f"登録簿を形式 1 から形式 {formats.CURRENT} に更新しました: {path}"
     titles = [step.title for step in migrate.steps_from(1)]
     assert titles and all(f"  ・{t}" in lines for t in titles)
-    assert "形式 1" in out and "形式 2" in out
+    assert "形式 1" in out and "形式 4" in out
     assert "  ・ボタンのマクロを、入っている xlwings に合わせて作り直しました" in lines
     assert err == ""
 
     book = reader.load(path)
-    assert book.format == formats.CURRENT == 3
+    assert book.format == formats.CURRENT == 4
     after = book_values(path)
     assert after["linkages"] and after["cases"]  # the sample register is not empty
     for key in before:
@@ -354,9 +394,9 @@ def test_upgrade_changes_only_the_parts_its_steps_need_and_the_vba_project(tmp_p
     old, new = members(FIXTURE[".xlsm"]), members(path)
     assert_members(new, old, NEW_SHEETS)
     changed = sorted(n for n in old if old[n] != new[n])
-    assert set(changed) == FORMAT3_PARTS | {VBA, BUTTONS_VML}, changed
+    assert set(changed) == UPGRADE_PARTS | {VBA, BUTTONS_VML}, changed
     for name in old:
-        if name not in FORMAT3_PARTS | {VBA, BUTTONS_VML}:
+        if name not in UPGRADE_PARTS | {VBA, BUTTONS_VML}:
             assert new[name] == old[name], name
     assert_only_added(old, new)
 
@@ -380,7 +420,7 @@ def test_xlsx_upgrade_changes_only_the_parts_its_steps_need_and_a_second_upgrade
     assert result.steps == [step.title for step in migrate.steps_from(1)]
     old, new = members(FIXTURE[".xlsx"]), members(path)
     assert_members(new, old, NEW_SHEETS)
-    assert {n for n in old if old[n] != new[n]} == FORMAT3_PARTS
+    assert {n for n in old if old[n] != new[n]} == UPGRADE_PARTS
     assert_only_added(old, new)
     assert book_values(path) == book_values(FIXTURE[".xlsx"])
 
@@ -440,7 +480,7 @@ def test_the_upgraded_registers_buttons_are_bound_and_hand_runpython_their_line(
     if unbound:
         _unbind_summarize(path)
     result = tasks.upgrade(path)
-    assert result.written and result.vba and result.buttons  # the fixture lacks 照会票作成 and 回答取込
+    assert result.written and result.vba and result.buttons  # the fixture lacks 照会票作成, 回答取込, 年度締め
 
     report = inspect(path, tmp_path)
     assert report["sheets"] == list(design.sheet_order())  # 回答状況 and 変更履歴 last
@@ -473,8 +513,8 @@ def test_an_upgrade_keeps_everything_staff_added(tmp_path, suffix, unbound):
     deco = decorate(source, decorated)
     assert deco.added and deco.changed
     assert missing(decorated, deco) == []
-    # the buttons of an .xlsm are drawn again (the fixture lacks two) beside the objects staff added
-    ours = FORMAT3_PARTS | ({VBA, BUTTONS_VML} if suffix == ".xlsm" else set())
+    # the buttons of an .xlsm are drawn again (the fixture lacks three) beside the objects staff added
+    ours = UPGRADE_PARTS | ({VBA, BUTTONS_VML} if suffix == ".xlsm" else set())
     if unbound:
         _unbind_summarize(decorated)
     with Package(decorated) as package:
@@ -486,7 +526,8 @@ def test_an_upgrade_keeps_everything_staff_added(tmp_path, suffix, unbound):
     assert result.written and result.before == 1 and result.buttons is (suffix == ".xlsm")
     # the picture moved down with its row, as in Excel when rows are inserted above it: that alone changed
     assert missing(decorated, deco) == [f"picture: marker not in {picture}"]
-    assert members(decorated)[picture] == dressed[picture].replace(b"<xdr:row>28</xdr:row>", b"<xdr:row>30</xdr:row>")
+    assert members(decorated)[picture] == dressed[picture].replace(
+        b"<xdr:row>28</xdr:row>", b"<xdr:row>%d</xdr:row>" % (28 + len(NEW_BUTTONS)))
 
     upgraded, original = members(decorated), members(FIXTURE[suffix])
     assert_members(upgraded, dressed, NEW_SHEETS)
@@ -523,7 +564,7 @@ def button_rows(path: Path) -> dict[str, int]:
 
 def assert_lists_every_button(path: Path, fresh_path: Path) -> None:
     """使い方 as `xlkit new` writes it today (its values, its rows' heights and looks), and in an
-    .xlsm each of the six buttons bound and drawn on the row that says what it does."""
+    .xlsm each of the seven buttons bound and drawn on the row that says what it does."""
     assert howto_cells(path) == howto_cells(fresh_path)
     ours, theirs = (openpyxl.load_workbook(p)[design.HOWTO] for p in (path, fresh_path))
     for r in range(1, theirs.max_row + 1):
@@ -557,8 +598,8 @@ def test_the_upgraded_howto_lists_every_button_like_a_new_register(tmp_path, fre
 
 def test_a_register_made_with_four_buttons_gets_the_rows_of_the_new_ones_when_they_are_drawn(tmp_path, fresh,
                                                                                           monkeypatch):
-    """A register of today's format made before 照会票作成 and 回答取込 existed: its buttons are
-    drawn again by `xlkit upgrade`, which first gives 使い方 their rows (else two buttons would
+    """A register of today's format made before 照会票作成, 回答取込 and 年度締め existed: its buttons
+    are drawn again by `xlkit upgrade`, which first gives 使い方 their rows (else three buttons would
     cover the text of 入力のしかた)."""
     with monkeypatch.context() as patched:
         patched.setattr(design, "BUTTONS", design.BUTTONS[:4])
@@ -571,8 +612,8 @@ def test_a_register_made_with_four_buttons_gets_the_rows_of_the_new_ones_when_th
 
 
 def test_what_is_anchored_below_the_button_rows_moves_down_with_them(tmp_path):
-    """A print area, a merged cell, the selection and a page break of 使い方 follow their rows, as
-    in Excel when rows are inserted; what is above the new rows stays."""
+    """A print area, a merged cell, the selection and a page break of 使い方 follow their rows (three
+    rows inserted at row 9), as in Excel when rows are inserted; what is above the new rows stays."""
     path = format2(tmp_path, ".xlsx")
     rewrite_member(path, WORKBOOK, lambda d: d.replace(b"<definedNames>", (
         "<definedNames><definedName name=\"_xlnm.Print_Area\" localSheetId=\"0\">'使い方'!$A$1:$C$26</definedName>"
@@ -586,13 +627,13 @@ def test_what_is_anchored_below_the_button_rows_moves_down_with_them(tmp_path):
     assert tasks.upgrade(path).written
     after = members(path)
     assert re.search(rb'<definedName name="_xlnm.Print_Area" localSheetId="0">\'\xe4\xbd\xbf\xe3\x81\x84\xe6\x96\xb9\''
-                     rb"!\$A\$1:\$C\$28</definedName>", after[WORKBOOK])
-    assert b'<selection activeCell="C22" sqref="C22 B5:C6"/>' in after[HOWTO]
-    assert b'<mergeCell ref="B2:C2"/><mergeCell ref="B27:C27"/>' in after[HOWTO]
-    assert b'<brk id="8" max="16383" man="1"/><brk id="21" max="16383" man="1"/>' in after[HOWTO]
+                     rb"!\$A\$1:\$C\$29</definedName>", after[WORKBOOK])
+    assert b'<selection activeCell="C23" sqref="C23 B5:C6"/>' in after[HOWTO]
+    assert b'<mergeCell ref="B2:C2"/><mergeCell ref="B28:C28"/>' in after[HOWTO]
+    assert b'<brk id="8" max="16383" man="1"/><brk id="22" max="16383" man="1"/>' in after[HOWTO]
     workbook = openpyxl.load_workbook(path)
-    assert workbook[design.HOWTO].print_area == "'使い方'!$A$1:$C$28"
-    assert workbook[design.HOWTO]["B28"].value == "マクロの有効化"  # row 26 of the .xlsx fixture
+    assert workbook[design.HOWTO].print_area == "'使い方'!$A$1:$C$29"
+    assert workbook[design.HOWTO]["B29"].value == "マクロの有効化"  # row 26 of the .xlsx fixture
 
 
 def test_a_note_staff_typed_under_the_buttons_is_not_taken_for_one(tmp_path):
@@ -602,7 +643,7 @@ def test_a_note_staff_typed_under_the_buttons_is_not_taken_for_one(tmp_path):
         f'<row r="9"><c r="C9" t="inlineStr"><is><t>{note}</t></is></c></row><row r="11">').encode(), 1))
     assert tasks.upgrade(path).buttons
     grid = howto_cells(path)
-    assert [row[2] for row in grid[8:11]] == [*(b.help for b in NEW_BUTTONS), note]
+    assert [row[2] for row in grid[8:12]] == [*(b.help for b in NEW_BUTTONS), note]
     assert button_rows(path) == {b.caption: r for r, b in enumerate(design.BUTTONS, start=5)}
 
 
@@ -630,7 +671,7 @@ def test_upgrade_binds_unbound_buttons_again(tmp_path, capsys, change, current):
     vml = howto_vml(path)
     rewrite_member(path, vml, change)
     with Package(path) as package:
-        # the format 1 fixture has no buttons for 照会票作成 and 回答取込 yet
+        # the format 1 fixture has no buttons for 照会票作成, 回答取込 and 年度締め yet
         assert migrate.unbound_buttons(package) == ["集計", *([] if current else [b.caption for b in NEW_BUTTONS])]
     broken = members(path)
 
@@ -645,7 +686,7 @@ def test_upgrade_binds_unbound_buttons_again(tmp_path, capsys, change, current):
         assert macros.count(f"<x:FmlaMacro>[0]!{sub}</x:FmlaMacro>".encode()) == 1, caption
     repaired = members(path)
     assert_members(repaired, broken, [] if current else NEW_SHEETS)
-    ours = {vml, WORKBOOK, VBA, NEW_SHEETS[1]} | (set() if current else FORMAT3_PARTS)  # NEW_SHEETS[1]: 変更履歴
+    ours = {vml, WORKBOOK, VBA, NEW_SHEETS[1]} | (set() if current else UPGRADE_PARTS)  # NEW_SHEETS[1]: 変更履歴
     for name in broken:
         if name not in ours:
             assert repaired[name] == broken[name], name
@@ -843,8 +884,8 @@ def test_the_step_to_format_3_adds_the_two_sheets_the_due_row_and_the_id(tmp_pat
     values_before, found_before = book_values(path), findings(path)
 
     result = tasks.upgrade(path)
-    assert result.written and result.after == formats.CURRENT == 3
-    assert result.steps[-1] == migrate.STEPS[2].title
+    assert result.written and result.after == formats.CURRENT
+    assert result.steps[-2:] == [migrate.STEPS[2].title, migrate.STEPS[3].title]
 
     # the two sheets after every sheet there was, in the order of a new register
     with zipfile.ZipFile(path) as z:
@@ -852,7 +893,7 @@ def test_the_step_to_format_3_adds_the_two_sheets_the_due_row_and_the_id(tmp_pat
         register_id = scan.register_id(z)
     assert re.fullmatch("[0-9a-f]{32}", register_id)
     book = reader.load(path)
-    assert (book.format, book.register_id) == (3, register_id)
+    assert (book.format, book.register_id) == (formats.CURRENT, register_id)
 
     # their header rows as the schemas say, read by openpyxl and by calamine; protected, filtered
     workbook = openpyxl.load_workbook(path)
@@ -870,13 +911,14 @@ def test_the_step_to_format_3_adds_the_two_sheets_the_due_row_and_the_id(tmp_pat
         widths = [columns(ws)[i][0] for i in range(1, len(log.columns) + 1)]
         assert widths == pytest.approx([c.width + 0.71 for c in log.columns], abs=0.01)  # as Excel stores them
 
-    # 設定: one row 回答期限 below the rows there were, which are as they were
+    # 設定: one row 回答期限 below the rows there were, which are as they were (then format 4's 締めた年度)
     settings_after = grid(path, design.settings_sheet())
     assert [row[0] for row in settings_after].count(DUE) == 1
     assert settings_after[:len(settings_before)] == settings_before
     assert settings_after[len(settings_before):] == [
-        [DUE, "", schema.settings().column("survey_due").input_message]]
-    assert "survey_due" not in book.settings
+        [DUE, "", schema.settings().column("survey_due").input_message],
+        [CLOSED, "", schema.settings().column("closed_years").input_message]]
+    assert "survey_due" not in book.settings and "closed_years" not in book.settings
     assert book_values(path) == values_before
 
     # 入力チェック finds nothing new (and no longer asks for the upgrade)
@@ -940,7 +982,7 @@ def test_a_date_typed_into_the_due_row_is_the_due_date(tmp_path, fresh, kind):
 @pytest.mark.parametrize("how", ["as-xlkit-new-wrote-it", "typed-by-staff"])
 def test_a_due_row_that_is_there_is_not_added_again(tmp_path, fresh, how):
     if how == "as-xlkit-new-wrote-it":  # its title a shared string, as in a register Excel saved
-        path = downgraded(fresh[".xlsx"], tmp_path / "登録簿.xlsx", keep_due=True)
+        path = downgraded(FIXTURE3[".xlsx"], tmp_path / "登録簿.xlsx", keep_due=True)
         title = f"<si><t>{DUE}</t></si>".encode()
         # with the reading Excel adds to a Japanese string (furigana), which is not its text
         rewrite_member(path, "xl/sharedStrings.xml", lambda d: d.replace(title, title.replace(
@@ -962,11 +1004,14 @@ def test_a_due_row_that_is_there_is_not_added_again(tmp_path, fresh, how):
     assert reader.load(path).settings.get("survey_due") == due
 
     assert tasks.upgrade(path).written
-    after = members(path)
-    assert after[part] == before[part]  # 設定 not touched
-    assert grid(path, settings) == rows
-    assert [row[0] for row in rows].count(DUE) == 1
+    # 設定: no second 回答期限; only format 4's row 締めた年度 added below the last row in use
+    after = grid(path, settings)
+    assert after[:len(rows)] == rows
+    assert [row[0] for row in after[len(rows):] if any(row)] == [CLOSED]
+    assert [row[0] for row in after].count(DUE) == 1
     assert reader.load(path).settings.get("survey_due") == due
+    with Package(path) as package:
+        assert package.read(part) != before[part]
 
 
 @pytest.mark.parametrize("sheet", [log.sheet for log in LOGS])
@@ -1012,7 +1057,7 @@ def test_a_workbook_xml_written_with_a_prefix_gets_prefixed_sheets_and_names(tmp
     assert re.search(rb"<(?:sheet|definedName)\b", workbook) is None  # every element with its x:
     assert workbook.count(b"<x:sheet ") == len(design.sheet_order())
     book = reader.load(path)
-    assert book.format == 3
+    assert book.format == formats.CURRENT
     for log in LOGS:
         assert grid(path, log.sheet)[0] == log.headers
 

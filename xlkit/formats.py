@@ -14,7 +14,7 @@ import re
 from . import schema
 from .errors import Refusal
 
-CURRENT = 3
+CURRENT = 4
 FIRST = 1  # no marker: made by xlkit before this module existed
 NAME = "xlkit_format"
 # the register's own id, a workbook name written by `xlkit new` and by the step to format 3:
@@ -24,8 +24,14 @@ ID_NAME = "xlkit_register_id"
 # format -> what its upgrade step adds: sheet -> its new column headers (() for a whole new
 # sheet). A register of an older format lacks these by design, so validation says
 # 「xlkit upgrade」 instead of 「列がありません」. Format 2 only records the format; format 3 adds
-# 変更履歴 and 回答状況 (their names are the schemas'), the 設定 row 回答期限 and ID_NAME.
-ADDED: dict[int, dict[str, tuple[str, ...]]] = {2: {}, 3: {schema.history().sheet: (), schema.status().sheet: ()}}
+# 変更履歴 and 回答状況 (their names are the schemas'), the 設定 row 回答期限 and ID_NAME; format 4
+# adds the 設定 row 締めた年度, the 課 columns after 課 and 実施機関 (schemas/division.schema.json)
+# and the button 年度締め.
+ADDED: dict[int, dict[str, tuple[str, ...]]] = {
+    2: {},
+    3: {schema.history().sheet: (), schema.status().sheet: ()},
+    4: {schema.division().sheet: tuple(schema.division().headers[2:])},  # 開始日, 終了日, 後継の課
+}
 
 
 def added_since(version: int) -> dict[str, set[str]]:

@@ -11,6 +11,7 @@ BUTTONS = (
     ("Excel出力", "XlkitExportExcel", "import xlkit.macros as m; m.export_excel()"),
     ("照会票作成", "XlkitSurvey", "import xlkit.macros as m; m.survey()"),
     ("回答取込", "XlkitCollect", "import xlkit.macros as m; m.collect()"),
+    ("年度締め", "XlkitCloseYear", "import xlkit.macros as m; m.close_year()"),
 )
 
 # caption -> (sub, RunPython's line)

@@ -30,6 +30,12 @@ MAX_ROW = 1_048_575  # last 0-based row of a sheet: validation covers every row 
 _FIRST_YEAR, _LAST_YEAR = schema.year_bounds()
 DATE_MIN = dates.era_of(dt.date(_FIRST_YEAR, 12, 31)).first_day
 DATE_MAX = dt.date(_LAST_YEAR, 12, 31)
+# the error alert of a date cell (a warning: 和暦 typed as text is confirmed with 「はい」); the
+# upgrade steps give the cells they add the same (workbook/format3.py)
+DATE_ERROR_TITLE = "日付を確認してください"
+DATE_ERROR = ("日付として読み取れませんでした。R2.4.1 や 令和2年4月1日 のように入力した場合は"
+              "「はい」で確定できます（入力チェックで確認します）。")
+SETTING_DATE_ERROR = "日付として読み取れませんでした。このまま確定する場合は「はい」を押してください。"
 
 
 def build(
@@ -263,9 +269,7 @@ def validation(column: schema.Column) -> dict | None:
     elif column.kind == "date":
         options = {
             "validate": "date", "criteria": "between", "minimum": DATE_MIN, "maximum": DATE_MAX,
-            "error_type": "warning", "error_title": "日付を確認してください",
-            "error_message": ("日付として読み取れませんでした。R2.4.1 や 令和2年4月1日 のように入力した場合は"
-                              "「はい」で確定できます（入力チェックで確認します）。"),
+            "error_type": "warning", "error_title": DATE_ERROR_TITLE, "error_message": DATE_ERROR,
         }
     elif column.kind == "mark":
         options = {
@@ -420,6 +424,8 @@ def _settings(ws, settings: Mapping[str, Any], bodies: Sequence[str], fmt: Forma
         ws.write_string(r, 0, title, fmt.locked_text)
         ws.write_string(r, 2, help_text or "", fmt.locked_text)
         kind = column.kind
+        if kind == "years":  # 締めた年度: plain text (2020、2021), never a date nor a number format
+            value = cells.as_text(value, separator=column.separator) or None
         if isinstance(value, (dt.date, dt.datetime)):
             ws.write_datetime(r, 1, value, fmt.setting_date)
         elif isinstance(value, bool) or value is None or value == "":
@@ -436,8 +442,7 @@ def _settings(ws, settings: Mapping[str, Any], bodies: Sequence[str], fmt: Forma
                        "error_message": f"{low} から {high} の整数を入力してください。"}
         elif kind == "date":
             options = {"validate": "date", "criteria": "between", "minimum": DATE_MIN, "maximum": DATE_MAX,
-                       "error_type": "warning", "error_title": "日付を確認してください",
-                       "error_message": "日付として読み取れませんでした。このまま確定する場合は「はい」を押してください。"}
+                       "error_type": "warning", "error_title": DATE_ERROR_TITLE, "error_message": SETTING_DATE_ERROR}
         else:
             options = {"validate": "any"}
         if help_text:
@@ -454,9 +459,11 @@ def _master(ws, name: str, rows: Sequence[Sequence[str]], fmt: Formats) -> None:
     """A master sheet: a locked header over editable rows, the structure protected."""
     headers = design.MASTER_HEADERS[name]
     widths = design.MASTER_WIDTHS[name]
+    # 課's columns are its schema's (開始日 and 終了日 are dates); the other masters' are text
+    kinds = [c.kind for c in schema.division().columns] if name == design.DIVISIONS else ["text"] * len(headers)
     ws.set_column(0, len(headers) - 1, None, fmt.unlocked)
-    for c, (header, width) in enumerate(zip(headers, widths)):
-        ws.set_column(c, c, width, fmt.unlocked)
+    for c, (header, width, kind) in enumerate(zip(headers, widths, kinds)):
+        ws.set_column(c, c, width, fmt.unlocked_date if kind == "date" else fmt.unlocked)
         ws.write_string(0, c, header, fmt.master_header)
     # Every cell of a data row is unlocked, so that staff may insert and delete whole rows.
     ws.set_column(len(headers), 16_383, None, fmt.unlocked)
@@ -467,12 +474,9 @@ def _master(ws, name: str, rows: Sequence[Sequence[str]], fmt: Formats) -> None:
     ws.set_row(0, 24)
     ws.freeze_panes(1, 0)
     if name == design.DIVISIONS:
-        ws.data_validation(1, 1, MAX_ROW, 1, {
-            "validate": "list", "source": f"={design.list_name(design.BODIES)}",
-            "input_title": "実施機関", "input_message": "この課が属する実施機関を一覧から選んでください。",
-            "error_type": "stop", "error_title": "一覧にない値です",
-            "error_message": "「実施機関」シートの一覧から選んでください。",
-        })
+        for c, options in enumerate(division_validations()):
+            if options:
+                ws.data_validation(1, c, MAX_ROW, c, options)
     if name in schema.mark_columns():
         spec = schema.mark_columns()[name]
         ws.data_validation(1, 1, MAX_ROW, 1, {
@@ -480,13 +484,50 @@ def _master(ws, name: str, rows: Sequence[Sequence[str]], fmt: Formats) -> None:
             "input_title": spec["列名"], "input_message": spec["説明"][:255],
             "error_type": "stop", "error_title": "○か空欄です", "error_message": "○を付けるか、空欄にしてください。",
         })
-    note_col = len(headers) + 1
+    note_col = design.master_note_column(name)
     ws.set_column(note_col, note_col, 60, fmt.unlocked)
-    ws.write_string(0, note_col, "行の並びが報告書の並びになります。追加は最後の行の下に入力してください。"
-                    if name in (design.BODIES, design.DIVISIONS)
-                    else "最後の行の下に入力すると、選択肢に加わります。", fmt.note)
+    ws.write_string(0, note_col, design.master_note(name), fmt.note)
     ws.protect("", {"insert_rows": True, "delete_rows": True, "sort": True,
                     "select_locked_cells": True, "select_unlocked_cells": True})
+
+
+def division_validations() -> list[dict | None]:
+    """The data validation of each column of 課 (schemas/division.schema.json), from row 2 down:
+    実施機関 from its list; 開始日 and 終了日 dates (a warning: 和暦 typed as text is read by
+    入力チェック); 後継の課 offered from the 課 list, with a warning only, since a 課 split in two
+    names both (「、」). Each shows the schema's input message. The step to format 4 adds the same
+    to an older register (workbook/format4.py)."""
+    out: list[dict | None] = []
+    for column in schema.division().columns:
+        message = column.input_message or ""
+        options: dict[str, Any] | None
+        if column.master:
+            options = {"validate": "list", "source": f"={design.list_name(column.master)}",
+                       "error_type": "stop", "error_title": "一覧にない値です",
+                       "error_message": f"「{column.master}」シートの一覧から選んでください。"}
+        elif column.kind == "date":
+            options = {"validate": "date", "criteria": "between", "minimum": DATE_MIN, "maximum": DATE_MAX,
+                       "error_type": "warning", "error_title": DATE_ERROR_TITLE, "error_message": DATE_ERROR}
+        elif column.kind == "multi":
+            options = {"validate": "list", "source": f"={design.list_name(design.DIVISIONS)}",
+                       "error_type": "warning", "error_title": SUCCESSOR_ERROR_TITLE,
+                       "error_message": successor_error(column)}
+        else:
+            options = None
+        if options is not None and message:
+            options.update(input_title=column.header[:32], input_message=message[:255])
+        out.append(options)
+    return out
+
+
+SUCCESSOR_ERROR_TITLE = "一覧にない課です"
+
+
+def successor_error(column: schema.Column) -> str:
+    """The warning of 後継の課 for a value not in the 課 list."""
+    sep = column.separator or cells.SEPARATOR
+    return (f"「{design.DIVISIONS}」シートの一覧にない課です。複数の課は「{sep}」で区切って入力できます。"
+            "このまま確定する場合は「はい」を押してください（入力チェックで確認します）。")
 
 
 # --------------------------------------------------------------------------- 回答状況, 変更履歴

@@ -19,21 +19,35 @@ SUMMARY = "集計"
 CONF = "xlwings.conf"
 
 # Master sheets (named once, by the reader): sheet name -> its header row.
-# 課 carries the 実施機関 each 課 belongs to; 区分 and 審議結果 carry a ○ column whose
-# header is named in masters.json (schema.mark_columns).
+# 課 carries the 実施機関 each 課 belongs to and its period (its columns are those of
+# schemas/division.schema.json); 区分 and 審議結果 carry a ○ column whose header is named in
+# masters.json (schema.mark_columns).
 BODIES, DIVISIONS, CATEGORIES, RESULTS_MASTER = BODY_SHEET, DIVISION_SHEET, CATEGORY_SHEET, RESULT_SHEET
 MASTER_HEADERS: dict[str, tuple[str, ...]] = {
     BODIES: (BODIES,),
-    DIVISIONS: (DIVISIONS, BODIES),
+    DIVISIONS: tuple(schema.division().headers),
     CATEGORIES: (CATEGORIES, mark_columns()[CATEGORIES]["列名"]),
     RESULTS_MASTER: (RESULTS_MASTER, mark_columns()[RESULTS_MASTER]["列名"]),
 }
 MASTER_WIDTHS: dict[str, tuple[float, ...]] = {
     BODIES: (18,),
-    DIVISIONS: (24, 18),
+    DIVISIONS: tuple(c.width for c in schema.division().columns),
     CATEGORIES: (14, 20),
     RESULTS_MASTER: (14, 16),
 }
+
+
+def master_note_column(master: str) -> int:
+    """The column (0-based) of the note in a master sheet's header row: one blank column after
+    its headers (課: G since format 4, D before)."""
+    return len(MASTER_HEADERS[master]) + 1
+
+
+def master_note(master: str) -> str:
+    """The note the header row of a master sheet carries (master_note_column)."""
+    if master in (BODIES, DIVISIONS):
+        return "行の並びが報告書の並びになります。追加は最後の行の下に入力してください。"
+    return "最後の行の下に入力すると、選択肢に加わります。"
 
 # 設定: 項目 | 値 | 説明
 SETTINGS_HEADERS = ("項目", "値", "説明")
@@ -133,6 +147,7 @@ class Button:
     caption: str  # what staff read on the button
     function: str  # the function of xlkit.macros it runs
     help: str  # the line of 使い方 that says what it does
+    since: int = 1  # the register format (xlkit.formats) that brought it: its upgrade step adds its row
 
     @property
     def python(self) -> str:
@@ -170,11 +185,27 @@ BUTTONS: tuple[Button, ...] = (
         "XlkitSurvey", "照会票作成", "survey",
         "「設定」の報告年度について、課ごとの照会票（外部結合の庁内照会）と照会一覧を、exports の中の"
         "「照会票」フォルダに作ります。同じ名前の照会票があるときは作りません（上書きしません）。",
+        since=3,
     ),
     Button(
         "XlkitCollect", "回答取込", "collect",
         "回答された照会票を選んで読み込み、確認のうえ新規の外部結合と終了年月日をこのブックに書き込み、"
         "「変更履歴」「回答状況」に記録します。取り込めない照会票があれば何も書き込みません。"
         "書き込んだ後は上書き保存してください。",
+        since=3,
+    ),
+    Button(
+        "XlkitCloseYear", "年度締め", "close_year",
+        "「設定」の報告年度を確定します。入力チェックにエラーがないこと・報告日があることを確かめ、登録簿の写し・"
+        "外部結合の状況の報告書（Word・PDF）・集計値を「確定\\<年度>」フォルダに保存し、前年度公表値・締めた年度・"
+        "報告年度を書き換えます。",
+        since=4,
     ),
 )
+# Buttons are only ever added at the end (xlkit upgrade finds a register's button rows as the
+# first ones), one row of 使い方 each: a new one goes last, with the format that brings it.
+
+
+def buttons_until(version: int) -> tuple[Button, ...]:
+    """The buttons a register of format `version` has."""
+    return tuple(b for b in BUTTONS if b.since <= version)

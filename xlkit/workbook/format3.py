@@ -50,10 +50,11 @@ def add_logs_settings_and_id(package: Package) -> None:
     for log, code_name in zip(logs, code_names):
         _add_log_sheet(package, log, header_style, column_style, code_name)
     if settings is not None:
-        _add_survey_due(package, settings_part, settings)
+        add_settings_row(package, "survey_due")
+    from xlkit.workbook import design
     from xlkit.workbook.howto_rows import update_howto_buttons
 
-    update_howto_buttons(package)
+    update_howto_buttons(package, design.buttons_until(3))
     if scan.register_id(package) is None:
         from xlkit.workbook.builder import new_register_id
 
@@ -82,7 +83,7 @@ def _free_code_names(package: Package, count: int) -> list[str]:
     return found
 
 
-def _column_width(width: float) -> float:
+def column_width(width: float) -> float:
     """A width in characters as Excel stores it (XlsxWriter's conversion, for the default font)."""
     digit, padding = 7, 5  # pixels, for Calibri 11
     pixels = int(width * (digit + padding) + 0.5) if width < 1 else int(width * digit + 0.5) + padding
@@ -99,7 +100,7 @@ def _log_sheet_xml(log: schema.Register, main: bytes, header_style: bytes | None
     code = b' codeName="%s"' % xml_attr(code_name) if code_name else b""
     cols = b"".join(
         b'<col min="%d" max="%d" width="%s"%s customWidth="1"/>'
-        % (i, i, repr(_column_width(c.width)).encode(), b' style="%d"' % column_style if column_style is not None else b"")
+        % (i, i, repr(column_width(c.width)).encode(), b' style="%d"' % column_style if column_style is not None else b"")
         for i, c in enumerate(log.columns, start=1))
     style = b' s="%s"' % header_style if header_style is not None else b""
     header = b"".join(
@@ -210,14 +211,21 @@ def _add_relationship(package: Package, rels: str, kind: str, target: str) -> st
     return f"rId{n}"
 
 
-def _add_survey_due(package: Package, part: str, sheet: sheet_xml.Sheet) -> None:
-    """The 設定 row 回答期限 below the last row in use (A title, B the blank value cell, C its
-    help), formatted like the rows above; none when a row of that title is there already."""
+def add_settings_row(package: Package, key: str) -> bool:
+    """The 設定 row of the schema's setting `key` (回答期限, 締めた年度 …) below the last row in use:
+    A its title, B the blank value cell, C its help, formatted like the rows above, and the value
+    cell's data validation as builder._settings gives it (a date setting: a date between
+    builder.DATE_MIN and DATE_MAX; any other: its input message only). Nothing is added (False)
+    when the register has no 設定 sheet, or a row of that title is there already (staff added it)."""
     from xlkit.workbook import appender
     from xlkit.workbook.stylesheet import Stylesheet
 
     settings = schema.settings()
-    column = settings.column("survey_due")
+    part = package.sheet_parts().get(settings.sheet)
+    if not part or part not in package:
+        return False
+    sheet = sheet_xml.Sheet(package.read(part), package.path.name, settings.sheet)
+    column = settings.column(key)
     strings = sheet_xml.SharedStrings(package)
     rows = sheet.rows_between(0, sheet_xml.LAST_ROW)
     row_cells = {number: dict(sheet.cells_of(found[3])) for number, found in rows.items()}
@@ -227,24 +235,19 @@ def _add_survey_due(package: Package, part: str, sheet: sheet_xml.Sheet) -> None
         if title is not None and title.strip():
             titles[number] = cells.fold(title)
     if cells.fold(column.header) in titles.values():
-        return  # staff added it already
+        return False  # staff added it already
     used = [number for number, found in row_cells.items()
             if any(sheet_xml.has_value(*found[c]) for c in (1, 2, 3) if c in found)]
     r = max(used, default=1) + 1
     if r > sheet_xml.LAST_ROW:
-        return
+        return False
     above = row_cells.get(max(titles)) if titles else {}
 
     def style(col: int) -> bytes | None:
         return above[col][0].get(b"s") if col in above else None
 
     styles = Stylesheet(package)
-    # the value cell of another date setting (unlocked, shaded, a date format: 報告日), else the
-    # one above (前年度公表値: unlocked and shaded too, but a right-aligned number format)
-    date_titles = {cells.fold(c.header) for c in settings.columns if c.kind == "date"}
-    date_styles = [found[2][0].get(b"s", b"") for number, found in sorted(row_cells.items(), reverse=True)
-                   if titles.get(number) in date_titles and 2 in found]
-    value_style = next((s for s in date_styles if s.isdigit() and styles.is_date(int(s))), style(2))
+    value_style = _value_style(column, settings, titles, row_cells, styles, style(2))
     epoch = sheet_xml.epoch(package)
     help_text = column.input_message or column.schema.get("description", "")
     existing = {r: rows[r]} if r in rows else {}
@@ -258,40 +261,99 @@ def _add_survey_due(package: Package, part: str, sheet: sheet_xml.Sheet) -> None
     attrs = {b"r": str(r).encode(), **{k: v for k, v in attrs.items() if k != b"r"}}
     edits = [appender.grow_dimension(sheet.xml, r, 3),
              sheet.rows_edit(r - 1, sheet.row_xml(attrs, new_cells), existing)]
-    edits += _date_validation(sheet, f"B{r}", column.header, help_text, epoch)
+    if column.kind == "date":
+        from xlkit.workbook.builder import SETTING_DATE_ERROR
+
+        entry = date_validation(sheet, f"B{r}", column.header, help_text, epoch, SETTING_DATE_ERROR)
+    else:
+        entry = prompt_validation(sheet, f"B{r}", column.header, help_text) if help_text else None
+    edits += validation_edits(sheet, [entry] if entry else [])
     package.write(part, sheet.splice(edits))
+    return True
 
 
-def _date_validation(sheet: sheet_xml.Sheet, cell: str, title: str, help_text: str, epoch) -> list:
-    """The edits that give `cell` the date validation builder gives 設定's date cells, when the
-    sheet has a <dataValidations> to add it to."""
-    import datetime as dt
+def _value_style(column: schema.Column, settings: schema.Register, titles: dict[int, str], row_cells: dict,
+                 styles, above: bytes | None) -> bytes | None:
+    """The format of a new setting's value cell: that of another setting of its kind's look, found
+    by title (unlocked, shaded): a date setting's (報告日) for a date, else a text setting's (資料番号)
+    — plain, never a date. Failing that, the value cell of the row above (前年度公表値: unlocked and
+    shaded too, but a right-aligned number format), unless it shows a date and the new one must not."""
+    want_date = column.kind == "date"
+    like = {cells.fold(c.header) for c in settings.columns if (c.kind == "date") == want_date
+            and c.kind in ("date", "text")}
+    found = [cells_[2][0].get(b"s", b"") for number, cells_ in sorted(row_cells.items(), reverse=True)
+             if titles.get(number) in like and 2 in cells_]
+    chosen = next((s for s in found if s.isdigit() and styles.is_date(int(s)) == want_date), None)
+    if chosen is not None:
+        return chosen
+    if above is not None and not want_date and above.isdigit() and styles.is_date(int(above)):
+        return None
+    return above
 
-    from xlkit.workbook.builder import DATE_MAX, DATE_MIN
 
-    p = sheet.p  # the sheet's own dataValidations, not the x14 ones of its extLst
+def validation_edits(sheet: sheet_xml.Sheet, entries: list[bytes]) -> list:
+    """The edits that add the <dataValidation> `entries` to the sheet's own <dataValidations>
+    (not the x14 ones of its extLst), its count raised; none when the sheet has no such block
+    (a register xlkit made always has one: an upgrade never adds the block itself)."""
+    p = sheet.p
     block = re.compile(rb"<%sdataValidations\b([^>]*?)(/?)>" % re.escape(p)).search(sheet.xml, sheet.end)
-    if block is None or block[2]:
+    if block is None or block[2] or not entries:
         return []
     closing = sheet.xml.find(b"</%sdataValidations>" % p, block.end())
     if closing < 0:
         return []
+    edits = [(closing, closing, b"".join(entries))]
+    count = re.search(rb'\bcount="(\d+)"', block[1])
+    if count:
+        at = block.start(1) + count.start(1)
+        edits.append((at, at + len(count[1]), b"%d" % (int(count[1]) + len(entries))))
+    return edits
+
+
+def has_validations(sheet: sheet_xml.Sheet) -> bool:
+    """Whether validation_edits can add to the sheet (it has a <dataValidations> block)."""
+    return bool(validation_edits(sheet, [b""]))
+
+
+def _prompt(title: str, help_text: str) -> bytes:
+    if not help_text:
+        return b""
+    return b' promptTitle="%s" prompt="%s"' % (xml_attr(title[:32]), xml_attr(help_text[:255]))
+
+
+def date_validation(sheet: sheet_xml.Sheet, ref: str, title: str, help_text: str, epoch, error: str) -> bytes:
+    """A <dataValidation> of `ref` as builder gives date cells: a date between builder.DATE_MIN and
+    DATE_MAX, a warning (「はい」 keeps a 和暦 typed as text) saying `error`, its input message."""
+    import datetime as dt
+
+    from xlkit.workbook.builder import DATE_ERROR_TITLE, DATE_MAX, DATE_MIN
 
     def serial(day: dt.date) -> int:
         return (dt.datetime(day.year, day.month, day.day) - epoch).days
 
-    error = "日付として読み取れませんでした。このまま確定する場合は「はい」を押してください。"  # as builder._settings
+    p = sheet.p
     attrs = (b' type="date" errorStyle="warning" allowBlank="1" showInputMessage="1" showErrorMessage="1"'
-             b' errorTitle="%s" error="%s"' % (xml_attr("日付を確認してください"), xml_attr(error)))
-    if help_text:
-        attrs += b' promptTitle="%s" prompt="%s"' % (xml_attr(title[:32]), xml_attr(help_text[:255]))
-    entry = (b'<%sdataValidation%s sqref="%s">' % (p, attrs, cell.encode())
-             + b"<%sformula1>%d</%sformula1>" % (p, serial(DATE_MIN), p)
-             + b"<%sformula2>%d</%sformula2>" % (p, serial(DATE_MAX), p)
-             + b"</%sdataValidation>" % p)
-    edits = [(closing, closing, entry)]
-    count = re.search(rb'\bcount="(\d+)"', block[1])
-    if count:
-        at = block.start(1) + count.start(1)
-        edits.append((at, at + len(count[1]), b"%d" % (int(count[1]) + 1)))
-    return edits
+             b' errorTitle="%s" error="%s"' % (xml_attr(DATE_ERROR_TITLE), xml_attr(error)))
+    return (b'<%sdataValidation%s%s sqref="%s">' % (p, attrs, _prompt(title, help_text), ref.encode())
+            + b"<%sformula1>%d</%sformula1>" % (p, serial(DATE_MIN), p)
+            + b"<%sformula2>%d</%sformula2>" % (p, serial(DATE_MAX), p)
+            + b"</%sdataValidation>" % p)
+
+
+def prompt_validation(sheet: sheet_xml.Sheet, ref: str, title: str, help_text: str) -> bytes:
+    """A <dataValidation> of `ref` that allows any value and shows its input message."""
+    return b'<%sdataValidation allowBlank="1" showInputMessage="1" showErrorMessage="1"%s sqref="%s"/>' % (
+        sheet.p, _prompt(title, help_text), ref.encode())
+
+
+def list_validation(sheet: sheet_xml.Sheet, ref: str, source: str, *, style: str, error_title: str, error: str,
+                    title: str, help_text: str) -> bytes:
+    """A <dataValidation> of `ref`: a dropdown of the workbook name `source`, an error alert of
+    `style` (stop, warning, information), its input message."""
+    p = sheet.p
+    kind = b"" if style == "stop" else b' errorStyle="%s"' % xml_attr(style)
+    attrs = (b' type="list"%s allowBlank="1" showInputMessage="1" showErrorMessage="1" errorTitle="%s" error="%s"'
+             % (kind, xml_attr(error_title), xml_attr(error)))
+    return (b'<%sdataValidation%s%s sqref="%s">' % (p, attrs, _prompt(title, help_text), ref.encode())
+            + b"<%sformula1>%s</%sformula1>" % (p, xml_text(source), p)
+            + b"</%sdataValidation>" % p)

@@ -7,6 +7,7 @@ sit on their own rows.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from xlkit.workbook import design, sheet_xml
 from xlkit.workbook.appender import KEEP_ROW_ATTRS
@@ -23,12 +24,13 @@ _CELL_REF = re.compile(r"(\$?[A-Za-z]{1,3})?(\$?)(\d+)")
 FORMER_HELP: frozenset[str] = frozenset()
 
 
-def update_howto_buttons(package: Package) -> bool:
-    """使い方's button rows brought up to date with design.BUTTONS: one row per button under the
-    subtitle design.HOWTO_BUTTONS, its help text in column C (and its caption in B where the rows
-    above have one: an .xlsx, which has no buttons). The rows there are taken to be the first
-    buttons (buttons are only ever added at the end); a row is inserted after them for each button
-    they lack, formatted like the row above, and the rows below move down with everything anchored
+def update_howto_buttons(package: Package, buttons: Sequence[design.Button] | None = None) -> bool:
+    """使い方's button rows brought up to date with `buttons` (design.BUTTONS, or the first of them:
+    an upgrade step adds the rows of the buttons its format brings, design.buttons_until): one row
+    per button under the subtitle design.HOWTO_BUTTONS, its help text in column C (and its caption
+    in B where the rows above have one: an .xlsx, which has no buttons). The rows there are taken to
+    be the first buttons (buttons are only ever added at the end); a row is inserted after them for
+    each button they lack, formatted like the row above, and the rows below move down with everything anchored
     to them (cells, merged cells, row heights, the selection, names such as a print area, pictures
     and shapes, comments), as Excel moves them when rows are inserted. The buttons themselves are
     drawn again by rebuild_buttons, in these rows. Nothing changes (False) when every button has its
@@ -45,9 +47,11 @@ def update_howto_buttons(package: Package) -> bool:
         found = row_cells.get(number, {}).get(col)
         return (sheet_xml.cell_text(*found, strings) or "").strip() if found else ""
 
+    buttons = tuple(design.BUTTONS if buttons is None else buttons)
     title = next((n for n in sorted(row_cells) if text(n, 2) == design.HOWTO_BUTTONS), None)
     if title is None:
         return False
+    # every button xlkit knows marks a row as a button's, also when `buttons` is fewer of them
     helps, captions = {b.help for b in design.BUTTONS}, {b.caption for b in design.BUTTONS}
 
     def button_row(number: int) -> bool:
@@ -58,9 +62,9 @@ def update_howto_buttons(package: Package) -> bool:
     listed: list[int] = []
     while button_row(title + 1 + len(listed)):
         listed.append(title + 1 + len(listed))
-    if not listed or len(listed) >= len(design.BUTTONS):
+    if not listed or len(listed) >= len(buttons):
         return False
-    missing = design.BUTTONS[len(listed):]
+    missing = buttons[len(listed):]
     at, by = listed[-1] + 1, len(missing)
 
     from xlkit.workbook.stylesheet import Stylesheet

@@ -3,7 +3,9 @@
 `STEPS[n]` turns a register of format n into one of format n + 1, working on the parts of the
 file (workbook/package.py) and writing the new format number itself. A later issue that adds a
 sheet, a column or a 設定 key raises xlkit.formats.CURRENT and adds its step here, with a test
-that upgrades tests/fixtures/format1_sample.xlsm through every step.
+that upgrades tests/fixtures/format1_sample.xlsm through every step (the step to format 3 is
+workbook/format3.py, to format 4 workbook/format4.py; tests/fixtures/format3_sample.xlsx/.xlsm
+are registers of format 3 as `xlkit new` and `xlkit import` wrote them).
 
 Every upgrade of a macro-enabled register also rebuilds its VBA project from the installed
 xlwings (so the workbook's VBA and the Python package match again) and checks that every
@@ -98,10 +100,18 @@ def _format3():
     return format3
 
 
+def _format4():
+    from xlkit.workbook import format4
+
+    return format4
+
+
 STEPS: dict[int, Step] = {
     1: Step("登録簿の形式（形式 2）を記録する", _record_format),
     2: Step("回答状況・変更履歴のシート、設定の回答期限、登録簿の番号、使い方の照会票作成・回答取込の行を加える",
             lambda package: _format3().add_logs_settings_and_id(package)),
+    3: Step("設定の締めた年度、課の開始日・終了日・後継の課、年度締めボタンを加える",
+            lambda package: _format4().add_closed_years_divisions_and_button(package)),
 }
 
 

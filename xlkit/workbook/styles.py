@@ -24,6 +24,7 @@ HEADER_REQUIRED = {**HEADER, "font_color": "#FFFFFF", "bg_color": "#1F3864"}
 
 MASTER_HEADER = {**HEADER, "bg_color": "#548235", "locked": True}
 UNLOCKED = {**_BASE, "locked": False}
+UNLOCKED_DATE = {**DATE, "locked": False}  # the date columns of 課 (開始日, 終了日)
 LOCKED_TEXT = {**TEXT, "locked": True}
 
 TITLE = {"font_name": FONT, "font_size": 16, "bold": True}
