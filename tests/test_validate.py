@@ -59,6 +59,7 @@ EXPECTED = {
     (L, "N16", "new-not-active"), (L, "O17", "case-ref-unknown"), (L, "O18", "schema-pattern"),
     (L, "A19", "schema-max-length"), (L, "E20", "typo"), (L, "D21", "halfwidth-kana"),
     (L, "H22", "mark-invalid"), (L, "N23", "year-invalid"), (L, "J26", "text-invisible-char"),
+    (L, "C27", "division-period"), (L, "C28", "division-renamed"),
     (C, "E3", "case-without-linkage"), (C, "B5", "case-no-duplicate"), (C, "B6", "case-no-duplicate"),
     (C, "A7", "case-year-mismatch"), (C, "B8", "schema-minimum"), (C, "E9", "schema-unique-items"),
     (C, "D10", "master-unknown"), (C, "H11", "master-unknown"),
@@ -94,6 +95,8 @@ def planted(tmp_path_factory, make_register, linkage, case):
         linkage(24, consent="○", fiscal_year=2022),  # clean: 本人同意 takes no part in b
         linkage(25, start="2020/4/1", my_number="〇", fiscal_year="令和2年度", body="区長 "),  # clean spellings
         linkage(26, partner="株式会社\u202eスビーサ"),  # J26 text-invisible-char: shows 株式会社サービス
+        linkage(27, division="庶務課"),  # C27 division-period: 庶務課 was abolished on 31 March 2019
+        linkage(28, division="総務部総務課"),  # C28 division-renamed: goes on after its name ended
     ]
 
     cases = [
@@ -109,7 +112,17 @@ def planted(tmp_path_factory, make_register, linkage, case):
         case(8, result="保留"),  # H11 master-unknown
     ]
     path = tmp_path_factory.mktemp("planted") / "登録簿.xlsx"
-    return make_register(path, linkages, cases, settings=PLANTED_SETTINGS)
+    return make_register(path, linkages, cases, settings=PLANTED_SETTINGS, sheets={"課": PLANTED_DIVISIONS})
+
+
+# the 課 sheet of the planted register: the seed's 課, and two names a 組織改正 ended (開始日,
+# 終了日, 後継の課 as schemas/division.schema.json orders them)
+PLANTED_DIVISIONS = [
+    schema.division().headers,
+    *([name, body] for name, body in schema.masters()["課"]),
+    ["庶務課", "区長", None, dt.datetime(2019, 3, 31), None],
+    ["総務部総務課", "区長", None, dt.datetime(2020, 12, 31), "総務課"],
+]
 
 
 def test_every_planted_mistake_is_found_at_its_cell_and_nothing_else(planted):
@@ -135,9 +148,9 @@ def test_severity_and_counts(planted):
     report = check_file(planted)
     warnings = {(i.cell, i.code) for i in report.issues if i.severity == WARNING}
     assert warnings == {("C6", "master-variant"), ("E20", "typo"), ("D21", "halfwidth-kana"),
-                        ("E3", "case-without-linkage"), ("J26", "text-invisible-char")}
-    assert report.warnings == 5
-    assert report.errors == len(EXPECTED) - 5
+                        ("E3", "case-without-linkage"), ("J26", "text-invisible-char"), ("C28", "division-renamed")}
+    assert report.warnings == 6
+    assert report.errors == len(EXPECTED) - 6
     # every other issue is an error, written out here rather than taken from the catalogue
     errors = {(i.sheet, i.cell, i.code) for i in report.issues if i.severity == ERROR}
     assert errors == {e for e in EXPECTED if (e[1], e[2]) not in warnings}
@@ -150,7 +163,7 @@ def test_issues_are_sorted_by_sheet_then_position(planted):
     assert places == [
         (L, "K3"), (L, "D4"), (L, "C5"), (L, "C6"), (L, "C7"), (L, "A8"), (L, "A9"), (L, "D10"), (L, "D11"),
         (L, "L12"), (L, "N13"), (L, "N14"), (L, "N16"), (L, "O17"), (L, "O18"), (L, "A19"), (L, "E20"),
-        (L, "D21"), (L, "H22"), (L, "N23"), (L, "J26"),
+        (L, "D21"), (L, "H22"), (L, "N23"), (L, "J26"), (L, "C27"), (L, "C28"),
         (C, "E3"), (C, "B5"), (C, "B6"), (C, "A7"), (C, "B8"), (C, "E9"), (C, "D10"), (C, "H11"),
         (S, "B3"),
     ]
@@ -310,7 +323,7 @@ def test_cli_json_shape_and_exit_code(planted, monkeypatch, capsys):
     assert code == 1 and err == ""
     data = json.loads(out)
     assert set(data) == {"errors", "warnings", "issues"}
-    assert data["errors"] == len(EXPECTED) - 5 and data["warnings"] == 5
+    assert data["errors"] == len(EXPECTED) - 6 and data["warnings"] == 6
     assert all(set(i) == {"sheet", "cell", "column", "severity", "code", "message"} for i in data["issues"])
     assert {(i["sheet"], i["cell"], i["code"]) for i in data["issues"]} == EXPECTED
     assert "經由" in out  # ensure_ascii=False
@@ -321,7 +334,7 @@ def test_cli_listing(planted, monkeypatch, capsys):
     assert code == 1
     assert "外部結合!K3 [エラー] 結合の開始年月日: 「R2.13.1」" in out
     assert "外部結合!E20 [警告] 外部結合を行った理由: " in out
-    assert out.rstrip().endswith(f"エラー {len(EXPECTED) - 5} 件、警告 5 件")
+    assert out.rstrip().endswith(f"エラー {len(EXPECTED) - 6} 件、警告 6 件")
 
 
 def test_cli_clean_register_exits_zero(tmp_path, monkeypatch, capsys, make_register, linkage, case):

@@ -26,7 +26,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import cells, messages, rules, schema
+from . import cells, messages, org, rules, schema
 from .addresses import column_letter, split_cell
 from .dates import format_wareki, nendo
 from .figures import year_start
@@ -551,7 +551,10 @@ def _status(book: Book, result: Plan) -> list[Status]:
     lines = []
     own: dict[str, Status] = {}  # file -> its line, for the copies of an answer
     known = set()
-    for division, _body in dict.fromkeys(book.divisions):
+    # the 課 the survey asked: those valid on the day its forms were issued (組織改正: a closed 課
+    # gets no form, so no 未回答 line)
+    asked = [(d.name, d.body) for d in org.current(org.of(book), _survey_day(result.sources))]
+    for division, _body in dict.fromkeys(asked):
         known.add(cells.fold(division))
         sources = by_division.get(cells.fold(division), [])
         if not sources:
@@ -563,6 +566,18 @@ def _status(book: Book, result: Plan) -> list[Status]:
         if folded not in known:
             lines += [_status_line(source.division, source, result, own) for source in sources]
     return lines
+
+
+def _survey_day(sources: list[Source]) -> dt.date:
+    """The day the survey was made: the earliest issue date of the forms read, today without one."""
+    days = []
+    for source in sources:
+        issued = source.answer.identity.get("issued") if source.answer is not None else None
+        try:
+            days.append(dt.datetime.strptime(str(issued), "%Y-%m-%d %H:%M:%S").date())
+        except ValueError:
+            continue
+    return min(days, default=dt.date.today())
 
 
 def _status_line(division: str, source: Source, result: Plan, own: dict[str, Status]) -> Status:

@@ -18,7 +18,7 @@ validation reports the same rows as errors, pointing at the cell.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -158,11 +158,26 @@ def skipped_notes(skipped: Sequence[Skipped]) -> list[str]:
             for rows, count, reason in skipped_groups(skipped)]
 
 
-def chart_order(records: list[Record], divisions: Sequence[str]) -> list[Record]:
-    """Organisation-chart order of 課 (the `divisions` order; unknown 課 last), then row order."""
-    rank = {cells.fold(d): i for i, d in enumerate(divisions)}
-    unknown = len(rank)
-    return sorted(records, key=lambda r: (rank.get(cells.fold(r.get("division") or ""), unknown), r.row))
+def chart_order(records: list[Record], divisions: Sequence[str], *, names: Callable[[str], str] | None = None,
+                rank: Mapping[str, int] | None = None) -> list[Record]:
+    """Organisation-chart order of 課 (the `divisions` order; unknown 課 last), then row order.
+
+    A report of a year after a 組織改正 orders by the name it prints: `names` gives it for a
+    row's 課 (xlkit.org.name_in_year) and `rank` the chart place of each folded name
+    (xlkit.org.chart_rank); without them, the 課 as typed and the `divisions` order.
+    """
+    if rank is None:
+        rank = {cells.fold(d): i for i, d in enumerate(divisions)}
+    unknown = max(rank.values(), default=-1) + 1  # after every place, also when a name is on two rows
+    places: dict[str, int] = {}
+
+    def place(division: str) -> int:
+        if division not in places:
+            shown = names(division) if names is not None and division else division
+            places[division] = rank.get(cells.fold(shown), unknown)
+        return places[division]
+
+    return sorted(records, key=lambda r: (place(r.get("division") or ""), r.row))
 
 
 def compute(linkages: list[Record], year: int, bodies: Sequence[str], divisions: Sequence[str]) -> Figures:

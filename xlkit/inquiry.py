@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from . import cells, messages, rules, schema
-from .dates import nendo
+from . import cells, messages, org, rules, schema
+from .dates import format_wareki, nendo
 from .figures import active_in
 from .records import Book, Record
 from .register import CellTooLong, stream_register
@@ -147,6 +147,8 @@ class Form:
     department: str
     continuing: list[dict[str, Any]] = field(default_factory=list)  # typed values of each row
     cases: list[CaseRow] = field(default_factory=list)
+    # 組織改正: closed 課 whose linkages this 課 is asked about -> how many of its rows (in order)
+    inherited: dict[str, int] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -230,36 +232,55 @@ def case_title(rec: Record) -> str:
 
 
 def forms(book: Book, year: int, divisions: list[str] | None = None, *,
-          now: dt.datetime | None = None) -> list[Form]:
-    """The 照会票 of `year` for every 課 of the 課 sheet (or the `divisions` named), in chart order."""
+          now: dt.datetime | None = None, on: dt.date | None = None) -> list[Form]:
+    """The 照会票 of `year` for every 課 valid on `on` (the day the survey is made; default the
+    day of `now`), or the `divisions` named, in chart order. A linkage of a 課 closed by then
+    (組織改正) goes on the form of each 課 that took it over (xlkit.org.takers), under its name as
+    registered; the form says so (`Form.inherited`)."""
     from .errors import Refusal
 
     if not book.register_id:
         raise Refusal("survey.no_register_id")
-    known = {cells.fold(d): (d, body) for d, body in book.divisions}
+    now = now or dt.datetime.now()
+    on = on or now.date()
+    entries = org.of(book)
+    open_now = org.current(entries, on)
+    known = {cells.fold(d.name): (d.name, d.body) for d in open_now}
     if divisions:
-        unknown = [d for d in divisions if cells.fold(d) not in known]
+        on_sheet = {cells.fold(d) for d, _ in book.divisions}
+        unknown = [d for d in divisions if cells.fold(d) not in on_sheet]
         if unknown:
             raise Refusal("survey.unknown_division", 課="、".join(unknown))
+        closed = [d for d in divisions if cells.fold(d) not in known]
+        if closed:
+            raise Refusal("survey.closed_division", 課="、".join(closed), 日付=format_wareki(on))
         wanted = list(dict.fromkeys(known[cells.fold(d)] for d in divisions))
     else:
-        wanted = list(dict.fromkeys((d, body) for d, body in book.divisions))
-    now = now or dt.datetime.now()
+        wanted = list(dict.fromkeys(known.values()))
     due = book.settings.get("survey_due")
     department = book.settings.get("department") or ""
     active: dict[str, list[dict]] = {}
-    listed = asked(book, year)
-    for rec in listed:
-        active.setdefault(cells.fold(rec.get("division")), []).append(rec.values)
-    _check_ids(book, [rec for rec in listed if cells.fold(rec.get("division")) in known])
+    inherited: dict[str, dict[str, int]] = {}
+    placed = []
+    for rec, takers in placements(book, year, on):
+        placed.append(rec)
+        for taker in takers:
+            active.setdefault(cells.fold(taker), []).append(rec.values)
+            if cells.fold(taker) != cells.fold(rec.get("division")):
+                counts = inherited.setdefault(cells.fold(taker), {})
+                counts[rec.get("division")] = counts.get(rec.get("division"), 0) + 1
+    _check_ids(book, placed)
     pending: dict[str, list[CaseRow]] = {}
     for rec in pending_cases(book):
         row = CaseRow(case_ref(rec), case_title(rec), fingerprint(rec.values, case_keys()), case_snapshot(rec.values))
         for division in dict.fromkeys(rec.get("divisions", ())):
-            pending.setdefault(cells.fold(division), []).append(row)
+            for taker in org.takers(entries, division, on) or [division]:
+                if row not in pending.get(cells.fold(taker), []):
+                    pending.setdefault(cells.fold(taker), []).append(row)
     return [Form(division, body, year, book.register_id, uuid.uuid4().hex, now,
                  due if isinstance(due, dt.date) else None, str(department),
-                 active.get(cells.fold(division), []), pending.get(cells.fold(division), []))
+                 active.get(cells.fold(division), []), pending.get(cells.fold(division), []),
+                 inherited.get(cells.fold(division), {}))
             for division, body in wanted]
 
 
@@ -270,11 +291,34 @@ def asked(book: Book, year: int) -> list[Record]:
             if rec.get("division") and (active_in(rec, year - 1) or active_in(rec, year))]
 
 
+def placements(book: Book, year: int, on: dt.date) -> list[tuple[Record, list[str]]]:
+    """(linkage asked about (`asked`), the 課 valid on `on` whose forms list it): its own 課, or
+    those that took it over; only the linkages some form lists."""
+    entries = org.of(book)
+    found: list[tuple[Record, list[str]]] = []
+    takers: dict[str, list[str]] = {}
+    for rec in asked(book, year):
+        division = rec.get("division")
+        if division not in takers:
+            takers[division] = org.takers(entries, division, on)
+        if takers[division]:
+            found.append((rec, takers[division]))
+    return found
+
+
 def unasked(book: Book, year: int) -> list[Record]:
     """Linkages active in N−1 or N that no form can list: their 課 is not on the 課 sheet."""
     known = {cells.fold(d) for d, _ in book.divisions}
     return [rec for rec in book.linkages if (active_in(rec, year - 1) or active_in(rec, year))
             and cells.fold(rec.get("division") or "") not in known]
+
+
+def orphaned(book: Book, year: int, on: dt.date) -> list[Record]:
+    """Linkages asked about whose 課 is on the 課 sheet but closed by `on` with no 課 carrying it
+    on (abolished without a successor, or not begun yet): no form lists them either."""
+    placed = {id(rec) for rec, _ in placements(book, year, on)}
+    known = {cells.fold(d) for d, _ in book.divisions}
+    return [rec for rec in asked(book, year) if id(rec) not in placed and cells.fold(rec.get("division")) in known]
 
 
 def _check_ids(book: Book, records: list[Record]) -> None:

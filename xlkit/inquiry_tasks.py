@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from . import collect_log, messages, schema
-from .dates import nendo
+from .dates import format_wareki, nendo
 from .errors import Refusal, XlkitError, os_reason
 from .records import Book
 from .tasks import log_changes, report_year
@@ -38,17 +38,20 @@ class Surveyed:
 
 
 def survey(book: Book, out_dir: str | Path, *, year: int | None = None, divisions: list[str] | None = None,
-           overwrite: bool = False) -> Surveyed:
-    """Write the 照会票 of `year` (default 報告年度) for every 課, or those named, into `out_dir`,
-    and 照会一覧.xlsx. Nothing is written when one of the files exists already (unless
-    `overwrite`): a 課 may have been sent a form of that name."""
+           overwrite: bool = False, on: dt.date | None = None) -> Surveyed:
+    """Write the 照会票 of `year` (default 報告年度) for every 課 valid on `on` (the day the survey
+    is made, default today), or those named, into `out_dir`, and 照会一覧.xlsx. A closed 課's
+    linkages go on the forms of the 課 that took it over (組織改正, xlkit.org). Nothing is written
+    when one of the files exists already (unless `overwrite`): a 課 may have been sent a form of
+    that name."""
     from . import inquiry as forms_
     from .files import check_target
     from .workbook import inquiry_form
 
     formats_current(book)
     year = inquiry_year(book, year)
-    made = forms_.forms(book, year, divisions)
+    on = on or dt.date.today()
+    made = forms_.forms(book, year, divisions, on=on)
     if not made:
         raise Refusal("survey.no_divisions")
     folder = Path(out_dir)
@@ -89,6 +92,10 @@ def survey(book: Book, out_dir: str | Path, *, year: int | None = None, division
     unasked = forms_.unasked(book, year)
     notes = [messages.text("survey.unasked", 件数=len(unasked), 場所="、".join(messages.first(
         [f"{r.sheet}!{r.letters.get('division', 'C')}{r.row}" for r in unasked], 10)))] if unasked else []
+    orphaned = forms_.orphaned(book, year, on)
+    if orphaned:
+        notes.append(messages.text("survey.orphaned", 件数=len(orphaned), 日付=format_wareki(on), 場所="、".join(
+            messages.first([f"{r.sheet}!{r.letters.get('division', 'C')}{r.row}" for r in orphaned], 10))))
     return Surveyed(year, made, paths, listing, notes)
 
 

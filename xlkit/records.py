@@ -13,6 +13,7 @@ from typing import Any
 
 from .formats import CURRENT as CURRENT_FORMAT
 from .issues import Issue
+from .org import Division
 
 # the master sheets' names, as the reader looks them up (schemas/masters.json holds their seeds)
 BODY_SHEET, DIVISION_SHEET, CATEGORY_SHEET, RESULT_SHEET = "実施機関", "課", "区分", "審議結果"
@@ -26,7 +27,9 @@ class Book:
     cases: list[Record] = field(default_factory=list)
     settings: dict[str, Any] = field(default_factory=dict)
     bodies: list[str] = field(default_factory=list)
-    divisions: list[tuple[str, str]] = field(default_factory=list)  # (課, 実施機関), chart order
+    divisions: list[tuple[str, str]] = field(default_factory=list)  # (課, 実施機関), chart order, closed 課 too
+    # the 課 sheet's rows with their periods (組織改正), in the same order: see xlkit.org
+    org: list[Division] = field(default_factory=list)
     categories: list[str] = field(default_factory=list)
     results: list[str] = field(default_factory=list)
     # master sheet -> the values marked ○ in its second column (schema.mark_columns()): the 区分 that

@@ -17,6 +17,8 @@ from . import cells, limits, messages, schema
 from .addresses import column_letter
 from .errors import XlkitError
 from .issues import ERROR, WARNING, Issue
+from .dates import format_wareki
+from .org import Division, overlaps
 from .records import BODY_SHEET, CATEGORY_SHEET, DIVISION_SHEET, RESULT_SHEET, Book, Record
 
 @contextmanager
@@ -103,22 +105,123 @@ def _read_masters(book: Book, grids: dict[str, list[list]]) -> None:
     for name, spec in schema.mark_columns().items():
         book.marked[name] = _read_marks(book, name, spec, grids.get(name))
     if DIVISION_SHEET in grids:
-        grid = grids[DIVISION_SHEET]
-        book.divisions = []
-        known = {cells.fold(b) for b in book.bodies}
-        for i, row in enumerate(grid[1:], start=2):
-            name = cells.text(row[0]) if row else None
-            if name is None or cells.is_excel_error(name):  # a master's #N/A names no 課
-                continue
-            body = cells.text(row[1]) if len(row) > 1 else None
-            if body is None or cells.fold(body) not in known:
-                book.issues.append(Issue.make(
-                    "master-division-body", DIVISION_SHEET, f"B{i}", BODY_SHEET,
-                    f"課「{name}」の実施機関「{body or ''}」が「実施機関」シートにありません。", body))
-            book.divisions.append((name, body or ""))
+        _read_divisions(book, grids[DIVISION_SHEET])
     else:
         book.divisions = [tuple(d) for d in seeds[DIVISION_SHEET]]
+        book.org = [Division(name, body) for name, body in book.divisions]
         book.issues.append(_missing_master(DIVISION_SHEET))
+
+
+def _division_columns(header: list) -> dict[str, int]:
+    """The 課 sheet's columns by their headers (schemas/division.schema.json); 課 and 実施機関 stay
+    in A and B when their headers are not found, as every register before 組織改正 read them. Other
+    headers (the note beside the list) are not the sheet's data and are passed over."""
+    reg = schema.division()
+    by_fold = {cells.fold(c.header): c.key for c in reg.columns}
+    mapping: dict[str, int] = {}
+    for i, value in enumerate(header):
+        if cells.is_blank(value) or cells.is_excel_error(value):
+            continue
+        key = by_fold.get(cells.fold(cells.display(value)))
+        if key is not None and key not in mapping:
+            mapping[key] = i
+    for key, i in (("name", 0), ("body", 1)):
+        if key not in mapping and i not in mapping.values():
+            mapping[key] = i
+    return mapping
+
+
+def _read_divisions(book: Book, grid: list[list]) -> None:
+    """The 課 sheet: `book.divisions` (課, 実施機関) of every row in sheet order, and `book.org`, the
+    same rows with their periods. A cell that cannot be read, a period that ends before it
+    starts, a successor on no row and two periods of one name that share a day are issues of
+    the 課 sheet's cell; the rest of the row is read all the same."""
+    reg = schema.division()
+    mapping = _division_columns(grid[0] if grid else [])
+    letters = {key: column_letter(i) for key, i in mapping.items()}
+    book.columns[DIVISION_SHEET] = letters
+    book.missing[DIVISION_SHEET] = {c.key for c in reg.columns} - set(mapping)
+    known = {cells.fold(b) for b in book.bodies}
+    book.divisions = []
+    rows: list[tuple[Division, list[str], dict[str, str]]] = []
+
+    def cell_at(row: list, key: str):
+        i = mapping.get(key)
+        return row[i] if i is not None and i < len(row) else None
+
+    for i, row in enumerate(grid[1:], start=2):
+        raw_name = cell_at(row, "name")
+        name = cells.text(raw_name) if not cells.is_blank(raw_name) else None
+        if name is None or cells.is_excel_error(name):  # a master's #N/A names no 課
+            continue
+        raw_body = cell_at(row, "body")
+        body = cells.text(raw_body) if not cells.is_blank(raw_body) else None
+        if body is None or cells.fold(body) not in known:
+            book.issues.append(Issue.make(
+                "master-division-body", DIVISION_SHEET, f"{letters['body']}{i}", BODY_SHEET,
+                f"課「{name}」の実施機関「{body or ''}」が「実施機関」シートにありません。", body))
+        period = {}
+        for key in ("valid_from", "valid_to"):
+            value = cell_at(row, key)
+            if cells.is_blank(value):
+                continue
+            ok, result = _prepare(cells.date, value)
+            if ok:
+                period[key] = result
+            else:
+                column = reg.column(key)
+                book.issues.append(_unreadable(DIVISION_SHEET, f"{letters[key]}{i}", column.header, column.kind,
+                                               value, result))
+        successors: list[str] = []
+        value = cell_at(row, "successor")
+        if cells.is_excel_error(value):
+            book.issues.append(_unreadable(DIVISION_SHEET, f"{letters['successor']}{i}",
+                                           reg.header("successor"), "", value, _ERROR_VALUE))
+        elif not cells.is_blank(value):
+            successors = cells.multi(value) or []
+        start, end = period.get("valid_from"), period.get("valid_to")
+        if start is not None and end is not None and end < start:
+            book.issues.append(Issue.make(
+                "master-division-dates", DIVISION_SHEET, f"{letters['valid_to']}{i}", reg.header("valid_to"),
+                f"課「{name}」の終了日（{format_wareki(end)}）が開始日（{format_wareki(start)}）より前です。"
+                "終了日は、この課名を使った最後の日（組織改正の前日）にしてください。", cell_at(row, "valid_to")))
+            end = None  # read as open: one mistake, one message
+        book.divisions.append((name, body or ""))
+        rows.append((Division(name, body or "", start, end, (), i), successors, letters))
+    names = {cells.fold(d.name): d.name for d, _, _ in rows}
+    org = []
+    for entry, successors, _ in rows:
+        canonical = []
+        for successor in successors:
+            if cells.fold(successor) in names:
+                canonical.append(names[cells.fold(successor)])
+            else:
+                book.issues.append(Issue.make(
+                    "master-division-successor", DIVISION_SHEET, f"{letters['successor']}{entry.row}",
+                    reg.header("successor"),
+                    f"後継の課「{successor}」が「課」シートにありません（課「{entry.name}」の行）。"
+                    "後継の課は「課」シートの課名で入力し、新しい課はその行を加えてください。", successor))
+        org.append(Division(entry.name, entry.body, entry.valid_from, entry.valid_to,
+                            tuple(dict.fromkeys(canonical)), entry.row))
+    _check_overlaps(book, org, letters)
+    book.org = org
+
+
+def _check_overlaps(book: Book, org: list[Division], letters: dict[str, str]) -> None:
+    """Two rows of one name whose periods share a day: the later row is named, once."""
+    by_name: dict[str, list[Division]] = {}
+    for entry in org:
+        by_name.setdefault(cells.fold(entry.name), []).append(entry)
+    for group in by_name.values():
+        for i, entry in enumerate(group):
+            earlier = next((d for d in group[:i] if overlaps(d, entry)), None)
+            if earlier is None:
+                continue
+            book.issues.append(Issue.make(
+                "master-division-overlap", DIVISION_SHEET, f"{letters['name']}{entry.row}", schema.division().header("name"),
+                f"課「{entry.name}」が{earlier.row}行目にもあり、有効期間（開始日〜終了日）が重なっています。"
+                "同じ課名を2行にするのは、組織改正で一度終わった課名をまた使うときだけです。"
+                "重複した行を消すか、開始日・終了日を入力してください。", entry.name))
 
 
 def _read_marks(book: Book, name: str, spec: dict, grid: list[list] | None) -> set[str]:

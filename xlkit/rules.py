@@ -24,18 +24,27 @@ Decisions:
   sample's 令和2年度 linkages and 令和7年度 cases). 継続審議 and the like are not asked.
 * previous-mismatch compares 設定's 前年度公表値 with a from xlkit.figures for 報告年度;
   nothing is compared when either is missing.
+* division-period / division-renamed (組織改正, xlkit.org): a row keeps the 課 name it was typed
+  with, so a row wholly inside its name's period is right, even long after the name ended. A
+  row none of whose days falls in the name's period(s) is a warning when the 課 sheet says for
+  certain which name that day had (one successor or one predecessor: the reports print that name),
+  else an error; a linkage that began under the name and goes on after its 終了日 is a warning
+  only (the reports print each year's name).
+  A row that began before its name did (typed with the new name) is fine. Each distinct
+  (課, dates) is judged once; a register without periods is not looked at.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import re
 from collections.abc import Callable
 from functools import cache
 from importlib import resources
 
-from . import cells, datafiles, figures, messages, schema
-from .dates import fiscal_year, nendo
+from . import cells, datafiles, figures, messages, org, schema
+from .dates import fiscal_year, format_wareki, nendo
 from .export.layout import omission_remark
 from .issues import Issue
 from .records import Record
@@ -60,6 +69,7 @@ def check(book: Book) -> list[Issue]:
     found += check_linkages(book)
     found += check_cases(book)
     found += check_previous(book)
+    found += check_periods(book)
     return found
 
 
@@ -356,3 +366,108 @@ def check_previous(book: Book) -> list[Issue]:
         found.append(Issue.make("previous-mismatch", schema.settings().sheet, cell, f"前年度公表値（{body}）",
                                 figures.previous_note(body, year, published, a), published))
     return found
+
+
+# --- 組織改正: a row's 課 against the period of its name ----------------------------------------
+
+def check_periods(book: Book) -> list[Issue]:
+    """division-period and division-renamed for 外部結合's 課 and 審議案件's 担当課 (see the module
+    docstring). Only names with a period are looked at; a name on no row of the 課 sheet is
+    master-unknown's."""
+    entries = org.of(book)
+    limited: dict[str, list[org.Division]] = {}
+    for entry in entries:
+        limited.setdefault(cells.fold(entry.name), []).append(entry)
+    limited = {name: rows for name, rows in limited.items() if any(d.dated for d in rows)}
+    if not limited:
+        return []
+    folded: dict[str, str] = {}
+    verdicts: dict[tuple, tuple[str, str] | None] = {}
+
+    def periods(name) -> list[org.Division] | None:
+        if not isinstance(name, str):
+            return None
+        key = folded.get(name)
+        if key is None:
+            key = folded[name] = cells.fold(name)
+        return limited.get(key)
+
+    found = []
+    for rec in book.linkages:
+        division, start = rec.values.get("division"), rec.values.get("start")
+        rows = periods(division)
+        if rows is None or not isinstance(start, dt.date):
+            continue
+        end = rec.values.get("end")
+        end = end if isinstance(end, dt.date) else None
+        if end is not None and end < start:
+            continue  # date-order's
+        key = (division, start, end)
+        if key not in verdicts:
+            verdicts[key] = _linkage_period(entries, division, rows, start, end)
+        if verdicts[key]:
+            found.append(_issue(rec, "division", *verdicts[key]))
+    for rec in book.cases:
+        day = rec.values.get("submitted_on")
+        if not isinstance(day, dt.date):
+            continue
+        said = []
+        for division in rec.values.get("divisions") or ():
+            rows = periods(division)
+            if rows is not None and not any(d.valid_on(day) for d in rows):
+                said.append(_outside(entries, division, rows, day, f"付議日（{format_wareki(day)}）"))
+        if said:
+            code = "division-period" if any(c == "division-period" for c, _ in said) else "division-renamed"
+            found.append(_issue(rec, "divisions", code, "".join(text for _, text in said)))
+    return found
+
+
+def _period_text(rows: list[org.Division]) -> str:
+    """令和3年4月1日から令和5年3月31日まで、令和7年4月1日から: each period of a name."""
+    spans = []
+    for d in sorted(rows, key=lambda d: d.valid_from or dt.date.min):
+        start = f"{format_wareki(d.valid_from)}から" if d.valid_from else ""
+        end = f"{format_wareki(d.valid_to)}まで" if d.valid_to else ""
+        spans.append(start + end if start or end else "期間の定めなし")
+    return "、".join(spans)
+
+
+def _outside(entries, division: str, rows: list[org.Division], day: dt.date, what: str) -> tuple[str, str]:
+    """A name used on a day outside its period(s): a warning when the 課 sheet says for certain
+    which name that day had (one successor, or one predecessor) — the reports print that name —
+    else an error."""
+    meant = org.name_on(entries, division, day)
+    if cells.fold(meant) != cells.fold(division) and org.valid(entries, meant, day):
+        older = all(d.valid_to is not None and d.valid_to < day for d in rows)
+        return "division-renamed", (
+            f"{'組織改正前' if older else '組織改正後'}の課名です。課「{division}」は{_period_text(rows)}の課名で、"
+            f"この行の{what}の課名は「{meant}」です。報告書には年度ごとにその年度の課名を出力します。")
+    text = f"課「{division}」は{_period_text(rows)}の課名です。この行の{what}には使われていません。"
+    if cells.fold(meant) != cells.fold(division):
+        text += f"その日の課名は「{meant}」です。"
+    return "division-period", text + "課名か日付を確認してください。"
+
+
+def _linkage_period(entries, division: str, rows: list[org.Division], start: dt.date,
+                    end: dt.date | None) -> tuple[str, str] | None:
+    span = org.Division(division, "", start, end)
+    if not any(org.overlaps(d, span) for d in rows):
+        shown = f"開始年月日〜終了年月日（{format_wareki(start)}〜{format_wareki(end) if end else '継続中'}）"
+        return _outside(entries, division, rows, start, shown)
+    if any(d.valid_to is None for d in rows):
+        return None
+    last = max(rows, key=lambda d: d.valid_to)
+    if end is not None and end <= last.valid_to:
+        return None
+    after = last.valid_to + dt.timedelta(days=1)
+    names = "・".join(f"「{s}」" for s in last.successors)
+    if len(last.successors) == 1:
+        told = (f"{format_wareki(after)}からは{names}に引き継がれています。この外部結合はその後も続いているため、"
+                "報告書には年度ごとにその年度の課名を出力します。")
+    elif last.successors:
+        told = (f"{format_wareki(after)}から{names}に分かれました（分割）。どの課に引き継がれたか決まらないため、"
+                "報告書にはこの課名のまま出力します。引き継いだ課を確かめてください。")
+    else:
+        told = "後継の課が「課」シートにないため、報告書にはこの課名のまま出力します。"
+    return "division-renamed", (f"組織改正前の課名です。課「{division}」は{format_wareki(last.valid_to)}までの課名で、"
+                                + told)

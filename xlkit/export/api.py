@@ -12,14 +12,16 @@ which, and export_linkages / export_cases hand them to `on_lost` before converti
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import shutil
 from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
+from xlkit import org
 from xlkit.errors import XlkitError
-from xlkit.figures import compute
+from xlkit.figures import chart_order, compute
 
 from . import cases as cases_report
 from . import docx_writer, linkages as linkages_report, pdf, xlsx_writer
@@ -56,9 +58,16 @@ def export_linkages(book, year: int, out_path, *, overwrite: bool = False, figur
     layout = load_layout()
     divisions = [d[0] if isinstance(d, (tuple, list)) else d for d in book.divisions]
     result = figures or compute(book.linkages, year, list(book.bodies), divisions)
+    names = None
+    entries = org.of(book)
+    if org.dated(entries):  # 組織改正: each row under the name valid in `year`, in that name's chart place
+        names = _memo(lambda division: org.name_in_year(entries, division, year))
+        rank = org.chart_rank(entries, org.year_end(year))
+        result = dataclasses.replace(result, new=chart_order(result.new, divisions, names=names, rank=rank),
+                                     ended=chart_order(result.ended, divisions, names=names, rank=rank))
     author = cases_report.setting(book.settings, "department")
     with _layout_keys():
-        report = linkages_report.build(result, layout, author=author)
+        report = linkages_report.build(result, layout, author=author, rename=names)
     return render(report, out, layout, overwrite=overwrite, on_lost=on_lost, free=free)
 
 
@@ -79,6 +88,18 @@ def export_cases(book, date_from: dt.date, date_to: dt.date, out_path, *,
     with _layout_keys():
         report = cases_report.build(book.cases, book.settings, date_from, date_to, report_date, layout)
     return render(report, out, layout, overwrite=overwrite, on_lost=on_lost, free=free)
+
+
+def _memo(fn: Callable[[str], str]) -> Callable[[str], str]:
+    """`fn` asked once per 課: a report repeats a few names over many rows."""
+    known: dict[str, str] = {}
+
+    def cached(name: str) -> str:
+        if name not in known:
+            known[name] = fn(name)
+        return known[name]
+
+    return cached
 
 
 @contextmanager

@@ -20,6 +20,7 @@ from xlkit.dates import format_wareki, nendo
 from xlkit.files import atomic_write
 from xlkit.workbook import builder, design, styles
 
+INHERITED = "組織改正"  # the 記入のしかた line of a form that lists a closed 課's linkages
 CHOICES = "選択肢"  # hidden: the lists the dropdowns draw from (a form has no master sheets)
 _EDIT = {"locked": False, "bg_color": "#FFF9E5", "border": 1, "border_color": "#D9D9D9"}
 
@@ -120,6 +121,11 @@ def _howto(ws, form: inquiry.Form, fmt) -> None:
         ("返送", "このファイルをそのまま（ファイル名を変えずに）区政情報課へ返送してください。シートの追加・削除、"
                  "行の並べ替えはしないでください。"),
     ]
+    if form.inherited:  # 組織改正: rows registered under a closed 課 this 課 took over
+        before = "、".join(f"{name}（{count} 件）" for name, count in form.inherited.items())
+        lines.insert(1, (INHERITED, f"「{inquiry.CONTINUING}」のうち {sum(form.inherited.values())} 件は、組織改正前の課名"
+                                    f"（{before}）で登録されている外部結合です。貴課が引き継いだものとしてお尋ねしています"
+                                    "（課名は登録簿のまま表示しています）。終了したものは同じように終了年月日を入力してください。"))
     for label, text in lines:
         ws.write_string(row, 1, label, fmt.body)
         ws.write_string(row, 2, text, fmt.body)

@@ -1,0 +1,405 @@
+"""組織改正 end to end: `xlkit reorganise` on a copy of the sample, then the reports, the survey,
+collecting an answer, validation and 変更履歴 of the register it wrote; and every refusal.
+
+The acceptance case: on 2021-04-01 戸籍住民課 is renamed 戸籍課 and 滞納対策課 is merged into 税務課
+(both of 区長, both with linkages in the sample). Two linkages of the old names found late (記載漏れ,
+counted in 令和3年度) are imported first, so that the 令和3年度 report has rows to print.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import shutil
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from xlkit import history, inquiry, inquiry_tasks, reorg, schema, tasks
+from xlkit.export import api
+from xlkit.issues import ERROR, WARNING
+from xlkit.org import Division
+from xlkit.workbook import reader
+from support import SAMPLE, check_file, forms, run_cli, said
+from support.reorg import CHANGES, OLD_NAMES
+
+D = dt.date
+DAY = D(2021, 4, 1)
+LINKAGE, DIVISION = schema.linkage(), schema.division()
+# 表(2) of two linkages of the old names started in 令和2年度 and found in 令和3年度
+LATE = ("No.\t" + "\t".join(LINKAGE.header(k) for k in forms.TABLE2_KEYS) + "\n"
+        "1\t滞納対策課\t滞納整理業務\t理由\t滞納者\t氏名\t\t令和2年度第5回審議会承認\t相手方\tR3. 2. 1 記載漏れ\n"
+        "2\t戸籍住民課\t証明書交付業務\t理由\t区民\t氏名\t\t令和2年度第5回審議会承認\t相手方\tR3. 3. 1 記載漏れ\n")
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("reorganise")
+
+
+@pytest.fixture(scope="module")
+def base(folder) -> Path:
+    """The sample at the current format, with the two late linkages: the register before the change."""
+    path = folder / "base.xlsx"
+    shutil.copyfile(SAMPLE, path)
+    tasks.upgrade(path)  # nothing to do when the sample is of the current format already
+    tasks.import_table(path, LATE, 2021, source="late.txt")
+    return path
+
+
+@pytest.fixture(scope="module")
+def changes(folder) -> Path:
+    path = folder / "changes.txt"
+    path.write_text(CHANGES, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def after(base, changes, folder):
+    """A copy of `base` reorganised by the command; (its path, what the command printed)."""
+    path = folder / "after.xlsx"
+    shutil.copyfile(base, path)
+    code, out, err = run_cli_plain("reorganise", path, changes, "--from", "2021-04-01")
+    assert (code, err) == (0, ""), err
+    return path, out
+
+
+def run_cli_plain(*args) -> tuple[int, str, str]:
+    import contextlib
+    import io
+
+    from xlkit import cli
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = cli.main([str(a) for a in args])
+    return code, out.getvalue(), err.getvalue()
+
+
+def report_cells(path: Path) -> dict[str, list[list]]:
+    wb = openpyxl.load_workbook(path)
+    return {ws.title: [[c for c in row] for row in ws.iter_rows(values_only=True)] for ws in wb}
+
+
+def detail_divisions(path: Path, sheet_index: int) -> list[str]:
+    """The 結合を行った課 column of table (2) (sheet 1) or (3) (sheet 2) of an exported .xlsx."""
+    ws = openpyxl.load_workbook(path).worksheets[sheet_index]
+    rows = [[c for c in row] for row in ws.iter_rows(values_only=True)]
+    header = next(i for i, row in enumerate(rows) if LINKAGE.header("division") in row)
+    column = rows[header].index(LINKAGE.header("division"))
+    return [row[column] for row in rows[header + 1:] if row[column]]
+
+
+# --- the 課 sheet -----------------------------------------------------------------------------
+
+def test_the_old_names_end_and_the_new_ones_sit_below_their_predecessor(after):
+    path, out = after
+    book = reader.load(path)
+    names = [(d.row, d.name, d.valid_from, d.valid_to, d.successors) for d in book.org]
+    assert names[7:13] == [
+        (9, "税務課", None, D(2021, 3, 31), ("税務課",)),
+        (10, "滞納対策課", None, D(2021, 3, 31), ("税務課",)),
+        (11, "税務課", DAY, None, ()),  # below the last of the merged 課
+        (12, "戸籍住民課", None, D(2021, 3, 31), ("戸籍課",)),
+        (13, "戸籍課", DAY, None, ()),
+        (14, "男女共同参画課", None, None, ()),
+    ]
+    assert len(book.org) == len(reader.load(SAMPLE).org) + 2
+    assert [d.name for d in book.org][-1] == "議会事務局"
+    assert all(d.body == "区長" for d in book.org[7:13])
+    assert [i for i in book.issues if i.sheet == DIVISION.sheet] == []
+    assert "令和3年4月1日" in out and "「戸籍課」（名称変更）" in out and "変更履歴に" in out
+
+
+def test_the_sheets_other_columns_stay_where_they_were(after):
+    path, _ = after
+    before = reader.read_grids(SAMPLE)["課"]
+    now = reader.read_grids(path)["課"]
+    assert now[0] == before[0]  # the headers and the note beside them
+    width = len(DIVISION.columns)
+    assert all(row[width:] == [""] * len(row[width:]) or not any(row[width:]) for row in now[1:])
+
+
+def test_history_records_every_change_in_the_same_write(after, changes):
+    path, _ = after
+    rows = [r for r in forms.sheet_rows(path, schema.history()) if r.get("action") == history.REORGANISE]
+    said_of = {r["column"]: r for r in rows}
+    assert said_of["課・戸籍住民課・終了日"]["new"] == "令和3年3月31日"
+    assert said_of["課・戸籍住民課・後継の課"]["new"] == "戸籍課"
+    assert said_of["課・滞納対策課・後継の課"]["new"] == "税務課"
+    assert said_of["課・戸籍課・課"]["new"] == "戸籍課"
+    assert said_of["課・戸籍課・実施機関"]["new"] == "区長"
+    assert said_of["課・戸籍課・開始日"]["new"] == "令和3年4月1日"
+    assert said_of["課・男女共同参画課・行"]["old"] == "12行目" and said_of["課・男女共同参画課・行"]["new"] == "14行目"
+    assert said_of["課・戸籍住民課・行"]["new"] == "12行目"
+    assert len([r for r in rows if r["column"].endswith("・行")]) == 27  # rows 11–37 move down
+    assert len(rows) == 3 * 2 + 2 * 3 + 27
+    assert {r["source"] for r in rows} == {changes.name}
+
+
+# --- the reports ------------------------------------------------------------------------------
+
+def test_the_2020_report_still_prints_the_old_names_unchanged(base, after, folder):
+    path, _ = after
+    old = api.export_linkages(reader.load(base), 2020, folder / "2020_before.xlsx")
+    new = api.export_linkages(reader.load(path), 2020, folder / "2020_after.xlsx")
+    assert report_cells(new) == report_cells(old)
+    assert "戸籍住民課" in detail_divisions(new, 1) and "戸籍課" not in detail_divisions(new, 1)
+
+
+def test_a_2021_report_prints_the_names_of_2021(base, after, folder):
+    path, _ = after
+    before = api.export_linkages(reader.load(base), 2021, folder / "2021_before.xlsx")
+    assert detail_divisions(before, 1) == ["滞納対策課", "戸籍住民課"]
+    report = api.export_linkages(reader.load(path), 2021, folder / "2021_after.xlsx")
+    assert detail_divisions(report, 1) == ["税務課", "戸籍課"]  # in the chart order of the names printed
+    text = str(report_cells(report))
+    assert not any(name in text for name in OLD_NAMES)
+
+
+def test_the_register_keeps_the_names_its_rows_were_typed_with(after):
+    path, _ = after
+    book = reader.load(path)
+    assert sum(1 for r in book.linkages if r.get("division") == "戸籍住民課") == 8
+
+
+# --- validation ----------------------------------------------------------------------------
+
+def test_continuing_rows_under_the_old_names_are_warnings_not_errors(after):
+    path, _ = after
+    book = reader.load(path)
+    issues = [i for i in check_file(path).issues if i.code.startswith("division-")]
+    linkage = [i for i in issues if i.sheet == LINKAGE.sheet]
+    going_on = {r.cell("division") for r in book.linkages if r.get("division") in OLD_NAMES
+                and (r.get("end") is None or r.get("end") > D(2021, 3, 31))}
+    assert {i.cell for i in linkage} == going_on and len(going_on) == 9
+    assert {(i.code, i.severity) for i in linkage} == {("division-renamed", WARNING)}
+    assert all(i.message.startswith("組織改正前の課名です") for i in linkage)
+    # the sample's 令和7年度 case of 戸籍住民課 names a 課 renamed before its 付議日: the 課 sheet says
+    # which name that day had, so this is a notice too, not an error
+    [case] = [i for i in issues if i.sheet == schema.case().sheet]
+    assert (case.cell, case.code, case.severity) == ("D13", "division-renamed", WARNING)
+    assert case.message.startswith("組織改正前の課名です") and "「戸籍課」" in case.message
+    assert not [i for i in check_file(path).issues if i.severity == ERROR]
+
+
+# --- the survey and its answers ------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def surveyed(after, folder):
+    path, _ = after
+    out = folder / "照会票"
+    done = inquiry_tasks.survey(reader.load(path), out, year=2021, on=D(2022, 5, 1))
+    return out, done
+
+
+def test_the_survey_asks_only_the_課_of_its_day_and_the_new_課_get_the_old_ones_linkages(after, surveyed):
+    path, _ = after
+    out, done = surveyed
+    book = reader.load(path)
+    names = {form.division for form in done.forms}
+    assert "戸籍課" in names and "税務課" in names
+    assert not names & set(OLD_NAMES)
+    assert not any(forms.form_of(out, name).exists() for name in OLD_NAMES)
+    by_form = {form.division: {v["id"] for v in form.continuing} for form in done.forms}
+    asked = {r.get("id"): r.get("division") for r in inquiry.asked(book, 2021)}
+    assert by_form["戸籍課"] == {i for i, d in asked.items() if d == "戸籍住民課"}
+    assert by_form["税務課"] == {i for i, d in asked.items() if d in ("税務課", "滞納対策課")}
+    assert "H30-004" in by_form["税務課"]  # 滞納対策課's
+    [tax] = [f for f in done.forms if f.division == "税務課"]
+    assert tax.inherited == {"滞納対策課": 2}
+    howto = openpyxl.load_workbook(forms.form_of(out, "戸籍課"))[inquiry.HOWTO]
+    text = "\n".join(str(c.value) for row in howto.iter_rows() for c in row if c.value)
+    assert "組織改正前の課名（戸籍住民課（7 件））" in text
+
+
+def test_a_survey_made_before_the_change_asks_the_old_課(after, folder):
+    path, _ = after
+    done = inquiry_tasks.survey(reader.load(path), folder / "照会票_前", year=2020, on=D(2021, 2, 1))
+    names = {form.division for form in done.forms}
+    assert set(OLD_NAMES) <= names and "戸籍課" not in names
+
+
+def test_a_survey_naming_a_closed_課_is_refused(after, folder):
+    path, _ = after
+    with pytest.raises(Exception) as refused:
+        inquiry_tasks.survey(reader.load(path), folder / "照会票_x", year=2021, divisions=["戸籍住民課"],
+                             on=D(2022, 5, 1))
+    assert "戸籍住民課" in said(refused.value) and "有効な課名ではありません" in said(refused.value)
+
+
+def test_collecting_a_successors_answer_ends_old_rows_and_adds_rows_of_the_new_課(after, surveyed, folder):
+    path, _ = after
+    out, _ = surveyed
+    register = folder / "collect.xlsx"
+    shutil.copyfile(path, register)
+    answer = forms.fill(forms.form_of(out, "戸籍課"), folder / "回答" / forms.form_of(out, "戸籍課").name,
+                        ends={"H27-007": "R3.9.30"},
+                        new=[forms.linkage("戸籍課", "マイナンバーカード交付予約", "R3.7.1")])
+    done = inquiry_tasks.collect(register, [answer], year=2021)
+    assert done.written and not done.plan.problems and not done.plan.conflicts
+    book = reader.load(register)
+    [ended] = [r for r in book.linkages if r.get("id") == "H27-007"]
+    assert ended.get("end") == D(2021, 9, 30) and ended.get("division") == "戸籍住民課"
+    [added] = [r for r in book.linkages if r.get("business") == "マイナンバーカード交付予約"]
+    assert (added.get("division"), added.get("body"), added.get("fiscal_year")) == ("戸籍課", "区長", 2021)
+    status = {r["division"]: r for r in forms.sheet_rows(register, schema.status())}
+    assert not set(OLD_NAMES) & set(status)  # a closed 課 was not asked: no 未回答 line
+    assert status["戸籍課"]["state"] == "取込済み"
+
+
+# --- refusals ------------------------------------------------------------------------------
+
+REFUSED = [
+    ("旧課名\t新課名\t種別\n存在しない課\t新しい課\t名称変更\n", ["2行目の「旧課名」", "存在しない課", "ありません"]),
+    ("旧課名\t新課名\t種別\n税務課\t税政課\t名称変更\n税務課\t収納課\t名称変更\n", ["名称変更は1つの課", "3行目"]),
+    ("旧課名\t新課名\t種別\n税務課\t税政課\t統合\n", ["2行目の「種別」", "統合は", "2行以上"]),
+    ("旧課名\t新課名\t種別\n税務課\t税政課\t分割\n", ["分割は", "2行以上"]),
+    ("旧課名\t新課名\t種別\n税務課\t税政課\t統合\n滞納対策課\t税政課\t名称変更\n", ["種別がそろっていません"]),
+    ("旧課名\t新課名\t種別\n税務課\t税政課\t廃止\n", ["種別「廃止」は使えません", "名称変更・統合・分割"]),
+    ("旧課名\t新課名\t種別\n税務課\t総務課\t名称変更\n", ["新課名「総務課」", "6行目", "新課名に使えません"]),
+    ("旧課名\t新課名\t種別\n総務課\t総合管理課\t統合\n教育支援課\t総合管理課\t統合\n",
+     ["統合する課の実施機関が違います", "区長・教育委員会", "「実施機関」の列"]),
+    ("旧課名\t新課名\t種別\t実施機関\n税務課\t税政課\t名称変更\t区議会\n", ["実施機関「区議会」", "ありません"]),
+    ("旧課名\t新課名\t種別\n税務課\t\t名称変更\n", ["2行目の「新課名」が空欄です"]),
+    ("旧課\t新課名\t種別\n税務課\t税政課\t名称変更\n", ["1行目（見出し）に列「旧課名」がありません"]),
+    ("旧課名\t新課名\t種別\n", ["変更の行がありません"]),
+    ("", ["変更の行がありません"]),
+]
+
+
+@pytest.mark.parametrize("table, words", REFUSED)
+def test_every_refusal_names_the_table_cell_and_writes_nothing(base, folder, table, words, capsys):
+    path = folder / "refused.xlsx"
+    if not path.exists():
+        shutil.copyfile(base, path)
+    before = digest(path)
+    changes = folder / "refused.txt"
+    changes.write_text(table, encoding="utf-8")
+    code, out, err = run_cli(capsys, "reorganise", path, changes, "--from", "2021-04-01")
+    assert code == 2, out + err
+    for word in words:
+        assert word in err, err
+    assert "登録簿は変えていません" in err and "エラー" in err
+    assert digest(path) == before
+
+
+def test_an_old_name_that_ended_already_is_refused(after, folder, capsys):
+    path, _ = after
+    changes = folder / "again.txt"
+    changes.write_text("旧課名\t新課名\t種別\n戸籍住民課\t戸籍二課\t名称変更\n", encoding="utf-8")
+    before = digest(path)
+    code, _, err = run_cli(capsys, "reorganise", path, changes, "--from", "2022-04-01")
+    assert code == 2 and "令和3年3月31日で終わっている課名です" in err and "2行目の「旧課名」" in err
+    changes.write_text("旧課名\t新課名\t種別\n戸籍課\t戸籍二課\t名称変更\n", encoding="utf-8")
+    code, _, err = run_cli(capsys, "reorganise", path, changes, "--from", "2021-03-01")  # 戸籍課 not yet begun
+    assert code == 2 and "令和3年4月1日からの課名です" in err
+    assert digest(path) == before
+
+
+def test_a_merge_of_two_bodies_goes_with_the_body_given(base, folder, capsys):
+    path = folder / "bodies.xlsx"
+    shutil.copyfile(base, path)
+    changes = folder / "bodies.txt"
+    changes.write_text("旧課名\t新課名\t種別\t実施機関\n総務課\t総合管理課\t統合\t区長\n教育支援課\t総合管理課\t統合\t\n",
+                       encoding="utf-8")
+    code, out, _ = run_cli(capsys, "reorganise", path, changes, "--from", "2021-04-01", "--dry-run")
+    assert code == 0 and "実施機関 区長" in out and "「教育支援課」の下に加えます" in out
+
+
+def test_a_dry_run_shows_the_plan_and_writes_nothing(base, changes, capsys):
+    before = digest(base)
+    code, out, _ = run_cli(capsys, "reorganise", base, changes, "--from", "R3.4.1", "--dry-run")
+    assert code == 0
+    assert "「戸籍住民課」（11行目）：終了日 令和3年3月31日、後継の課 戸籍課" in out
+    assert "11行目から下の 27 行" in out and "確かめただけです" in out
+    assert digest(base) == before
+
+
+def test_a_bad_from_date_is_refused(base, changes, capsys):
+    code, _, err = run_cli(capsys, "reorganise", base, changes, "--from", "2021-13-01")
+    assert code == 2 and "--from" in err
+
+
+def test_the_table_may_be_the_first_sheet_of_an_xlsx_and_its_cells_are_named(base, folder, capsys):
+    table = folder / "組織改正.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "令和3年4月"
+    for row in (["旧課名", "新課名", "種別"], ["存在しない課", "戸籍課", "名称変更"]):
+        ws.append(row)
+    wb.create_sheet("メモ").append(["旧課名", "新課名", "種別"])
+    wb.save(table)
+    code, _, err = run_cli(capsys, "reorganise", base, table, "--from", "2021-04-01", "--dry-run")
+    assert code == 2 and "A2（旧課名）" in err and "令和3年4月" in err
+    ws["A2"] = "戸籍住民課"
+    wb.save(table)
+    code, out, _ = run_cli(capsys, "reorganise", base, table, "--from", "2021-04-01", "--dry-run")
+    assert code == 0 and "後継の課 戸籍課" in out
+
+
+# --- registers of other shapes ----------------------------------------------------------------
+
+def test_an_old_format_課_sheet_of_two_columns_is_read_and_must_be_upgraded_before_a_change(folder, changes, capsys):
+    old = Path(__file__).resolve().parent / "fixtures" / "format3_sample.xlsx"
+    book = reader.load(old)
+    assert book.format == 3 and book.missing["課"] == {"valid_from", "valid_to", "successor"}
+    assert all(d.valid_from is None and d.valid_to is None for d in book.org)
+    assert [(d.name, d.body) for d in book.org] == book.divisions
+    assert [i for i in book.issues if i.sheet == "課"] == []
+    copy = folder / "format3.xlsx"
+    shutil.copyfile(old, copy)
+    code, _, err = run_cli(capsys, "reorganise", copy, changes, "--from", "2021-04-01")
+    assert code == 2 and "xlkit upgrade" in err
+
+
+def test_a_課_sheet_without_the_period_columns_is_refused_by_name(folder, changes, make_register, capsys):
+    path = make_register(folder / "bare.xlsx")  # the current format, but a 課 sheet of two columns
+    code, _, err = run_cli(capsys, "reorganise", path, changes, "--from", "2021-04-01")
+    assert code == 2 and "開始日" in err and "後継の課" in err
+
+
+def test_a_split_inserts_each_new_課_in_table_order_and_leaves_other_columns_alone(folder, make_register, capsys):
+    rows = [[*DIVISION.headers, "メモ"], ["総務課", "区長", None, None, None, "メモ1"],
+            ["税務課", "区長", None, None, None, "メモ2"], ["会計室", "区長", None, None, None, "メモ3"],
+            ["教育支援課", "教育委員会", dt.datetime(2015, 4, 1), None, None, "メモ4"]]
+    path = make_register(folder / "split.xlsx", sheets={"課": rows})
+    changes = folder / "split.txt"
+    changes.write_text("旧課名\t新課名\t種別\n税務課\t課税課\t分割\n税務課\t納税課\t分割\n", encoding="utf-8")
+    code, out, err = run_cli(capsys, "reorganise", path, changes, "--from", "2021-04-01")
+    assert code == 0, err
+    book = reader.load(path)
+    assert [(d.name, d.valid_from, d.valid_to, d.successors) for d in book.org] == [
+        ("総務課", None, None, ()), ("税務課", None, D(2021, 3, 31), ("課税課", "納税課")),
+        ("課税課", DAY, None, ()), ("納税課", DAY, None, ()), ("会計室", None, None, ()),
+        ("教育支援課", D(2015, 4, 1), None, ())]
+    grid = reader.read_grids(path)["課"]
+    assert [row[5] for row in grid[1:]] == ["メモ1", "メモ2", "メモ3", "メモ4", "", ""]  # the memo column stays
+    assert grid[6][2] == dt.datetime(2015, 4, 1) or grid[6][2] == D(2015, 4, 1)  # a date moves as a date
+    assert [i for i in book.issues if i.sheet == "課"] == []
+
+
+def test_a_planned_sheet_keeps_every_row_once(base):
+    book = reader.load(base)
+    table = reorg.parse(reorg.text_grid(CHANGES), "changes.txt")
+    plan = reorg.plan(book.org, book.bodies, table, DAY)
+    sheet = plan.sheet(book.org)
+    assert len(sheet) == len(book.org) + 2
+    assert [d.row for d in sheet if d.row] == [d.row for d in book.org]
+    assert Division("戸籍課", "区長", DAY) in sheet
+
+
+def test_a_survey_names_the_linkages_of_an_abolished_課_that_no_form_lists(folder, make_register, make_linkage):
+    rows = [DIVISION.headers, *([name, body] for name, body in schema.masters()["課"]),
+            ["廃止課", "区長", None, dt.datetime(2021, 3, 31), None]]
+    path = make_register(folder / "abolished.xlsx", [make_linkage(2, division="廃止課", start=D(2020, 6, 1))],
+                         sheets={"課": rows})
+    done = inquiry_tasks.survey(reader.load(path), folder / "照会票_廃止", year=2021, on=D(2022, 5, 1))
+    assert "廃止課" not in {form.division for form in done.forms}
+    [note] = done.notes
+    assert "外部結合!C2" in note and "後継の課" in note and "令和4年5月1日" in note

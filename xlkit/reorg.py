@@ -1,0 +1,325 @@
+"""組織改正の表: the ward's reorganisation of 1 April, read from a table and planned on the 課 sheet (pure).
+
+The table has one change per row under a header row: 旧課名, 新課名, 種別 (名称変更, 統合, 分割)
+and, optionally, 実施機関. A rename is one row (1 → 1); a merge is several rows with one 新課名,
+one per 課 merged; a split is several rows with one 旧課名, one per new 課. `parse` reads the
+table (tab-separated text, or the first sheet of an .xlsx: xlkit.reorg_tasks reads the file);
+`plan` decides, for the day `from` of the change:
+
+* each old 課 gets 終了日 = from − 1 day and 後継の課 (its 新課名, several for a split);
+* each new 課 gets 開始日 = from and the 実施機関 of its predecessor(s), or the one given;
+  a merge of 課 of different 実施機関 needs the 実施機関 column;
+* each new 課 is placed right below its (last) predecessor, so that the sheet order — the
+  organisation chart of the reports — stays right.
+
+A new name may be an old name of the same table (統合 into one of the merged 課, a split that
+keeps the old name): that name's row ends and a new row of the name begins. Whatever the table
+gets wrong is refused as a whole, each problem naming the table's row and column, before the
+register is touched (`Refused`).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from . import cells, messages
+from .addresses import column_letter
+from .dates import format_wareki
+from .errors import Refusal
+from .org import Division, entries
+
+RENAME, MERGE, SPLIT = "名称変更", "統合", "分割"
+KINDS = (RENAME, MERGE, SPLIT)
+HEADERS = {"old": "旧課名", "new": "新課名", "kind": "種別", "body": "実施機関"}
+REQUIRED = ("old", "new", "kind")
+
+
+class Refused(Refusal):
+    """The table cannot be applied; `problems` name each row and column, in Japanese."""
+
+    def __init__(self, table: str, problems: list[str]):
+        shown = messages.first(problems, 30)
+        super().__init__("reorganise.refused", 表=table, 問題="\n".join(f"  ・{p}" for p in shown))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Line:
+    """One change of the table."""
+
+    row: int  # the table's row (1 = its first line)
+    old: str
+    new: str
+    kind: str
+    body: str | None
+    places: dict[str, str] = field(compare=False, repr=False)  # key -> where the cell is, for messages
+
+    def at(self, key: str) -> str:
+        return self.places[key]
+
+
+@dataclass
+class Table:
+    """The change table as read: its lines, and how it is named to staff."""
+
+    name: str
+    lines: list[Line]
+
+
+def text_grid(text: str) -> list[list[str]]:
+    """Tab-separated text as rows of cells (a cell copied from Excel with a line break comes quoted)."""
+    return [row for row in csv.reader(io.StringIO(text.replace("\r\n", "\n").replace("\r", "\n")), delimiter="\t")]
+
+
+def parse(grid: list[list], name: str, *, sheet: bool = False) -> Table:
+    """The change table in `grid` (its first non-blank row the header). `sheet`: the grid is a
+    worksheet, and places are said as cells (B3); else as lines of text (3行目)."""
+    rows = [(i, row) for i, row in enumerate(grid, start=1) if any(not cells.is_blank(v) for v in row)]
+    if not rows:
+        raise Refusal("reorganise.empty", 表=name)
+    header_row, header = rows[0]
+    by_fold = {cells.fold(h): key for key, h in HEADERS.items()}
+    columns: dict[str, int] = {}
+    for i, value in enumerate(header):
+        key = by_fold.get(cells.fold(cells.display(value))) if not cells.is_blank(value) else None
+        if key is not None and key not in columns:
+            columns[key] = i
+    missing = [HEADERS[k] for k in REQUIRED if k not in columns]
+    if missing:
+        found = "、".join(cells.display(v).strip() for v in header if not cells.is_blank(v)) or "なし"
+        raise Refused(name, [messages.text("reorganise.header_missing", 行=header_row, 列="、".join(missing),
+                                           見出し=found)])
+
+    def place(row: int, key: str) -> str:
+        if sheet:
+            return f"{column_letter(columns[key])}{row}（{HEADERS[key]}）"
+        return messages.text("reorganise.line", 行=row, 列=HEADERS[key])
+
+    lines, problems = [], []
+    for row_no, row in rows[1:]:
+        values: dict[str, str | None] = {}
+        for key, i in columns.items():
+            value = row[i] if i < len(row) else None
+            values[key] = None if cells.is_blank(value) else cells.text(value)
+        places = {key: place(row_no, key) for key in columns}
+        blank = [key for key in REQUIRED if not values.get(key)]
+        for key in blank:
+            problems.append(messages.text("reorganise.blank", 場所=places[key], 列=HEADERS[key]))
+        if blank:
+            continue
+        lines.append(Line(row_no, values["old"], values["new"], values["kind"], values.get("body"), places))
+    if problems:
+        raise Refused(name, problems)
+    if not lines:
+        raise Refusal("reorganise.empty", 表=name)
+    return Table(name, lines)
+
+
+# --------------------------------------------------------------------------- the plan
+
+
+@dataclass(frozen=True)
+class Closing:
+    """An old 課 row that ends: its new 終了日 and 後継の課."""
+
+    entry: Division
+    valid_to: dt.date
+    successors: tuple[str, ...]
+
+    @property
+    def result(self) -> Division:
+        e = self.entry
+        return Division(e.name, e.body, e.valid_from, self.valid_to, self.successors, e.row)
+
+
+@dataclass(frozen=True)
+class Opening:
+    """A new 課 row: placed right below `after`, the last of its predecessors on the sheet."""
+
+    entry: Division  # row 0: not on the sheet yet
+    after: Division
+    predecessors: tuple[str, ...]
+    kind: str
+
+
+@dataclass
+class Plan:
+    """What a change table does to the 課 sheet on `day` (its 開始日)."""
+
+    day: dt.date
+    closings: list[Closing]
+    openings: list[Opening]
+
+    def sheet(self, org: list[Division]) -> list[Division]:
+        """The 課 rows after the change, in sheet order: each old row as closed, each new one
+        right below its anchor (several below one anchor in table order)."""
+        closed = {c.entry.row: c.result for c in self.closings}
+        below: dict[int, list[Division]] = defaultdict(list)
+        for opening in self.openings:
+            below[opening.after.row].append(opening.entry)
+        result = []
+        for entry in org:
+            result.append(closed.get(entry.row, entry))
+            result += below.get(entry.row, [])
+        return result
+
+
+def plan(org: list[Division], bodies: list[str], table: Table, day: dt.date) -> Plan:
+    """The changes `table` makes on `day`; raises Refused naming every problem of the table."""
+    lines = table.lines
+    problems: list[str] = []
+    by_old: dict[str, list[Line]] = defaultdict(list)
+    by_new: dict[str, list[Line]] = defaultdict(list)
+    for line in lines:
+        by_old[cells.fold(line.old)].append(line)
+        by_new[cells.fold(line.new)].append(line)
+    targets: dict[str, Division] = {}
+    for line in lines:
+        if line.kind not in KINDS:
+            problems.append(messages.text("reorganise.unknown_kind", 場所=line.at("kind"), 値=line.kind,
+                                          種別="・".join(KINDS)))
+            continue
+        entry = _closing_entry(org, line, day, problems)
+        if entry is not None:
+            targets.setdefault(cells.fold(line.old), entry)
+        problems += _shape(line, by_old[cells.fold(line.old)], by_new[cells.fold(line.new)])
+    problems += _new_names(org, by_new, targets, day)
+    chosen = _bodies(bodies, by_new, targets, problems)
+    if problems:
+        raise Refused(table.name, list(dict.fromkeys(problems)))
+    end = day - dt.timedelta(days=1)
+    closings = []
+    for old, group in by_old.items():
+        successors = tuple(dict.fromkeys(line.new for line in group))
+        closings.append(Closing(targets[old], end, successors))
+    openings = []
+    for new, group in by_new.items():
+        before = [targets[cells.fold(line.old)] for line in group]
+        anchor = max(before, key=lambda d: d.row)
+        openings.append(Opening(Division(group[0].new, chosen[new], day, None, (), 0), anchor,
+                                tuple(dict.fromkeys(d.name for d in before)), group[0].kind))
+    return Plan(day, closings, openings)
+
+
+def _closing_entry(org: list[Division], line: Line, day: dt.date, problems: list[str]) -> Division | None:
+    """The row of the old 課 that the change ends: valid the day before `day` and on `day`."""
+    rows = entries(org, line.old)
+    if not rows:
+        problems.append(messages.text("reorganise.unknown_old", 場所=line.at("old"), 課=line.old))
+        return None
+    for entry in rows:
+        if entry.valid_on(day) and entry.valid_on(day - dt.timedelta(days=1)):
+            return entry
+    if all(d.ended_before(day) for d in rows):
+        last = max(rows, key=lambda d: d.valid_to)
+        problems.append(messages.text("reorganise.old_ended", 場所=line.at("old"), 課=line.old,
+                                      終了日=format_wareki(last.valid_to), 日付=format_wareki(day)))
+    else:
+        problems.append(messages.text("reorganise.old_not_valid", 場所=line.at("old"), 課=line.old,
+                                      日付=format_wareki(day), 期間=_periods(rows)))
+    return None
+
+
+def _periods(rows: list[Division]) -> str:
+    spans = []
+    for d in rows:
+        start = format_wareki(d.valid_from) + "から" if d.valid_from else ""
+        end = format_wareki(d.valid_to) + "まで" if d.valid_to else ""
+        spans.append(start + end or messages.text("reorganise.no_period"))
+    return "、".join(spans)
+
+
+def _rows(group: list[Line], line: Line) -> str:
+    return "・".join(str(other.row) for other in group if other is not line)
+
+
+def _shape(line: Line, olds: list[Line], news: list[Line]) -> list[str]:
+    """What is wrong with the shape of `line`'s change (olds: the lines of its 旧課名, news: of its 新課名)."""
+    found = []
+    if line.kind == RENAME:
+        if cells.fold(line.old) == cells.fold(line.new):
+            found.append(messages.text("reorganise.rename_same", 場所=line.at("new"), 課=line.new))
+        elif len(olds) > 1 or len(news) > 1:
+            others = _rows(olds + [n for n in news if n not in olds], line)
+            found.append(messages.text("reorganise.rename_shape", 場所=line.at("kind"), 旧=line.old, 新=line.new,
+                                       行=others))
+    elif line.kind == MERGE:
+        if len(olds) > 1:
+            found.append(messages.text("reorganise.old_twice", 場所=line.at("old"), 課=line.old, 行=_rows(olds, line)))
+        if any(other.kind != MERGE for other in news):
+            found.append(messages.text("reorganise.kinds_mixed", 場所=line.at("kind"), 課=line.new,
+                                       種別="・".join(dict.fromkeys(other.kind for other in news))))
+        elif len({cells.fold(other.old) for other in news}) < 2:
+            found.append(messages.text("reorganise.merge_one", 場所=line.at("kind"), 課=line.new))
+    elif line.kind == SPLIT:
+        if len(news) > 1:
+            found.append(messages.text("reorganise.new_twice", 場所=line.at("new"), 課=line.new, 行=_rows(news, line)))
+        if any(other.kind != SPLIT for other in olds):
+            found.append(messages.text("reorganise.kinds_mixed", 場所=line.at("kind"), 課=line.old,
+                                       種別="・".join(dict.fromkeys(other.kind for other in olds))))
+        elif len({cells.fold(other.new) for other in olds}) < 2:
+            found.append(messages.text("reorganise.split_one", 場所=line.at("kind"), 課=line.old))
+    return found
+
+
+def _new_names(org: list[Division], by_new: dict[str, list[Line]], targets: dict[str, Division],
+               day: dt.date) -> list[str]:
+    """A new name must not be valid on or after `day` already, but as a 課 this table ends."""
+    found = []
+    for new, group in by_new.items():
+        line = group[0]
+        ending = targets.get(new)
+        taken = [d for d in entries(org, line.new) if d is not ending and (d.valid_to is None or d.valid_to >= day)]
+        if taken:
+            found.append(messages.text("reorganise.new_exists", 場所=line.at("new"), 課=line.new,
+                                       日付=format_wareki(day), 行=taken[0].row, 期間=_periods(taken)))
+    return found
+
+
+def _bodies(bodies: list[str], by_new: dict[str, list[Line]], targets: dict[str, Division],
+            problems: list[str]) -> dict[str, str]:
+    """The 実施機関 of each new 課: the one given, else its predecessors' (which must agree)."""
+    known = {cells.fold(b): b for b in bodies}
+    chosen: dict[str, str] = {}
+    for new, group in by_new.items():
+        given: dict[str, Line] = {}
+        for line in group:
+            if line.body is None:
+                continue
+            if cells.fold(line.body) not in known:
+                problems.append(messages.text("reorganise.unknown_body", 場所=line.at("body"), 値=line.body))
+                continue
+            given.setdefault(known[cells.fold(line.body)], line)
+        if len(given) > 1:
+            problems.append(messages.text("reorganise.body_differs", 場所=group[-1].at("body"), 課=group[0].new,
+                                          実施機関="・".join(given)))
+        elif given:
+            chosen[new] = next(iter(given))
+        else:
+            before = {targets[cells.fold(line.old)].body: line for line in group if cells.fold(line.old) in targets}
+            if len(before) > 1:
+                problems.append(messages.text("reorganise.body_needed", 場所=group[0].at("kind"), 課=group[0].new,
+                                              実施機関="・".join(before)))
+            elif before:
+                chosen[new] = next(iter(before))
+    return chosen
+
+
+# --------------------------------------------------------------------------- said to staff
+
+
+def describe(result: Plan) -> list[str]:
+    """The plan as lines for staff (the dry run shows them, the run too)."""
+    lines = [messages.text("reorganise.plan_day", 日付=format_wareki(result.day))]
+    for c in result.closings:
+        lines.append(messages.text("reorganise.plan_close", 課=c.entry.name, 行=c.entry.row,
+                                   終了日=format_wareki(c.valid_to), 後継="、".join(c.successors)))
+    for o in result.openings:
+        lines.append(messages.text("reorganise.plan_open", 課=o.entry.name, 種別=o.kind, 実施機関=o.entry.body,
+                                   開始日=format_wareki(o.entry.valid_from), 前="、".join(o.predecessors),
+                                   下=o.after.name))
+    return lines
