@@ -20,19 +20,19 @@ from support import REPO
 PACKAGE = REPO / "xlkit"
 
 # The core, named one by one: a new module is a decision about its layer, not a default.
-CORE = ("addresses", "cells", "answers", "collect_log", "datafiles", "dates", "errors", "figures", "files", "formats", "history", "inquiry_tasks", "issues", "limits", "lock",
-        "owner_files", "processes", "messages", "pasted_table", "records", "register", "rules", "schema", "inquiry", "tasks", "validation",
+CORE = ("addresses", "cells", "answers", "closing", "closing_tasks", "collect_log", "datafiles", "dates", "errors", "figures", "files", "formats", "history", "inquiry_tasks", "issues", "limits", "lock",
+        "owner_files", "processes", "messages", "org", "pasted_table", "records", "register", "reorg", "reorg_tasks", "rules", "schema", "inquiry", "tasks", "validation",
         "widths")
 # The report builders decide every string of a report and are as pure as the core.
 REPORT_MODEL = ("export.model", "export.layout", "export.linkages", "export.cases")
 # The adapters: reading and writing register files, writing reports
 ADAPTERS = ("workbook.reader", "workbook.scan", "workbook.guard", "workbook.package", "workbook.writer", "workbook.appender", "workbook.sheet_xml",
-            "workbook.stylesheet", "workbook.migrate", "workbook.format3", "workbook.howto_rows", "workbook.builder", "workbook.design", "workbook.inquiry_form",
+            "workbook.stylesheet", "workbook.migrate", "workbook.format3", "workbook.format4", "workbook.howto_rows", "workbook.builder", "workbook.design", "workbook.inquiry_form",
             "workbook.styles", "workbook.vba", "export.api", "export.docx_writer", "export.docx_fast",
             "export.xlsx_writer", "export.pdf", "export.soffice_guard")
-DOORS = ("cli", "macros", "macros_survey", "notebook", "commands.demo", "commands.new", "commands.validate",
+DOORS = ("cli", "macros", "macros_close", "macros_survey", "notebook", "commands.demo", "commands.new", "commands.validate",
          "commands.summarize", "commands.import_table", "commands.export", "commands.upgrade", "commands.survey",
-         "commands.collect")
+         "commands.collect", "commands.close_year", "commands.reorganise")
 
 FORBIDDEN = {"openpyxl", "xlsxwriter", "xlwings", "python_calamine", "docx", "lxml", "pandas", "pyopenvba"}
 # What the core may reach outside itself, and only inside a function (loaded when that use case
@@ -45,6 +45,9 @@ LAZY_EDGES = {
     "inquiry_tasks": {"xlkit.workbook.reader", "xlkit.workbook.writer", "xlkit.workbook.appender",
                       "xlkit.workbook.inquiry_form"},
     "issues": {"xlkit.workbook.design"},
+    "reorg_tasks": {"xlkit.workbook.reader", "xlkit.workbook.scan", "xlkit.workbook.writer", "xlkit.workbook.appender"},
+    "closing_tasks": {"xlkit.workbook.reader", "xlkit.workbook.writer", "xlkit.workbook.appender",
+                      "xlkit.export.api", "xlkit.export.layout", "xlkit.export.pdf"},
 }
 
 

@@ -352,18 +352,18 @@ class _Sheet:
 
 def test_a_protected_log_sheet_is_unprotected_for_the_writes_and_protected_again():
     com = _Com()
-    with macros_survey._unprotected(_Sheet(com)):
+    with macros_survey.unprotected(_Sheet(com)):
         com.calls.append(("write",))
     assert com.calls == [("Unprotect",), ("write",),
                          ("Protect", {"AllowFiltering": True, "AllowSorting": True, "AllowFormattingColumns": True})]
     # protected again when a write fails too
     com = _Com()
-    with pytest.raises(ValueError), macros_survey._unprotected(_Sheet(com)):
+    with pytest.raises(ValueError), macros_survey.unprotected(_Sheet(com)):
         raise ValueError
     assert [c[0] for c in com.calls] == ["Unprotect", "Protect"]
     # a sheet staff left unprotected stays so
     com = _Com(protected=False)
-    with macros_survey._unprotected(_Sheet(com)):
+    with macros_survey.unprotected(_Sheet(com)):
         pass
     assert com.calls == []
 
@@ -372,13 +372,13 @@ def test_the_remote_engine_has_no_protection_to_lift():
     book = remote_book(office_js_payload(SAMPLE))
     sheet = book.sheets[design.history_sheet()]
     assert macros_survey._com(sheet) is None  # its .api is the JSON the client sent
-    with macros_survey._unprotected(sheet):
+    with macros_survey.unprotected(sheet):
         sheet.range((2, 1)).value = [["x"]]
     assert [a["func"] for a in book.json()["actions"]] == ["setValues"]
 
 
 def test_a_sheet_protected_with_a_password_is_said_in_japanese():
-    with pytest.raises(XlkitError) as refused, macros_survey._unprotected(_Sheet(_Com(refuse=True), name="回答状況")):
+    with pytest.raises(XlkitError) as refused, macros_survey.unprotected(_Sheet(_Com(refuse=True), name="回答状況")):
         pytest.fail("written to a sheet that is still protected")
     assert "「回答状況」シートの保護を解除できない" in refused.value.message
 

@@ -3,17 +3,23 @@
 The layers, from the doors staff use down to plain data (docs/DOMAIN.md explains the terms).
 
 Doors: read input, make one call to the core, show the answer.
-    `macros.py`                  the register's buttons (xlwings); `macros_survey.py` 照会票作成 and 回答取込
+    `macros.py`                  the register's buttons (xlwings); `macros_survey.py` 照会票作成 and 回答取込;
+                                 `macros_close.py` 年度締め
     `cli.py`                     the `xlkit` command; one module per subcommand:
         `commands/demo.py`, `commands/new.py`, `commands/validate.py`, `commands/summarize.py`,
         `commands/import_table.py`, `commands/export.py`, `commands/survey.py`, `commands/collect.py`,
-        `commands/upgrade.py`
+        `commands/close_year.py`, `commands/reorganise.py`, `commands/upgrade.py`
     `notebook.py`                `xlkit.load(path)`: a register as pandas DataFrames
 
 Core: plain Python over plain data; no Excel, Word or XML library (tests/test_layers.py).
     `tasks.py`          the use cases every door calls: year, summary, exports, validate, import,
                         upgrade
     `inquiry_tasks.py`  the use cases of the spring survey: survey and collect
+    `closing_tasks.py`  年度締め: the 確定 folder, then 設定 through the register writer
+    `closing.py`        年度締め decided: refusals, 設定's new values, the figures file and SHA-256 list
+    `reorg_tasks.py`    組織改正: the change table onto the 課 sheet through the register writer
+    `reorg.py`          組織改正 decided: the change table read and planned (終了日, 後継の課, new rows)
+    `org.py`            the 課 master with its periods: the name valid on a day, in a year, the 課 of a day
     `inquiry.py`        照会票: what each 課 is asked, and its answer read back (fingerprints)
     `answers.py`        回答取込: every outcome decided before anything is written
     `collect_log.py`    回答取込's report, 変更履歴 and 回答状況 rows
@@ -45,7 +51,7 @@ Register files: `workbook/reader.py` (calamine) and `workbook/scan.py` (formulas
     names, buttons), `workbook/styles.py` and `workbook/vba.py`; `workbook/inquiry_form.py` writes the 照会票. `workbook/writer.py` is the
     one way to change one: over `workbook/package.py` (the zip's parts, unchanged ones copied
     raw), `workbook/appender.py` splices imported rows into the sheet (`workbook/sheet_xml.py`
-    finds rows and cells and encodes values, `workbook/stylesheet.py` finds date formats) and `workbook/migrate.py` holds the format steps of `xlkit upgrade` (`workbook/format3.py` the step to format 3, `workbook/howto_rows.py` 使い方's button rows).
+    finds rows and cells and encodes values, `workbook/stylesheet.py` finds date formats) and `workbook/migrate.py` holds the format steps of `xlkit upgrade` (`workbook/format3.py` the step to format 3, `workbook/format4.py` the step to format 4, `workbook/howto_rows.py` 使い方's button rows).
 """
 
 from __future__ import annotations

@@ -230,6 +230,13 @@ def _new_file_mode() -> int:
     return 0o666 & ~mask
 
 
+def new_folder_mode() -> int:
+    """The mode a folder made with mkdir would have (mkdtemp makes them for their owner only)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o777 & ~mask
+
+
 def _move_to_free_name(tmp: Path, path: Path) -> Path:
     for _ in range(100):
         candidate = free_path(path)

@@ -1,4 +1,4 @@
-"""What the register's buttons run: 入力チェック, 集計, Word出力, Excel出力, 照会票作成, 回答取込.
+"""What the register's buttons run: 入力チェック, 集計, Word出力, Excel出力, 照会票作成, 回答取込, 年度締め.
 
 Each button's VBA sub is one line, ``RunPython "import xlkit.macros as m; m.validate()"``; with
 no argument a macro works on ``xw.Book.caller()``. Tests pass a Book built from an Office.js
@@ -12,7 +12,9 @@ Nothing here changes a value staff typed: 入力チェック writes only to 「�
 the fill colour of the cells it marks; 集計 writes only to 「集計」; 回答取込 appends rows below the
 last row of 「外部結合」, fills the end dates the answers give (decided by xlkit.answers, as the
 command line decides them) and writes its own two sheets, 「変更履歴」 and 「回答状況」 — into the
-open workbook, which staff then save. Every error reaches the user as a Japanese alert — never a
+open workbook, which staff then save. 年度締め, once staff say yes to what it shows, changes the 設定
+values closing decides (xlkit.closing: 報告年度, 報告日, 前年度公表値, 締めた年度), each with its 変更履歴
+row, and saves the workbook. Every error reaches the user as a Japanese alert — never a
 Python traceback.
 """
 
@@ -494,5 +496,15 @@ def collect(book: xw.Book | None = None, choose: Callable | None = None, confirm
     macros_survey.collect(book, choose, confirm)
 
 
-__all__ = ["validate", "summarize", "export_word", "export_excel", "survey", "collect", "read_grid", "read_book",
+# --------------------------------------------------------------------------- 年度締め
+
+
+def close_year(book: xw.Book | None = None, confirm: Callable | None = None) -> None:
+    """年度締め: xlkit.macros_close.close_year."""
+    from xlkit import macros_close
+
+    macros_close.close_year(book, confirm)
+
+
+__all__ = ["validate", "summarize", "export_word", "export_excel", "survey", "collect", "close_year", "read_grid", "read_book",
            "result_rows", "summary_rows"]

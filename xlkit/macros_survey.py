@@ -86,14 +86,14 @@ def _collect(book, choose: Callable | None, confirm: Callable | None) -> None:
     linkages = required_sheet(book, design.linkage_sheet())
     history_sheet, status_sheet = (required_sheet(book, log.sheet) for log in logs)
     shadow = rb.shadow()  # rb stays as read
-    history_rows, history_letters = _log_rows(shadow, logs[0], grids.get(logs[0].sheet), keys=("source", "id"))
-    status_rows, status_letters = _log_rows(shadow, logs[1], grids.get(logs[1].sheet))
+    history_rows, history_letters = log_rows(shadow, logs[0], grids.get(logs[0].sheet), keys=("source", "id"))
+    status_rows, status_letters = log_rows(shadow, logs[1], grids.get(logs[1].sheet))
     inquiry_tasks.inquiry_year(rb, None)  # a 報告年度 missing is said before staff are asked for files
 
     files = [Path(p) for p in (choose or _choose_files)(book) or []]
     if not files:
         return  # cancelled: nothing read, nothing written
-    files = inquiry_tasks.answer_files(files, register=_workbook_path(book))
+    files = inquiry_tasks.answer_files(files, register=workbook_file(book))
     plan = inquiry_tasks.plan_collect(rb, inquiry_tasks.read_answers(rb, files), history=[r.values for r in history_rows])
     if plan.held:  # all or nothing, as the command line: not even 回答状況 is written
         alert(book, _shown(collect_log.report(plan, written=False, door="button")), title, critical=True)
@@ -113,12 +113,12 @@ def _collect(book, choose: Callable | None, confirm: Callable | None) -> None:
         if not started:  # refused before the first cell (a sheet protected with a password): as it is
             raise
         # some cells are written already: staff must close without saving, not keep half an answer
-        raise XlkitError(messages.text("button.collect_partial", 内容=_reason(e))) from None
+        raise XlkitError(messages.text("button.collect_partial", 内容=failure_text(e))) from None
     message = _shown(collect_log.report(plan, written=True, door="button")) + "\n\n" + messages.text("button.collect_save")
     alert(book, message, title, critical=bool(plan.refused_files or plan.conflicts))
 
 
-def _reason(e: Exception) -> str:
+def failure_text(e: Exception) -> str:
     """Why a write broke off, as staff can pass it on: xlkit's own words, the system's, or (a
     defect) the exception itself for the システム担当."""
     from xlkit.errors import from_os_error
@@ -130,7 +130,7 @@ def _reason(e: Exception) -> str:
     return f"{type(e).__name__}: {e}"
 
 
-def _workbook_path(book) -> Path | None:
+def workbook_file(book) -> Path | None:
     """The open workbook's file, which a folder of answers may hold too (never an answer)."""
     fullname = str(book.fullname)
     if "://" in fullname:  # in the cloud: no folder of ours holds it
@@ -153,15 +153,15 @@ def _write(book, rb, plan, grids, sheets, history_read, status_read, started: li
     linkage = schema.linkage()
     letters = rb.columns[linkage.sheet]
     after = max((r.row for r in rb.linkages), default=1)
-    with _unprotected(history_sheet), _unprotected(status_sheet):
+    with unprotected(history_sheet), unprotected(status_sheet):
         started.append(True)
         changes = collect_log.history_changes(new, ends)
         if changes:
             last = max((r.row for r in history_rows), default=1)
             rows = history.rows(changes, at=now, user=processes.user())
-            history_sheet.range((last + 1, 1)).value = _block(logs[0], history_letters, rows)
+            history_sheet.range((last + 1, 1)).value = block_of(logs[0], history_letters, rows)
         if new:  # one block below the last row, in the sheet's own column order
-            linkages.range((after + 1, 1)).value = _block(linkage, letters, [n.values for n in new])
+            linkages.range((after + 1, 1)).value = block_of(linkage, letters, [n.values for n in new])
             _date_formats(linkages, linkage, letters, after + 1, after + len(new))
             _grow_tables(linkages, letters, after + len(new))
         end_column = column_index(letters["end"]) + 1 if ends else 0
@@ -172,10 +172,10 @@ def _write(book, rb, plan, grids, sheets, history_read, status_read, started: li
             status_sheet.range((2, 1), (len(old), max(len(old[0]), 1))).clear_contents()
         rows = collect_log.status_rows(plan, [r.values for r in status_rows], now)
         if rows:
-            status_sheet.range((2, 1)).value = _block(logs[1], status_letters, rows)
+            status_sheet.range((2, 1)).value = block_of(logs[1], status_letters, rows)
 
 
-def _log_rows(shadow, register, grid: list[list] | None, keys=None) -> tuple[list, dict[str, str]]:
+def log_rows(shadow, register, grid: list[list] | None, keys=None) -> tuple[list, dict[str, str]]:
     """The typed rows of a sheet xlkit writes (変更履歴, 回答状況) and its column letters, refused
     as the command line refuses them when a column is missing."""
     from xlkit import schema
@@ -187,7 +187,7 @@ def _log_rows(shadow, register, grid: list[list] | None, keys=None) -> tuple[lis
     return found, shadow.columns[register.sheet]
 
 
-def _block(register, letters: dict[str, str], rows: list[dict]) -> list[list]:
+def block_of(register, letters: dict[str, str], rows: list[dict]) -> list[list]:
     """`rows` (schema key -> value) as one 2-D block in the sheet's column order (A to its last
     mapped column); cells of other columns are left blank."""
     width = max(column_index(x) for x in letters.values()) + 1
@@ -267,7 +267,7 @@ def _grow_tables(sheet, letters: dict[str, str], last: int) -> None:
 
 
 @contextmanager
-def _unprotected(sheet) -> Iterator[None]:
+def unprotected(sheet) -> Iterator[None]:
     """Write to a sheet xlkit protects (変更履歴, 回答状況): in Excel its protection (no password, as
     xlkit sets it) is lifted for the writes and set again afterwards as the builder sets it —
     filtering, sorting and widening columns allowed. An engine without Excel's object model (the

@@ -18,7 +18,7 @@ import re
 from typing import Any
 
 from xlkit import cells, schema
-from xlkit.addresses import column_index, column_letter
+from xlkit.addresses import column_index, column_letter, split_cell
 from xlkit.errors import Refusal, XlkitError
 from xlkit.records import Book
 from xlkit.workbook import sheet_xml
@@ -112,6 +112,22 @@ def set_cells(package: Package, register: schema.Register, letters: dict[str, st
         edits.append((start, end, sheet.row_xml(attrs, row_cells)))
     package.write(part, sheet.splice(edits))
     styles.save()
+
+
+def set_addressed(package: Package, sheet: str, values: dict[str, Any]) -> None:
+    """Set cells named by address (設定's "B12" -> value) of rows that exist, as `set_cells` does;
+    a list is written joined with 「、」, as a multi column's."""
+    letters: dict[str, str] = {}
+    by_row: dict[int, dict[str, Any]] = {}
+    for address, value in values.items():
+        found = split_cell(address)
+        if found is None:
+            raise XlkitError(f"「{package.path.name}」の「{sheet}」シートのセル「{address}」に書き込めません。")
+        letters[found[0]] = found[0]
+        by_row.setdefault(found[1], {})[found[0]] = value
+    columns = tuple(schema.Column(key=letter, header=letter, kind="text", required=False, master=None, width=0,
+                                  input_message=None, separator="、", default=None, schema={}) for letter in letters)
+    set_cells(package, schema.Register(name=sheet, sheet=sheet, columns=columns, schema={}), letters, by_row)
 
 
 def rewrite(package: Package, register: schema.Register, letters: dict[str, str], rows: list[dict[str, Any]]) -> None:

@@ -1,0 +1,144 @@
+"""年度締め: what closing 設定's 報告年度 decides, before anything is written (pure).
+
+Closing year N fixes what was published to the 審議会: N's a + b − c per 実施機関 become 設定's
+前年度公表値 (next year's a must equal them), N is added to 締めた年度 and 報告年度 becomes N+1.
+The register must have no validation error and a 報告日, and N must not be closed already.
+The files that prove what was published (the 確定 folder) are written by xlkit.closing_tasks;
+this module also gives their figures file and their SHA-256 list, so both doors write the same.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import figures as fig
+from . import history, messages, schema
+from .dates import format_wareki, nendo
+from .errors import Refusal
+from .issues import ERROR
+from .records import Book
+from .tasks import ErrorsRefusal, Summary, report_year, summary
+from .validation import Findings
+
+FOLDER = "確定"  # beside the register: 確定/<年度>/ holds what year N published
+MANIFEST = "ハッシュ値一覧.txt"  # sha256sum's format: `sha256sum -c` (or certutil) checks the folder
+
+
+@dataclass(frozen=True)
+class SettingChange:
+    """One 設定 value closing changes: its schema key (per-body values as previous_published.区長),
+    the title staff see in column A, its B cell, the value before and after."""
+
+    key: str
+    title: str
+    cell: str
+    old: Any
+    new: Any
+
+
+@dataclass(frozen=True)
+class Closing:
+    """Closing year `year`: its figures and the 設定 changes, decided and not yet written."""
+
+    year: int
+    report_date: dt.date
+    summary: Summary
+    changes: tuple[SettingChange, ...]
+    notes: tuple[str, ...] = field(default=())  # what staff should know (a differs from 前年度公表値 …)
+
+    @property
+    def figures(self) -> fig.Figures:
+        return self.summary.figures
+
+    def history(self, folder: str) -> list[history.Change]:
+        """The 変更履歴 rows: one per 設定 cell, each naming the 確定 folder as its source."""
+        return [history.Change(history.CLOSE_YEAR, column=f"{schema.settings().sheet}・{c.title}",
+                               old=_joined(c.old), new=_joined(c.new), source=folder) for c in self.changes]
+
+    def lines(self) -> list[str]:
+        """What closing will do, for the question before it writes."""
+        lines = [messages.text("close.plan_year", 年度=nendo(self.year), 報告日=format_wareki(self.report_date))]
+        lines += [messages.text("close.plan_change", 項目=c.title, 前=_shown(c.old) or "（空欄）", 後=_shown(c.new) or "（空欄）")
+                  for c in self.changes]
+        lines += [messages.text("cli.note", 内容=note) for note in self.notes]
+        return lines
+
+
+def _joined(value: Any) -> Any:
+    return "、".join(str(v) for v in value) if isinstance(value, list) else value
+
+
+def _shown(value: Any) -> str:
+    value = _joined(value)
+    if isinstance(value, dt.date):
+        return format_wareki(value)
+    return "" if value is None else str(value)
+
+
+def plan(book: Book, findings: Findings) -> Closing:
+    """Decide closing 設定's 報告年度, or refuse (xlkit.errors.Refusal) saying why.
+
+    Refused, in this order: no 報告年度; a year closed already; validation errors; no 報告日, or
+    one not after the year's end; a 設定 row closing must write is missing (deleted by hand).
+
+    Closing clears 報告日 (it dated N's report) and records N's a + b − c as 前年度公表値."""
+    year = report_year(book)
+    settings = schema.settings()
+    closed = list(book.settings.get("closed_years") or [])
+    if year in closed:
+        raise Refusal("close.already", 年度=nendo(year))
+    errors = [i for i in findings.issues if i.severity == ERROR]
+    if errors:
+        raise ErrorsRefusal("close.errors", errors, 年度=nendo(year))
+    report_date = book.settings.get("report_date")
+    if not isinstance(report_date, dt.date):
+        raise Refusal("close.no_report_date", 年度=nendo(year), 項目=settings.header("report_date"))
+    if report_date <= fig.year_end(year):  # the year's figures are complete only after 31 March
+        raise Refusal("close.report_date_early", 年度=nendo(year), 項目=settings.header("report_date"),
+                      日付=format_wareki(report_date), 年度末=format_wareki(fig.year_end(year)))
+    result = summary(book, year)
+    previous = settings.column("previous_published")
+    published = {r.body: r.total for r in result.figures.rows[:-1]}  # the last row is 合計
+    # 報告日 was the date of N's report, now in the 確定 folder: N+1's is not known yet (and a second
+    # close-year cannot close N+1 by mistake with N's date)
+    wanted = [("report_year", settings.header("report_year"), book.settings.get("report_year"), year + 1),
+              ("report_date", settings.header("report_date"), report_date, None),
+              ("closed_years", settings.header("closed_years"), closed or None, sorted({*closed, year}))]
+    old_previous = book.settings.get("previous_published") or {}
+    for body, total in published.items():
+        wanted.append((f"{previous.key}.{body}", f"{previous.header}（{body}）", old_previous.get(body), total))
+    missing = [title for key, title, _, _ in wanted if key not in book.setting_cells]
+    if missing:
+        raise Refusal("close.setting_missing", 項目="、".join(f"「{t}」" for t in missing))
+    changes = tuple(SettingChange(key, title, book.setting_cells[key], old, new)
+                    for key, title, old, new in wanted if old != new)
+    notes = tuple(n.text for n in result.notes)
+    return Closing(year, report_date, result, changes, notes)
+
+
+def figures_document(closing: Closing, *, register: str, register_sha256: str, closed_at: dt.datetime,
+                     version: str) -> dict:
+    """The figures file of the 確定 folder: the published table with where it came from."""
+    return {
+        "年度": closing.year,
+        "年度（和暦）": nendo(closing.year),
+        "報告日": closing.report_date.isoformat(),
+        "締めた日時": closed_at.isoformat(timespec="seconds"),
+        "登録簿": register,
+        "登録簿のSHA-256": register_sha256,
+        "xlkit": version,
+        "集計": fig.as_json(closing.figures),
+        "注記": list(closing.notes),
+    }
+
+
+def sha256_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def manifest(digests: dict[str, str]) -> str:
+    """`sha256sum` lines (hash, two spaces, file name), sorted by name: the folder's SHA-256 list."""
+    return "".join(f"{digest}  {name}\n" for name, digest in sorted(digests.items()))
