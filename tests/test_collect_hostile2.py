@@ -36,6 +36,7 @@ import openpyxl
 import pytest
 
 from support import JAPANESE, REPO, run_cli
+from support.zips import rewrite_member
 from support.forms import LINK, YEAR, fill, form_of, headers, linkage, sample_of_year, write_table2
 from support.payload import alerts, apply_actions, cell_writes, office_js_payload, remote_book
 from xlkit import inquiry_tasks, macros, schema, tasks
@@ -64,12 +65,6 @@ def edit(path: Path, change) -> Path:
     return path
 
 
-def rewrite_member(path: Path, name: str, change) -> None:
-    with zipfile.ZipFile(path) as z:
-        items = [(info, z.read(info.filename)) for info in z.infolist()]
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
-        for info, data in items:
-            out.writestr(info, change(data) if info.filename == name else data)
 
 
 def folder_state(folder: Path) -> dict[str, str]:

@@ -13,13 +13,13 @@ import datetime as dt
 import hashlib
 import re
 import shutil
-import zipfile
 from pathlib import Path
 
 import openpyxl
 import pytest
 
 from support import REPO, needs_soffice, run_cli
+from support.zips import members, rewrite_member
 from support.buttons import BY_CAPTION
 from support.forms import sheet_rows
 from support.lo import inspect
@@ -71,17 +71,8 @@ def book_values(path: Path):
                 results=book.results, marked=book.marked)
 
 
-def members(path: Path) -> dict[str, bytes]:
-    with zipfile.ZipFile(path) as z:
-        return {name: z.read(name) for name in z.namelist()}
 
 
-def rewrite_member(path: Path, name: str, change) -> None:
-    with zipfile.ZipFile(path) as z:
-        items = [(info, z.read(info.filename)) for info in z.infolist()]
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
-        for info, data in items:
-            out.writestr(info, change(data) if info.filename == name else data)
 
 
 def folder_state(folder: Path) -> dict[str, tuple[str, int]]:

@@ -30,6 +30,7 @@ import openpyxl
 import pytest
 
 from support.forms import sheet_rows
+from support.zips import members, rewrite_member
 from support.buttons import BY_CAPTION
 from support.lo import inspect
 from support import REPO, needs_soffice
@@ -87,20 +88,8 @@ def copy_fixture(tmp_path: Path, suffix: str = ".xlsm", name: str = "登録簿")
     return path
 
 
-def members(path: Path) -> dict[str, bytes]:
-    """Member name -> its (uncompressed) bytes, in the zip's order."""
-    with zipfile.ZipFile(path) as z:
-        return {name: z.read(name) for name in z.namelist()}
 
 
-def rewrite_member(path: Path, name: str, change) -> None:
-    """Replace one member of the zip at `path` by change(its bytes), every other member as it was."""
-    with zipfile.ZipFile(path) as z:
-        items = [(info, z.read(info.filename)) for info in z.infolist()]
-    assert name in {info.filename for info, _ in items}, name
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
-        for info, data in items:
-            out.writestr(info, change(data) if info.filename == name else data)
 
 
 def book_values(path: Path):

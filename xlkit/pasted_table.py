@@ -77,6 +77,22 @@ class Parsed:
 # --------------------------------------------------------------------------- reading the text
 
 
+def decode_text(data: bytes) -> str | None:
+    """A table file's text: UTF-16 by its byte order mark, else UTF-8 or Shift_JIS; None when none fits."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        # Excel's 「Unicode テキスト」 and Notepad's 「Unicode」 save UTF-16 with a byte order mark
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
+    for encoding in ENCODINGS:
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return None
+
+
 def read_text(source: str | Path) -> str:
     """The table's text from a file ("-" reads standard input), UTF-8 or Shift_JIS."""
     most = limits.current().table_bytes
@@ -97,17 +113,9 @@ def read_text(source: str | Path) -> str:
     if len(data) > most:
         raise XlkitError(f"「{name}」は取り込む表として大きすぎます（上限 {limits.size(most)}）。"
                          "表(2)の部分だけを貼り付けたファイルを指定してください。")
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        # Excel's 「Unicode テキスト」 and Notepad's 「Unicode」 save UTF-16 with a byte order mark
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError:
-            pass
-    for encoding in ENCODINGS:
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
+    text = decode_text(data)
+    if text is not None:
+        return text
     raise XlkitError(f"「{name}」の文字コードが読めません。UTF-8 のテキストファイルとして保存し直してください。")
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import cells, history, limits, messages, reorg, schema
+from . import cells, history, limits, messages, pasted_table, reorg, schema
 from .addresses import column_index
 from .errors import Refusal, XlkitError, os_reason
 from .issues import ERROR
@@ -24,7 +24,6 @@ from .register import require_columns, stream_register
 from .tasks import log_changes
 
 TABLE_SUFFIXES = (".xlsx", ".xlsm")
-TEXT_ENCODINGS = ("utf-8-sig", "cp932")
 
 
 @dataclass
@@ -69,17 +68,10 @@ def _read_text(path: Path) -> str:
         raise XlkitError(messages.text("reorganise.table_unreadable", ファイル=path.name, 理由=os_reason(exc))) from None
     if len(data) > most:
         raise Refusal("reorganise.table_too_big", ファイル=path.name, 上限=limits.size(most))
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # Excel's 「Unicode テキスト」
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError:
-            pass
-    for encoding in TEXT_ENCODINGS:
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise Refusal("reorganise.table_encoding", ファイル=path.name)
+    text = pasted_table.decode_text(data)
+    if text is None:
+        raise Refusal("reorganise.table_encoding", ファイル=path.name)
+    return text
 
 
 def reorganise(register_path: str | Path, table_path: str | Path, day: dt.date, *, dry_run: bool = False,
