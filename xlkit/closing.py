@@ -81,12 +81,30 @@ def _shown(value: Any) -> str:
 def plan(book: Book, findings: Findings) -> Closing:
     """Decide closing 設定's 報告年度, or refuse (xlkit.errors.Refusal) saying why.
 
-    Refused, in this order: no 報告年度; a year closed already; validation errors; no 報告日, or
-    one not after the year's end; a 設定 row closing must write is missing (deleted by hand).
+    Refused, in this order: no 報告年度; a 設定 row closing writes on two rows or on none (staff
+    copied or deleted it); a year closed already; validation errors; no 報告日, or one not after
+    the year's end.
 
     Closing clears 報告日 (it dated N's report) and records N's a + b − c as 前年度公表値."""
-    year = report_year(book)
     settings = schema.settings()
+    try:
+        year = report_year(book)
+    except Refusal as e:
+        if e.key not in ("year.unknown", "year.unreadable"):
+            raise
+        # the hint of summarize and export (--year) is not for closing: 報告年度 is what closes
+        raise Refusal("close.no_year", 項目=settings.header("report_year"), 理由=e.message) from None
+    previous = settings.column("previous_published")
+    needed = {"report_year": settings.header("report_year"), "report_date": settings.header("report_date"),
+              "closed_years": settings.header("closed_years"),
+              **{f"{previous.key}.{body}": f"{previous.header}（{body}）" for body in book.bodies}}
+    twice = [f"「{title}」（{'、'.join(book.setting_twice[key])}）" for key, title in needed.items()
+             if key in book.setting_twice]
+    if twice:  # which row closing would write, and which would go on saying the old value?
+        raise Refusal("close.setting_twice", 項目="、".join(twice))
+    missing = [f"「{title}」" for key, title in needed.items() if key not in book.setting_cells]
+    if missing:
+        raise Refusal("close.setting_missing", 項目="、".join(missing))
     closed = list(book.settings.get("closed_years") or [])
     if year in closed:
         raise Refusal("close.already", 年度=nendo(year))
@@ -100,7 +118,6 @@ def plan(book: Book, findings: Findings) -> Closing:
         raise Refusal("close.report_date_early", 年度=nendo(year), 項目=settings.header("report_date"),
                       日付=format_wareki(report_date), 年度末=format_wareki(fig.year_end(year)))
     result = summary(book, year)
-    previous = settings.column("previous_published")
     published = {r.body: r.total for r in result.figures.rows[:-1]}  # the last row is 合計
     # 報告日 was the date of N's report, now in the 確定 folder: N+1's is not known yet (and a second
     # close-year cannot close N+1 by mistake with N's date)
@@ -110,9 +127,6 @@ def plan(book: Book, findings: Findings) -> Closing:
     old_previous = book.settings.get("previous_published") or {}
     for body, total in published.items():
         wanted.append((f"{previous.key}.{body}", f"{previous.header}（{body}）", old_previous.get(body), total))
-    missing = [title for key, title, _, _ in wanted if key not in book.setting_cells]
-    if missing:
-        raise Refusal("close.setting_missing", 項目="、".join(f"「{t}」" for t in missing))
     changes = tuple(SettingChange(key, title, book.setting_cells[key], old, new)
                     for key, title, old, new in wanted if old != new)
     notes = tuple(n.text for n in result.notes)

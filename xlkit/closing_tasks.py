@@ -17,8 +17,8 @@ import json
 import os
 import shutil
 import stat
-import tempfile
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,7 +26,7 @@ from . import closing as closing_
 from . import messages
 from .dates import nendo
 from .errors import Refusal, XlkitError, os_reason
-from .files import new_folder_mode
+from .files import abandoned, new_folder_mode, scratch_folder
 
 FIGURES_FILE = "集計_{年度}.json"
 
@@ -55,9 +55,13 @@ def folder_of(register: Path, year: int) -> Path:
 
 
 def check_folder(register: Path, year: int) -> Path:
-    """The year's 確定 folder, refused when something is there already (never replaced)."""
+    """The year's 確定 folder, refused when something is there already (never replaced) or when
+    確定 beside the register is not a folder."""
     folder = folder_of(register, year)
-    if folder.exists():
+    root = folder.parent
+    if (root.exists() or root.is_symlink()) and not root.is_dir():
+        raise Refusal("close.root_not_folder", フォルダ=root)
+    if folder.exists() or folder.is_symlink():
         raise Refusal("close.folder_exists", 年度=nendo(year), フォルダ=folder)
     return folder
 
@@ -84,7 +88,9 @@ def freeze(register: Path, plan: closing_.Closing, *, expected_sha256: str, pdf:
     root = final.parent
     try:
         root.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{plan.year}-作成中-", dir=root))
+        for left in abandoned(final):  # half made by a close that was killed: no process will finish it
+            _remove(left)
+        staging = scratch_folder(root, final.name)
     except OSError as exc:
         raise XlkitError(messages.text("close.folder_failed", フォルダ=root, 理由=os_reason(exc))) from None
     try:
@@ -113,7 +119,7 @@ def freeze(register: Path, plan: closing_.Closing, *, expected_sha256: str, pdf:
             raise Refusal("close.folder_exists", 年度=nendo(plan.year), フォルダ=final)
         os.rename(staging, final)
     except BaseException as exc:
-        discard(staging)
+        _remove(staging)
         if isinstance(exc, OSError):
             raise XlkitError(messages.text("close.folder_failed", フォルダ=root, 理由=os_reason(exc))) from None
         raise
@@ -133,16 +139,48 @@ def _pdf_of(docx: Path) -> Path:
     return target
 
 
-def discard(folder: Path) -> None:
-    """Remove a 確定 folder this run made (its files are read-only)."""
+def discard(folder: Path) -> bool:
+    """Remove a 確定 folder this run made (its files are read-only). It is first renamed to a
+    temporary name, so that a file that cannot be removed (held open by a virus scanner) never
+    leaves a half folder under the year's name: what stays is swept by a later close. False when
+    not even the rename could be done: the folder is then still there, whole."""
     if not folder.exists():
-        return
+        return True
+    try:
+        away = scratch_folder(folder.parent, folder.name)
+        os.rmdir(away)  # only its free name is wanted
+        os.rename(folder, away)
+    except (OSError, XlkitError):
+        return False
+    _remove(away)
+    return True
+
+
+def _remove(folder: Path) -> None:
     for p in folder.iterdir():
-        try:
+        with suppress(OSError):
             os.chmod(p, stat.S_IREAD | stat.S_IWRITE)
-        except OSError:
-            pass
     shutil.rmtree(folder, ignore_errors=True)
+
+
+def _closed_on_disk(register: Path, year: int) -> bool:
+    """Whether the register file says `year` is closed (our write landed after all)."""
+    from .workbook import reader
+
+    try:
+        return year in (reader.load(register).settings.get("closed_years") or [])
+    except (XlkitError, OSError):
+        return False
+
+
+def _undo(frozen: Frozen, register: Path, year: int) -> None:
+    """After a failed register write, the folder goes too, unless the register says closed: the
+    write landed and something failed after it (a Ctrl+C just then)."""
+    if _closed_on_disk(register, year):
+        return
+    if not discard(frozen.folder):
+        raise XlkitError(messages.text("close.not_discarded", フォルダ=frozen.folder,
+                                       理由=messages.text("close.folder_held")))
 
 
 def close_year(register_path: str | Path, *, pdf: bool = True, dry_run: bool = False,
@@ -157,7 +195,7 @@ def close_year(register_path: str | Path, *, pdf: bool = True, dry_run: bool = F
         book = reader.load(edit.path)
         plan = closing_.plan(book, tasks.validate(book))
         folder = check_folder(edit.path, plan.year)
-        check_pdf_tool(pdf and not dry_run)
+        check_pdf_tool(pdf)
         if announce is not None:
             announce(plan)
         if dry_run:
@@ -167,8 +205,12 @@ def close_year(register_path: str | Path, *, pdf: bool = True, dry_run: bool = F
             appender.set_addressed(edit.package, book_sheet(), {c.cell: c.new for c in plan.changes})
             tasks.log_changes(edit, book, plan.history(source_of(frozen.folder, edit.path)))
             edit.commit(verify=lambda written: _verify(written, book, plan))
-        except BaseException:
-            discard(frozen.folder)
+        except BaseException as exc:
+            _undo(frozen, edit.path, plan.year)
+            if isinstance(exc, XlkitError) and not isinstance(exc, Refusal) \
+                    and writer.Fingerprint.of(edit.path) != edit.fingerprint:
+                # the open package read bytes a script wrote in place meanwhile: changed, not broken
+                raise Refusal("register.changed_meanwhile", ファイル=edit.path.name) from None
             raise
     return Closed(plan, frozen.folder, frozen.files, True)
 

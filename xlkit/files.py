@@ -160,6 +160,13 @@ def scratch(folder: Path, suffix: str, *, owner: str) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
 
 
+def scratch_folder(folder: Path, owner: str) -> Path:
+    """A new temporary folder in `folder`, named as `scratch` names files (owner, PC, process), so
+    that one a killed process left behind is among `abandoned(folder / owner)`. The caller
+    removes it, or renames it into place. OSError as mkdtemp raises it."""
+    return Path(tempfile.mkdtemp(prefix=_prefix(owner) + _writer_mark(), dir=folder))
+
+
 def _prefix(owner: str) -> str:
     return TEMP_PREFIX + owner[:_OWNER_CHARS] + "-"
 

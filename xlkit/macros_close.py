@@ -48,6 +48,7 @@ def _close_year(book, confirm: Callable | None) -> None:
     history_sheet = required_sheet(book, history.sheet)
     history_rows, history_letters = log_rows(rb.shadow(), history, grids.get(history.sheet))
 
+    writer.check_writable(path)  # Excel could not save the closed year into it
     saved_print = writer.Fingerprint.of(path)  # the bytes compared are the bytes copied
     saved = reader.load(path)
     if _contents(saved) != _contents(rb):
@@ -64,10 +65,11 @@ def _close_year(book, confirm: Callable | None) -> None:
         _write(book, plan, closing_tasks.source_of(frozen.folder, path), settings_sheet, history_sheet,
                history_rows, history_letters)
     except Exception as e:
-        closing_tasks.discard(frozen.folder)
         from xlkit.macros_survey import failure_text
 
-        raise XlkitError(messages.text("close.partial", 内容=failure_text(e))) from None
+        folder = (messages.text("close.partial_discarded") if closing_tasks.discard(frozen.folder)
+                  else messages.text("close.partial_kept", フォルダ=frozen.folder))
+        raise XlkitError(messages.text("close.partial", 内容=failure_text(e), 確定フォルダ=folder)) from None
     done = [messages.text("close.done", 年度=_nendo(plan.year)),
             messages.text("close.done_folder", フォルダ=frozen.folder),
             *(f"・{name}" for name in sorted(frozen.files))]

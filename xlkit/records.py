@@ -43,6 +43,7 @@ class Book:
     distinct: dict[str, dict[str, dict]] = field(default_factory=dict)
     # 設定 key -> the B cell holding it; per-body values as "previous_published.区長"
     setting_cells: dict[str, str] = field(default_factory=dict)
+    setting_twice: dict[str, list[str]] = field(default_factory=dict)  # 設定 key -> its B cells, when on 2+ rows
     path: Path | None = None
     format: int = CURRENT_FORMAT  # the register file's format (xlkit.formats); set by the reader
     register_id: str | None = None  # its id (xlkit.formats.ID_NAME), which every 照会票 carries

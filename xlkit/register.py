@@ -480,6 +480,19 @@ def _map_header(book: Book, reg: schema.Register, header: list) -> dict[int, str
 
 # --- 設定 ------------------------------------------------------------------------------
 
+def _setting_cell(book: Book, sheet: str, key: str, title: str, row_no: int) -> None:
+    """Record the B cell of a 設定 item; a second row of one item is an error (its value would be
+    read from one row and written to one row while the other goes on saying something else)."""
+    cell = f"B{row_no}"
+    earlier = book.setting_cells.get(key)
+    if earlier is not None and earlier != cell:
+        book.setting_twice.setdefault(key, [earlier]).append(cell)
+        book.issues.append(Issue.make("settings-duplicate", sheet, f"A{row_no}", "項目",
+                                      f"設定の項目「{title}」が2行以上あります（{'、'.join(book.setting_twice[key])}）。"
+                                      "1行を残して、ほかの行は削除してください。", title))
+    book.setting_cells[key] = cell
+
+
 def _read_settings(book: Book, grid: list[list] | None) -> None:
     reg = schema.settings()
     values: dict[str, Any] = {c.key: c.default for c in reg.columns if c.default is not None}
@@ -508,13 +521,13 @@ def _read_settings(book: Book, grid: list[list] | None) -> None:
             continue
         try:
             if column is not None and column.kind != "per-body":
-                book.setting_cells[column.key] = f"B{row_no}"
+                _setting_cell(book, reg.sheet, column.key, column.header, row_no)
                 prepared = cells.PREPARERS[column.kind](value)
                 if prepared is not None:
                     values[column.key] = prepared
             elif item.startswith(prefix) and item[len(prefix):].strip("()") in bodies:
                 body = bodies[item[len(prefix):].strip("()")]
-                book.setting_cells[f"{per_body.key}.{body}"] = f"B{row_no}"
+                _setting_cell(book, reg.sheet, f"{per_body.key}.{body}", f"{per_body.header}（{body}）", row_no)
                 amount = cells.integer(value, what="件数")
                 if amount is not None:
                     previous[body] = amount

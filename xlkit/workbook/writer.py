@@ -93,7 +93,13 @@ class Edit:
 
         def check(tmp: Path) -> None:
             if verify is not None:
-                verify(tmp)
+                try:
+                    verify(tmp)
+                except Refusal:
+                    raise
+                except XlkitError as e:  # said of the temporary copy (its size, its parts): say it of the register
+                    raise Refusal("register.unverified", ファイル=self.path.name,
+                                  理由=e.message.replace(tmp.name, f"書き込んだ後の{self.path.name}")) from None
             owner_files.check_not_open(self.path)  # Excel may have opened the register meanwhile
             if Fingerprint.of(self.path) != self.fingerprint:
                 raise Refusal("register.changed_meanwhile", ファイル=self.path.name)
@@ -112,7 +118,7 @@ def editing(path: str | Path, purpose: str, *, clear_lock: bool = False, upgrade
     reader.check_file(path)
     # through a link, the file itself is replaced (and locked), not the link
     path = path.resolve()
-    _check_writable(path)
+    check_writable(path)
     owner_files.check_not_open(path)
     with ExitStack() as held:
         _wait_for_lock(held, path, purpose, clear_lock)
@@ -146,7 +152,8 @@ def _wait_for_lock(held: ExitStack, path: Path, purpose: str, clear: bool) -> No
         time.sleep(0.1)
 
 
-def _check_writable(path: Path) -> None:
+def check_writable(path: Path) -> None:
+    """Refuse a register file that is read-only (its write bits, or the OS says so)."""
     mode = path.stat().st_mode
     # the write bits, not os.access: an administrator's os.access says yes to a read-only file
     if not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(path, os.W_OK):
