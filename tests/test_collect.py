@@ -450,6 +450,36 @@ def test_a_form_of_a_division_renamed_since_is_listed_in_the_status(register, fo
     assert lines["税務課"]["state"] == answers.STATE_REFUSED and lines["課税課"]["state"] == answers.STATE_NONE
 
 
+def test_a_new_row_typed_with_a_closed_課_is_refused_as_an_unknown_one_is(register, tmp_path, capsys):
+    """組織改正: the form offers only the 課 of its day (its 課 dropdown); a new row typed with a
+    closed 課 anyway is refused naming the form's cell and the 課 that took it over, not only warned."""
+    from support.reorg import reorganised
+
+    reorganised(register)  # 戸籍住民課 → 戸籍課, 滞納対策課 into 税務課, 2021-04-01
+    folder = tmp_path / "照会票"
+    done = inquiry_tasks.survey(book(register), folder, year=YEAR, on=dt.date(2022, 5, 1))
+    choices = [row[0] for row in openpyxl.load_workbook(form_of(folder, "戸籍課"))["選択肢"].iter_rows(
+        min_row=2, values_only=True) if row[0]]
+    assert choices == [f.division for f in done.forms]  # each 課 of its day once, in chart order
+    assert "戸籍課" in choices and "戸籍住民課" not in choices and choices.count("税務課") == 1
+    before = register.read_bytes()
+    answer = fill(form_of(folder, "戸籍課"), tmp_path / "回答" / form_of(folder, "戸籍課").name,
+                  new=[linkage("戸籍課", "コンビニ交付", "R3.7.1"), linkage("戸籍住民課", "住民票の広域交付", "R3.8.1")])
+    code, out, err = run_cli(capsys, "collect", register, answer, "--year", YEAR)
+    assert code == 1 and register.read_bytes() == before
+    ws = openpyxl.load_workbook(answer)[inquiry.NEW]
+    column = headers(ws)[LINK.header("division")]
+    [row] = [r for r in range(2, ws.max_row + 1) if ws.cell(r, column).value == "戸籍住民課"]
+    cell = f"{openpyxl.utils.get_column_letter(column)}{row}"
+    said = [line for line in (out + err).splitlines() if f"{inquiry.NEW} / {cell}:" in line]
+    assert len(said) == 1, out + err  # one message for the cell: not also 「組織改正前の課名です」
+    assert "課「戸籍住民課」は、照会票を作った日（令和4年5月1日）には有効な課名ではありません" in said[0]
+    assert "引き継いだ課は「戸籍課」です" in said[0]
+    plan = inquiry_tasks.collect(register, [answer], year=YEAR, dry_run=True).plan
+    assert [p.cell for p in plan.problems] == [cell] and not [w for w in plan.warnings if w.cell == cell]
+    assert "戸籍課: 取り込めず" in out + err  # the whole form is held, as for an unknown 課 (--skip-bad takes the others)
+
+
 @pytest.mark.parametrize("ids", [("H19-001", ""), ("H19-001", "H21-002")])
 def test_a_survey_refuses_rows_it_could_not_match_back(register, tmp_path, capsys, ids):
     def clash(wb):

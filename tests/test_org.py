@@ -93,6 +93,91 @@ def test_an_abolished_name_and_a_cycle_typed_by_mistake_end_the_walk():
     assert org.takers(cycle, "甲課", D(2022, 1, 1)) == []
 
 
+def test_a_split_that_keeps_the_old_name_is_followed_into_every_branch():
+    split = [closed("税務課", D(2021, 3, 31), "税務課", "納税課"), opened("税務課", APRIL_2021), opened("納税課", APRIL_2021)]
+    # a linkage of the old 税務課 goes on each branch's form, the one keeping the name too
+    assert org.takers(split, "税務課", D(2022, 5, 1)) == ["税務課", "納税課"]
+    assert org.takers(split, "税務課", D(2022, 5, 1), since=D(2015, 4, 1)) == ["税務課", "納税課"]
+    # one the new 税務課 began is its own only
+    assert org.takers(split, "税務課", D(2022, 5, 1), since=D(2021, 6, 1)) == ["税務課"]
+    assert org.takers(split, "税務課", D(2020, 5, 1)) == ["税務課"]
+    assert org.takers(split, "納税課", D(2020, 5, 1)) == []  # not begun yet
+    assert org.name_on(split, "税務課", D(2022, 1, 1)) == "税務課"  # valid: itself
+    assert org.name_on(split, "納税課", D(2020, 1, 1)) == "税務課"  # back to the one it came from
+
+
+def test_a_merge_into_one_of_the_merged_names_gives_that_name_once():
+    merge = [closed("税務課", D(2021, 3, 31), "税務課"), closed("滞納対策課", D(2021, 3, 31), "税務課"),
+             opened("税務課", APRIL_2021)]
+    assert org.takers(merge, "税務課", D(2022, 5, 1)) == ["税務課"]
+    assert org.takers(merge, "滞納対策課", D(2022, 5, 1), since=D(2015, 4, 1)) == ["税務課"]
+
+
+# a closed name used again (typed by hand on the 課 sheet; `xlkit reorganise` refuses it): 滞納対策課
+# is merged into 税務課 on 2021-04-01, and on 2022-04-01 男女共同参画課 is renamed 滞納対策課
+REUSED = [closed("税務課", D(2021, 3, 31), "税務課"), closed("滞納対策課", D(2021, 3, 31), "税務課"),
+          opened("税務課", APRIL_2021), closed("男女共同参画課", D(2022, 3, 31), "滞納対策課"),
+          opened("滞納対策課", D(2022, 4, 1))]
+# 戸籍住民課 renamed 戸籍課 on 2021-04-01 and back to 戸籍住民課 on 2022-04-01
+BACK = [closed("戸籍住民課", D(2021, 3, 31), "戸籍課"),
+        opened("戸籍課", APRIL_2021, end=D(2022, 3, 31), successors=("戸籍住民課",)), opened("戸籍住民課", D(2022, 4, 1))]
+
+
+def test_a_survey_between_two_periods_of_a_name_asks_the_successor_of_the_earlier():
+    # before: nothing (the name neither valid nor wholly ended), so those linkages went on no form
+    assert org.takers(REUSED, "滞納対策課", D(2021, 6, 1)) == ["税務課"]
+    assert org.takers(REUSED, "滞納対策課", D(2021, 6, 1), since=D(2015, 4, 1)) == ["税務課"]
+
+
+def test_a_survey_in_the_later_period_of_a_name_asks_each_period_its_own_課():
+    # the name alone: every row that led to the day (the earlier one's successor, the later one itself)
+    assert org.takers(REUSED, "滞納対策課", D(2022, 5, 1)) == ["税務課", "滞納対策課"]
+    # a linkage's 開始日 tells which 課 typed it
+    assert org.takers(REUSED, "滞納対策課", D(2022, 5, 1), since=D(2015, 4, 1)) == ["税務課"]
+    assert org.takers(REUSED, "滞納対策課", D(2022, 5, 1), since=D(2022, 6, 1)) == ["滞納対策課"]
+    assert org.takers(REUSED, "男女共同参画課", D(2022, 5, 1)) == ["滞納対策課"]
+    # renamed back: one lineage, one 課 whichever period
+    for since in (None, D(2015, 4, 1), D(2021, 6, 1), D(2022, 6, 1)):
+        assert org.takers(BACK, "戸籍住民課", D(2022, 5, 1), since=since) == ["戸籍住民課"]
+        assert org.takers(BACK, "戸籍課", D(2022, 5, 1), since=since) == ["戸籍住民課"]
+    assert org.takers(BACK, "戸籍住民課", D(2021, 6, 1)) == ["戸籍課"]
+
+
+@pytest.mark.parametrize("name, year, expected", [
+    ("戸籍住民課", 2020, "戸籍住民課"), ("戸籍住民課", 2021, "戸籍課"), ("戸籍住民課", 2022, "戸籍住民課"),
+    ("戸籍課", 2020, "戸籍住民課"), ("戸籍課", 2021, "戸籍課"), ("戸籍課", 2022, "戸籍住民課"),
+])
+def test_a_name_renamed_back_prints_each_years_name(name, year, expected):
+    # rows of either period are one lineage: each year's name is the one valid at its end
+    assert org.name_in_year(BACK, name, year) == expected
+    assert org.name_in_year(BACK, name, year, since=D(2015, 4, 1)) == expected
+    assert org.name_in_year(BACK, name, year, since=D(2022, 6, 1)) == expected
+
+
+def test_a_closed_name_used_again_prints_each_years_name_as_far_as_it_can_tell():
+    # the earlier period's rows: its own name, then its successor's, in the gap too
+    assert org.name_in_year(REUSED, "滞納対策課", 2020) == "滞納対策課"
+    assert org.name_in_year(REUSED, "滞納対策課", 2021) == "税務課"  # between the periods: the earlier one's
+    assert org.name_in_year(REUSED, "滞納対策課", 2022, since=D(2015, 4, 1)) == "税務課"
+    # the later period's rows: the later 課's lineage both ways
+    assert org.name_in_year(REUSED, "滞納対策課", 2022, since=D(2022, 6, 1)) == "滞納対策課"
+    assert org.name_in_year(REUSED, "滞納対策課", 2021, since=D(2022, 6, 1)) == "男女共同参画課"
+    assert org.name_in_year(REUSED, "男女共同参画課", 2022) == "滞納対策課"
+    assert org.name_in_year(REUSED, "男女共同参画課", 2020) == "男女共同参画課"
+    # best effort without the row's day (the reports): a year of the later period gives the name
+    # itself, right for the later 課's rows, the reused name for the earlier one's
+    assert org.name_in_year(REUSED, "滞納対策課", 2022) == "滞納対策課"
+    assert org.name_on(REUSED, "滞納対策課", D(2019, 1, 1)) == "滞納対策課"
+
+
+def test_a_day_outside_every_row_of_the_since_day_falls_back_to_every_row():
+    # a linkage typed with a name before it began (division-renamed 「組織改正後の課名」): its 開始日
+    # has no row of the name, so every row counts
+    assert org.typed_under(CHAIN, "戸籍課", D(2015, 4, 1)) == [CHAIN[1]]
+    assert org.takers(CHAIN, "戸籍課", D(2022, 1, 1), since=D(2015, 4, 1)) == ["戸籍課"]
+    assert org.name_on(CHAIN, "戸籍課", D(2019, 1, 1), since=D(2015, 4, 1)) == "戸籍住民課"
+
+
 def test_without_periods_every_name_is_itself_for_ever():
     entries = [Division("総務課", "区長"), Division("税務課", "区長")]
     assert not org.dated(entries)

@@ -258,6 +258,7 @@ def _proposals(book: Book, year: int, live: list[Source], result: Plan) -> list[
     from .figures import year_end
 
     bodies = {cells.fold(d): body for d, body in book.divisions}
+    entries = org.of(book)
     change_letter = column_letter(len(schema.linkage().columns))  # 変更内容 follows the register's columns
     found = []
     for source in live:
@@ -282,6 +283,7 @@ def _proposals(book: Book, year: int, live: list[Source], result: Plan) -> list[
                                    f"{source.file}（{cell}）の終了年月日 {_wareki(end)}", c))
         for sheet, cell, ref, note in answer.notes:
             result.reviews.append(Review(source, ref, cell, messages.text("collect.case_note", 備考=note), sheet))
+        issued = _issued(answer) or dt.date.today()
         for n in answer.new:
             values = dict(n.record.values)
             body = bodies.get(cells.fold(values.get("division", "")))
@@ -289,8 +291,18 @@ def _proposals(book: Book, year: int, live: list[Source], result: Plan) -> list[
                 values["body"] = body
             values["fiscal_year"] = year
             division = values.get("division")
-            if cells.fold(division or "") in bodies and cells.fold(division) != cells.fold(answer.division):
-                result.warnings.append(Problem(source.file, NEW, f"{n.record.letters.get('division', 'A')}{n.row}",
+            cell = f"{n.record.letters.get('division', 'A')}{n.row}"
+            if cells.fold(division or "") in bodies and not org.valid(entries, division, issued):
+                # a 課 the form did not offer (組織改正: closed, or not begun, on the day it was made):
+                # refused as a 課 not on the 課 sheet is, naming the 課 that carry on its work
+                start = values.get("start")
+                start = start.date() if isinstance(start, dt.datetime) else start if isinstance(start, dt.date) else None
+                taking = org.takers(entries, division, issued, start)
+                result.problems.append(Problem(source.file, NEW, cell, messages.text(
+                    "collect.closed_division", 課=division, 日付=format_wareki(issued), 引き継いだ課=messages.text(
+                        "collect.closed_division_taker", 課="・".join(f"「{t}」" for t in taking)) if taking else "")))
+            elif cells.fold(division or "") in bodies and cells.fold(division) != cells.fold(answer.division):
+                result.warnings.append(Problem(source.file, NEW, cell,
                                                messages.text("collect.other_division", 課=division, 照会票=answer.division)))
             if n.case:
                 target = ("case", rules.case_key(n.case))
@@ -486,6 +498,7 @@ def _validate(book: Book, year: int, result: Plan, ids: list[str]) -> None:
     issues = [i for i in book.issues if not (i.sheet == reg.sheet and i.cell in replaced)]
     merged = dataclasses.replace(book, linkages=records, issues=issues, distinct={**book.distinct, reg.sheet: {}})
     by_letter = {v: k for k, v in letters.items()}
+    refused = {(p.file, p.cell) for p in result.problems if p.sheet == NEW}  # a closed 課 (_proposals) among them
     _same_rows(virtual, result)
     for issue in validate_book(merged).issues:
         if issue.sheet != reg.sheet or not split_cell(issue.cell):
@@ -504,6 +517,8 @@ def _validate(book: Book, year: int, result: Plan, ids: list[str]) -> None:
             # the columns collect fills in are said of the cell they come from
             source = {"fiscal_year": "start", "body": "division", "id": "division"}.get(key, key)
             cell = f"{form.get(source) or form.get('division', 'A')}{linkage.row.row}"
+            if issue.code in ("division-period", "division-renamed") and (linkage.source.file, cell) in refused:
+                continue  # its 課's period: said of the same cell already (a 課 the form did not offer)
             found = Problem(linkage.source.file, NEW, cell, issue.message)
         elif row in ends and key == "end" or (row in ends and issue.code in ("date-order", "new-not-active")):
             e = ends[row]
@@ -570,14 +585,16 @@ def _status(book: Book, result: Plan) -> list[Status]:
 
 def _survey_day(sources: list[Source]) -> dt.date:
     """The day the survey was made: the earliest issue date of the forms read, today without one."""
-    days = []
-    for source in sources:
-        issued = source.answer.identity.get("issued") if source.answer is not None else None
-        try:
-            days.append(dt.datetime.strptime(str(issued), "%Y-%m-%d %H:%M:%S").date())
-        except ValueError:
-            continue
+    days = [day for source in sources if source.answer is not None and (day := _issued(source.answer)) is not None]
     return min(days, default=dt.date.today())
+
+
+def _issued(answer: Answer) -> dt.date | None:
+    """The day a form was made (its 課 dropdown offers the 課 valid that day); None when unreadable."""
+    try:
+        return dt.datetime.strptime(str(answer.identity.get("issued")), "%Y-%m-%d %H:%M:%S").date()
+    except ValueError:
+        return None
 
 
 def _status_line(division: str, source: Source, result: Plan, own: dict[str, Status]) -> Status:

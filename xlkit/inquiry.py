@@ -241,7 +241,8 @@ def forms(book: Book, year: int, divisions: list[str] | None = None, *,
 
     if not book.register_id:
         raise Refusal("survey.no_register_id")
-    now = now or dt.datetime.now()
+    if now is None:  # a survey made as of `on` is issued that day: collect reads its 課 of that day back
+        now = dt.datetime.now() if on is None else dt.datetime.combine(on, dt.datetime.now().time())
     on = on or now.date()
     entries = org.of(book)
     open_now = org.current(entries, on)
@@ -274,7 +275,7 @@ def forms(book: Book, year: int, divisions: list[str] | None = None, *,
     for rec in pending_cases(book):
         row = CaseRow(case_ref(rec), case_title(rec), fingerprint(rec.values, case_keys()), case_snapshot(rec.values))
         for division in dict.fromkeys(rec.get("divisions", ())):
-            for taker in org.takers(entries, division, on) or [division]:
+            for taker in org.takers(entries, division, on, _day(rec.get("submitted_on"))) or [division]:
                 if row not in pending.get(cells.fold(taker), []):
                     pending.setdefault(cells.fold(taker), []).append(row)
     return [Form(division, body, year, book.register_id, uuid.uuid4().hex, now,
@@ -282,6 +283,15 @@ def forms(book: Book, year: int, divisions: list[str] | None = None, *,
                  active.get(cells.fold(division), []), pending.get(cells.fold(division), []),
                  inherited.get(cells.fold(division), {}))
             for division, body in wanted]
+
+
+def division_choices(book: Book, on: dt.date) -> list[str]:
+    """The 課 a form made on `on` offers for its new rows: each 課 valid that day once, in chart
+    (sheet) order. A closed 課 is not offered: collect refuses a new row typed with it."""
+    names: dict[str, str] = {}
+    for d in org.current(org.of(book), on):
+        names.setdefault(cells.fold(d.name), d.name)
+    return list(names.values())
 
 
 def asked(book: Book, year: int) -> list[Record]:
@@ -293,17 +303,32 @@ def asked(book: Book, year: int) -> list[Record]:
 
 def placements(book: Book, year: int, on: dt.date) -> list[tuple[Record, list[str]]]:
     """(linkage asked about (`asked`), the 課 valid on `on` whose forms list it): its own 課, or
-    those that took it over; only the linkages some form lists."""
+    those that took it over (xlkit.org.takers from the row of its 課 valid on its 開始日: a name
+    with several periods gives each linkage the 課 of its own period); only the linkages some
+    form lists."""
     entries = org.of(book)
     found: list[tuple[Record, list[str]]] = []
-    takers: dict[str, list[str]] = {}
+    rows: dict[str, list[org.Division]] = {}
+    takers: dict[tuple, list[str]] = {}
     for rec in asked(book, year):
         division = rec.get("division")
-        if division not in takers:
-            takers[division] = org.takers(entries, division, on)
-        if takers[division]:
-            found.append((rec, takers[division]))
+        if division not in rows:
+            rows[division] = org.entries(entries, division)
+        start = _day(rec.get("start"))
+        # the rows its 開始日 falls in (keyed by them: a survey of 10,000 rows asks each name a few times)
+        key = (division, tuple(id(d) for d in rows[division] if start is not None and d.valid_on(start)))
+        if key not in takers:
+            takers[key] = org.takers(entries, division, on, start)
+        if takers[key]:
+            found.append((rec, takers[key]))
     return found
+
+
+def _day(value: Any) -> dt.date | None:
+    """A date cell's value as a date; None for a blank or a value that is no date."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    return value if isinstance(value, dt.date) else None
 
 
 def unasked(book: Book, year: int) -> list[Record]:

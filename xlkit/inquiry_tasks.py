@@ -72,6 +72,8 @@ def survey(book: Book, out_dir: str | Path, *, year: int | None = None, division
     for target in targets:
         check_target(target, overwrite)
     masters = {name: book.master(name) for name in {c.master for c in forms_.new_columns() if c.master}}
+    if schema.division().sheet in masters:  # the 課 of the survey's day, each once (組織改正)
+        masters[schema.division().sheet] = forms_.division_choices(book, on)
     # a whole set of forms or none: half a set would be refused as 「同じ名前の照会票があります」
     # next time, or (overwriting) leave old and new forms mixed. The files replaced are moved
     # aside first, and put back if the set cannot be written.

@@ -11,6 +11,12 @@ A register row keeps the name it was typed with: a linkage started in 2015 under
 so. The reports of 年度 N print the name valid at the end of N (`name_in_year`), the spring
 survey asks the 課 valid on the day it is made (`current`, `takers`), and validation says when a
 row's dates fall outside its name's period (xlkit.rules).
+
+A name may have several rows, each its own period: a merge or a split that keeps the old name
+(税務課 until 31 March, 税務課 from 1 April), or a closed name typed again later by hand. A row
+ends in its own successors (`_successor_rows`: the rows of the successor name from the day after,
+never an earlier period of it). Where a register row's day is known (a linkage's 開始日, a case's
+付議日), `since` picks the row of its period (`typed_under`); without it every row of the name counts.
 """
 
 from __future__ import annotations
@@ -82,90 +88,138 @@ def current(org: Sequence[Division], day: dt.date) -> list[Division]:
     return [d for d in org if d.valid_on(day)]
 
 
-def name_on(org: Sequence[Division], name: str, day: dt.date) -> str:
+def name_on(org: Sequence[Division], name: str, day: dt.date, since: dt.date | None = None) -> str:
     """The 課 name valid on `day` for a row typed with `name`.
 
-    A name that ended before `day` is followed to its successor while there is exactly one
-    (a rename or a merge; a split cannot say which); a name that starts after `day` back to
-    its predecessor while there is exactly one. The walk stops where it cannot go on and
-    gives the name reached; `name` itself when it is on no row or valid on `day`.
+    The walk starts from the rows of `name` (`typed_under`: with `since`, the day the register
+    row was typed for, such as a linkage's 開始日, the row of `name` valid that day when there is
+    one). A row valid on `day` gives `name` itself. Otherwise the row that ended last before
+    `day` is followed to its successor while there is exactly one (a rename or a merge; a split
+    cannot say which); when every row starts after `day`, the first one goes back to its
+    predecessor while there is exactly one. The walk stops where it cannot go on and gives the
+    name reached; `name` itself when it is on no row.
+
+    A name closed and used again later (two periods apart: typed by hand on the 課 sheet, as
+    `xlkit reorganise` refuses it): between the two periods the earlier one is followed (a row
+    typed with the name by then belongs to it); on a day of either period the name is itself,
+    so without `since` a row of the earlier period keeps the name in the years of the later one
+    (best effort: the name alone cannot tell the two 課 apart; `since` can).
     """
-    found = _walk(org, name, day, set())
+    found = _walk(org, typed_under(org, name, since), day, set())
     return name if found is None else found
 
 
-def _walk(org: Sequence[Division], name: str, day: dt.date, seen: set[str]) -> str | None:
+def typed_under(org: Sequence[Division], name: str, since: dt.date | None = None) -> list[Division]:
+    """The rows of `name` a register row typed with it can mean: the row valid on `since` (the day
+    the register row was typed for) when there is one, else every row of the name."""
     rows = entries(org, name)
+    if since is not None:
+        at = [d for d in rows if d.valid_on(since)]
+        if at:
+            return at
+    return rows
+
+
+def _walk(org: Sequence[Division], rows: list[Division], day: dt.date, seen: set[int]) -> str | None:
     if not rows:
         return None
     for d in rows:
         if d.valid_on(day):
             return d.name
-    key = cells.fold(name)
-    if key in seen:  # a cycle of successors typed by mistake
-        return None
-    seen.add(key)
-    if all(d.ended_before(day) for d in rows):
-        last = max(rows, key=lambda d: d.valid_to)
+    ended = [d for d in rows if d.ended_before(day)]
+    if ended:  # forward from the period that ended last before `day`
+        last = max(ended, key=lambda d: d.valid_to)
+        if id(last) in seen:  # a cycle of successors typed by mistake
+            return None
+        seen.add(id(last))
         if len(last.successors) == 1:
-            nxt = entries(org, last.successors[0])
+            nxt = _successor_rows(org, last, last.successors[0])
             # not into a name that starts later still (a gap): that would walk back here
             if nxt and not all(d.starts_after(day) for d in nxt):
-                return _walk(org, last.successors[0], day, seen) or last.name
+                return _walk(org, nxt, day, seen) or last.name
         return last.name
-    if all(d.starts_after(day) for d in rows):
-        first = min(rows, key=lambda d: d.valid_from)
-        before = predecessors(org, first)
-        if len(before) == 1:
-            back = entries(org, before[0])
-            if back and not all(d.ended_before(day) for d in back):
-                return _walk(org, before[0], day, seen) or first.name
-        return first.name
-    return rows[0].name  # between two periods of the name: no other name to give
+    first = min(rows, key=lambda d: d.valid_from)  # every row starts after `day`: back
+    if id(first) in seen:
+        return None
+    seen.add(id(first))
+    before = _predecessor_rows(org, first)
+    if len({cells.fold(d.name) for d in before}) == 1:
+        if not all(d.ended_before(day) for d in before):
+            return _walk(org, before, day, seen) or first.name
+    return first.name
+
+
+def _day_after(day: dt.date) -> dt.date:
+    return day + dt.timedelta(days=1) if day < dt.date.max else day
+
+
+def _successor_rows(org: Sequence[Division], entry: Division, name: str) -> list[Division]:
+    """The rows of `name` that took over from `entry` (a closed row): the one valid the day after
+    it ended, else the first that begins later; every row of `name` when none does (an end typed
+    out of order). An earlier period of the same name is not its successor."""
+    rows = entries(org, name)
+    after = _day_after(entry.valid_to)
+    on = [d for d in rows if d.valid_on(after)]
+    if on:
+        return on
+    later = [d for d in rows if d.starts_after(after)]
+    if later:
+        return [min(later, key=lambda d: d.valid_from)]
+    return rows
+
+
+def _predecessor_rows(org: Sequence[Division], entry: Division) -> list[Division]:
+    """The rows whose 後継の課 is `entry`'s name and that ended before it began: of each name, the
+    one that ended last (an earlier period of a name used twice is not its predecessor)."""
+    key = cells.fold(entry.name)
+    last: dict[str, Division] = {}
+    for d in org:
+        if d is entry or d.valid_to is None or (entry.valid_from is not None and d.valid_to >= entry.valid_from):
+            continue
+        if any(cells.fold(s) == key for s in d.successors):
+            name = cells.fold(d.name)
+            if name not in last or last[name].valid_to < d.valid_to:
+                last[name] = d
+    return list(last.values())
 
 
 def predecessors(org: Sequence[Division], entry: Division) -> list[str]:
     """The names whose 後継の課 is `entry`'s name and that ended before it began, each once."""
-    key = cells.fold(entry.name)
-    found = []
-    for d in org:
-        if d is entry or d.valid_to is None or (entry.valid_from is not None and d.valid_to >= entry.valid_from):
-            continue
-        if any(cells.fold(s) == key for s in d.successors) and d.name not in found:
-            found.append(d.name)
-    return found
+    return [d.name for d in _predecessor_rows(org, entry)]
 
 
-def name_in_year(org: Sequence[Division], name: str, year: int) -> str:
+def name_in_year(org: Sequence[Division], name: str, year: int, since: dt.date | None = None) -> str:
     """The name a report of 年度 `year` prints for a row typed with `name`: the one valid at the
-    end of that 年度."""
-    return name_on(org, name, year_end(year))
+    end of that 年度 (`since` as in `name_on`)."""
+    return name_on(org, name, year_end(year), since)
 
 
-def takers(org: Sequence[Division], name: str, day: dt.date) -> list[str]:
-    """The 課 valid on `day` that carry on `name`'s work: the name itself while it is valid;
-    for a closed name its successors, followed through later changes (each branch of a split).
-    Empty when there are none (abolished without a successor, or a name not yet begun), and for
-    a name on no row."""
+def takers(org: Sequence[Division], name: str, day: dt.date, since: dt.date | None = None) -> list[str]:
+    """The 課 valid on `day` that carry on the work of a register row typed with `name`.
+
+    Each row of the name (`typed_under`: with `since`, the row valid on that day when there is
+    one) gives: itself while it is valid on `day`; when it ended before `day`, every one of its
+    successors (each branch of a split, the one keeping the name too), followed through later
+    changes; nothing when it starts after `day`. So a name with several rows (a merge or a split
+    that kept the name, a name closed and used again) gives the 課 of every period that led to
+    `day`. Empty when there are none (abolished without a successor, or a name not yet begun),
+    and for a name on no row. In the order met, each name once."""
     found: list[str] = []
-    _takers(org, name, day, set(), found)
+    _takers(org, typed_under(org, name, since), day, set(), found)
     return found
 
 
-def _takers(org: Sequence[Division], name: str, day: dt.date, seen: set[str], found: list[str]) -> None:
-    rows = entries(org, name)
-    valid_now = [d for d in rows if d.valid_on(day)]
-    if valid_now:
-        if valid_now[0].name not in found:
-            found.append(valid_now[0].name)
-        return
-    key = cells.fold(name)
-    if not rows or key in seen or not all(d.ended_before(day) for d in rows):
-        return
-    seen.add(key)
-    last = max(rows, key=lambda d: d.valid_to)
-    for successor in last.successors:
-        _takers(org, successor, day, seen, found)
+def _takers(org: Sequence[Division], rows: list[Division], day: dt.date, seen: set[int], found: list[str]) -> None:
+    for d in sorted(rows, key=lambda d: d.valid_from or dt.date.min):
+        if id(d) in seen:  # a cycle of successors typed by mistake, or two branches meeting again
+            continue
+        seen.add(id(d))
+        if d.valid_on(day):
+            if all(cells.fold(f) != cells.fold(d.name) for f in found):
+                found.append(d.name)
+        elif d.ended_before(day):
+            for successor in d.successors:
+                _takers(org, _successor_rows(org, d, successor), day, seen, found)
 
 
 def chart_rank(org: Sequence[Division], day: dt.date) -> dict[str, int]:

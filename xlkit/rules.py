@@ -438,7 +438,7 @@ def _outside(entries, division: str, rows: list[org.Division], day: dt.date, wha
     else an error."""
     meant = org.name_on(entries, division, day)
     if cells.fold(meant) != cells.fold(division) and org.valid(entries, meant, day):
-        older = all(d.valid_to is not None and d.valid_to < day for d in rows)
+        older = any(d.valid_to is not None and d.valid_to < day for d in rows)  # used before: 改正前
         return "division-renamed", (
             f"{'組織改正前' if older else '組織改正後'}の課名です。課「{division}」は{_period_text(rows)}の課名で、"
             f"この行の{what}の課名は「{meant}」です。報告書には年度ごとにその年度の課名を出力します。")
