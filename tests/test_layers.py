@@ -26,7 +26,7 @@ CORE = ("addresses", "cells", "answers", "closing", "closing_tasks", "collect_lo
 # The report builders decide every string of a report and are as pure as the core.
 REPORT_MODEL = ("export.model", "export.layout", "export.linkages", "export.cases")
 # The adapters: reading and writing register files, writing reports
-ADAPTERS = ("workbook.reader", "workbook.scan", "workbook.guard", "workbook.package", "workbook.writer", "workbook.appender", "workbook.sheet_xml",
+ADAPTERS = ("workbook.reader", "workbook.scan", "workbook.guard", "workbook.package", "workbook.writer", "workbook.appender", "workbook.row_insert", "workbook.sheet_xml",
             "workbook.stylesheet", "workbook.migrate", "workbook.format3", "workbook.format4", "workbook.howto_rows", "workbook.builder", "workbook.design", "workbook.inquiry_form",
             "workbook.styles", "workbook.vba", "export.api", "export.docx_writer", "export.docx_fast",
             "export.xlsx_writer", "export.pdf", "export.soffice_guard")
@@ -45,7 +45,7 @@ LAZY_EDGES = {
     "inquiry_tasks": {"xlkit.workbook.reader", "xlkit.workbook.writer", "xlkit.workbook.appender",
                       "xlkit.workbook.inquiry_form"},
     "issues": {"xlkit.workbook.design"},
-    "reorg_tasks": {"xlkit.workbook.reader", "xlkit.workbook.scan", "xlkit.workbook.writer", "xlkit.workbook.appender"},
+    "reorg_tasks": {"xlkit.workbook.reader", "xlkit.workbook.scan", "xlkit.workbook.writer", "xlkit.workbook.appender", "xlkit.workbook.row_insert"},
     "closing_tasks": {"xlkit.workbook.reader", "xlkit.workbook.writer", "xlkit.workbook.appender",
                       "xlkit.export.api", "xlkit.export.layout", "xlkit.export.pdf"},
 }

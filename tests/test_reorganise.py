@@ -21,7 +21,7 @@ from xlkit.export import api
 from xlkit.issues import ERROR, WARNING
 from xlkit.org import Division
 from xlkit.workbook import reader
-from support import SAMPLE, check_file, forms, run_cli, said
+from support import SAMPLE, check_file, forms, needs_soffice, run_cli, said
 from support.reorg import CHANGES, OLD_NAMES
 
 D = dt.date
@@ -364,7 +364,8 @@ def test_a_課_sheet_without_the_period_columns_is_refused_by_name(folder, chang
     assert code == 2 and "開始日" in err and "後継の課" in err
 
 
-def test_a_split_inserts_each_new_課_in_table_order_and_leaves_other_columns_alone(folder, make_register, capsys):
+def test_a_split_inserts_each_new_課_in_table_order_and_other_columns_move_with_their_row(folder, make_register,
+                                                                                       capsys):
     rows = [[*DIVISION.headers, "メモ"], ["総務課", "区長", None, None, None, "メモ1"],
             ["税務課", "区長", None, None, None, "メモ2"], ["会計室", "区長", None, None, None, "メモ3"],
             ["教育支援課", "教育委員会", dt.datetime(2015, 4, 1), None, None, "メモ4"]]
@@ -379,7 +380,8 @@ def test_a_split_inserts_each_new_課_in_table_order_and_leaves_other_columns_al
         ("課税課", DAY, None, ()), ("納税課", DAY, None, ()), ("会計室", None, None, ()),
         ("教育支援課", D(2015, 4, 1), None, ())]
     grid = reader.read_grids(path)["課"]
-    assert [row[5] for row in grid[1:]] == ["メモ1", "メモ2", "メモ3", "メモ4", "", ""]  # the memo column stays
+    # staff's memo beside each 課 moves down with its row; the new 課 have none
+    assert [row[5] for row in grid[1:]] == ["メモ1", "メモ2", "", "", "メモ3", "メモ4"]
     assert grid[6][2] == dt.datetime(2015, 4, 1) or grid[6][2] == D(2015, 4, 1)  # a date moves as a date
     assert [i for i in book.issues if i.sheet == "課"] == []
 
@@ -403,3 +405,256 @@ def test_a_survey_names_the_linkages_of_an_abolished_課_that_no_form_lists(fold
     assert "廃止課" not in {form.division for form in done.forms}
     [note] = done.notes
     assert "外部結合!C2" in note and "後継の課" in note and "令和4年5月1日" in note
+
+
+# --- rows that move down whole -------------------------------------------------------------------
+
+RENAME = "旧課名\t新課名\t種別\n戸籍住民課\t戸籍課\t名称変更\n"  # a new row below 11: rows 12–37 move down one
+
+
+def _staff_marked(path: Path) -> Path:
+    """The sample with what staff put on the 課 sheet below 戸籍住民課 (row 11): a memo column G with
+    a merged memo (G20:H20) and a link (G25), a yellow rule over A25:E30, a list for G2:G30, a print
+    area and a page break after row 30."""
+    from openpyxl.formatting.rule import FormulaRule
+    from openpyxl.styles import PatternFill
+    from openpyxl.worksheet.datavalidation import DataValidation
+    from openpyxl.worksheet.pagebreak import Break
+
+    wb = openpyxl.load_workbook(SAMPLE)
+    ws = wb[DIVISION.sheet]
+    for r in range(2, 38):
+        ws.cell(r, 7).value = f"{ws.cell(r, 1).value}のメモ"
+    ws.merge_cells("G20:H20")
+    ws["G25"].hyperlink = "https://example.invalid/kourei"
+    ws.conditional_formatting.add("A25:E30", FormulaRule(formula=["TRUE"], fill=PatternFill("solid", bgColor="FFFF00")))
+    memo_list = DataValidation(type="list", formula1='"要確認,確認済み"', allow_blank=True)
+    memo_list.add("G2:G30")
+    ws.add_data_validation(memo_list)
+    ws.print_area = "A1:G37"
+    ws.row_breaks.append(Break(id=30))
+    wb.save(path)
+    return path
+
+
+def test_what_points_at_the_rows_below_moves_with_them(folder, capsys):
+    path = _staff_marked(folder / "marked.xlsx")
+    code, _, err = run_cli(capsys, "reorganise", path, _table(folder, RENAME), "--from", "2021-04-01")
+    assert code == 0, err
+    ws = openpyxl.load_workbook(path)[DIVISION.sheet]
+    names = {ws.cell(r, 1).value: r for r in range(2, ws.max_row + 1)}
+    assert all(ws.cell(r, 7).value == f"{name}のメモ" for name, r in names.items() if name != "戸籍課")
+    assert ws.cell(names["戸籍課"], 7).value is None
+    assert [str(m) for m in ws.merged_cells.ranges] == ["G21:H21"]
+    assert ws["G26"].hyperlink.target == "https://example.invalid/kourei"
+    assert [str(c.sqref) for c in ws.conditional_formatting] == ["A26:E31"]
+    assert [str(v.sqref) for v in ws.data_validations.dataValidation if "G" in str(v.sqref)] == ["G2:G31"]  # grew
+    assert ws.print_area == "'課'!$A$1:$G$38"
+    assert [b.id for b in ws.row_breaks.brk] == [31]
+    assert [i for i in reader.load(path).issues if i.sheet == DIVISION.sheet] == []
+
+
+def _table(folder: Path, text: str, name: str = "rows.txt") -> Path:
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _with_parts(src: Path, dst: Path, sheet_tail: bytes, extra: dict[str, bytes], content_type: bytes) -> Path:
+    """`src` with the 課 sheet given `sheet_tail` before </worksheet> and `extra` parts added."""
+    import zipfile
+
+    from xlkit.workbook.package import Package
+
+    with Package(src) as package:
+        part = package.sheet_part(DIVISION.sheet)
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename == part:
+                data = data.replace(b"</worksheet>", sheet_tail + b"</worksheet>")
+            elif info.filename == "[Content_Types].xml":
+                data = data.replace(b"</Types>", content_type + b"</Types>")
+            zout.writestr(info, data)
+        folder, name = part.rsplit("/", 1)
+        for extra_part, data in extra.items():
+            zout.writestr(extra_part.replace("{rels}", f"{folder}/_rels/{name}.rels"), data)
+    return dst
+
+
+def _picture(path: Path, row: int) -> Path:
+    """The sample with a shape on the 課 sheet anchored at Excel row `row`."""
+    drawing = ('<xdr:wsDr xmlns:xdr="http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing" '
+               'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"><xdr:twoCellAnchor>'
+               f'<xdr:from><xdr:col>6</xdr:col><xdr:colOff>0</xdr:colOff><xdr:row>{row - 1}</xdr:row><xdr:rowOff>0</xdr:rowOff></xdr:from>'
+               f'<xdr:to><xdr:col>8</xdr:col><xdr:colOff>0</xdr:colOff><xdr:row>{row + 1}</xdr:row><xdr:rowOff>0</xdr:rowOff></xdr:to>'
+               '<xdr:sp><xdr:nvSpPr><xdr:cNvPr id="2" name="四角形 1"/><xdr:cNvSpPr/></xdr:nvSpPr><xdr:spPr>'
+               '<a:prstGeom prst="rect"><a:avLst/></a:prstGeom></xdr:spPr></xdr:sp><xdr:clientData/>'
+               '</xdr:twoCellAnchor></xdr:wsDr>').encode()
+    rels = (b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship '
+            b'Id="rIdPic" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/drawing" '
+            b'Target="../drawings/drawing9.xml"/></Relationships>')
+    return _with_parts(SAMPLE, path, b'<drawing r:id="rIdPic"/>', {"{rels}": rels, "xl/drawings/drawing9.xml": drawing},
+                       b'<Override PartName="/xl/drawings/drawing9.xml" '
+                       b'ContentType="application/vnd.openxmlformats-officedocument.drawing+xml"/>')
+
+
+def test_a_shape_on_the_rows_below_is_refused_naming_the_sheet_and_a_shape_above_is_not(folder, capsys):
+    below = _picture(folder / "shape_below.xlsx", 30)
+    before = digest(below)
+    for dry in ((), ("--dry-run",)):
+        code, _, err = run_cli(capsys, "reorganise", below, _table(folder, RENAME), "--from", "2021-04-01", *dry)
+        assert code == 2 and "「課」シートの11行目より下に図・画像・グラフがあるため、行をずらせません" in err, err
+        assert "登録簿は変えていません" in err
+    assert digest(below) == before
+    above = _picture(folder / "shape_above.xlsx", 5)
+    code, _, err = run_cli(capsys, "reorganise", above, _table(folder, RENAME), "--from", "2021-04-01")
+    assert code == 0, err
+
+
+def test_a_formula_in_a_row_that_moves_is_refused_in_the_dry_run_too(folder, capsys):
+    wb = openpyxl.load_workbook(SAMPLE)
+    wb[DIVISION.sheet]["G30"] = '=A30&"のメモ"'  # beside the 課, where the register does not look
+    path = folder / "formula_beside.xlsx"
+    wb.save(path)
+    before = digest(path)
+    for dry in ((), ("--dry-run",)):
+        code, _, err = run_cli(capsys, "reorganise", path, _table(folder, RENAME), "--from", "2021-04-01", *dry)
+        assert code == 2 and "「課」シートの G30 に数式がある" in err and "値に直して" in err, err
+    assert digest(path) == before
+    code, _, err = run_cli(capsys, "reorganise", path, _table(folder, "旧課名\t新課名\t種別\n建築指導課\t建築課\t名称変更\n"),
+                           "--from", "2021-04-01")
+    assert code == 0, err  # a change below it leaves the formula's row where it is
+
+
+@pytest.mark.parametrize("sheet, cell, formula, refused", [
+    ("課", "G5", "=A30", "「課」シートのセル G5 に「課」シートの11行目より下の行を指す数式"),
+    ("集計", "H1", "=課!A30", "「集計」シートに「課」シートの11行目より下の行を指す数式"),
+    ("集計", "H1", "=COUNTA(課!A:A)&課!A5", None),  # a whole column, a row that stays
+], ids=["same-sheet", "other-sheet", "not-below"])
+def test_a_formula_pointing_at_the_rows_that_move_is_refused(folder, sheet, cell, formula, refused, capsys):
+    wb = openpyxl.load_workbook(SAMPLE)
+    wb[sheet][cell] = formula
+    path = folder / f"pointing_{sheet}_{cell}.xlsx"
+    wb.save(path)
+    before = digest(path)
+    code, _, err = run_cli(capsys, "reorganise", path, _table(folder, RENAME), "--from", "2021-04-01")
+    if refused is None:
+        assert code == 0, err
+        return
+    assert code == 2 and refused in err and digest(path) == before, err
+
+
+def test_a_note_and_its_box_move_with_their_cell(folder, capsys):
+    import re
+    import zipfile
+
+    from openpyxl.comments import Comment
+
+    wb = openpyxl.load_workbook(SAMPLE)
+    wb[DIVISION.sheet]["A30"].comment = Comment("令和4年度に廃止予定", "区政情報課")
+    wb[DIVISION.sheet]["A5"].comment = Comment("上のメモ", "区政情報課")
+    path = folder / "note.xlsx"
+    wb.save(path)
+    # as Excel writes a note's box: anchored to rows (LeftColumn, offset, TopRow, offset, …, BottomRow, offset)
+    vml = next(n for n in zipfile.ZipFile(path).namelist() if n.endswith(".vml"))
+    boxed = folder / "note_boxed.xlsx"
+    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(boxed, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename == vml:
+                data = re.sub(rb"(<(\w+:)Row>29</\2Row>)", rb"<\2Anchor>1, 15, 28, 10, 3, 15, 33, 4</\2Anchor>\1", data)
+            zout.writestr(info, data)
+    code, _, err = run_cli(capsys, "reorganise", boxed, _table(folder, RENAME), "--from", "2021-04-01")
+    assert code == 0, err
+    ws = openpyxl.load_workbook(boxed)[DIVISION.sheet]
+    assert {ws.cell(r, 1).value: ws.cell(r, 1).comment.text for r in range(2, ws.max_row + 1) if ws.cell(r, 1).comment} \
+        == {"建築指導課": "令和4年度に廃止予定", "情報戦略課": "上のメモ"}
+    drawn = zipfile.ZipFile(boxed).read(vml)
+    assert sorted(int(r) for r in re.findall(rb"Row>(\d+)<", drawn)) == [4, 30]  # rows counted from 0: A5 stays
+    assert re.search(rb"Anchor>1, 15, 29, 10, 3, 15, 34, 4<", drawn)
+
+
+def test_the_registers_table_grows_over_a_new_課_below_its_last_row_and_a_staff_table_below_is_refused(folder, capsys):
+    from openpyxl.worksheet.table import Table
+
+    last = "旧課名\t新課名\t種別\n議会事務局\t区議会事務局\t名称変更\n"  # the last 課 (row 37): the new one on 38
+    wb = openpyxl.load_workbook(SAMPLE)
+    wb[DIVISION.sheet].add_table(Table(displayName="課の一覧", ref="A1:E37"))
+    path = folder / "table_last.xlsx"
+    wb.save(path)
+    code, _, err = run_cli(capsys, "reorganise", path, _table(folder, last), "--from", "2021-04-01")
+    assert code == 0, err
+    assert openpyxl.load_workbook(path)[DIVISION.sheet].tables["課の一覧"].ref == "A1:E38"
+    wb = openpyxl.load_workbook(SAMPLE)
+    ws = wb[DIVISION.sheet]
+    ws["J20"], ws["J21"] = "見出し", "値"
+    ws.add_table(Table(displayName="職員の表", ref="J20:J21"))
+    path = folder / "table_beside.xlsx"
+    wb.save(path)
+    before = digest(path)
+    code, _, err = run_cli(capsys, "reorganise", path, _table(folder, RENAME), "--from", "2021-04-01")
+    assert code == 2 and "テーブル「職員の表」" in err and digest(path) == before
+
+
+@needs_soffice
+def test_the_reorganised_課_sheet_opens_in_libreoffice_in_order_with_its_hidden_row_and_memos(folder, capsys):
+    import json
+    import subprocess
+
+    from support.lo import lo
+
+    wb = openpyxl.load_workbook(SAMPLE)
+    ws = wb[DIVISION.sheet]
+    ws.row_dimensions[20].hidden = True  # 児童育成担当課
+    for r in range(2, 38):
+        ws.cell(r, 7).value = f"メモ{r}"
+    path = folder / "lo.xlsx"
+    wb.save(path)
+    code, _, err = run_cli(capsys, "reorganise", path, _table(folder, CHANGES, "lo.txt"), "--from", "2021-04-01")
+    assert code == 0, err
+    out = folder / "lo"
+    lo("render", path, out)
+    pdf = json.loads((out / "sheets.json").read_text(encoding="utf-8"))[DIVISION.sheet]
+    text = subprocess.run(["pdftotext", "-layout", pdf, "-"], capture_output=True, text=True, check=True).stdout
+    lines = [line.split() for line in text.splitlines() if line.split()]
+    shown = [line[0] for line in lines if line[0].endswith(("課", "室", "局"))]
+    at = shown.index("滞納対策課")
+    assert shown[at - 1:at + 5] == ["税務課", "滞納対策課", "税務課", "戸籍住民課", "戸籍課", "男女共同参画課"]
+    assert len(shown) == 1 + 36 + 2 - 1  # the header, every 課 and the two new ones, but the hidden one
+    assert "児童育成担当課" not in text  # hidden, as it was
+    beside = {line[0]: line[-1] for line in lines if line[-1].startswith("メモ")}
+    assert beside["戸籍住民課"] == "メモ11" and beside["男女共同参画課"] == "メモ12" and beside["議会事務局"] == "メモ37"
+
+
+def test_an_xlsx_table_too_big_to_inflate_is_said_to_be_no_change_table(base, folder, monkeypatch, capsys):
+    import zipfile
+
+    table = folder / "膨らむ表.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.append(["旧課名", "新課名", "種別"])
+    wb.save(table)
+    with zipfile.ZipFile(table) as z:
+        sheet = z.read("xl/worksheets/sheet1.xml")
+    bomb = folder / "bomb_table.xlsx"
+    with zipfile.ZipFile(table) as zin, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if data == sheet:
+                data = data.replace(b"</worksheet>", b"<!--" + b" " * 3_000_000 + b"--></worksheet>")
+            zout.writestr(info, data)
+    monkeypatch.setenv("XLKIT_LIMITS", "part_bytes=1000000")
+    code, _, err = run_cli(capsys, "reorganise", base, bomb, "--from", "2021-04-01")
+    assert code == 2 and "組織改正の表ではないファイル" in err and "登録簿ではない" not in err
+
+
+def test_a_name_that_goes_on_may_take_in_another_課_again_the_next_year(after, folder, capsys):
+    path, _ = after
+    again = folder / "again.xlsx"
+    shutil.copyfile(path, again)
+    text = "旧課名\t新課名\t種別\n税務課\t税務課\t統合\n男女共同参画課\t税務課\t統合\n"
+    code, _, err = run_cli(capsys, "reorganise", again, _table(folder, text, "again.txt"), "--from", "2022-04-01")
+    assert code == 0, err  # 税務課 ends on 2022-03-31 and goes on from 2022-04-01: one name, no gap
+    taxes = [(d.valid_from, d.valid_to) for d in reader.load(again).org if d.name == "税務課"]
+    assert taxes == [(None, D(2021, 3, 31)), (DAY, D(2022, 3, 31)), (D(2022, 4, 1), None)]
+    assert not [i for i in check_file(again).issues if i.severity == ERROR]

@@ -50,7 +50,8 @@ Register files: `workbook/reader.py` (calamine) and `workbook/scan.py` (formulas
     merges) read them, after `workbook/guard.py` has refused bombs, encryption and DTDs; `workbook/builder.py` makes them with `workbook/design.py` (sheets,
     names, buttons), `workbook/styles.py` and `workbook/vba.py`; `workbook/inquiry_form.py` writes the 照会票. `workbook/writer.py` is the
     one way to change one: over `workbook/package.py` (the zip's parts, unchanged ones copied
-    raw), `workbook/appender.py` splices imported rows into the sheet (`workbook/sheet_xml.py`
+    raw), `workbook/appender.py` splices imported rows into the sheet (`workbook/row_insert.py` inserts
+    them mid-sheet for 組織改正; `workbook/sheet_xml.py`
     finds rows and cells and encodes values, `workbook/stylesheet.py` finds date formats) and `workbook/migrate.py` holds the format steps of `xlkit upgrade` (`workbook/format3.py` the step to format 3, `workbook/format4.py` the step to format 4, `workbook/howto_rows.py` 使い方's button rows).
 """
 

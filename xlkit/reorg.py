@@ -13,9 +13,11 @@ table (tab-separated text, or the first sheet of an .xlsx: xlkit.reorg_tasks rea
   organisation chart of the reports — stays right.
 
 A new name may be an old name of the same table (統合 into one of the merged 課, a split that
-keeps the old name): that name's row ends and a new row of the name begins. Whatever the table
-gets wrong is refused as a whole, each problem naming the table's row and column, before the
-register is touched (`Refused`).
+keeps the old name): that name's row ends and a new row of the name begins. It may not be the old
+name of another 課 of the table (A→B with B→C, or A↔B), nor a name that ended already: a row
+typed with such a name could belong to either 課, and xlkit.org could no longer tell which.
+Whatever the table gets wrong is refused as a whole, each problem naming the table's row and
+column, before the register is touched (`Refused`).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import io
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from . import cells, messages
+from . import cells, limits, messages, schema
 from .addresses import column_letter
 from .dates import format_wareki
 from .errors import Refusal
@@ -36,6 +38,9 @@ RENAME, MERGE, SPLIT = "名称変更", "統合", "分割"
 KINDS = (RENAME, MERGE, SPLIT)
 HEADERS = {"old": "旧課名", "new": "新課名", "kind": "種別", "body": "実施機関"}
 REQUIRED = ("old", "new", "kind")
+# what the 後継の課 cell of the old 課 splits a name at (xlkit.cells.multi): a new name holding
+# one would be read back as two 課
+SEPARATORS = ("、", ",", "，", "\n")
 
 
 class Refused(Refusal):
@@ -84,10 +89,19 @@ def parse(grid: list[list], name: str, *, sheet: bool = False) -> Table:
     header_row, header = rows[0]
     by_fold = {cells.fold(h): key for key, h in HEADERS.items()}
     columns: dict[str, int] = {}
+    twice: dict[str, list[int]] = {}
     for i, value in enumerate(header):
         key = by_fold.get(cells.fold(cells.display(value))) if not cells.is_blank(value) else None
-        if key is not None and key not in columns:
-            columns[key] = i
+        if key is None:
+            continue
+        twice.setdefault(key, []).append(i)
+        columns.setdefault(key, i)
+    # two columns of one header: which one staff meant cannot be told, so neither is read
+    doubled = [messages.text("reorganise.header_twice", 行=header_row, 列=HEADERS[key],
+                             場所="・".join(column_letter(i) + "列" if sheet else f"{i + 1}列目" for i in found))
+               for key, found in twice.items() if len(found) > 1]
+    if doubled:
+        raise Refused(name, doubled)
     missing = [HEADERS[k] for k in REQUIRED if k not in columns]
     if missing:
         found = "、".join(cells.display(v).strip() for v in header if not cells.is_blank(v)) or "なし"
@@ -111,12 +125,29 @@ def parse(grid: list[list], name: str, *, sheet: bool = False) -> Table:
             problems.append(messages.text("reorganise.blank", 場所=places[key], 列=HEADERS[key]))
         if blank:
             continue
+        unwritable = _unwritable_name(values["new"], places["new"])
+        if unwritable:
+            problems.append(unwritable)
+            continue
         lines.append(Line(row_no, values["old"], values["new"], values["kind"], values.get("body"), places))
     if problems:
         raise Refused(name, problems)
     if not lines:
         raise Refusal("reorganise.empty", 表=name)
     return Table(name, lines)
+
+
+def _unwritable_name(name: str, place: str) -> str | None:
+    """Why a 新課名 cannot go on the 課 sheet: too long for a cell (said here, not by the register
+    writer, which could only blame the register), or holding a separator of 後継の課."""
+    most = limits.current().cell_chars
+    if len(name) > most:
+        return messages.text("reorganise.new_too_long", 場所=place, 文字数=f"{len(name):,}", 上限=f"{most:,}")
+    found = [s for s in SEPARATORS if s in name]
+    if found:
+        shown = "・".join("改行" if s == "\n" else f"「{s}」" for s in found)
+        return messages.text("reorganise.new_separator", 場所=place, 課=name.replace("\n", "（改行）"), 文字=shown)
+    return None
 
 
 # --------------------------------------------------------------------------- the plan
@@ -167,6 +198,26 @@ class Plan:
             result += below.get(entry.row, [])
         return result
 
+    def new_row(self, row: int) -> int:
+        """Where Excel row `row` of the 課 sheet goes: down by the new 課 inserted above it."""
+        return row + sum(1 for opening in self.openings if opening.after.row < row)
+
+    def below(self) -> dict[int, list[Opening]]:
+        """The new 課 by the Excel row they go right below, each list in table order."""
+        found: dict[int, list[Opening]] = defaultdict(list)
+        for opening in self.openings:
+            found[opening.after.row].append(opening)
+        return dict(found)
+
+
+def check_day(day: dt.date) -> None:
+    """Refuse a 組織改正 day outside the years a register may hold (schemas/common.schema.json):
+    its 終了日 and 開始日 would be dates the 課 sheet cannot hold (1899-12-31 is read as a time)."""
+    first, last = schema.year_bounds()
+    year = day.year if day.month >= 4 else day.year - 1
+    if not first <= year <= last:
+        raise Refusal("reorganise.day_outside", 日付=day.isoformat(), 最初=first, 最後=last)
+
 
 def plan(org: list[Division], bodies: list[str], table: Table, day: dt.date) -> Plan:
     """The changes `table` makes on `day`; raises Refused naming every problem of the table."""
@@ -187,15 +238,14 @@ def plan(org: list[Division], bodies: list[str], table: Table, day: dt.date) -> 
         if entry is not None:
             targets.setdefault(cells.fold(line.old), entry)
         problems += _shape(line, by_old[cells.fold(line.old)], by_new[cells.fold(line.new)])
+    problems += _chains(by_old, by_new)
     problems += _new_names(org, by_new, targets, day)
     chosen = _bodies(bodies, by_new, targets, problems)
+    successors = _successors(by_old, by_new, problems)
     if problems:
         raise Refused(table.name, list(dict.fromkeys(problems)))
     end = day - dt.timedelta(days=1)
-    closings = []
-    for old, group in by_old.items():
-        successors = tuple(dict.fromkeys(line.new for line in group))
-        closings.append(Closing(targets[old], end, successors))
+    closings = [Closing(targets[old], end, names) for old, names in successors.items()]
     openings = []
     for new, group in by_new.items():
         before = [targets[cells.fold(line.old)] for line in group]
@@ -203,6 +253,19 @@ def plan(org: list[Division], bodies: list[str], table: Table, day: dt.date) -> 
         openings.append(Opening(Division(group[0].new, chosen[new], day, None, (), 0), anchor,
                                 tuple(dict.fromkeys(d.name for d in before)), group[0].kind))
     return Plan(day, closings, openings)
+
+
+def _successors(by_old: dict[str, list[Line]], by_new: dict[str, list[Line]], problems: list[str]) -> dict[str, tuple[str, ...]]:
+    """The 後継の課 of each old 課, each spelt as its new row is (the first line of its 新課名),
+    which must fit in one cell joined with 「、」 (a split into very many long names)."""
+    most = limits.current().cell_chars
+    found = {}
+    for old, group in by_old.items():
+        found[old] = tuple(dict.fromkeys(by_new[cells.fold(line.new)][0].new for line in group))
+        if len("、".join(found[old])) > most:
+            problems.append(messages.text("reorganise.successors_too_long", 場所=group[0].at("old"), 課=group[0].old,
+                                          上限=f"{most:,}"))
+    return found
 
 
 def _closing_entry(org: list[Division], line: Line, day: dt.date, problems: list[str]) -> Division | None:
@@ -213,6 +276,13 @@ def _closing_entry(org: list[Division], line: Line, day: dt.date, problems: list
         return None
     for entry in rows:
         if entry.valid_on(day) and entry.valid_on(day - dt.timedelta(days=1)):
+            if entry.valid_to is not None:
+                # it ends later already: ending it earlier would take its successors' predecessor away
+                problems.append(messages.text("reorganise.old_ends_later", 場所=line.at("old"), 課=line.old,
+                                              行=entry.row, 終了日=format_wareki(entry.valid_to),
+                                              後継="、".join(entry.successors) or messages.text("reorganise.no_successor"),
+                                              日付=format_wareki(day)))
+                return None
             return entry
     if all(d.ended_before(day) for d in rows):
         last = max(rows, key=lambda d: d.valid_to)
@@ -266,17 +336,39 @@ def _shape(line: Line, olds: list[Line], news: list[Line]) -> list[str]:
     return found
 
 
+def _chains(by_old: dict[str, list[Line]], by_new: dict[str, list[Line]]) -> list[str]:
+    """A 新課名 that is the 旧課名 of another 課 of the table (A→B and B→C, or A↔B): the rows typed
+    with B would then belong to two 課 at once. A name both ends and goes on only where one of its
+    own lines keeps it (統合 into one of the merged 課, a split that keeps the name)."""
+    found = []
+    for name in by_old.keys() & by_new.keys():
+        if any(cells.fold(line.new) == name for line in by_old[name]):
+            continue
+        line = by_new[name][0]
+        found.append((line.row, messages.text("reorganise.new_is_old", 場所=line.at("new"), 課=line.new,
+                                              行="・".join(str(other.row) for other in by_old[name]))))
+    return [said for _, said in sorted(found)]
+
+
 def _new_names(org: list[Division], by_new: dict[str, list[Line]], targets: dict[str, Division],
                day: dt.date) -> list[str]:
-    """A new name must not be valid on or after `day` already, but as a 課 this table ends."""
+    """A new name must not be valid on or after `day` already, but as a 課 this table ends; nor
+    a name that ended before (a closed name taken again: the rows typed with it, and the
+    reports of its years, would be given to the new 課)."""
     found = []
     for new, group in by_new.items():
         line = group[0]
         ending = targets.get(new)
-        taken = [d for d in entries(org, line.new) if d is not ending and (d.valid_to is None or d.valid_to >= day)]
+        rows = [d for d in entries(org, line.new) if d is not ending]
+        taken = [d for d in rows if d.valid_to is None or d.valid_to >= day]
         if taken:
             found.append(messages.text("reorganise.new_exists", 場所=line.at("new"), 課=line.new,
                                        日付=format_wareki(day), 行=taken[0].row, 期間=_periods(taken)))
+        elif rows and ending is None:
+            last = max(rows, key=lambda d: d.valid_to)
+            found.append(messages.text("reorganise.new_closed", 場所=line.at("new"), 課=line.new, 行=last.row,
+                                       終了日=format_wareki(last.valid_to),
+                                       後継="、".join(last.successors) or messages.text("reorganise.no_successor")))
     return found
 
 

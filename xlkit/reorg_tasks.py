@@ -2,10 +2,12 @@
 
 `reorganise` reads the change table (xlkit.reorg parses and plans it), then writes the 課 sheet
 through the register writer: the old 課 get 終了日 and 後継の課, the new 課 are inserted right
-below their predecessor — the five columns of the schema (schemas/division.schema.json) of
-every row below move down, the sheet's other columns stay — and every change is recorded in
-変更履歴 in the same write. As in xlkit.tasks, files are read and written only through
-xlkit.workbook, loaded inside the use case (tests/test_layers.py names those edges).
+below their predecessor — every row below moves down whole, as Excel's 「行の挿入」 moves it
+(its other columns, formats, hidden state and notes with it: xlkit.workbook.row_insert.insert_rows)
+— and every change is recorded in 変更履歴 in the same write. The dry run makes the same splice
+in memory and saves nothing, so it meets the same refusals. As in xlkit.tasks, files are read
+and written only through xlkit.workbook, loaded inside the use case (tests/test_layers.py names
+those edges).
 """
 
 from __future__ import annotations
@@ -13,17 +15,18 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from . import cells, history, limits, messages, pasted_table, reorg, schema
-from .addresses import column_index
 from .errors import Refusal, XlkitError, os_reason
 from .issues import ERROR
 from .records import DIVISION_SHEET, Book
-from .register import require_columns, stream_register
+from .register import require_columns
 from .tasks import log_changes
 
 TABLE_SUFFIXES = (".xlsx", ".xlsm")
+# what Excel writes for a workbook saved with a password (and for an old .xls): an OLE compound
+# file, not a zip
+OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
 @dataclass
@@ -36,21 +39,46 @@ class Reorganised:
     written: bool = False
 
 
-def read_table(path: str | Path) -> reorg.Table:
+def read_table(path: str | Path, register: str | Path | None = None) -> reorg.Table:
     """The change table of `path`: tab-separated text (UTF-8, Shift_JIS or UTF-16 with its mark),
-    or the first sheet of an .xlsx, read as a register is (bombs, formulas and merges refused)."""
+    or the first sheet of an .xlsx, read as a register is (bombs, formulas and merges refused).
+    A register given as the table (`register` itself, or any register) is refused as the wrong file."""
     path = Path(path)
     name = path.name
-    if path.suffix.lower() in TABLE_SUFFIXES:
-        from .workbook import reader, scan
+    if path.suffix.lower() not in TABLE_SUFFIXES:
+        return reorg.parse(reorg.text_grid(_read_text(path)), name)
+    from .workbook import reader, scan
 
+    try:
         reader.check_file(path, "組織改正の表")
-        sheets = scan.inspect(path, watched=set()).sheets
-        if not sheets:
+        if register is not None and path.resolve() == Path(register).resolve():
+            raise Refusal("reorganise.table_is_register", ファイル=name)
+        _refuse_ole(path)
+        found = scan.inspect(path, watched=set())
+        # a register as the table: its first sheet (使い方) would be refused for its merged cells,
+        # blaming the register; say that the file is the wrong one
+        if found.register_id or {schema.linkage().sheet, DIVISION_SHEET} <= set(found.sheets):
+            raise Refusal("reorganise.table_is_register", ファイル=name)
+        if not found.sheets:
             raise Refusal("reorganise.empty", 表=name)
-        grid = reader.read_sheets(path, [sheets[0]], watched=[sheets[0]], what="組織改正の表").get(sheets[0], [])
-        return reorg.parse(grid, f"{name}（{sheets[0]}）", sheet=True)
-    return reorg.parse(reorg.text_grid(_read_text(path)), name)
+        sheet = found.sheets[0]
+        grid = reader.read_sheets(path, [sheet], watched=[sheet], what="組織改正の表").get(sheet, [])
+    except XlkitError as e:
+        if type(e) is not XlkitError:
+            raise
+        # the file checks word a file too big as 「登録簿ではないファイル」: this one is the table
+        raise XlkitError(e.message.replace("登録簿ではないファイル", "組織改正の表ではないファイル")) from None
+    return reorg.parse(grid, f"{name}（{sheet}）", sheet=True)
+
+
+def _refuse_ole(path: Path) -> None:
+    try:
+        with path.open("rb") as file:
+            start = file.read(len(OLE_SIGNATURE))
+    except OSError:
+        return  # said by the reader next, with its reason
+    if start == OLE_SIGNATURE:
+        raise Refusal("reorganise.table_password", ファイル=path.name)
 
 
 def _read_text(path: Path) -> str:
@@ -68,6 +96,8 @@ def _read_text(path: Path) -> str:
         raise XlkitError(messages.text("reorganise.table_unreadable", ファイル=path.name, 理由=os_reason(exc))) from None
     if len(data) > most:
         raise Refusal("reorganise.table_too_big", ファイル=path.name, 上限=limits.size(most))
+    if data.startswith(OLE_SIGNATURE):  # an Excel file with a password, saved under another name
+        raise Refusal("reorganise.table_password", ファイル=path.name)
     text = pasted_table.decode_text(data)
     if text is None:
         raise Refusal("reorganise.table_encoding", ファイル=path.name)
@@ -79,37 +109,33 @@ def reorganise(register_path: str | Path, table_path: str | Path, day: dt.date, 
     """Apply the change table at `table_path` to the 課 sheet from `day` (the first day of the new
     names): all of it, or nothing when any row of it is refused. A dry run only reads."""
     from . import formats
-    from .workbook import reader, writer
+    from .workbook import reader, row_insert, writer
 
-    table = read_table(table_path)
+    reorg.check_day(day)
     path = Path(register_path)
+    table = read_table(table_path, register=path)
     skip = (schema.linkage().sheet, schema.case().sheet)  # only the masters are changed
     if dry_run:
         book = reader.load(path, skip=skip)
         formats.check_current(book.format, path.name, str(path))
-        grid = _division_grid(reader.read_grids(path, skip=skip))
         result = _plan(book, table, day)
-        return Reorganised(result, _said(result, _layout(book, grid, result)[1]))
+        with row_insert.rehearsal(path) as package:  # the same splice in memory, never saved
+            _write(package, book, result)
+        return Reorganised(result, _said(result, _moved(book, result)))
     with writer.editing(path, "組織改正", clear_lock=clear_lock) as edit:
         book = reader.load(edit.path, skip=skip)
-        grid = _division_grid(reader.read_grids(edit.path, skip=skip))
         result = _plan(book, table, day)
-        rows, moved = _layout(book, grid, result)
-        changes = _changes(book, result, moved, table.name)
-        _write(edit, book, grid, rows)
+        _write(edit.package, book, result)
+        changes = _changes(book, result, _moved(book, result), table.name)
         log_changes(edit, book, changes)
-        edit.commit()
-    return Reorganised(result, _said(result, moved), changes, True)
-
-
-def _division_grid(grids: dict[str, list[list]]) -> list[list]:
-    if DIVISION_SHEET not in grids:
-        raise Refusal("reorganise.no_sheet")
-    return grids[DIVISION_SHEET]
+        edit.commit(verify=lambda written: _verify(written, book, result))
+    return Reorganised(result, _said(result, _moved(book, result)), changes, True)
 
 
 def _plan(book: Book, table: reorg.Table, day: dt.date) -> reorg.Plan:
     """The plan of `table` on `book`'s 課 sheet, which must have its five columns and no error."""
+    if DIVISION_SHEET not in book.columns:
+        raise Refusal("reorganise.no_sheet")
     require_columns(book, schema.division(), "reorganise.columns_missing")
     wrong = [i for i in book.issues if i.sheet == DIVISION_SHEET and i.severity == ERROR]
     if wrong:
@@ -121,110 +147,45 @@ def _plan(book: Book, table: reorg.Table, day: dt.date) -> reorg.Plan:
 # --------------------------------------------------------------------------- the sheet's rows
 
 
-def _layout(book: Book, grid: list[list], result: reorg.Plan) -> tuple[dict[int, dict[str, Any]], list[tuple[str, int, int]]]:
-    """The 課 sheet's five columns after the change, from the first row that changes to the last:
-    Excel row -> schema key -> value (raw cells as read, moved as they are); and each row that
-    moves down: (its 課, old row, new row)."""
-    letters = book.columns[DIVISION_SHEET]
-    index = {key: _column(letter) for key, letter in letters.items()}
+def _write(package, book: Book, result: reorg.Plan) -> None:
+    """The old 課 get 終了日 and 後継の課 in their rows; then the new 課 go right below their
+    predecessors, the rows beneath moving down whole."""
+    from .workbook import appender, row_insert
 
-    def raw(r: int) -> dict[str, Any]:
-        row = grid[r - 1] if r - 1 < len(grid) else []
-        values = {}
-        for key, i in index.items():
-            value = row[i] if i < len(row) else None
-            if not cells.is_blank(value):
-                values[key] = value
-        return values
-
-    last = max((r for r in range(2, len(grid) + 1) if raw(r)), default=1)
-    closed = {c.entry.row: c for c in result.closings}
-    below: dict[int, list[reorg.Opening]] = {}
-    for opening in result.openings:
-        below.setdefault(opening.after.row, []).append(opening)
-    before = {r: raw(r) for r in range(2, last + 1)}
-    after: list[dict[str, Any]] = []
-    moved: list[tuple[str, int, int]] = []
-    for r in range(2, last + 1):
-        values = dict(before[r])
-        if r in closed:
-            values["valid_to"] = closed[r].valid_to
-            values["successor"] = list(closed[r].successors)
-        new_row = len(after) + 2
-        if new_row != r and values:
-            moved.append((cells.display(values.get("name", "")), r, new_row))
-        after.append(values)
-        for opening in below.get(r, []):
-            entry = opening.entry
-            after.append({"name": entry.name, "body": entry.body, "valid_from": entry.valid_from})
-    rows = {}
-    for i, values in enumerate(after, start=2):
-        if _typed(values) != _typed(before.get(i, {})) or i > last:
-            rows[i] = values
-    if rows:  # one run from the first row that changes down to the last row
-        first = min(rows)
-        rows = {i: after[i - 2] for i in range(first, len(after) + 2)}
-    return rows, moved
-
-
-def _column(letter: str) -> int:
-    return column_index(letter)
-
-
-def _typed(values: dict[str, Any]) -> dict[str, Any]:
-    """Values compared as written: a date cell read as a datetime is the date written back."""
-    reg = schema.division()
-    return {k: cells.cell_value(_written(v), separator=reg.column(k).separator) for k, v in values.items()}
-
-
-def _write(edit, book: Book, grid: list[list], rows: dict[int, dict[str, Any]]) -> None:
-    """Write the rows `_layout` gave into the 課 sheet: one spliced run (cells of other columns
-    kept), then the cells that become blank; read back before the register writer commits."""
-    from .workbook import appender
-
-    if not rows:
-        return
     reg = schema.division()
     letters = book.columns[DIVISION_SHEET]
-    first = min(rows)
-    values = [{k: _written(v) for k, v in rows[r].items()} for r in sorted(rows)]
-    appender.append(edit.package, reg, letters, values, after=first - 1)
-    index = {key: _column(letter) for key, letter in letters.items()}
-    blanks: dict[int, dict[str, Any]] = {}
-    for r in sorted(rows):
-        old = grid[r - 1] if r - 1 < len(grid) else []
-        for key, i in index.items():
-            if key not in rows[r] and i < len(old) and not cells.is_blank(old[i]):
-                blanks.setdefault(r, {})[key] = None
-    appender.set_cells(edit.package, reg, letters, blanks)
-    appender.check_rows(edit.package, reg, book, _read_as(book, rows))
+    ends = {c.entry.row: {"valid_to": c.valid_to, "successor": list(c.successors)} for c in result.closings}
+    appender.set_cells(package, reg, letters, ends)
+    below = {row: [{"name": o.entry.name, "body": o.entry.body, "valid_from": o.entry.valid_from} for o in openings]
+             for row, openings in result.below().items()}
+    # the register sheets hold no formula: the reader refuses them there (and they are the largest)
+    row_insert.insert_rows(package, reg, letters, below, no_formulas=(schema.linkage().sheet, schema.case().sheet))
 
 
-def _written(value: Any) -> Any:
-    if isinstance(value, dt.datetime) and value.time() == dt.time():
-        return value.date()
-    return value
+def _moved(book: Book, result: reorg.Plan) -> list[tuple[str, int, int]]:
+    """Each 課 row that moves down: (its 課, old row, new row)."""
+    return [(d.name, d.row, result.new_row(d.row)) for d in book.org if result.new_row(d.row) != d.row]
 
 
-def _read_as(book: Book, rows: dict[int, dict[str, Any]]) -> dict[int, dict[str, Any]]:
-    """The non-blank rows of `rows` typed as the reader types the 課 sheet's columns: what reading
-    the written rows back must give."""
-    reg = schema.division()
-    letters = book.columns[DIVISION_SHEET]
-    index = {key: _column(letter) for key, letter in letters.items()}
-    width = max(index.values()) + 1
-    header: list = [None] * width
-    for key, i in index.items():
-        header[i] = reg.header(key)
-    order = [r for r in sorted(rows) if rows[r]]
-    grid = [header]
-    for r in order:
-        line: list = [None] * width
-        for key, value in rows[r].items():
-            line[index[key]] = cells.cell_value(_written(value), separator=reg.column(key).separator)
-        grid.append(line)
-    typed = [record.values for record, _ in stream_register(book.shadow(), reg, iter(grid))]
-    return dict(zip(order, typed))
+def _verify(written: Path, before: Book, result: reorg.Plan) -> None:
+    """The written copy's 課 sheet reads back as the plan says, row by row: each old row where it
+    moved (ended as planned), each new 課 right below its predecessor."""
+    from .workbook import reader
+
+    after = reader.load(written, skip=(schema.linkage().sheet, schema.case().sheet))
+    expected, row = [], 0
+    for entry in result.sheet(before.org):
+        row = result.new_row(entry.row) if entry.row else row + 1  # a new 課 sits below the row before it
+        expected.append(_said_as(entry, row))
+    if [_said_as(d, d.row) for d in after.org] != expected:
+        raise Refusal("register.unverified", ファイル=(before.path or written).name,
+                      理由=messages.text("reorganise.unverified"))
+
+
+def _said_as(entry, row: int) -> tuple:
+    """A 課 row as compared after writing: names folded as the reader matches them."""
+    return (row, cells.fold(entry.name), entry.body, entry.valid_from, entry.valid_to,
+            tuple(cells.fold(s) for s in entry.successors))
 
 
 # --------------------------------------------------------------------------- 変更履歴

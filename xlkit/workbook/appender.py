@@ -7,6 +7,8 @@ with it, and styles.xml when a date needs a format the file lacks. Every byte of
 sheet before and after the new rows stays as it was, so a formatted cell at P1048576 costs
 nothing and the rows staff typed cannot change.
 
+Inserting rows in the middle (組織改正) is xlkit.workbook.row_insert's.
+
 Text is written as inline strings (sharedStrings.xml stays untouched); Excel turns them into
 shared strings the next time it saves. Each new cell takes the format of the cell above, or
 the column's format when the sheet has no data row yet; dates are real date cells.
@@ -44,38 +46,44 @@ def append(package: Package, register: schema.Register, letters: dict[str, str],
     column_styles = sheet.column_styles()
     first, last = after + 1, after + len(rows)
     existing = sheet.rows_between(after, last)
-    pieces = []
-    for i, values in enumerate(rows):
-        r = first + i
-        own = existing.get(r)
-        row_cells = dict(sheet.cells_of(own[3])) if own else {}
-        for col, (attrs, body) in above.items():
-            if col not in row_cells and b"s" in attrs:
-                row_cells[col] = ({b"s": attrs[b"s"]}, None)
-        for key, letter in letters.items():
-            column = register.column(key)
-            value = cells.cell_value(values.get(key), separator=column.separator)
-            if value is None:
-                continue
-            col = column_index(letter) + 1
-            style = _style(row_cells.get(col), above.get(col), column_styles(col))
-            row_cells[col] = sheet_xml.encode(value, style, styles, epoch, sheet)
-        attrs = dict(own[2]) if own else {k: v for k, v in above_attrs.items() if k in KEEP_ROW_ATTRS}
-        attrs[b"r"] = str(r).encode()
-        attrs.pop(b"spans", None)
-        pieces.append(sheet.row_xml(attrs, row_cells))
+    fmt = (styles, epoch, column_styles)
+    pieces = [row_xml(sheet, register, letters, values, first + i, existing.get(first + i), above, above_attrs, fmt)
+              for i, values in enumerate(rows)]
     edits = [grow_dimension(sheet.xml, last, max(column_index(x) + 1 for x in letters.values())),
              sheet.rows_edit(after, b"".join(pieces), existing)]
     sheet_filter = _grow_filter(sheet.xml, sheet.end, last)
     if sheet_filter:
         edits.append(sheet_filter[0])
-        _grow_filter_name(package, register.sheet, sheet_filter[1], sheet_filter[2])
+        grow_filter_name(package, register.sheet, sheet_filter[1], sheet_filter[2])
     package.write(part, sheet.splice(edits))
     columns = {column_index(x) + 1 for x in letters.values()}
     for table in package.related(part, "table"):
-        package.write(table, _grow_table(package.read(table), last, package.path.name, columns))
+        package.write(table, grow_table(package.read(table), last, package.path.name, columns))
     styles.save()
     return list(range(first, last + 1))
+
+
+def row_xml(sheet: sheet_xml.Sheet, register: schema.Register, letters: dict[str, str], values: dict[str, Any], r: int,
+         own, above: dict, above_attrs: dict, fmt) -> bytes:
+    """New row `r` holding `values`: over the row there already (`own`, formatted or with cells
+    outside the register), each cell formatted like the cell above (`above`), or its column."""
+    styles, epoch, column_styles = fmt
+    row_cells = dict(sheet.cells_of(own[3])) if own else {}
+    for col, (attrs, _body) in above.items():
+        if col not in row_cells and b"s" in attrs:
+            row_cells[col] = ({b"s": attrs[b"s"]}, None)
+    for key, letter in letters.items():
+        column = register.column(key)
+        value = cells.cell_value(values.get(key), separator=column.separator)
+        if value is None:
+            continue
+        col = column_index(letter) + 1
+        style = _style(row_cells.get(col), above.get(col), column_styles(col))
+        row_cells[col] = sheet_xml.encode(value, style, styles, epoch, sheet)
+    attrs = dict(own[2]) if own else {k: v for k, v in above_attrs.items() if k in KEEP_ROW_ATTRS}
+    attrs[b"r"] = str(r).encode()
+    attrs.pop(b"spans", None)
+    return sheet.row_xml(attrs, row_cells)
 
 
 def set_cells(package: Package, register: schema.Register, letters: dict[str, str],
@@ -148,7 +156,7 @@ def _style(own, above, column) -> int | None:
     return column
 
 
-def _bounds(ref: str) -> tuple[str, int, str, int] | None:
+def ref_bounds(ref: str) -> tuple[str, int, str, int] | None:
     m = _REF.match(ref)
     if not m:
         return None
@@ -160,7 +168,7 @@ def grow_dimension(xml: bytes, last: int, width: int) -> tuple[int, int, bytes] 
     m = re.search(rb'<(?:\w+:)?dimension\b[^>]*?ref="([^"]*)"', xml[:4096])
     if not m:
         return None
-    bounds = _bounds(m[1].decode())
+    bounds = ref_bounds(m[1].decode())
     if bounds is None:
         return None
     first_col, first_row, last_col, last_row = bounds
@@ -172,14 +180,14 @@ def _grow_filter(xml: bytes, after_rows: int, last: int) -> tuple[tuple[int, int
     """The edit that grows the sheet's own filter (one set without a table) down to row `last`,
     and its old and new ref."""
     m = re.compile(rb'<(?:\w+:)?autoFilter\b[^>]*?ref="([^"]*)"').search(xml, after_rows)
-    bounds = _bounds(m[1].decode()) if m else None
+    bounds = ref_bounds(m[1].decode()) if m else None
     if bounds is None or bounds[3] >= last:
         return None
     new = f"{bounds[0]}{bounds[1]}:{bounds[2]}{last}".encode()
     return (m.start(1), m.end(1), new), m[1], new
 
 
-def _grow_filter_name(package: Package, sheet: str, old: bytes, new: bytes) -> None:
+def grow_filter_name(package: Package, sheet: str, old: bytes, new: bytes) -> None:
     """Excel keeps a sheet filter's range in the hidden name _xlnm._FilterDatabase too."""
     index = list(package.sheet_parts()).index(sheet)
     workbook = package.read("xl/workbook.xml")
@@ -203,13 +211,13 @@ def holds_register(top: int, left: int, right: int, columns: set[int]) -> bool:
     return top == 1 and any(left <= c <= right for c in columns)
 
 
-def _grow_table(xml: bytes, last: int, file_name: str, columns: set[int]) -> bytes:
+def grow_table(xml: bytes, last: int, file_name: str, columns: set[int]) -> bytes:
     """The register table's range (and its filter's) down to row `last`, when it ended above it."""
     root = re.search(rb"<(?:\w+:)?table\b[^>]*>", xml)
     if root is None:
         return xml
     attrs = sheet_xml.attributes(root[0])
-    bounds = _bounds(attrs.get(b"ref", b"").decode())
+    bounds = ref_bounds(attrs.get(b"ref", b"").decode())
     if bounds is None or not holds_register(bounds[1], column_index(bounds[0]) + 1, column_index(bounds[2]) + 1,
                                             columns):
         return xml

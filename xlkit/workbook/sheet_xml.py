@@ -328,3 +328,59 @@ def cell_text(attrs: dict, body: bytes | None, strings: SharedStrings) -> str | 
         v = re.search(rb"<(?:\w+:)?v>([^<]*)</", body)
         return _string_text(b"<t>%s</t>" % v[1]) if v else None
     return None
+
+
+# --------------------------------------------------------------------------- rows moved down (組織改正)
+
+
+class RowShift:
+    """Where the rows of a sheet go when new rows are inserted right below some of them:
+    `inserted` maps an Excel row to how many new rows go below it. A row moves down by the new
+    rows above it, as Excel's 「行の挿入」 moves it; rows pushed past the sheet's last row are
+    said as numbers past LAST_ROW (the caller refuses or drops them)."""
+
+    _REF = re.compile(r"(\$?[A-Za-z]{1,3})?(\$?)(\d+)")
+
+    def __init__(self, inserted: dict[int, int]):
+        self.points = sorted((row, count) for row, count in inserted.items() if count)
+        self.top = self.points[0][0] if self.points else LAST_ROW  # rows below it move
+
+    def __call__(self, row: int) -> int:
+        return row + sum(count for at, count in self.points if at < row)
+
+    def refs(self, refs: str) -> str:
+        """Cell references (A12, $B$12:C14, 3:5, a space-separated list) with each row moved; a
+        range's end on the last row stays there (B2:B1048576 keeps covering the column)."""
+        return self._REF.sub(lambda m: f"{m[1] or ''}{m[2]}{min(self(int(m[3])), LAST_ROW)}", refs)
+
+
+_ROW_START = re.compile(rb"<(?:\w+:)?row\b[^>]*>")
+_ROW_R = re.compile(rb"""(\sr\s*=\s*["'])(\d+)(["'])""")
+_CELL_R = re.compile(rb"""(<(?:\w+:)?c\b[^>]*?\sr\s*=\s*["'])([A-Za-z]{1,3})(\d+)(["'])""")
+_FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")
+
+
+def renumbered(row_xml: bytes, number: int) -> bytes:
+    """A whole <row> (its attributes — hidden, height, format — and every cell with its format
+    and value) as row `number`: only the row's r and its cells' r change (a row without r, placed
+    by its order, gets one)."""
+    start = _ROW_START.match(row_xml)
+    if start is None:
+        return row_xml
+    head, found = _ROW_R.subn(lambda m: m[1] + str(number).encode() + m[3], start[0], count=1)
+    if not found:
+        name = re.match(rb"<[\w:]+", head)[0]
+        head = name + b' r="%d"' % number + head[len(name):]
+    return head + _CELL_R.sub(lambda m: m[1] + m[2] + str(number).encode() + m[4], row_xml[start.end():])
+
+
+def formula_cells(sheet: Sheet, row_xml: bytes, number: int) -> list[str]:
+    """The cells of a row that hold a formula (A12 …)."""
+    if _FORMULA_TAG.search(row_xml) is None:
+        return []
+    return [f"{column_letter(col - 1)}{number}" for col, (_attrs, body) in sheet.cells_of(row_xml)
+            if body and _FORMULA_TAG.search(body)]
+
+
+def row_has_value(row_xml: bytes) -> bool:
+    return re.search(rb"<(?:\w+:)?(?:v|is|f)\b", row_xml) is not None
