@@ -739,7 +739,9 @@ def _stub_pdf(docx: Path) -> Path:
 def here(tmp_path, monkeypatch):
     """A register in the current folder (a payload workbook's folder); the PDF step stubbed."""
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(closing_tasks, "_pdf_of", _stub_pdf)
+    from xlkit.export import api
+
+    monkeypatch.setattr(api, "pdf_of_docx", lambda source, out: _stub_pdf(source))
     monkeypatch.setattr(closing_tasks, "check_pdf_tool", lambda pdf: None)
     shutil.copyfile(SAMPLE, tmp_path / "登録簿.xlsx")
     return tmp_path

@@ -105,7 +105,7 @@ def freeze(register: Path, plan: closing_.Closing, *, expected_sha256: str, pdf:
         name = api.default_linkages_name(plan.year)
         docx = tasks.export_linkages(frozen, staging / f"{name}.docx", year=plan.year).path
         if pdf:
-            _pdf_of(docx)
+            api.pdf_of_docx(docx, docx.with_suffix(".pdf"))
         document = closing_.figures_document(plan, register=register.name, register_sha256=expected_sha256,
                                              closed_at=now or dt.datetime.now(), version=__version__)
         figures = staging / FIGURES_FILE.format(年度=nendo(plan.year))
@@ -124,19 +124,6 @@ def freeze(register: Path, plan: closing_.Closing, *, expected_sha256: str, pdf:
             raise XlkitError(messages.text("close.folder_failed", フォルダ=root, 理由=os_reason(exc))) from None
         raise
     return Frozen(final, digests)
-
-
-def _pdf_of(docx: Path) -> Path:
-    """The stored .docx converted as it is (not a second export), beside it."""
-    from .export import layout
-    from .export import pdf as pdf_tool
-
-    with pdf_tool.work_folder() as work:
-        converted = pdf_tool.convert(docx, Path(work), substitutes=layout.load().get("pdf_font_substitutes"),
-                                     scratch=[Path(work)])
-        target = docx.with_suffix(".pdf")
-        shutil.copyfile(converted, target)
-    return target
 
 
 def discard(folder: Path) -> bool:

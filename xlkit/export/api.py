@@ -164,8 +164,23 @@ def render(report: Document, out: Path, layout: dict, *, overwrite: bool = False
         with pdf.work_folder() as work:
             source = Path(work) / (out.stem + ".docx")
             docx_writer.write(report, source, layout)
-            converted = pdf.convert(source, Path(work), substitutes=layout.get("pdf_font_substitutes"),
-                                    scratch=[Path(work)])
-            shutil.copyfile(converted, tmp)
+            _convert(source, Path(work), tmp, layout)
 
     return atomic_write(out, write_pdf, overwrite=overwrite, free=free)
+
+
+def pdf_of_docx(source: Path, out: Path) -> Path:
+    """A written .docx report converted as it is into the PDF `out` (年度締め stores both, so the
+    PDF must be of the very .docx kept beside it, not of a second export)."""
+    _require_pdf_tool("pdf")
+
+    def write_pdf(tmp: Path) -> None:
+        with pdf.work_folder() as work:
+            _convert(source, Path(work), tmp, load_layout())
+
+    return atomic_write(out, write_pdf, overwrite=False)
+
+
+def _convert(source: Path, work: Path, tmp: Path, layout: dict) -> None:
+    converted = pdf.convert(source, work, substitutes=layout.get("pdf_font_substitutes"), scratch=[work])
+    shutil.copyfile(converted, tmp)
