@@ -318,21 +318,25 @@ def _shape(line: Line, olds: list[Line], news: list[Line]) -> list[str]:
             found.append(messages.text("reorganise.rename_shape", 場所=line.at("kind"), 旧=line.old, 新=line.new,
                                        行=others))
     elif line.kind == MERGE:
-        if len(olds) > 1:
-            found.append(messages.text("reorganise.old_twice", 場所=line.at("old"), 課=line.old, 行=_rows(olds, line)))
-        if any(other.kind != MERGE for other in news):
-            found.append(messages.text("reorganise.kinds_mixed", 場所=line.at("kind"), 課=line.new,
-                                       種別="・".join(dict.fromkeys(other.kind for other in news))))
-        elif len({cells.fold(other.old) for other in news}) < 2:
-            found.append(messages.text("reorganise.merge_one", 場所=line.at("kind"), 課=line.new))
+        found += _grouped(line, "old", olds, news, "reorganise.old_twice", "reorganise.merge_one")
     elif line.kind == SPLIT:
-        if len(news) > 1:
-            found.append(messages.text("reorganise.new_twice", 場所=line.at("new"), 課=line.new, 行=_rows(news, line)))
-        if any(other.kind != SPLIT for other in olds):
-            found.append(messages.text("reorganise.kinds_mixed", 場所=line.at("kind"), 課=line.old,
-                                       種別="・".join(dict.fromkeys(other.kind for other in olds))))
-        elif len({cells.fold(other.new) for other in olds}) < 2:
-            found.append(messages.text("reorganise.split_one", 場所=line.at("kind"), 課=line.old))
+        found += _grouped(line, "new", news, olds, "reorganise.new_twice", "reorganise.split_one")
+    return found
+
+
+def _grouped(line: Line, side: str, own: list[Line], group: list[Line], twice: str, too_few: str) -> list[str]:
+    """A merge (side "old": many 旧課名 into one 新課名) or a split (side "new": one 旧課名 into many):
+    `line`'s own name on no other line (`own`), and its group (the lines sharing the other name)
+    all of its kind, with two names at least on `side`."""
+    other = "new" if side == "old" else "old"
+    found = []
+    if len(own) > 1:
+        found.append(messages.text(twice, 場所=line.at(side), 課=getattr(line, side), 行=_rows(own, line)))
+    if any(member.kind != line.kind for member in group):
+        found.append(messages.text("reorganise.kinds_mixed", 場所=line.at("kind"), 課=getattr(line, other),
+                                   種別="・".join(dict.fromkeys(member.kind for member in group))))
+    elif len({cells.fold(getattr(member, side)) for member in group}) < 2:
+        found.append(messages.text(too_few, 場所=line.at("kind"), 課=getattr(line, other)))
     return found
 
 
