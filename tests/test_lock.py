@@ -378,6 +378,48 @@ def test_a_lock_that_cannot_be_written_whole_is_removed(tmp_path, monkeypatch):
     assert _left(tmp_path) == ["登録簿.xlsm"]
 
 
+@pytest.mark.parametrize("step", ["_write_all", "fsync"])
+def test_an_interrupt_between_the_create_and_the_write_leaves_no_lock(tmp_path, monkeypatch, step):
+    """Ctrl+C (or a signal's exception) after the exclusive create: the empty lock would have
+    refused everyone for an hour, naming nobody; it goes, and the interrupt goes on."""
+    register = _register(tmp_path)
+
+    def interrupted(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(*((lock, "_write_all") if step == "_write_all" else (os, "fsync")), interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        with lock.hold(register, "取り込み"):
+            pytest.fail("held without a lock")
+    assert _left(tmp_path) == ["登録簿.xlsm"]
+    monkeypatch.undo()
+    with lock.hold(register, "取り込み"):  # the next run takes the register at once
+        assert lock.read_owner(lock.lock_path(register)).purpose == "取り込み"
+
+
+def test_an_interrupt_just_after_the_lock_is_taken_removes_it(tmp_path, monkeypatch):
+    """Between taking the lock and entering the with block, a lock of ours is ours to remove;
+    one that refused us is left to its holder."""
+    register = _register(tmp_path)
+    real = lock._acquire
+
+    def taken_then_interrupted(*args):
+        real(*args)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(lock, "_acquire", taken_then_interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        with lock.hold(register, "取り込み"):
+            pytest.fail("held")
+    assert _left(tmp_path) == ["登録簿.xlsm"]
+    monkeypatch.undo()
+    _plant(register)
+    with pytest.raises(lock.LockHeld):
+        with lock.hold(register, "取り込み"):
+            pytest.fail("held")
+    assert lock.read_owner(lock.lock_path(register)).token == "theirs"
+
+
 # --- the owner, in words --------------------------------------------------------------------
 
 def test_the_owner_is_described_in_japanese():

@@ -159,8 +159,10 @@ def hold(register: Path, purpose: str, *, clear: bool = False) -> Iterator[Owner
     lock = lock_path(register)
     me = Owner(user(), host(), os.getpid(), datetime.datetime.now().astimezone().replace(microsecond=0),
                purpose, uuid.uuid4().hex)
-    _acquire(register, lock, me, clear)
     try:
+        # inside the try: an interrupt just after the lock is taken still removes it (_release
+        # removes only a lock with our token, never the one that refused us)
+        _acquire(register, lock, me, clear)
         yield me
     finally:
         _release(lock, me.token)
@@ -224,6 +226,10 @@ def _create(register: Path, lock: Path, content: bytes) -> bool:
         _remove(lock)
         raise XlkitError(f"使用中の印（{lock.name}）を書き込めなかったため、登録簿「{register.name}」を"
                          f"変更しませんでした（{os_reason(exc)}）。") from None
+    except BaseException:
+        # Ctrl+C or a signal between the create and the write: the same empty lock, so it goes too
+        _remove(lock)
+        raise
     return True
 
 

@@ -398,7 +398,7 @@ def settings_rows(settings: Mapping[str, Any], bodies: Sequence[str]) -> list[tu
     """The rows of 「設定」: (key, 項目, 値, 説明), in schema order, per-body rows expanded."""
     rows: list[tuple[str, str, Any, str]] = []
     for column in schema.settings().columns:
-        help_text = column.input_message or column.schema.get("description", "")
+        help_text = column.help
         if column.kind == "per-body":
             given = settings.get(column.key) or {}
             for body in bodies:

@@ -11,7 +11,7 @@ import re
 from xlkit import cells, formats, schema
 from xlkit.addresses import column_letter
 from xlkit.errors import XlkitError
-from xlkit.workbook import sheet_xml
+from xlkit.workbook import sheet_xml, xml_attrs
 from xlkit.workbook.migrate import WORKBOOK, add_names, xml_attr, xml_text, set_format, set_name, sheet_code_names
 from xlkit.workbook.package import Package
 
@@ -137,12 +137,12 @@ def _add_log_sheet(package: Package, log: schema.Register, header_style: bytes |
     starts = list(re.finditer(rb"<(\w+:)?sheet\b([^>]*?)/?>", block[1])) if block else []
     if not starts:
         raise XlkitError(f"「{package.path.name}」の workbook.xml にシートの一覧がないため、更新できません。")
-    last = sheet_xml.attributes(starts[-1][2])
+    last = xml_attrs.attributes(starts[-1][2])
     id_attr = next((k for k in last if re.fullmatch(rb"\w+:id", k) and not k.startswith(b"xmlns:")), None)
     if id_attr is None:
         raise XlkitError(f"「{package.path.name}」の workbook.xml のシートに部品との関係（r:id）がないため、"
                          "更新できません。")
-    sheet_id = max(int(sheet_xml.attributes(m[2]).get(b"sheetId", b"0") or 0) for m in starts) + 1
+    sheet_id = max(int(xml_attrs.attributes(m[2]).get(b"sheetId", b"0") or 0) for m in starts) + 1
     index = len(starts)  # the new sheet's place (0-based): every localSheetId and activeTab stays valid
 
     taken = {name.casefold() for name in (*(i.filename for i in package.infos), *package.changed)}
@@ -174,7 +174,7 @@ def _main_namespace(workbook: bytes) -> bytes:
     """The namespace of workbook.xml's own elements (transitional or strict), for the new sheets."""
     root = re.search(rb"<(?:(\w+):)?workbook\b[^>]*>", workbook)
     if root:
-        declared = sheet_xml.attributes(root[0]).get(b"xmlns:%s" % root[1] if root[1] else b"xmlns")
+        declared = xml_attrs.attributes(root[0]).get(b"xmlns:%s" % root[1] if root[1] else b"xmlns")
         if declared:
             return declared
     return sheet_xml.MAIN_URI
@@ -184,7 +184,7 @@ def _add_content_type(package: Package, part: str) -> None:
     xml = package.read(CONTENT_TYPES)
     kind = SHEET_CONTENT_TYPE.encode()
     for m in re.finditer(rb"<(?:\w+:)?Override\b([^>]*)>", xml):  # the one the other sheets have
-        attrs = sheet_xml.attributes(m[1])
+        attrs = xml_attrs.attributes(m[1])
         if attrs.get(b"PartName", b"").startswith(b"/xl/worksheets/") and b"worksheet" in attrs.get(b"ContentType", b""):
             kind = attrs[b"ContentType"]
             break
@@ -198,7 +198,7 @@ def _add_content_type(package: Package, part: str) -> None:
 def _add_relationship(package: Package, rels: str, kind: str, target: str) -> str:
     """Add a relationship to `rels` (of the type the other sheets have); its new id."""
     xml = package.read(rels)
-    found = [sheet_xml.attributes(m[1]) for m in re.finditer(rb"<(?:\w+:)?Relationship\b([^>]*)>", xml)]
+    found = [xml_attrs.attributes(m[1]) for m in re.finditer(rb"<(?:\w+:)?Relationship\b([^>]*)>", xml)]
     used = {a.get(b"Id", b"").decode("utf-8", "replace") for a in found}
     kind_b = next((a[b"Type"] for a in found if a.get(b"Type", b"").endswith(b"/worksheet")), kind.encode())
     numbers = [int(m[1]) for i in used if (m := re.fullmatch(r"rId(\d+)", i))]
@@ -249,7 +249,7 @@ def add_settings_row(package: Package, key: str) -> bool:
     styles = Stylesheet(package)
     value_style = _value_style(column, settings, titles, row_cells, styles, style(2))
     epoch = sheet_xml.epoch(package)
-    help_text = column.input_message or column.schema.get("description", "")
+    help_text = column.help
     existing = {r: rows[r]} if r in rows else {}
     new_cells = {c: v for c, v in row_cells.get(r, {}).items() if c > 3}
     new_cells[1] = sheet_xml.text_cell(column.header, style(1), styles, epoch, sheet)
@@ -303,16 +303,11 @@ def validation_edits(sheet: sheet_xml.Sheet, entries: list[bytes]) -> list:
     if closing < 0:
         return []
     edits = [(closing, closing, b"".join(entries))]
-    count = re.search(rb'\bcount="(\d+)"', block[1])
-    if count:
-        at = block.start(1) + count.start(1)
-        edits.append((at, at + len(count[1]), b"%d" % (int(count[1]) + len(entries))))
+    count = xml_attrs.attribute_at(block[1], b"count")  # in either quote, as XML allows
+    if count and block[1][count[0]:count[1]].strip().isdigit():
+        at = block.start(1)
+        edits.append((at + count[0], at + count[1], b"%d" % (int(block[1][count[0]:count[1]]) + len(entries))))
     return edits
-
-
-def has_validations(sheet: sheet_xml.Sheet) -> bool:
-    """Whether validation_edits can add to the sheet (it has a <dataValidations> block)."""
-    return bool(validation_edits(sheet, [b""]))
 
 
 def _prompt(title: str, help_text: str) -> bytes:

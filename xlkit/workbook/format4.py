@@ -10,16 +10,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from xlkit import cells, schema
+from xlkit import cells, formats, schema
 from xlkit.addresses import column_letter
 from xlkit.errors import XlkitError
-from xlkit.workbook import design, sheet_xml
+from xlkit.workbook import design, sheet_xml, xml_attrs
 from xlkit.workbook.format3 import add_settings_row, column_width, date_validation, list_validation, validation_edits
 from xlkit.workbook.migrate import set_format
 from xlkit.workbook.package import Package
 
 VERSION = 4
-FIRST_NEW = 3  # 開始日 is the third column of 課 (1-based); the columns before it are 課 and 実施機関
+# the first column of 課 this step adds (1-based): 開始日, the first of formats.ADDED[4]'s headers,
+# after 課 and 実施機関
+FIRST_NEW = schema.division().headers.index(formats.ADDED[VERSION][schema.division().sheet][0]) + 1
 
 
 def add_closed_years_divisions_and_button(package: Package) -> None:
@@ -42,12 +44,12 @@ def add_closed_years_divisions_and_button(package: Package) -> None:
 @dataclass
 class DivisionPlan:
     """What the step writes into 課: the part, the header columns (1-based) to write and whether
-    xlkit's note moves from the column after the old headers to the one after the new."""
+    xlkit's note moves from the column after the old headers to the one after the new (when that
+    cell is staff's, the note is not moved: its old cell becomes a new header all the same)."""
 
     part: str
     write: list[int] = field(default_factory=list)
     move_note: bool = False
-    drop_note: bool = False  # the note's new cell is staff's: the note is only taken away
 
 
 def _shown(found: tuple[dict, bytes | None], strings: sheet_xml.SharedStrings) -> str:
@@ -94,7 +96,6 @@ def division_plan(package: Package) -> DivisionPlan | None:
             plan.write.append(col)
             target = header.get(new_note_col)
             plan.move_note = target is None or not sheet_xml.has_value(*target)
-            plan.drop_note = not plan.move_note
         else:
             raise refuse(col, 1, _shown(found, strings), column.header)
     # a value below a blank header would be read as a 開始日 … from now on
@@ -123,8 +124,8 @@ def add_division_columns(package: Package, plan: DivisionPlan) -> None:
     old_note_col = FIRST_NEW + 1
     new_note_col = design.master_note_column(division.sheet) + 1
     new_cells = dict(header)
-    note = new_cells.pop(old_note_col, None) if plan.move_note or plan.drop_note else None
-    if plan.move_note and note is not None:
+    note = new_cells.pop(old_note_col, None) if plan.move_note else None
+    if note is not None:
         new_cells[new_note_col] = note
     for col in plan.write:
         new_cells[col] = sheet_xml.text_cell(division.columns[col - 1].header, style, styles, epoch, sheet)
@@ -165,7 +166,7 @@ def _columns_edit(sheet: sheet_xml.Sheet, styles, plan: DivisionPlan, old_note_c
         return []
     entries = []
     for m in _COL.finditer(block[1]):
-        attrs = sheet_xml.attributes(m[1])
+        attrs = xml_attrs.attributes(m[1])
         try:
             low, high = int(attrs.pop(b"min")), int(attrs.pop(b"max"))
         except (KeyError, ValueError):
@@ -208,6 +209,6 @@ def _columns_edit(sheet: sheet_xml.Sheet, styles, plan: DivisionPlan, old_note_c
             merged[-1] = (merged[-1][0], high, attrs)
         else:
             merged.append((low, high, attrs))
-    body = b"".join(b'<%scol min="%d" max="%d"%s/>' % (sheet.p, low, high, sheet_xml.attrs_xml(attrs))
+    body = b"".join(b'<%scol min="%d" max="%d"%s/>' % (sheet.p, low, high, xml_attrs.attrs_xml(attrs))
                     for low, high, attrs in merged)
     return [(block.start(1), block.end(1), body)]

@@ -24,9 +24,12 @@ from xlkit import formats
 from xlkit.errors import XlkitError
 from xlkit.workbook import design
 from xlkit.workbook.package import Package
+from xlkit.workbook.xml_attrs import attributes, start_tag
 
 WORKBOOK = "xl/workbook.xml"
 VBA_PARTS = frozenset({"xl/vbaProject.bin"})  # what vba.install_module rewrites
+_DEFINED_NAME = start_tag(b"definedName")
+_SHEET_PR = start_tag(b"sheetPr")
 
 
 @dataclass(frozen=True)
@@ -41,13 +44,28 @@ def set_format(package: Package, version: int) -> None:
 
 
 def set_name(package: Package, name: str, content: str) -> None:
-    """Give the workbook-level name `name` the formula `content` (the name is added when missing)."""
+    """Give the workbook-level name `name` the formula `content` (the name is added when missing).
+
+    The <definedName>s are read by their attributes, in either quote: a search for name="…" missed
+    a workbook.xml written with single quotes, and a second xlkit_format was added that the
+    reader never saw (the register stayed at its old format, every upgrade logging again)."""
+    from xlkit.workbook.scan import unescape
+
     xml = package.read(WORKBOOK)
     text = xml_text(content)
-    entry = re.compile(rb'(<(?:\w+:)?definedName\b(?![^>]*localSheetId)[^>]*\bname="%s"[^>]*>)[^<]*(<)'
-                       % re.escape(name.encode()))
-    if entry.search(xml):
-        xml = entry.sub(lambda m: m[1] + text + m[2], xml, count=1)
+    for m in _DEFINED_NAME.finditer(xml):
+        attrs = attributes(m["attrs"])
+        if b"localSheetId" in attrs or unescape(attrs.get(b"name", b"")) != name:
+            continue
+        if m["empty"]:  # <definedName name="…"/>
+            p = m["p"] or b""
+            xml = xml[:m.start()] + b"<%sdefinedName%s>%s</%sdefinedName>" % (p, m["attrs"], text, p) + xml[m.end():]
+        else:
+            end = xml.find(b"<", m.end())
+            if end < 0:
+                raise XlkitError(f"「{package.path.name}」の workbook.xml が壊れているため、更新できません。")
+            xml = xml[:m.end()] + text + xml[end:]
+        break
     else:
         xml = add_names(package, xml, [(b' name="%s"' % xml_attr(name), text)])
     package.write(WORKBOOK, xml)
@@ -135,12 +153,16 @@ def apply(package: Package, version: int) -> list[str]:
 
 
 def sheet_code_names(package: Package) -> dict[str, str]:
-    """Sheet name -> VBA code name (Sheet1 …) of every sheet that has one."""
+    """Sheet name -> VBA code name (Sheet1 …) of every sheet that has one (its <sheetPr>, in
+    either quote, near the top of the part)."""
+    from xlkit.workbook.scan import unescape
+
     codes = {}
     for sheet, part in package.sheet_parts().items():
-        m = re.search(rb'<(?:\w+:)?sheetPr\b[^>]*\bcodeName="([^"]+)"', package.read(part)[:4096])
-        if m:
-            codes[sheet] = m[1].decode()
+        m = _SHEET_PR.search(package.read(part)[:4096])
+        code = attributes(m["attrs"]).get(b"codeName") if m else None
+        if code:
+            codes[sheet] = unescape(code)
     return codes
 
 
