@@ -37,7 +37,7 @@ from support import REPO, needs_soffice
 from support.decorate import decorate, missing
 from xlkit import cli, formats, lock, messages, schema, tasks
 from xlkit.errors import XlkitError
-from xlkit.workbook import builder, design, howto_rows, migrate, reader, scan
+from xlkit.workbook import builder, design, migrate, reader, row_insert, scan, sheet_xml
 from xlkit.workbook.package import Package
 
 FIXTURES = REPO / "tests" / "fixtures"
@@ -640,9 +640,48 @@ def test_a_legacy_drawing_below_the_new_rows_moves_with_them():
     vml = (b"<x:ClientData ObjectType=\"Button\"><x:Anchor>1, 4, 7, 3, 1, 154, 7, 37</x:Anchor></x:ClientData>"
            b"<x:ClientData ObjectType=\"Note\"><x:Anchor>3, 15, 11, 10, 5, 15, 15, 4</x:Anchor>"
            b"<x:Row>11</x:Row><x:Column>2</x:Column></x:ClientData>")
-    shifted = howto_rows._shift_vml(vml, 9, 2)  # two rows inserted at row 9 (8 counted from 0)
+    # two rows inserted at row 9, below row 8 (rows counted from 0 in the drawing: 8 is row 9)
+    shifted = row_insert._moved_vml(vml, sheet_xml.RowShift({8: 2}))
     assert b"<x:Anchor>1, 4, 7, 3, 1, 154, 7, 37</x:Anchor>" in shifted  # the button above stays
     assert b"<x:Anchor>3, 15, 13, 10, 5, 15, 17, 4</x:Anchor>" in shifted and b"<x:Row>13</x:Row>" in shifted
+
+
+def single_quoted(xml: bytes) -> bytes:
+    """A part with every attribute in single quotes, as XML allows and some writers write them."""
+    return re.sub(rb'(\s[\w:.-]+)="([^"\']*)"', rb"\1='\2'", xml)
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".xlsm"])
+def test_a_howto_written_with_single_quotes_gets_its_rows_below_renumbered(tmp_path, fresh, suffix):
+    """The rows below the new button rows move down also when 使い方 quotes its attributes with ':
+    no two rows of one number (Excel would refuse the file), every row where a new register has it."""
+    path = copy_fixture(tmp_path, suffix)
+    rewrite_member(path, HOWTO, single_quoted)
+
+    def rows() -> list[int]:
+        return [int(n) for n in re.findall(rb"""<row\b[^>]*?\sr=["'](\d+)["']""", members(path)[HOWTO])]
+
+    before = rows()
+    assert b' r="' not in members(path)[HOWTO] and before == sorted(set(before))
+    assert tasks.upgrade(path).written
+    numbers = rows()
+    assert numbers == sorted(set(numbers)) and max(numbers) == max(before) + len(NEW_BUTTONS)
+    assert_lists_every_button(path, fresh[suffix])
+
+
+def test_a_name_on_another_sheet_whose_name_ends_in_the_howtos_stays(tmp_path):
+    """Only names on 使い方 itself follow its rows: '旧使い方'!… and 入力の使い方!… name other sheets."""
+    path = format2(tmp_path, ".xlsx")
+    others = ("<definedName name=\"旧一覧\">'旧使い方'!$A$1:$C$30</definedName>"
+              "<definedName name=\"入力欄\">入力の使い方!$B$12</definedName>"
+              "<definedName name=\"外部の使い方\">[1]使い方!$B$12</definedName>")
+    rewrite_member(path, WORKBOOK, lambda d: d.replace(b"<definedNames>", (
+        "<definedNames><definedName name=\"_xlnm.Print_Area\" localSheetId=\"0\">'使い方'!$A$1:$C$26</definedName>"
+        "<definedName name=\"使い方の欄\">使い方!$B$12,使い方!$B$2</definedName>" + others).encode(), 1))
+    assert tasks.upgrade(path).written
+    names = members(path)[WORKBOOK].decode()
+    assert others in names  # byte for byte
+    assert "'使い方'!$A$1:$C$29</definedName>" in names and ">使い方!$B$15,使い方!$B$2</definedName>" in names
 
 
 # --------------------------------------------------------------------------- 6. unbound buttons

@@ -219,8 +219,7 @@ def encode(value, style: int | None, styles: Stylesheet, epoch: dt.datetime, she
             raise XlkitError(f"数値として書き込めない値です（{value}）。")
         body = sheet.tag(b"v", _number(value))
     else:
-        attrs[b"t"] = b"inlineStr"
-        body = sheet.tag(b"is", sheet.tag(b"t", _text(str(value)), b' xml:space="preserve"'))
+        attrs[b"t"], body = b"inlineStr", _inline(str(value), sheet)
     if style is not None:
         attrs[b"s"] = str(style).encode()
     return attrs, body
@@ -234,6 +233,11 @@ def _number(value: float) -> bytes:
 
 def _text(text: str) -> bytes:
     return escape(_UNWRITABLE.sub(lambda m: f"_x{ord(m[0]):04X}_", text)).encode("utf-8")
+
+
+def _inline(text: str, sheet: Sheet) -> bytes:
+    """An inline string's body (<is><t>…</t></is>), as Excel reads it back."""
+    return sheet.tag(b"is", sheet.tag(b"t", _text(text), b' xml:space="preserve"'))
 
 
 def epoch(package: Package) -> dt.datetime:
@@ -268,16 +272,32 @@ def decode(cell, styles: Stylesheet, epoch: dt.datetime):
 # --------------------------------------------------------------------------- text cells of rows written by hand (upgrade steps)
 
 
-def text_cell(text: str, style: bytes | None, styles, epoch, sheet: Sheet) -> tuple[dict, bytes]:
-    """A text cell with the raw style `style` (copied from a cell beside it)."""
-    attrs, body = encode(text, None, styles, epoch, sheet)
+def text_cell(text: str, style: bytes | None, sheet: Sheet, *older) -> tuple[dict, bytes]:
+    """A text cell (an inline string) with the raw style `style` (copied from a cell beside it).
+
+    Text needs no stylesheet and no date epoch. The older call text_cell(text, style, styles,
+    epoch, sheet) — format3.py and format4.py still make it — is taken as it was: the sheet is
+    then its last argument."""
+    if older:
+        sheet = older[-1]
+    attrs = {b"t": b"inlineStr"}
     if style is not None:
         attrs[b"s"] = style
-    return attrs, body
+    return attrs, _inline(text, sheet)
 
 
-def has_value(attrs: dict, body: bytes | None) -> bool:
-    return bool(body) and re.search(rb"<(?:\w+:)?(?:v|is|f)\b", body) is not None
+_VALUE = re.compile(rb"<(?:\w+:)?(?:v|is|f)\b")  # a value, an inline string or a formula
+
+
+def row_has_value(xml: bytes | None) -> bool:
+    """Whether XML — a whole <row>, or one cell's body — holds a value, an inline string or a formula."""
+    return bool(xml) and _VALUE.search(xml) is not None
+
+
+def has_value(*cell) -> bool:
+    """Whether a cell holds a value: has_value(body), or has_value(*cell) with the (attributes,
+    body) pair Sheet.cells_of gives; only the body counts."""
+    return row_has_value(cell[-1])
 
 
 _SI = re.compile(rb"<(?:\w+:)?si\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?si>)", re.S)
@@ -330,7 +350,7 @@ def cell_text(attrs: dict, body: bytes | None, strings: SharedStrings) -> str | 
     return None
 
 
-# --------------------------------------------------------------------------- rows moved down (組織改正)
+# --------------------------------------------------------------------------- rows moved down (xlkit.workbook.row_insert)
 
 
 class RowShift:
@@ -380,7 +400,3 @@ def formula_cells(sheet: Sheet, row_xml: bytes, number: int) -> list[str]:
         return []
     return [f"{column_letter(col - 1)}{number}" for col, (_attrs, body) in sheet.cells_of(row_xml)
             if body and _FORMULA_TAG.search(body)]
-
-
-def row_has_value(row_xml: bytes) -> bool:
-    return re.search(rb"<(?:\w+:)?(?:v|is|f)\b", row_xml) is not None
