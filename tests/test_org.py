@@ -369,12 +369,12 @@ def test_report_rows_are_ordered_by_the_chart_place_of_the_name_printed():
     plain = figures.chart_order(records, names)
     assert [r.row for r in plain] == [4, 3, 5, 2]
     day = org.year_end(2021)
-    ordered = figures.chart_order(records, names, names=lambda d: org.name_on(entries, d, day),
+    ordered = figures.chart_order(records, names, names=figures.year_names(records, 2021, entries),
                                   rank=org.chart_rank(entries, day))
     assert [r.row for r in ordered] == [4, 3, 5, 2]  # 戸籍住民課 prints 戸籍課: its place
     moved = [Division("総務課", "区長"), closed("戸籍住民課", D(2021, 3, 31), "戸籍課"), Division("会計室", "区長"),
              opened("戸籍課", APRIL_2021)]  # the new 課 placed after 会計室 in the chart
-    ordered = figures.chart_order(records, [d.name for d in moved], names=lambda d: org.name_on(moved, d, day),
+    ordered = figures.chart_order(records, [d.name for d in moved], names=figures.year_names(records, 2021, moved),
                                   rank=org.chart_rank(moved, day))
     assert [r.row for r in ordered] == [4, 2, 3, 5]
 
@@ -384,4 +384,51 @@ def test_a_report_row_prints_the_name_it_is_given():
     keys = [c["key"] for c in linkages.detail_columns(lay, "start")]
     rec = Record(LINKAGE.sheet, 2, {"division": "戸籍住民課", "start": D(2015, 4, 1)}, {}, {})
     assert linkages.detail_row(rec, 1, keys, "")[1] == "戸籍住民課"
-    assert linkages.detail_row(rec, 1, keys, "", lambda d: org.name_in_year(CHAIN, d, 2021))[1] == "戸籍課"
+    assert linkages.detail_row(rec, 1, keys, "", org.name_in_year(CHAIN, "戸籍住民課", 2021))[1] == "戸籍課"
+
+
+def test_a_name_used_in_two_periods_prints_the_課_the_survey_asks():
+    from xlkit import inquiry
+    from xlkit.records import Book
+    from support.factories import record as linkage_record
+
+    earlier = linkage_record(2, "滞納対策課", start=D(2015, 4, 1), fiscal_year=2022, body="区長")  # 2022: b
+    later = linkage_record(3, "滞納対策課", start=D(2022, 6, 1), body="区長")
+    book = Book(linkages=[earlier, later], bodies=["区長"])
+    book.set_org(list(REUSED))
+    result = figures.compute(book.linkages, 2022, book.bodies, [d.name for d in book.org], org=book.org)
+    assert [r.row for r in result.new] == [2, 3]
+    printed = {r.row: result.division(r) for r in result.new}
+    asked = {rec.row: takers for rec, takers in inquiry._placements(book, book.org, 2022, D(2023, 5, 1))[0]}
+    assert printed == {2: "税務課", 3: "滞納対策課"}
+    assert asked == {2: ["税務課"], 3: ["滞納対策課"]}
+    # the report's rows, as printed: each under its own period's 課, in that 課's chart place
+    lay = layout.load()
+    keys = [c["key"] for c in linkages.detail_columns(lay, "start")]
+    report = linkages.build(result, lay)
+    table = report.sheets[1].blocks[1]
+    assert [row[keys.index("division")] for row in table.rows] == ["税務課", "滞納対策課"]
+    # figures computed without the periods (as xlkit.tasks.summary computes them) are named alike
+    plain = figures.compute(book.linkages, 2022, book.bodies, [d.name for d in book.org])
+    assert not plain.names and figures.in_year(plain, book.org).names == result.names
+
+
+def test_a_successor_chain_of_thousands_of_renames_is_walked_without_recursion():
+    length = 3_000  # far past Python's recursion limit (1,000), as 1,500 once was
+    entries = [Division(f"課{i}", "区長", D(2000, 4, 1) + dt.timedelta(days=i) if i else None,
+                        D(2000, 4, 1) + dt.timedelta(days=i) if i < length - 1 else None,
+                        (f"課{i + 1}",) if i < length - 1 else ()) for i in range(length)]
+    assert org.name_on(entries, "課0", D(2020, 1, 1)) == f"課{length - 1}"
+    assert org.name_on(entries, f"課{length - 1}", D(1999, 1, 1)) == "課0"
+    assert org.takers(entries, "課0", D(2020, 1, 1)) == [f"課{length - 1}"]
+    assert org.predecessors(entries, entries[-1]) == [f"課{length - 2}"]
+    # a cycle typed by mistake at the end of a long chain still ends the walk
+    cycle = entries[:-1] + [Division(f"課{length - 1}", "区長", entries[-1].valid_from, D(2015, 3, 31), ("課1",))]
+    assert org.name_on(cycle, "課0", D(2020, 1, 1)) in {d.name for d in cycle}
+    assert org.takers(cycle, "課0", D(2020, 1, 1)) == []
+
+
+def test_each_period_is_said_earliest_first():
+    rows = [opened("税務課", APRIL_2023), closed("税務課", D(2021, 3, 31), "税務課")]
+    assert org.period_text(rows) == "令和3年3月31日まで、令和5年4月1日から"
+    assert org.period_text([Division("税務課", "区長")]) == "期間の定めなし"

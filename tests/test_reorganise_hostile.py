@@ -18,9 +18,7 @@ test kept as a regression test.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import shutil
-import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -32,8 +30,9 @@ from xlkit.issues import ERROR, WARNING
 from xlkit.validation import validate_book
 from xlkit.workbook import reader
 from xlkit.workbook.package import Package
-from support import JAPANESE, SAMPLE, REPO, forms
-from support.reorg import CHANGES
+from support import SAMPLE, REPO, digest, forms, run_cli_said
+from support.reorg import CHANGES, detail_divisions
+from support.zips import members, patched
 
 D = dt.date
 LINKAGE, DIVISION = schema.linkage(), schema.division()
@@ -49,22 +48,6 @@ SURVEY_DAY = D(2022, 5, 1)  # the 令和3年度 survey is made in the spring of 
 # --------------------------------------------------------------------------- helpers
 
 
-def digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def xlkit(capsys, *args) -> tuple[int, str, str]:
-    """`xlkit ARGS…` in this process: (exit code, stdout, stderr); what staff read is checked for
-    Python's words (a traceback, an exception's English name) on the way."""
-    code = cli.main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    for english in ("Traceback", "Error", "Exception"):
-        assert english not in out + err, out + err
-    if code:
-        assert JAPANESE.search(err), err
-    return code, out, err
-
-
 def table(folder: Path, text: str, name: str = "組織改正.txt", encoding: str = "utf-8") -> Path:
     path = folder / name
     path.write_bytes(text.encode(encoding))
@@ -76,36 +59,9 @@ def copy(src: Path, dst: Path) -> Path:
     return dst
 
 
-def patched(src: Path, dst: Path, part: str, change) -> Path:
-    """`src` with one zip part rewritten by `change(bytes) -> bytes`, every other part as it was."""
-    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
-        for info in zin.infolist():
-            data = zin.read(info.filename)
-            if info.filename == part:
-                new = change(data)
-                assert new != data, "the patch found nothing to change"
-                data = new
-            zout.writestr(info, data)
-    return dst
-
-
 def sheet_part(path: Path, sheet: str) -> str:
     with Package(path) as package:
         return package.sheet_part(sheet)
-
-
-def parts(path: Path) -> dict[str, bytes]:
-    with zipfile.ZipFile(path) as z:
-        return {name: z.read(name) for name in z.namelist()}
-
-
-def detail_divisions(path: Path, sheet_index: int = 1) -> list[str]:
-    """The 結合を行った課 column of table (2) of an exported .xlsx, in print order."""
-    ws = openpyxl.load_workbook(path).worksheets[sheet_index]
-    rows = [list(row) for row in ws.iter_rows(values_only=True)]
-    header = next(i for i, row in enumerate(rows) if LINKAGE.header("division") in row)
-    column = rows[header].index(LINKAGE.header("division"))
-    return [row[column] for row in rows[header + 1:] if row[column]]
 
 
 def org_rows(path: Path) -> list[tuple]:
@@ -188,7 +144,7 @@ def test_every_spelling_of_the_table_gives_the_same_plan(base, folder, baseline_
     changes = folder / f"spelling_{spelling}.txt"
     changes.write_bytes(SPELLINGS[spelling](CHANGES))
     before = digest(base)
-    code, out, err = xlkit(capsys, "reorganise", base, changes, "--from", "2021-04-01", "--dry-run")
+    code, out, err = run_cli_said(capsys, "reorganise", base, changes, "--from", "2021-04-01", "--dry-run")
     assert (code, err) == (0, "")
     assert out == baseline_plan
     assert digest(base) == before
@@ -198,7 +154,7 @@ def test_a_utf16_table_without_its_mark_is_refused_in_japanese(base, folder, cap
     changes = folder / "utf16_nomark.txt"
     changes.write_bytes(RENAME.encode("utf-16-le"))
     before = digest(base)
-    code, _, err = xlkit(capsys, "reorganise", base, changes, "--from", "2021-04-01")
+    code, _, err = run_cli_said(capsys, "reorganise", base, changes, "--from", "2021-04-01")
     assert code == 2 and "文字コード" in err and "utf16_nomark.txt" in err
     assert digest(base) == before
 
@@ -228,7 +184,7 @@ TABLE_REFUSED = [
 def test_a_wrong_table_is_refused_naming_its_rows_and_nothing_is_written(base, folder, name, text, words, capsys):
     path = copy(base, folder / "refused.xlsx")
     before = digest(path)
-    code, _, err = xlkit(capsys, "reorganise", path, table(folder, text, f"{name}.txt"), "--from", "2021-04-01")
+    code, _, err = run_cli_said(capsys, "reorganise", path, table(folder, text, f"{name}.txt"), "--from", "2021-04-01")
     assert code == 2, err
     for word in words:
         assert word in err, err
@@ -238,7 +194,7 @@ def test_a_wrong_table_is_refused_naming_its_rows_and_nothing_is_written(base, f
 
 def test_a_table_with_two_columns_of_one_header_is_refused(base, folder, capsys):
     text = "旧課名\t新課名\t種別\t旧課名\n戸籍住民課\t戸籍課\t名称変更\t税務課\n"
-    code, _, err = xlkit(capsys, "reorganise", base, table(folder, text, "two_old.txt"), "--from", "2021-04-01",
+    code, _, err = run_cli_said(capsys, "reorganise", base, table(folder, text, "two_old.txt"), "--from", "2021-04-01",
                          "--dry-run")
     assert code == 2 and "旧課名" in err and "1行目" in err
 
@@ -249,7 +205,7 @@ def test_a_new_name_the_successor_column_cannot_hold_is_refused(base, folder, na
     before = digest(path)
     quoted = f'"{name}"' if "\n" in name else name
     text = f"旧課名\t新課名\t種別\n戸籍住民課\t{quoted}\t名称変更\n"
-    code, _, err = xlkit(capsys, "reorganise", path, table(folder, text, "separator.txt"), "--from", "2021-04-01")
+    code, _, err = run_cli_said(capsys, "reorganise", path, table(folder, text, "separator.txt"), "--from", "2021-04-01")
     # what happens now: written, and the 課 sheet has errors
     if code == 0:
         assert not [i for i in division_issues(path) if i.severity == ERROR]
@@ -261,10 +217,10 @@ def test_a_new_name_too_long_for_a_cell_is_refused_naming_the_table_cell(base, f
     path = copy(base, folder / "long.xlsx")
     before = digest(path)
     changes = table(folder, "旧課名\t新課名\t種別\n戸籍住民課\t" + "課" * 40_000 + "\t名称変更\n", "long.txt")
-    code, _, err = xlkit(capsys, "reorganise", path, changes, "--from", "2021-04-01")
+    code, _, err = run_cli_said(capsys, "reorganise", path, changes, "--from", "2021-04-01")
     assert code == 2 and digest(path) == before  # holds: nothing is written
     assert "シート「課」" not in err and "2行目の「新課名」" in err[:2000]
-    code, _, err = xlkit(capsys, "reorganise", path, changes, "--from", "2021-04-01", "--dry-run")
+    code, _, err = run_cli_said(capsys, "reorganise", path, changes, "--from", "2021-04-01", "--dry-run")
     assert code == 2
 
 
@@ -287,7 +243,7 @@ def test_an_xlsx_table_that_is_a_zip_bomb_is_refused_before_it_is_inflated(base,
     assert bomb.stat().st_size < 100_000
     monkeypatch.setenv("XLKIT_LIMITS", "part_bytes=1000000")
     before = digest(base)
-    code, _, err = xlkit(capsys, "reorganise", base, bomb, "--from", "2021-04-01")
+    code, _, err = run_cli_said(capsys, "reorganise", base, bomb, "--from", "2021-04-01")
     assert code == 2 and "bomb.xlsx" in err and "上限" in err and "XLKIT_LIMITS" in err
     assert digest(base) == before
 
@@ -303,7 +259,7 @@ def test_an_xlsx_table_with_encrypted_parts_is_refused(base, folder, capsys):
     encrypted = folder / "encrypted.xlsx"
     encrypted.write_bytes(bytes(data))
     before = digest(base)
-    code, _, err = xlkit(capsys, "reorganise", base, encrypted, "--from", "2021-04-01")
+    code, _, err = run_cli_said(capsys, "reorganise", base, encrypted, "--from", "2021-04-01")
     assert code == 2 and "暗号化" in err and "パスワード" in err
     assert digest(base) == before
 
@@ -311,7 +267,7 @@ def test_an_xlsx_table_with_encrypted_parts_is_refused(base, folder, capsys):
 def test_an_excel_password_protected_table_is_refused_saying_so(base, folder, capsys):
     protected = folder / "password.xlsx"
     protected.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 4096)  # what Excel writes when encrypting
-    code, _, err = xlkit(capsys, "reorganise", base, protected, "--from", "2021-04-01")
+    code, _, err = run_cli_said(capsys, "reorganise", base, protected, "--from", "2021-04-01")
     assert code == 2  # holds
     assert "パスワード" in err
 
@@ -319,7 +275,7 @@ def test_an_excel_password_protected_table_is_refused_saying_so(base, folder, ca
 def test_the_register_given_as_its_own_change_table_is_refused_as_a_wrong_table(base, folder, capsys):
     path = copy(base, folder / "itself.xlsx")
     before = digest(path)
-    code, _, err = xlkit(capsys, "reorganise", path, path, "--from", "2021-04-01")
+    code, _, err = run_cli_said(capsys, "reorganise", path, path, "--from", "2021-04-01")
     assert code == 2 and digest(path) == before  # holds
     assert "組織改正の表" in err and "結合を解除" not in err
 
@@ -327,7 +283,7 @@ def test_the_register_given_as_its_own_change_table_is_refused_as_a_wrong_table(
 def test_a_table_that_is_no_file_is_refused(base, folder, capsys):
     before = digest(base)
     for changes, words in ((folder, "フォルダ"), (folder / "none.txt", "見つかりません"), (Path("/dev/null"), "通常のファイル")):
-        code, _, err = xlkit(capsys, "reorganise", base, changes, "--from", "2021-04-01")
+        code, _, err = run_cli_said(capsys, "reorganise", base, changes, "--from", "2021-04-01")
         assert code == 2 and words in err, err
     assert digest(base) == before
 
@@ -337,14 +293,14 @@ def test_a_table_that_is_no_file_is_refused(base, folder, capsys):
 
 @pytest.mark.parametrize("day", ["令和3年4月1日", "R3.4.1", "２０２１－０４－０１", "2021/4/1"])
 def test_from_in_wareki_and_other_spellings_gives_the_same_plan(base, folder, baseline_plan, day, capsys):
-    code, out, _ = xlkit(capsys, "reorganise", base, table(folder, CHANGES, "plain.txt"), "--from", day, "--dry-run")
+    code, out, _ = run_cli_said(capsys, "reorganise", base, table(folder, CHANGES, "plain.txt"), "--from", day, "--dry-run")
     assert code == 0 and out == baseline_plan
 
 
 @pytest.mark.parametrize("day", ["2021-02-30", "H33.4.1", "R1.4.30", "令和", "abc", ""])
 def test_a_from_date_that_is_no_date_is_refused(base, folder, day, capsys):
     before = digest(base)
-    code, _, err = xlkit(capsys, "reorganise", base, table(folder, RENAME), "--from", day)
+    code, _, err = run_cli_said(capsys, "reorganise", base, table(folder, RENAME), "--from", day)
     assert code == 2 and "--from" in err
     assert digest(base) == before
 
@@ -353,7 +309,7 @@ def test_a_from_date_that_is_no_date_is_refused(base, folder, day, capsys):
 def test_a_from_date_outside_the_registers_years_is_refused(base, folder, day, capsys):
     path = copy(base, folder / "far.xlsx")
     before = digest(path)
-    code, _, err = xlkit(capsys, "reorganise", path, table(folder, RENAME), "--from", day)
+    code, _, err = run_cli_said(capsys, "reorganise", path, table(folder, RENAME), "--from", day)
     if code == 0:  # what happens now: 1900-01-01 leaves the 課 sheet with an error (its 終了日 read as a time)
         assert not [i for i in division_issues(path) if i.severity == ERROR]
     assert code == 2 and "--from" in err
@@ -366,14 +322,14 @@ def test_a_from_date_outside_the_registers_years_is_refused(base, folder, day, c
 def test_the_same_table_twice_is_refused_the_second_time(after, folder, capsys):
     path = copy(after, folder / "twice.xlsx")
     before = digest(path)
-    code, _, err = xlkit(capsys, "reorganise", path, table(folder, CHANGES), "--from", "2021-04-01")
+    code, _, err = run_cli_said(capsys, "reorganise", path, table(folder, CHANGES), "--from", "2021-04-01")
     assert code == 2 and "2行目の「旧課名」" in err and "令和3年3月31日で終わっている課名です" in err
     # the same day, renaming a 課 that begins that day
-    code, _, err = xlkit(capsys, "reorganise", path, table(folder, "旧課名\t新課名\t種別\n戸籍課\t住民課\t名称変更\n"),
+    code, _, err = run_cli_said(capsys, "reorganise", path, table(folder, "旧課名\t新課名\t種別\n戸籍課\t住民課\t名称変更\n"),
                          "--from", "2021-04-01")
     assert code == 2 and "令和3年4月1日からの課名です" in err
     # the same day, a new name another change of that day took already
-    code, _, err = xlkit(capsys, "reorganise", path, table(folder, "旧課名\t新課名\t種別\n男女共同参画課\t戸籍課\t名称変更\n"),
+    code, _, err = run_cli_said(capsys, "reorganise", path, table(folder, "旧課名\t新課名\t種別\n男女共同参画課\t戸籍課\t名称変更\n"),
                          "--from", "2021-04-01")
     assert code == 2 and "新課名「戸籍課」" in err
     assert digest(path) == before
@@ -382,7 +338,7 @@ def test_the_same_table_twice_is_refused_the_second_time(after, folder, capsys):
 def test_a_change_dated_before_a_closed_課_ended_does_not_overwrite_its_end(after, folder, capsys):
     path = copy(after, folder / "earlier.xlsx")
     before = digest(path)
-    code, _, err = xlkit(capsys, "reorganise", path, table(folder, "旧課名\t新課名\t種別\n戸籍住民課\t住民課\t名称変更\n"),
+    code, _, err = run_cli_said(capsys, "reorganise", path, table(folder, "旧課名\t新課名\t種別\n戸籍住民課\t住民課\t名称変更\n"),
                          "--from", "2020-04-01")
     if code == 0:  # what happens now
         closed = [r for r in org_rows(path) if r[1] == "戸籍住民課"]
@@ -403,7 +359,7 @@ CHAINS = {
 def test_a_rename_chain_in_one_table_is_refused_or_followed(base, folder, kind, capsys):
     path = copy(base, folder / f"{kind}.xlsx")
     before = digest(path)
-    code, _, err = xlkit(capsys, "reorganise", path, table(folder, CHAINS[kind]), "--from", "2021-04-01")
+    code, _, err = run_cli_said(capsys, "reorganise", path, table(folder, CHAINS[kind]), "--from", "2021-04-01")
     if code == 2:
         assert "税務課" in err and digest(path) == before
         return
@@ -417,7 +373,7 @@ def test_a_rename_chain_in_one_table_is_refused_or_followed(base, folder, kind, 
 def test_a_split_that_keeps_its_name_asks_every_branch(base, folder, capsys):
     path = copy(base, folder / "split_keep.xlsx")
     text = "旧課名\t新課名\t種別\n税務課\t税務課\t分割\n税務課\t納税課\t分割\n"
-    assert xlkit(capsys, "reorganise", path, table(folder, text), "--from", "2021-04-01")[0] == 0
+    assert run_cli_said(capsys, "reorganise", path, table(folder, text), "--from", "2021-04-01")[0] == 0
     book = reader.load(path)
     done = inquiry_tasks.survey(book, folder / "照会票_split_keep", year=2021, on=SURVEY_DAY)
     old_tax = {r.get("id") for r in inquiry.asked(book, 2021) if r.get("division") == "税務課"}
@@ -439,7 +395,7 @@ def test_a_closed_name_used_again_keeps_the_names_of_earlier_reports(after, fold
     assert detail_divisions(api.export_linkages(reader.load(path), 2021, folder / f"{kind}_before.xlsx")) == [
         "税務課", "戸籍課"]
     before = digest(path)
-    code, _, err = xlkit(capsys, "reorganise", path, table(folder, REUSE[kind]), "--from", "2022-04-01")
+    code, _, err = run_cli_said(capsys, "reorganise", path, table(folder, REUSE[kind]), "--from", "2022-04-01")
     # refused: with two periods of one name, a row typed with it could belong to either 課
     assert code == 2 and "2行目の「新課名」" in err and "終わった課名" in err
     assert digest(path) == before
@@ -449,7 +405,7 @@ def test_a_closed_name_used_again_keeps_the_names_of_earlier_reports(after, fold
 
 def test_a_closed_name_used_again_keeps_its_linkages_with_their_successor(after, folder, capsys):
     path = copy(after, folder / "reuse_survey.xlsx")
-    code, _, err = xlkit(capsys, "reorganise", path, table(folder, REUSE["closed-name-reused"]), "--from", "2022-04-01")
+    code, _, err = run_cli_said(capsys, "reorganise", path, table(folder, REUSE["closed-name-reused"]), "--from", "2022-04-01")
     assert code == 2 and "2行目の「新課名」" in err  # refused: the name stays 滞納対策課's alone
     book = reader.load(path)
     done = inquiry_tasks.survey(book, folder / "照会票_reuse", year=2021, on=SURVEY_DAY)
@@ -470,11 +426,11 @@ def test_a_formula_on_the_課_sheet_is_refused_or_kept(folder, capsys):
         b'<c r="B12" s="18" t="s"><v>43</v></c>',
         '<c r="B12" s="18" t="str"><f>実施機関!A2</f><v>区長</v></c>'.encode()))
     before = digest(path)
-    code, _, err = xlkit(capsys, "reorganise", path, table(folder, RENAME), "--from", "2021-04-01")
+    code, _, err = run_cli_said(capsys, "reorganise", path, table(folder, RENAME), "--from", "2021-04-01")
     if code == 2:
         assert "B12" in err and digest(path) == before
         return
-    assert "実施機関!A2".encode() in parts(path)[part]
+    assert "実施機関!A2".encode() in members(path)[part]
 
 
 def test_an_error_value_on_the_課_sheet_is_refused_or_kept(folder, capsys):
@@ -482,11 +438,11 @@ def test_an_error_value_on_the_課_sheet_is_refused_or_kept(folder, capsys):
     path = patched(SAMPLE, folder / "error.xlsx", part, lambda xml: xml.replace(
         b'<c r="A14" s="18" t="s"><v>207</v></c>', b'<c r="A14" s="18" t="e"><v>#N/A</v></c>'))
     before = digest(path)
-    code, _, err = xlkit(capsys, "reorganise", path, table(folder, RENAME), "--from", "2021-04-01")
+    code, _, err = run_cli_said(capsys, "reorganise", path, table(folder, RENAME), "--from", "2021-04-01")
     if code == 2:
         assert "A14" in err and digest(path) == before
         return
-    assert b't="e"' in parts(path)[part]
+    assert b't="e"' in members(path)[part]
 
 
 def _decorated(path: Path) -> Path:
@@ -555,9 +511,9 @@ def test_a_課_sheet_made_an_excel_table_or_filtered_grows_over_the_new_rows(fol
             ws.auto_filter.ref = "A1:E37"
         path = folder / f"課_{kind}.xlsx"
         wb.save(path)
-        code, _, err = xlkit(capsys, "reorganise", path, table(folder, CHANGES), "--from", "2021-04-01")
+        code, _, err = run_cli_said(capsys, "reorganise", path, table(folder, CHANGES), "--from", "2021-04-01")
         assert code == 0, err
-        found = parts(path)
+        found = members(path)
         if kind == "table":
             [xml] = [x for name, x in found.items() if name.startswith("xl/tables/") and "課の一覧".encode() in x]
             assert re.search(rb'<table\b[^>]*ref="A1:E39"', xml)
@@ -576,7 +532,7 @@ def test_a_memo_column_between_the_課_columns_moves_with_its_row(folder, capsys
         ws.cell(r, 2).value = f"{ws.cell(r, 1).value}のメモ"
     path = folder / "memo_between.xlsx"
     wb.save(path)
-    code, _, err = xlkit(capsys, "reorganise", path, table(folder, RENAME), "--from", "2021-04-01")
+    code, _, err = run_cli_said(capsys, "reorganise", path, table(folder, RENAME), "--from", "2021-04-01")
     assert code == 0, err
     grid = reader.read_grids(path)[DIVISION.sheet]
     beside = {row[0]: row[1] for row in grid[1:] if row[0] and row[1]}
@@ -590,7 +546,7 @@ def test_blank_rows_between_課_move_with_them(folder, capsys):
     path = patched(SAMPLE, folder / "blank_rows.xlsx", part,
                    lambda xml: re.sub(rb'<row r="15" [^>]*>.*?</row>', b'<row r="15"/>', xml))
     names = [r[1] for r in org_rows(path)]
-    code, _, _ = xlkit(capsys, "reorganise", path, table(folder, CHANGES), "--from", "2021-04-01")
+    code, _, _ = run_cli_said(capsys, "reorganise", path, table(folder, CHANGES), "--from", "2021-04-01")
     assert code == 0
     rows = org_rows(path)
     assert [r[1] for r in rows if r[2] is None] == names  # every 課 once, in the order it had
@@ -608,9 +564,9 @@ def test_a_new_課_below_the_sheets_last_row_is_refused(folder, monkeypatch, cap
                          '<c r="B1048576" t="inlineStr"><is><t>区長</t></is></c></row></sheetData>'.encode()))
     monkeypatch.setenv("XLKIT_LIMITS", "sheet_cells=30000000")  # let the reader take a sheet down to row 1048576
     before = digest(path)
-    code, _, err = xlkit(capsys, "reorganise", path, table(folder, "旧課名\t新課名\t種別\n最後課\t最終課\t名称変更\n"),
+    code, _, err = run_cli_said(capsys, "reorganise", path, table(folder, "旧課名\t新課名\t種別\n最後課\t最終課\t名称変更\n"),
                          "--from", "2021-04-01")
-    assert b'r="1048577"' not in parts(path)[part]
+    assert b'r="1048577"' not in members(path)[part]
     assert code == 2 and digest(path) == before
 
 
@@ -629,7 +585,7 @@ def test_a_課_sheet_sorted_by_staff_after_the_change_still_reads_and_changes_ag
     assert not [i for i in validate_book(book).issues if i.severity == ERROR]
     report = api.export_linkages(book, 2021, folder / "sorted_2021.xlsx")
     assert sorted(detail_divisions(report)) == ["戸籍課", "税務課"]
-    code, _, err = xlkit(capsys, "reorganise", path, table(folder, "旧課名\t新課名\t種別\n税務課\t財務課\t名称変更\n"),
+    code, _, err = run_cli_said(capsys, "reorganise", path, table(folder, "旧課名\t新課名\t種別\n税務課\t財務課\t名称変更\n"),
                          "--from", "2022-04-01")
     assert code == 0, err
     taxes = [r for r in org_rows(path) if r[1] in ("税務課", "財務課")]
@@ -644,9 +600,9 @@ def test_a_課_sheet_sorted_by_staff_after_the_change_still_reads_and_changes_ag
 def test_an_xlsm_keeps_its_vba_buttons_and_every_other_part(folder, capsys):
     source = REPO / "workbooks" / "sample.xlsm"
     path = copy(source, folder / "buttons.xlsm")
-    code, _, err = xlkit(capsys, "reorganise", path, table(folder, CHANGES), "--from", "2021-04-01")
+    code, _, err = run_cli_said(capsys, "reorganise", path, table(folder, CHANGES), "--from", "2021-04-01")
     assert code == 0, err
-    old, new = parts(source), parts(path)
+    old, new = members(source), members(path)
     division, history_part = sheet_part(path, DIVISION.sheet), sheet_part(path, schema.history().sheet)
     assert old.keys() == new.keys()
     assert {name for name in old if old[name] != new[name]} == {division, history_part, "xl/workbook.xml"}
@@ -668,7 +624,7 @@ def test_an_xlsm_keeps_its_vba_buttons_and_every_other_part(folder, capsys):
 def test_a_refused_change_on_an_xlsm_leaves_it_byte_for_byte(folder, capsys):
     path = copy(REPO / "workbooks" / "sample.xlsm", folder / "refused.xlsm")
     before = digest(path)
-    code, _, _ = xlkit(capsys, "reorganise", path, table(folder, "旧課名\t新課名\t種別\n税務課\t総務課\t名称変更\n"),
+    code, _, _ = run_cli_said(capsys, "reorganise", path, table(folder, "旧課名\t新課名\t種別\n税務課\t総務課\t名称変更\n"),
                        "--from", "2021-04-01")
     assert code == 2 and digest(path) == before
     assert not [p.name for p in folder.iterdir() if "xlkit-lock" in p.name or p.name.startswith(".~xlkit-")]
@@ -793,7 +749,7 @@ def test_close_year_after_a_reorganisation_closes_and_leaves_the_課_sheet(after
     work.mkdir()
     path = copy(after, work / "close.xlsx")
     divisions = reader.read_grids(path)[DIVISION.sheet]
-    code, out, err = xlkit(capsys, "close-year", path, "--no-pdf")
+    code, out, err = run_cli_said(capsys, "close-year", path, "--no-pdf")
     assert code == 0, err
     assert (work / "確定" / "2020").is_dir()
     assert reader.read_grids(path)[DIVISION.sheet] == divisions

@@ -23,7 +23,9 @@ from .dates import ERAS, DateError, era_fiscal_year, format_dotted, parse_date
 
 _WS = re.compile(r"\s+")
 _HALF_KANA = re.compile(r"[\uff61-\uff9f]+")
-_MULTI_SPLIT = re.compile(r"[、,，\n]+")
+# what separates the values of a multi cell (担当課, 区分, 後継の課): a name holding one reads as two
+MULTI_SEPARATORS = ("、", ",", "，", "\n")
+_MULTI_SPLIT = re.compile("[" + "".join(MULTI_SEPARATORS) + "]+")
 _ERA_YEAR = re.compile(r"^(" + "|".join(e.name for e in ERAS) + "|[" + "".join(e.letter for e in ERAS)
                        + r"])(元|\d{1,2})(年度?)?$")  # the eras of eras.json
 

@@ -225,6 +225,16 @@ def fiscal_year(d: dt.date) -> int:
     return d.year if d.month >= 4 else d.year - 1
 
 
+def year_start(year: int) -> dt.date:
+    """The first day of 年度 `year` (1 April)."""
+    return dt.date(year, 4, 1)
+
+
+def year_end(year: int) -> dt.date:
+    """The last day of 年度 `year` (31 March of year + 1)."""
+    return dt.date(year + 1, 3, 31)
+
+
 def full_width_digits(value) -> str:
     return str(value).translate(str.maketrans("0123456789", "０１２３４５６７８９"))
 

@@ -17,14 +17,15 @@ validation reports the same rows as errors, pointing at the cell.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import cells, messages
+from . import cells, messages, org as org_
 from .addresses import runs
-from .dates import nendo
+from .dates import nendo, year_end, year_start  # year_end, year_start: also said as figures.year_*
 from .records import Record
 
 TOTAL = "合計"
@@ -74,6 +75,10 @@ class Figures:
     ended: list[Record]  # the c linkages, same order
     mismatches: list[Mismatch] = field(default_factory=list)  # empty when the invariant holds
     skipped: list[Skipped] = field(default_factory=list)  # rows not counted: a value is missing
+    # (課 as typed, 開始日) of the b and c rows -> the 課 the report of `year` prints, after a
+    # 組織改正 (year_names); empty when no name changed: each row's 課 as typed
+    names: dict[NameKey, str] = field(default_factory=dict)
+    named: bool = False  # `new` and `ended` named and ordered with the 課 sheet's periods (in_year)
 
     def row(self, body: str) -> BodyFigures:
         for r in self.rows:
@@ -85,17 +90,13 @@ class Figures:
     def total(self) -> BodyFigures:
         return self.rows[-1]
 
+    def division(self, record: Record) -> str | None:
+        """The 課 the report prints for a b or c row: the name of `year` (names), else as typed."""
+        return self.names.get(name_key(record), record.get("division"))
+
 
 def _values(record_or_values: Record | Mapping[str, Any]) -> Mapping[str, Any]:
     return record_or_values.values if isinstance(record_or_values, Record) else record_or_values
-
-
-def year_start(year: int) -> dt.date:
-    return dt.date(year, 4, 1)
-
-
-def year_end(year: int) -> dt.date:
-    return dt.date(year + 1, 3, 31)
 
 
 def active_in(record_or_values: Record | Mapping[str, Any], year: int) -> bool:
@@ -158,32 +159,81 @@ def skipped_notes(skipped: Sequence[Skipped]) -> list[str]:
             for rows, count, reason in skipped_groups(skipped)]
 
 
-def chart_order(records: list[Record], divisions: Sequence[str], *, names: Callable[[str], str] | None = None,
+NameKey = tuple[str, dt.date | None]  # (課 as typed, 開始日)
+
+
+def name_key(record: Record) -> NameKey:
+    """What the 課 a report prints for a row depends on: its 課 as typed and its 開始日, the day
+    it was typed for (xlkit.org.typed_under: of a name used in two periods, the row of its day)."""
+    start = record.get("start")
+    return record.get("division") or "", start if isinstance(start, dt.date) else None
+
+
+def year_names(records: Iterable[Record], year: int, org: Sequence[org_.Division]) -> dict[NameKey, str]:
+    """name_key of each record -> the 課 a report of `year` prints for it: the name valid at the end
+    of the year for a row typed with its 課 on its 開始日 (xlkit.org.name_in_year with `since`,
+    as the survey asks xlkit.org.takers with it), each distinct pair asked once."""
+    found: dict[NameKey, str] = {}
+    for record in records:
+        key = name_key(record)
+        if key not in found:
+            found[key] = org_.name_in_year(org, key[0], year, since=key[1]) if key[0] else key[0]
+    return found
+
+
+def chart_order(records: list[Record], divisions: Sequence[str], *, names: Mapping[NameKey, str] | None = None,
                 rank: Mapping[str, int] | None = None) -> list[Record]:
     """Organisation-chart order of 課 (the `divisions` order; unknown 課 last), then row order.
 
     A report of a year after a 組織改正 orders by the name it prints: `names` gives it for a
-    row's 課 (xlkit.org.name_in_year) and `rank` the chart place of each folded name
+    row's name_key (year_names) and `rank` the chart place of each folded name
     (xlkit.org.chart_rank); without them, the 課 as typed and the `divisions` order.
     """
     if rank is None:
         rank = {cells.fold(d): i for i, d in enumerate(divisions)}
     unknown = max(rank.values(), default=-1) + 1  # after every place, also when a name is on two rows
-    places: dict[str, int] = {}
+    places: dict[NameKey, int] = {}
 
-    def place(division: str) -> int:
-        if division not in places:
-            shown = names(division) if names is not None and division else division
-            places[division] = rank.get(cells.fold(shown), unknown)
-        return places[division]
+    def place(record: Record) -> int:
+        key = name_key(record) if names else (record.get("division") or "", None)
+        if key not in places:
+            shown = names.get(key, key[0]) if names else key[0]
+            places[key] = rank.get(cells.fold(shown), unknown)
+        return places[key]
 
-    return sorted(records, key=lambda r: (place(r.get("division") or ""), r.row))
+    return sorted(records, key=lambda r: (place(r), r.row))
 
 
-def compute(linkages: list[Record], year: int, bodies: Sequence[str], divisions: Sequence[str]) -> Figures:
+def in_year(figures: Figures, org: Sequence[org_.Division]) -> Figures:
+    """`figures` with its b and c rows named and ordered by the 課 of its year (year_names; their
+    chart place on the year's last day, xlkit.org.chart_rank), for figures computed without the
+    課 sheet's periods. Figures computed with them (compute's `org`) are returned as they are,
+    and so are any when no 課 has a period: names never changed."""
+    if figures.named or not org_.dated(org):
+        return figures
+    new, ended, names = _in_chart(figures.new, figures.ended, figures.year, [d.name for d in org], org)
+    return dataclasses.replace(figures, new=new, ended=ended, names=names, named=True)
+
+
+def _in_chart(new: list[Record], ended: list[Record], year: int, divisions: Sequence[str],
+              org: Sequence[org_.Division] | None) -> tuple[list[Record], list[Record], dict[NameKey, str]]:
+    """The b and c rows in chart order, once, and the names they are printed under."""
+    names: dict[NameKey, str] = {}
+    rank = None
+    if org is not None and org_.dated(org):  # 組織改正: each row under the name of `year`, in its chart place
+        names = year_names([*new, *ended], year, org)
+        rank = org_.chart_rank(org, year_end(year))
+    return (chart_order(new, divisions, names=names, rank=rank), chart_order(ended, divisions, names=names, rank=rank),
+            names)
+
+
+def compute(linkages: list[Record], year: int, bodies: Sequence[str], divisions: Sequence[str], *,
+            org: Sequence[org_.Division] | None = None) -> Figures:
     """The a + b − c table of `year` for the `bodies` (master order) plus 合計.
 
-    `divisions` is the 課 master in organisation-chart order; it orders `new` and `ended`.
+    `divisions` is the 課 master in organisation-chart order; it orders `new` and `ended`. With
+    `org` (the 課 sheet's rows with their periods), after a 組織改正 they are ordered, once, by
+    the 課 the report of `year` prints, which `Figures.names` holds (see in_year).
     The invariant is checked per body; a break is returned in `Figures.mismatches` (it happens
     only when a b linkage is not active in N, or a linkage is counted before it started — both
     are reported by validation as well).
@@ -237,8 +287,8 @@ def compute(linkages: list[Record], year: int, bodies: Sequence[str], divisions:
         TOTAL,
         *(sum(getattr(r, name) for r in rows) for name in ("a", "b", "c", "total", "my_number")),
     ))
-    return Figures(year, rows, chart_order(new, divisions), chart_order(ended, divisions),
-                   mismatches, skipped)
+    new, ended, names = _in_chart(new, ended, year, divisions, org)
+    return Figures(year, rows, new, ended, mismatches, skipped, names, named=org is not None)
 
 
 def compare_previous(figures: Figures, previous: Mapping[str, int]) -> list[tuple[str, int, int]]:

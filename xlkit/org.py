@@ -14,7 +14,7 @@ row's dates fall outside its name's period (xlkit.rules).
 
 A name may have several rows, each its own period: a merge or a split that keeps the old name
 (税務課 until 31 March, 税務課 from 1 April), or a closed name typed again later by hand. A row
-ends in its own successors (`_successor_rows`: the rows of the successor name from the day after,
+ends in its own successors (`_Index.successor_rows`: the rows of the successor name from the day after,
 never an earlier period of it). Where a register row's day is known (a linkage's 開始日, a case's
 付議日), `since` picks the row of its period (`typed_under`); without it every row of the name counts.
 """
@@ -22,10 +22,11 @@ never an earlier period of it). Where a register row's day is known (a linkage's
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from . import cells
+from . import cells, messages
+from .dates import format_wareki, year_end  # year_end: also said as org.year_end
 
 
 @dataclass(frozen=True)
@@ -55,16 +56,9 @@ class Division:
 
 
 def of(book) -> list[Division]:
-    """A Book's 課 entries (Book.org); a Book made without a sheet (tests, notebooks) has only
-    `divisions`: those, valid for ever."""
-    if book.org:
-        return list(book.org)
-    return [Division(name, body) for name, body in book.divisions]
-
-
-def year_end(year: int) -> dt.date:
-    """The last day of 年度 `year` (31 March of year + 1)."""
-    return dt.date(year + 1, 3, 31)
+    """A Book's 課 entries: `book.org` (a Book made from (課, 実施機関) pairs alone, as tests and
+    notebooks make one, has them as rows valid for ever: xlkit.records.Book)."""
+    return list(book.org)
 
 
 def dated(org: Iterable[Division]) -> bool:
@@ -105,7 +99,7 @@ def name_on(org: Sequence[Division], name: str, day: dt.date, since: dt.date | N
     so without `since` a row of the earlier period keeps the name in the years of the later one
     (best effort: the name alone cannot tell the two 課 apart; `since` can).
     """
-    found = _walk(org, typed_under(org, name, since), day, set())
+    found = _walk(org, typed_under(org, name, since), day)
     return name if found is None else found
 
 
@@ -120,72 +114,89 @@ def typed_under(org: Sequence[Division], name: str, since: dt.date | None = None
     return rows
 
 
-def _walk(org: Sequence[Division], rows: list[Division], day: dt.date, seen: set[int]) -> str | None:
-    if not rows:
-        return None
-    for d in rows:
-        if d.valid_on(day):
-            return d.name
-    ended = [d for d in rows if d.ended_before(day)]
-    if ended:  # forward from the period that ended last before `day`
-        last = max(ended, key=lambda d: d.valid_to)
-        if id(last) in seen:  # a cycle of successors typed by mistake
-            return None
-        seen.add(id(last))
-        if len(last.successors) == 1:
-            nxt = _successor_rows(org, last, last.successors[0])
-            # not into a name that starts later still (a gap): that would walk back here
-            if nxt and not all(d.starts_after(day) for d in nxt):
-                return _walk(org, nxt, day, seen) or last.name
-        return last.name
-    first = min(rows, key=lambda d: d.valid_from)  # every row starts after `day`: back
-    if id(first) in seen:
-        return None
-    seen.add(id(first))
-    before = _predecessor_rows(org, first)
-    if len({cells.fold(d.name) for d in before}) == 1:
-        if not all(d.ended_before(day) for d in before):
-            return _walk(org, before, day, seen) or first.name
-    return first.name
+def _walk(org: Sequence[Division], rows: list[Division], day: dt.date) -> str | None:
+    """name_on's walk, one step at a time (a chain of thousands of renames is no deeper than one):
+    None when it cannot take a first step (no rows, a cycle typed by mistake)."""
+    index: _Index | None = None  # made at the first step: most walks end on a row valid that day
+    seen: set[int] = set()
+    reached: str | None = None  # the name of the last step taken: where a walk that cannot go on stops
+    while rows:
+        for d in rows:
+            if d.valid_on(day):
+                return d.name
+        ended = [d for d in rows if d.ended_before(day)]
+        if ended:  # forward from the period that ended last before `day`
+            last = max(ended, key=lambda d: d.valid_to)
+            if id(last) in seen:  # a cycle of successors typed by mistake
+                return reached
+            seen.add(id(last))
+            if len(last.successors) == 1:
+                index = index or _Index(org)
+                nxt = index.successor_rows(last, last.successors[0])
+                # not into a name that starts later still (a gap): that would walk back here
+                if nxt and not all(d.starts_after(day) for d in nxt):
+                    reached, rows = last.name, nxt
+                    continue
+            return last.name
+        first = min(rows, key=lambda d: d.valid_from)  # every row starts after `day`: back
+        if id(first) in seen:
+            return reached
+        seen.add(id(first))
+        index = index or _Index(org)
+        before = index.predecessor_rows(first)
+        if len({cells.fold(d.name) for d in before}) == 1 and not all(d.ended_before(day) for d in before):
+            reached, rows = first.name, before
+            continue
+        return first.name
+    return reached
 
 
 def _day_after(day: dt.date) -> dt.date:
     return day + dt.timedelta(days=1) if day < dt.date.max else day
 
 
-def _successor_rows(org: Sequence[Division], entry: Division, name: str) -> list[Division]:
-    """The rows of `name` that took over from `entry` (a closed row): the one valid the day after
-    it ended, else the first that begins later; every row of `name` when none does (an end typed
-    out of order). An earlier period of the same name is not its successor."""
-    rows = entries(org, name)
-    after = _day_after(entry.valid_to)
-    on = [d for d in rows if d.valid_on(after)]
-    if on:
-        return on
-    later = [d for d in rows if d.starts_after(after)]
-    if later:
-        return [min(later, key=lambda d: d.valid_from)]
-    return rows
+class _Index:
+    """The rows of `org` by folded name, and by the folded names of their successors: a walk of
+    many steps looks each step up instead of reading the whole sheet again."""
 
+    def __init__(self, org: Sequence[Division]):
+        self.by_name: dict[str, list[Division]] = {}
+        self.by_successor: dict[str, list[Division]] = {}
+        for d in org:
+            self.by_name.setdefault(cells.fold(d.name), []).append(d)
+            for s in dict.fromkeys(cells.fold(s) for s in d.successors):
+                self.by_successor.setdefault(s, []).append(d)
 
-def _predecessor_rows(org: Sequence[Division], entry: Division) -> list[Division]:
-    """The rows whose 後継の課 is `entry`'s name and that ended before it began: of each name, the
-    one that ended last (an earlier period of a name used twice is not its predecessor)."""
-    key = cells.fold(entry.name)
-    last: dict[str, Division] = {}
-    for d in org:
-        if d is entry or d.valid_to is None or (entry.valid_from is not None and d.valid_to >= entry.valid_from):
-            continue
-        if any(cells.fold(s) == key for s in d.successors):
+    def successor_rows(self, entry: Division, name: str) -> list[Division]:
+        """The rows of `name` that took over from `entry` (a closed row): the one valid the day
+        after it ended, else the first that begins later; every row of `name` when none does (an
+        end typed out of order). An earlier period of the same name is not its successor."""
+        rows = self.by_name.get(cells.fold(name), [])
+        after = _day_after(entry.valid_to)
+        on = [d for d in rows if d.valid_on(after)]
+        if on:
+            return on
+        later = [d for d in rows if d.starts_after(after)]
+        if later:
+            return [min(later, key=lambda d: d.valid_from)]
+        return list(rows)
+
+    def predecessor_rows(self, entry: Division) -> list[Division]:
+        """The rows whose 後継の課 is `entry`'s name and that ended before it began: of each name,
+        the one that ended last (an earlier period of a name used twice is not its predecessor)."""
+        last: dict[str, Division] = {}
+        for d in self.by_successor.get(cells.fold(entry.name), []):
+            if d is entry or d.valid_to is None or (entry.valid_from is not None and d.valid_to >= entry.valid_from):
+                continue
             name = cells.fold(d.name)
             if name not in last or last[name].valid_to < d.valid_to:
                 last[name] = d
-    return list(last.values())
+        return list(last.values())
 
 
 def predecessors(org: Sequence[Division], entry: Division) -> list[str]:
     """The names whose 後継の課 is `entry`'s name and that ended before it began, each once."""
-    return [d.name for d in _predecessor_rows(org, entry)]
+    return [d.name for d in _Index(org).predecessor_rows(entry)]
 
 
 def name_in_year(org: Sequence[Division], name: str, year: int, since: dt.date | None = None) -> str:
@@ -204,22 +215,38 @@ def takers(org: Sequence[Division], name: str, day: dt.date, since: dt.date | No
     that kept the name, a name closed and used again) gives the 課 of every period that led to
     `day`. Empty when there are none (abolished without a successor, or a name not yet begun),
     and for a name on no row. In the order met, each name once."""
+    index: _Index | None = None  # made at the first row that ended: most rows are valid that day
     found: list[str] = []
-    _takers(org, typed_under(org, name, since), day, set(), found)
-    return found
-
-
-def _takers(org: Sequence[Division], rows: list[Division], day: dt.date, seen: set[int], found: list[str]) -> None:
-    for d in sorted(rows, key=lambda d: d.valid_from or dt.date.min):
-        if id(d) in seen:  # a cycle of successors typed by mistake, or two branches meeting again
+    folded: set[str] = set()
+    seen: set[int] = set()  # a cycle of successors typed by mistake, or two branches meeting again
+    # depth first, one iterator per level: a row's successors are followed before the next row
+    stack = [iter(_by_start(typed_under(org, name, since)))]
+    while stack:
+        d = next(stack[-1], None)
+        if d is None:
+            stack.pop()
+            continue
+        if id(d) in seen:
             continue
         seen.add(id(d))
         if d.valid_on(day):
-            if all(cells.fold(f) != cells.fold(d.name) for f in found):
+            if cells.fold(d.name) not in folded:
+                folded.add(cells.fold(d.name))
                 found.append(d.name)
         elif d.ended_before(day):
-            for successor in d.successors:
-                _takers(org, _successor_rows(org, d, successor), day, seen, found)
+            index = index or _Index(org)
+            stack.append(_successors_of(index, d))
+    return found
+
+
+def _successors_of(index: _Index, entry: Division) -> Iterator[Division]:
+    """The rows that took over from `entry`, successor by successor, each one's rows by start."""
+    for successor in entry.successors:
+        yield from _by_start(index.successor_rows(entry, successor))
+
+
+def _by_start(rows: Iterable[Division]) -> list[Division]:
+    return sorted(rows, key=lambda d: d.valid_from or dt.date.min)
 
 
 def chart_rank(org: Sequence[Division], day: dt.date) -> dict[str, int]:
@@ -234,3 +261,13 @@ def overlaps(a: Division, b: Division) -> bool:
     """Whether the periods of two rows share a day."""
     return ((a.valid_from is None or b.valid_to is None or a.valid_from <= b.valid_to)
             and (b.valid_from is None or a.valid_to is None or b.valid_from <= a.valid_to))
+
+
+def period_text(rows: Iterable[Division]) -> str:
+    """令和3年4月1日から令和5年3月31日まで、令和7年4月1日から: each period of a name, earliest first."""
+    spans = []
+    for d in _by_start(rows):
+        start = format_wareki(d.valid_from) + "から" if d.valid_from else ""
+        end = format_wareki(d.valid_to) + "まで" if d.valid_to else ""
+        spans.append(start + end or messages.text("org.no_period"))
+    return "、".join(spans)

@@ -18,7 +18,7 @@ import difflib
 import io
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -26,7 +26,7 @@ from typing import Any
 
 from . import cells, limits, schema
 from .dates import fiscal_year, nendo, nendo_era
-from .errors import XlkitError
+from .errors import Refusal, XlkitError, os_reason
 from .export.layout import omission_remark
 
 NO_HEADERS = {"No.", "No", "NO.", "NO", "番号"}  # the first header cell, after cells.fold (№ folds to No)
@@ -93,30 +93,76 @@ def decode_text(data: bytes) -> str | None:
     return None
 
 
-def read_text(source: str | Path) -> str:
-    """The table's text from a file ("-" reads standard input), UTF-8 or Shift_JIS."""
+@dataclass(frozen=True)
+class TableFile:
+    """What a table file given as text is, for the words of its refusals (read_text): `name` what
+    it is called (取り込む表, 組織改正の表), `give` what to give instead (…を指定してください)."""
+
+    name: str
+    give: str
+
+
+PASTED = TableFile("取り込む表", "表(2)を貼り付けたテキストファイル")
+# what Excel writes for a workbook saved with a password (and for an old .xls): an OLE compound
+# file, not text (nor a zip)
+OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def read_text(source: str | Path, table: TableFile = PASTED) -> str:
+    """The text of a table file ("-" reads standard input): UTF-8, Shift_JIS or UTF-16 with its
+    mark (decode_text), at most XLKIT_LIMITS' table_bytes. What is not such a file (a folder, a
+    device, a password-protected Excel file, another encoding) is refused in Japanese, `table`
+    naming what was wanted."""
     most = limits.current().table_bytes
-    if str(source) == "-":
-        data = sys.stdin.buffer.read(most + 1)
-        name = "標準入力"
-    else:
-        path = Path(source)
-        if path.is_dir():
-            raise XlkitError(f"「{path}」はフォルダです。表(2)を貼り付けたテキストファイルを指定してください。")
-        if not path.exists():
-            raise XlkitError(f"表のファイル「{path}」が見つかりません。")
-        if not path.is_file():
-            raise XlkitError(f"「{path.name}」は通常のファイルではありません。表(2)を貼り付けたテキストファイルを指定してください。")
-        with path.open("rb") as file:
-            data = file.read(most + 1)
-        name = path.name
+    name = "標準入力" if str(source) == "-" else Path(source).name
+    try:
+        if str(source) == "-":
+            data = sys.stdin.buffer.read(most + 1)
+        else:
+            path = Path(source)
+            if path.is_dir():
+                raise Refusal("table.folder", ファイル=path, 指定=table.give)
+            if not path.exists():
+                raise Refusal("table.missing", 表=table.name, ファイル=path)
+            if not path.is_file():  # a pipe would hold the read for ever, a device never end
+                raise Refusal("table.not_file", ファイル=name, 指定=table.give)
+            with path.open("rb") as file:
+                data = file.read(most + 1)
+    except OSError as exc:  # a name too long, a folder without read permission, a share gone
+        raise Refusal("table.unreadable", 表=table.name, ファイル=name, 理由=os_reason(exc)) from None
     if len(data) > most:
-        raise XlkitError(f"「{name}」は取り込む表として大きすぎます（上限 {limits.size(most)}）。"
-                         "表(2)の部分だけを貼り付けたファイルを指定してください。")
+        raise Refusal("table.too_big", ファイル=name, 表=table.name, 上限=limits.size(most), 指定=table.give)
+    if data.startswith(OLE_SIGNATURE):  # an Excel file with a password, saved under another name
+        raise Refusal("table.password", ファイル=name, 表=table.name, 指定=table.give)
     text = decode_text(data)
-    if text is not None:
-        return text
-    raise XlkitError(f"「{name}」の文字コードが読めません。UTF-8 のテキストファイルとして保存し直してください。")
+    if text is None:
+        raise Refusal("table.encoding", ファイル=name)
+    return text
+
+
+def tab_rows(text: str) -> Iterator[tuple[int, list[str]]]:
+    """Tab-separated text as (the line its row begins on, its cells): a cell copied from Excel
+    with a line break in it comes quoted ("…") and is one cell. A cell as long as the table
+    itself is read (csv's own limit, 131,072 characters, would end in its English error: the
+    reader of the table says what is too long, with its line); what csv still refuses (a NUL
+    after a quote …) is said in Japanese. A quote that never closes takes the rest of the text
+    into one cell: `unclosed` tells such a row."""
+    csv.field_size_limit(max(csv.field_size_limit(), limits.current().table_bytes))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t", quotechar='"', strict=False)
+    last = 0
+    try:
+        for row in reader:
+            first, last = last + 1, reader.line_num
+            yield first, row
+    except csv.Error:
+        raise XlkitError(f"表の{reader.line_num}行目付近を読めません。引用符（\"）が閉じていないか、"
+                         "表にない文字が混じっていないか確かめてください。") from None
+
+
+def unclosed(row: Sequence[str]) -> bool:
+    """Whether a row read by tab_rows holds a quote that never closed: a tab inside a cell, which
+    only a quoted cell can hold, and Excel never quotes one."""
+    return any("\t" in cell for cell in row)
 
 
 def _header_keys() -> dict[str, schema.Column]:
@@ -195,14 +241,9 @@ def parse(text: str, *, year: int, divisions: Sequence[tuple[str, str]]) -> Pars
     division_of = {cells.fold(d): (d, b) for d, b in divisions}
     suggest = _suggester([d for d, _ in divisions])
     keys: list[str | None] | None = None
-    # a cell as long as the table itself: csv's own limit (131,072) would end in its English error;
-    # an overlong cell is said by _unwritable, with its line
-    csv.field_size_limit(max(csv.field_size_limit(), limits.current().table_bytes))
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t", quotechar='"', strict=False)
-    last_line = 0
     seen: dict[tuple, int] = {}
-    for raw in _rows(reader):
-        line, last_line = last_line + 1, reader.line_num
+    # an overlong cell is said by _unwritable, with its line
+    for line, raw in tab_rows(text):
         row = [c.strip() for c in raw]
         if all(not c for c in row):
             continue
@@ -219,11 +260,10 @@ def parse(text: str, *, year: int, divisions: Sequence[tuple[str, str]]) -> Pars
             continue
         if len(row) < len(keys) or any(row[len(keys):]):
             # a tab inside a cell: a " opened a quoted cell that never closed and took the rest in
-            unclosed = any("\t" in c for c in raw)
             result.problems.append(Message(
                 line, f"セルの数が {len(raw)} 個です（見出しは {len(keys)} 列）。"
                       + ("引用符（\"）で始まるセルが閉じていないため、後ろの行まで一つのセルになっています。"
-                         "その引用符を消すか、閉じてください。" if unclosed else
+                         "その引用符を消すか、閉じてください。" if unclosed(raw) else
                          "表(2)の行をそのまま貼り付けたか、セルの中にタブがないか確認してください。"), no))
             continue
         values, errors, notes = _read_row(reg, keys, row, year, division_of, suggest)
@@ -241,14 +281,6 @@ def parse(text: str, *, year: int, divisions: Sequence[tuple[str, str]]) -> Pars
         raise XlkitError("表の見出し行（「No.」で始まり、結合を行った課・業務名…と続く行）がありません。"
                          "報告書の表(2)を見出し行ごと貼り付けてください。")
     return result
-
-
-def _rows(reader):
-    try:
-        yield from reader
-    except csv.Error:  # what strict=False still refuses (a NUL after a quote …): never in English
-        raise XlkitError(f"表の{reader.line_num}行目付近を読めません。引用符（\"）が閉じていないか、"
-                         "表にない文字が混じっていないか確かめてください。") from None
 
 
 def _read_row(reg, keys, row, year, division_of, suggest):

@@ -27,8 +27,10 @@ class Book:
     cases: list[Record] = field(default_factory=list)
     settings: dict[str, Any] = field(default_factory=dict)
     bodies: list[str] = field(default_factory=list)
-    divisions: list[tuple[str, str]] = field(default_factory=list)  # (課, 実施機関), chart order, closed 課 too
-    # the 課 sheet's rows with their periods (組織改正), in the same order: see xlkit.org
+    # (課, 実施機関) of every 課 row, chart order, closed 課 too: the pairs of `org` (set_org); a Book
+    # made from the pairs alone (tests, notebooks) gets them as `org` rows valid for ever
+    divisions: list[tuple[str, str]] = field(default_factory=list)
+    # the 課 sheet's rows with their periods (組織改正), in sheet order: see xlkit.org
     org: list[Division] = field(default_factory=list)
     categories: list[str] = field(default_factory=list)
     results: list[str] = field(default_factory=list)
@@ -47,6 +49,15 @@ class Book:
     path: Path | None = None
     format: int = CURRENT_FORMAT  # the register file's format (xlkit.formats); set by the reader
     register_id: str | None = None  # its id (xlkit.formats.ID_NAME), which every 照会票 carries
+
+    def __post_init__(self):
+        if self.divisions and not self.org:
+            self.org = [Division(name, body) for name, body in self.divisions]
+
+    def set_org(self, org: list[Division]) -> None:
+        """The 課 rows, and `divisions` from them: the one place the two are set."""
+        self.org = org
+        self.divisions = [(d.name, d.body) for d in org]
 
     def shadow(self) -> Book:
         """The same masters and settings with no rows, issues or column maps of its own: for typing

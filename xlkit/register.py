@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from functools import partial
 from typing import Any
 
-from . import cells, limits, messages, schema
+from . import cells, formats, limits, messages, schema
 from .addresses import column_letter
 from .errors import XlkitError
 from .issues import ERROR, WARNING, Issue
@@ -75,13 +75,22 @@ def missing_headers(book: Book, reg: schema.Register, needed: Iterable[str] | No
 
 
 def require_columns(book: Book, reg: schema.Register, key: str, needed: Iterable[str] | None = None) -> None:
-    """Refuse (xlkit.errors.Refusal `key`, naming them) when `reg`'s sheet lacks columns a write
-    needs: every writer refuses rather than drop a value."""
+    """Refuse (xlkit.errors.Refusal `key`, naming them as 列 and saying what to do as 対処) when
+    `reg`'s sheet lacks columns a write needs: every writer refuses rather than drop a value.
+    The advice is 「xlkit upgrade」 only when the register's format is older than those columns
+    (xlkit.formats.added_since); else the header row is what to fix (a header misspelt beyond
+    recognition, deleted or overwritten: the reader's header issues say which)."""
     from .errors import Refusal
 
     missing = missing_headers(book, reg, needed)
     if missing:
-        raise Refusal(key, 列="、".join(missing))
+        added = formats.added_since(book.format).get(reg.sheet)
+        if added is not None and (not added or set(missing) <= set(added)):
+            advice = messages.text("register.columns_upgrade", 形式=book.format, 対応=formats.CURRENT)
+        else:
+            advice = messages.text("register.columns_fix", シート=reg.sheet,
+                                   列="・".join(f"「{header}」" for header in missing))
+        raise Refusal(key, 列="、".join(missing), 対処=advice)
 
 
 # --- masters ---------------------------------------------------------------------------
@@ -107,43 +116,29 @@ def _read_masters(book: Book, grids: dict[str, list[list]]) -> None:
     if DIVISION_SHEET in grids:
         _read_divisions(book, grids[DIVISION_SHEET])
     else:
-        book.divisions = [tuple(d) for d in seeds[DIVISION_SHEET]]
-        book.org = [Division(name, body) for name, body in book.divisions]
+        book.set_org([Division(name, body) for name, body in seeds[DIVISION_SHEET]])
         book.issues.append(_missing_master(DIVISION_SHEET))
 
 
-def _division_columns(header: list) -> dict[str, int]:
-    """The 課 sheet's columns by their headers (schemas/division.schema.json); 課 and 実施機関 stay
-    in A and B when their headers are not found, as every register before 組織改正 read them. Other
-    headers (the note beside the list) are not the sheet's data and are passed over."""
-    reg = schema.division()
-    by_fold = {cells.fold(c.header): c.key for c in reg.columns}
-    mapping: dict[str, int] = {}
-    for i, value in enumerate(header):
-        if cells.is_blank(value) or cells.is_excel_error(value):
-            continue
-        key = by_fold.get(cells.fold(cells.display(value)))
-        if key is not None and key not in mapping:
-            mapping[key] = i
-    for key, i in (("name", 0), ("body", 1)):
-        if key not in mapping and i not in mapping.values():
-            mapping[key] = i
-    return mapping
+def _division_columns(book: Book, header: list) -> dict[str, int]:
+    """The 課 sheet's columns by their headers (schemas/division.schema.json), read as a register
+    sheet's are (`_map_header` as a master: a header misspelt or typed twice is an issue at its
+    cell, an unknown one is passed over)."""
+    return {key: i for i, key in _map_header(book, schema.division(), header, master=True).items()}
 
 
 def _read_divisions(book: Book, grid: list[list]) -> None:
-    """The 課 sheet: `book.divisions` (課, 実施機関) of every row in sheet order, and `book.org`, the
-    same rows with their periods. A cell that cannot be read, a period that ends before it
+    """The 課 sheet: `book.org`, every row in sheet order with its period (and `book.divisions`,
+    their (課, 実施機関), from them). A cell that cannot be read, a period that ends before it
     starts, a successor on no row and two periods of one name that share a day are issues of
     the 課 sheet's cell; the rest of the row is read all the same."""
     reg = schema.division()
-    mapping = _division_columns(grid[0] if grid else [])
+    mapping = _division_columns(book, grid[0] if grid else [])
     letters = {key: column_letter(i) for key, i in mapping.items()}
     book.columns[DIVISION_SHEET] = letters
     book.missing[DIVISION_SHEET] = {c.key for c in reg.columns} - set(mapping)
     known = {cells.fold(b) for b in book.bodies}
-    book.divisions = []
-    rows: list[tuple[Division, list[str], dict[str, str]]] = []
+    rows: list[tuple[Division, list[str]]] = []
 
     def cell_at(row: list, key: str):
         i = mapping.get(key)
@@ -186,11 +181,10 @@ def _read_divisions(book: Book, grid: list[list]) -> None:
                 f"課「{name}」の終了日（{format_wareki(end)}）が開始日（{format_wareki(start)}）より前です。"
                 "終了日は、この課名を使った最後の日（組織改正の前日）にしてください。", cell_at(row, "valid_to")))
             end = None  # read as open: one mistake, one message
-        book.divisions.append((name, body or ""))
-        rows.append((Division(name, body or "", start, end, (), i), successors, letters))
-    names = {cells.fold(d.name): d.name for d, _, _ in rows}
+        rows.append((Division(name, body or "", start, end, (), i), successors))
+    names = {cells.fold(d.name): d.name for d, _ in rows}
     org = []
-    for entry, successors, _ in rows:
+    for entry, successors in rows:
         canonical = []
         for successor in successors:
             if cells.fold(successor) in names:
@@ -204,7 +198,7 @@ def _read_divisions(book: Book, grid: list[list]) -> None:
         org.append(Division(entry.name, entry.body, entry.valid_from, entry.valid_to,
                             tuple(dict.fromkeys(canonical)), entry.row))
     _check_overlaps(book, org, letters)
-    book.org = org
+    book.set_org(org)
 
 
 def _check_overlaps(book: Book, org: list[Division], letters: dict[str, str]) -> None:
@@ -435,12 +429,22 @@ def _canonical(book: Book, master: str) -> dict[str, str]:
     return {cells.fold(v): v for v in book.master(master)}
 
 
-def _map_header(book: Book, reg: schema.Register, header: list) -> dict[int, str]:
+def _map_header(book: Book, reg: schema.Register, header: list, *, master: bool = False) -> dict[int, str]:
+    """Column index -> schema key of `reg`'s header row, with its issues: a header typed twice
+    (header-duplicate), one close to a missing column's (header-misspelt, read as that column so
+    that no value is lost), one of no column (header-unknown) and a column missing
+    (header-missing: an error for a required one).
+
+    `master`: a master sheet (課), whose header row holds more than its columns — xlkit's note
+    beside the list, staff's memo columns — so an unknown header (or an error value) is passed
+    over; 課 and 実施機関 stay in A and B when their headers are not found, as every register
+    before 組織改正 read them; and the optional columns are said missing only when the sheet has
+    one of them (a sheet of 課 and 実施機関 alone is one whose names never changed)."""
     by_fold = {cells.fold(c.header): c for c in reg.columns}
     mapping: dict[int, str] = {}
     unknown: list[tuple[int, str]] = []
     for i, value in enumerate(header):
-        if cells.is_blank(value):
+        if cells.is_blank(value) or (master and cells.is_excel_error(value)):
             continue
         shown = cells.display(value).strip()
         column = by_fold.get(cells.fold(shown))
@@ -465,11 +469,18 @@ def _map_header(book: Book, reg: schema.Register, header: list) -> dict[int, str
                 "header-misspelt", reg.sheet, f"{column_letter(i)}1", column.header,
                 f"列名「{shown}」は登録簿の列名ではありません。「{column.header}」の誤りではありませんか。"
                 f"この列は「{column.header}」として確認しました。", shown))
-        else:
+        elif not master:
             book.issues.append(Issue.make(
                 "header-unknown", reg.sheet, f"{column_letter(i)}1", shown,
                 f"列名「{shown}」は登録簿の列ではありません（列名は {'、'.join(reg.headers)} のいずれかです）。"
                 "この列の値は確認も集計もされません。", shown))
+    if master:
+        for key, i in (("name", 0), ("body", 1)):
+            if any(c.key == key for c in absent) and i not in mapping:
+                mapping[i] = key
+                absent = [c for c in absent if c.key != key]
+        if not any(not c.required and c.key in mapping.values() for c in reg.columns):
+            absent = [c for c in absent if c.required]
     for column in absent:
         book.issues.append(Issue.make(
             "header-missing", reg.sheet, f"{column_letter(len(header))}1", column.header,

@@ -16,17 +16,14 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import cells, history, limits, messages, pasted_table, reorg, schema
-from .errors import Refusal, XlkitError, os_reason
+from . import cells, history, messages, pasted_table, reorg, schema
+from .errors import Refusal
 from .issues import ERROR
 from .records import DIVISION_SHEET, Book
 from .register import require_columns
 from .tasks import log_changes
 
 TABLE_SUFFIXES = (".xlsx", ".xlsm")
-# what Excel writes for a workbook saved with a password (and for an old .xls): an OLE compound
-# file, not a zip
-OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
 @dataclass
@@ -40,68 +37,30 @@ class Reorganised:
 
 
 def read_table(path: str | Path, register: str | Path | None = None) -> reorg.Table:
-    """The change table of `path`: tab-separated text (UTF-8, Shift_JIS or UTF-16 with its mark),
-    or the first sheet of an .xlsx, read as a register is (bombs, formulas and merges refused).
-    A register given as the table (`register` itself, or any register) is refused as the wrong file."""
+    """The change table of `path`: tab-separated text (xlkit.pasted_table.read_text: UTF-8,
+    Shift_JIS or UTF-16 with its mark), or the first sheet of an .xlsx, read as a register is
+    (bombs, formulas and merges refused), each check made once. A register given as the table
+    (`register` itself, or any register) is refused as the wrong file."""
     path = Path(path)
-    name = path.name
+    name = "標準入力" if str(path) == "-" else path.name
     if path.suffix.lower() not in TABLE_SUFFIXES:
-        return reorg.parse(reorg.text_grid(_read_text(path)), name)
-    from .workbook import reader, scan
+        return reorg.parse_text(pasted_table.read_text(path, reorg.TABLE), name)
+    from .workbook import reader
 
-    try:
-        reader.check_file(path, "組織改正の表")
-        if register is not None and path.resolve() == Path(register).resolve():
-            raise Refusal("reorganise.table_is_register", ファイル=name)
-        _refuse_ole(path)
-        found = scan.inspect(path, watched=set())
+    if register is not None and path.resolve() == Path(register).resolve():
+        raise Refusal("reorganise.table_is_register", ファイル=name)
+
+    def vet(found) -> None:
         # a register as the table: its first sheet (使い方) would be refused for its merged cells,
         # blaming the register; say that the file is the wrong one
         if found.register_id or {schema.linkage().sheet, DIVISION_SHEET} <= set(found.sheets):
             raise Refusal("reorganise.table_is_register", ファイル=name)
         if not found.sheets:
             raise Refusal("reorganise.empty", 表=name)
-        sheet = found.sheets[0]
-        grid = reader.read_sheets(path, [sheet], watched=[sheet], what="組織改正の表").get(sheet, [])
-    except XlkitError as e:
-        if type(e) is not XlkitError:
-            raise
-        # the file checks word a file too big as 「登録簿ではないファイル」: this one is the table
-        raise XlkitError(e.message.replace("登録簿ではないファイル", "組織改正の表ではないファイル")) from None
-    return reorg.parse(grid, f"{name}（{sheet}）", sheet=True)
 
-
-def _refuse_ole(path: Path) -> None:
-    try:
-        with path.open("rb") as file:
-            start = file.read(len(OLE_SIGNATURE))
-    except OSError:
-        return  # said by the reader next, with its reason
-    if start == OLE_SIGNATURE:
-        raise Refusal("reorganise.table_password", ファイル=path.name)
-
-
-def _read_text(path: Path) -> str:
-    most = limits.current().table_bytes
-    try:
-        if path.is_dir():
-            raise Refusal("reorganise.table_folder", ファイル=path)
-        if not path.exists():
-            raise Refusal("reorganise.table_missing", ファイル=path)
-        if not path.is_file():
-            raise Refusal("reorganise.table_not_file", ファイル=path.name)
-        with path.open("rb") as file:
-            data = file.read(most + 1)
-    except OSError as exc:
-        raise XlkitError(messages.text("reorganise.table_unreadable", ファイル=path.name, 理由=os_reason(exc))) from None
-    if len(data) > most:
-        raise Refusal("reorganise.table_too_big", ファイル=path.name, 上限=limits.size(most))
-    if data.startswith(OLE_SIGNATURE):  # an Excel file with a password, saved under another name
-        raise Refusal("reorganise.table_password", ファイル=path.name)
-    text = pasted_table.decode_text(data)
-    if text is None:
-        raise Refusal("reorganise.table_encoding", ファイル=path.name)
-    return text
+    grids = reader.read_sheets(path, what=reorg.TABLE.name, first=True, vet=vet)
+    sheet, grid = next(iter(grids.items()))
+    return reorg.parse(grid, f"{name}（{sheet}）")
 
 
 def reorganise(register_path: str | Path, table_path: str | Path, day: dt.date, *, dry_run: bool = False,
@@ -126,10 +85,11 @@ def reorganise(register_path: str | Path, table_path: str | Path, day: dt.date, 
         book = reader.load(edit.path, skip=skip)
         result = _plan(book, table, day)
         _write(edit.package, book, result)
-        changes = _changes(book, result, _moved(book, result), table.name)
+        moved = _moved(book, result)
+        changes = _changes(result, moved, table.name)
         log_changes(edit, book, changes)
         edit.commit(verify=lambda written: _verify(written, book, result))
-    return Reorganised(result, _said(result, _moved(book, result)), changes, True)
+    return Reorganised(result, _said(result, moved), changes, True)
 
 
 def _plan(book: Book, table: reorg.Table, day: dt.date) -> reorg.Plan:
@@ -164,7 +124,8 @@ def _write(package, book: Book, result: reorg.Plan) -> None:
 
 def _moved(book: Book, result: reorg.Plan) -> list[tuple[str, int, int]]:
     """Each 課 row that moves down: (its 課, old row, new row)."""
-    return [(d.name, d.row, result.new_row(d.row)) for d in book.org if result.new_row(d.row) != d.row]
+    found = [(d.name, d.row, result.new_row(d.row)) for d in book.org]
+    return [(name, old, new) for name, old, new in found if new != old]
 
 
 def _verify(written: Path, before: Book, result: reorg.Plan) -> None:
@@ -191,16 +152,21 @@ def _said_as(entry, row: int) -> tuple:
 # --------------------------------------------------------------------------- 変更履歴
 
 
-def _changes(book: Book, result: reorg.Plan, moved: list[tuple[str, int, int]], source: str) -> list[history.Change]:
+def _changes(result: reorg.Plan, moved: list[tuple[str, int, int]], source: str) -> list[history.Change]:
     """One 変更履歴 row per 課 cell the change sets (終了日, 後継の課 of an old 課; 課, 実施機関,
-    開始日 of a new one) and per row that only moves down."""
+    開始日 of a new one) and per row that only moves down.
+
+    A row that moves is recorded under its own 課, one row each: the 課 sheet's rows are as many
+    as the organisation's 課 (not as the table's lines), and staff looking up a 課 in 変更履歴 find
+    where it went and when; one summary row would name none of them."""
     reg = schema.division()
     action = history.REORGANISE
     found = []
     for c in result.closings:
         entry = c.entry
+        # the row had no 終了日: a row that ends already is refused (reorganise.old_ends_later)
         found.append(history.Change(action, column=f"課・{entry.name}・{reg.header('valid_to')}",
-                                    old=entry.valid_to, new=c.valid_to, source=source))
+                                    new=c.valid_to, source=source))
         found.append(history.Change(action, column=f"課・{entry.name}・{reg.header('successor')}",
                                     old=cells.as_text(list(entry.successors), separator="、") or None,
                                     new="、".join(c.successors), source=source))

@@ -18,3 +18,17 @@ def reorganised(register: Path) -> Path:
     table.write_text(CHANGES, encoding="utf-8")
     assert cli.main(["reorganise", str(register), str(table), "--from", FROM]) == 0
     return register
+
+
+def detail_divisions(path: Path, sheet_index: int = 1) -> list[str]:
+    """The 結合を行った課 column of table (2) (sheet 1) or (3) (sheet 2) of an exported .xlsx, in print order."""
+    import openpyxl
+
+    from xlkit import schema
+
+    header_text = schema.linkage().header("division")
+    ws = openpyxl.load_workbook(path).worksheets[sheet_index]
+    rows = [list(row) for row in ws.iter_rows(values_only=True)]
+    header = next(i for i, row in enumerate(rows) if header_text in row)
+    column = rows[header].index(header_text)
+    return [row[column] for row in rows[header + 1:] if row[column]]

@@ -20,3 +20,18 @@ def rewrite_member(path: Path, name: str, change) -> None:
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
         for info, data in items:
             out.writestr(info, change(data) if info.filename == name else data)
+
+
+def patched(src: Path, dst: Path, name: str, change) -> Path:
+    """A copy of `src` at `dst` with one member rewritten by change(its bytes), which must change
+    it (a patch that finds nothing to change proves nothing)."""
+    import shutil
+
+    def checked(data: bytes) -> bytes:
+        new = change(data)
+        assert new != data, "the patch found nothing to change"
+        return new
+
+    shutil.copyfile(src, dst)
+    rewrite_member(dst, name, checked)
+    return dst

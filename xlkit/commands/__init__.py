@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 
 
 def add_clear_lock(parser) -> None:
@@ -16,3 +17,18 @@ def parse_year(text) -> int:
     from xlkit.tasks import parse_year as parse
 
     return parse(text)
+
+
+def parse_day(text: str, option: str) -> dt.date:
+    """A date option (--from, --to, --date): 2021-04-01, R3.4.1, 令和3年4月1日 … (xlkit.dates.parse_date);
+    what is no date, or nothing, is refused naming the option."""
+    from xlkit.dates import DateError, parse_date
+    from xlkit.errors import XlkitError
+
+    try:
+        value = parse_date(text)
+    except DateError as exc:
+        raise XlkitError(f"{option} の日付「{text}」を読めません（{exc.reason}）。例：2021-04-01") from None
+    if value is None:
+        raise XlkitError(f"{option} に日付を指定してください。例：2021-04-01")
+    return value

@@ -11,9 +11,8 @@ import sys
 from pathlib import Path
 
 from xlkit import messages
-from xlkit.commands import parse_year
+from xlkit.commands import parse_day, parse_year
 from xlkit.commands.summarize import print_notes
-from xlkit.errors import XlkitError
 
 MAX_LISTED = 30
 
@@ -94,14 +93,3 @@ def _list_errors(errors) -> None:
     for text in messages.first([line(i) for i in errors], MAX_LISTED):
         print(text, file=sys.stderr)
 
-
-def parse_day(text: str, option: str):
-    from xlkit.dates import DateError, parse_date
-
-    try:
-        value = parse_date(text)
-    except DateError as exc:
-        raise XlkitError(f"{option} の日付「{text}」を読めません：{exc.reason}") from None
-    if value is None:
-        raise XlkitError(f"{option} の日付が空です。")
-    return value

@@ -11,8 +11,7 @@ from __future__ import annotations
 import argparse
 
 from xlkit import messages, reorg_tasks
-from xlkit.commands import add_clear_lock
-from xlkit.errors import XlkitError
+from xlkit.commands import add_clear_lock, parse_day
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -35,14 +34,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from xlkit import cells
-
-    try:
-        day = cells.date(args.day)
-    except cells.CellError as e:
-        raise XlkitError(f"--from の日付「{args.day}」を読めません（{e.reason}）。例：2021-04-01") from None
-    if day is None:
-        raise XlkitError("--from に日付を指定してください。例：2021-04-01")
+    day = parse_day(args.day, "--from")
     done = reorg_tasks.reorganise(args.register, args.changes, day, dry_run=args.dry_run, clear_lock=args.clear_lock)
     for line in done.lines:
         print(line)

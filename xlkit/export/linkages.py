@@ -6,9 +6,8 @@ Counting is xlkit.figures' job; this module only turns its Figures into the offi
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from xlkit import cells, dates, schema
+from xlkit.figures import name_key
 from xlkit.records import Record
 
 from .layout import fill
@@ -20,22 +19,23 @@ def names(year: int) -> dict[str, str]:
     return {"年度": dates.nendo(year), "前年度": dates.nendo(year - 1)}
 
 
-def build(figures, layout: dict, *, author: str = "", rename: Callable[[str], str] | None = None) -> Document:
-    """The report of `figures`; `rename` gives the 課 name printed for a row's 課 (the name valid
-    in the report's year, after a 組織改正: xlkit.org.name_in_year), the 課 as typed without it."""
+def build(figures, layout: dict, *, author: str = "") -> Document:
+    """The report of `figures`; a row's 課 is printed as `figures.names` says (the name valid in
+    the report's year, after a 組織改正: xlkit.figures.year_names), else as typed."""
     lay = layout["linkages"]
+    printed = getattr(figures, "names", None) or {}
     values = names(figures.year)
     heading = Para(lay["heading"], size="heading", bold=True, heading_font=True,
                    space_after_pt=6, keep_with_next=True)
     summary = Sheet(lay["summary"]["sheet"], [heading, *_summary(figures, layout, values)])
     new = Sheet(lay["new"]["sheet"], [
         _title(lay["new"]["title"]),
-        _detail_table(figures.new, layout, date_key="start", rename=rename) if figures.new else Para(lay["new"]["none"]),
+        _detail_table(figures.new, layout, date_key="start", names=printed) if figures.new else Para(lay["new"]["none"]),
     ])
     ended_blocks = [_title(lay["ended"]["title"]),
                     Para(fill(lay["ended"]["note"], **values), space_after_pt=4, keep_with_next=True)]
     if figures.ended:
-        ended_blocks.append(_detail_table(figures.ended, layout, date_key=lay["ended_date_column"], rename=rename))
+        ended_blocks.append(_detail_table(figures.ended, layout, date_key=lay["ended_date_column"], names=printed))
     else:
         ended_blocks.append(Para(lay["ended"]["none"]))
     ended = Sheet(lay["ended"]["sheet"], ended_blocks)
@@ -92,8 +92,9 @@ def detail_header(layout: dict, date_key: str) -> list[str]:
             for c in detail_columns(layout, date_key)]
 
 
-def detail_row(record: Record, number: int, keys: list[str], omission: str,
-               rename: Callable[[str], str] | None = None) -> list[str]:
+def detail_row(record: Record, number: int, keys: list[str], omission: str, division: str | None = None) -> list[str]:
+    """One row of table (2) or (3); `division` the 課 printed in place of the one typed (the name of
+    the report's year, after a 組織改正)."""
     reg = schema.linkage()
     row = []
     for key in keys:
@@ -101,8 +102,8 @@ def detail_row(record: Record, number: int, keys: list[str], omission: str,
             row.append(str(number))
             continue
         value = record.get(key)
-        if key == "division" and rename is not None and isinstance(value, str) and value:
-            value = rename(value)  # the 課 name of the report's year (組織改正)
+        if key == "division" and division is not None and isinstance(value, str) and value:
+            value = division  # the 課 name of the report's year (組織改正)
         value = cells.printed(value, reg.column(key))
         # A linkage counted late keeps its remark beside the start date, as the report prints it
         if key == "start" and omission and omission in (record.values.get("note") or ""):
@@ -111,15 +112,14 @@ def detail_row(record: Record, number: int, keys: list[str], omission: str,
     return row
 
 
-def _detail_table(records: list[Record], layout: dict, *, date_key: str,
-                  rename: Callable[[str], str] | None = None) -> Table:
+def _detail_table(records: list[Record], layout: dict, *, date_key: str, names: dict | None = None) -> Table:
     columns = detail_columns(layout, date_key)
     keys = [c["key"] for c in columns]
     omission = layout["linkages"]["omission_remark"]
     return Table(
         columns=[TableColumn(c["width_mm"], c["align"], numeric=c["key"] == "no") for c in columns],
         header=[detail_header(layout, date_key)],
-        rows=[detail_row(r, n, keys, omission, rename) for n, r in enumerate(records, 1)],
+        rows=[detail_row(r, n, keys, omission, (names or {}).get(name_key(r))) for n, r in enumerate(records, 1)],
         header_fill=layout["header_fill"],
         padding_mm=layout["cell_padding_mm"],
     )

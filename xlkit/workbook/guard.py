@@ -43,10 +43,11 @@ _METHODS = {zipfile.ZIP_BZIP2: "bzip2", zipfile.ZIP_LZMA: "LZMA"}  # AES (99) is
 _READ_BY_CALAMINE = (".xml", ".rels")
 
 
-def check_members(infos: list[zipfile.ZipInfo], file_name: str, limits: limits_.Limits) -> None:
-    """Refuse what the zip's directory already shows: too many or too large parts, encryption."""
+def check_members(infos: list[zipfile.ZipInfo], file_name: str, limits: limits_.Limits, what: str = "登録簿") -> None:
+    """Refuse what the zip's directory already shows: too many or too large parts, encryption.
+    `what` names the file wanted (登録簿, 照会票, 組織改正の表) where a part too large says it is not one."""
     if len(infos) > limits.members:
-        raise _over(file_name, "members", f"{len(infos):,} 個", f"{limits.members:,} 個")
+        raise _over(file_name, "members", f"{len(infos):,} 個", f"{limits.members:,} 個", what=what)
     names = [info.filename.casefold() for info in infos]
     if len(set(names)) != len(names):
         # zipfile reads the last of two same-named parts, calamine the first, and calamine finds
@@ -72,19 +73,19 @@ def check_members(infos: list[zipfile.ZipInfo], file_name: str, limits: limits_.
                 "Excel で開いて保存し直してください。")
         if info.file_size > limits.part_bytes:
             raise _over(file_name, "part_bytes", limits_.size(info.file_size), limits_.size(limits.part_bytes),
-                        part=info.filename)
+                        part=info.filename, what=what)
         total += info.file_size
     if total > limits.total_bytes:
-        raise _over(file_name, "total_bytes", limits_.size(total), limits_.size(limits.total_bytes))
+        raise _over(file_name, "total_bytes", limits_.size(total), limits_.size(limits.total_bytes), what=what)
 
 
 def check_parts(archive: zipfile.ZipFile, file_name: str, limits: limits_.Limits, *,
                 keep: Iterable[str] = (), only: Iterable[str] | None = None,
-                skip: Iterable[str] = (), sheets: dict[str, str] | None = None) -> dict[str, bytes]:
+                skip: Iterable[str] = (), sheets: dict[str, str] | None = None, what: str = "登録簿") -> dict[str, bytes]:
     """Stream every XML part (or those in `only`) once, refusing what the module docstring lists;
     the parts named in `keep` are returned whole (the register sheets, which the structure scan
     reads anyway). The parts in `skip` were checked already. The sheets calamine will read
-    (`sheets`: part -> sheet name) are measured too."""
+    (`sheets`: part -> sheet name) are measured too; `what` as in check_members."""
     keep, skip, sheets = set(keep), set(skip), sheets or {}
     only = None if only is None else set(only)
     kept = {}
@@ -95,7 +96,7 @@ def check_parts(archive: zipfile.ZipFile, file_name: str, limits: limits_.Limits
             continue
         chunks = [] if info.filename in keep else None
         extent = _Extent(sheets[info.filename]) if info.filename in sheets else None
-        _stream(archive, info, file_name, limits, chunks, extent)
+        _stream(archive, info, file_name, limits, chunks, extent, what)
         if chunks is not None:
             kept[info.filename] = b"".join(chunks)
     return kept
@@ -194,14 +195,14 @@ class _Strings:
         self.count = 0
         self.last = 0  # where the last <si> began, from the start of the part
 
-    def add(self, window: bytes, at: int, file_name: str, part: str, limits: limits_.Limits) -> None:
+    def add(self, window: bytes, at: int, file_name: str, part: str, limits: limits_.Limits, what: str) -> None:
         longest = limits.cell_chars * 10 + (1 << 20)
         new = max(0, self.last - at + 1)  # what the window before has seen ends there
         first = _STRING.search(window, new)
         if first is not None:
             # two <si> within one window are never too far apart (a window is 1 MB, `longest` more)
             if at + first.start() - self.last > longest:
-                raise self._too_long(file_name, part, limits)
+                raise self._too_long(file_name, part, limits, what)
             self.count += len(_STRING.findall(window, new))
             last = None
             for last in _STRING.finditer(window, max(first.start(), len(window) - 65536)):
@@ -211,18 +212,19 @@ class _Strings:
                     pass
             self.last = at + last.start()
         if at + len(window) - self.last > longest:
-            raise self._too_long(file_name, part, limits)
+            raise self._too_long(file_name, part, limits, what)
         if self.count > limits.shared_strings:
             raise _over(file_name, "shared_strings", f"{self.count:,} 個を超えています",
-                        f"{limits.shared_strings:,} 個", part=part)
+                        f"{limits.shared_strings:,} 個", part=part, what=what)
 
     @staticmethod
-    def _too_long(file_name: str, part: str, limits: limits_.Limits) -> XlkitError:
-        return _over(file_name, "cell_chars", "1つの文字列が長すぎます", f"{limits.cell_chars:,} 文字", part=part)
+    def _too_long(file_name: str, part: str, limits: limits_.Limits, what: str) -> XlkitError:
+        return _over(file_name, "cell_chars", "1つの文字列が長すぎます", f"{limits.cell_chars:,} 文字", part=part,
+                     what=what)
 
 
 def _stream(archive: zipfile.ZipFile, info: zipfile.ZipInfo, file_name: str, limits: limits_.Limits,
-            chunks: list | None, extent: _Extent | None = None) -> None:
+            chunks: list | None, extent: _Extent | None = None, what: str = "登録簿") -> None:
     part = info.filename
     strings = _Strings() if part.casefold() == _SHARED.casefold() else None  # found whatever its case
     consumed = 0
@@ -242,9 +244,9 @@ def _stream(archive: zipfile.ZipFile, info: zipfile.ZipInfo, file_name: str, lim
                 for start in range(0, len(chunk) - _TEXT_BLOCK + 1, _TEXT_BLOCK):
                     if chunk.find(b"<", start, start + _TEXT_BLOCK) < 0:
                         raise _over(file_name, "cell_chars", "1つの文字列が 512 KB 以上",
-                                    f"{limits.cell_chars:,} 文字", part=part)
+                                    f"{limits.cell_chars:,} 文字", part=part, what=what)
                 if strings is not None:
-                    strings.add(window, consumed - len(tail), file_name, part, limits)
+                    strings.add(window, consumed - len(tail), file_name, part, limits, what)
                 consumed += len(chunk)
                 if extent is not None:
                     extent.estimate(window)
@@ -275,9 +277,9 @@ def _check_encoding(start: bytes, file_name: str, part: str) -> None:
                      "（Excel のファイルは UTF-8 です）。Excel で開いて保存し直してください。")
 
 
-def _over(file_name: str, limit: str, found: str, allowed: str, *, part: str = "") -> XlkitError:
+def _over(file_name: str, limit: str, found: str, allowed: str, *, part: str = "", what: str = "登録簿") -> XlkitError:
     where = f"の部品 {part} " if part else ""
     return XlkitError(
         f"「{file_name}」{where}は{limits_.NAMES[limit]}が上限を超えています（{found}、上限 {allowed}）。"
-        "登録簿ではないファイルか、壊れたファイルです。本当に必要な大きさなら、システム担当が"
+        f"{what}ではないファイルか、壊れたファイルです。本当に必要な大きさなら、システム担当が"
         f"環境変数 {limits_.ENVIRONMENT} で上限を変えられます（README「入力の安全」）。")

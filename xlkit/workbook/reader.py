@@ -12,6 +12,7 @@ from pathlib import Path
 
 from xlkit import limits, messages, schema
 from xlkit.errors import XlkitError, os_reason
+from xlkit.pasted_table import OLE_SIGNATURE
 from xlkit.records import Book, Record
 from xlkit.register import gc_paused, load_sheets, sheets_read, stream_register
 from xlkit.workbook import scan
@@ -85,22 +86,35 @@ def _read(path: Path, skip: Iterable[str]) -> tuple[scan.Inspection, dict[str, l
                    checked=set(sheets_read()) | {schema.history().sheet, schema.status().sheet})
 
 
-def read_sheets(path: str | Path, names: Iterable[str], *, watched: Iterable[str] = (),
-                what: str = "照会票") -> dict[str, list[list]]:
+def read_sheets(path: str | Path, names: Iterable[str] = (), *, watched: Iterable[str] = (),
+                what: str = "照会票", first: bool = False,
+                vet: Callable[[scan.Inspection], None] | None = None) -> dict[str, list[list]]:
     """The values of the sheets `names` of any workbook xlkit reads (a 照会票), after the same
     checks as a register's: limits, bombs and encryption refused, and formulas, error values and
-    merged cells of the `watched` sheets listed as a refusal. A missing sheet is left out."""
+    merged cells of the `watched` sheets listed as a refusal. A missing sheet is left out; `what`
+    names the file in every refusal. `first`: the workbook's first sheet too, whatever its name,
+    watched (a table given as an .xlsx; the first of the result when there is one). `vet` is
+    given the structure scan before any cell is judged, to refuse a file that is not the one
+    wanted (a register given as a table): each check and scan is made once."""
     names = set(names)
-    return _sheets(Path(path), what, names, watched=set(watched), errors_in=names, checked=names)[1]
+    return _sheets(Path(path), what, names, watched=set(watched), errors_in=names, checked=names, first=first,
+                   vet=vet)[1]
 
 
 def _sheets(path: Path, what: str, wanted: set[str], *, watched: set[str], errors_in: set[str],
-            checked: set[str]) -> tuple[scan.Inspection, dict[str, list[list]]]:
+            checked: set[str], first: bool = False,
+            vet: Callable[[scan.Inspection], None] | None = None) -> tuple[scan.Inspection, dict[str, list[list]]]:
     """The one way a workbook's sheets are read: the structure scan (limits, bombs, formulas,
-    error values, merges of `watched`, error values of `errors_in`), then calamine for `wanted`.
-    A sheet of `checked` that calamine sees but the scan did not is refused: its limits went unchecked."""
+    error values, merges of `watched`, error values of `errors_in`), then calamine for `wanted`
+    (and the first sheet, with `first`; see read_sheets for `vet`). A sheet of `checked` that
+    calamine sees but the scan did not is refused: its limits went unchecked."""
     check_file(path, what)
-    found = scan.inspect(path, watched=watched, errors_in=errors_in, read=checked)
+    found = scan.inspect(path, watched=watched, errors_in=errors_in, read=checked, first=first, what=what)
+    if vet is not None:
+        vet(found)
+    if first and found.sheets:
+        wanted = wanted | {found.sheets[0]}
+        watched = watched | {found.sheets[0]}
     if found.problems:
         listing = "\n".join(f"  ・{p}" for p in messages.first(found.problems, 50))
         raise XlkitError(
@@ -152,6 +166,8 @@ def check_file(path: Path, what: str = "登録簿") -> None:
                 f"「{path.name}」はExcelの{what}ではありません（拡張子 .xlsx または .xlsm のファイルを指定してください）。"
             )
         size = path.stat().st_size
+        with path.open("rb") as file:
+            start = file.read(len(OLE_SIGNATURE))
     except OSError as exc:  # a name too long, a folder without read permission, a share gone
         raise XlkitError(f"{what}「{path.name}」を開けません（{os_reason(exc)}）。") from None
     allowed = limits.current().file_bytes
@@ -160,3 +176,7 @@ def check_file(path: Path, what: str = "登録簿") -> None:
             f"「{path.name}」は大きすぎます（{limits.size(size)}、上限 {limits.size(allowed)}）。"
             f"{what}以外のデータや画像が含まれていないか確認してください。"
         )
+    if start == OLE_SIGNATURE:  # what Excel saves with a password (an .xls renamed too): not a zip
+        raise XlkitError(
+            f"「{path.name}」はパスワードで保護されているか古い形式（.xls）の Excel ファイルのため、{what}として読めません。"
+            "Excel で開いてパスワードを外し、.xlsx（マクロ付きなら .xlsm）の形式で保存し直してください。")

@@ -140,25 +140,30 @@ _WORKBOOK = ("xl/workbook.xml", "xl/_rels/workbook.xml.rels")
 
 
 def inspect(path: Path, watched: set[str], *, errors_in: set[str] = frozenset(),
-            read: set[str] = frozenset()) -> Inspection:
+            read: set[str] = frozenset(), first: bool = False, what: str = "登録簿") -> Inspection:
     """Everything xlkit checks of a register file before reading its values, in one pass over
     the zip: its parts against the limits (xlkit.workbook.guard), its format (a newer one is
     refused), the cells of the `watched` sheets that are not values, and the error values of
     the `errors_in` sheets (calamine reads an error cell as blank). The sheets calamine will
-    `read` (and the watched ones) are measured against the limits too."""
+    `read` (and the watched ones) are measured against the limits too. `first`: the workbook's
+    first sheet, whatever its name, is watched too (a table given as an .xlsx). `what` names the
+    file wanted where a part too large says it is not one (xlkit.workbook.guard)."""
     from xlkit import formats, limits as limits_
 
     limits = limits_.current()
     try:
         with zipfile.ZipFile(path) as archive:
-            guard.check_members(archive.infolist(), path.name, limits)
-            guard.check_parts(archive, path.name, limits, only=_WORKBOOK)
+            guard.check_members(archive.infolist(), path.name, limits, what)
+            guard.check_parts(archive, path.name, limits, only=_WORKBOOK, what=what)
             parts = sheet_parts(archive)
             version = format_version(archive)
             formats.check_readable(version, path.name)
+            if first and parts:
+                watched = watched | {next(iter(parts))}
             mine = {name: parts[name] for name in sorted((watched | errors_in) & parts.keys())}
             measured = {parts[name]: name for name in (read | watched) & parts.keys()}
-            whole = guard.check_parts(archive, path.name, limits, keep=mine.values(), skip=_WORKBOOK, sheets=measured)
+            whole = guard.check_parts(archive, path.name, limits, keep=mine.values(), skip=_WORKBOOK, sheets=measured,
+                                      what=what)
             problems = []
             for name, part in mine.items():
                 if part not in whole:
