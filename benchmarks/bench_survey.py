@@ -277,7 +277,7 @@ def run_collect(path: Path, forms: Path, year: int, profile: bool) -> dict:
     seconds = time.perf_counter() - t0
     plan = done.plan
     return {"collect": seconds, "written": done.written, "held": plan.held, "ends": len(plan.ends),
-            "new": len(plan.new), "appended": len(done.appended), "conflicts": len(plan.conflicts),
+            "new": len(plan.new), "conflicts": len(plan.conflicts),
             "problems": [str(p) for p in plan.problems][:5], "refused": [s.file for s in plan.refused_files],
             "present": len(plan.present), "reviews": len(plan.reviews),
             "done": sum(1 for s in plan.status if s.state == "取込済み"), "mb": mb(), "mb_imports": imports}
@@ -394,15 +394,16 @@ def main() -> int:
         collected = step("collect", copy, forms, args.year, 0)
         print(f"collect: {collected['collect']:.2f} s, peak {collected['mb']:.0f} MB "
               f"(imports {collected['mb_imports']:.0f} MB)  [{verdict(collected['collect'], COLLECT_TARGET)}]")
+        after = step("check_collected", copy, args.year)
+        appended = after["linkages"] - built["linkages"]  # the rows the written register gained
         expected = (collected["written"] and not collected["held"] and collected["ends"] == filled["ends"]
-                    and collected["new"] == collected["appended"] == filled["new"] and not collected["conflicts"]
+                    and collected["new"] == appended == filled["new"] and not collected["conflicts"]
                     and not collected["problems"] and not collected["refused"] and collected["done"] == filled["forms"])
-        print(f"  {collected['ends']} end dates, {collected['new']} new rows ({collected['appended']} appended), "
+        print(f"  {collected['ends']} end dates, {collected['new']} new rows ({appended} appended), "
               f"{collected['conflicts']} conflicts, {len(collected['problems'])} problems, "
               f"{len(collected['refused'])} refused, {collected['present']} already present, "
               f"{collected['done']} 課 取込済み — {'as answered' if expected else 'NOT as answered'}"
               + ("" if expected else f"  {collected['problems']} {collected['refused']}"))
-        after = step("check_collected", copy, args.year)
         print(f"  入力チェック after: {after['errors']} errors, {after['warnings']} warnings; "
               f"{after['linkages']:,} linkages ({after['ended']} ended on 30 September), "
               f"回答状況 {after['status']} rows ({after['respondents']} with 担当者・内線・回答日), "

@@ -11,7 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -19,18 +23,20 @@ import openpyxl
 import pytest
 
 from xlkit import answers, formats, inquiry, inquiry_tasks, schema
+from xlkit.errors import XlkitError
 from xlkit.workbook import reader
 from xlkit.workbook.builder import build
-from support import SAMPLE, run_cli
-from support.forms import LINK, YEAR, fill, form_of, headers, linkage, sheet_rows, write_table2
-
+from support import REPO, SAMPLE, run_cli
+from support.forms import (LINK, YEAR, book, by_id, cite_a_case, edit_register, fill, form_of, headers,
+                           history_rows, linkage, sheet_rows, status_rows, write_table2)
+from support.forms import row_of as linkage_row
 
 
 @pytest.fixture
 def register(tmp_path) -> Path:
     path = tmp_path / "登録簿.xlsx"
     shutil.copyfile(SAMPLE, path)
-    return path
+    return cite_a_case(path)
 
 
 @pytest.fixture
@@ -39,22 +45,6 @@ def forms(register, tmp_path, capsys) -> Path:
     code, out, err = run_cli(capsys, "survey", register, "--year", YEAR, "--out", folder)
     assert code == 0, err
     return folder
-
-
-def book(path: Path):
-    return reader.load(path)
-
-
-def by_id(path: Path) -> dict:
-    return {r.get("id"): r for r in book(path).linkages}
-
-
-def history_rows(path: Path) -> list[dict]:
-    return sheet_rows(path, schema.history())
-
-
-def status_rows(path: Path) -> dict[str, dict]:
-    return {r["division"]: r for r in sheet_rows(path, schema.status()) if r.get("fiscal_year") == YEAR}
 
 
 # --------------------------------------------------------------------------- the whole year
@@ -402,17 +392,6 @@ def test_a_form_corrected_and_sent_again_after_its_collect_is_a_conflict_not_a_s
 # --------------------------------------------------------------------------- the register as it is
 
 
-def edit_register(path: Path, change) -> None:
-    wb = openpyxl.load_workbook(path)
-    change(wb)
-    wb.save(path)
-
-
-def linkage_row(ws, id_: str) -> int:
-    column = headers(ws)[LINK.header("id")]
-    return next(r for r in range(2, ws.max_row + 1) if ws.cell(r, column).value == id_)
-
-
 def test_a_case_cited_as_2024_03_is_not_asked_for_again(register, tmp_path, capsys):
     def cite(wb):
         ws = wb[LINK.sheet]
@@ -657,3 +636,198 @@ def test_collect_into_a_decorated_register_keeps_every_object(register, forms, t
     assert code == 0, out + err
     assert missing(decorated, deco) == []
     assert by_id(decorated)["H19-001"].get("end") == dt.date(2021, 9, 30)
+
+
+# --------------------------------------------------------------------------- a whole set of forms or none
+
+
+def test_an_overwriting_survey_that_cannot_replace_a_form_puts_the_old_ones_back(register, forms, monkeypatch):
+    """A form open in Excel cannot be replaced (Windows refuses the rename): the forms replaced
+    before it get their old file back, and no file of the attempt is left beside them."""
+    before = {p.name: p.read_bytes() for p in forms.iterdir()}
+    held = form_of(forms, "税務課")
+    real = os.replace
+    moved = []
+
+    def replace(src, dst):
+        if Path(src) == held:  # the old 税務課 form, open in Excel: it cannot be moved
+            raise PermissionError(13, "Permission denied")
+        moved.append(Path(dst).name)
+        return real(src, dst)
+
+    monkeypatch.setattr(inquiry_tasks.os, "replace", replace)
+    with pytest.raises(XlkitError) as refused:
+        inquiry_tasks.survey(book(register), forms, year=YEAR, overwrite=True)
+    monkeypatch.undo()
+    assert held.name in refused.value.message and "照会票は変えていません" in refused.value.message
+    assert any(not name.startswith(".~") for name in moved)  # some forms had been replaced already
+    assert {p.name: p.read_bytes() for p in forms.iterdir()} == before  # the old set, and nothing beside
+
+
+_KILLED = """
+import sys, time
+from xlkit.workbook import inquiry_form
+real, written = inquiry_form.write_form, []
+def slow(*args, **kwargs):
+    written.append(real(*args, **kwargs))
+    if len(written) == 3:
+        print("holding", flush=True)
+        time.sleep(60)
+    return written[-1]
+inquiry_form.write_form = slow
+from xlkit.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
+def test_a_survey_killed_while_writing_leaves_the_old_set_and_the_next_sweeps_its_files(register, forms):
+    before = {p.name: p.read_bytes() for p in forms.iterdir()}
+    child = subprocess.Popen([sys.executable, "-c", _KILLED, "survey", str(register), "--year", str(YEAR),
+                              "--out", str(forms), "--overwrite"], cwd=REPO, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, encoding="utf-8")
+    try:
+        assert child.stdout.readline().strip() == "holding"
+        child.send_signal(signal.SIGKILL)  # no clean-up of any kind
+        child.communicate(timeout=30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    left = {p.name: p.read_bytes() for p in forms.iterdir()}
+    strays = sorted(set(left) - set(before))
+    assert strays and all(name.startswith(".~xlkit-") for name in strays)  # the temporary files of the set
+    assert {name: left[name] for name in before} == before  # every form as it was: the old set
+    done = inquiry_tasks.survey(book(register), forms, year=YEAR, overwrite=True)
+    assert sorted(p.name for p in forms.iterdir()) == sorted(before)  # the new set, and nothing beside
+    assert {p.name for p in done.paths} | {done.listing.name} == set(before)
+    assert all(form_of(forms, f.division).read_bytes() != before[f.name] for f in done.forms)
+
+
+# --------------------------------------------------------------------------- what no form lists
+
+
+def _refs(forms_: list) -> set[str]:
+    return {case.ref for form in forms_ for case in form.cases}
+
+
+@pytest.mark.parametrize("cited,asked", [
+    (None, set()),  # the sample as shipped: no linkage cites a case, so none is missing its linkage
+    ("2024-2", {"2024-1", "2024-3", "2025-32"}),  # cases from the first 年度 cited on
+    ("2025-24", {"2025-23", "2025-32"}),  # a case of 2025 cited first: those of 2024 predate the practice
+])
+def test_the_survey_pre_lists_the_cases_validate_warns_of(tmp_path, cited, asked):
+    """One decision (xlkit.rules.cases_without_linkage): 入力チェック's case-without-linkage and the
+    survey's pre-listed cases are the same cases, a register that cites none included."""
+    from xlkit import inquiry, tasks
+
+    path = Path(shutil.copyfile(SAMPLE, tmp_path / "登録簿.xlsx"))
+    if cited:
+        def cite(wb):
+            ws = wb[LINK.sheet]
+            ws.cell(linkage_row(ws, "H13-001"), headers(ws)[LINK.header("case_ref")]).value = cited
+
+        edit_register(path, cite)
+    register = book(path)
+    cases = {r.row: f"{r.get('fiscal_year')}-{r.get('no')}" for r in register.cases}
+    warned = {cases[int(i.cell[1:])] for i in tasks.validate(register).issues if i.code == "case-without-linkage"}
+    surveyed = inquiry.plan(register, YEAR, on=dt.date(2022, 5, 1))
+    assert _refs(surveyed.forms) == warned
+    assert asked <= warned and cited not in warned
+    if cited == "2025-24":
+        assert not [ref for ref in warned if ref.startswith("2024-")]
+    assert surveyed.cases == []  # each of them on a form of its 担当課
+
+
+def test_an_approved_case_no_form_can_list_is_named_not_dropped(register, tmp_path, capsys):
+    """A pending case whose 担当課 is not on the 課 sheet, or was abolished with no 課 carrying its
+    work on, is on no form: the survey names its cell, as it names such linkages."""
+    def orphan(wb):
+        ws = wb["課"]
+        ws.append(["廃止課", "区長", None, dt.datetime(2021, 3, 31), None])  # abolished, no successor
+        ws = wb[schema.case().sheet]
+        col = headers(ws)
+        for r in range(2, ws.max_row + 1):
+            if (ws.cell(r, col["年度"]).value, ws.cell(r, col["№"]).value) == (2024, 3):
+                ws.cell(r, col["担当課"]).value = "存在しない課"
+            if (ws.cell(r, col["年度"]).value, ws.cell(r, col["№"]).value) == (2024, 11):
+                ws.cell(r, col["担当課"]).value = "廃止課"
+
+    edit_register(register, orphan)
+    rows = {f"{r.get('fiscal_year')}-{r.get('no')}": r for r in book(register).cases}
+    code, out, err = run_cli(capsys, "survey", register, "--year", YEAR, "--out", tmp_path / "f")
+    assert code == 0, err
+    places = "、".join(f"審議案件!{rows[ref].letters['divisions']}{rows[ref].row}" for ref in ("2024-3", "2024-11"))
+    assert "承認済みでまだ外部結合のない審議案件 2 件は" in err and f"どの照会票にも載せていません（{places}）" in err
+    listed = {ws.cell(r, headers(ws)[LINK.header("case_ref")]).value for p in (tmp_path / "f").glob("照会票_*.xlsx")
+              for ws in [openpyxl.load_workbook(p)[inquiry.NEW]] for r in range(2, ws.max_row + 1)}
+    assert not {"2024-3", "2024-11"} & listed and "2025-32" in listed  # the other cases are asked as ever
+
+
+# --------------------------------------------------------------------------- the register's rules, on the rows written
+
+
+def test_checking_only_the_rows_an_answer_writes_finds_what_checking_the_whole_register_did(
+        register, forms, tmp_path, monkeypatch):
+    """answers._validate runs the one-cell checks on the rows answers write only: each problem and
+    warning is the one the whole register's check gave (the rules across rows still see it all)."""
+    from xlkit import validation
+
+    def staff_typos(wb):  # cells of the register itself that 入力チェック refuses, on rows nobody answers
+        ws = wb[LINK.sheet]
+        col = headers(ws)
+        ws.cell(linkage_row(ws, "H21-002"), col[LINK.header("partner")]).value = "ｺｸﾐﾝｹﾝｺｳﾎｹﾝ"
+        ws.cell(linkage_row(ws, "R1-001"), col[LINK.header("division")]).value = "税務科"
+
+    edit_register(register, staff_typos)
+    files = [fill(form_of(forms, "税務課"), tmp_path / "a.xlsx", ends={"H19-001": "R3.9.30", "H22-003": "R3.2.1"},
+                  new=[linkage("税務科", "電子申告", "R3.10.1"), linkage("税務課", "逆順", "R3.9.1", end="R3.8.1"),
+                       linkage("税務課", "ｶﾅの業務", "R5.9.1", note="　")]),
+             fill(form_of(forms, "総務課"), tmp_path / "b.xlsx", new=[linkage("総務課", "電子申請", "R3.9.1", basis="")])]
+    register_book = book(register)
+
+    def planned():
+        return inquiry_tasks.plan_collect(register_book, inquiry_tasks.read_answers(register_book, files), YEAR)
+
+    fast = planned()
+    whole = validation.validate_book
+    monkeypatch.setattr(validation, "validate_book", lambda merged, rows=None: whole(merged))
+    slow = planned()
+    assert [str(p) for p in fast.problems] == [str(p) for p in slow.problems] and len(fast.problems) >= 4
+    assert [str(w) for w in fast.warnings] == [str(w) for w in slow.warnings] and fast.warnings
+    # and on the register itself: the issues of the rows asked for are those of the whole check
+    monkeypatch.undo()
+    rows = {12, 19, 23, 69, 90}
+    some = validation.validate_book(register_book, rows={LINK.sheet: rows}).issues
+    every = validation.validate_book(register_book).issues
+    on_rows = [i for i in every if i.sheet == LINK.sheet and _row_of_cell(i.cell) in rows]
+    assert [i for i in some if i.sheet == LINK.sheet and _row_of_cell(i.cell) in rows] == on_rows and on_rows
+    assert all(i in every for i in some)
+
+
+def _row_of_cell(cell: str) -> int | None:
+    from xlkit.addresses import split_cell
+
+    parts = split_cell(cell)
+    return parts[1] if parts else None
+
+
+# --------------------------------------------------------------------------- forms staff decorated
+
+
+def test_forms_staff_decorated_are_collected_as_any_other(register, forms, tmp_path, capsys):
+    """A 課 adds a picture, a text box, a chart, a comment, a conditional format and a hyperlink to
+    its answer (support.decorate): the answer is read as it would be without them."""
+    from support.decorate import decorate
+
+    filled = fill(form_of(forms, "税務課"), tmp_path / "記入.xlsx", ends={"H19-001": "R3.9.30"},
+                  new=[linkage("税務課", "電子申告", "R3.10.1")])
+    decorated = tmp_path / "回答" / form_of(forms, "税務課").name
+    decorated.parent.mkdir()
+    deco = decorate(filled, decorated, on=(inquiry.HOWTO, inquiry.CONTINUING))
+    assert deco.added and deco.places["comment"] == f"{inquiry.CONTINUING}!B2"
+    code, out, err = run_cli(capsys, "collect", register, decorated, "--year", YEAR)
+    assert code == 0, out + err
+    rows = by_id(register)
+    assert rows["H19-001"].get("end") == dt.date(2021, 9, 30)
+    assert [r.get("business") for r in rows.values() if r.get("fiscal_year") == YEAR] == ["電子申告"]
+    assert status_rows(register)["税務課"]["state"] == answers.STATE_DONE

@@ -31,10 +31,12 @@ import pytest
 
 from xlkit import cli, inquiry, inquiry_tasks, lock, schema
 from xlkit.files import leftovers
-from xlkit.workbook import migrate, reader, writer
+from xlkit.workbook import migrate, writer
 from xlkit.workbook.package import Package
 from support import REPO, SAMPLE, run_cli
-from support.forms import LINK, YEAR, fill, form_of, headers, linkage, sheet_rows
+from support.forms import (LINK, YEAR, book, by_id, cite_a_case, edit_register, fill, form_of, headers,
+                           history_rows, linkage, status_lines)
+from support.forms import row_of as register_row
 
 TAX, GENERAL = "税務課", "総務課"
 
@@ -50,20 +52,8 @@ def clean(text: str) -> str:
     return text
 
 
-def book(path: Path):
-    return reader.load(path)
-
-
-def by_id(path: Path) -> dict:
-    return {r.get("id"): r for r in book(path).linkages}
-
-
 def new_rows(path: Path) -> list:
     return [r for r in book(path).linkages if r.get("fiscal_year") == YEAR]
-
-
-def status_lines(path: Path) -> list[dict]:
-    return [r for r in sheet_rows(path, schema.status()) if r.get("fiscal_year") == YEAR]
 
 
 def identity_set(label: str, value):
@@ -83,17 +73,6 @@ def identity_drop(kind: str):
     return edit
 
 
-def edit_register(path: Path, change) -> None:
-    wb = openpyxl.load_workbook(path)
-    change(wb)
-    wb.save(path)
-
-
-def register_row(ws, id_: str) -> int:
-    col = headers(ws)
-    return next(r for r in range(2, ws.max_row + 1) if ws.cell(r, col[LINK.header("id")]).value == id_)
-
-
 # --------------------------------------------------------------------------- fixtures
 
 
@@ -101,8 +80,7 @@ def register_row(ws, id_: str) -> int:
 def forms(tmp_path_factory) -> Path:
     """Every 課's form of 令和3年度, surveyed once from a copy of the sample (copies share its id)."""
     base = tmp_path_factory.mktemp("survey")
-    register = base / "登録簿.xlsx"
-    shutil.copyfile(SAMPLE, register)
+    register = cite_a_case(Path(shutil.copyfile(SAMPLE, base / "登録簿.xlsx")))
     folder = base / "照会票"
     assert cli.main(["survey", str(register), "--year", str(YEAR), "--out", str(folder)]) == 0
     return folder
@@ -113,7 +91,7 @@ def register(tmp_path) -> Path:
     path = tmp_path / "reg" / "登録簿.xlsx"
     path.parent.mkdir()
     shutil.copyfile(SAMPLE, path)
-    return path
+    return cite_a_case(path)
 
 
 @pytest.fixture
@@ -174,6 +152,32 @@ def test_identity_version_unreadable_is_not_called_a_newer_xlkit(register, answe
     assert code == 1 and same
     line = next(l for l in err.splitlines() if path.name in l)
     assert "新しい xlkit" not in line and "様式の版 、" not in line
+
+
+def identity_row_number(value):
+    """The 行 of the identity's first row of 継続中の外部結合 set to `value`."""
+    def edit(wb):
+        for row in wb[inquiry.IDENTITY].iter_rows():
+            if row[0].value == inquiry.ROW_LINKAGE:
+                row[2].value = value
+                return
+    return edit
+
+
+@pytest.mark.parametrize("edit", [identity_set("版", "inf"), identity_set("版", "1e400"), identity_set("年度", "inf"),
+                                  identity_set("年度", "1e400"), identity_row_number("1e400")],
+                         ids=["version-inf", "version-1e400", "year-inf", "year-1e400", "row-1e400"])
+def test_a_number_no_float_holds_in_the_identity_refuses_that_form_by_name_only(register, answer, capsys, edit):
+    """「inf」 or 「1e400」 typed into the hidden sheet is no number of a form (Python's int() of
+    such a float overflows): that form is refused by name, and the other files are read."""
+    bad = answer("a.xlsx", ends={"H19-001": "R3.9.30"}, edit=edit)
+    good = answer("b.xlsx", GENERAL, new=[linkage(GENERAL, "電子申請", "R3.9.1")])
+    code, out, err, _ = collect(capsys, register, bad, good, extra=["--skip-bad"])
+    assert code == 1, out + err  # not 3: nothing unexpected
+    [said] = [line for line in (out + err).splitlines() if f"{bad.name}: " in line]
+    assert "照会票" in said and "予期しない" not in said
+    assert [r.get("business") for r in new_rows(register)] == ["電子申請"]
+    assert by_id(register)["H19-001"].get("end") is None
 
 
 def test_identity_year_unreadable_is_named_in_the_refusal(register, answer, capsys):
@@ -404,7 +408,7 @@ def test_an_end_date_replacing_an_earlier_one_is_listed_not_applied(tmp_path, ca
     assert code == 0, out + err
     assert "登録簿にある終了年月日（令和3年3月31日）が 令和3年6月30日 に変えられています" in out
     assert by_id(register)["H19-001"].get("end") == dt.date(2021, 3, 31)
-    assert not [h for h in sheet_rows(register, schema.history()) if h.get("action") == "回答取込"]
+    assert not [h for h in history_rows(register) if h.get("action") == "回答取込"]
 
 
 def test_a_register_end_cell_holding_text_does_not_block_the_answer(tmp_path, capsys):
@@ -413,7 +417,7 @@ def test_a_register_end_cell_holding_text_does_not_block_the_answer(tmp_path, ca
     code, out, err, _ = collect(capsys, register, path)
     assert "「未定」" not in err.split("■ 回答状況")[0], err
     assert code == 0 and by_id(register)["H19-001"].get("end") == dt.date(2021, 9, 30)
-    logged = [h for h in sheet_rows(register, schema.history()) if h.get("action") == "回答取込"]
+    logged = [h for h in history_rows(register) if h.get("action") == "回答取込"]
     assert [(h["id"], h.get("old")) for h in logged] == [("H19-001", "未定")]
 
 

@@ -25,7 +25,6 @@ import os
 os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")  # before anything imports xlwings
 
 import datetime as dt
-import hashlib
 import re
 import shutil
 import zipfile
@@ -37,7 +36,11 @@ import pytest
 
 from support import JAPANESE, REPO, run_cli
 from support.zips import rewrite_member
-from support.forms import LINK, YEAR, fill, form_of, headers, linkage, sample_of_year, write_table2
+from support.forms import (LINK, YEAR, cite_a_case, fill, folder_state, form_of, headers, linkage, press, row_of,
+                           sample_of_year, write_table2)
+from support.forms import edit_register as edit
+from support.forms import logged as history
+from support.forms import statuses as status
 from support.payload import alerts, apply_actions, cell_writes, office_js_payload, remote_book
 from xlkit import inquiry_tasks, macros, schema, tasks
 from xlkit.workbook import design, reader
@@ -58,43 +61,6 @@ def japanese(text: str) -> str:
     return text
 
 
-def edit(path: Path, change) -> Path:
-    workbook = openpyxl.load_workbook(path, keep_vba=path.suffix == ".xlsm")
-    change(workbook)
-    workbook.save(path)
-    return path
-
-
-
-
-def folder_state(folder: Path) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir()) if p.is_file()}
-
-
-def row_of(ws, id_: str) -> int:
-    col = headers(ws)[LINK.header("id")]
-    return next(r for r in range(2, ws.max_row + 1) if ws.cell(r, col).value == id_)
-
-
-def press(path: Path, files, *, confirm=True, payload: dict | None = None):
-    """回答取込 on the workbook at `path`: (actions, files asked for, confirmations asked)."""
-    chosen, asked = [], []
-
-    def choose(book):
-        chosen.append(book)
-        return list(files)
-
-    def ask(plan, lines):
-        asked.append((plan, lines))
-        return confirm(plan, lines) if callable(confirm) else confirm
-
-    book = remote_book(payload or office_js_payload(path))
-    macros.collect(book, choose=choose, confirm=ask)
-    return book.json()["actions"], chosen, asked
-
-
-
-
 def sheet_index(name: str) -> int:
     return list(design.sheet_order()).index(name)
 
@@ -103,16 +69,6 @@ def replay(path: Path, actions, out: Path) -> Path:
     left = apply_actions(path, actions, out)
     assert [a["func"] for a in left] == ["alert"] * len(left)
     return out
-
-
-def history(path: Path) -> list[dict]:
-    return [{k: v for k, v in r.values.items() if k not in ("at", "user")}
-            for r, _ in reader.stream(reader.load(path), HISTORY)]
-
-
-def status(path: Path) -> list[dict]:
-    return [{k: v for k, v in r.values.items() if k != "collected_at"}
-            for r, _ in reader.stream(reader.load(path), STATUS)]
 
 
 def both(register: Path, files, tmp: Path):
@@ -148,7 +104,7 @@ def grid(path: Path, sheet: str) -> list[list]:
 def world(tmp_path_factory) -> tuple[Path, Path]:
     """A 令和3年度 register (the sample, 報告年度 2021, 前年度公表値 blank) and its forms."""
     base = tmp_path_factory.mktemp("world")
-    path = sample_of_year(base / "登録簿.xlsx", YEAR)
+    path = cite_a_case(sample_of_year(base / "登録簿.xlsx", YEAR))
     forms = base / "照会票"
     inquiry_tasks.survey(reader.load(path), forms)
     return path, forms
@@ -195,7 +151,7 @@ def test_rows_below_a_blank_gap_and_hidden_rows_the_new_row_goes_below_all_of_th
     after, command, actions, done = both(reg, answered, tmp_path / "out")
     same_result(after, command)
     [new] = [r for r in reader.load(after).linkages if r.get("fiscal_year") == YEAR]
-    assert new.row == last + 1 and done.appended[0][0] == last + 1
+    assert new.row == last + 1 and done.plan.after + 1 == last + 1
     assert next(r for r in reader.load(after).linkages if r.get("id") == "R2-999").get("business") == "空行の下に書いた業務"
 
 

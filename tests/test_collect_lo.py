@@ -11,7 +11,7 @@ import shutil
 from pathlib import Path
 
 from support import needs_soffice, run_cli
-from support.forms import YEAR, fill, form_of, linkage
+from support.forms import YEAR, cite_a_case, fill, form_of, linkage
 from support.lo import DOCS, lo, pdftoppm
 from xlkit import inquiry, schema
 
@@ -38,6 +38,7 @@ def test_a_form_and_the_status_render(tmp_path, capsys):
 
     register = tmp_path / "登録簿.xlsx"
     shutil.copyfile(SAMPLE, register)
+    cite_a_case(register)  # the survey pre-lists the approved cases (2024-3 …)
     folder = tmp_path / "照会票"
     assert run_cli(capsys, "survey", register, "--year", YEAR, "--out", folder)[0] == 0
     tax = fill(form_of(folder, "税務課"), ends={"H19-001": "R3.9.30"},

@@ -16,16 +16,17 @@ import os
 os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")  # before anything imports xlwings
 
 import datetime as dt
-import hashlib
 import shutil
 from pathlib import Path
 
 import pytest
 
 from support import SAMPLE
-from support.forms import fill, sample_of_year
+from support.forms import cite_a_case, fill, folder_state, linkage, run, sample_of_year
+from support.forms import logged as _history
+from support.forms import statuses as _status
 from support.payload import alerts, apply_actions, cell_writes, office_js_payload, remote_book
-from xlkit import answers, cli, collect_log, inquiry, inquiry_tasks, macros, macros_survey, schema, tasks
+from xlkit import answers, cli, inquiry, inquiry_tasks, macros, macros_survey, schema, tasks
 from xlkit.errors import XlkitError
 from xlkit.workbook import design, reader
 
@@ -35,21 +36,10 @@ FORMS = Path("exports") / "照会票"  # beside the workbook (the current folder
 ID_ROWS = ("発行日時", "照会票番号", getattr(inquiry, "SEAL", "照会票番号"))
 END = schema.linkage().header("end")
 WHO = ("山田 花子", "2345", "R3.10.1")  # 担当者, 内線, 回答日
+STARTED = dt.datetime(2021, 7, 1)  # the new linkages' 開始年月日, as Excel keeps a typed date
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def run(macro, path: Path, **kwargs) -> list[dict]:
-    book = remote_book(office_js_payload(path))
-    macro(book, **kwargs)
-    return book.json()["actions"]
-
-
-
-
-def state(folder: Path) -> dict[str, tuple[str, int]]:
-    return {p.name: (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns) for p in sorted(folder.iterdir())}
 
 
 def sheets_of(path: Path) -> dict[str, list[list]]:
@@ -78,14 +68,6 @@ def register_copy(folder: Path, *, year: int | None = None) -> Path:
     return sample_of_year(path, year)
 
 
-def new_linkage(division: str, business: str) -> dict:
-    """A new 外部結合 as a 課 types it into 新規の外部結合 (header -> value)."""
-    h = schema.linkage().header
-    return {h("division"): division, h("business"): business, h("reason"): "転入者の本人確認のため",
-            h("subjects"): "転入者", h("items"): "氏名、住所、生年月日", h("basis"): "令和3年度第2回審議会承認",
-            h("partner"): "地方公共団体情報システム機構", h("start"): dt.datetime(2021, 7, 1)}
-
-
 # --------------------------------------------------------------------------- 照会票作成
 
 
@@ -108,14 +90,14 @@ def test_the_survey_button_writes_the_forms_xlkit_survey_writes_and_never_overwr
         assert sheets_of(folder / name) == sheets_of(tmp_path / "cli" / name), name
 
     # a second press refuses, in Japanese, and leaves every form as it was
-    before = state(folder)
+    before = folder_state(folder, times=True)
     actions = run(macros.survey, path)
     [alert] = alerts(actions)
     assert "同じ名前の照会票があります" in alert[0] and "上書きしません" in alert[0]
     assert "「照会票」フォルダの古い照会票を別のフォルダに移して" in alert[0]  # the button's own hint
     assert alert[3] == "critical" and "Traceback" not in alert[0]
     assert [a["func"] for a in actions] == ["alert"]
-    assert state(folder) == before
+    assert folder_state(folder, times=True) == before
 
 
 def test_the_survey_button_refuses_an_older_register_naming_the_upgrade(tmp_path, monkeypatch):
@@ -136,11 +118,11 @@ def test_the_survey_button_refuses_an_older_register_naming_the_upgrade(tmp_path
 def answered(tmp_path):
     """A 令和3年度 register, its 照会票 (by xlkit survey), and two of them answered: 税務課 ends
     H29-001 on R3.9.30, 戸籍住民課 reports a new linkage."""
-    path = register_copy(tmp_path / "register", year=2021)
+    path = cite_a_case(register_copy(tmp_path / "register", year=2021))
     folder = tmp_path / "register" / FORMS
     inquiry_tasks.survey(reader.load(path), folder)
     ended = fill(folder / "照会票_令和3年度_税務課.xlsx", ends={"H29-001": "R3.9.30"}, respondent=WHO)
-    added = fill(folder / "照会票_令和3年度_戸籍住民課.xlsx", new=[new_linkage("戸籍住民課", "住民票の写しの広域交付")],
+    added = fill(folder / "照会票_令和3年度_戸籍住民課.xlsx", new=[linkage("戸籍住民課", "住民票の写しの広域交付", STARTED)],
                  respondent=("佐藤 一郎", "3456", WHO[2]))
     return path, [ended, added]
 
@@ -148,15 +130,6 @@ def answered(tmp_path):
 def _copy(path: Path, folder: Path) -> Path:
     folder.mkdir()
     return Path(shutil.copy2(path, folder / path.name))
-
-
-def _history(book) -> list[dict]:
-    return [{k: v for k, v in r.values.items() if k not in ("at", "user")}
-            for r, _ in reader.stream(book, schema.history())]
-
-
-def _status(book) -> list[dict]:
-    return [{k: v for k, v in r.values.items() if k != "collected_at"} for r, _ in reader.stream(book, schema.status())]
 
 
 def test_the_collect_button_writes_what_xlkit_collect_writes(tmp_path, answered):
@@ -261,7 +234,7 @@ def test_a_held_plan_alerts_and_writes_nothing(tmp_path, answered):
     """One bad file (a 課 typed wrong on a new row): all or nothing, as `xlkit collect` without --skip-bad."""
     path, files = answered
     folder = path.parent / FORMS
-    typo = fill(folder / "照会票_令和3年度_総務課.xlsx", new=[new_linkage("総務課課", "文書管理システムの外部結合")], respondent=WHO)
+    typo = fill(folder / "照会票_令和3年度_総務課.xlsx", new=[linkage("総務課課", "文書管理システムの外部結合", STARTED)], respondent=WHO)
     asked = []
     actions = run(macros.collect, path, choose=lambda book: [*files, typo], confirm=lambda *a: asked.append(a) or True)
     assert cell_writes(actions) == [] and asked == []
@@ -429,10 +402,119 @@ def test_the_default_confirmation_is_a_yes_no_alert_with_the_preview():
 
 
 def test_both_doors_refuse_a_new_row_for_a_column_the_register_lacks():
+    from xlkit.errors import Refusal
     from xlkit.records import Book
 
     book = Book(missing={design.linkage_sheet(): {"note", "end"}})
+
+    def missing_columns(book, new, ends=()) -> list[str]:
+        """The columns inquiry_tasks.check_plan (what both doors call before writing) refuses for."""
+        try:
+            inquiry_tasks.check_plan(book, answers.Plan(2021, [], new=list(new), ends=list(ends)))
+        except Refusal as refused:
+            assert refused.key == "import.columns_missing"
+            return refused.values["列"].split("、")
+        return []
+
     row = answers.NewLinkage(None, None, {"business": "x", "note": "備考"})
-    assert collect_log.missing_columns(book, [row]) == [schema.linkage().header("note")]
-    assert collect_log.missing_columns(book, [], [object()]) == [END]
-    assert collect_log.missing_columns(book, [answers.NewLinkage(None, None, {"business": "x"})]) == []
+    assert missing_columns(book, [row]) == [schema.linkage().header("note")]
+    assert missing_columns(book, [], [object()]) == [END]
+    assert missing_columns(book, [answers.NewLinkage(None, None, {"business": "x"})]) == []
+
+
+# --------------------------------------------------------------------------- date formats, one decision
+
+
+def test_a_new_date_cell_keeps_a_date_format_and_gets_the_registers_otherwise():
+    from xlkit.workbook.stylesheet import new_date_format
+    from xlkit.workbook.styles import DATE_FORMAT
+
+    for kept in ("yyyy/m/d", "[$-411]ggge\"年\"m\"月\"d\"日\"", DATE_FORMAT, 14, 57):
+        assert new_date_format(kept) == kept, kept
+    for other in (None, "General", "@", "0.00", "\"日付\"@", 0, 49):
+        assert new_date_format(other) == DATE_FORMAT, other
+
+
+class _Cells:
+    """A range of the stand-in sheet: its number format as Excel reads it (Null when its cells differ)."""
+
+    def __init__(self, sheet, first, last):
+        self.sheet, self.where = sheet, [(r, first[1]) for r in range(first[0], last[0] + 1)]
+
+    @property
+    def number_format(self):
+        if self.sheet.unreadable:
+            raise NotImplementedError("Reading the number format synchronously isn't supported on this engine.")
+        found = {self.sheet.formats.get(cell, "General") for cell in self.where}
+        return found.pop() if len(found) == 1 else None
+
+    @number_format.setter
+    def number_format(self, value):
+        self.sheet.set.append((self.where[0][0], self.where[-1][0], value))
+
+
+class _FormatSheet:
+    def __init__(self, formats=None, unreadable=False):
+        self.formats, self.unreadable, self.set = formats or {}, unreadable, []
+
+    def range(self, first, last=None):
+        return _Cells(self, first, last or first)
+
+
+def test_the_button_gives_written_dates_the_format_the_register_writer_gives():
+    from xlkit.workbook.styles import DATE_FORMAT
+
+    # new rows 10-12 below a row whose date cell staff formatted as a date of their own: kept
+    sheet = _FormatSheet({(9, 11): "yyyy/m/d"})
+    macros_survey._date_format(sheet, 11, 10, 12, above=9)
+    assert sheet.set == []
+    # below a cell in no date format: the register's, in one block
+    sheet = _FormatSheet({(9, 11): "General"})
+    macros_survey._date_format(sheet, 11, 10, 12, above=9)
+    assert sheet.set == [(10, 12, DATE_FORMAT)]
+    # end dates of a run whose cells differ: each keeps a date format of its own
+    sheet = _FormatSheet({(5, 12): "yyyy/m/d", (6, 12): "General", (7, 12): DATE_FORMAT})
+    macros_survey._date_format(sheet, 12, 5, 7)
+    assert sheet.set == [(6, 6, DATE_FORMAT)]
+    # an engine that reads no format (the remote one): the register's, one block per run
+    sheet = _FormatSheet({(5, 12): "yyyy/m/d"}, unreadable=True)
+    macros_survey._date_format(sheet, 12, 5, 7)
+    assert sheet.set == [(5, 7, DATE_FORMAT)]
+
+
+def test_the_button_writes_end_dates_in_runs_formatted_as_the_command_writes_them(tmp_path, answered):
+    import openpyxl
+
+    from xlkit.addresses import column_index
+
+    path, files = answered
+    folder = path.parent / FORMS
+    # H19-001 (row 12), H21-002 and H21-003 (rows 19 and 20), H29-001 (row 47, ended by the fixture)
+    ends = fill(folder / "照会票_令和3年度_税務課.xlsx", tmp_path / "ends.xlsx", respondent=WHO,
+                ends={"H19-001": "R3.9.30", "H21-002": "R3.10.31", "H21-003": "R3.11.30"})
+    chosen = [ends, files[1]]
+    button, command = _copy(path, tmp_path / "button"), _copy(path, tmp_path / "command")
+    actions = run(macros.collect, button, choose=lambda book: chosen, confirm=lambda *a: True)
+    sheet = list(design.sheet_order()).index(design.linkage_sheet())
+    register = reader.load(path)
+    end = column_index(register.columns[design.linkage_sheet()]["end"])
+    new_row = max(r.row for r in register.linkages) + 1
+    on_ends = [a for a in actions if a.get("sheet_position") == sheet and a.get("start_column") == end]
+    runs = [(a["start_row"] + 1, a["row_count"]) for a in on_ends if a["func"] == "setValues"]
+    assert runs == [(12, 1), (19, 2), (47, 1)]  # one block per run of rows, not one write per cell
+    formatted = [(a["start_row"] + 1, a["row_count"]) for a in on_ends if a["func"] == "setNumberFormat"
+                 and a["start_row"] + 1 < new_row]
+    assert formatted == runs  # the end dates the button writes get a date format too
+    after = tmp_path / "button" / "after.xlsx"
+    apply_actions(button, actions, after)
+    done = inquiry_tasks.collect(command, chosen)
+    assert done.written and len(done.plan.ends) == 4
+    mine, theirs = (openpyxl.load_workbook(p)[design.linkage_sheet()] for p in (after, command))
+    dates = [c.key for c in schema.linkage().columns if c.kind == "date"]
+    letters = register.columns[design.linkage_sheet()]
+    cells = [f"{letters['end']}{row}" for row in (12, 19, 20, 47)] + [f"{letters[k]}{new_row}" for k in dates]
+    cells = [c for c in cells if theirs[c].value is not None]  # the cells given a date (the new row's start)
+    assert len(cells) == 5
+    assert [mine[c].number_format for c in cells] == [theirs[c].number_format for c in cells]
+    mine, theirs = reader.load(after), reader.load(command)
+    assert [(r.row, r.values) for r in mine.linkages] == [(r.row, r.values) for r in theirs.linkages]

@@ -24,6 +24,7 @@ import datetime as dt
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from . import cells, messages, org, rules, schema
@@ -147,6 +148,7 @@ class Plan:
     warnings: list[Problem] = field(default_factory=list)
     status: list[Status] = field(default_factory=list)
     held: bool = False  # a file was bad and skip_bad was not given: nothing is applied
+    after: int = 1  # the register's last linkage row: new rows go below it, by every door
 
     @property
     def refused_files(self) -> list[Source]:
@@ -169,7 +171,7 @@ def plan(book: Book, year: int, sources: list[Source], *, skip_bad: bool = False
     `history` are the register's 変更履歴 rows (schema key -> value): the rows of a form an
     earlier run collected are known by them, so that a form sent again, even corrected, never
     adds its rows twice."""
-    result = Plan(year, sources)
+    result = Plan(year, sources, after=max((r.row for r in book.linkages), default=1))
     for source in sources:
         if source.answer is not None and not source.refused:
             source.refused = _identity_refusal(book, year, source.answer)
@@ -283,7 +285,7 @@ def _proposals(book: Book, year: int, live: list[Source], result: Plan) -> list[
                                    f"{source.file}（{cell}）の終了年月日 {_wareki(end)}", c))
         for sheet, cell, ref, note in answer.notes:
             result.reviews.append(Review(source, ref, cell, messages.text("collect.case_note", 備考=note), sheet))
-        issued = _issued(answer) or dt.date.today()
+        issued = answer.issued or dt.date.today()
         for n in answer.new:
             values = dict(n.record.values)
             body = bodies.get(cells.fold(values.get("division", "")))
@@ -295,9 +297,7 @@ def _proposals(book: Book, year: int, live: list[Source], result: Plan) -> list[
             if cells.fold(division or "") in bodies and not org.valid(entries, division, issued):
                 # a 課 the form did not offer (組織改正: closed, or not begun, on the day it was made):
                 # refused as a 課 not on the 課 sheet is, naming the 課 that carry on its work
-                start = values.get("start")
-                start = start.date() if isinstance(start, dt.datetime) else start if isinstance(start, dt.date) else None
-                taking = org.takers(entries, division, issued, start)
+                taking = org.takers(entries, division, issued, values.get("start"))
                 result.problems.append(Problem(source.file, NEW, cell, messages.text(
                     "collect.closed_division", 課=division, 日付=format_wareki(issued), 引き継いだ課=messages.text(
                         "collect.closed_division_taker", 課="・".join(f"「{t}」" for t in taking)) if taking else "")))
@@ -345,7 +345,6 @@ def _decide(book: Book, proposals: list[_Proposal], result: Plan, collected: dic
     for p in proposals:
         by_target[p.target].append(p)
     index = _Index(book, collected)
-    by_id = index.by_id
     for target, group in by_target.items():
         files = list(dict.fromkeys(p.source.file for p in group))
         # an answer of a form answered twice otherwise is never taken: shown with its values
@@ -354,7 +353,7 @@ def _decide(book: Book, proposals: list[_Proposal], result: Plan, collected: dic
             continue
         for p in group:
             if p.kind == "end":
-                _decide_end(by_id.get(target[1], []), p, result)
+                _decide_end(index.by_id.get(target[1], []), p, result)
             else:
                 _decide_new(index, p, result)
 
@@ -385,7 +384,7 @@ def _decide_end(records: list[Record], p: _Proposal, result: Plan) -> None:
         result.conflicts.append(Conflict(what, [p.shown, messages.text("collect.register_moved", 行=rec.row,
                                                                         違い="、".join(moved))], [p.source.file]))
         return
-    result.ends.append(EndDate(p.source, c, rec, c.end if not isinstance(c.end, dt.datetime) else c.end.date()))
+    result.ends.append(EndDate(p.source, c, rec, c.end))
 
 
 def _differences(issued: dict, now: dict, keys) -> list[str]:
@@ -396,23 +395,46 @@ def _differences(issued: dict, now: dict, keys) -> list[str]:
 
 
 class _Index:
-    """The register's rows by what answers are matched on, built once: a scan per new row of a
-    100,000-row register would make collect grow with rows × answers."""
+    """The register's rows by what answers are matched on, each index built once, when a decision
+    first asks it: a scan per new row of a 100,000-row register would make collect grow with
+    rows × answers, and a collect of end dates alone never folds a linkage or a case."""
 
     def __init__(self, book: Book, collected: dict[tuple[str, str, int], str]):
-        self.by_id: dict[str, list[Record]] = defaultdict(list)
-        self.same: dict[tuple, list[Record]] = defaultdict(list)
-        self.citing: dict[tuple[int, int], list[Record]] = defaultdict(list)
-        for rec in book.linkages:
-            if rec.get("id"):
-                self.by_id[cells.fold(rec.get("id"))].append(rec)
-            key = rules.same_linkage(rec.values)
-            if key is not None:
-                self.same[key].append(rec)
-            if (cited := rules.case_key(rec.get("case_ref"))) is not None:
-                self.citing[cited].append(rec)
-        self.cases = {key: rec for rec in book.cases if (key := rules.case_key(case_ref(rec))) is not None}
+        self._book = book
         self.collected = collected
+
+    @cached_property
+    def by_id(self) -> dict[str, list[Record]]:
+        found: dict[str, list[Record]] = defaultdict(list)
+        for rec in self._book.linkages:
+            if rec.get("id"):
+                found[cells.fold(rec.get("id"))].append(rec)
+        return found
+
+    @cached_property
+    def _by_start(self) -> dict[Any, list[Record]]:
+        found: dict[Any, list[Record]] = defaultdict(list)
+        for rec in self._book.linkages:
+            if "start" in rec.values:
+                found[rec.values["start"]].append(rec)
+        return found
+
+    def same(self, key: tuple) -> list[Record]:
+        """The register's rows of the linkage `key` (rules.same_linkage): only the rows of its
+        開始日 (taken as it is, unfolded, by same_linkage) are folded and compared."""
+        return [rec for rec in self._by_start.get(key[3], ()) if rules.same_linkage(rec.values) == key]
+
+    @cached_property
+    def citing(self) -> dict[tuple[int, int], list[Record]]:
+        found: dict[tuple[int, int], list[Record]] = defaultdict(list)
+        for rec in self._book.linkages:
+            if (cited := rules.case_key(rec.get("case_ref"))) is not None:
+                found[cited].append(rec)
+        return found
+
+    @cached_property
+    def cases(self) -> dict[tuple[int, int], Record]:
+        return {key: rec for rec in self._book.cases if (key := rules.case_key(case_ref(rec))) is not None}
 
 
 def _decide_new(index: _Index, p: _Proposal, result: Plan) -> None:
@@ -445,7 +467,7 @@ def _decide_new(index: _Index, p: _Proposal, result: Plan) -> None:
             return
         candidates = index.citing.get(p.target[1], [])  # the linkages citing the case
     else:  # the register's rows of the same linkage (rules.same_linkage)
-        candidates = index.same.get(p.target[1], []) if p.target[0] == "linkage" else []
+        candidates = index.same(p.target[1]) if p.target[0] == "linkage" else []
     same = next((r for r in candidates if not _differences(values, r.values, keys)), None)
     if same is not None:
         present(same.row)
@@ -470,7 +492,8 @@ def _decide_new(index: _Index, p: _Proposal, result: Plan) -> None:
 
 def _validate(book: Book, year: int, result: Plan, ids: list[str]) -> None:
     """The register's own rules over the register as it would be, each error on a cell an answer
-    wrote pointed back at the form's cell."""
+    wrote pointed back at the form's cell. The one-cell checks run on those rows alone (the rest
+    of the register is as staff left it); the rules across rows over the whole of it."""
     from .validation import validate_book
 
     reg = schema.linkage()
@@ -484,9 +507,8 @@ def _validate(book: Book, year: int, result: Plan, ids: list[str]) -> None:
             e = ends[rec.row]
             rec = dataclasses.replace(rec, values={**rec.values, "end": e.end}, raw={**rec.raw, "end": e.answer.end_raw})
         records.append(rec)
-    last = max((r.row for r in book.linkages), default=1)
     virtual: dict[int, NewLinkage] = {}
-    for i, (linkage, id_) in enumerate(zip(result.new, ids), start=last + 1):
+    for i, (linkage, id_) in enumerate(zip(result.new, ids), start=result.after + 1):
         values = {**linkage.values, "id": id_}
         raw = {**linkage.row.record.raw, **{k: v for k, v in values.items() if k not in linkage.row.record.raw}}
         records.append(Record(reg.sheet, i, values, raw, letters))
@@ -500,7 +522,7 @@ def _validate(book: Book, year: int, result: Plan, ids: list[str]) -> None:
     by_letter = {v: k for k, v in letters.items()}
     refused = {(p.file, p.cell) for p in result.problems if p.sheet == NEW}  # a closed 課 (_proposals) among them
     _same_rows(virtual, result)
-    for issue in validate_book(merged).issues:
+    for issue in validate_book(merged, rows={reg.sheet: set(virtual) | set(ends)}).issues:
         if issue.sheet != reg.sheet or not split_cell(issue.cell):
             continue
         letter, row = split_cell(issue.cell)
@@ -585,16 +607,8 @@ def _status(book: Book, result: Plan) -> list[Status]:
 
 def _survey_day(sources: list[Source]) -> dt.date:
     """The day the survey was made: the earliest issue date of the forms read, today without one."""
-    days = [day for source in sources if source.answer is not None and (day := _issued(source.answer)) is not None]
+    days = [day for source in sources if source.answer is not None and (day := source.answer.issued) is not None]
     return min(days, default=dt.date.today())
-
-
-def _issued(answer: Answer) -> dt.date | None:
-    """The day a form was made (its 課 dropdown offers the 課 valid that day); None when unreadable."""
-    try:
-        return dt.datetime.strptime(str(answer.identity.get("issued")), "%Y-%m-%d %H:%M:%S").date()
-    except ValueError:
-        return None
 
 
 def _status_line(division: str, source: Source, result: Plan, own: dict[str, Status]) -> Status:

@@ -1,19 +1,22 @@
 """What 回答取込 says and records besides the register's rows (pure): the report both doors show,
-the 変更履歴 of each cell written, and the 回答状況 lines. xlkit.answers decides; this module
-only words and lays out what it decided.
+the 変更履歴 of each cell written, and the 回答状況 lines; and the two sheets read back, as both
+doors read them (`Logs`). xlkit.answers decides; this module only words and lays out what it
+decided.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from . import cells, messages, schema
 from .answers import CONTINUING, NEW, STATE_DONE, STATE_NONE, EndDate, NewLinkage, Plan, Status, applied, marked
 from .dates import nendo
 from .inquiry import respondent_label
-from .records import Book
+from .records import Book, Record
 
 
 # --------------------------------------------------------------------------- what staff read
@@ -119,11 +122,39 @@ def status_values(line: Status, year: int, stamp: str) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v not in (None, "") and (counted or v != 0)}
 
 
-def missing_columns(book: Book, new: list[NewLinkage], ends: list[EndDate] = ()) -> list[str]:
-    """The headers of the 外部結合 columns `book` lacks although a new row has a value for them (or
-    an end date is to be set): every door refuses to write then (import.columns_missing), rather
-    than drop the value."""
-    from .register import missing_headers
+# --------------------------------------------------------------------------- reading them back
 
-    needed = {k for n in new for k in n.values} | ({"end"} if ends else set())
-    return missing_headers(book, schema.linkage(), needed)
+
+HISTORY_KEYS = ("source", "id")  # what collecting reads of 変更履歴: the form rows earlier runs took
+
+
+@dataclass
+class Logs:
+    """変更履歴 and 回答状況 of a register as read, once, by either door (the file's reader or the
+    workbook open in Excel): what earlier collects took, where the next history row goes, and
+    the status lines this collect's are merged into (`status_rows`)."""
+
+    history: list[Record]
+    status: list[Record]
+
+    @property
+    def taken(self) -> list[dict[str, Any]]:
+        """The 変更履歴 rows as answers.plan reads them (what earlier runs collected)."""
+        return [r.values for r in self.history]
+
+    @property
+    def last(self) -> int:
+        """The history's last row (1: the header row alone)."""
+        return max((r.row for r in self.history), default=1)
+
+
+def log_records(book: Book, register: schema.Register, records: Iterable[tuple[Record, Any]]) -> list[Record]:
+    """The rows of 変更履歴 or 回答状況 (`records`: the sheet typed by
+    xlkit.register.stream_register, from the file or from the open workbook), refused as every
+    door refuses them when the sheet lost a column xlkit writes."""
+    from .register import require_columns
+
+    found = [record for record, _ in records]  # typing the header row names the missing columns
+    require_columns(book, register, "history.columns_missing" if register.name == schema.HISTORY
+                    else "status.columns_missing")
+    return found

@@ -18,6 +18,7 @@ import json
 import uuid
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import PurePath
 from typing import Any
 
 from . import cells, messages, org, rules, schema
@@ -49,6 +50,7 @@ ID_ITEMS = {"様式": "kind", "版": "version", "登録簿番号": "register_id"
             "発行日時": "issued", "照会票番号": "form_id"}
 ROWS_HEADER = ("種類", "シート", "行", "管理番号・案件", "指紋", "発行時の終了年月日")
 SEAL = "照合"  # the identity's last item: a hash of every other cell of the sheet
+ISSUED = "%Y-%m-%d %H:%M:%S"  # 発行日時 as the identity holds it (Form.identity writes, Answer.issued reads)
 RESPONDENT_CHARS = 100  # a 担当者 or 内線 longer than this is no name: said of its cell
 ROW_LINKAGE, ROW_CASE, ROW_HEADERS = "継続", "案件", "見出し"
 
@@ -84,6 +86,13 @@ def new_headers() -> list[str]:
 
 def file_name(year: int, division: str) -> str:
     return f"照会票_{nendo(year)}_{_safe(division)}.xlsx"
+
+
+def division_in_name(name: str) -> str:
+    """The 課 of a form's own file name (照会票_令和3年度_税務課.xlsx, as `file_name` makes it), for
+    a file too broken to say it; "" for any other name."""
+    parts = PurePath(name).stem.split("_", 2)
+    return parts[2] if len(parts) == 3 and parts[0] == "照会票" else ""
 
 
 def _safe(name: str) -> str:
@@ -158,7 +167,7 @@ class Form:
         """The identity's items, the last of them the seal over the items and `rows`."""
         values = {"kind": KIND, "version": FORM_VERSION, "register_id": self.register_id,
                   "division": self.division, "year": self.year,
-                  "issued": self.issued.strftime("%Y-%m-%d %H:%M:%S"), "form_id": self.form_id}
+                  "issued": self.issued.strftime(ISSUED), "form_id": self.form_id}
         items = [(label, values[key]) for label, key in ID_ITEMS.items()]
         return [*items, (SEAL, seal([list(item) for item in items] + [list(ROWS_HEADER)] + [list(r) for r in self.rows]))]
 
@@ -211,32 +220,48 @@ def case_snapshot(values: dict[str, Any]) -> str:
     return "／".join(f"{reg.header(k)}：{cells.display(canonical(values.get(k)))}" for k in CASE_KEYS[2:])
 
 
-def pending_cases(book: Book) -> list[Record]:
-    """Approved cases whose 区分 calls for a linkage and that no linkage cites yet (関連審議案件),
-    in register order. When the register cites cases at all, only cases from the first 年度
-    cited on are asked for, as the rule case-without-linkage does: older cases predate the practice."""
-    cited = {key for r in book.linkages if (key := rules.case_key(r.get("case_ref"))) is not None}
-    first = min((year for year, _ in cited), default=None)
-    found = []
-    for rec in book.cases:
-        key = rules.case_key(case_ref(rec))
-        if key is None or key in cited or (first is not None and key[0] < first):
-            continue
-        if rec.get("result") in book.approving_results and book.linkage_categories.intersection(rec.get("categories", ())):
-            found.append(rec)
-    return found
-
-
 def case_title(rec: Record) -> str:
     return f"{nendo(rec.get('fiscal_year'))} №{rec.get('no')} {rec.get('title', '')}".strip()
 
 
-def forms(book: Book, year: int, divisions: list[str] | None = None, *,
-          now: dt.datetime | None = None, on: dt.date | None = None) -> list[Form]:
+@dataclass
+class Survey:
+    """What a survey of 年度 `year` asks (`plan`): a form per 課, and what no form can list."""
+
+    forms: list[Form]
+    on: dt.date  # the day the survey is made
+    unasked: list[Record] = field(default_factory=list)  # linkages asked about whose 課 is not on the 課 sheet
+    # linkages whose 課 is on the 課 sheet but closed by `on` with no 課 carrying it on
+    orphaned: list[Record] = field(default_factory=list)
+    # approved cases still without a linkage (pre-listed) none of whose 担当課 has a form on `on`
+    cases: list[Record] = field(default_factory=list)
+
+    @property
+    def notes(self) -> list[str]:
+        """What staff should know: the linkages and cases no form lists, each named by its cell."""
+        def places(records: list[Record], key: str, letter: str) -> str:
+            return "、".join(messages.first([f"{r.sheet}!{r.letters.get(key, letter)}{r.row}" for r in records], 10))
+
+        notes = []
+        if self.unasked:
+            notes.append(messages.text("survey.unasked", 件数=len(self.unasked), 場所=places(self.unasked, "division", "C")))
+        if self.orphaned:
+            notes.append(messages.text("survey.orphaned", 件数=len(self.orphaned), 日付=format_wareki(self.on),
+                                       場所=places(self.orphaned, "division", "C")))
+        if self.cases:
+            notes.append(messages.text("survey.cases_unasked", 件数=len(self.cases), 日付=format_wareki(self.on),
+                                       場所=places(self.cases, "divisions", "D")))
+        return notes
+
+
+def plan(book: Book, year: int, divisions: list[str] | None = None, *,
+         now: dt.datetime | None = None, on: dt.date | None = None) -> Survey:
     """The 照会票 of `year` for every 課 valid on `on` (the day the survey is made; default the
-    day of `now`), or the `divisions` named, in chart order. A linkage of a 課 closed by then
-    (組織改正) goes on the form of each 課 that took it over (xlkit.org.takers), under its name as
-    registered; the form says so (`Form.inherited`)."""
+    day of `now`), or the `divisions` named, in chart order, from one pass over the register. A
+    linkage of a 課 closed by then (組織改正) goes on the form of each 課 that took it over
+    (xlkit.org.takers), under its name as registered; the form says so (`Form.inherited`). The
+    approved cases still without a linkage (xlkit.rules.cases_without_linkage) go on the forms
+    of their 担当課 (or of the 課 that took it over)."""
     from .errors import Refusal
 
     if not book.register_id:
@@ -262,27 +287,32 @@ def forms(book: Book, year: int, divisions: list[str] | None = None, *,
     department = book.settings.get("department") or ""
     active: dict[str, list[dict]] = {}
     inherited: dict[str, dict[str, int]] = {}
-    placed = []
-    for rec, takers in placements(book, year, on):
-        placed.append(rec)
+    placed, unasked, orphaned = _placements(book, entries, year, on)
+    for rec, takers in placed:
         for taker in takers:
             active.setdefault(cells.fold(taker), []).append(rec.values)
             if cells.fold(taker) != cells.fold(rec.get("division")):
                 counts = inherited.setdefault(cells.fold(taker), {})
                 counts[rec.get("division")] = counts.get(rec.get("division"), 0) + 1
-    _check_ids(book, placed)
+    _check_ids(book, [rec for rec, _ in placed])
     pending: dict[str, list[CaseRow]] = {}
-    for rec in pending_cases(book):
+    unlisted = []
+    for rec in rules.cases_without_linkage(book):
         row = CaseRow(case_ref(rec), case_title(rec), fingerprint(rec.values, case_keys()), case_snapshot(rec.values))
+        listed = False
         for division in dict.fromkeys(rec.get("divisions", ())):
-            for taker in org.takers(entries, division, on, _day(rec.get("submitted_on"))) or [division]:
+            for taker in org.takers(entries, division, on, rec.get("submitted_on")) or [division]:
+                listed = listed or cells.fold(taker) in known
                 if row not in pending.get(cells.fold(taker), []):
                     pending.setdefault(cells.fold(taker), []).append(row)
-    return [Form(division, body, year, book.register_id, uuid.uuid4().hex, now,
+        if not listed:  # its 担当課 off the 課 sheet, or closed with no 課 carrying it on
+            unlisted.append(rec)
+    made = [Form(division, body, year, book.register_id, uuid.uuid4().hex, now,
                  due if isinstance(due, dt.date) else None, str(department),
                  active.get(cells.fold(division), []), pending.get(cells.fold(division), []),
                  inherited.get(cells.fold(division), {}))
             for division, body in wanted]
+    return Survey(made, on, unasked, orphaned, unlisted)
 
 
 def division_choices(book: Book, on: dt.date) -> list[str]:
@@ -294,56 +324,49 @@ def division_choices(book: Book, on: dt.date) -> list[str]:
     return list(names.values())
 
 
+def _active(rec: Record, year: int) -> bool:
+    return active_in(rec, year - 1) or active_in(rec, year)
+
+
 def asked(book: Book, year: int) -> list[Record]:
     """The linkages a form of `year` asks about: active in N−1 or N, with a 課. 本人同意 rows too:
     they are not counted, but they are linkages whose end staff must know."""
-    return [rec for rec in book.linkages
-            if rec.get("division") and (active_in(rec, year - 1) or active_in(rec, year))]
+    return [rec for rec in book.linkages if rec.get("division") and _active(rec, year)]
 
 
-def placements(book: Book, year: int, on: dt.date) -> list[tuple[Record, list[str]]]:
-    """(linkage asked about (`asked`), the 課 valid on `on` whose forms list it): its own 課, or
-    those that took it over (xlkit.org.takers from the row of its 課 valid on its 開始日: a name
-    with several periods gives each linkage the 課 of its own period); only the linkages some
-    form lists."""
-    entries = org.of(book)
-    found: list[tuple[Record, list[str]]] = []
+def _placements(book: Book, entries: list[org.Division], year: int,
+                on: dt.date) -> tuple[list[tuple[Record, list[str]]], list[Record], list[Record]]:
+    """One pass over the linkages active in N−1 or N: (each linkage a form lists, with the 課
+    valid on `on` whose forms list it), the linkages whose 課 is not on the 課 sheet, and those
+    whose 課 is but was closed by `on` with no 課 carrying it on (abolished without a successor,
+    or not begun yet). A linkage is listed by its own 課, or by those that took it over
+    (xlkit.org.takers from the row of its 課 valid on its 開始日: a name with several periods
+    gives each linkage the 課 of its own period)."""
+    on_sheet = {cells.fold(d) for d, _ in book.divisions}
+    placed: list[tuple[Record, list[str]]] = []
+    unasked: list[Record] = []
+    orphaned: list[Record] = []
     rows: dict[str, list[org.Division]] = {}
     takers: dict[tuple, list[str]] = {}
-    for rec in asked(book, year):
+    for rec in book.linkages:
+        if not _active(rec, year):
+            continue
         division = rec.get("division")
+        if cells.fold(division or "") not in on_sheet:  # a blank 課 too
+            unasked.append(rec)
+            continue
         if division not in rows:
             rows[division] = org.entries(entries, division)
-        start = _day(rec.get("start"))
+        start = rec.get("start")  # a date cell is read as a date (or not at all)
         # the rows its 開始日 falls in (keyed by them: a survey of 10,000 rows asks each name a few times)
         key = (division, tuple(id(d) for d in rows[division] if start is not None and d.valid_on(start)))
         if key not in takers:
             takers[key] = org.takers(entries, division, on, start)
         if takers[key]:
-            found.append((rec, takers[key]))
-    return found
-
-
-def _day(value: Any) -> dt.date | None:
-    """A date cell's value as a date; None for a blank or a value that is no date."""
-    if isinstance(value, dt.datetime):
-        return value.date()
-    return value if isinstance(value, dt.date) else None
-
-
-def unasked(book: Book, year: int) -> list[Record]:
-    """Linkages active in N−1 or N that no form can list: their 課 is not on the 課 sheet."""
-    known = {cells.fold(d) for d, _ in book.divisions}
-    return [rec for rec in book.linkages if (active_in(rec, year - 1) or active_in(rec, year))
-            and cells.fold(rec.get("division") or "") not in known]
-
-
-def orphaned(book: Book, year: int, on: dt.date) -> list[Record]:
-    """Linkages asked about whose 課 is on the 課 sheet but closed by `on` with no 課 carrying it
-    on (abolished without a successor, or not begun yet): no form lists them either."""
-    placed = {id(rec) for rec, _ in placements(book, year, on)}
-    known = {cells.fold(d) for d, _ in book.divisions}
-    return [rec for rec in asked(book, year) if id(rec) not in placed and cells.fold(rec.get("division")) in known]
+            placed.append((rec, takers[key]))
+        else:
+            orphaned.append(rec)
+    return placed, unasked, orphaned
 
 
 def _check_ids(book: Book, records: list[Record]) -> None:
@@ -411,6 +434,14 @@ class Answer:
     @property
     def form_id(self) -> str:
         return str(self.identity.get("form_id", ""))
+
+    @property
+    def issued(self) -> dt.date | None:
+        """The day the form was made (its 課 dropdown offers the 課 valid that day); None when unreadable."""
+        try:
+            return dt.datetime.strptime(str(self.identity.get("issued")), ISSUED).date()
+        except ValueError:
+            return None
 
     @property
     def who(self) -> str:
@@ -522,9 +553,9 @@ def _identity(grid: list[list]) -> tuple[dict[str, Any], dict[tuple, tuple]]:
         if label in ID_ITEMS and len(row) > 1:
             value = row[1]
             if ID_ITEMS[label] in ("version", "year"):
-                try:
-                    value = int(float(value))
-                except (TypeError, ValueError):
+                try:  # 1, 1.0 and 「1」 alike; "inf" or 1e400 is no number of ours
+                    value = cells.integer(value)
+                except cells.CellError:
                     value = None
             else:
                 value = cells.display(value).strip()
@@ -533,8 +564,10 @@ def _identity(grid: list[list]) -> tuple[dict[str, Any], dict[tuple, tuple]]:
         row = list(row) + [None] * (len(ROWS_HEADER) - len(row))
         kind, sheet = cells.display(row[0]).strip(), cells.display(row[1]).strip()
         try:
-            number = int(float(row[2]))
-        except (TypeError, ValueError):
+            number = cells.integer(row[2])
+        except cells.CellError:
+            continue
+        if number is None:
             continue
         table[(kind, sheet, number)] = (cells.display(row[4]).strip(), cells.display(row[3]).strip(),
                                         cells.display(row[5]).strip())

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from . import collect_log, messages, schema
-from .dates import format_wareki, nendo
+from .dates import nendo
 from .errors import Refusal, XlkitError, os_reason
 from .records import Book
 from .tasks import log_changes, report_year
@@ -34,7 +35,7 @@ class Surveyed:
     forms: list  # xlkit.inquiry.Form
     paths: list[Path]
     listing: Path
-    notes: list[str] = field(default_factory=list)  # what staff should know: linkages no form lists
+    notes: list[str] = field(default_factory=list)  # what staff should know: linkages and cases no form lists
 
 
 def survey(book: Book, out_dir: str | Path, *, year: int | None = None, divisions: list[str] | None = None,
@@ -43,7 +44,12 @@ def survey(book: Book, out_dir: str | Path, *, year: int | None = None, division
     is made, default today), or those named, into `out_dir`, and 照会一覧.xlsx. A closed 課's
     linkages go on the forms of the 課 that took it over (組織改正, xlkit.org). Nothing is written
     when one of the files exists already (unless `overwrite`): a 課 may have been sent a form of
-    that name."""
+    that name.
+
+    A whole set of forms or none: half a set would be refused as 「同じ名前の照会票があります」
+    next time, or (overwriting) leave old and new forms mixed. Every file is written under a
+    temporary name first (xlkit.files.scratch, so that what a killed survey leaves is swept by
+    the next), and only a whole set is renamed into place."""
     from . import inquiry as forms_
     from .files import check_target
     from .workbook import inquiry_form
@@ -51,7 +57,8 @@ def survey(book: Book, out_dir: str | Path, *, year: int | None = None, division
     formats_current(book)
     year = inquiry_year(book, year)
     on = on or dt.date.today()
-    made = forms_.forms(book, year, divisions, on=on)
+    asked = forms_.plan(book, year, divisions, on=on)
+    made = asked.forms
     if not made:
         raise Refusal("survey.no_divisions")
     folder = Path(out_dir)
@@ -74,46 +81,69 @@ def survey(book: Book, out_dir: str | Path, *, year: int | None = None, division
     masters = {name: book.master(name) for name in {c.master for c in forms_.new_columns() if c.master}}
     if schema.division().sheet in masters:  # the 課 of the survey's day, each once (組織改正)
         masters[schema.division().sheet] = forms_.division_choices(book, on)
-    # a whole set of forms or none: half a set would be refused as 「同じ名前の照会票があります」
-    # next time, or (overwriting) leave old and new forms mixed. The files replaced are moved
-    # aside first, and put back if the set cannot be written.
-    aside = _move_aside([t for t in targets if t.exists()]) if overwrite else {}
-    paths: list[Path] = []
-    try:
-        for form in made:
-            paths.append(inquiry_form.write_form(form, folder / form.name, masters=masters))
-        inquiry_form.write_list(made, names, listing, year=year)
-    except BaseException:
-        for path in paths:
-            path.unlink(missing_ok=True)
-        for target, moved in aside.items():
-            os.replace(moved, target)
-        raise
-    for moved in aside.values():
-        moved.unlink(missing_ok=True)
-    unasked = forms_.unasked(book, year)
-    notes = [messages.text("survey.unasked", 件数=len(unasked), 場所="、".join(messages.first(
-        [f"{r.sheet}!{r.letters.get('division', 'C')}{r.row}" for r in unasked], 10)))] if unasked else []
-    orphaned = forms_.orphaned(book, year, on)
-    if orphaned:
-        notes.append(messages.text("survey.orphaned", 件数=len(orphaned), 日付=format_wareki(on), 場所="、".join(
-            messages.first([f"{r.sheet}!{r.letters.get('division', 'C')}{r.row}" for r in orphaned], 10))))
-    return Surveyed(year, made, paths, listing, notes)
+    writes = [(target, lambda tmp, form=form: inquiry_form.write_form(form, tmp, masters=masters))
+              for target, form in zip(targets, made)]
+    writes.append((listing, lambda tmp: inquiry_form.write_list(made, tmp)))
+    _write_set(writes, overwrite)
+    return Surveyed(year, made, targets[:-1], listing, asked.notes)
 
 
-def _move_aside(paths: list[Path]) -> dict[Path, Path]:
-    """Each file renamed beside itself (.~xlkit-<name>.<pid>.bak) until the new set is whole."""
-    moved: dict[Path, Path] = {}
+def _write_set(writes: list[tuple[Path, Callable[[Path], Any]]], overwrite: bool) -> None:
+    """Each `write(temp)` into a temporary file beside its target, then every temp file renamed
+    onto its target: all of them, or (a file that cannot be replaced: open in Excel) none. What
+    an earlier survey killed midway left is swept first (xlkit.files.abandoned)."""
+    from contextlib import ExitStack, suppress
+
+    from .files import abandoned, new_folder_mode, scratch
+
+    for target, _ in writes:
+        for leftover in abandoned(target):
+            with suppress(OSError):
+                leftover.unlink(missing_ok=True)
+    mode = new_folder_mode() & 0o666  # a new file's mode (mkstemp makes it its owner's only)
+    with ExitStack() as temps:
+        ready = []
+        for target, write in writes:
+            tmp = temps.enter_context(scratch(target.parent, target.suffix, owner=target.name))
+            write(tmp)
+            os.chmod(tmp, mode)
+            ready.append((tmp, target))
+        placed: list[tuple[Path, Path | None]] = []  # (target, where its old file is kept meanwhile)
+        try:
+            for tmp, target in ready:
+                if overwrite and target.exists():
+                    kept = temps.enter_context(scratch(target.parent, target.suffix, owner=target.name))
+                    os.replace(target, kept)
+                    placed.append((target, kept))
+                    os.replace(tmp, target)
+                else:
+                    _new_file(tmp, target)
+                    placed.append((target, None))
+        except BaseException as exc:
+            failed = target
+            for done, kept in reversed(placed):  # the old files back, the new ones away
+                with suppress(OSError):
+                    if kept is not None:
+                        os.replace(kept, done)
+                    else:
+                        done.unlink(missing_ok=True)
+            if isinstance(exc, OSError):
+                raise XlkitError(messages.text("survey.replace_failed", ファイル=failed.name,
+                                               理由=os_reason(exc))) from None
+            raise
+
+
+def _new_file(tmp: Path, target: Path) -> None:
+    """`tmp` given the name `target` where no file has it: one that appeared since the survey
+    looked is never replaced (a hard link fails on it)."""
     try:
-        for path in paths:
-            aside = path.with_name(f".~xlkit-{path.name}.{os.getpid()}.bak")
-            os.replace(path, aside)
-            moved[path] = aside
-    except OSError as exc:
-        for path, aside in moved.items():
-            os.replace(aside, path)
-        raise XlkitError(messages.text("survey.replace_failed", ファイル=path.name, 理由=os_reason(exc))) from None
-    return moved
+        os.link(tmp, target)
+    except FileExistsError:
+        raise Refusal("survey.exists", ファイル=target.name) from None
+    except OSError:  # file systems without hard links (some network shares, FAT)
+        if target.exists():
+            raise Refusal("survey.exists", ファイル=target.name) from None
+        os.replace(tmp, target)
 
 
 def inquiry_year(book: Book, year: int | None) -> int:
@@ -143,7 +173,6 @@ class Collected:
 
     plan: Any  # xlkit.answers.Plan
     written: bool
-    appended: list[tuple[int, dict[str, Any]]] = field(default_factory=list)  # (Excel row, values)
 
 
 FORM_SUFFIXES = (".xlsx", ".xlsm", ".xls")  # a 課 may save the form as another kind: refused by name, not passed over
@@ -181,12 +210,6 @@ def _labels(files: list[Path]) -> list[str]:
     return [f"{p.parent.name}/{p.name}" if names.count(p.name) > 1 else p.name for p in files]
 
 
-def _division_in_name(name: str) -> str:
-    """The 課 of a form's own file name (照会票_令和3年度_税務課.xlsx), for a file too broken to say it."""
-    parts = Path(name).stem.split("_", 2)
-    return parts[2] if len(parts) == 3 and parts[0] == "照会票" else ""
-
-
 def read_answers(book: Book, files: list[Path]) -> list:
     """Each file read as a 照会票 (xlkit.answers.Source): its answer, or why it is refused."""
     from . import answers as planner
@@ -200,10 +223,10 @@ def read_answers(book: Book, files: list[Path]) -> list:
             grids = reader.read_sheets(path, sheets, watched=(forms_.CONTINUING, forms_.NEW, forms_.IDENTITY))
             sources.append(planner.Source(label, forms_.read_answer(book, grids, label)))
         except forms_.FormRefused as e:
-            sources.append(planner.Source(label, refused=e.reason, named=e.division or _division_in_name(path.name)))
+            sources.append(planner.Source(label, refused=e.reason, named=e.division or forms_.division_in_name(path.name)))
         except XlkitError as e:
             sources.append(planner.Source(label, refused=messages.text("collect.unreadable", 理由=e.message.rstrip("。")),
-                                          named=_division_in_name(path.name)))
+                                          named=forms_.division_in_name(path.name)))
     return sources
 
 
@@ -230,27 +253,34 @@ def collect(register_path: str | Path, files: list[str | Path], *, year: int | N
     if dry_run:
         book = reader.load(path)
         formats_current(book)  # writer.editing says it for the run
-        logs = _Logs.read(book)
-        result = plan_collect(book, read_answers(book, files), year, skip_bad=skip_bad, history=logs.history)
+        logs = _read_logs(book)
+        result = plan_collect(book, read_answers(book, files), year, skip_bad=skip_bad, history=logs.taken)
         check_plan(book, result)
         return Collected(result, False)
     with writer.editing(path, "回答取込", clear_lock=clear_lock) as edit:
         book = reader.load(edit.path)
-        logs = _Logs.read(book)
-        result = plan_collect(book, read_answers(book, files), year, skip_bad=skip_bad, history=logs.history)
+        logs = _read_logs(book)
+        result = plan_collect(book, read_answers(book, files), year, skip_bad=skip_bad, history=logs.taken)
         check_plan(book, result)
         if result.held:  # all or nothing: not even 回答状況 is written
             return Collected(result, False)
         new, ends = planner.applied(result)
-        appended = _write_collected(edit, book, result, new, ends, logs)
+        _write_collected(edit, book, result, new, ends, logs)
         edit.commit()
-    return Collected(result, True, appended)
+    return Collected(result, True)
 
 
-def formats_current(book: Book) -> None:
+def formats_current(book: Book, name: str | None = None, where: str | None = None) -> None:
+    """A register of another format than this xlkit's is refused by name before anything is
+    written (xlkit.formats.check_current), by every door: `name` and `where` are the file as
+    staff know it — the workbook open in Excel for a button — by default the book's own file."""
     from . import formats
 
-    formats.check_current(book.format, book.path.name if book.path else "", str(book.path or ""))
+    if name is None:
+        name = book.path.name if book.path else ""
+    if where is None:
+        where = str(book.path or "")
+    formats.check_current(book.format, name, where)
 
 
 def check_plan(book: Book, result) -> None:
@@ -264,31 +294,17 @@ def check_plan(book: Book, result) -> None:
     require_columns(book, schema.linkage(), "import.columns_missing", needed)
 
 
-@dataclass
-class _Logs:
-    """変更履歴 and 回答状況 of the register file, each read once: what earlier collects took, the
-    history's last row, the status lines. A lost column is refused before anything is decided."""
+def _read_logs(book: Book) -> collect_log.Logs:
+    """変更履歴 and 回答状況 of the register file, each read once (xlkit.collect_log.Logs)."""
+    from .workbook import reader
 
-    history: list[dict[str, Any]]
-    last: int
-    status: list[dict[str, Any]]
-
-    @classmethod
-    def read(cls, book: Book) -> _Logs:
-        from .register import require_columns
-        from .workbook import reader
-
-        history, last = [], 1
-        for record, _ in reader.stream(book, schema.history(), keys=("source", "id")):
-            history.append(record.values)
-            last = record.row
-        require_columns(book, schema.history(), "history.columns_missing")
-        status = [record.values for record, _ in reader.stream(book, schema.status())]
-        require_columns(book, schema.status(), "status.columns_missing")
-        return cls(history, last, status)
+    history, status = schema.history(), schema.status()
+    return collect_log.Logs(
+        collect_log.log_records(book, history, reader.stream(book, history, keys=collect_log.HISTORY_KEYS)),
+        collect_log.log_records(book, status, reader.stream(book, status)))
 
 
-def _write_collected(edit, book: Book, result, new: list, ends: list, logs: _Logs) -> list[tuple[int, dict[str, Any]]]:
+def _write_collected(edit, book: Book, result, new: list, ends: list, logs: collect_log.Logs) -> None:
     from .workbook import appender
 
     linkage = schema.linkage()
@@ -296,14 +312,11 @@ def _write_collected(edit, book: Book, result, new: list, ends: list, logs: _Log
     if ends:
         appender.set_cells(edit.package, linkage, letters, {e.record.row: {"end": e.end} for e in ends})
         appender.check_rows(edit.package, linkage, book, {e.record.row: {"end": e.end} for e in ends}, only={"end"})
-    rows = []
     if new:
-        after = max((r.row for r in book.linkages), default=1)
         values = [n.values for n in new]
-        rows = appender.append(edit.package, linkage, letters, values, after=after)
-        appender.check_appended(edit.package, linkage, book, values, after)
+        appender.append(edit.package, linkage, letters, values, after=result.after)
+        appender.check_appended(edit.package, linkage, book, values, result.after)
     log_changes(edit, book, collect_log.history_changes(new, ends), after=logs.last)
     status = schema.status()
     appender.rewrite(edit.package, status, book.columns[status.sheet],
-                     collect_log.status_rows(result, logs.status, dt.datetime.now()))
-    return list(zip(rows, [n.values for n in new]))
+                     collect_log.status_rows(result, [r.values for r in logs.status], dt.datetime.now()))

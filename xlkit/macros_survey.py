@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 from xlkit import cells, messages
 from xlkit.addresses import column_index
 from xlkit.errors import XlkitError
-from xlkit.macros import EXPORT_DIR, alert, excel_text, guarded, load_register, read_book, required_sheet, workbook_folder
+from xlkit.macros import (EXPORT_DIR, alert, check_current, excel_text, guarded, load_register, read_book, required_sheet,
+                          workbook_file, workbook_folder)
 from xlkit.workbook import design
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -37,19 +38,12 @@ def _survey_folder(book) -> Path:
     return workbook_folder(book) / EXPORT_DIR / SURVEY_DIR
 
 
-def _check_current(book, rb) -> None:
-    """A register of an older format is refused by name, before anything is written or asked."""
-    from xlkit import formats
-
-    formats.check_current(rb.format, book.name, str(book.fullname))
-
-
 def _survey(book) -> None:
     from xlkit import inquiry_tasks
     from xlkit.dates import nendo
 
     rb = load_register(book, read_book(book))
-    _check_current(book, rb)
+    check_current(book, rb)
     folder = _survey_folder(book)
     done = inquiry_tasks.survey(rb, folder)
     message = messages.text("button.survey_written", 年度=nendo(done.year), 件数=len(done.forms), フォルダ=folder,
@@ -82,19 +76,20 @@ def _collect(book, choose: Callable | None, confirm: Callable | None) -> None:
     logs = (schema.history(), schema.status())
     grids = read_book(book, extra=[log.sheet for log in logs])
     rb = load_register(book, grids)
-    _check_current(book, rb)
+    check_current(book, rb)
     linkages = required_sheet(book, design.linkage_sheet())
     history_sheet, status_sheet = (required_sheet(book, log.sheet) for log in logs)
     shadow = rb.shadow()  # rb stays as read
-    history_rows, history_letters = log_rows(shadow, logs[0], grids.get(logs[0].sheet), keys=("source", "id"))
+    history_rows, history_letters = log_rows(shadow, logs[0], grids.get(logs[0].sheet), keys=collect_log.HISTORY_KEYS)
     status_rows, status_letters = log_rows(shadow, logs[1], grids.get(logs[1].sheet))
+    read = collect_log.Logs(history_rows, status_rows)
     inquiry_tasks.inquiry_year(rb, None)  # a 報告年度 missing is said before staff are asked for files
 
     files = [Path(p) for p in (choose or _choose_files)(book) or []]
     if not files:
         return  # cancelled: nothing read, nothing written
     files = inquiry_tasks.answer_files(files, register=workbook_file(book))
-    plan = inquiry_tasks.plan_collect(rb, inquiry_tasks.read_answers(rb, files), history=[r.values for r in history_rows])
+    plan = inquiry_tasks.plan_collect(rb, inquiry_tasks.read_answers(rb, files), history=read.taken)
     if plan.held:  # all or nothing, as the command line: not even 回答状況 is written
         alert(book, _shown(collect_log.report(plan, written=False, door="button")), title, critical=True)
         return
@@ -107,8 +102,8 @@ def _collect(book, choose: Callable | None, confirm: Callable | None) -> None:
         return
     started: list[bool] = []
     try:
-        _write(book, rb, plan, grids, (linkages, history_sheet, status_sheet), (history_rows, history_letters),
-               (status_rows, status_letters), started)
+        _write(book, rb, plan, grids, (linkages, history_sheet, status_sheet), read, (history_letters, status_letters),
+               started)
     except Exception as e:
         if not started:  # refused before the first cell (a sheet protected with a password): as it is
             raise
@@ -130,60 +125,53 @@ def failure_text(e: Exception) -> str:
     return f"{type(e).__name__}: {e}"
 
 
-def workbook_file(book) -> Path | None:
-    """The open workbook's file, which a folder of answers may hold too (never an answer)."""
-    fullname = str(book.fullname)
-    if "://" in fullname:  # in the cloud: no folder of ours holds it
-        return None
-    path = Path(fullname)
-    return path if path.is_absolute() else Path.cwd() / path.name  # as _folder reads a book without a path
-
-
-def _write(book, rb, plan, grids, sheets, history_read, status_read, started: list[bool]) -> None:
+def _write(book, rb, plan, grids, sheets, read, log_letters, started: list[bool]) -> None:
     """The plan into the open workbook: the history first, so that a failure midway leaves no
-    row without its 変更履歴; the new rows, the end dates, then 回答状況."""
+    row without its 変更履歴; the new rows, the end dates, then 回答状況. `read` are the
+    history and status as read (xlkit.collect_log.Logs), `log_letters` their column letters."""
     from xlkit import answers, collect_log, history, processes, schema
+    from xlkit.addresses import runs
 
     linkages, history_sheet, status_sheet = sheets
-    (history_rows, history_letters), (status_rows, status_letters) = history_read, status_read
+    history_letters, status_letters = log_letters
     new, ends = answers.applied(plan)
     logs = (schema.history(), schema.status())
 
     now = dt.datetime.now()
     linkage = schema.linkage()
     letters = rb.columns[linkage.sheet]
-    after = max((r.row for r in rb.linkages), default=1)
+    after = plan.after
     with unprotected(history_sheet), unprotected(status_sheet):
         started.append(True)
         changes = collect_log.history_changes(new, ends)
         if changes:
-            last = max((r.row for r in history_rows), default=1)
             rows = history.rows(changes, at=now, user=processes.user())
-            history_sheet.range((last + 1, 1)).value = block_of(logs[0], history_letters, rows)
+            history_sheet.range((read.last + 1, 1)).value = block_of(logs[0], history_letters, rows)
         if new:  # one block below the last row, in the sheet's own column order
             linkages.range((after + 1, 1)).value = block_of(linkage, letters, [n.values for n in new])
-            _date_formats(linkages, linkage, letters, after + 1, after + len(new))
+            _date_formats(linkages, linkage, letters, after + 1, [n.values for n in new])
             _grow_tables(linkages, letters, after + len(new))
-        end_column = column_index(letters["end"]) + 1 if ends else 0
-        for end in ends:
-            linkages.range((end.record.row, end_column)).value = end.end
+        if ends:  # a block per run of consecutive rows, formatted as the register writer formats them
+            col = column_index(letters["end"]) + 1
+            by_row = {end.record.row: end.end for end in ends}
+            for first, last in runs(by_row):
+                linkages.range((first, col), (last, col)).value = [[by_row[r]] for r in range(first, last + 1)]
+                _date_format(linkages, col, first, last)
         old = grids.get(logs[1].sheet) or []
         if len(old) > 1:
             status_sheet.range((2, 1), (len(old), max(len(old[0]), 1))).clear_contents()
-        rows = collect_log.status_rows(plan, [r.values for r in status_rows], now)
+        rows = collect_log.status_rows(plan, [r.values for r in read.status], now)
         if rows:
             status_sheet.range((2, 1)).value = block_of(logs[1], status_letters, rows)
 
 
 def log_rows(shadow, register, grid: list[list] | None, keys=None) -> tuple[list, dict[str, str]]:
-    """The typed rows of a sheet xlkit writes (変更履歴, 回答状況) and its column letters, refused
-    as the command line refuses them when a column is missing."""
-    from xlkit import schema
-    from xlkit.register import require_columns, stream_register
+    """The typed rows of a sheet xlkit writes (変更履歴, 回答状況) and its column letters, read
+    and refused as the command line reads them (xlkit.collect_log.log_records)."""
+    from xlkit import collect_log
+    from xlkit.register import stream_register
 
-    found = [record for record, _ in stream_register(shadow, register, iter(grid or [[]]), keys=keys)]
-    require_columns(shadow, register, "history.columns_missing" if register.name == schema.HISTORY
-                    else "status.columns_missing")
+    found = collect_log.log_records(shadow, register, stream_register(shadow, register, iter(grid or [[]]), keys=keys))
     return found, shadow.columns[register.sheet]
 
 
@@ -202,23 +190,56 @@ def block_of(register, letters: dict[str, str], rows: list[dict]) -> list[list]:
 
 
 def _cell(value):
-    """A typed value as written through xlwings: dates as dates, text kept as that text."""
-    if isinstance(value, dt.datetime) and value.time() == dt.time():
-        return value.date()
-    if isinstance(value, str):
-        return excel_text(value)
-    return value
+    """A typed value as written through xlwings: text kept as that text (excel_text), the rest
+    (dates, as the reader types every date cell, and numbers) as it is."""
+    return excel_text(value) if isinstance(value, str) else value
 
 
-def _date_formats(sheet, register, letters: dict[str, str], first: int, last: int) -> None:
-    """The new rows' date cells in the register's date format (R3.9.30), as the register writer
-    gives them the format of the cell above: Excel would show a written date in its own."""
-    from xlkit.workbook.styles import DATE_FORMAT
+def _date_formats(sheet, register, letters: dict[str, str], first: int, rows: list[dict]) -> None:
+    """The date cells of the new rows (`rows`, from row `first` down) in the number format the
+    register writer gives them: the format of the cell above when it shows a date, else the
+    register's (R3.9.30); Excel would show a written date in its own. A blank cell is left as
+    it is, as the register writer leaves it."""
+    from xlkit.addresses import runs
 
     for column in register.columns:
         if column.kind == "date" and column.key in letters:
             col = column_index(letters[column.key]) + 1
-            sheet.range((first, col), (last, col)).number_format = DATE_FORMAT
+            dated = [first + i for i, values in enumerate(rows) if values.get(column.key) is not None]
+            for top, bottom in runs(dated):
+                _date_format(sheet, col, top, bottom, above=first - 1 if first > 2 else None)
+
+
+_UNREAD = object()  # the engine reads no number format (xlwings' remote engine)
+
+
+def _number_format(where):
+    """The number format of the cells of `where`: one code for them all, None when they differ
+    (Excel says Null), _UNREAD when the engine cannot say."""
+    try:
+        found = where.number_format
+    except Exception:
+        return _UNREAD
+    return found if isinstance(found, str) else None
+
+
+def _date_format(sheet, col: int, first: int, last: int, *, above: int | None = None) -> None:
+    """The cells of rows `first`..`last` of column `col`, just given dates, in the number format
+    xlkit.workbook.stylesheet.new_date_format gives (the register writer's rule): that of the
+    cell in row `above` (new rows take the format of the row above them) or else their own,
+    when it shows a date; the register's otherwise, and on an engine that reads no formats."""
+    from xlkit.workbook.stylesheet import new_date_format
+
+    written = sheet.range((first, col), (last, col))
+    shown = _number_format(sheet.range((above, col)) if above else written)
+    if shown is None and above is None and first < last:  # their own formats differ: each keeps its own
+        for row in range(first, last + 1):
+            _date_format(sheet, col, row, row)
+        return
+    current = None if shown is _UNREAD else shown
+    wanted = new_date_format(current)
+    if wanted != current:
+        written.number_format = wanted
 
 
 def _register_tables(sheet, letters: dict[str, str]) -> list:

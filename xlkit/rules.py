@@ -321,34 +321,54 @@ def check_cases(book: Book) -> list[Issue]:
                                 f"年度「{_typed(rec, 'fiscal_year')}」（{nendo(fy)}）が付議日「{_typed(rec, 'submitted_on')}」の年度"
                                 f"（{nendo(fiscal_year(day))}＝{fiscal_year(day)}）と違います。年度か付議日を確認してください。"))
 
-    by_key = {(r.values["fiscal_year"], r.values["no"]): r for r in cases
-              if "fiscal_year" in r.values and "no" in r.values}
-    cited: set[tuple[int, int]] = set()
+    by_key = _cases_by_key(book)
     for rec in book.linkages:
         ref = rec.values.get("case_ref")
         key = case_key(ref)
         if key is None:
             continue  # blank, or not in the 2025-12 form (reported by the schema)
-        cited.add(key)
         if key not in by_key and CASE_REF.match(ref):  # a full-width ２０２５－１ is reported by the schema
             found.append(_issue(rec, "case_ref", "case-ref-unknown",
                                 f"関連審議案件「{ref}」に当たる審議案件（{key[0]}年度の№{key[1]}）が"
                                 "「審議案件」シートにありません。年度（西暦）と№を確認してください。"))
-    # Only a register that links linkages to cases can miss a link; cases from before the
-    # first year any linkage cites are older than that practice and are not asked about.
-    if cited:
-        first = min(y for y, _ in cited)
-        # which 審議結果 approve and which 区分 call for a linkage: the master sheets' ○ column
-        approving, linkage_categories = book.approving_results, book.linkage_categories
-        for key, rec in sorted(by_key.items()):
-            v = rec.values
-            if (key[0] >= first and v.get("result") in approving
-                    and linkage_categories.intersection(v.get("categories", ()))
-                    and key not in cited and "categories" in rec.letters):
-                found.append(_issue(rec, "categories", "case-without-linkage",
-                                    f"{'・'.join(sorted(linkage_categories & set(v['categories'])))}を{v['result']}した案件（{key[0]}年度の№{key[1]}）ですが、関連審議案件に"
-                                    f"「{key[0]}-{key[1]}」と入力した外部結合がありません。外部結合の行の入力漏れがないか確認してください。"))
+    linkage_categories = book.linkage_categories
+    for rec in sorted(cases_without_linkage(book), key=_case_of):
+        v, key = rec.values, _case_of(rec)
+        found.append(_issue(rec, "categories", "case-without-linkage",
+                            f"{'・'.join(sorted(linkage_categories & set(v['categories'])))}を{v['result']}した案件（{key[0]}年度の№{key[1]}）ですが、関連審議案件に"
+                            f"「{key[0]}-{key[1]}」と入力した外部結合がありません。外部結合の行の入力漏れがないか確認してください。"))
     return found
+
+
+def _case_of(rec: Record) -> tuple[int, int]:
+    return rec.values["fiscal_year"], rec.values["no"]
+
+
+def _cases_by_key(book: Book) -> dict[tuple[int, int], Record]:
+    """The cases by (年度, №); of a № typed twice (case-no-duplicate), the lower row."""
+    return {_case_of(r): r for r in book.cases if "fiscal_year" in r.values and "no" in r.values}
+
+
+def cases_without_linkage(book: Book) -> list[Record]:
+    """The approved cases whose 区分 call for a linkage and that no linkage cites in 関連審議案件
+    (compared as case_key reads it), in register order: what case-without-linkage warns of and
+    what the spring survey pre-lists on each 担当課's form (xlkit.inquiry), decided once here.
+
+    Only a register that links linkages to cases can miss a link: when no linkage cites a case,
+    none is asked for (a register not using the column would otherwise be asked for every
+    case it ever approved). Cases from before the first 年度 any linkage cites are older than
+    that practice and are not asked for either. Which 審議結果 approve and which 区分 call for a
+    linkage are the master sheets' ○ column; a register without the 区分 column asks nothing."""
+    cited = {key for rec in book.linkages if (key := case_key(rec.values.get("case_ref"))) is not None}
+    if not cited:
+        return []
+    first = min(y for y, _ in cited)
+    approving, linkage_categories = book.approving_results, book.linkage_categories
+    kept = {id(rec) for rec in _cases_by_key(book).values()}
+    return [rec for rec in book.cases
+            if id(rec) in kept and _case_of(rec)[0] >= first and _case_of(rec) not in cited
+            and rec.values.get("result") in approving
+            and linkage_categories.intersection(rec.values.get("categories", ())) and "categories" in rec.letters]
 
 
 # --- 設定: last year's published figures ---------------------------------------------------
@@ -374,7 +394,7 @@ def check_periods(book: Book) -> list[Issue]:
     """division-period and division-renamed for 外部結合's 課 and 審議案件's 担当課 (see the module
     docstring). Only names with a period are looked at; a name on no row of the 課 sheet is
     master-unknown's."""
-    entries = org.of(book)
+    entries = book.org
     limited: dict[str, list[org.Division]] = {}
     for entry in entries:
         limited.setdefault(cells.fold(entry.name), []).append(entry)
@@ -422,16 +442,6 @@ def check_periods(book: Book) -> list[Issue]:
     return found
 
 
-def _period_text(rows: list[org.Division]) -> str:
-    """令和3年4月1日から令和5年3月31日まで、令和7年4月1日から: each period of a name."""
-    spans = []
-    for d in sorted(rows, key=lambda d: d.valid_from or dt.date.min):
-        start = f"{format_wareki(d.valid_from)}から" if d.valid_from else ""
-        end = f"{format_wareki(d.valid_to)}まで" if d.valid_to else ""
-        spans.append(start + end if start or end else "期間の定めなし")
-    return "、".join(spans)
-
-
 def _outside(entries, division: str, rows: list[org.Division], day: dt.date, what: str) -> tuple[str, str]:
     """A name used on a day outside its period(s): a warning when the 課 sheet says for certain
     which name that day had (one successor, or one predecessor) — the reports print that name —
@@ -440,9 +450,9 @@ def _outside(entries, division: str, rows: list[org.Division], day: dt.date, wha
     if cells.fold(meant) != cells.fold(division) and org.valid(entries, meant, day):
         older = any(d.valid_to is not None and d.valid_to < day for d in rows)  # used before: 改正前
         return "division-renamed", (
-            f"{'組織改正前' if older else '組織改正後'}の課名です。課「{division}」は{_period_text(rows)}の課名で、"
+            f"{'組織改正前' if older else '組織改正後'}の課名です。課「{division}」は{org.period_text(rows)}の課名で、"
             f"この行の{what}の課名は「{meant}」です。報告書には年度ごとにその年度の課名を出力します。")
-    text = f"課「{division}」は{_period_text(rows)}の課名です。この行の{what}には使われていません。"
+    text = f"課「{division}」は{org.period_text(rows)}の課名です。この行の{what}には使われていません。"
     if cells.fold(meant) != cells.fold(division):
         text += f"その日の課名は「{meant}」です。"
     return "division-period", text + "課名か日付を確認してください。"

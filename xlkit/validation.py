@@ -14,6 +14,7 @@ and only a column holding a bad value is walked again to find its cells. About 0
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -44,18 +45,29 @@ class Findings:
                 "issues": [i.as_json() for i in self.issues]}
 
 
-def validate_book(book: Book) -> Findings:
-    """Every problem of a prepared register: the reader's, the schema's, then the cross-row rules'."""
+def validate_book(book: Book, *, rows: Mapping[str, Collection[int]] | None = None) -> Findings:
+    """Every problem of a prepared register: the reader's, the schema's, then the cross-row rules'.
+
+    With `rows` (sheet -> row numbers), the one-cell checks — the schema, masters, typos, blank
+    required cells — look at those rows alone, and at no other sheet (設定 neither): what
+    回答取込 asks of the rows it would write (xlkit.answers). The reader's issues and the rules
+    across rows are still over the whole register, so that each issue on those rows is the one
+    the whole check finds."""
     with gc_paused():
-        return _validate(book)
+        return _validate(book, rows)
 
 
-def _validate(book: Book) -> Findings:
+def _validate(book: Book, rows: Mapping[str, Collection[int]] | None = None) -> Findings:
     found = _format_issues(book)
     reported = {(i.sheet, i.cell) for i in book.issues}
     for reg, records in ((schema.linkage(), book.linkages), (schema.case(), book.cases)):
-        found += _check_cells(book, reg, records, reported)
-    found += _check_settings(book, reported)
+        if rows is None:
+            found += _check_cells(book, reg, records, reported)
+        elif reg.sheet in rows:
+            wanted = rows[reg.sheet]
+            found += _check_cells(book, reg, [r for r in records if r.row in wanted], reported, whole=False)
+    if rows is None or schema.settings().sheet in rows:
+        found += _check_settings(book, reported)
     wrong = {(i.sheet, i.cell) for i in found if i.severity == ERROR}
     # a rule built on a cell already wrong (区分 「外部結合、外部結合」) would be a second message
     # about the same cell; it is asked again once the cell is fixed
@@ -104,17 +116,18 @@ def json_value(value):
 
 
 def _check_cells(book: Book, reg: schema.Register, records: list[Record],
-                 reported: set[tuple[str, str]]) -> list[Issue]:
+                 reported: set[tuple[str, str]], whole: bool = True) -> list[Issue]:
     """The schema and the one-cell rules (masters, typos, half-width kana), once per distinct cell.
 
     A prepared value depends only on what was typed (and the book's masters), so each distinct
-    typed value of a column is judged once — the reader has them already (`book.distinct`) —
-    and only the columns with a bad value are walked again to find its cells.
+    typed value of a column is judged once — the reader has them already (`book.distinct`) for
+    a `whole` sheet; `records` of some rows only bring their own — and only the columns with a
+    bad value are walked again to find its cells.
     """
     missing = book.missing.get(reg.sheet, set())
     validators = property_validators(reg.name)
     present = [c for c in reg.columns if c.key not in missing]
-    distinct = book.distinct.get(reg.sheet) or _distinct(records)
+    distinct = (book.distinct.get(reg.sheet) if whole else None) or _distinct(records)
     found = []
     for column in present:
         judges = [_schema_judge(validators[column.key], column), *rules.cell_judges(book, column)]

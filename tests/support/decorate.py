@@ -353,8 +353,8 @@ def _chart_anchor(rid: str) -> str:
         "</a:graphicData></a:graphic></xdr:graphicFrame>"))
 
 
-def _bar_chart() -> str:
-    sheet = f"'{LINKAGES}'"
+def _bar_chart(linkages: str = LINKAGES) -> str:
+    sheet = f"'{linkages}'"
     return (
         '<c:barChart><c:barDir val="col"/><c:grouping val="clustered"/><c:varyColors val="0"/>'
         f'<c:ser><c:idx val="0"/><c:order val="0"/><c:tx><c:strRef><c:f>{sheet}!$N$1</c:f></c:strRef></c:tx>'
@@ -424,9 +424,12 @@ _DXF = (b'<dxf><font><color rgb="FF9C0006"/></font><fill><patternFill><bgColor r
 
 # --------------------------------------------------------------------------- decorate
 
-def decorate(src: Path, dst: Path) -> Decorations:
+def decorate(src: Path, dst: Path, *, on: tuple[str, str] = (HOWTO, LINKAGES)) -> Decorations:
     """Copy the register `src` to `dst` with a picture, a text box, a chart, a comment, a
     conditional format and a hyperlink added (see the module docstring for where).
+
+    `on` names the two sheets decorated in place of 使い方 and 外部結合 (the picture on the first,
+    the rest on the second): another workbook of xlkit's, such as a 照会票, is decorated alike.
 
     Raises NotImplementedError when 使い方 or 外部結合 already has a DrawingML drawing, or 外部結合
     a legacy (VML) drawing, as a file decorated once already has: objects are never merged.
@@ -435,8 +438,11 @@ def decorate(src: Path, dst: Path) -> Decorations:
     with zipfile.ZipFile(src) as archive:
         pkg = _Package(archive)
         sheets = sheet_parts(archive)
+    first, second = on
     deco = Decorations(source=src, path=dst)
-    howto, linkages = sheets[HOWTO], sheets[LINKAGES]
+    deco.places = {kind: place.replace(f"{HOWTO}!", f"{first}!", 1).replace(f"{LINKAGES}!", f"{second}!", 1)
+                   for kind, place in PLACES.items()}
+    howto, linkages = sheets[first], sheets[second]
     for sheet in (howto, linkages):
         if _child(pkg.parts[sheet], "drawing") is not None:
             raise NotImplementedError(f"{sheet} already has a DrawingML drawing")
@@ -457,12 +463,12 @@ def decorate(src: Path, dst: Path) -> Decorations:
     sheet_element(howto, "drawing", f'<drawing xmlns:r="{NS_R}" r:id="{rid}"/>'.encode())
     pkg.content_type(default=("png", CT_PNG), override=(drawing, CT_DRAWING))
     deco.markers["picture"] = (drawing, anchor)
-    deco.links += [(HOWTO, "drawing", REL_DRAWING, drawing)]
+    deco.links += [(first, "drawing", REL_DRAWING, drawing)]
 
     # 2 and 3. the text box and the chart, one drawing of 外部結合
     drawing = pkg.fresh("xl/drawings/drawing{}.xml")
     chart = pkg.fresh("xl/charts/chart{}.xml")
-    bar = _bar_chart()
+    bar = _bar_chart(second)
     pkg.add(chart, _chart(bar))
     pkg.add(drawing, b"")
     textbox = _textbox_anchor()
@@ -474,7 +480,7 @@ def decorate(src: Path, dst: Path) -> Decorations:
     pkg.content_type(override=(chart, CT_CHART))
     deco.markers["textbox"] = (drawing, textbox.encode())
     deco.markers["chart"] = (chart, bar.encode())
-    deco.links += [(LINKAGES, "drawing", REL_DRAWING, drawing)]
+    deco.links += [(second, "drawing", REL_DRAWING, drawing)]
 
     # 4. the comment on 外部結合!B2: comments part + its own VML part
     comments = pkg.fresh("xl/comments{}.xml")
@@ -489,7 +495,7 @@ def decorate(src: Path, dst: Path) -> Decorations:
     sheet_element(linkages, "legacyDrawing", f'<legacyDrawing xmlns:r="{NS_R}" r:id="{rid}"/>'.encode())
     pkg.content_type(default=("vml", CT_VML), override=(comments, CT_COMMENTS))
     deco.markers["comment"] = (comments, item.encode())
-    deco.links += [(LINKAGES, "", REL_COMMENTS, comments), (LINKAGES, "legacyDrawing", REL_VML, vml)]
+    deco.links += [(second, "", REL_COMMENTS, comments), (second, "legacyDrawing", REL_VML, vml)]
 
     # 5. the conditional format on 外部結合 column C, with its dxf
     styles = "xl/styles.xml"
@@ -506,14 +512,14 @@ def decorate(src: Path, dst: Path) -> Decorations:
     # rows): Excel puts a link's text in its cell, and openpyxl fills an empty linked cell with
     # the URL, which would add a 課 to the register
     cell = "C2" if _filled(pkg.parts[linkages], "C2") else "C1"
-    deco.places["hyperlink"] = f"{LINKAGES}!{cell}"
+    deco.places["hyperlink"] = f"{second}!{cell}"
     rid = pkg.relate(linkages, REL_HYPERLINK, URL, external=True)
     link = f'<hyperlink xmlns:r="{NS_R}" ref="{cell}" r:id="{rid}" tooltip="参考：外部結合の手引き"/>'.encode()
     appended = _append_to_child(pkg.parts[linkages], "hyperlinks", link, count=False)
     pkg.parts[linkages] = appended if appended is not None else _insert_child(
         pkg.parts[linkages], b"<hyperlinks>" + link + b"</hyperlinks>", "hyperlinks", WORKSHEET_ORDER)
     deco.markers["hyperlink"] = (linkages, link)
-    deco.links += [(LINKAGES, "hyperlink", REL_HYPERLINK, URL)]
+    deco.links += [(second, "hyperlink", REL_HYPERLINK, URL)]
 
     for name in pkg.added:
         if name.endswith(".xml"):

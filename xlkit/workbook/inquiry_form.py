@@ -17,7 +17,6 @@ from xlsxwriter.utility import quote_sheetname
 from xlkit import cells, inquiry
 from xlkit.addresses import column_letter
 from xlkit.dates import format_wareki, nendo
-from xlkit.files import atomic_write
 from xlkit.workbook import builder, design, styles
 
 INHERITED = "組織改正"  # the 記入のしかた line of a form that lists a closed 課's linkages
@@ -36,14 +35,12 @@ class Formats(builder.Formats):
         return super().__getattr__(name)
 
 
-def write_form(form: inquiry.Form, path: Path, *, masters: dict[str, list[str]], overwrite: bool = False) -> Path:
-    """Write `form` to `path` (whole or not at all); `masters` are the register's 課, 実施機関 …
-    lists for the dropdowns."""
-
-    def write(tmp: Path) -> None:
-        tmp.write_bytes(form_bytes(form, masters))
-
-    return atomic_write(path, write, overwrite=overwrite)
+def write_form(form: inquiry.Form, path: Path, *, masters: dict[str, list[str]]) -> Path:
+    """Write `form` to `path`, the temporary file of the survey's set (xlkit.inquiry_tasks.survey
+    renames a whole set into place); `masters` are the register's 課, 実施機関 … lists for the
+    dropdowns."""
+    path.write_bytes(form_bytes(form, masters))
+    return path
 
 
 def form_bytes(form: inquiry.Form, masters: dict[str, list[str]]) -> bytes:
@@ -141,8 +138,7 @@ def _howto(ws, form: inquiry.Form, fmt) -> None:
             ws.data_validation(row, 2, row, 2, {
                 "validate": "date", "criteria": "between", "minimum": builder.DATE_MIN, "maximum": builder.DATE_MAX,
                 "error_type": "warning", "input_title": "回答日", "input_message": "回答した日（例：R4.5.10）",
-                "error_title": "日付を確認してください",
-                "error_message": "日付として読み取れませんでした。このまま確定する場合は「はい」を押してください。"})
+                "error_title": builder.DATE_ERROR_TITLE, "error_message": builder.SETTING_DATE_ERROR})
         else:
             ws.write_blank(row, 2, None, fmt.edit_text)
         row += 1
@@ -176,7 +172,7 @@ def _continuing(ws, form: inquiry.Form, fmt) -> None:
         for c, column in enumerate(columns):
             value = values.get(column.key)
             if column.key in inquiry.EDITABLE:
-                _value(ws, r, c, column, value, fmt.edit_date, fmt)
+                _value(ws, r, c, value, fmt.edit_date)
             else:
                 builder.write_value(ws, r, c, column, value, fmt)
         ws.write_blank(r, change, None, fmt.edit_text)
@@ -204,7 +200,9 @@ def _height(values: dict, columns) -> float:
     return 15.0 * min(lines, 8) + 3
 
 
-def _value(ws, r: int, c: int, column, value, cell_format, fmt) -> None:
+def _value(ws, r: int, c: int, value, cell_format) -> None:
+    """A cell a 課 answers, in `cell_format` (unlocked) even when blank: builder.write_value
+    writes a blank cell not at all."""
     if value is None:
         ws.write_blank(r, c, None, cell_format)
     elif hasattr(value, "year"):
@@ -271,38 +269,36 @@ def _identity(ws, form: inquiry.Form) -> None:
 # --------------------------------------------------------------------------- 照会一覧
 
 
-def write_list(forms: list[inquiry.Form], names: dict[str, str], path: Path, *, year: int,
-               overwrite: bool = False) -> Path:
-    """照会一覧.xlsx: each 課, its form's file and its pre-filled rows."""
-
-    def write(tmp: Path) -> None:
-        buffer = io.BytesIO()
-        wb = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_numbers": False,
-                                             "strings_to_formulas": False, "strings_to_urls": False})
-        fmt = builder.Formats(wb)
-        ws = wb.add_worksheet("照会一覧")
-        ws.write_string(0, 0, f"照会一覧（{nendo(year)}）", fmt.title)
-        headers = ("課", "実施機関", "ファイル", f"継続中の外部結合（{inquiry.CONTINUING}）", "承認済みの案件", "回答期限")
-        widths = (22, 14, 40, 16, 14, 18)
-        for c, (header, width) in enumerate(zip(headers, widths)):
-            ws.set_column(c, c, width, fmt.text)
-            ws.write_string(2, c, header, fmt.header)
-        ws.set_row(2, 36)
-        for r, form in enumerate(forms, start=3):
-            ws.write_string(r, 0, form.division, fmt.text)
-            ws.write_string(r, 1, form.body, fmt.text)
-            ws.write_string(r, 2, names[form.division], fmt.text)
-            ws.write_number(r, 3, len(form.continuing), fmt.number)
-            ws.write_number(r, 4, len(form.cases), fmt.number)
-            ws.write_string(r, 5, format_wareki(form.due) if form.due else "", fmt.text)
-        total = 3 + len(forms)
-        ws.write_string(total, 0, "合計", fmt.header)
-        ws.write_number(total, 3, sum(len(f.continuing) for f in forms), fmt.number)
-        ws.write_number(total, 4, sum(len(f.cases) for f in forms), fmt.number)
-        ws.set_paper(9)
-        ws.fit_to_pages(1, 0)
-        ws.repeat_rows(2)
-        wb.close()
-        tmp.write_bytes(buffer.getvalue())
-
-    return atomic_write(path, write, overwrite=overwrite)
+def write_list(forms: list[inquiry.Form], path: Path) -> Path:
+    """照会一覧.xlsx of `forms` (one survey's, at least one): each 課, its form's file and its
+    pre-filled rows, written to `path` (a temporary file of the set, as `write_form`)."""
+    year = forms[0].year
+    buffer = io.BytesIO()
+    wb = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_numbers": False,
+                                     "strings_to_formulas": False, "strings_to_urls": False})
+    fmt = builder.Formats(wb)
+    ws = wb.add_worksheet("照会一覧")
+    ws.write_string(0, 0, f"照会一覧（{nendo(year)}）", fmt.title)
+    headers = ("課", "実施機関", "ファイル", f"継続中の外部結合（{inquiry.CONTINUING}）", "承認済みの案件", "回答期限")
+    widths = (22, 14, 40, 16, 14, 18)
+    for c, (header, width) in enumerate(zip(headers, widths)):
+        ws.set_column(c, c, width, fmt.text)
+        ws.write_string(2, c, header, fmt.header)
+    ws.set_row(2, 36)
+    for r, form in enumerate(forms, start=3):
+        ws.write_string(r, 0, form.division, fmt.text)
+        ws.write_string(r, 1, form.body, fmt.text)
+        ws.write_string(r, 2, form.name, fmt.text)
+        ws.write_number(r, 3, len(form.continuing), fmt.number)
+        ws.write_number(r, 4, len(form.cases), fmt.number)
+        ws.write_string(r, 5, format_wareki(form.due) if form.due else "", fmt.text)
+    total = 3 + len(forms)
+    ws.write_string(total, 0, "合計", fmt.header)
+    ws.write_number(total, 3, sum(len(f.continuing) for f in forms), fmt.number)
+    ws.write_number(total, 4, sum(len(f.cases) for f in forms), fmt.number)
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(2)
+    wb.close()
+    path.write_bytes(buffer.getvalue())
+    return path
