@@ -18,20 +18,13 @@ import openpyxl
 import pytest
 
 from support import SAMPLE, run_cli
-from support.closing import docx_cells, docx_paragraphs, history_rows, set_settings
+from support.closing import docx_cells, docx_paragraphs, history_rows, register_copy, set_settings
 from xlkit import closing, closing_tasks, schema
 from xlkit.errors import XlkitError
 from xlkit.workbook import reader, writer
 
 YEAR = 2020
 PUBLISHED = {"区長": 80, "教育委員会": 8, "選挙管理委員会": 0, "監査委員": 0, "議会": 0}
-
-
-def register_copy(folder: Path, name: str = "登録簿.xlsx") -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name
-    shutil.copyfile(SAMPLE, path)
-    return path
 
 
 def digest(path: Path) -> str:
@@ -229,6 +222,27 @@ def test_a_register_write_that_fails_removes_the_folder_again(tmp_path, monkeypa
     assert list((tmp_path / "確定").iterdir()) == []  # neither the year's folder nor a half-made one
 
 
+def test_settings_that_do_not_read_back_as_decided_refuse_and_remove_the_folder(tmp_path, monkeypatch):
+    """The written copy's 設定 is read again before it replaces the register (closing_tasks._verify)."""
+    from xlkit.workbook import appender
+
+    register = register_copy(tmp_path)
+    before = register.read_bytes()
+    real = appender.set_cells
+
+    def miswritten(package, reg, letters, rows):  # a defect of the writer, say: 報告年度 written wrong
+        rows = {r: {k: 2030 if k == "report_year" else v for k, v in values.items()} for r, values in rows.items()}
+        return real(package, reg, letters, rows)
+
+    monkeypatch.setattr(appender, "set_cells", miswritten)
+    with pytest.raises(XlkitError) as refused:
+        closing_tasks.close_year(register, pdf=False)
+    said = refused.value.message
+    assert "書き込みを確認できなかった" in said and "「設定」の報告年度が、年度締めで書いた値と違います" in said, said
+    assert register.read_bytes() == before
+    assert list((tmp_path / "確定").iterdir()) == []
+
+
 def test_an_export_that_fails_leaves_no_half_made_folder(tmp_path, monkeypatch):
     from xlkit import tasks
 
@@ -248,9 +262,7 @@ def test_an_export_that_fails_leaves_no_half_made_folder(tmp_path, monkeypatch):
 def test_a_register_changed_after_it_was_read_is_not_frozen(tmp_path):
     register = register_copy(tmp_path)
     book = reader.load(register)
-    from xlkit import tasks
-
-    plan = closing.plan(book, tasks.validate(book))
+    plan = closing.plan(book)
     with pytest.raises(XlkitError) as refused:
         closing_tasks.freeze(register, plan, expected_sha256="0" * 64, pdf=False)
     assert "変更されました" in refused.value.message
@@ -259,9 +271,7 @@ def test_a_register_changed_after_it_was_read_is_not_frozen(tmp_path):
 
 def test_the_plan_changes_only_what_differs():
     book = reader.load(SAMPLE)
-    from xlkit import tasks
-
-    plan = closing.plan(book, tasks.validate(book))
+    plan = closing.plan(book)
     keys = [c.key for c in plan.changes]
     # the bodies whose 前年度公表値 is 0 already keep their cell
     assert keys == ["report_year", "report_date", "closed_years", "previous_published.区長",

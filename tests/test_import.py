@@ -416,6 +416,28 @@ def test_a_failed_write_leaves_the_register_as_it_was(fresh, monkeypatch):
     assert sorted(p.name for p in fresh.parent.iterdir()) == [fresh.name]
 
 
+def test_a_register_rewritten_in_place_meanwhile_is_said_to_be_changed_not_broken(fresh, monkeypatch):
+    """A script (openpyxl) saving over the register in place while the import holds it: the parts
+    the writer then reads are the new file's bytes at the old places. That is a change, to be run
+    again, never a damaged register to restore from a backup (xlkit.workbook.writer.editing)."""
+    real = tasks.log_changes
+
+    def rewrite_then_log(*args, **kwargs):
+        workbook = openpyxl.load_workbook(fresh)
+        workbook[schema.settings().sheet]["B2"] = "資料２"
+        workbook.save(fresh)  # truncates and rewrites the same file
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(tasks, "log_changes", rewrite_then_log)
+    with pytest.raises(XlkitError) as refused:
+        tasks.import_table(fresh, TABLE.read_text(encoding="utf-8"), 2020)
+    said = refused.value.message
+    assert "変更されました" in said and "もう一度実行" in said
+    assert "壊れて" not in said and "バックアップ" not in said
+    assert reader.load(fresh).linkages == []  # the colleague's file as they saved it, nothing imported
+    assert sorted(p.name for p in fresh.parent.iterdir()) == [fresh.name]
+
+
 def test_shift_jis_text_is_read(fresh, tmp_path, capsys):
     table = tmp_path / "表_sjis.txt"
     table.write_bytes(TABLE.read_text(encoding="utf-8").replace("\n", "\r\n").encode("cp932"))

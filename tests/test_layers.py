@@ -27,7 +27,7 @@ CORE = ("addresses", "cells", "answers", "closing", "closing_tasks", "collect_lo
 REPORT_MODEL = ("export.model", "export.layout", "export.linkages", "export.cases")
 # The adapters: reading and writing register files, writing reports
 ADAPTERS = ("workbook.reader", "workbook.scan", "workbook.guard", "workbook.package", "workbook.writer", "workbook.appender", "workbook.row_insert", "workbook.sheet_xml",
-            "workbook.stylesheet", "workbook.migrate", "workbook.format3", "workbook.format4", "workbook.howto_rows", "workbook.builder", "workbook.design", "workbook.inquiry_form",
+            "workbook.stylesheet", "workbook.xml_attrs", "workbook.migrate", "workbook.format3", "workbook.format4", "workbook.howto_rows", "workbook.builder", "workbook.design", "workbook.inquiry_form",
             "workbook.styles", "workbook.vba", "export.api", "export.docx_writer", "export.docx_fast",
             "export.xlsx_writer", "export.pdf", "export.soffice_guard")
 DOORS = ("cli", "macros", "macros_close", "macros_survey", "notebook", "commands.demo", "commands.new", "commands.validate",

@@ -19,7 +19,7 @@ import openpyxl
 import pytest
 
 from support.payload import alerts, apply_actions, office_js_payload, remote_book
-from support import SAMPLE
+from support import SAMPLE, run_cli
 from support.closing import docx_cells, history_rows, set_settings
 from xlkit import cli, macros, schema
 from xlkit.workbook import reader
@@ -48,6 +48,7 @@ def test_the_button_closes_the_year_as_the_command_does(here, tmp_path_factory):
     assert asked and asked[0][0].startswith("令和2年度を締めます")
     shown = alerts(actions)
     assert len(shown) == 1 and "令和2年度を締めました" in shown[0][0] and "上書き保存しました" in shown[0][0]
+    assert "・ハッシュ値一覧.txt" in shown[0][0] and "・外部結合の状況_令和2年度.pdf" in shown[0][0]
     assert [a["func"] for a in actions][-2:] == ["save", "alert"]
     after = here / "after.xlsx"
     left = apply_actions(register, actions, after)
@@ -134,3 +135,43 @@ def test_an_older_register_is_sent_to_upgrade(here):
     assert not (here / "確定").exists()
     workbook = openpyxl.load_workbook(here / "登録簿.xlsx")
     assert schema.settings().sheet in workbook.sheetnames
+
+
+def test_without_libreoffice_the_button_says_how_to_close_without_the_pdf(here, monkeypatch):
+    """The button always makes the PDF; its hint names the command that closes without one."""
+    monkeypatch.setenv("XLKIT_SOFFICE", str(here / "no-soffice"))
+    actions, asked = run(here / "登録簿.xlsx")
+    shown = alerts(actions)
+    assert asked == [] and len(shown) == 1 and "LibreOffice" in shown[0][0]
+    assert f'xlkit close-year "{Path.cwd() / "登録簿.xlsx"}" --no-pdf' in shown[0][0] and "閉じて" in shown[0][0]
+    assert not (here / "確定").exists()
+
+
+def test_a_register_without_its_settings_sheet_is_refused_as_the_command_refuses_it(here, capsys):
+    register = here / "登録簿.xlsx"
+    workbook = openpyxl.load_workbook(register)
+    del workbook[schema.settings().sheet]
+    workbook.save(register)
+    actions, asked = run(register)
+    shown = alerts(actions)
+    assert asked == [] and len(shown) == 1 and not (here / "確定").exists()
+    code, _, err = run_cli(capsys, "close-year", register, "--no-pdf")
+    assert code == 2
+    said = shown[0][0].splitlines()[0]
+    assert "報告年度" in said and said in err  # the same words from both doors
+
+
+def test_settings_rows_moved_in_the_open_workbook_are_unsaved_changes(here):
+    """Closing writes 設定's cells where the saved file has them: the open workbook must have
+    them there too, not only the same values."""
+    register = here / "登録簿.xlsx"
+    payload = office_js_payload(register)
+    settings = next(s for s in payload["sheets"] if s["name"] == schema.settings().sheet)
+    rows = settings["values"]
+    first, second = (next(i for i, row in enumerate(rows) if row[0] == title)
+                     for title in ("前年度公表値（区長）", "前年度公表値（教育委員会）"))
+    rows[first], rows[second] = rows[second], rows[first]
+    actions, asked = run(register, book=remote_book(payload))
+    shown = alerts(actions)
+    assert asked == [] and len(shown) == 1 and "保存されていない変更があります" in shown[0][0]
+    assert not (here / "確定").exists()

@@ -52,7 +52,7 @@ Register files: `workbook/reader.py` (calamine) and `workbook/scan.py` (formulas
     one way to change one: over `workbook/package.py` (the zip's parts, unchanged ones copied
     raw), `workbook/appender.py` splices imported rows into the sheet (`workbook/row_insert.py` inserts
     them mid-sheet for 組織改正; `workbook/sheet_xml.py`
-    finds rows and cells and encodes values, `workbook/stylesheet.py` finds date formats) and `workbook/migrate.py` holds the format steps of `xlkit upgrade` (`workbook/format3.py` the step to format 3, `workbook/format4.py` the step to format 4, `workbook/howto_rows.py` 使い方's button rows).
+    finds rows and cells and encodes values, `workbook/stylesheet.py` finds date formats, `workbook/xml_attrs.py` reads a tag's attributes in either quote) and `workbook/migrate.py` holds the format steps of `xlkit upgrade` (`workbook/format3.py` the step to format 3, `workbook/format4.py` the step to format 4, `workbook/howto_rows.py` 使い方's button rows).
 """
 
 from __future__ import annotations

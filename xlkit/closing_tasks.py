@@ -1,10 +1,15 @@
 """年度締め as both doors run it: the 確定 folder, then 設定 and 変更履歴 through the register writer.
 
-`close_year` is `xlkit close-year`: under the register's lock it decides (xlkit.closing.plan),
-writes 確定/<年度>/ beside the register (`freeze`) and then 設定's new values with their 変更履歴
-rows in one write. When that write fails, the folder is removed again, so a register never
-says "not closed" beside a folder that says "closed", nor the other way round. The button
-(xlkit.macros_close) makes the same decision and the same folder, then writes into the open workbook.
+Both doors decide with `prepare` (xlkit.closing.plan, the 確定 folder's place, the PDF tool and the
+characters the PDF would lose), in the same order, so that they refuse alike and say the same.
+
+`close_year` is `xlkit close-year`: under the register's lock it prepares, makes 設定's new values
+and their 変更履歴 rows in the package (a 設定 cell holding a formula or a 変更履歴 staff broke
+refuses a dry run as it refuses a real run, before any folder is made), writes 確定/<年度>/ beside
+the register (`freeze`) and then the register, in one write. When that write fails, the folder is
+removed again, so a register never says "not closed" beside a folder that says "closed", nor the
+other way round. The button (xlkit.macros_close) prepares on the saved file, makes the same
+folder, then writes into the open workbook.
 
 The folder is made under a temporary name in 確定/ and renamed when complete: a killed run
 leaves no half folder under the year's name. Its files are made read-only.
@@ -19,34 +24,47 @@ import shutil
 import stat
 from collections.abc import Callable
 from contextlib import suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import closing as closing_
-from . import messages
+from . import messages, schema
 from .dates import nendo
 from .errors import Refusal, XlkitError, os_reason
 from .files import abandoned, new_folder_mode, scratch_folder
+from .records import Book
 
 FIGURES_FILE = "集計_{年度}.json"
 
 
 @dataclass(frozen=True)
 class Frozen:
-    """The 確定 folder written: where it is and its files (name -> SHA-256)."""
+    """The 確定 folder written: where it is and its files (name -> SHA-256, as the SHA-256 list names them)."""
 
     folder: Path
     files: dict[str, str]
 
+    def lines(self, year: int) -> list[str]:
+        """What both doors say once the year is closed (xlkit.closing.done_lines)."""
+        return closing_.done_lines(year, self.folder, self.files)
 
-@dataclass
+
+@dataclass(frozen=True)
 class Closed:
-    """What close_year did: the decision, the folder and whether anything was written."""
+    """What close_year did: the decision and the year's 確定 folder; `frozen`, the folder written,
+    None after a dry run (nothing written)."""
 
     closing: closing_.Closing
     folder: Path
-    files: dict[str, str] = field(default_factory=dict)
-    written: bool = False
+    frozen: Frozen | None = None
+
+    @property
+    def written(self) -> bool:
+        return self.frozen is not None
+
+    @property
+    def files(self) -> dict[str, str]:
+        return self.frozen.files if self.frozen is not None else {}
 
 
 def folder_of(register: Path, year: int) -> Path:
@@ -66,19 +84,40 @@ def check_folder(register: Path, year: int) -> Path:
     return folder
 
 
-def check_pdf_tool(pdf: bool) -> None:
-    """Refuse before anything is written when the PDF cannot be made here."""
+def check_pdf_tool(pdf: bool, register: Path) -> None:
+    """Refuse before anything is written when the PDF cannot be made here (the button's hint
+    names the register for `xlkit close-year … --no-pdf`)."""
     from .export import pdf as pdf_tool
 
     if pdf and not pdf_tool.available():
-        raise Refusal("close.no_pdf", 理由=pdf_tool.NOT_INSTALLED)
+        raise Refusal("close.no_pdf", 理由=pdf_tool.NOT_INSTALLED, パス=register)
 
 
-def freeze(register: Path, plan: closing_.Closing, *, expected_sha256: str, pdf: bool = True,
-           now: dt.datetime | None = None) -> Frozen:
+def prepare(book: Book, register: Path, *, pdf: bool) -> tuple[closing_.Closing, Path]:
+    """What both doors decide before they ask or write anything, in this order: the decision
+    (xlkit.closing.plan, which validates), the year's 確定 folder (check_folder), the PDF tool.
+    With a PDF, the characters it would draw as boxes join the decision's notes, naming the
+    register cells that hold them: said, not refused (the .docx beside it keeps them)."""
+    plan = closing_.plan(book)
+    folder = check_folder(register, plan.year)
+    check_pdf_tool(pdf, register)
+    if pdf:
+        plan = plan.noted(_lost(book, plan))
+    return plan, folder
+
+
+def _lost(book: Book, plan: closing_.Closing) -> list[str]:
+    from . import tasks
+    from .export import api
+
+    chars = api.lost_in_linkages(book, plan.year, plan.figures)
+    return tasks._where_lost(book.linkages, chars) if chars else []
+
+
+def freeze(register: Path, plan: closing_.Closing, *, expected_sha256: str, pdf: bool = True) -> Frozen:
     """Write 確定/<年度>/ for `plan`: the register copied (it must still be the bytes that were
-    checked: `expected_sha256`), the linkage report exported from that copy as .docx and .pdf,
-    the figures as JSON and the SHA-256 list; every file read-only."""
+    checked: `expected_sha256`, which is then the copy's SHA-256), the linkage report exported
+    from that copy as .docx and .pdf, the figures as JSON and the SHA-256 list; every file read-only."""
     from . import __version__, tasks
     from .export import api
     from .workbook import reader
@@ -99,18 +138,20 @@ def freeze(register: Path, plan: closing_.Closing, *, expected_sha256: str, pdf:
         if closing_.sha256_of(data) != expected_sha256:
             raise Refusal("register.changed_meanwhile", ファイル=register.name)
         copy.write_bytes(data)
-        frozen = reader.load(copy)
-        if tasks.summary(frozen, plan.year).figures.rows != plan.figures.rows:  # a defect, never staff's
-            raise XlkitError(messages.text("close.copy_differs", ファイル=copy.name))
+        del data
+        # the report as anyone makes it again from the copy; the copy is the bytes `plan` was
+        # decided on, so its 入力チェック is plan's and its figures are plan's
         name = api.default_linkages_name(plan.year)
-        docx = tasks.export_linkages(frozen, staging / f"{name}.docx", year=plan.year).path
+        docx = tasks.export_linkages(reader.load(copy), staging / f"{name}.docx", year=plan.year,
+                                     checked=plan.findings).path
         if pdf:
             api.pdf_of_docx(docx, docx.with_suffix(".pdf"))
         document = closing_.figures_document(plan, register=register.name, register_sha256=expected_sha256,
-                                             closed_at=now or dt.datetime.now(), version=__version__)
+                                             closed_at=dt.datetime.now(), version=__version__)
         figures = staging / FIGURES_FILE.format(年度=nendo(plan.year))
         figures.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-        digests = {p.name: closing_.sha256_of(p.read_bytes()) for p in sorted(staging.iterdir()) if p.is_file()}
+        digests = {p.name: expected_sha256 if p == copy else closing_.sha256_of(p.read_bytes())
+                   for p in sorted(staging.iterdir()) if p.is_file()}
         (staging / closing_.MANIFEST).write_text(closing_.manifest(digests), encoding="utf-8", newline="\n")
         for p in staging.iterdir():
             os.chmod(p, stat.S_IREAD | stat.S_IRGRP | stat.S_IROTH)
@@ -171,41 +212,31 @@ def _undo(frozen: Frozen, register: Path, year: int) -> None:
 
 
 def close_year(register_path: str | Path, *, pdf: bool = True, dry_run: bool = False,
-               announce: Callable[[closing_.Closing], None] | None = None, clear_lock: bool = False) -> Closed:
-    """`xlkit close-year`: close 設定's 報告年度 (see the module docstring). `announce(plan)` is
-    called once the decision is made, before anything is written; `dry_run` stops there."""
+               announce: Callable[[closing_.Closing, Path], None] | None = None, clear_lock: bool = False) -> Closed:
+    """`xlkit close-year`: close 設定's 報告年度 (see the module docstring). `announce(plan, folder)`
+    is called once the decision is made and 設定 and 変更履歴 have taken its values in the
+    package, before anything is written; `dry_run` stops there."""
     from . import tasks
     from .workbook import appender, reader, writer
 
-    path = Path(register_path)
-    with writer.editing(path, "年度締め", clear_lock=clear_lock) as edit:
+    with writer.editing(Path(register_path), "年度締め", clear_lock=clear_lock) as edit:
         book = reader.load(edit.path)
-        plan = closing_.plan(book, tasks.validate(book))
-        folder = check_folder(edit.path, plan.year)
-        check_pdf_tool(pdf)
+        plan, folder = prepare(book, edit.path, pdf=pdf)
+        letters, rows = plan.cells()
+        appender.set_cells(edit.package, schema.settings(), letters, rows)
+        tasks.log_changes(edit, book, plan.history(source_of(folder, edit.path)))
         if announce is not None:
-            announce(plan)
+            announce(plan, folder)
         if dry_run:
             return Closed(plan, folder)
         frozen = freeze(edit.path, plan, expected_sha256=edit.fingerprint.sha256, pdf=pdf)
         try:
-            appender.set_addressed(edit.package, book_sheet(), {c.cell: c.new for c in plan.changes})
-            tasks.log_changes(edit, book, plan.history(source_of(frozen.folder, edit.path)))
             edit.commit(verify=lambda written: _verify(written, book, plan))
-        except BaseException as exc:
+        except BaseException:
+            # a register rewritten in place meanwhile is said as changed by the register writer
             _undo(frozen, edit.path, plan.year)
-            if isinstance(exc, XlkitError) and not isinstance(exc, Refusal) \
-                    and writer.Fingerprint.of(edit.path) != edit.fingerprint:
-                # the open package read bytes a script wrote in place meanwhile: changed, not broken
-                raise Refusal("register.changed_meanwhile", ファイル=edit.path.name) from None
             raise
-    return Closed(plan, frozen.folder, frozen.files, True)
-
-
-def book_sheet() -> str:
-    from . import schema
-
-    return schema.settings().sheet
+    return Closed(plan, frozen.folder, frozen)
 
 
 def source_of(folder: Path, register: Path) -> str:
@@ -216,12 +247,14 @@ def source_of(folder: Path, register: Path) -> str:
         return str(folder)
 
 
-def _verify(written: Path, before, plan: closing_.Closing) -> None:
-    """The written copy has every register row as it was and 設定 as closing decided."""
+def _verify(written: Path, before: Book, plan: closing_.Closing) -> None:
+    """設定 of the written copy reads back as closing decided. The copy is checked as every
+    read checks a register (its limits: 変更履歴 has grown), but the register sheets are not read
+    again: the register writer proves their parts the register's own bytes, and log_changes read
+    変更履歴's new rows back as they were spliced in."""
     from .workbook import reader
 
-    after = reader.load(written)
-    rows = lambda book: ([(r.row, r.values) for r in book.linkages], [(r.row, r.values) for r in book.cases])  # noqa: E731
+    after = reader.load(written, skip=(schema.linkage().sheet, schema.case().sheet))
     expected = dict(before.settings)
     for change in plan.changes:
         key, _, body = change.key.partition(".")
@@ -231,5 +264,18 @@ def _verify(written: Path, before, plan: closing_.Closing) -> None:
             expected.pop(key, None)
         else:
             expected[key] = change.new
-    if rows(after) != rows(before) or after.settings != expected:
-        raise Refusal("register.unverified", ファイル=(before.path or written).name, 理由="読み直した値が年度締めの値と違います")
+    wrong = sorted(k for k in expected.keys() | after.settings.keys() if expected.get(k) != after.settings.get(k))
+    wrong += [key for key, cell in before.setting_cells.items() if after.setting_cells.get(key) != cell]
+    if wrong:
+        titles = "、".join(dict.fromkeys(_title(key) for key in wrong))
+        raise Refusal("register.unverified", ファイル=(before.path or written).name,
+                      理由=messages.text("close.unverified", 項目=titles))
+
+
+def _title(key: str) -> str:
+    base, _, body = key.partition(".")
+    try:
+        header = schema.settings().header(base)
+    except KeyError:
+        return key
+    return schema.per_body_title(header, body) if body else header

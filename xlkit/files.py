@@ -13,6 +13,7 @@ import os
 import re
 import stat
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -232,16 +233,36 @@ def abandoned(path: Path, now: float | None = None) -> list[Path]:
 
 
 def _new_file_mode() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
+    return 0o666 & ~_umask()
 
 
 def new_folder_mode() -> int:
     """The mode a folder made with mkdir would have (mkdtemp makes them for their owner only)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o777 & ~mask
+    return 0o777 & ~_umask()
+
+
+_UMASK_LOCK = threading.Lock()
+_umask_read: list[int] = []  # the umask, once read by setting it (where the OS cannot tell it otherwise)
+
+
+def _umask() -> int:
+    """The process's umask. Linux tells it (/proc/self/status), so it is read as it is now, without
+    changing it. Elsewhere the only way is to set it and put it back: a file another thread makes
+    in between would get no mask at all, so that is done once per process, under a lock, and
+    kept (xlkit never changes its umask)."""
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    with _UMASK_LOCK:
+        if not _umask_read:
+            mask = os.umask(0o077)  # for that moment, a file made by another thread is its owner's only
+            os.umask(mask)
+            _umask_read.append(mask)
+        return _umask_read[0]
 
 
 def _move_to_free_name(tmp: Path, path: Path) -> Path:

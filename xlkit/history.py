@@ -49,10 +49,15 @@ def rows(changes: list[Change], *, at: dt.datetime, user: str) -> list[dict[str,
 
 
 def _text(value: Any) -> str:
+    """A value as its 変更履歴 cell shows it: a date in 和暦, a list joined as cells.as_text joins
+    it (a caller that knows the column passes it joined with the column's separator:
+    cells.cell_value), anything else as staff see it."""
     if isinstance(value, dt.datetime) and value.time() == dt.time():
         value = value.date()
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         from .dates import format_wareki
 
         return format_wareki(value)
+    if isinstance(value, (list, tuple)):
+        return cells.as_text(value)
     return cells.display(value)

@@ -153,6 +153,14 @@ def load_register(book, grids: dict[str, list[list]]):
     return found
 
 
+def check_current(book, rb) -> None:
+    """A register of an older format is refused by name, before anything is written or asked
+    (the buttons that write: 照会票作成, 回答取込, 年度締め)."""
+    from xlkit import formats
+
+    formats.check_current(rb.format, book.name, str(book.fullname))
+
+
 def _format_of(book) -> int:
     """The workbook's format from its name xlkit.formats.NAME, as the file reader reads it."""
     from xlkit import formats
@@ -412,13 +420,22 @@ def export_excel(book: xw.Book | None = None, confirm: Callable | None = None) -
     guarded("Excel出力", book, lambda b: _export(b, ".xlsx", "Excel出力", confirm))
 
 
-def workbook_folder(book) -> Path:
-    """The folder of the workbook (the current folder for a book that has no path)."""
+def workbook_file(book) -> Path | None:
+    """The open workbook's file; None for a workbook in the cloud (no folder of ours holds it). A
+    workbook without a path (never saved) is taken to be in the current folder."""
     fullname = str(book.fullname)
     if "://" in fullname:
-        raise XlkitError(messages.text("button.export_cloud"))
+        return None
     path = Path(fullname)
-    return path.parent if path.is_absolute() else Path.cwd()
+    return path if path.is_absolute() else Path.cwd() / path.name
+
+
+def workbook_folder(book) -> Path:
+    """The folder of the workbook (the current folder for a book that has no path)."""
+    path = workbook_file(book)
+    if path is None:
+        raise XlkitError(messages.text("button.export_cloud"))
+    return path.parent
 
 
 def _asker(book, title: str, confirm: Callable | None) -> Callable:

@@ -1,20 +1,25 @@
 """The button 年度締め (xlwings), reached through xlkit.macros.close_year.
 
-It makes the decision `xlkit close-year` makes (xlkit.closing.plan) on the open workbook and
-writes the same 確定 folder (xlkit.closing_tasks.freeze) from the saved file. The folder holds
-a copy of the file, so the open workbook must equal what is saved: a workbook with unsaved
-changes is refused before anything is asked. 設定's new values and their 変更履歴 rows then go
-into the open workbook, which is saved, so that the register and its 確定 folder agree.
+The folder it makes (xlkit.closing_tasks.freeze) holds a copy of the saved file, so the open
+workbook must equal what is saved: a workbook with unsaved changes is refused before anything
+is asked. Once they are proven equal, it decides on the saved file, as `xlkit close-year` does
+(xlkit.closing_tasks.prepare on the command line's reader), refusing alike and saying the same.
+設定's new values and their 変更履歴 rows then go into the open workbook, which is saved, so that
+the register and its 確定 folder agree. The button always makes the PDF; without LibreOffice its
+hint says how to close with the command line's --no-pdf.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from xlkit import messages
 from xlkit.errors import XlkitError
-from xlkit.macros import alert, excel_text, guarded, load_register, read_book, required_sheet
+from xlkit.macros import (alert, check_current, excel_text, guarded, load_register, read_book, required_sheet,
+                          workbook_file)
+from xlkit.macros_survey import block_of, failure_text, log_rows, unprotected
 
 if TYPE_CHECKING:  # pragma: no cover
     import xlwings as xw
@@ -31,70 +36,68 @@ def close_year(book: xw.Book | None = None, confirm: Callable | None = None) -> 
 
 
 def _close_year(book, confirm: Callable | None) -> None:
-    from xlkit import closing, closing_tasks, schema, tasks
-    from xlkit.macros_survey import log_rows, workbook_file
+    from xlkit import closing_tasks, schema
     from xlkit.workbook import reader, writer
 
     history = schema.history()
     grids = read_book(book, extra=[history.sheet])
     rb = load_register(book, grids)
-    from xlkit import formats
-
-    formats.check_current(rb.format, book.name, str(book.fullname))
+    check_current(book, rb)
     path = workbook_file(book)
     if path is None or not path.is_file():
         raise XlkitError(messages.text("close.no_file", 場所=book.fullname))
-    settings_sheet = required_sheet(book, schema.settings().sheet)
-    history_sheet = required_sheet(book, history.sheet)
-    history_rows, history_letters = log_rows(rb.shadow(), history, grids.get(history.sheet))
 
     writer.check_writable(path)  # Excel could not save the closed year into it
     saved_print = writer.Fingerprint.of(path)  # the bytes compared are the bytes copied
     saved = reader.load(path)
     if _contents(saved) != _contents(rb):
         raise XlkitError(messages.text("close.unsaved"))
-    plan = closing.plan(rb, tasks.validate(rb))
-    folder = closing_tasks.check_folder(path, plan.year)
-    closing_tasks.check_pdf_tool(True)
-    lines = [*plan.lines(), messages.text("close.plan_folder", フォルダ=folder)]
+    # decided on the saved file, as the command line decides: the same refusals in the same order
+    plan, folder = closing_tasks.prepare(saved, path, pdf=True)
+    settings_sheet = required_sheet(book, schema.settings().sheet)
+    history_sheet = required_sheet(book, history.sheet)
+    history_rows, history_letters = log_rows(rb.shadow(), history, grids.get(history.sheet))
+    _check_lock(path)
     ask = confirm or _asker(book)
-    if not ask(plan, lines):
+    if not ask(plan, plan.lines(folder)):
         return
+    _check_lock(path)  # a colleague's xlkit may have begun while the question waited
     frozen = closing_tasks.freeze(path, plan, expected_sha256=saved_print.sha256)
     try:
         _write(book, plan, closing_tasks.source_of(frozen.folder, path), settings_sheet, history_sheet,
                history_rows, history_letters)
     except Exception as e:
-        from xlkit.macros_survey import failure_text
-
         folder = (messages.text("close.partial_discarded") if closing_tasks.discard(frozen.folder)
                   else messages.text("close.partial_kept", フォルダ=frozen.folder))
         raise XlkitError(messages.text("close.partial", 内容=failure_text(e), 確定フォルダ=folder)) from None
-    done = [messages.text("close.done", 年度=_nendo(plan.year)),
-            messages.text("close.done_folder", フォルダ=frozen.folder),
-            *(f"・{name}" for name in sorted(frozen.files))]
+    done = frozen.lines(plan.year)
     try:
         book.save()
         done.append(messages.text("close.saved"))
         critical = False
     except Exception as e:  # the folder stays: it is right once staff save
-        from xlkit.macros_survey import failure_text
-
         done.append(messages.text("close.not_saved", 内容=failure_text(e)))
         critical = True
     alert(book, "\n".join(done), TITLE, critical=critical)
 
 
-def _nendo(year: int) -> str:
-    from xlkit.dates import nendo
+def _check_lock(path: Path) -> None:
+    """Refuse while an xlkit command holds the register's lock (xlkit.lock): it is writing the
+    file this button copies and then saves over. A lock its holder left behind (stale) stops
+    no one here: the button does not take the lock, and the command that finds it says so."""
+    from xlkit import lock
 
-    return nendo(year)
+    marker = lock.lock_path(path)
+    owner = lock.read_owner(marker)
+    if owner is not None and not lock.is_stale(owner):
+        raise lock.LockHeld("lock.held", owner, False, ファイル=path.name, 使用者=owner.describe(), 印=marker.name)
 
 
 def _contents(book) -> tuple:
-    """What the 確定 copy must hold as the open workbook holds it: every register row, 設定 and the masters."""
+    """What the 確定 copy must hold as the open workbook holds it: every register row, 設定 (its
+    values and the rows they are on) and the masters."""
     return ([(r.row, r.values) for r in book.linkages], [(r.row, r.values) for r in book.cases], book.settings,
-            book.divisions, book.bodies, book.categories, book.results)
+            book.setting_cells, book.divisions, book.bodies, book.categories, book.results)
 
 
 def _write(book, plan, source: str, settings_sheet, history_sheet, history_rows, history_letters) -> None:
@@ -102,20 +105,17 @@ def _write(book, plan, source: str, settings_sheet, history_sheet, history_rows,
     import datetime as dt
 
     from xlkit import history, processes, schema
-    from xlkit.macros_survey import block_of, unprotected
 
     rows = history.rows(plan.history(source), at=dt.datetime.now(), user=processes.user())
     last = max((r.row for r in history_rows), default=1)
     with unprotected(history_sheet):
         history_sheet.range((last + 1, 1)).value = block_of(schema.history(), history_letters, rows)
     for change in plan.changes:
-        value = change.new
-        if isinstance(value, list):
-            value = excel_text("、".join(str(v) for v in value))
+        value = change.cell_value(change.new)
         if value is None:
             settings_sheet.range(change.cell).clear_contents()
         else:
-            settings_sheet.range(change.cell).value = value
+            settings_sheet.range(change.cell).value = excel_text(value) if isinstance(value, str) else value
 
 
 def _asker(book) -> Callable:

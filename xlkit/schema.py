@@ -34,6 +34,12 @@ class Column:
     default: Any
     schema: dict  # the property's own subschema
 
+    @property
+    def help(self) -> str:
+        """The help a 設定 row shows beside its value (column C, and the value cell's input
+        message): the input message, else the schema's description."""
+        return self.input_message or self.schema.get("description", "")
+
 
 @dataclass(frozen=True)
 class Register:
@@ -165,6 +171,11 @@ def case() -> Register:
 def settings() -> Register:
     """The 設定 sheet's schema."""
     return register(SETTINGS)
+
+
+def per_body_title(title: str, body: str) -> str:
+    """The 設定 row of a per-body setting, as staff see it in column A: 前年度公表値（区長）."""
+    return f"{title}（{body}）"
 
 
 def history() -> Register:

@@ -124,7 +124,7 @@ class Summary:
 def summary(book: Book, year: int | None = None) -> Summary:
     """The a + b − c table of `year` (default 報告年度) with the notes that go with it."""
     year = report_year(book, year)
-    figures = fig.compute(book.linkages, year, book.bodies, [d for d, _ in book.divisions])
+    figures = fig.compute(book.linkages, year, book.bodies, [d for d, _ in book.divisions], org=book.org)
     notes = [Note("skipped", line) for line in fig.skipped_notes(figures.skipped)]
     notes += [Note("mismatch", m.message(year)) for m in figures.mismatches]
     previous = {}
@@ -499,10 +499,15 @@ def upgrade(register_path: str | Path, *, clear_lock: bool = False) -> Upgraded:
 
 
 def _verify_upgrade(written: Path, path: Path, before: Book) -> None:
-    """The upgraded copy reads back with every value of the register as it was."""
+    """The upgraded copy reads back as a register of the current format (the format the reader
+    sees, not the one a step meant to write), with every value of the register as it was."""
+    from . import formats
     from .workbook import reader
 
     after = reader.load(written)
+    if after.format != formats.CURRENT:
+        raise Refusal("register.unverified", ファイル=path.name,
+                      理由=f"読み直した登録簿の形式が {after.format} で、形式 {formats.CURRENT} になっていません")
 
     def values(book: Book):
         return ([(r.row, r.values, r.raw) for r in book.linkages], [(r.row, r.values, r.raw) for r in book.cases],

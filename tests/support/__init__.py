@@ -1,5 +1,5 @@
 """What several test files share: where things are, LibreOffice, text folding for comparisons, and
-what a message staff read must be."""
+what a message staff read must be (said, japanese)."""
 
 from __future__ import annotations
 
@@ -53,10 +53,47 @@ def said(exc: BaseException) -> str:
     return message
 
 
+ENGLISH = re.compile(r"Traceback|Error\b|Exception|errno|\b[A-Z][a-z]+Error")
+
+
+def japanese(text: str) -> str:
+    """A message staff read (stderr, an alert): Japanese, no traceback, no English exception name."""
+    assert JAPANESE.search(text), text
+    assert not ENGLISH.search(text), text
+    return text
+
+
 def run_cli(capsys, *args) -> tuple[int, str, str]:
-    """`xlkit ARGS…` in this process: (exit code, stdout, stderr)."""
+    """`xlkit ARGS…` in this process: (exit code, stdout, stderr). `capsys` None (a fixture of a
+    module's scope has none): the output is caught here."""
+    import contextlib
+    import io
+
     from xlkit import cli
 
+    if capsys is None:
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = cli.main([str(a) for a in args])
+        return code, out.getvalue(), err.getvalue()
     code = cli.main([str(a) for a in args])
     out, err = capsys.readouterr()
     return code, out, err
+
+
+def run_cli_said(capsys, *args) -> tuple[int, str, str]:
+    """run_cli, with what staff read checked on the way (as `said` checks a message): no Python
+    words in it (a traceback, an exception's English name), and a refusal said in Japanese."""
+    code, out, err = run_cli(capsys, *args)
+    for english in ("Traceback", "Error", "Exception"):
+        assert english not in out + err, out + err
+    if code:
+        assert JAPANESE.search(err), err
+    return code, out, err
+
+
+def digest(path) -> str:
+    """A file's SHA-256: whether a refused command left it byte for byte."""
+    import hashlib
+
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()

@@ -1,16 +1,26 @@
-"""Helpers of the 年度締め tests (test_close_year.py, test_macros_close.py)."""
+"""Helpers of the 年度締め tests (test_close_year.py, test_close_year_hostile.py, test_macros_close.py)."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import openpyxl
 from docx import Document
 from docx.oxml.ns import qn
 
+from support import SAMPLE
 from xlkit import schema
 
 SETTINGS = schema.settings()
+
+
+def register_copy(folder: Path, name: str = "登録簿.xlsx", source: Path = SAMPLE) -> Path:
+    """The shipped sample (令和2年度, or `source`) copied into `folder` (made when missing) as `name`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    shutil.copyfile(source, path)
+    return path
 
 
 def set_settings(path: Path, **values) -> None:

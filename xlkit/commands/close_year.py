@@ -14,7 +14,6 @@ from pathlib import Path
 
 from xlkit import closing_tasks, messages
 from xlkit.commands import add_clear_lock
-from xlkit.dates import nendo
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -34,17 +33,13 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    def announce(plan) -> None:
-        print("\n".join(plan.lines()))
-        print(messages.text("close.plan_folder", フォルダ=closing_tasks.folder_of(Path(args.register).resolve(), plan.year)), flush=True)
+    def announce(plan, folder: Path) -> None:
+        print("\n".join(plan.lines(folder)), flush=True)
 
     done = closing_tasks.close_year(args.register, pdf=not args.no_pdf, dry_run=args.dry_run, announce=announce,
                                     clear_lock=args.clear_lock)
-    if not done.written:
+    if done.frozen is None:
         print(messages.text("close.dry_run"))
         return 0
-    print(messages.text("close.done", 年度=nendo(done.closing.year)))
-    print(messages.text("close.done_folder", フォルダ=done.folder))
-    for name in sorted(done.files):
-        print(f"・{name}")
+    print("\n".join(done.frozen.lines(done.closing.year)))
     return 0

@@ -12,16 +12,14 @@ which, and export_linkages / export_cases hand them to `on_lost` before converti
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import shutil
 from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
-from xlkit import org
 from xlkit.errors import XlkitError
-from xlkit.figures import chart_order, compute
+from xlkit.figures import compute, in_year
 
 from . import cases as cases_report
 from . import docx_writer, linkages as linkages_report, pdf, xlsx_writer
@@ -30,7 +28,7 @@ from .layout import fill, load as load_layout
 from .model import Cell, Document, Para, Table
 
 __all__ = ["export_linkages", "export_cases", "default_linkages_name", "default_cases_name",
-           "free_path", "output_format", "render", "lost_characters"]
+           "free_path", "output_format", "render", "lost_characters", "lost_in_linkages"]
 
 OnLost = Callable[[set[str]], None]
 
@@ -56,19 +54,25 @@ def export_linkages(book, year: int, out_path, *, overwrite: bool = False, figur
     _require_pdf_tool(fmt)
 
     layout = load_layout()
-    divisions = [d[0] if isinstance(d, (tuple, list)) else d for d in book.divisions]
-    result = figures or compute(book.linkages, year, list(book.bodies), divisions)
-    names = None
-    entries = org.of(book)
-    if org.dated(entries):  # 組織改正: each row under the name valid in `year`, in that name's chart place
-        names = _memo(lambda division: org.name_in_year(entries, division, year))
-        rank = org.chart_rank(entries, org.year_end(year))
-        result = dataclasses.replace(result, new=chart_order(result.new, divisions, names=names, rank=rank),
-                                     ended=chart_order(result.ended, divisions, names=names, rank=rank))
+    report = _linkages_document(book, year, figures, layout)
+    return render(report, out, layout, overwrite=overwrite, on_lost=on_lost, free=free)
+
+
+def lost_in_linkages(book, year: int, figures=None) -> set[str] | None:
+    """The characters a PDF of `year`'s linkage report made here would lose (lost_characters): for
+    年度締め, which stores a PDF converted from the .docx and so has no render() to ask."""
+    return lost_characters(_linkages_document(book, year, figures, load_layout()))
+
+
+def _linkages_document(book, year: int, figures, layout: dict) -> Document:
+    # 組織改正: the b and c rows named and ordered by the 課 of `year` in the core (xlkit.figures)
+    if figures is None:
+        result = compute(book.linkages, year, list(book.bodies), [d.name for d in book.org], org=book.org)
+    else:
+        result = in_year(figures, book.org)
     author = cases_report.setting(book.settings, "department")
     with _layout_keys():
-        report = linkages_report.build(result, layout, author=author, rename=names)
-    return render(report, out, layout, overwrite=overwrite, on_lost=on_lost, free=free)
+        return linkages_report.build(result, layout, author=author)
 
 
 def export_cases(book, date_from: dt.date, date_to: dt.date, out_path, *,
@@ -88,18 +92,6 @@ def export_cases(book, date_from: dt.date, date_to: dt.date, out_path, *,
     with _layout_keys():
         report = cases_report.build(book.cases, book.settings, date_from, date_to, report_date, layout)
     return render(report, out, layout, overwrite=overwrite, on_lost=on_lost, free=free)
-
-
-def _memo(fn: Callable[[str], str]) -> Callable[[str], str]:
-    """`fn` asked once per 課: a report repeats a few names over many rows."""
-    known: dict[str, str] = {}
-
-    def cached(name: str) -> str:
-        if name not in known:
-            known[name] = fn(name)
-        return known[name]
-
-    return cached
 
 
 @contextmanager

@@ -19,11 +19,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from xlkit import cells, schema
-from xlkit.addresses import column_index, column_letter, split_cell
+from xlkit import cells, messages, schema
+from xlkit.addresses import column_index, column_letter
 from xlkit.errors import Refusal, XlkitError
 from xlkit.records import Book
-from xlkit.workbook import sheet_xml
+from xlkit.workbook import sheet_xml, xml_attrs
 from xlkit.workbook.package import Package
 from xlkit.workbook.stylesheet import Stylesheet
 
@@ -89,7 +89,11 @@ def row_xml(sheet: sheet_xml.Sheet, register: schema.Register, letters: dict[str
 def set_cells(package: Package, register: schema.Register, letters: dict[str, str],
               changes: dict[int, dict[str, Any]]) -> None:
     """Set cells of rows that exist: row -> {schema key: value}. Every other cell of the row keeps
-    its bytes; a changed cell keeps its format (a date gets a date format like it)."""
+    its bytes; a changed cell keeps its format (a date gets a date format like it).
+
+    A cell holding a formula is refused, naming it: replaced by a value, a shared formula's
+    first cell would leave the cells that share it without their formula (Excel then repairs
+    the file, or shows nothing)."""
     if not changes:
         return
     part = package.sheet_part(register.sheet)
@@ -98,11 +102,16 @@ def set_cells(package: Package, register: schema.Register, letters: dict[str, st
     epoch = sheet_xml.epoch(package)
     column_styles = sheet.column_styles()
     edits = []
+    formulas: list[str] = []
     for r in sorted(changes):
         found = sheet.find(r)
         if found is None:
-            raise XlkitError(f"「{package.path.name}」の「{register.sheet}」シートに{r}行目がないため、書き込めません。")
+            raise XlkitError(messages.text("register.row_missing", ファイル=package.path.name, シート=register.sheet, 行=r))
         start, end, attrs = found
+        targets = {f"{letters[key]}{r}" for key in changes[r]}
+        formulas += [cell for cell in sheet_xml.formula_cells(sheet, sheet.xml[start:end], r) if cell in targets]
+        if formulas:
+            continue  # every such cell is named below; nothing has been written
         row_cells = dict(sheet.cells_of(sheet.xml[start:end]))
         for key, value in changes[r].items():
             column = register.column(key)
@@ -118,24 +127,11 @@ def set_cells(package: Package, register: schema.Register, letters: dict[str, st
         attrs[b"r"] = str(r).encode()
         attrs.pop(b"spans", None)
         edits.append((start, end, sheet.row_xml(attrs, row_cells)))
+    if formulas:
+        raise Refusal("register.formula_cell", ファイル=package.path.name, シート=register.sheet,
+                      セル="、".join(messages.first(formulas, 5)))
     package.write(part, sheet.splice(edits))
     styles.save()
-
-
-def set_addressed(package: Package, sheet: str, values: dict[str, Any]) -> None:
-    """Set cells named by address (設定's "B12" -> value) of rows that exist, as `set_cells` does;
-    a list is written joined with 「、」, as a multi column's."""
-    letters: dict[str, str] = {}
-    by_row: dict[int, dict[str, Any]] = {}
-    for address, value in values.items():
-        found = split_cell(address)
-        if found is None:
-            raise XlkitError(f"「{package.path.name}」の「{sheet}」シートのセル「{address}」に書き込めません。")
-        letters[found[0]] = found[0]
-        by_row.setdefault(found[1], {})[found[0]] = value
-    columns = tuple(schema.Column(key=letter, header=letter, kind="text", required=False, master=None, width=0,
-                                  input_message=None, separator="、", default=None, schema={}) for letter in letters)
-    set_cells(package, schema.Register(name=sheet, sheet=sheet, columns=columns, schema={}), letters, by_row)
 
 
 def rewrite(package: Package, register: schema.Register, letters: dict[str, str], rows: list[dict[str, Any]]) -> None:
@@ -163,45 +159,62 @@ def ref_bounds(ref: str) -> tuple[str, int, str, int] | None:
     return m[1], int(m[2]), m[3] or m[1], int(m[4] or m[2])
 
 
+_DIMENSION = xml_attrs.start_tag(b"dimension")
+_AUTO_FILTER = xml_attrs.start_tag(b"autoFilter")
+_DEFINED_NAME = xml_attrs.start_tag(b"definedName", rb"(?P<text>[^<]*)<")
+_TABLE = xml_attrs.start_tag(b"table")
+
+
+def _ref_at(xml: bytes, tag: re.Pattern, pos: int = 0, endpos: int | None = None) -> tuple[int, int] | None:
+    """Where the ref of the first `tag` in xml[pos:endpos] lies (in either quote, as XML allows)."""
+    m = tag.search(xml, pos, len(xml) if endpos is None else endpos)
+    at = xml_attrs.attribute_at(m["attrs"], b"ref") if m else None
+    return (m.start("attrs") + at[0], m.start("attrs") + at[1]) if at else None
+
+
 def grow_dimension(xml: bytes, last: int, width: int) -> tuple[int, int, bytes] | None:
     """Where the sheet's dimension ref is and what it becomes with rows down to `last`."""
-    m = re.search(rb'<(?:\w+:)?dimension\b[^>]*?ref="([^"]*)"', xml[:4096])
-    if not m:
+    at = _ref_at(xml, _DIMENSION, 0, 4096)
+    if not at:
         return None
-    bounds = ref_bounds(m[1].decode())
+    bounds = ref_bounds(xml[at[0]:at[1]].decode())
     if bounds is None:
         return None
     first_col, first_row, last_col, last_row = bounds
     last_col = max(last_col, column_letter(width - 1), key=lambda c: (len(c), c))
-    return m.start(1), m.end(1), f"{first_col}{first_row}:{last_col}{max(last_row, last)}".encode()
+    return at[0], at[1], f"{first_col}{first_row}:{last_col}{max(last_row, last)}".encode()
 
 
 def _grow_filter(xml: bytes, after_rows: int, last: int) -> tuple[tuple[int, int, bytes], bytes, bytes] | None:
     """The edit that grows the sheet's own filter (one set without a table) down to row `last`,
     and its old and new ref."""
-    m = re.compile(rb'<(?:\w+:)?autoFilter\b[^>]*?ref="([^"]*)"').search(xml, after_rows)
-    bounds = ref_bounds(m[1].decode()) if m else None
+    at = _ref_at(xml, _AUTO_FILTER, after_rows)
+    old = xml[at[0]:at[1]] if at else b""
+    bounds = ref_bounds(old.decode()) if at else None
     if bounds is None or bounds[3] >= last:
         return None
     new = f"{bounds[0]}{bounds[1]}:{bounds[2]}{last}".encode()
-    return (m.start(1), m.end(1), new), m[1], new
+    return (at[0], at[1], new), old, new
 
 
 def grow_filter_name(package: Package, sheet: str, old: bytes, new: bytes) -> None:
     """Excel keeps a sheet filter's range in the hidden name _xlnm._FilterDatabase too."""
-    index = list(package.sheet_parts()).index(sheet)
+    index = b"%d" % list(package.sheet_parts()).index(sheet)
     workbook = package.read("xl/workbook.xml")
-    name = re.compile(rb'(<(?:\w+:)?definedName\b[^>]*name="_xlnm\._FilterDatabase"[^>]*localSheetId="%d"[^>]*>)([^<]*)<'
-                      % index)
-    m = name.search(workbook)
-    if not m:
+    for m in _DEFINED_NAME.finditer(workbook):
+        attrs = xml_attrs.attributes(m["attrs"])
+        if not m["empty"] and attrs.get(b"name") == b"_xlnm._FilterDatabase" \
+                and attrs.get(b"localSheetId", b"").strip() == index:
+            break
+    else:
         return
+
     def absolute(ref: bytes) -> bytes:
         return re.sub(rb"([A-Z]+)(\d+)", rb"$\1$\2", ref)
 
-    grown = m[2].replace(absolute(old), absolute(new))
-    if grown != m[2]:
-        package.write("xl/workbook.xml", workbook[:m.start(2)] + grown + workbook[m.end(2):])
+    grown = m["text"].replace(absolute(old), absolute(new))
+    if grown != m["text"]:
+        package.write("xl/workbook.xml", workbook[:m.start("text")] + grown + workbook[m.end("text"):])
 
 
 def holds_register(top: int, left: int, right: int, columns: set[int]) -> bool:
@@ -213,10 +226,10 @@ def holds_register(top: int, left: int, right: int, columns: set[int]) -> bool:
 
 def grow_table(xml: bytes, last: int, file_name: str, columns: set[int]) -> bytes:
     """The register table's range (and its filter's) down to row `last`, when it ended above it."""
-    root = re.search(rb"<(?:\w+:)?table\b[^>]*>", xml)
+    root = _TABLE.search(xml)
     if root is None:
         return xml
-    attrs = sheet_xml.attributes(root[0])
+    attrs = xml_attrs.attributes(root["attrs"])
     bounds = ref_bounds(attrs.get(b"ref", b"").decode())
     if bounds is None or not holds_register(bounds[1], column_index(bounds[0]) + 1, column_index(bounds[2]) + 1,
                                             columns):
@@ -228,7 +241,8 @@ def grow_table(xml: bytes, last: int, file_name: str, columns: set[int]) -> byte
         return xml
     old = attrs[b"ref"]
     new = f"{bounds[0]}{bounds[1]}:{bounds[2]}{last}".encode()
-    return xml.replace(b'ref="%s"' % old, b'ref="%s"' % new)
+    # the table's ref and its filter's, in whichever quote each is written
+    return re.sub(rb"""(\sref\s*=\s*(["']))%s\2""" % re.escape(old), lambda m: m[1] + new + m[2], xml)
 
 
 # --------------------------------------------------------------------------- reading back

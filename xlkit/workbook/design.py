@@ -135,8 +135,8 @@ def table_name(sheet: str) -> str:
 
 
 def per_body_title(title: str, body: str) -> str:
-    """The 設定 row of a per-body setting: 前年度公表値（区長）."""
-    return f"{title}（{body}）"
+    """The 設定 row of a per-body setting: 前年度公表値（区長） (xlkit.schema.per_body_title)."""
+    return schema.per_body_title(title, body)
 
 
 @dataclass(frozen=True)

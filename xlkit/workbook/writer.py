@@ -12,10 +12,12 @@ What it guarantees, in order:
    one only by `xlkit upgrade`), it is not read-only, and neither Excel nor LibreOffice has it open;
 2. no other xlkit writes it meanwhile: an exclusive-create lock file beside it (xlkit.lock);
 3. temporary copies that earlier, killed writes of this register left behind are removed;
-4. the changed parts are spliced into a copy; every other part is carried over byte for byte
+4. every changed part but a sheet (workbook.xml, styles.xml, relationships, tables) parses as
+   XML; the changed parts are spliced into a copy; every other part is carried over byte for byte
    (workbook/package.py), and the copy is read back before it is used;
 5. the file on disk is still the one that was read (size, time and SHA-256), else nothing is
-   replaced and the user is asked to run again;
+   replaced and the user is asked to run again — also when the work failed on the way because
+   the file was rewritten in place under it (a part that no longer reads is then not "broken");
 6. the copy replaces the register with one rename, keeping its permissions.
 """
 
@@ -76,20 +78,21 @@ class Edit:
 
         package, name = self.package, self.path.name
         contents = {part: package.read(part) for part in package.changed}
+        _check_well_formed(contents, self.path)
         unchanged = {i.filename: (i.CRC, i.file_size) for i in package.infos if i.filename not in contents}
 
         def write(tmp: Path) -> None:
             if finish is None:
                 package.save(tmp)
                 package.close()  # Windows cannot replace a file this process still has open
-                _check_copy(tmp, self.path, unchanged, contents)
+                _check_copy(tmp, self.path, unchanged, contents, fingerprint=self.fingerprint)
                 return
             with scratch(self.path.parent, self.path.suffix, owner=name) as parts:
                 package.save(parts)
                 package.close()
-                saved = _check_copy(parts, self.path, unchanged, contents)
+                saved = _check_copy(parts, self.path, unchanged, contents, fingerprint=self.fingerprint)
                 finish(parts, tmp)
-                _check_copy(tmp, self.path, saved, {}, finishes)
+                _check_copy(tmp, self.path, saved, {}, finishes, fingerprint=self.fingerprint)
 
         def check(tmp: Path) -> None:
             if verify is not None:
@@ -132,7 +135,28 @@ def editing(path: str | Path, purpose: str, *, clear_lock: bool = False, upgrade
                 formats.check_readable(version, path.name)
             else:
                 formats.check_current(version, path.name, str(path))
-            yield Edit(path, package, fingerprint, version)
+            try:
+                yield Edit(path, package, fingerprint, version)
+            except (XlkitError, zipfile.BadZipFile, zlib.error, EOFError, OSError) as e:
+                if _broken_by_change(e) and _changed(path, fingerprint):
+                    # the open package read bytes a script wrote in place meanwhile (openpyxl
+                    # truncates and rewrites the file): changed, not broken
+                    raise Refusal("register.changed_meanwhile", ファイル=path.name) from None
+                raise
+
+
+def _broken_by_change(e: BaseException) -> bool:
+    """Whether `e` may come from reading a register rewritten in place while it was held: a part
+    that no longer reads, a copy that does not read back. A refusal for a reason of its own (a
+    validation error, a 確定 folder there already) stays what it is."""
+    return not isinstance(e, Refusal) or e.key == "register.unverified"
+
+
+def _changed(path: Path, fingerprint: Fingerprint) -> bool:
+    try:
+        return Fingerprint.of(path) != fingerprint
+    except OSError:  # gone, or not readable any more: not the file that was read
+        return True
 
 
 LOCK_WAIT = 15.0  # seconds a writer waits for a colleague's import to finish before saying who has it
@@ -161,11 +185,14 @@ def check_writable(path: Path) -> None:
 
 
 def _check_copy(copy: Path, register: Path, expected: dict[str, tuple[int, int]],
-                contents: dict[str, bytes], free: frozenset[str] = frozenset()) -> dict[str, tuple[int, int]]:
+                contents: dict[str, bytes], free: frozenset[str] = frozenset(), *,
+                fingerprint: Fingerprint | None = None) -> dict[str, tuple[int, int]]:
     """`copy` reads back whole (every member against its checksum) and holds exactly the parts
     meant: those in `contents` with that content, the others with the (CRC, size) in `expected`.
     Parts in `free` may differ or be absent (what a finishing step rewrites). Returns the
-    (CRC, size) of every part of the copy."""
+    (CRC, size) of every part of the copy. A copy that does not read back while the register
+    no longer has its `fingerprint` was copied from bytes rewritten meanwhile: said so, never
+    as a damaged register."""
     def unverified(reason: str) -> XlkitError:
         return Refusal("register.unverified", ファイル=register.name, 理由=reason)
 
@@ -180,6 +207,8 @@ def _check_copy(copy: Path, register: Path, expected: dict[str, tuple[int, int]]
                     raise unverified(f"部品 {info.filename} の内容が違います")
                 found[info.filename] = (info.CRC, info.file_size)
     except (zipfile.BadZipFile, OSError, EOFError, zlib.error):
+        if fingerprint is not None and _changed(register, fingerprint):
+            raise Refusal("register.changed_meanwhile", ファイル=register.name) from None
         if member in expected and not _reads_back(register, member):
             # copied as its bytes: the register's own part is damaged, not the copy
             raise XlkitError(f"登録簿「{register.name}」の部品 {member} が壊れています（検査値が合いません）。"
@@ -193,6 +222,29 @@ def _check_copy(copy: Path, register: Path, expected: dict[str, tuple[int, int]]
         if name in expected and found[name] != expected[name]:
             raise unverified(f"部品 {name} が元と違います")
     return found
+
+
+def _check_well_formed(contents: dict[str, bytes], register: Path) -> None:
+    """Every changed XML part but a sheet (workbook.xml, styles.xml, relationships, content types,
+    tables: small parts, edited as text) parses with ElementTree, or nothing is written: a part
+    Excel cannot open makes the whole register one it repairs or refuses. A sheet can be 50 MB
+    and is not parsed here; the rows written into it are read back (appender.check_rows)."""
+    import re
+    from xml.etree import ElementTree
+
+    for name, data in sorted(contents.items()):
+        if not name.endswith((".xml", ".rels")) or (name.startswith("xl/worksheets/") and name.endswith(".xml")):
+            continue
+        reason = None
+        if re.search(rb"<!(?:DOCTYPE|ENTITY)", data, re.I):
+            reason = f"部品 {name} に文書型宣言があります"  # never expanded: Excel writes none
+        else:
+            try:
+                ElementTree.fromstring(data)
+            except ElementTree.ParseError:
+                reason = f"書き換えた部品 {name} が XML として正しくありません"
+        if reason:
+            raise Refusal("register.unverified", ファイル=register.name, 理由=reason)
 
 
 def _reads_back(path: Path, member: str) -> bool:
