@@ -17,6 +17,7 @@ SETTINGS = "settings"
 HISTORY = "history"  # 変更履歴: what xlkit changed in the register, one cell per row
 STATUS = "status"  # 回答状況: the 照会票 answers collected, one 課 per row
 DIVISION = "division"  # the 課 master sheet: a 課, its 実施機関 and its period (組織改正)
+PROVISION = "provision"  # 外部提供: provisions to outside bodies, printed as a table on a case's 別紙
 
 
 @dataclass(frozen=True)
@@ -191,6 +192,11 @@ def status() -> Register:
 def division() -> Register:
     """The 課 master sheet's schema: 課, 実施機関, 開始日, 終了日, 後継の課."""
     return register(DIVISION)
+
+
+def provision() -> Register:
+    """The 外部提供 register's schema: one provision per row, tied to a case by 案件の年度 and 案件の№."""
+    return register(PROVISION)
 
 
 @cache

@@ -59,11 +59,25 @@ class Para:
 
 
 @dataclass
+class Picture:
+    """An attached image (a flow diagram), placed on its own lines at `width_mm` × `height_mm`.
+
+    `png` is the image as PNG or JPEG bytes, already rendered (a PDF's first page) and checked by
+    xlkit.attachments; the writers only place it. `name` is the file name staff typed, for alt text."""
+
+    png: bytes
+    width_mm: float
+    height_mm: float
+    name: str = ""
+    page_break_before: bool = False
+
+
+@dataclass
 class Sheet:
     """A run of blocks; one worksheet in Excel, a continuous stretch of pages in Word."""
 
     name: str  # the worksheet name (≤ 31 characters, no []:*?/\)
-    blocks: list[Para | Table] = field(default_factory=list)
+    blocks: list[Para | Table | Picture] = field(default_factory=list)
     new_page: bool = False  # in Word, start this sheet on a new page
 
 
