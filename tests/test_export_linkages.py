@@ -139,7 +139,8 @@ def test_ended_linkages_are_listed_with_their_end_date(book, tmp_path):
     out = tmp_path / "ended.docx"
     api.render(report, out, layout.load())
     table = grid(docx.Document(str(out)).tables[2])
-    assert table[0][-1] == LINKAGE.header("end") == "結合の終了年月日"
+    # the header carries its deliberate line break (結合の／終了年月日), never one mid-word
+    assert table[0][-1] == "結合の\n終了年月日" and fold(table[0][-1]) == LINKAGE.header("end")
     assert table[0][:-1] == grid(docx.Document(str(out)).tables[1])[0][:-1]
     assert [r[0] for r in table[1:]] == ["1", "2"]
     assert [r[-1] for r in table[1:]] == ["R2. 3.31", "R2. 3.30"]
@@ -148,10 +149,12 @@ def test_ended_linkages_are_listed_with_their_end_date(book, tmp_path):
 def test_year_names_in_the_long_labels_follow_the_year():
     report = linkages.build(_fake_figures(2019), layout.load())
     table = report.sheets[0].blocks[2]
-    labels = table.header[0][1:]
+    labels = [fold(label) for label in table.header[0][1:]]  # folded: the labels carry line breaks
     assert labels[0] == "平成30年度外部電子計算機との結合数"
     assert "(平成30年度まで外部結合を行い、令和元年度中は外部結合を行わなかったもの)" in labels[2]
     assert labels[3] == "令和元年度外部電子計算機との結合数"
+    # broken between words, as a reader expects: the year whole, 外部電子計算機との whole
+    assert table.header[0][1].split("\n") == ["平成30年度", "外部電子計算機との結合数"]
 
 
 # --- Word structure -------------------------------------------------------------------

@@ -88,7 +88,7 @@ def test_year_without_new_linkages_says_so_and_lists_the_ended(edge_book, tmp_pa
     assert texts[new_title + 1] == "実績はありません。"
     assert len(doc.tables) == 2  # (1) and (3); no header-only table (2)
     ended = [[c.text for c in row.cells] for row in doc.tables[1].rows]
-    assert ended[0][-1] == "結合の終了年月日"
+    assert ended[0][-1].replace("\n", "") == "結合の終了年月日"  # broken where a reader expects (linebreak.header)
     assert [r[-1] for r in ended[1:]] == ["R2.12.31", "R3. 3.31"]
 
     xlsx = api.export_linkages(edge_book, 2021, tmp_path / "r3.xlsx")

@@ -28,7 +28,8 @@ def detail_divisions(path: Path, sheet_index: int = 1) -> list[str]:
 
     header_text = schema.linkage().header("division")
     ws = openpyxl.load_workbook(path).worksheets[sheet_index]
-    rows = [list(row) for row in ws.iter_rows(values_only=True)]
+    # the report breaks its lines itself (xlkit.linebreak): read each cell with its breaks taken out
+    rows = [[v.replace("\n", "") if isinstance(v, str) else v for v in row] for row in ws.iter_rows(values_only=True)]
     header = next(i for i, row in enumerate(rows) if header_text in row)
     column = rows[header].index(header_text)
     return [row[column] for row in rows[header + 1:] if row[column]]

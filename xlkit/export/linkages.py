@@ -6,7 +6,7 @@ Counting is xlkit.figures' job; this module only turns its Figures into the offi
 
 from __future__ import annotations
 
-from xlkit import cells, dates, schema
+from xlkit import cells, dates, linebreak, schema
 from xlkit.figures import name_key
 from xlkit.records import Record
 
@@ -55,7 +55,8 @@ def _title(text: str) -> Para:
 
 def _summary(figures, layout: dict, values: dict) -> list:
     lay = layout["linkages"]["summary"]
-    labels = [fill(t, **values) for t in lay["labels"]]
+    widths = lay["widths_mm"]
+    labels = [header_text(fill(t, **values), w, layout) for t, w in zip(lay["labels"], widths[1:])]
     corner = Cell("\n".join(lay["corner"]), line_aligns=("right", "left"), diagonal=True)
     header = [
         [corner, *labels],
@@ -65,7 +66,6 @@ def _summary(figures, layout: dict, values: dict) -> list:
         [Cell(r.body, align="center"), str(r.a), str(r.b), str(r.c), str(r.total), str(r.my_number)]
         for r in figures.rows
     ]
-    widths = lay["widths_mm"]
     table = Table(
         columns=[TableColumn(widths[0], "center"), *(TableColumn(w, "center", numeric=True) for w in widths[1:])],
         header=header,
@@ -76,6 +76,16 @@ def _summary(figures, layout: dict, values: dict) -> list:
         valign="center",
     )
     return [_title(lay["title"]), table, Para(lay["footnote"], space_before_pt=2)]
+
+
+# Word's cell margins, left and right together (xlkit/export/docx_fast.py: 1 mm each side)
+_CELL_SIDES_MM = 2.0
+
+
+def header_text(text: str, width_mm: float, layout: dict) -> str:
+    """A column header with its line breaks where a reader expects them (結合を／行った課, never
+    結合を行っ／た課): Word then has nothing left to wrap, and the Excel writer keeps them."""
+    return linebreak.header(text, width_mm - _CELL_SIDES_MM, layout["sizes_pt"]["table"])
 
 
 def detail_columns(layout: dict, date_key: str) -> list[dict]:
@@ -118,7 +128,8 @@ def _detail_table(records: list[Record], layout: dict, *, date_key: str, names: 
     omission = layout["linkages"]["omission_remark"]
     return Table(
         columns=[TableColumn(c["width_mm"], c["align"], numeric=c["key"] == "no") for c in columns],
-        header=[detail_header(layout, date_key)],
+        header=[[header_text(h, c["width_mm"], layout)
+                 for h, c in zip(detail_header(layout, date_key), columns)]],
         rows=[detail_row(r, n, keys, omission, (names or {}).get(name_key(r))) for n, r in enumerate(records, 1)],
         header_fill=layout["header_fill"],
         padding_mm=layout["cell_padding_mm"],
