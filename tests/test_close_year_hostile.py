@@ -71,14 +71,15 @@ def setting_rows(path: Path) -> list[tuple]:
     return [(row[0].value, row[1].value) for row in workbook[SETTINGS].iter_rows()]
 
 
-def add_setting_row(path: Path, title: str, value=None) -> None:
-    """A row staff added at the bottom of 設定 (a copy of one that is there already, say)."""
+def add_setting_row(path: Path, title: str, value=None) -> int:
+    """A row staff added at the bottom of 設定 (a copy of one that is there already, say): its row."""
     workbook = openpyxl.load_workbook(path)
     sheet = workbook[SETTINGS]
     row = sheet.max_row + 1
     sheet.cell(row, 1, title)
     sheet.cell(row, 2, value)
     workbook.save(path)
+    return row
 
 
 def delete_setting_row(path: Path, title: str) -> None:
@@ -318,12 +319,12 @@ def test_a_duplicated_report_year_row_is_refused_not_half_updated(tmp_path, caps
 
 def test_a_duplicated_report_date_row_is_refused_naming_the_rows(tmp_path, capsys):
     register = register_copy(tmp_path)
-    add_setting_row(register, "報告日")
+    added = add_setting_row(register, "報告日")
     before = register.read_bytes()
     code, _, err = run_cli(capsys, "close-year", register, "--no-pdf")
     assert code == 2 and japanese(err)
     untouched(register, before)
-    assert "報告日" in err and "B3" in err and "B17" in err
+    assert "報告日" in err and "B3" in err and f"B{added}" in err
 
 
 def _shared_formula(path: Path, first: int, last: int) -> None:
@@ -404,12 +405,10 @@ def _lost_in_pdf(monkeypatch, register: Path) -> None:
 
 def test_characters_the_pdf_would_lose_are_said_before_closing_and_kept_in_the_figures_file(tmp_path, capsys,
                                                                                           monkeypatch):
-    from xlkit.export import api
-
     register = register_copy(tmp_path)
     _lost_in_pdf(monkeypatch, register)
     monkeypatch.setattr(closing_tasks, "check_pdf_tool", lambda pdf, register: None)
-    monkeypatch.setattr(api, "pdf_of_docx", lambda source, out: _stub_pdf(source))
+    monkeypatch.setattr(closing_tasks, "export_pdf", lambda book, out, plan: _stub_pdf(out))
     code, out, err = run_cli(capsys, "close-year", register, "--dry-run")
     assert code == 0, err
     [line] = [x for x in out.splitlines() if "U+13000" in x]
@@ -831,8 +830,7 @@ def test_the_limit_refusal_names_the_register_not_a_temporary_copy(tmp_path, cap
 # --------------------------------------------------------------------------- the button
 
 
-def _stub_pdf(docx: Path) -> Path:
-    target = docx.with_suffix(".pdf")
+def _stub_pdf(target: Path) -> Path:
     target.write_bytes(b"%PDF-1.4 stub\n")
     return target
 
@@ -841,9 +839,7 @@ def _stub_pdf(docx: Path) -> Path:
 def here(tmp_path, monkeypatch):
     """A register in the current folder (a payload workbook's folder); the PDF step stubbed."""
     monkeypatch.chdir(tmp_path)
-    from xlkit.export import api
-
-    monkeypatch.setattr(api, "pdf_of_docx", lambda source, out: _stub_pdf(source))
+    monkeypatch.setattr(closing_tasks, "export_pdf", lambda book, out, plan: _stub_pdf(out))
     monkeypatch.setattr(closing_tasks, "check_pdf_tool", lambda pdf, register: None)
     shutil.copyfile(SAMPLE, tmp_path / "登録簿.xlsx")
     return tmp_path

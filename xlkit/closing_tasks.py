@@ -114,6 +114,15 @@ def _lost(book: Book, plan: closing_.Closing) -> list[str]:
     return tasks._where_lost(book.linkages, chars) if chars else []
 
 
+def export_pdf(book: Book, out: Path, plan: closing_.Closing) -> Path:
+    """The PDF beside the stored .docx: the same report of the same copy, written as the PDF export
+    writes it (the diagonal drawn as a line LibreOffice shows, long tables in quick chunks), so that
+    it looks as any PDF of the report does."""
+    from . import tasks
+
+    return tasks.export_linkages(book, out, year=plan.year, checked=plan.findings).path
+
+
 def freeze(register: Path, plan: closing_.Closing, *, expected_sha256: str, pdf: bool = True) -> Frozen:
     """Write 確定/<年度>/ for `plan`: the register copied (it must still be the bytes that were
     checked: `expected_sha256`, which is then the copy's SHA-256), the linkage report exported
@@ -142,10 +151,10 @@ def freeze(register: Path, plan: closing_.Closing, *, expected_sha256: str, pdf:
         # the report as anyone makes it again from the copy; the copy is the bytes `plan` was
         # decided on, so its 入力チェック is plan's and its figures are plan's
         name = api.default_linkages_name(plan.year)
-        docx = tasks.export_linkages(reader.load(copy), staging / f"{name}.docx", year=plan.year,
-                                     checked=plan.findings).path
+        frozen_book = reader.load(copy)
+        tasks.export_linkages(frozen_book, staging / f"{name}.docx", year=plan.year, checked=plan.findings)
         if pdf:
-            api.pdf_of_docx(docx, docx.with_suffix(".pdf"))
+            export_pdf(frozen_book, staging / f"{name}.pdf", plan)
         document = closing_.figures_document(plan, register=register.name, register_sha256=expected_sha256,
                                              closed_at=dt.datetime.now(), version=__version__)
         figures = staging / FIGURES_FILE.format(年度=nendo(plan.year))

@@ -18,7 +18,9 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
-from xlkit.errors import XlkitError
+from xlkit import messages
+from xlkit.dates import format_wareki
+from xlkit.errors import Refusal, XlkitError
 from xlkit.figures import compute, in_year
 
 from . import cases as cases_report
@@ -77,10 +79,12 @@ def _linkages_document(book, year: int, figures, layout: dict) -> Document:
 
 def export_cases(book, date_from: dt.date, date_to: dt.date, out_path, *,
                  report_date: dt.date | None = None, overwrite: bool = False,
-                 on_lost: OnLost | None = None, free: bool = False) -> Path:
+                 on_lost: OnLost | None = None, free: bool = False, missing_ok: bool = False) -> Path:
     """Write the 資料 of the period; the period is the caller's to check (xlkit.tasks.cases_period).
 
-    `on_lost`, `free`: see render()."""
+    Every 添付ファイル is read before anything is written: one missing or unreadable refuses the
+    export, listing them all, unless `missing_ok` (the export was forced), when its place on the
+    別紙 says it could not be printed. `on_lost`, `free`: see render()."""
     out = Path(out_path)
     fmt = output_format(out)
     check_target(out, overwrite or free)
@@ -90,8 +94,45 @@ def export_cases(book, date_from: dt.date, date_to: dt.date, out_path, *,
         report_date = configured if isinstance(configured, dt.date) else dt.date.today()
     layout = load_layout()
     with _layout_keys():
-        report = cases_report.build(book.cases, book.settings, date_from, date_to, report_date, layout)
+        chosen = cases_report.in_period(book.cases, date_from, date_to)
+        what = messages.text("export.title_cases", 開始=format_wareki(date_from), 終了=format_wareki(date_to))
+        attached = _attached(chosen, book.path, layout, missing_ok, what)
+        report = cases_report.build(book.cases, book.settings, date_from, date_to, report_date, layout,
+                                    provisions=book.provisions, attached=attached)
     return render(report, out, layout, overwrite=overwrite, on_lost=on_lost, free=free)
+
+
+ATTACHMENTS_SHOWN = 20  # as many as xlkit.tasks lists when it asks staff
+
+
+def _attached(chosen, register_path, layout: dict, missing_ok: bool, what: str) -> dict[int, cases_report.Attached]:
+    """case row -> each name in its 添付ファイル with its Picture scaled to the page, or the reason
+    it cannot be printed. xlkit.tasks asks staff first (tasks.AttachmentsRefusal); this refusal is
+    for a caller that did not, so that no 別紙 ever lacks a picture silently."""
+    if not any(record.get("attachment") for record in chosen):
+        return {}  # Pillow and pypdfium2 load only for a 資料 with pictures
+    from xlkit import attachments
+
+    from .model import Picture
+
+    problems = attachments.problems(chosen, register_path)
+    if problems and not missing_ok:
+        lines = [messages.text("export.attachment_line", シート=p.sheet, セル=p.cell, 名前=p.name, 理由=p.reason)
+                 for p in problems]
+        raise Refusal("export.attachments_refused", 件数=len(problems), 資料=what,
+                      一覧="\n".join(messages.first(lines, ATTACHMENTS_SHOWN)))
+    box_w, box_h = cases_report.picture_box_mm(layout)
+    out: dict[int, cases_report.Attached] = {}
+    for record in chosen:
+        for name in attachments.names(record.get("attachment")):
+            try:
+                image = attachments.load(name, register_path)
+            except attachments.AttachmentError as exc:
+                out.setdefault(record.row, []).append((name, exc.reason))
+                continue
+            width, height = attachments.fit(image, box_w, box_h)
+            out.setdefault(record.row, []).append((name, Picture(image.png, width, height, name)))
+    return out
 
 
 @contextmanager
@@ -155,24 +196,15 @@ def render(report: Document, out: Path, layout: dict, *, overwrite: bool = False
     def write_pdf(tmp: Path) -> None:
         with pdf.work_folder() as work:
             source = Path(work) / (out.stem + ".docx")
-            docx_writer.write(report, source, layout)
+            docx_writer.write(report, source, layout, for_pdf=True)
             _convert(source, Path(work), tmp, layout)
 
     return atomic_write(out, write_pdf, overwrite=overwrite, free=free)
 
 
-def pdf_of_docx(source: Path, out: Path) -> Path:
-    """A written .docx report converted as it is into the PDF `out` (年度締め stores both, so the
-    PDF must be of the very .docx kept beside it, not of a second export)."""
-    _require_pdf_tool("pdf")
-
-    def write_pdf(tmp: Path) -> None:
-        with pdf.work_folder() as work:
-            _convert(source, Path(work), tmp, load_layout())
-
-    return atomic_write(out, write_pdf, overwrite=False)
-
-
 def _convert(source: Path, work: Path, tmp: Path, layout: dict) -> None:
-    converted = pdf.convert(source, work, substitutes=layout.get("pdf_font_substitutes"), scratch=[work])
+    """`source` converted to PDF at `tmp`, given time in proportion to its table rows."""
+    rows = pdf.docx_rows(source)
+    converted = pdf.convert(source, work, substitutes=layout.get("pdf_font_substitutes"), scratch=[work],
+                            timeout=pdf.timeout_for(rows, layout.get("pdf")), rows=rows)
     shutil.copyfile(converted, tmp)

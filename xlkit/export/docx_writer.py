@@ -2,25 +2,50 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import io
+import re
+import struct
 import zipfile
 from pathlib import Path
 
 import docx
 from docx.enum.section import WD_ORIENT
+from docx.image.exceptions import InvalidImageStreamError, UnexpectedEndOfFileError, UnrecognizedImageError
 from docx.oxml.ns import qn
+from docx.section import Section
 from docx.shared import Mm, Pt
 
+from xlkit.errors import XlkitError
+
 from .docx_fast import PLACEHOLDER, TableWriter, clean_text, el, mm_to_twips, run_props
-from .model import Para, Document, Table
+from .model import Cell, Para, Picture, Document, Table
 
 _A4 = (Mm(210), Mm(297))
+_PLACEHOLDER_MARK = re.compile(b"<!--(" + re.escape(PLACEHOLDER.split("{")[0].encode()) + rb"\d+)-->")
 _JC = {"left": "left", "center": "center", "right": "right", "distribute": "distribute"}
 
 
-def write(report: Document, path: Path, layout: dict) -> None:
-    """Write the Document as a .docx at `path` (the caller makes it atomic: xlkit.files)."""
-    doc, rows = document(report, layout)
+# The .docx made only to be converted to PDF by LibreOffice differs from the one staff open in
+# Word in two ways (layout.json "pdf"):
+# - a table longer than chunk_rows body rows is written as several tables of at most that many
+#   rows, each with the header rows, joined by a hidden paragraph of no height. LibreOffice's
+#   time for one table grows with the square of its rows, most of it in reading the .docx
+#   (1,000 rows: 8 s, 2,000: 33 s, of which 20 s reading), while a run of short tables costs the
+#   sum of their rows (4,000 rows in 100-row tables: 12 s, in proportion to the pages). The
+#   numbering is the data's own and runs on; where a chunk starts mid-page its header shows
+#   there too (once in about 100 rows), the price of a PDF made in time.
+# - a diagonal corner cell is drawn as a line shape (docx_fast.diagonal_line): LibreOffice
+#   ignores the tl2br border that Word draws.
+DEFAULT_CHUNK_ROWS = 100
+
+
+def write(report: Document, path: Path, layout: dict, *, for_pdf: bool = False) -> None:
+    """Write the Document as a .docx at `path` (the caller makes it atomic: xlkit.files).
+
+    `for_pdf`: the file is only for LibreOffice to convert (see above)."""
+    doc, rows = document(report, layout, for_pdf=for_pdf)
     buffer = io.BytesIO()
     doc.save(buffer)
     _splice_rows(buffer, Path(path), rows)
@@ -33,12 +58,19 @@ def _splice_rows(buffer: io.BytesIO, path: Path, rows: dict[str, str]) -> None:
         for info in src.infolist():
             data = src.read(info)
             if info.filename == "word/document.xml":
-                for name, xml in rows.items():
-                    mark = f"<!--{name}-->".encode()
-                    if data.count(mark) != 1:
-                        raise RuntimeError(f"table placeholder {name} not found once in document.xml")
-                    data = data.replace(mark, xml.encode("utf-8"))
+                data = _spliced(data, rows)
             dst.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
+
+
+def _spliced(data: bytes, rows: dict[str, str]) -> bytes:
+    """document.xml with every placeholder replaced, in one pass (a PDF's .docx has a table per
+    chunk: a replace per table would copy the whole text once for each)."""
+    parts = _PLACEHOLDER_MARK.split(data)  # text, name, text, name, … text
+    names = [name.decode() for name in parts[1::2]]
+    if sorted(names) != sorted(rows):
+        raise RuntimeError(f"table placeholders {sorted(set(rows) ^ set(names))} not found once in document.xml")
+    parts[1::2] = [rows[name].encode("utf-8") for name in names]
+    return b"".join(parts)
 
 
 def table_style(doc, fonts: dict, size_pt: float) -> str:
@@ -56,13 +88,38 @@ def table_style(doc, fonts: dict, size_pt: float) -> str:
     return style_id
 
 
-def document(report: Document, layout: dict) -> tuple[docx.document.Document, dict[str, str]]:
+def chunk_rows(layout: dict) -> int:
+    """The most body rows one table of the PDF's .docx holds (layout.json pdf.chunk_rows)."""
+    return max(int(layout.get("pdf", {}).get("chunk_rows", DEFAULT_CHUNK_ROWS)), 1)
+
+
+def chunks(table: Table, size: int) -> list[Table]:
+    """`table` cut into tables of at most `size` body rows, each with the header; a cut never
+    falls on a row that continues a merged cell of the row above."""
+    if len(table.rows) <= size:
+        return [table]
+    pieces, start = [], 0
+    while start < len(table.rows):
+        end = min(start + size, len(table.rows))
+        while end < len(table.rows) and _continues(table.rows[end]):
+            end += 1
+        pieces.append(dataclasses.replace(table, rows=table.rows[start:end]))
+        start = end
+    return pieces
+
+
+def _continues(row) -> bool:
+    return any(isinstance(c, Cell) and c.merge_up for c in row)
+
+
+def document(report: Document, layout: dict, *, for_pdf: bool = False
+             ) -> tuple[docx.document.Document, dict[str, str]]:
     """The document with each table's body rows left out, and those rows as XML text."""
     doc = docx.Document()
     rows: dict[str, str] = {}
     fonts, sizes = layout["fonts"], layout["sizes_pt"]
     _set_styles(doc, fonts, sizes["body"])
-    _set_page(doc.sections[0], report)
+    _set_page(doc.sections[0], report, report.orientation)
     _page_number_footer(doc.sections[0], layout["page_number"], fonts, sizes["table"])
     doc.core_properties.title = report.title
     doc.core_properties.author = report.author
@@ -73,24 +130,126 @@ def document(report: Document, layout: dict) -> tuple[docx.document.Document, di
     for p in list(body.iterchildren(qn("w:p"))):  # the template's empty first paragraph
         body.remove(p)
     first = True
+    current = None  # the orientation of the section being written
     for sheet in report.sheets:
+        page = _Page(report, sheet.orientation or report.orientation)
+        turned = current is not None and page.orientation != current
+        if turned:
+            _end_section(doc, sect_pr, report, current)
+        current = page.orientation
         for n, block in enumerate(sheet.blocks):
+            brk = sheet.new_page and n == 0 and not first and not turned
+            if turned and n == 0 and not isinstance(block, Table) and block.page_break_before:
+                # a new section starts a new page already: a break as well may leave one blank
+                block = dataclasses.replace(block, page_break_before=False)
             if isinstance(block, Table):
-                size = sizes[block.size]
-                writer = TableWriter(block, fonts, size, table_style(doc, fonts, size),
-                                     page_text_pt=_page_text_pt(report))
-                name = PLACEHOLDER.format(n=len(rows))
-                element = writer.frame(name)
-                rows[name] = writer.body_xml()
+                pieces = chunks(block, chunk_rows(layout)) if for_pdf else [block]
+                for k, piece in enumerate(pieces):
+                    if k:
+                        sect_pr.addprevious(_seam())
+                    sect_pr.addprevious(_table(doc, piece, fonts, sizes, page, rows, draw_diagonal=for_pdf))
+                # Word needs a paragraph between two tables or it joins them into one
+                element = _paragraph(Para(""), fonts, sizes)
+            elif isinstance(block, Picture):
+                element = _picture(doc, block, page, page_break=brk)
             else:
-                brk = block.page_break_before or (sheet.new_page and n == 0 and not first)
-                element = _paragraph(block, fonts, sizes, page_break=brk, text_width_mm=_text_width(report))
+                element = _paragraph(block, fonts, sizes, page_break=brk, text_width_mm=page.text_width_mm)
             sect_pr.addprevious(element)
-            # Word needs a paragraph between two tables or it joins them into one
-            if isinstance(block, Table):
-                sect_pr.addprevious(_paragraph(Para(""), fonts, sizes))
             first = False
+    _set_page(Section(sect_pr, doc.part), report, current or report.orientation)
     return doc, rows
+
+
+@dataclasses.dataclass(frozen=True)
+class _Page:
+    """The page a sheet is printed on: the document's margins, the sheet's orientation."""
+
+    report: Document
+    orientation: str
+
+    @property
+    def text_width_mm(self) -> float:
+        width = _A4[1].mm if self.orientation == "landscape" else _A4[0].mm
+        return width - self.report.margins_mm["left"] - self.report.margins_mm["right"]
+
+    @property
+    def text_height_pt(self) -> float:
+        """The height of the text area (between the top and bottom margins), in points."""
+        height = _A4[0].mm if self.orientation == "landscape" else _A4[1].mm
+        return (height - self.report.margins_mm["top"] - self.report.margins_mm["bottom"]) * 72 / 25.4
+
+
+def _end_section(doc, sect_pr, report: Document, orientation: str) -> None:
+    """Close the section printed so far (its pages `orientation`) before a sheet that turns the
+    page: Word keeps a section's properties in its last paragraph. They are a copy of the
+    document's, footer included, so the page numbers run on (no w:pgNumType restart)."""
+    last = sect_pr.getprevious()
+    if last is None or last.tag != qn("w:p"):
+        last = el("p")
+        sect_pr.addprevious(last)
+    ppr = last.find(qn("w:pPr"))
+    if ppr is None:
+        ppr = el("pPr")
+        last.insert(0, ppr)
+    ended = copy.deepcopy(sect_pr)
+    ppr.append(ended)  # after the paragraph's own properties, as the schema orders them
+    _set_page(Section(ended, doc.part), report, orientation)
+
+
+def _table(doc, table: Table, fonts: dict, sizes: dict, page: _Page, rows: dict[str, str],
+           draw_diagonal: bool = False):
+    """The table's frame (its body rows go into `rows`, by the frame's placeholder name)."""
+    size = sizes[table.size]
+    # the ids python-docx numbers pictures from see the shapes once the frame is in the body
+    drawn = doc.part.next_id if draw_diagonal else None
+    writer = TableWriter(table, fonts, size, table_style(doc, fonts, size),
+                         page_text_pt=page.text_height_pt, drawn_diagonal_id=drawn)
+    name = PLACEHOLDER.format(n=len(rows))
+    element = writer.frame(name)
+    rows[name] = writer.body_xml()
+    return element
+
+
+def _seam():
+    """The paragraph between two chunks of one table: Word and LibreOffice join two tables
+    that touch, and LibreOffice's cost is that of the joined table. Hidden and of no height, the
+    chunks print as one table."""
+    p = el("p")
+    ppr = el("pPr", p)
+    el("spacing", ppr, before=0, after=0, line=2, lineRule="exact")
+    rpr = el("rPr", ppr)
+    el("vanish", rpr)
+    el("sz", rpr, val=2)
+    el("szCs", rpr, val=2)
+    return p
+
+
+def _picture(doc, picture: Picture, page: _Page, page_break: bool = False):
+    """An inline picture in a paragraph of its own, at the block's size but never wider or taller
+    than the page's text area (a picture Word cannot place spills off the page); its name is the
+    alt text."""
+    width, height = max(picture.width_mm, 1), max(picture.height_mm, 1)
+    scale = min(1.0, page.text_width_mm / width, page.text_height_pt * 25.4 / 72 / height)
+    try:
+        inline = doc.part.new_pic_inline(io.BytesIO(picture.png), Mm(width * scale), Mm(height * scale))
+    except (UnrecognizedImageError, UnexpectedEndOfFileError, InvalidImageStreamError, ValueError,
+            struct.error):
+        # xlkit.attachments checks the files before; these are bytes it let through all the same
+        raise XlkitError(f"添付ファイル「{picture.name}」を画像として読み込めませんでした。"
+                         "PNG・JPEG の画像か PDF を指定してください。") from None
+    doc_pr = inline.find(qn("wp:docPr"))
+    if picture.name:
+        doc_pr.set("descr", clean_text(picture.name))
+        doc_pr.set("title", clean_text(picture.name))
+    p = el("p")
+    ppr = el("pPr", p)
+    if page_break or picture.page_break_before:
+        el("pageBreakBefore", ppr)
+    el("spacing", ppr, before=0, after=0)
+    el("jc", ppr, val="center")
+    drawing = el("drawing", el("r", p))
+    drawing.append(inline)
+    return p
 
 
 def _set_styles(doc, fonts: dict, body_pt: float) -> None:
@@ -118,8 +277,8 @@ def _set_styles(doc, fonts: dict, body_pt: float) -> None:
     normal.paragraph_format.space_before = Pt(0)
 
 
-def _set_page(section, report: Document) -> None:
-    landscape = report.orientation == "landscape"
+def _set_page(section, report: Document, orientation: str) -> None:
+    landscape = orientation == "landscape"
     section.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
     width, height = _A4
     section.page_width, section.page_height = (height, width) if landscape else (width, height)
@@ -173,17 +332,6 @@ def _box_indent(para: Para, sizes: dict, text_width_mm: float | None) -> int:
     return max(mm_to_twips(text_width_mm - text_mm), 0)
 
 
-def _page_text_pt(report: Document) -> float:
-    """The height of the text area (between the top and bottom margins), in points."""
-    height = _A4[0].mm if report.orientation == "landscape" else _A4[1].mm
-    return (height - report.margins_mm["top"] - report.margins_mm["bottom"]) * 72 / 25.4
-
-
-def _text_width(report: Document) -> float:
-    width = _A4[1].mm if report.orientation == "landscape" else _A4[0].mm
-    return width - report.margins_mm["left"] - report.margins_mm["right"]
-
-
 def _paragraph(para: Para, fonts: dict, sizes: dict, page_break: bool = False,
                text_width_mm: float | None = None):
     p = el("p")
@@ -196,7 +344,11 @@ def _paragraph(para: Para, fonts: dict, sizes: dict, page_break: bool = False,
         bdr = el("pBdr", ppr)
         for side in ("top", "left", "bottom", "right"):
             el(side, bdr, val="single", sz=6, space=4, color="000000")
-    indent = _box_indent(para, sizes, text_width_mm) if para.box else 0
+    if para.width_mm is not None and text_width_mm:
+        # a line of its own width against the right margin; a box is drawn around that width
+        indent = max(mm_to_twips(text_width_mm - para.width_mm), 0)
+    else:
+        indent = _box_indent(para, sizes, text_width_mm) if para.box else 0
     el("spacing", ppr, before=round(para.space_before_pt * 20), after=round(para.space_after_pt * 20))
     if indent:
         el("ind", ppr, left=indent)

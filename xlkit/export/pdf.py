@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import unicodedata
+import zipfile
 from bisect import bisect_right
 from collections.abc import Iterable
 from pathlib import Path
@@ -35,7 +36,8 @@ from xlkit.processes import pid_alive
 
 from . import soffice_guard
 
-TIMEOUT_S = 300
+TIMEOUT_S = 300  # the least a conversion is given; more for a long document (timeout_for)
+TIMEOUT_PER_ROW_S = 0.05
 NOT_INSTALLED = (
     "PDF を作成するには LibreOffice が必要ですが、このパソコンには見つかりませんでした。"
     "LibreOffice をインストールするか、Word 形式（.docx）で出力してから Word の"
@@ -231,21 +233,51 @@ def sweep_leftovers(folder: Path | None = None) -> list[Path]:
 
 # --- the conversion ---------------------------------------------------------------------------
 
+def docx_rows(source: Path) -> int:
+    """The table rows of a written .docx (its size, for timeout_for); 0 when it cannot be read,
+    which LibreOffice will then say."""
+    try:
+        with zipfile.ZipFile(source) as package:
+            with package.open("word/document.xml") as xml:
+                count, tail = 0, b""
+                while chunk := xml.read(1 << 20):
+                    # the last 5 bytes, shorter than a tag, carry a tag cut between two reads over
+                    data = tail + chunk
+                    count += data.count(b"<w:tr>") + data.count(b"<w:tr ")
+                    tail = data[-5:]
+                return count
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return 0
+
 _GUARD = Path(soffice_guard.__file__)
 _STOP_S = 30  # the guardian's cleanup after a stop: a kill, and removing a profile
 
 
-def _timed_out(timeout: float) -> XlkitError:
+def timeout_for(rows: int, settings: dict | None = None) -> float:
+    """Seconds a conversion of a document with `rows` table rows is given: a base, and a share per
+    row, so that a long register on a slow PC is not cut off at a fixed limit. `settings`: the
+    "pdf" section of layout.json (timeout_s, timeout_per_row_s)."""
+    settings = settings or {}
+    base = float(settings.get("timeout_s", TIMEOUT_S))
+    per_row = float(settings.get("timeout_per_row_s", TIMEOUT_PER_ROW_S))
+    return base + per_row * max(rows, 0)
+
+
+def _timed_out(timeout: float, rows: int | None = None) -> XlkitError:
     # each conversion has a profile of its own: a LibreOffice staff have open is not the cause
-    return XlkitError(f"LibreOffice による PDF 変換が {timeout:g} 秒で終わりませんでした。"
-                      "もう一度実行するか、Word 形式（.docx）で出力して Word で PDF にしてください。")
+    size = f"（表の行数 {rows:,} 行）" if rows else ""
+    return XlkitError(f"LibreOffice による PDF 変換が {timeout:g} 秒で終わりませんでした{size}。変換は中止しました。"
+                      "ほかのソフトを閉じてもう一度実行するか、Word 形式（.docx）で出力して Word の"
+                      "「名前を付けて保存」で PDF にしてください。審議案件なら、期間を短く区切って"
+                      "分けて出力することもできます。")
 
 
 def _could_not_start(exc: OSError) -> XlkitError:
     return XlkitError(f"LibreOffice を起動できませんでした（{os_reason(exc)}）。")
 
 
-def _guarded(cmd: list[str], profile: Path, scratch: Iterable[Path], timeout: float) -> int:
+def _guarded(cmd: list[str], profile: Path, scratch: Iterable[Path], timeout: float,
+             rows: int | None = None) -> int:
     """Run `cmd` under the guardian; LibreOffice's exit code."""
     guard = [sys.executable, "-I", str(_GUARD), "--profile", str(profile)]
     for path in scratch:
@@ -273,7 +305,7 @@ def _guarded(cmd: list[str], profile: Path, scratch: Iterable[Path], timeout: fl
         _, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         _stop(proc, hold)
-        raise _timed_out(timeout) from None
+        raise _timed_out(timeout, rows) from None
     except BaseException:  # Ctrl+C (KeyboardInterrupt), or a defect: LibreOffice goes with us
         _stop(proc, hold)
         raise
@@ -295,11 +327,13 @@ def _stop(proc: subprocess.Popen, hold: int) -> None:
 
 
 def convert(source: Path, out_dir: Path, *, substitutes: dict[str, str] | None = None,
-            timeout: float = TIMEOUT_S, scratch: Iterable[Path] = ()) -> Path:
+            timeout: float = TIMEOUT_S, scratch: Iterable[Path] = (), rows: int | None = None) -> Path:
     """Convert `source` to PDF in `out_dir`; returns the PDF's path. Raises XlkitError.
 
     `scratch`: the caller's temporary folders, removed by the guardian too should xlkit die
     while LibreOffice runs (a folder from work_folder(), which a later sweep would also remove).
+    `rows`: the document's table rows, named in the message when the time runs out (the
+    caller scales `timeout` with them: timeout_for).
     """
     soffice = find_soffice()
     if soffice is None:
@@ -316,7 +350,7 @@ def convert(source: Path, out_dir: Path, *, substitutes: dict[str, str] | None =
             "--headless", "--norestore", "--nolockcheck",
             "--convert-to", "pdf", "--outdir", str(out_dir), str(source),
         ]
-        code = _guarded(cmd, profile, scratch, timeout)
+        code = _guarded(cmd, profile, scratch, timeout, rows)
     finally:
         # the guardian's to remove; this is for when it could not start, or was killed
         shutil.rmtree(profile, ignore_errors=True)
