@@ -22,9 +22,11 @@ SAMPLE = REPO / "workbooks" / "sample.xlsx"
 
 @pytest.fixture(scope="module")
 def register(tmp_path_factory) -> Path:
-    """A private copy of the sample register (the sample may be rebuilt while tests run)."""
+    """A private copy of the sample register with its 添付ファイル folder (the sample may be rebuilt
+    while tests run)."""
     copy = tmp_path_factory.mktemp("register") / "sample.xlsx"
     shutil.copyfile(SAMPLE, copy)
+    shutil.copytree(SAMPLE.parent / "添付ファイル", copy.parent / "添付ファイル")
     return copy
 
 
@@ -65,7 +67,8 @@ def test_year_defaults_to_the_settings_report_year(register, tmp_path, capsys):
     assert code == 0, err
     summary = openpyxl.load_workbook(out)[layout.load()["linkages"]["summary"]["sheet"]]
     rows = [[c.value for c in r] for r in summary.iter_rows()]
-    labels = [v for r in rows for v in r if isinstance(v, str)]
+    # the header cells break their lines where the layout says (「平成30年度\n外部電子計算機との…」)
+    labels = ["".join(v.split()) for r in rows for v in r if isinstance(v, str)]
     assert "平成30年度外部電子計算機との結合数" in labels and "令和元年度外部電子計算機との結合数" in labels
     assert "令和2年度外部電子計算機との結合数" not in labels
     kucho = next(r for r in rows if r[0] == "区長")
@@ -117,7 +120,8 @@ def test_cases_written_with_japanese_dates(register, tmp_path, capsys):
     out = tmp_path / "c.xlsx"
     code, _, _ = run(capsys, "cases", register, "--from", "令和7年2月1日", "--to", "R7.6.30",
                      "--date", "2025/7/3", "--out", out)
-    assert code == 0 and openpyxl.load_workbook(out).sheetnames == ["審議案件一覧", "別紙"]
+    # №29's 外部提供 table prints on landscape pages: a worksheet of its own between the 別紙
+    assert code == 0 and openpyxl.load_workbook(out).sheetnames == ["審議案件一覧", "別紙", "外部提供（№29）", "別紙（№30～41）"]
 
 
 @pytest.fixture
@@ -143,6 +147,24 @@ def test_register_with_errors_is_refused_unless_forced(broken_register, tmp_path
     # the wording is the one the button shows when staff answer 「はい」 (xlkit/data/messages.json)
     assert code == 0 and "エラーが 1 件ありますが、このまま出力しました" in err and out.exists()
     assert "外部結合!" in err and "本人同意" in err  # the errors are still listed
+
+
+def test_cases_refused_while_an_attachment_is_missing_unless_forced(register, tmp_path, capsys):
+    """The sample's №1 attaches 流れ図_№1.png; without the folder beside the register the 資料
+    is refused (exit 1) naming the cell and the file, and --force writes it all the same."""
+    path = tmp_path / "登録簿.xlsx"
+    shutil.copyfile(register, path)  # the 添付ファイル folder stays behind
+    out = tmp_path / "c.docx"
+    code, _, err = run(capsys, "cases", path, "--from", "R7.2.1", "--to", "R7.6.30", "--out", out)
+    assert code == 1 and not out.exists()
+    assert "審議案件!P2「流れ図_№1.png」: 見つかりません" in err and "「添付ファイル」フォルダがありません" in err
+    assert "--force" in err and "Traceback" not in err
+    code, _, err = run(capsys, "cases", path, "--from", "R7.2.1", "--to", "R7.6.30", "--out", out, "--force")
+    assert code == 0 and out.exists()
+    assert "このまま出力しました" in err and "審議案件!P2「流れ図_№1.png」" in err
+    # the linkage report has no attachments: never refused for them
+    code, _, err = run(capsys, "linkages", path, "--year", "2020", "--out", tmp_path / "l.docx")
+    assert code == 0 and "添付" not in err
 
 
 # --- the file rules on their own ------------------------------------------------------

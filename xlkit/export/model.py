@@ -56,6 +56,9 @@ class Para:
     page_break_before: bool = False
     keep_with_next: bool = False
     box: bool = False  # a border around the paragraph
+    # a line of this width set against the right margin (the header block of the 資料); with
+    # align "distribute" its characters are spread evenly over it (均等割付). None: the text width
+    width_mm: float | None = None
 
 
 @dataclass
@@ -79,6 +82,9 @@ class Sheet:
     name: str  # the worksheet name (≤ 31 characters, no []:*?/\)
     blocks: list[Para | Table | Picture] = field(default_factory=list)
     new_page: bool = False  # in Word, start this sheet on a new page
+    # portrait | landscape; None: the document's. In Word a sheet that turns the page starts a
+    # section of its own (the page numbers run on); in Excel it is its worksheet's page setup
+    orientation: str | None = None
 
 
 @dataclass
