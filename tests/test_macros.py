@@ -22,7 +22,7 @@ import pytest
 from xlkit import macros
 from xlkit.workbook import design
 from xlkit.workbook.builder import build
-from support import said
+from support import fold, said
 from support.payload import alerts, apply_actions, office_js_payload, remote_book
 
 SHEETS = list(design.sheet_order())
@@ -137,14 +137,20 @@ def summary_book(tmp_path, make_linkage):
 def test_summarize_writes_the_official_table_and_flags_last_years_figures(summary_book):
     path = summary_book(report_year=2020, previous_published={"区長": 3, "教育委員会": 1})
     actions = run(macros.summarize, path)
-    assert [a["func"] for a in actions] == ["sheetClearContents", "setValues", "setRowHeight", "alert"]
+    # the table's layout (borders, merges, widths, the corner) is tests/test_macros_summary.py's
+    funcs = [a["func"] for a in actions]
+    assert funcs[:3] == ["sheetClearContents", "sheetClearFormats", "setValues"] and funcs[-1] == "alert"
+    assert funcs.count("setValues") == 1 and funcs.count("alert") == 1
     [block] = writes(actions)
     assert block["sheet_position"] == SUMMARY
     values = block["values"]
     assert values[0][0] == "(1) 実施機関別外部電子計算機との結合件数（令和2年度）"
-    assert values[2] == ["件数 実施機関", "令和元年度外部電子計算機との結合数", "新たな外部電子計算機との結合数",
-                         "終了した外部電子計算機との結合数 (令和元年度まで外部結合を行い、令和2年度中は外部結合を行わなかったもの)",
-                         "令和2年度外部電子計算機との結合数", "内、特定個人情報の取扱いがあるものの数"]
+    corner, *labels = values[2]
+    assert corner.split() == ["件数", "実施機関"]  # on two lines, apart
+    assert [fold(x) for x in labels] == [
+        "令和元年度外部電子計算機との結合数", "新たな外部電子計算機との結合数",
+        "終了した外部電子計算機との結合数(令和元年度まで外部結合を行い、令和2年度中は外部結合を行わなかったもの)",
+        "令和2年度外部電子計算機との結合数", "内、特定個人情報の取扱いがあるものの数"]
     assert values[3] == ["", "a", "b", "c", "a + b - c", ""]
     table = {row[0]: row[1:] for row in values[4:10]}
     assert table == {
@@ -306,8 +312,8 @@ def _count_reads(monkeypatch) -> list[str]:
 
 
 @pytest.mark.parametrize("macro, sheets", [
-    (macros.validate, {"外部結合", "審議案件", "設定", "実施機関", "課", "区分", "審議結果", "検証結果"}),
-    (macros.summarize, {"外部結合", "審議案件", "設定", "実施機関", "課", "区分", "審議結果"}),
+    (macros.validate, {"外部結合", "審議案件", "外部提供", "設定", "実施機関", "課", "区分", "審議結果", "検証結果"}),
+    (macros.summarize, {"外部結合", "審議案件", "外部提供", "設定", "実施機関", "課", "区分", "審議結果"}),
 ])
 def test_one_read_per_sheet_and_writes_independent_of_valid_rows(tmp_path, monkeypatch, make_planted,
                                                                  macro, sheets):

@@ -124,20 +124,56 @@ def office_js_payload(path: str | Path, *, active_sheet: int = 0, version: str |
     return json.loads(json.dumps(payload, ensure_ascii=False))
 
 
-def apply_actions(path: str | Path, actions: list[dict], out: str | Path) -> list[dict]:
+# Office.js alignment names (what the remote engine sends) as openpyxl spells them
+_HORIZONTAL = {"General": "general", "Left": "left", "Center": "center", "Right": "right", "Fill": "fill",
+               "Justify": "justify", "CenterAcrossSelection": "centerContinuous", "Distributed": "distributed"}
+_VERTICAL = {"Top": "top", "Center": "center", "Bottom": "bottom", "Justify": "justify",
+             "Distributed": "distributed"}
+_FONT = {"name": "name", "size": "size", "bold": "b", "italic": "i", "color": "color"}
+_EDGES = ("edge_top", "edge_bottom", "edge_left", "edge_right", "inside_vertical", "inside_horizontal")
+
+
+def _border_style(line_style: str | None, weight: str | None) -> str | None:
+    """xlwings' line style and weight as one openpyxl border style (None: no border).
+
+    Excel keeps the two apart; a file has one style per side, so a weight the style has no
+    variant for is dropped, as Excel does when it saves.
+    """
+    if line_style in (None, "none"):
+        return None
+    heavy = weight in ("medium", "thick")
+    if line_style == "continuous":
+        return {"hairline": "hair", "medium": "medium", "thick": "thick"}.get(weight, "thin")
+    if line_style in ("dash", "dash_dot", "dash_dot_dot"):
+        name = {"dash": "Dashed", "dash_dot": "DashDot", "dash_dot_dot": "DashDotDot"}[line_style]
+        return "medium" + name if heavy else name[0].lower() + name[1:]
+    return {"dot": "dotted", "double": "double", "slant_dash_dot": "slantDashDot"}[line_style]
+
+
+def apply_actions(path: str | Path, actions: list[dict], out: str | Path, *, strict: bool = False) -> list[dict]:
     """Replay the remote engine's actions on the file at ``path`` with openpyxl, saving ``out``.
 
-    Covers what the macros emit (setValues, rangeClearContents, sheetClearContents,
-    setRangeColor, setRowHeight, setAutofit of rows — an estimate); returns the actions it did not apply (the alerts). Used to look at a
-    macro's result in LibreOffice; formulas such as HYPERLINK are written as formulas.
+    Covers what the macros emit: values (setValues, rangeClearContents, sheetClearContents) and
+    formats (sheetClearFormats, setRangeColor, setNumberFormat, setFontProperty, setColumnWidth,
+    setRowHeight, setHorizontalAlignment, setVerticalAlignment, setWrapText, rangeMerge,
+    setBorderProperty incl. the diagonals, setAutofit and setSheetAutofit of rows — estimates).
+    Returns the actions it did not apply (alerts, save, …); with ``strict`` anything but an alert
+    it cannot apply raises instead, for tests that look at every format a macro sets. Used to
+    look at a macro's result in LibreOffice; formulas such as HYPERLINK are written as formulas.
     """
     import openpyxl
-    from openpyxl.styles import PatternFill
+    from openpyxl.cell.cell import MergedCell
+    from openpyxl.styles import Border, PatternFill, Side
+    from openpyxl.styles.cell_style import StyleArray
+    from openpyxl.utils import get_column_letter
 
     keep_vba = Path(path).suffix.lower() == ".xlsm"
     wb = openpyxl.load_workbook(path, keep_vba=keep_vba)
     sheets = wb.worksheets
     left = []
+    # a side's line style, weight and color arrive as separate actions (xlwings sends the style
+    # last); openpyxl needs them together, so each range's sides are remembered until then
+    sides: dict[tuple, dict] = {}
 
     def new_cell(ws, row, col):
         # Excel gives a new cell the style of its column; openpyxl does not, so do it here
@@ -149,51 +185,138 @@ def apply_actions(path: str | Path, actions: list[dict], out: str | Path) -> lis
                     break
         return c
 
+    def set_side(ws, side, state, r0, c0, r1, c1):
+        style = _border_style(state.get("line_style"), state.get("weight"))
+        line = Side(style=style, color=state["color"].lstrip("#") if style and state.get("color") else None)
+        for r in range(r0, r1 + 1):
+            for c in range(c0, c1 + 1):
+                cell = new_cell(ws, r, c)
+                b = cell.border
+                edges = {"left": b.left, "right": b.right, "top": b.top, "bottom": b.bottom}
+                diagonal = {"diagonal": b.diagonal, "diagonalUp": b.diagonalUp, "diagonalDown": b.diagonalDown}
+                if side in ("diagonal_down", "diagonal_up"):
+                    # a file has one diagonal line per cell, drawn in either or both directions
+                    key = "diagonalDown" if side == "diagonal_down" else "diagonalUp"
+                    diagonal[key] = style is not None
+                    if style is not None:
+                        diagonal["diagonal"] = line
+                    elif not (diagonal["diagonalUp"] or diagonal["diagonalDown"]):
+                        diagonal["diagonal"] = Side()
+                else:
+                    # an edge side draws on the range's outer cells, an inside side between its cells
+                    if side in ("edge_top", "inside_horizontal") and (r == r0) == (side == "edge_top"):
+                        edges["top"] = line
+                    if side in ("edge_bottom", "inside_horizontal") and (r == r1) == (side == "edge_bottom"):
+                        edges["bottom"] = line
+                    if side in ("edge_left", "inside_vertical") and (c == c0) == (side == "edge_left"):
+                        edges["left"] = line
+                    if side in ("edge_right", "inside_vertical") and (c == c1) == (side == "edge_right"):
+                        edges["right"] = line
+                cell.border = Border(**edges, **diagonal)
+
     for action in actions:
-        func = action["func"]
+        func, args = action["func"], action.get("args")
+        arg = args[0] if isinstance(args, list) and args else args
         ws = sheets[action["sheet_position"]] if action.get("sheet_position") is not None else None
         r0, c0 = (action.get("start_row") or 0) + 1, (action.get("start_column") or 0) + 1
+        r1, c1 = r0 + (action.get("row_count") or 1) - 1, c0 + (action.get("column_count") or 1) - 1
+        targets = ((r, c) for r in range(r0, r1 + 1) for c in range(c0, c1 + 1))
         if func == "setValues":
             for i, row in enumerate(action["values"]):
                 for j, value in enumerate(row):
                     if isinstance(value, str) and value.startswith("'"):
                         value = value[1:]  # Excel's text prefix: the cell holds the text without it
-                    new_cell(ws, r0 + i, c0 + j).value = None if value == "" else value
+                    cell = new_cell(ws, r0 + i, c0 + j)
+                    if isinstance(cell, MergedCell) and value == "":
+                        continue  # a merged range's hidden cells take blanks, which openpyxl refuses
+                    cell.value = None if value == "" else value
         elif func == "rangeClearContents":
-            for i in range(action["row_count"]):
-                for j in range(action["column_count"]):
-                    ws.cell(r0 + i, c0 + j).value = None
+            for r, c in targets:
+                if not isinstance(ws.cell(r, c), MergedCell):  # openpyxl refuses values there
+                    ws.cell(r, c).value = None
         elif func == "sheetClearContents":
             for row in ws.iter_rows():
                 for cell in row:
-                    cell.value = None
+                    if not isinstance(cell, MergedCell):
+                        cell.value = None
+        elif func == "sheetClearFormats":
+            # Excel's clear formats also unmerges, and leaves widths and heights alone
+            for merged in list(ws.merged_cells.ranges):
+                ws.unmerge_cells(str(merged))
+            for row in ws.iter_rows():
+                for cell in row:
+                    cell._style = StyleArray()
+            for dim in (*ws.column_dimensions.values(), *ws.row_dimensions.values()):
+                dim._style = StyleArray()
+            sides = {k: v for k, v in sides.items() if k[0] != action["sheet_position"]}
         elif func == "setRangeColor":
-            color = action["args"][0]
-            fill = PatternFill() if color is None else PatternFill("solid", fgColor=color.lstrip("#"))
-            for i in range(action["row_count"]):
-                for j in range(action["column_count"]):
-                    ws.cell(r0 + i, c0 + j).fill = fill
+            fill = PatternFill() if arg is None else PatternFill("solid", fgColor=arg.lstrip("#"))
+            for r, c in targets:
+                new_cell(ws, r, c).fill = fill
         elif func == "setNumberFormat":
-            for i in range(action["row_count"]):
-                for j in range(action["column_count"]):
-                    new_cell(ws, r0 + i, c0 + j).number_format = action["args"][0]
+            for r, c in targets:
+                new_cell(ws, r, c).number_format = arg
+        elif func == "setFontProperty" and args[0] in _FONT:
+            name, value = args
+            if name == "color" and value is not None:
+                value = value.lstrip("#")
+            for r, c in targets:
+                cell = new_cell(ws, r, c)
+                font = copy.copy(cell.font)
+                setattr(font, _FONT[name], value)
+                cell.font = font
+        elif (func == "setHorizontalAlignment" and arg in _HORIZONTAL) or (
+                func == "setVerticalAlignment" and arg in _VERTICAL) or func == "setWrapText":
+            key, value = {"setHorizontalAlignment": ("horizontal", _HORIZONTAL.get(arg)),
+                          "setVerticalAlignment": ("vertical", _VERTICAL.get(arg)),
+                          "setWrapText": ("wrap_text", bool(arg))}[func]
+            for r, c in targets:
+                cell = new_cell(ws, r, c)
+                alignment = copy.copy(cell.alignment)
+                setattr(alignment, key, value)
+                cell.alignment = alignment
+        elif func == "rangeMerge":
+            for top, bottom in ([(r, r) for r in range(r0, r1 + 1)] if arg else [(r0, r1)]):
+                if (top, c0) != (bottom, c1):  # Excel merges a single cell into nothing
+                    ws.merge_cells(start_row=top, start_column=c0, end_row=bottom, end_column=c1)
+        elif func == "setBorderProperty" and args[0] in (*_EDGES, "diagonal_down", "diagonal_up"):
+            side, attribute, value = args
+            key = (action["sheet_position"], r0, c0, r1, c1, side)
+            state = sides.setdefault(key, {})
+            state[attribute] = value
+            # a weight or color alone does not draw a side that has no line style yet
+            if "line_style" in state:
+                set_side(ws, side, state, r0, c0, r1, c1)
+        elif func == "setColumnWidth":
+            # the remote engine's points to openpyxl's characters of the default font
+            # (a 7 px digit, 5 px of margin)
+            for c in range(c0, c1 + 1):
+                ws.column_dimensions[get_column_letter(c)].width = (arg * 96 / 72 - 5) / 7
         elif func == "setRowHeight":
-            for i in range(action["row_count"]):
-                ws.row_dimensions[r0 + i].height = action["args"][0]
-        elif func == "setAutofit" and action["args"] in ("rows", ["rows"]):
-            for i in range(action["row_count"]):
-                ws.row_dimensions[r0 + i].height = _fitted_height(ws, r0 + i, c0, action["column_count"])
-        else:
+            for r in range(r0, r1 + 1):
+                ws.row_dimensions[r].height = arg
+        elif func == "setAutofit" and arg == "rows":
+            for r in range(r0, r1 + 1):
+                ws.row_dimensions[r].height = _fitted_height(ws, r, c0, c1 - c0 + 1)
+        elif func == "setSheetAutofit" and arg == "rows":
+            # Excel's autofit grows only rows with wrapped text; every other row goes back to
+            # the standard height, which openpyxl writes as no height at all
+            for r in range(1, max(ws.max_row, max(ws.row_dimensions, default=0)) + 1):
+                fitted = _fitted_height(ws, r, 1, ws.max_column, wrapped_only=True)
+                ws.row_dimensions[r].height = fitted if fitted > 15.0 else None
+        elif func == "alert" or not strict:
             left.append(action)
+        else:
+            raise AssertionError(f"apply_actions does not know {func} {args!r}")
     wb.save(out)
     return left
 
 
-def _fitted_height(ws, row: int, first_col: int, count: int) -> float:
+def _fitted_height(ws, row: int, first_col: int, count: int, *, wrapped_only: bool = False) -> float:
     """Roughly the height Excel's AutoFit gives a row of wrapped text (openpyxl cannot measure).
 
     A column width is counted in narrow characters; a full-width character takes two. One line
-    is 15 points (11-point text).
+    is 15 points (11-point text). ``wrapped_only``: count only the cells that wrap their text.
     """
     import math
 
@@ -203,8 +326,11 @@ def _fitted_height(ws, row: int, first_col: int, count: int) -> float:
 
     lines = 1
     for col in range(first_col, first_col + count):
-        value = ws.cell(row, col).value
+        cell = ws._cells.get((row, col))  # not ws.cell: that would add an empty cell to the file
+        value = None if cell is None else cell.value
         if value is None or (isinstance(value, str) and value.startswith("=")):
+            continue
+        if wrapped_only and not cell.alignment.wrap_text:
             continue
         width = max((ws.column_dimensions[get_column_letter(col)].width or 8.43) - 1, 1)
         used = sum(
