@@ -43,7 +43,10 @@ def found(report) -> set[tuple[str, str, str]]:
 
 # --- the planted register ----------------------------------------------------------------
 
-L, C, S = LINKAGE.sheet, CASE.sheet, "設定"
+PROVISION = schema.provision()
+L, C, P, S = LINKAGE.sheet, CASE.sheet, PROVISION.sheet, "設定"
+
+PLANTED_WARNINGS = 9  # of EXPECTED, written out in test_severity_and_counts
 
 PLANTED_SETTINGS = [
     ["報告年度", 2020],
@@ -63,6 +66,9 @@ EXPECTED = {
     (C, "E3", "case-without-linkage"), (C, "B5", "case-no-duplicate"), (C, "B6", "case-no-duplicate"),
     (C, "A7", "case-year-mismatch"), (C, "B8", "schema-minimum"), (C, "E9", "schema-unique-items"),
     (C, "D10", "master-unknown"), (C, "H11", "master-unknown"),
+    (C, "E12", "provision-category"), (C, "V13", "provision-period-span"), (C, "U14", "provision-none"),
+    (C, "S15", "master-unknown"), (C, "T15", "schema-enum"),
+    (P, "B5", "provision-case-unknown"), (P, "H6", "required"), (P, "G7", "date-invalid"),
     (S, "B3", "previous-mismatch"),
 }
 
@@ -110,9 +116,42 @@ def planted(tmp_path_factory, make_register, linkage, case):
         case(6, categories="業務委託、業務委託"),  # E9 schema-unique-items
         case(7, divisions="総務課、情報課"),  # D10 master-unknown
         case(8, result="保留"),  # H11 master-unknown
+        case(9),  # E12 provision-category: provisions (外部提供 rows 2) but 区分 業務委託 only
+        case(10, categories="外部提供"),  # V13 provision-period-span: provisions of 令和6年度 and 令和7年度
+        case(11, provision_title="令和６年度 外部提供について"),  # U14 provision-none: a title, no provisions
+        case(12, sheet_divisions="情報課", count_heading="対象数"),  # S15 master-unknown, T15 schema-enum
+        case(13, categories="外部提供", sheet_divisions="教育指導課", count_heading="対象者数",
+             provision_title="令和６年度 外部提供について", provision_period="令和６年４月１日から令和７年３月３１日まで"),
+    ]
+    provisions = [
+        provision(2025, 9),  # row 2: clean itself, makes case 9's 区分 wrong
+        provision(2025, 10, provided_on="R6.6.5"),  # rows 3, 4: two 年度 under one blank period
+        provision(2025, 10, provided_on="R7.4.10"),
+        provision(2025, 99),  # B5 provision-case-unknown
+        provision(2025, 13, recipient=None),  # H6 required
+        provision(2025, 13, provided_on="R6.13.1"),  # G7 date-invalid
+        provision(2025, 13),  # row 8: clean, under case 13 which has all it needs
     ]
     path = tmp_path_factory.mktemp("planted") / "登録簿.xlsx"
-    return make_register(path, linkages, cases, settings=PLANTED_SETTINGS, sheets={"課": PLANTED_DIVISIONS})
+    return make_register(path, linkages, cases, settings=PLANTED_SETTINGS,
+                         sheets={"課": PLANTED_DIVISIONS, P: provision_sheet(provisions)})
+
+
+def provision(fiscal_year: int, case_no: int, **changes) -> dict:
+    """A 外部提供 row of the case (年度, №) that breaks no rule, with `changes` on top (None blanks a cell)."""
+    row = {"fiscal_year": fiscal_year, "case_no": case_no, "reason": "児童・生徒が犯罪に巻き込まれることを防ぐため",
+           "persons": "対象事案にかかわる対象児童・生徒（１人）", "items": "氏名、性別、年齢、学年、事案の概要",
+           "method": "電話", "provided_on": "R6.6.5", "recipient": "牛込警察署"}
+    row.update(changes)
+    return row
+
+
+def provision_sheet(rows: list[dict]) -> list[list]:
+    """The 外部提供 sheet's grid: its header row, then `rows` in schema order."""
+    from xlkit import cells
+
+    return [PROVISION.headers, *([cells.cell_value(r.get(c.key), separator=c.separator) for c in PROVISION.columns]
+                                 for r in rows)]
 
 
 # the 課 sheet of the planted register: the seed's 課, and two names a 組織改正 ended (開始日,
@@ -148,9 +187,10 @@ def test_severity_and_counts(planted):
     report = check_file(planted)
     warnings = {(i.cell, i.code) for i in report.issues if i.severity == WARNING}
     assert warnings == {("C6", "master-variant"), ("E20", "typo"), ("D21", "halfwidth-kana"),
-                        ("E3", "case-without-linkage"), ("J26", "text-invisible-char"), ("C28", "division-renamed")}
-    assert report.warnings == 6
-    assert report.errors == len(EXPECTED) - 6
+                        ("E3", "case-without-linkage"), ("J26", "text-invisible-char"), ("C28", "division-renamed"),
+                        ("E12", "provision-category"), ("V13", "provision-period-span"), ("U14", "provision-none")}
+    assert report.warnings == PLANTED_WARNINGS
+    assert report.errors == len(EXPECTED) - PLANTED_WARNINGS
     # every other issue is an error, written out here rather than taken from the catalogue
     errors = {(i.sheet, i.cell, i.code) for i in report.issues if i.severity == ERROR}
     assert errors == {e for e in EXPECTED if (e[1], e[2]) not in warnings}
@@ -165,6 +205,8 @@ def test_issues_are_sorted_by_sheet_then_position(planted):
         (L, "L12"), (L, "N13"), (L, "N14"), (L, "N16"), (L, "O17"), (L, "O18"), (L, "A19"), (L, "E20"),
         (L, "D21"), (L, "H22"), (L, "N23"), (L, "J26"), (L, "C27"), (L, "C28"),
         (C, "E3"), (C, "B5"), (C, "B6"), (C, "A7"), (C, "B8"), (C, "E9"), (C, "D10"), (C, "H11"),
+        (C, "E12"), (C, "V13"), (C, "U14"), (C, "S15"), (C, "T15"),
+        (P, "B5"), (P, "H6"), (P, "G7"),
         (S, "B3"),
     ]
 
@@ -211,6 +253,14 @@ def test_linkage_messages_name_the_value_and_what_was_expected(planted, cell, wo
     (C, "E9", ["業務委託", "重複"]),
     (C, "D10", ["情報課"]),
     (C, "H11", ["保留", "承認"]),
+    (C, "E12", ["2025年度の№9", "1 件", "外部提供!B2", "「外部提供」"]),
+    (C, "V13", ["令和6年度・令和7年度", "外部提供!B3、B4", "外部提供の期間"]),
+    (C, "U14", ["外部提供の表題", "2025年度の№11", "「外部提供」シート"]),
+    (C, "S15", ["情報課", "「課」シート"]),
+    (C, "T15", ["「対象数」", "対象者、対象者数", "空欄なら「対象者」"]),
+    (P, "B5", ["2025", "令和7年度", "№ 99", "「審議案件」シート"]),
+    (P, "H6", ["外部提供を受けたものの名称", "空欄"]),
+    (P, "G7", ["R6.13.1"]),
     (S, "B3", ["区長", "99", "0 件"]),
 ])
 def test_case_and_settings_messages(planted, sheet, cell, words):
@@ -323,7 +373,7 @@ def test_cli_json_shape_and_exit_code(planted, monkeypatch, capsys):
     assert code == 1 and err == ""
     data = json.loads(out)
     assert set(data) == {"errors", "warnings", "issues"}
-    assert data["errors"] == len(EXPECTED) - 6 and data["warnings"] == 6
+    assert data["errors"] == len(EXPECTED) - PLANTED_WARNINGS and data["warnings"] == PLANTED_WARNINGS
     assert all(set(i) == {"sheet", "cell", "column", "severity", "code", "message"} for i in data["issues"])
     assert {(i["sheet"], i["cell"], i["code"]) for i in data["issues"]} == EXPECTED
     assert "經由" in out  # ensure_ascii=False
@@ -334,7 +384,7 @@ def test_cli_listing(planted, monkeypatch, capsys):
     assert code == 1
     assert "外部結合!K3 [エラー] 結合の開始年月日: 「R2.13.1」" in out
     assert "外部結合!E20 [警告] 外部結合を行った理由: " in out
-    assert out.rstrip().endswith(f"エラー {len(EXPECTED) - 6} 件、警告 6 件")
+    assert out.rstrip().endswith(f"エラー {len(EXPECTED) - PLANTED_WARNINGS} 件、警告 {PLANTED_WARNINGS} 件")
 
 
 def test_cli_clean_register_exits_zero(tmp_path, monkeypatch, capsys, make_register, linkage, case):
@@ -440,6 +490,7 @@ def cited(tmp_path, make_register, linkage, case):
     """``cited(name, cases, sheets)``: a register whose one linkage cites case 2025-1 (区分 外部結合)."""
 
     def write(name, cases, sheets):
+        sheets = {P: [PROVISION.headers], **sheets}  # a case of 区分 外部提供 expects the sheet
         return make_register(tmp_path / name, [linkage(2, case_ref="2025-1")],
                             [case(1, categories="外部結合"), *cases], sheets=sheets)
     return write

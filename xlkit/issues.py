@@ -55,7 +55,7 @@ class Rule:
 
     code: str  # a code, or a family such as "schema-*"
     severities: tuple[str, ...]  # the first is the usual one
-    stage: str  # 読み込み | セル | 行をまたぐ
+    stage: str  # 読み込み | セル | 行をまたぐ | ファイル (files beside the register: 添付ファイル)
     title: str  # Japanese
 
     @property

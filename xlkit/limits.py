@@ -33,6 +33,12 @@ class Limits:
     cell_chars: int = 32_767  # Excel's own limit for one cell
     sheet_cells: int = 5_000_000  # rows x columns up to a sheet's last cell (calamine fills them all)
     table_bytes: int = 50 * MB  # a table given to `xlkit import`
+    # an attached image or PDF (xlkit.attachments): a flow diagram is well under a megabyte; a
+    # 3,000-pixel-square PNG of a few KB inflates to 36 MB, so pixels are counted from the header
+    # before anything is decoded
+    attachment_bytes: int = 30 * MB  # the file on disk
+    attachment_pixels: int = 40_000_000  # width x height of an image, or of a PDF page as rendered (A2 at 300 dpi)
+    attachment_page_mm: int = 1_500  # the longer side of a PDF's first page (A0 is 1,189 mm)
 
 
 # what each limit is called in a message
@@ -45,6 +51,9 @@ NAMES = {
     "cell_chars": "1セルの文字数",
     "sheet_cells": "シートの使われている範囲（行数×列数）",
     "table_bytes": "取り込む表の大きさ",
+    "attachment_bytes": "添付ファイルの大きさ",
+    "attachment_pixels": "添付画像の画素数",
+    "attachment_page_mm": "添付 PDF のページの長い辺",
 }
 
 

@@ -43,7 +43,6 @@ if TYPE_CHECKING:  # pragma: no cover
 # broken install then reaches staff as a Japanese alert, not as a traceback of the import line
 
 TITLE = "登録簿"
-SUMMARY_HEADER_ROW = 3  # the row of 「集計」 holding the table's long labels
 EXPORT_DIR = "exports"
 
 
@@ -150,6 +149,7 @@ def load_register(book, grids: dict[str, list[list]]):
     found = register.load_sheets(grids)
     found.format = version
     found.register_id = _register_id_of(book)
+    found.path = workbook_file(book)  # 添付ファイル are looked up beside it (入力チェック, the exports)
     return found
 
 
@@ -338,56 +338,26 @@ def summarize(book: xw.Book | None = None) -> None:
 
 
 def summary_rows(result: Summary, bodies: list[str]) -> list[list]:
-    """The block written to 「集計」: the official table, the comparison with last year, the notes."""
-    from xlkit.dates import nendo
+    """The values written to 「集計」: table (1) as the report lays it out, the comparison with last
+    year, the notes (xlkit.summary_sheet)."""
+    from xlkit import summary_sheet
     from xlkit.export import layout
-    from xlkit.export.linkages import names
 
-    figures, year = result.figures, result.year
-    summary = layout.load()["linkages"]["summary"]
-    values = names(year)
-    labels = [layout.fill(text, **values) for text in summary["labels"]]
-    width = 1 + len(labels)
-
-    def line(*cells_) -> list:
-        return [*cells_, *[""] * (width - len(cells_))]
-
-    rows: list[list] = [
-        line(layout.fill(summary["plain"]["sheet_title"], **values)),
-        line(),
-        [" ".join(summary["corner"]), *labels],
-        line("", *summary["letters"]),
-    ]
-    rows += [[r.body, r.a, r.b, r.c, r.total, r.my_number] for r in figures.rows]
-    rows.append(line(summary["footnote"]))
-    rows.append(line())
-    rows.append(line(messages.text("sheet.compare_heading", 年度=nendo(year), 前年度=nendo(year - 1))))
-    if not result.previous:
-        rows.append(line(messages.text("sheet.no_previous")))
-    else:
-        for body in bodies:
-            if body in result.previous:
-                published, a = result.previous[body], figures.row(body).a
-                rows.append(line(body, messages.text("sheet.published", 件数=published),
-                                 messages.text("sheet.counted", 件数=a),
-                                 messages.text("sheet.same" if published == a else "sheet.different")))
-    if result.notes:
-        rows += [line(), line(messages.text("sheet.check_heading"))]
-        rows += [line(_as_text(n.text)) for n in result.notes]
-    rows += [line(), line(messages.text("sheet.stamp", 日時=f"{dt.datetime.now():%Y/%m/%d %H:%M}"))]
-    return rows
+    return summary_sheet.plan(result, bodies, layout.load(), dt.datetime.now()).values
 
 
 def _summarize(book) -> None:
-    from xlkit import tasks
+    from xlkit import summary_sheet, tasks
     from xlkit.dates import nendo
+    from xlkit.export import layout
 
     target = required_sheet(book, design.SUMMARY)
     rb = load_register(book, read_book(book))
     result = tasks.summary(rb)
-    target.clear_contents()
-    target.range((1, 1)).value = summary_rows(result, rb.bodies)
-    target.range((SUMMARY_HEADER_ROW, 1)).row_height = 76  # the long official labels wrap to four lines
+    lay = layout.load()
+    laid = summary_sheet.plan(result, rb.bodies, lay, dt.datetime.now())
+    summary_sheet.lay(target, laid, points=book.app.engine.name != "excel",
+                      mm_per_char=lay["excel"]["mm_per_char"])
     total = result.figures.total
     message = messages.text("button.summary_written", 年度=nendo(result.year), 集計=design.SUMMARY, a=total.a,
                             b=total.b, c=total.c, 合計=total.total, 特定個人情報=total.my_number)
@@ -439,17 +409,18 @@ def workbook_folder(book) -> Path:
 
 
 def _asker(book, title: str, confirm: Callable | None) -> Callable:
-    """Ask at most once per click, whatever the number of reports."""
-    answers: list[bool] = []
+    """Ask each question at most once per click, whatever the number of reports: a yes to
+    「エラーがあります」 is no yes to 「添付ファイルが使えません」, which lists other things."""
+    answers: dict[str, bool] = {}
 
     def ask(refusal) -> bool:
-        if not answers:
+        if refusal.key not in answers:
             if confirm is not None:
-                answers.append(bool(confirm(refusal)))
+                answers[refusal.key] = bool(confirm(refusal))
             else:
                 reply = alert(book, refusal.message, title, critical=True, buttons="yes_no")
-                answers.append(reply == "yes")
-        return answers[0]
+                answers[refusal.key] = reply == "yes"
+        return answers[refusal.key]
 
     return ask
 
@@ -485,6 +456,9 @@ def _export(book, suffix: str, title: str, confirm: Callable | None) -> None:
     forced = next((w.forced for w in done if w.forced is not None), None)
     if forced is not None:
         parts.append(forced.message)
+    without = next((w.forced_attachments for w in done if w.forced_attachments is not None), None)
+    if without is not None:
+        parts.append(without.message)
     left_out = [line for w in done for line in w.left_out]
     if left_out:
         parts.append(messages.text("button.export_left_out") + "\n" + "\n".join(f"・{x}" for x in left_out))
@@ -493,7 +467,7 @@ def _export(book, suffix: str, title: str, confirm: Callable | None) -> None:
         parts.append(messages.text("button.export_notes") + "\n" + "\n".join(f"・{x}" for x in notes))
     if failed:
         parts.append(messages.text("button.export_failed") + "\n" + "\n".join(f"・{m}" for m in failed))
-    alert(book, "\n\n".join(parts), title, critical=bool(failed or forced or left_out))
+    alert(book, "\n\n".join(parts), title, critical=bool(failed or forced or without or left_out))
 
 
 # --------------------------------------------------------------------------- 照会票作成 / 回答取込

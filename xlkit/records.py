@@ -17,14 +17,20 @@ from .org import Division
 
 # the master sheets' names, as the reader looks them up (schemas/masters.json holds their seeds)
 BODY_SHEET, DIVISION_SHEET, CATEGORY_SHEET, RESULT_SHEET = "実施機関", "課", "区分", "審議結果"
+# the 区分 (schemas/masters.json) of a case that provides personal information outside: its
+# 別紙 carries the 外部提供 table
+PROVISION_CATEGORY = "外部提供"
 
 
 @dataclass
 class Book:
-    """One register file as plain data: both registers' Records, 設定, the masters and what the reader found."""
+    """One register file as plain data: the registers' Records, 設定, the masters and what the reader found."""
 
     linkages: list[Record] = field(default_factory=list)
     cases: list[Record] = field(default_factory=list)
+    # 外部提供: the rows printed as a table on a case's 別紙, tied to it by (案件の年度, 案件の№);
+    # empty for a register older than the sheet (format 5)
+    provisions: list[Record] = field(default_factory=list)
     settings: dict[str, Any] = field(default_factory=dict)
     bodies: list[str] = field(default_factory=list)
     # (課, 実施機関) of every 課 row, chart order, closed 課 too: the pairs of `org` (set_org); a Book

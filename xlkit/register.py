@@ -19,7 +19,7 @@ from .errors import XlkitError
 from .issues import ERROR, WARNING, Issue
 from .dates import format_wareki
 from .org import Division, overlaps
-from .records import BODY_SHEET, CATEGORY_SHEET, DIVISION_SHEET, RESULT_SHEET, Book, Record
+from .records import BODY_SHEET, CATEGORY_SHEET, DIVISION_SHEET, PROVISION_CATEGORY, RESULT_SHEET, Book, Record
 
 @contextmanager
 def gc_paused():
@@ -39,32 +39,80 @@ def gc_paused():
 
 
 def sheets_read() -> tuple[str, ...]:
-    """The sheets `load_sheets` reads: the two registers, 設定 and the masters. Both readers (the
-    file's, the buttons') fetch only these; 検証結果 or 集計 may be large and mean nothing here."""
-    return (schema.linkage().sheet, schema.case().sheet, schema.settings().sheet,
+    """The sheets `load_sheets` reads: the registers (外部結合, 審議案件, 外部提供), 設定 and the masters.
+    Both readers (the file's, the buttons') fetch only these; 検証結果 or 集計 may be large and mean
+    nothing here."""
+    return (schema.linkage().sheet, schema.case().sheet, schema.provision().sheet, schema.settings().sheet,
             BODY_SHEET, DIVISION_SHEET, CATEGORY_SHEET, RESULT_SHEET)
 
 
-def load_sheets(grids: dict[str, list[list]], *, skip: Iterable[str] = ()) -> Book:
+def load_sheets(grids: dict[str, list[list]], *, skip: Iterable[str] = (), sheets: Iterable[str] | None = None,
+                version: int | None = None) -> Book:
     """Prepare a register's sheets (name -> 2-D list of cell values) into a Book; other sheets are ignored.
 
     The register sheets in `skip` are not read (their Records stay empty): the caller streams
-    them through `stream_register` instead.
+    them through `stream_register` instead. `sheets`, every sheet name of the workbook when the
+    caller knows them (the file reader), and its format `version` let a register sheet renamed by a
+    stray space (「外部提供 」) be named: sheets are still matched by their exact name, as every
+    writer and the buttons find them.
     """
+    sheets = list(sheets) if sheets is not None else []
     book = Book()
     _read_masters(book, grids)
     for reg in (schema.linkage(), schema.case()):
         if reg.sheet in skip:
             continue
         if reg.sheet not in grids:
+            near = misnamed(reg.sheet, sheets)
+            if near is not None:
+                raise XlkitError(messages.text("register.sheet_misnamed", シート=reg.sheet, 名前=near))
             raise XlkitError(messages.text("register.sheet_missing", シート=reg.sheet))
         records = _read_register(book, reg, grids[reg.sheet])
         if reg.name == schema.LINKAGE:
             book.linkages = records
         else:
             book.cases = records
+    provisions = schema.provision().sheet
+    # before format 5 no 外部提供 sheet is expected: a 「外部提供 」 there is staff's own (and the
+    # upgrade adds the real one beside it)
+    expected = version is None or provisions not in formats.added_since(version)
+    near = misnamed(provisions, sheets) if provisions not in grids and expected else None
+    _read_provisions(book, grids.get(provisions), near)
     _read_settings(book, grids.get(schema.settings().sheet))
     return book
+
+
+def misnamed(wanted: str, sheets: Iterable[str]) -> str | None:
+    """The sheet of `sheets` that is `wanted` but for spaces, width or case (「外部提供 」,
+    「外部提供　」), when `wanted` itself is not among them; else None."""
+    names = list(sheets)
+    if wanted in names:
+        return None
+    folded = cells.fold(wanted)
+    return next((name for name in names if cells.fold(name) == folded), None)
+
+
+def _read_provisions(book: Book, grid: list[list] | None, near: str | None = None) -> None:
+    """外部提供, read as the other registers are. The sheet came with format 5: a register without
+    it has no provisions. That is said once, and only when a case calls for the table (区分
+    外部提供, or its title or period typed): a register that never provides outside needs no
+    such sheet. An older register's validation turns it into 「xlkit upgrade」 (xlkit.validation).
+
+    A sheet `near` the name (「外部提供 」: a space typed while renaming the tab) holds rows staff
+    meant to print: an error at that sheet, whatever the cases say, so that no export leaves
+    them off without a word (a warning is never shown by an export)."""
+    reg = schema.provision()
+    if grid is None:
+        book.missing[reg.sheet] = {c.key for c in reg.columns}
+        if near is not None:
+            book.issues.append(Issue.make("provision-sheet-misnamed", near, "", "",
+                                          messages.text("provision.sheet_misnamed", 名前=near, シート=reg.sheet)))
+            return
+        if any(_calls_for_provisions(rec) for rec in book.cases):
+            book.issues.append(Issue.make("provision-sheet-missing", reg.sheet, "", "",
+                                          messages.text("provision.sheet_missing", シート=reg.sheet)))
+        return
+    book.provisions = _read_register(book, reg, grid)
 
 
 def missing_headers(book: Book, reg: schema.Register, needed: Iterable[str] | None = None) -> list[str]:
@@ -91,6 +139,12 @@ def require_columns(book: Book, reg: schema.Register, key: str, needed: Iterable
             advice = messages.text("register.columns_fix", シート=reg.sheet,
                                    列="・".join(f"「{header}」" for header in missing))
         raise Refusal(key, 列="、".join(missing), 対処=advice)
+
+
+def _calls_for_provisions(rec: Record) -> bool:
+    folded = cells.fold(PROVISION_CATEGORY)
+    return (any(cells.fold(c) == folded for c in rec.values.get("categories") or ())
+            or "provision_title" in rec.values or "provision_period" in rec.values)
 
 
 # --- masters ---------------------------------------------------------------------------

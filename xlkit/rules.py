@@ -48,10 +48,11 @@ from .dates import fiscal_year, format_wareki, nendo
 from .export.layout import omission_remark
 from .issues import Issue
 from .records import Record
-from .records import CATEGORY_SHEET, RESULT_SHEET, Book
+from .records import CATEGORY_SHEET, PROVISION_CATEGORY, RESULT_SHEET, Book
 
-# warnings drawn from a cell's value, left out when that cell has an error of its own (validate)
-ON_CELL_VALUE = frozenset({"case-without-linkage"})
+# findings drawn from a cell's value, left out when that cell has an error of its own (validate):
+# 案件の№ 0 is schema-minimum, not also a case that does not exist
+ON_CELL_VALUE = frozenset({"case-without-linkage", "provision-case-unknown"})
 
 CASE_REF = re.compile(r"^([0-9]{4})-([0-9]+)$")
 
@@ -68,13 +69,14 @@ def check(book: Book) -> list[Issue]:
     found: list[Issue] = []
     found += check_linkages(book)
     found += check_cases(book)
+    found += check_provisions(book)
     found += check_previous(book)
     found += check_periods(book)
     return found
 
 
 def _issue(rec: Record, key: str, code: str, message: str) -> Issue:
-    reg = schema.register(schema.LINKAGE if rec.sheet == schema.linkage().sheet else schema.CASE)
+    reg = next(r for r in (schema.linkage(), schema.case(), schema.provision()) if r.sheet == rec.sheet)
     return Issue.make(code, rec.sheet, rec.cell(key), reg.header(key), message, rec.raw.get(key))
 
 
@@ -371,6 +373,59 @@ def cases_without_linkage(book: Book) -> list[Record]:
             and linkage_categories.intersection(rec.values.get("categories", ())) and "categories" in rec.letters]
 
 
+# --- 外部提供 ----------------------------------------------------------------------------
+
+PROVISION_CELLS_SHOWN = 5
+
+
+def provisions_by_case(book: Book) -> dict[tuple[int, int], list[Record]]:
+    """The 外部提供 rows by the (年度, №) of the case they belong to, in sheet order; rows whose
+    年度 or № is blank or unreadable belong to none (reported at their cells)."""
+    found: dict[tuple[int, int], list[Record]] = {}
+    for rec in book.provisions:
+        fy, no = rec.values.get("fiscal_year"), rec.values.get("case_no")
+        if isinstance(fy, int) and isinstance(no, int):
+            found.setdefault((fy, no), []).append(rec)
+    return found
+
+
+def check_provisions(book: Book) -> list[Issue]:
+    """外部提供 against 審議案件: a row naming no case (an error: it would be printed nowhere), a case
+    with provisions whose 区分 lacks 外部提供, provisions over more than one 年度 under one default
+    period line, and a table title or period typed for a case without provisions (warnings)."""
+    found = []
+    cases = _cases_by_key(book)
+    groups = provisions_by_case(book)
+    for key, rows in groups.items():
+        if key in cases:
+            continue
+        for rec in rows:
+            found.append(_issue(rec, "case_no", "provision-case-unknown", messages.text(
+                "provision.case_unknown", 年度=key[0], 和暦=nendo(key[0]), 番号=key[1], シート=schema.case().sheet)))
+    folded = {cells.fold(c) for c in book.categories}
+    asks_category = cells.fold(PROVISION_CATEGORY) in folded
+    for key, rec in sorted(cases.items()):
+        rows = groups.get(key, [])
+        v = rec.values
+        places = "、".join(messages.first([r.cell("case_no") for r in rows], PROVISION_CELLS_SHOWN))
+        where = f"{schema.provision().sheet}!{places}"
+        if rows and asks_category and "categories" in v and \
+                cells.fold(PROVISION_CATEGORY) not in {cells.fold(c) for c in v["categories"]}:
+            found.append(_issue(rec, "categories", "provision-category", messages.text(
+                "provision.category", 年度=key[0], 番号=key[1], 件数=len(rows), 場所=where, 区分=PROVISION_CATEGORY)))
+        years = sorted({fiscal_year(d) for r in rows if isinstance(d := r.values.get("provided_on"), dt.date)})
+        if len(years) > 1 and "provision_period" not in rec.raw and "provision_period" in rec.letters:
+            found.append(_issue(rec, "provision_period", "provision-period-span", messages.text(
+                "provision.period_span", 年度="・".join(nendo(y) for y in years), 場所=where)))
+        if not rows and schema.provision().sheet in book.columns:  # no sheet: provision-sheet-missing says it
+            for column in ("provision_title", "provision_period"):
+                if column in v:
+                    found.append(_issue(rec, column, "provision-none", messages.text(
+                        "provision.none", 列=schema.case().header(column), 年度=key[0], 番号=key[1],
+                        シート=schema.provision().sheet)))
+    return found
+
+
 # --- 設定: last year's published figures ---------------------------------------------------
 
 def check_previous(book: Book) -> list[Issue]:
@@ -431,14 +486,15 @@ def check_periods(book: Book) -> list[Issue]:
         day = rec.values.get("submitted_on")
         if not isinstance(day, dt.date):
             continue
-        said = []
-        for division in rec.values.get("divisions") or ():
-            rows = periods(division)
-            if rows is not None and not any(d.valid_on(day) for d in rows):
-                said.append(_outside(entries, division, rows, day, f"付議日（{format_wareki(day)}）"))
-        if said:
-            code = "division-period" if any(c == "division-period" for c, _ in said) else "division-renamed"
-            found.append(_issue(rec, "divisions", code, "".join(text for _, text in said)))
+        for key in ("divisions", "sheet_divisions"):  # the 別紙's 担当課 names a 課 of the same day
+            said = []
+            for division in rec.values.get(key) or ():
+                rows = periods(division)
+                if rows is not None and not any(d.valid_on(day) for d in rows):
+                    said.append(_outside(entries, division, rows, day, f"付議日（{format_wareki(day)}）"))
+            if said:
+                code = "division-period" if any(c == "division-period" for c, _ in said) else "division-renamed"
+                found.append(_issue(rec, key, code, "".join(text for _, text in said)))
     return found
 
 

@@ -25,7 +25,7 @@ from . import cells, messages, pasted_table, rules, schema
 from .addresses import column_letter
 from .dates import format_wareki, nendo
 from .errors import Refusal, XlkitError, os_reason
-from .issues import ERROR, Issue
+from .issues import ERROR, Issue, sort_key
 from .records import Book
 from .register import gc_paused, require_columns
 from .validation import Findings, validate_book
@@ -180,6 +180,9 @@ class Written:
     forced: Refusal | None = None  # the refusal staff overrode, when they did
     left_out: list[str] = field(default_factory=list)  # rows of the register the report lacks
     lost: list[str] = field(default_factory=list)  # characters a PDF shows as boxes, with their cells
+    # the attachments that could not be used, when staff had the report made without them (each
+    # is a placeholder line on its 別紙)
+    forced_attachments: AttachmentsRefusal | None = None
 
 
 class ErrorsRefusal(Refusal):
@@ -193,7 +196,23 @@ class ErrorsRefusal(Refusal):
         self.errors = errors
 
 
-Confirm = Callable[[ErrorsRefusal], bool]
+ATTACHMENTS_SHOWN = 20  # attachments listed in a refusal: each needs its own fix, so most are named
+
+
+class AttachmentsRefusal(Refusal):
+    """Attachments of the cases to report cannot be used; `problems` are
+    xlkit.attachments.Problem (sheet, cell, name, reason), in row order."""
+
+    exit_code = 1
+
+    def __init__(self, key: str, problems: list, **values):
+        lines = [messages.text("export.attachment_line", シート=p.sheet, セル=p.cell, 名前=p.name, 理由=p.reason)
+                 for p in problems]
+        super().__init__(key, 件数=len(problems), 一覧="\n".join(messages.first(lines, ATTACHMENTS_SHOWN)), **values)
+        self.problems = problems
+
+
+Confirm = Callable[[Refusal], bool]
 
 
 def _gate(book: Book, what: str, confirm: Confirm | None, checked: Findings | None) -> Refusal | None:
@@ -206,6 +225,27 @@ def _gate(book: Book, what: str, confirm: Confirm | None, checked: Findings | No
     if confirm is not None and confirm(question):
         return ErrorsRefusal("export.forced", errors)
     raise ErrorsRefusal("export.refused", errors, 資料=what)
+
+
+def attachment_problems(book: Book, records) -> list:
+    """The 添付ファイル of `records` that cannot be used (xlkit.attachments.Problem), looked for
+    beside the register's file; what 入力チェック warns of and what an export refuses."""
+    if not any("attachment" in rec.values for rec in records):
+        return []  # no file library is loaded for a register without attachments
+    from . import attachments
+
+    return attachments.problems(records, book.path)
+
+
+def _attachment_gate(book: Book, records, what: str, confirm: Confirm | None) -> AttachmentsRefusal | None:
+    """Refuse a report whose 別紙 would lack an attachment, unless `confirm` says to go on: then
+    each missing one is a placeholder line on its 別紙, never a silent gap."""
+    problems = attachment_problems(book, records)
+    if not problems:
+        return None
+    if confirm is not None and confirm(AttachmentsRefusal("export.attachments_confirm", problems)):
+        return AttachmentsRefusal("export.attachments_forced", problems)
+    raise AttachmentsRefusal("export.attachments_refused", problems, 資料=what)
 
 
 def _check_format(out: Path | Outbox) -> None:
@@ -276,12 +316,15 @@ def export_cases(book: Book, out: Path | Outbox, *, date_from: dt.date | None = 
     path, wanted = _destination(book, out, api.default_cases_name(date_from, date_to), overwrite)
     title = messages.text("export.title_cases", 開始=format_wareki(date_from), 終了=format_wareki(date_to))
     forced = _gate(book, title, confirm, checked)
+    chosen = sorted(in_period(book.cases, date_from, date_to), key=lambda rec: rec.row)
+    without = _attachment_gate(book, chosen, title, confirm)
     _make_folder(out)
     lost: list[str] = []
     written = api.export_cases(book, date_from, date_to, path, report_date=report_date, overwrite=overwrite,
                                on_lost=lambda chars: lost.extend(_where_lost(book.cases, chars)),
-                               free=isinstance(out, Outbox))
-    return Written(Path(written), wanted, title, [], forced, _undated_cases(book), lost)
+                               free=isinstance(out, Outbox), missing_ok=without is not None)
+    return Written(Path(written), wanted, title, [], forced, _undated_cases(book) + _provisions_unread(book), lost,
+                   without)
 
 
 LOST_CELLS_SHOWN = 10
@@ -313,9 +356,25 @@ def _undated_cases(book: Book) -> list[str]:
                           件数=messages.text("notes.rows_counted", 件数=len(rows)) if len(rows) > 1 else "")]
 
 
+def _provisions_unread(book: Book) -> list[str]:
+    """A register that should have its 外部提供 sheet but has none: its 別紙 lack their tables, and
+    the report says so, as it says what else it left out (the reader's warning, worded once)."""
+    return [issue.message for issue in book.issues if issue.code == "provision-sheet-missing"]
+
+
 def validate(book: Book) -> Findings:
-    """入力チェック: every issue of the register, sorted by sheet, row and column."""
-    return validate_book(book)
+    """入力チェック: every issue of the register, sorted by sheet, row and column; for a register
+    read from its file, each 添付ファイル that cannot be used is a warning at its cell (the
+    exports refuse it: said here first)."""
+    found = validate_book(book)
+    if book.path is None:
+        return found
+    column = schema.case().header("attachment")
+    for p in attachment_problems(book, book.cases):
+        found.issues.append(Issue.make("attachment-unusable", p.sheet, p.cell, column,
+                                       messages.text("attachment.issue", 名前=p.name, 理由=p.reason), p.value))
+    found.issues.sort(key=sort_key)
+    return found
 
 
 # --------------------------------------------------------------------------- 取り込み (表(2))
@@ -456,6 +515,7 @@ class Upgraded:
     vba: bool  # the VBA project was rebuilt from the installed xlwings
     buttons: bool  # the buttons of 使い方 were drawn again
     written: bool
+    notes: list[str] = field(default_factory=list)  # what staff must know: VBA saved aside, rules trimmed …
 
 
 def upgrade(register_path: str | Path, *, clear_lock: bool = False) -> Upgraded:
@@ -480,22 +540,42 @@ def upgrade(register_path: str | Path, *, clear_lock: bool = False) -> Upgraded:
             return Upgraded(edit.version, edit.version, [], False, False, False)
         from . import history
 
+        # what a step changed that staff did not ask for (a hidden range shown, a validation trimmed)
+        notes = steps.notes(package)
         changes = [history.Change(history.UPGRADE, column=messages.text("history.format"), old=f"形式 {v}",
                                   new=f"形式 {v + 1}：{title}") for v, title in enumerate(done, start=edit.version)]
+        changes += [history.Change(history.UPGRADE, column=messages.text("history.upgrade_note"), new=text)
+                    for text in notes]
         buttons = bool(macro and steps.unbound_buttons(package))
         if buttons:
             steps.rebuild_buttons(package)
             changes.append(history.Change(history.UPGRADE, column=messages.text("history.buttons"),
                                           new=messages.text("history.buttons_drawn")))
+        # the rebuild keeps no module staff added: each is named here, in 変更履歴 and written out
+        # beside the register once it is replaced (README: staff modules are not kept)
+        dropped = steps.dropped_modules(package) if macro else []
         if macro:
             changes.append(history.Change(history.UPGRADE, column=messages.text("history.vba"),
                                           new=messages.text("history.vba_rebuilt")))
+        if dropped:
+            changes.append(history.Change(history.UPGRADE, column=messages.text("history.vba"), new=messages.text(
+                "history.vba_dropped", モジュール="、".join(m.label for m in dropped))))
         # 変更履歴 came with format 3: an older register gets it in this very write
         log_changes(edit, before, changes, fresh=before.format < 3)
         finish = steps.finish_vba(steps.prepare_vba(package)) if macro else None
         edit.commit(verify=lambda written: _verify_upgrade(written, path, before), finish=finish,
                     finishes=steps.VBA_PARTS)
-    return Upgraded(edit.version, formats.CURRENT, done, macro, buttons, True)
+    if dropped is None:
+        notes.append(messages.text("upgrade.vba_unread"))
+    elif dropped:
+        said = messages.text("upgrade.vba_dropped", モジュール="、".join(m.label for m in dropped))
+        try:
+            files = steps.export_modules(edit.path.parent, edit.path.stem, dropped)
+            said += messages.text("upgrade.vba_saved", ファイル="、".join(f"「{f.name}」" for f in files))
+        except OSError as e:  # the register is upgraded already: say where the code can still be found
+            said += messages.text("upgrade.vba_not_saved", 理由=e.strerror or type(e).__name__)
+        notes.append(said)
+    return Upgraded(edit.version, formats.CURRENT, done, macro, buttons, True, notes)
 
 
 def _verify_upgrade(written: Path, path: Path, before: Book) -> None:

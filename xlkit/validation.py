@@ -60,7 +60,8 @@ def validate_book(book: Book, *, rows: Mapping[str, Collection[int]] | None = No
 def _validate(book: Book, rows: Mapping[str, Collection[int]] | None = None) -> Findings:
     found = _format_issues(book)
     reported = {(i.sheet, i.cell) for i in book.issues}
-    for reg, records in ((schema.linkage(), book.linkages), (schema.case(), book.cases)):
+    for reg, records in ((schema.linkage(), book.linkages), (schema.case(), book.cases),
+                         (schema.provision(), book.provisions)):
         if rows is None:
             found += _check_cells(book, reg, records, reported)
         elif reg.sheet in rows:
@@ -88,13 +89,16 @@ def _format_issues(book: Book) -> list[Issue]:
         return issue.code in _MISSING and headers is not None and (not headers or issue.column in headers)
 
     found = [i for i in book.issues if not lacks_by_format(i)]
-    severity = ERROR if len(found) < len(book.issues) else WARNING
+    # as grave as what it stands for: an optional column a later format added is no error
+    replaced = [i for i in book.issues if lacks_by_format(i)]
+    severity = ERROR if any(i.severity == ERROR for i in replaced) else WARNING
     found.append(Issue.make("format-old", "", "", "", messages.text(
         "format.old_register", 形式=book.format, 対応=formats.CURRENT), severity=severity))
     return found
 
 
-_MISSING = {"header-missing", "master-sheet-missing", "master-column-missing", "settings-missing"}
+_MISSING = {"header-missing", "master-sheet-missing", "master-column-missing", "settings-missing",
+            "provision-sheet-missing"}
 
 
 # --- the schema, one subschema per column ------------------------------------------------

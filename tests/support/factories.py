@@ -151,6 +151,8 @@ def write_register(path, linkages=(), cases=(), *, settings=None, linkage_header
     if format_version is not None and format_version >= 3:  # the sheets only xlkit writes (format 3)
         content[schema.status().sheet] = [schema.status().headers]
         content[schema.history().sheet] = [schema.history().headers]
+    if format_version is not None and format_version >= 5:  # 外部提供 (format 5)
+        content[schema.provision().sheet] = [schema.provision().headers]
     content.update(sheets or {})
     wb = openpyxl.Workbook()
     wb.remove(wb.active)

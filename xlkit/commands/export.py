@@ -1,7 +1,8 @@
 """`xlkit export linkages|cases REGISTER ... --out FILE`: the council's reports in Word, Excel or PDF.
 
-Exit status: 0 written; 1 refused because the register has validation errors (use --force);
-2 a request that cannot be carried out (bad year or period, unwritable or existing output …).
+Exit status: 0 written; 1 refused because the register has validation errors or an attachment
+of a case to report cannot be used (use --force); 2 a request that cannot be carried out (bad
+year or period, unwritable or existing output …).
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "export",
         help="報告書（外部結合の状況・審議案件について）を Word / Excel / PDF で出力する",
         description=("登録簿から審議会資料を出力します。出力ファイルの拡張子（.docx / .xlsx / .pdf）で形式が決まります。"
-                     "登録簿にエラーがある場合は出力せず終了コード 1 で終わります（--force で出力）。"
+                     "登録簿にエラーがある場合と、審議案件の添付ファイルが見つからない・読めない場合は、"
+                     "出力せず終了コード 1 で終わります（--force で出力。添付ファイルの代わりにその旨の1行が載ります）。"
                      "指定の誤りや保存できない場合は終了コード 2 です。"),
     )
     kinds = parser.add_subparsers(dest="report", metavar="報告書", required=True,
@@ -52,7 +54,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, metavar="出力ファイル",
                         help="出力するファイル（.docx / .xlsx / .pdf）")
     parser.add_argument("--overwrite", action="store_true", help="同じ名前のファイルがあれば上書きする")
-    parser.add_argument("--force", action="store_true", help="登録簿にエラーがあっても出力する")
+    parser.add_argument("--force", action="store_true",
+                        help="登録簿にエラーがあっても、使えない添付ファイルがあっても出力する（図の代わりにその旨の1行を載せる）")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -80,6 +83,8 @@ def run(args: argparse.Namespace) -> int:
     if written.forced is not None:
         _list_errors(written.forced.errors)
         print(messages.text("cli.note", 内容=written.forced.message), file=sys.stderr)
+    if written.forced_attachments is not None:  # its message lists each attachment left out
+        print(messages.text("cli.note", 内容=written.forced_attachments.message), file=sys.stderr)
     for line in written.left_out + written.lost:
         print(messages.text("cli.note", 内容=line), file=sys.stderr)
     print_notes(written.notes)

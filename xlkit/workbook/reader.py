@@ -28,7 +28,7 @@ def load(path: str | Path, *, skip: Iterable[str] = ()) -> Book:
     path = Path(path)
     with gc_paused():
         found, grids = _read(path, skip)
-        book = load_sheets(grids, skip=skip)
+        book = load_sheets(grids, skip=skip, sheets=found.sheets, version=found.version)
     book.path = path
     book.format = found.version
     book.register_id = found.register_id
@@ -81,7 +81,7 @@ def read_grids(path: Path, skip: Iterable[str] = ()) -> dict[str, list[list]]:
 def _read(path: Path, skip: Iterable[str]) -> tuple[scan.Inspection, dict[str, list[list]]]:
     # 変更履歴 and 回答状況 are streamed by the commands that write them: measured here with the rest
     # (and the sheets in `skip`, which `stream` reads from this file next, checked with the rest)
-    return _sheets(Path(path), "登録簿", set(sheets_read()) - set(skip), watched={schema.linkage().sheet, schema.case().sheet},
+    return _sheets(Path(path), "登録簿", set(sheets_read()) - set(skip), watched={schema.linkage().sheet, schema.case().sheet, schema.provision().sheet},
                    errors_in={schema.settings().sheet},
                    checked=set(sheets_read()) | {schema.history().sheet, schema.status().sheet})
 
