@@ -3,8 +3,10 @@
     python scripts/build_sample.py [--out-dir workbooks]
 
 1. A register is written by the workbook builder with the 41 cases of 資料１ (cases_r7.json),
-   the prior linkages (prior_linkages.json — synthetic, see its $comment) and the 設定 of the
-   令和2年度 report.
+   the 10 external provisions of its №29 (provisions_r6.json, with that table's title and
+   period), the prior linkages (prior_linkages.json — synthetic, see its $comment) and the 設定
+   of the 令和2年度 report. Case №1 has the flow diagram 添付ファイル/流れ図_№1.png attached
+   (drawn by scripts/draw_sample_flow.py).
 2. The 22 new linkages of 令和2年度 are then imported from r2_new_linkages.tsv — table (2) of
    the report exactly as published — by `xlkit import`'s own code, with 計上年度 2020.
 
@@ -65,14 +67,35 @@ def proposal_text(case: dict) -> str | None:
     return "\n".join(parts)
 
 
-def _note(case: dict) -> str | None:
-    """What the detail sheet (別紙) says differently from the list, kept in 備考."""
-    names = {"title": "件名", "divisions": "担当課"}
-    notes = [f"別紙の{names.get(d['field'], d['field'])}：{d['sheet']}" for d in case.get("disagreements") or []]
-    return "\n".join(notes) or None
+# the flow diagrams attached to cases (№ -> file names in the folder 添付ファイル beside the register)
+ATTACHMENTS = {1: ["流れ図_№1.png"]}
+
+
+def sheet_wording(case: dict) -> dict:
+    """The 別紙's own wording where the published 別紙 says otherwise than the list: its title and
+    担当課 (blank: the list's), and the label of 事業内容 item 3 (blank: 対象者; none printed
+    without a 対象者数)."""
+    out = {}
+    if case.get("sheet_title") and case["sheet_title"] != case["title"]:
+        out["sheet_title"] = case["sheet_title"]
+    if case.get("sheet_divisions") and case["sheet_divisions"] != case["divisions"]:
+        out["sheet_divisions"] = case["sheet_divisions"]
+    if case.get("subject_count_heading") == "対象者数":
+        out["count_heading"] = "対象者数"
+    return out
+
+
+def provision_data() -> dict:
+    return load_json("provisions_r6.json")
+
+
+def provisions() -> list[dict]:
+    reg = schema.provision()
+    return [_typed(reg, r) for r in provision_data()["provisions"]]
 
 
 def cases() -> list[dict]:
+    table = provision_data()["case"]
     out = []
     for case in load_json("cases_r7.json"):
         submitted = dt.date.fromisoformat(case["submitted_on"])
@@ -91,8 +114,11 @@ def cases() -> list[dict]:
             "proposal": proposal_text(case),
             "subject_count": case.get("subject_count"),
             "flow": case.get("flow_note"),
-            "note": _note(case),
+            "attachment": "\n".join(ATTACHMENTS.get(case["no"], [])),
+            **sheet_wording(case),
         }
+        if (record["fiscal_year"], record["no"]) == (table["fiscal_year"], table["case_no"]):
+            record.update(provision_title=table["provision_title"], provision_period=table["provision_period"])
         out.append({k: v for k, v in record.items() if v not in (None, "", [])})
     return out
 
@@ -120,7 +146,8 @@ def build(target: Path) -> tasks.Imported:
 
     def write(tmp: Path) -> None:
         nonlocal result
-        build_workbook(tmp, linkages=prior_linkages(), cases=cases(), settings=settings(), register_id=SAMPLE_ID)
+        build_workbook(tmp, linkages=prior_linkages(), cases=cases(), provisions=provisions(), settings=settings(),
+                       register_id=SAMPLE_ID)
         text = (DATA / "r2_new_linkages.tsv").read_text(encoding="utf-8")
         result = tasks.import_table(tmp, text, YEAR, source="r2_new_linkages.tsv")
         if result.parsed.problems or len(result.appended) != 22:
@@ -141,7 +168,8 @@ def main(argv: list[str] | None = None) -> int:
         target = args.out_dir / f"sample.{suffix.strip()}"
         result = build(target)
         print(f"{target}: 外部結合 {len(prior_linkages()) + len(result.appended)} 件"
-              f"（うち令和2年度の表(2)から {len(result.appended)} 件）、審議案件 {len(cases())} 件")
+              f"（うち令和2年度の表(2)から {len(result.appended)} 件）、審議案件 {len(cases())} 件、"
+              f"外部提供 {len(provisions())} 件")
     return 0
 
 

@@ -29,7 +29,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from xlkit import cli, inquiry, inquiry_tasks, lock, schema
+from xlkit import cli, formats, inquiry, inquiry_tasks, lock, schema
 from xlkit.files import leftovers
 from xlkit.workbook import migrate, writer
 from xlkit.workbook.package import Package
@@ -822,7 +822,7 @@ def _format(register: Path, version: int) -> Path:
     return out
 
 
-@pytest.mark.parametrize("version,said", [(2, "xlkit upgrade"), (5, "新しい xlkit")])
+@pytest.mark.parametrize("version,said", [(2, "xlkit upgrade"), (formats.CURRENT + 1, "新しい xlkit")])
 def test_a_register_of_another_format_is_not_written(register, answer, capsys, version, said):
     path = answer("a.xlsx", ends={"H19-001": "R3.9.30"})
     other = _format(register, version)

@@ -42,7 +42,7 @@ from support.forms import edit_register as edit
 from support.forms import logged as history
 from support.forms import statuses as status
 from support.payload import alerts, apply_actions, cell_writes, office_js_payload, remote_book
-from xlkit import inquiry_tasks, macros, schema, tasks
+from xlkit import formats, inquiry_tasks, macros, schema, tasks
 from xlkit.workbook import design, reader
 
 TAX, FAMILY, GENERAL = "税務課", "戸籍住民課", "総務課"
@@ -629,9 +629,10 @@ def test_upgrading_twice_adds_each_thing_once_and_both_runs_are_in_the_history(t
         assert z.read("xl/workbook.xml").count(b'name="xlkit_register_id"') == 1
     assert _values(path) == before
     log = history(path)
-    assert [h["action"] for h in log] == ["形式の更新"] * 6
-    assert [h.get("old") for h in log[:3]] == ["形式 1", "形式 2", "形式 3"]
-    assert [h["column"] for h in log[3:]] == ["使い方のボタン", "マクロ（VBA）", "マクロ（VBA）"]
+    steps = formats.CURRENT - 1  # one row per step, then the buttons and the VBA
+    assert [h["action"] for h in log] == ["形式の更新"] * (steps + 3)
+    assert [h.get("old") for h in log[:steps]] == [f"形式 {n}" for n in range(1, formats.CURRENT)]
+    assert [h["column"] for h in log[steps:]] == ["使い方のボタン", "マクロ（VBA）", "マクロ（VBA）"]
 
 
 def test_a_staff_note_under_the_buttons_in_a_row_as_tall_as_theirs_is_not_taken_for_a_button(tmp_path):

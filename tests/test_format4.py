@@ -1,18 +1,18 @@
 """Register format 4: the 設定 row 締めた年度, the 課 columns 開始日, 終了日 and 後継の課, and the button
 年度締め — in a register `xlkit new` writes, and added by `xlkit upgrade` (migrate.STEPS[3],
 workbook/format4.py) to registers of format 3 (tests/fixtures/format3_sample.xlsx/.xlsm, the sample
-as xlkit wrote it at format 3) and, through every step, of formats 1 and 2.
+as xlkit wrote it at format 3) and, through every step, of formats 1 and 2. `xlkit upgrade` goes on
+to the current format (5 since issue 13: tests/test_format5.py), so what format 4 brought is checked
+in registers upgraded past it, and the step itself where only it ran.
 
 Every test works on copies in tmp_path; the fixtures themselves are only read.
 """
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import hashlib
 import re
-import shutil
 from pathlib import Path
 
 import openpyxl
@@ -23,6 +23,7 @@ from support.zips import members, rewrite_member
 from support.buttons import BY_CAPTION
 from support.forms import sheet_rows
 from support.lo import inspect
+from support.upgrades import book_values, copy_of, dimension, folder_state, howto_cells, look, validations
 from xlkit import cells, formats, schema, tasks
 from xlkit.errors import XlkitError
 from xlkit.workbook import builder, design, migrate, reader
@@ -43,12 +44,6 @@ STEP = migrate.STEPS[3]
 # --------------------------------------------------------------------------- helpers
 
 
-def copy_of(source: Path, tmp_path: Path, name: str = "登録簿") -> Path:
-    path = tmp_path / f"{name}{source.suffix}"
-    shutil.copyfile(source, path)
-    return path
-
-
 def at_format(version: int, suffix: str, tmp_path: Path) -> Path:
     """A register of format `version`: the format 3 fixture, or the format 1 fixture with the steps
     up to `version` applied (what `xlkit upgrade` of an older xlkit made of it)."""
@@ -62,55 +57,13 @@ def at_format(version: int, suffix: str, tmp_path: Path) -> Path:
     return path
 
 
-def book_values(path: Path):
-    """Everything `xlkit upgrade` promises to keep, as the reader gives it."""
-    book = reader.load(path)
-    return dict(linkages=[(r.row, r.values, r.raw) for r in book.linkages],
-                cases=[(r.row, r.values, r.raw) for r in book.cases], settings=book.settings,
-                divisions=book.divisions, bodies=book.bodies, categories=book.categories,
-                results=book.results, marked=book.marked)
-
-
-
-
-
-
-def folder_state(folder: Path) -> dict[str, tuple[str, int]]:
-    return {p.name: (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
-            for p in sorted(folder.iterdir())}
-
-
 def serial(day: dt.date) -> int:
     """A date as Excel's serial number (the 1900 date system)."""
     return (dt.datetime(day.year, day.month, day.day) - dt.datetime(1899, 12, 30)).days
 
 
-def look(cell) -> tuple:
-    """How an openpyxl cell (or column) looks: font, fill, border, alignment, protection, format."""
-    return (*(copy.copy(getattr(cell, a)) for a in ("font", "fill", "border", "alignment", "protection")),
-            cell.number_format)
-
-
-def dimension(ws, letter: str):
-    """The column dimension covering column `letter` (openpyxl keeps equal neighbours as one min..max)."""
-    col = openpyxl.utils.column_index_from_string(letter)
-    found = [d for d in ws.column_dimensions.values() if d.min <= col <= d.max]
-    return found[0] if found else ws.column_dimensions[letter]
-
-
-def validations(ws) -> list[tuple]:
-    """Every data validation of an openpyxl sheet, as what staff meet: range, kind, bounds, alert, message."""
-    return sorted((str(v.sqref), v.type, v.errorStyle, v.formula1, v.formula2, v.errorTitle, v.error,
-                   v.promptTitle, v.prompt, bool(v.showInputMessage), bool(v.allowBlank))
-                  for v in ws.data_validations.dataValidation)
-
-
 def settings_rows(ws) -> dict[str, tuple]:
     return {r[0].value: r for r in ws.iter_rows(min_col=1, max_col=3) if r[0].value}
-
-
-def howto_cells(path: Path) -> list[list]:
-    return [[c.value for c in row] for row in openpyxl.load_workbook(path)[design.HOWTO].iter_rows()]
 
 
 def with_cells(path: Path, cells_xml: dict[str, str]) -> None:
@@ -150,10 +103,10 @@ def fixtures_untouched():
 # --------------------------------------------------------------------------- 1. a new register
 
 
-def test_the_format_is_4_and_the_step_adds_what_format_4_brought():
-    assert formats.CURRENT == 4
+def test_the_step_to_format_4_adds_what_format_4_brought():
+    assert formats.CURRENT >= 4
     assert formats.ADDED[4] == {"課": ("開始日", "終了日", "後継の課")}
-    assert formats.added_since(3) == {"課": {"開始日", "終了日", "後継の課"}}
+    assert formats.added_since(3)["課"] == {"開始日", "終了日", "後継の課"}
     assert STEP.title == "設定の締めた年度、課の開始日・終了日・後継の課、年度締めボタンを加える"
     assert (CLOSE_BUTTON.caption, CLOSE_BUTTON.sub, CLOSE_BUTTON.python) == (
         "年度締め", "XlkitCloseYear", "import xlkit.macros as m; m.close_year()")
@@ -196,7 +149,8 @@ def test_a_new_register_has_the_closed_years_row_as_plain_text(tmp_path):
     ws = openpyxl.load_workbook(path)[design.settings_sheet()]
     rows = settings_rows(ws)
     title, value, help_text = rows[CLOSED.header]
-    assert list(rows)[-1] == CLOSED.header  # the schema's last setting, the last row
+    # the schema's order: 締めた年度 after 回答期限, the settings later formats brought after it
+    assert list(rows)[list(rows).index(CLOSED.header) - 1] == schema.settings().header("survey_due")
     assert value.value == "2020、2021" and value.data_type == "s"  # joined with the schema's separator
     assert help_text.value == CLOSED.input_message
     # unlocked and shaded like 資料番号's value, never a date format; no date validation, its message only
@@ -237,19 +191,20 @@ def test_upgrading_format_3_keeps_every_value_and_adds_what_format_4_brings(tmp_
 
     code, out, err = run_cli(capsys, "upgrade", path)
     assert code == 0, err
-    assert out.splitlines()[0] == f"登録簿を形式 3 から形式 4 に更新しました: {path}"
+    assert out.splitlines()[0] == f"登録簿を形式 3 から形式 {formats.CURRENT} に更新しました: {path}"
     assert f"  ・{STEP.title}" in out.splitlines()
     book = reader.load(path)
-    assert (book.format, book.register_id) == (4, before.register_id)
+    assert (book.format, book.register_id) == (formats.CURRENT, before.register_id)
     assert book_values(path) == values
     assert "format-old" not in {i.code for i in tasks.validate(book).issues}
 
     workbook, new = openpyxl.load_workbook(path), openpyxl.load_workbook(fresh[suffix])
-    # 設定: the rows there were, then 締めた年度 (blank), formatted and validated as in a new register
+    # 設定: the rows there were, then 締めた年度 (blank; later formats' rows after it), formatted and
+    # validated as in a new register
     ws = workbook[design.settings_sheet()]
     after = [[c.value for c in r] for r in ws.iter_rows()]
     assert after[:len(settings_before)] == settings_before
-    assert after[len(settings_before):] == [[CLOSED.header, None, CLOSED.input_message]]
+    assert after[len(settings_before)] == [CLOSED.header, None, CLOSED.input_message]
     ours, theirs = settings_rows(ws)[CLOSED.header], settings_rows(new[design.settings_sheet()])[CLOSED.header]
     assert [look(c) for c in ours] == [look(c) for c in theirs]
     assert [v[1:] for v in validations(ws) if v[0] == ours[1].coordinate] == \
@@ -279,25 +234,27 @@ def test_upgrading_format_3_keeps_every_value_and_adds_what_format_4_brings(tmp_
 
     # 変更履歴: the step, and for an .xlsm the buttons drawn again and the VBA rebuilt
     history = sheet_rows(path, schema.history())[logged:]
-    assert [(h["action"], h.get("old"), h["new"]) for h in history][:1] == [
-        ("形式の更新", "形式 3", f"形式 4：{STEP.title}")]
-    assert [h["column"] for h in history[1:]] == (["使い方のボタン", "マクロ（VBA）"] if suffix == ".xlsm" else [])
+    steps = [h for h in history if h["action"] == "形式の更新" and h.get("old")]
+    assert [(h["old"], h["new"]) for h in steps][:1] == [("形式 3", f"形式 4：{STEP.title}")]
+    assert [h["column"] for h in history[len(steps):]] == (
+        ["使い方のボタン", "マクロ（VBA）"] if suffix == ".xlsm" else [])
 
 
 def test_the_step_changes_only_the_parts_it_needs(tmp_path):
-    path = copy_of(FORMAT3[".xlsx"], tmp_path)
+    """The step alone (`xlkit upgrade` goes on to the current format and logs to 変更履歴)."""
+    path = tmp_path / "after.xlsx"
     old = members(FORMAT3[".xlsx"])
-    with Package(path) as package:
+    with Package(FORMAT3[".xlsx"]) as package:
         parts = package.sheet_parts()
-    assert tasks.upgrade(path).written
+        STEP.apply(package)
+        package.save(path)
     new = members(path)
     assert list(new) == list(old)  # no part added or dropped, in their order
     changed = {name for name in old if old[name] != new[name]}
     assert changed == {"xl/workbook.xml", "xl/styles.xml", parts[design.settings_sheet()], parts[design.HOWTO],
-                       parts[design.DIVISIONS], parts[design.history_sheet()]}
-    # workbook.xml: the format, and the 変更履歴 filter grown by the step's row
-    assert re.sub(rb"\$\d+</definedName>", b"", new["xl/workbook.xml"]).replace(b">4</definedName>", b">3</definedName>") \
-        == re.sub(rb"\$\d+</definedName>", b"", old["xl/workbook.xml"])
+                       parts[design.DIVISIONS]}
+    # workbook.xml: only the format
+    assert new["xl/workbook.xml"].replace(b">4</definedName>", b">3</definedName>") == old["xl/workbook.xml"]
 
 
 def test_a_second_upgrade_writes_nothing(tmp_path):
@@ -324,19 +281,22 @@ def test_the_step_to_format_3_adds_the_rows_of_its_buttons_and_the_step_to_4_tha
 
 @pytest.mark.parametrize("version", [1, 2, 3])
 @pytest.mark.parametrize("suffix", [".xlsx", ".xlsm"])
-def test_every_older_format_reaches_format_4_with_its_values(tmp_path, fresh, version, suffix):
+def test_every_older_format_goes_through_format_4_with_its_values(tmp_path, fresh, version, suffix):
     path = copy_of(FORMAT1[suffix], tmp_path) if version == 1 else at_format(version, suffix, tmp_path)
     values = book_values(path)
     result = tasks.upgrade(path)
-    assert (result.before, result.after, result.steps[-1:]) == (version, 4, [STEP.title])
+    assert (result.before, result.after) == (version, formats.CURRENT)
+    assert result.steps[4 - version - 1] == STEP.title  # the step to 4, then those of later formats
     assert book_values(path) == values
     workbook = openpyxl.load_workbook(path)
     assert [c.value for c in workbook[design.DIVISIONS][1]] == [*DIVISION.headers, None, NOTE]
     titles = [r[0].value for r in workbook[design.settings_sheet()].iter_rows()]
-    assert titles[-2:] == [schema.settings().header("survey_due"), CLOSED.header]
+    at = titles.index(CLOSED.header)
+    assert titles[at - 1:at + 1] == [schema.settings().header("survey_due"), CLOSED.header]
     assert howto_cells(path) == howto_cells(fresh[suffix])
     logged = [h for h in sheet_rows(path, schema.history()) if h["action"] == "形式の更新" and h.get("old")]
-    assert [h["old"] for h in logged][-(4 - version):] == [f"形式 {v}" for v in range(version, 4)]
+    assert [h["old"] for h in logged][-(formats.CURRENT - version):] == [
+        f"形式 {v}" for v in range(version, formats.CURRENT)]
     if suffix == ".xlsm":
         with Package(path) as package:
             assert migrate.unbound_buttons(package) == []
@@ -424,7 +384,8 @@ def test_a_closed_years_row_staff_typed_is_not_added_again(tmp_path):
     rows = [[c.value for c in r] for r in openpyxl.load_workbook(path)[design.settings_sheet()].iter_rows()]
     assert tasks.upgrade(path).written
     after = [[c.value for c in r] for r in openpyxl.load_workbook(path)[design.settings_sheet()].iter_rows()]
-    assert after == rows
+    assert after[:len(rows)] == rows  # only later formats' rows (その他の記載) below staff's
+    assert all(cells.fold(r[0] or "") != cells.fold(CLOSED.header) for r in after[len(rows):])
     assert sum(cells.fold(r[0] or "") == cells.fold(CLOSED.header) for r in after) == 1
     assert reader.load(path).settings["closed_years"] == [2019]
 

@@ -27,7 +27,7 @@ from support.zips import members, rewrite_member
 from xlkit import formats, schema, tasks
 from xlkit.addresses import column_index, split_cell
 from xlkit.errors import Refusal, XlkitError
-from xlkit.workbook import appender, design, format3, format4, migrate, reader, scan, sheet_xml, writer
+from xlkit.workbook import appender, design, format3, format5, migrate, reader, scan, sheet_xml, writer
 from xlkit.workbook.package import Package
 from xlkit.workbook.stylesheet import Stylesheet
 
@@ -139,12 +139,12 @@ def test_a_single_quoted_register_of_format_3_is_upgraded_once_and_reads_back_at
     tasks.upgrade(plain)
     assert (done.before, done.after, done.written) == (3, formats.CURRENT, True)
     book = reader.load(path)
-    assert book.format == formats.CURRENT == 4
+    assert book.format == formats.CURRENT
     names = workbook_names(path)
     for name in (formats.NAME, formats.ID_NAME):  # changed where it was, never added twice
         assert [n for n in names if n[0] == name and n[1] is None] == [
             n for n in workbook_names(plain) if n[0] == name and n[1] is None]
-    assert [n for n in names if n[0] == formats.NAME] == [(formats.NAME, None, "4")]
+    assert [n for n in names if n[0] == formats.NAME] == [(formats.NAME, None, str(formats.CURRENT))]
     assert len(names) == len(set(names)) == len(workbook_names(plain))
 
     # the same register as the one written with double quotes: 締めた年度, the 課 columns
@@ -162,7 +162,7 @@ def test_a_single_quoted_register_of_format_3_is_upgraded_once_and_reads_back_at
     # upgraded, it stays so: nothing more to do, 変更履歴 no longer grows by a step each run
     logged = history_rows(path)
     again = tasks.upgrade(path)
-    assert again.steps == [] and reader.load(path).format == 4
+    assert again.steps == [] and reader.load(path).format == formats.CURRENT
     if suffix == ".xlsx":
         assert not again.written and history_rows(path) == logged
 
@@ -310,13 +310,13 @@ def test_the_writer_refuses_a_styles_part_with_a_document_type(tmp_path):
 
 
 def test_an_upgrade_that_does_not_read_back_at_the_current_format_is_refused(tmp_path, monkeypatch):
-    """A step that meant to record format 4 but did not (the second xlkit_format the reader never
+    """A step that meant to record format 5 but did not (the second xlkit_format the reader never
     sees) is refused before the register is replaced."""
     path = copy_of(FORMAT3[".xlsx"], tmp_path)
     before = path.read_bytes()
-    monkeypatch.setattr(format4, "set_format", lambda package, version: None)
+    monkeypatch.setattr(format5, "set_format", lambda package, version: None)
     with pytest.raises(Refusal) as refused:
         tasks.upgrade(path)
     assert refused.value.key == "register.unverified"
-    assert "形式が 3 で、形式 4 になっていません" in said(refused.value)
+    assert "形式が 4 で、形式 5 になっていません" in said(refused.value)
     assert path.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == [path.name]

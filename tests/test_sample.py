@@ -13,13 +13,14 @@ import pytest
 
 from xlkit import cli, figures, pasted_table, records, schema, tasks
 from xlkit.workbook import reader
-from support import check_file
+from support import check_file, fold
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "workbooks" / "sample.xlsx"
 SAMPLE_XLSM = ROOT / "workbooks" / "sample.xlsm"
 DATA = ROOT / "workbooks" / "data"
 REFERENCE = ROOT / "tests" / "reference" / "003_36beb941d6b64d21.txt"
+CASES_REFERENCE = ROOT / "tests" / "reference" / "000_8a7388011a45e15b.txt"  # 資料１
 D = dt.date
 
 # Table (1) of the 令和2年度 report: 実施機関, a, b, c, a + b − c, 特定個人情報
@@ -126,9 +127,54 @@ def test_sample_cases_are_the_41_of_shiryo_1():
         assert record.get("flow") == case["flow_note"]
         assert record.get("proposal") == case["proposal"]
     assert by_no[5].get("proposal").startswith("（１）外部結合\nLGWAN回線を介して")
-    assert by_no[27].get("note") == "別紙の担当課：児童育成担当課"
-    assert by_no[19].get("note") == "別紙の件名：省エネルギー及び創エネルギー機器等補助金受付事務等に係る業務委託について"
+    # what a 別紙 says otherwise than the list is in its own columns (備考 stays blank), from the data
+    for case in source:
+        record = by_no[case["no"]]
+        assert record.get("note") is None
+        assert record.get("sheet_title") == (case["sheet_title"] if case["sheet_title"] != case["title"] else None)
+        assert record.get("sheet_divisions") == (
+            case["sheet_divisions"] if case["sheet_divisions"] != case["divisions"] else None)
+        assert record.get("count_heading") == ("対象者数" if case["subject_count_heading"] == "対象者数" else None)
+    assert by_no[27].get("sheet_divisions") == ["児童育成担当課"]
+    assert by_no[19].get("sheet_title") == "省エネルギー及び創エネルギー機器等補助金受付事務等に係る業務委託について"
+    assert [n for n, c in by_no.items() if c.get("sheet_title")] == [19, 26, 36, 39]
+    assert [n for n, c in by_no.items() if c.get("count_heading")] == [29]
+    assert by_no[1].get("attachment") == "流れ図_№1.png"
+    assert (SAMPLE.parent / "添付ファイル" / "流れ図_№1.png").is_file()
     assert by_no[3].get("subject_count").startswith("特別区民税・都民税・森林環境税")
+
+
+def _reiwa(day: dt.date) -> str:
+    return f"令和{day.year - 2018}年{day.month}月{day.day}日"
+
+
+def test_sample_provisions_are_the_table_of_case_29_in_the_reference():
+    """The 外部提供 rows of the sample, read from the register, against 資料１ itself: each row, its
+    cells in the table's order, is the reference's row (text folded, as the PDF's extraction broke its
+    lines by cell width), rows in the reference's order; every line break kept is one of the
+    reference's; the table's title and period are its lines."""
+    book = reader.load(SAMPLE)
+    lines = CASES_REFERENCE.read_text(encoding="utf-8").splitlines()
+    start = next(i for i, line in enumerate(lines) if "外部提供について（10件）" in line)
+    end = next(i for i, line in enumerate(lines) if i > start and "（№３０）" in line)
+    region = [line.strip() for line in lines[start:end]]
+    text = fold("".join(region))
+    rows = [p for p in book.provisions]
+    assert len(rows) == 10
+    assert {(p.get("fiscal_year"), p.get("case_no")) for p in rows} == {(2025, 29)}
+    at = 0
+    for n, p in enumerate(rows, start=1):
+        cells_ = [str(n), p.get("reason"), p.get("persons"), p.get("items"), p.get("method"),
+                  _reiwa(p.get("provided_on")), p.get("recipient")]
+        found = text.find(fold("".join(cells_)), at)
+        assert found >= at, (n, cells_)
+        at = found
+        for value in cells_[1:]:
+            for kept in value.split("\n")[1:]:  # a line break kept starts a line of the reference
+                assert any(kept.startswith(line) or line.startswith(kept) for line in region if line), kept
+    case = {c.get("no"): c for c in book.cases}[29]
+    assert case.get("provision_title") in region and case.get("provision_period") in region
+    assert case.get("submitted_on") == D(2025, 4, 18)
 
 
 def test_sample_is_built_from_its_data(tmp_path):

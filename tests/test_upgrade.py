@@ -52,14 +52,22 @@ HOWTO = "xl/worksheets/sheet1.xml"  # 使い方 of both fixtures
 DIVISIONS = "xl/worksheets/sheet8.xml"  # 課 of both fixtures
 STYLES = "xl/styles.xml"  # 課's 開始日 and 終了日 get a date format (format 4)
 BUTTONS_VML = "xl/drawings/vmlDrawing1.vml"  # the buttons of the .xlsm fixture's 使い方
-NEW_SHEETS = ["xl/worksheets/sheet12.xml", "xl/worksheets/sheet13.xml"]  # 回答状況, 変更履歴
+NEW_SHEETS = ["xl/worksheets/sheet12.xml", "xl/worksheets/sheet13.xml",  # 回答状況, 変更履歴 (format 3)
+              # 外部提供, its relationships and its table (format 5)
+              "xl/worksheets/sheet14.xml", "xl/worksheets/_rels/sheet14.xml.rels", "xl/tables/table3.xml"]
+CASES = "xl/worksheets/sheet3.xml"  # 審議案件 of both fixtures: format 5 adds five columns
+CASES_TABLE = "xl/tables/table2.xml"  # its table, widened over them
 # what the steps to formats 3 and 4 change in a fixture, besides the VBA project of an .xlsm and
 # its buttons (drawn again: the fixture has four, today's registers seven)
-UPGRADE_PARTS = {WORKBOOK, CONTENT_TYPES, RELS, SETTINGS, HOWTO, DIVISIONS, STYLES}
+UPGRADE_PARTS = {WORKBOOK, CONTENT_TYPES, RELS, SETTINGS, HOWTO, DIVISIONS, STYLES, CASES, CASES_TABLE}
 NEW_BUTTONS = design.BUTTONS[4:]  # 照会票作成, 回答取込 and 年度締め, which came after the format 1 fixture
+HOWTO_LINES = 1  # 使い方's line about 外部提供 (format 5), below 審議案件's: the rows under it move one more
 LOGS = (schema.status(), schema.history())  # the sheets format 3 adds, in tab order
 DUE = schema.settings().header("survey_due")  # 回答期限
 CLOSED = schema.settings().header("closed_years")  # 締めた年度 (format 4)
+OTHER_NOTE = schema.settings().header("other_note")  # その他の記載 (format 5)
+NEW_CASE_HEADERS = formats.ADDED[5][schema.case().sheet]  # 別紙の件名 … (format 5)
+PROVISIONS = schema.provision().sheet  # 外部提供 (format 5), after 審議案件
 NEW_DIVISION_HEADERS = schema.division().headers[2:]  # 開始日, 終了日, 後継の課 (format 4)
 MARKER = b'<definedName name="xlkit_format">%d</definedName>'
 NEWER = "この登録簿は新しい xlkit で作られています。xlkit を更新してください"
@@ -255,14 +263,21 @@ def assert_members(new: dict[str, bytes], old: dict[str, bytes], added: list[str
 
 
 def assert_only_added(old: dict[str, bytes], new: dict[str, bytes]) -> None:
-    """The steps to formats 3 and 4 only added to the parts they changed: every element of them
+    """The steps to formats 3, 4 and 5 only added to the parts they changed: every element of them
     is still there as it was, but for 設定's dimension and the count of its validations, 使い方's
-    rows below the new button rows, which moved down three rows, and 課's header row, columns and
-    validations (assert_division_columns_added); styles.xml gained the date format of 課's dates."""
+    rows below the new button rows, which moved down three rows, 課's header row, columns and
+    validations (assert_division_columns_added), 審議案件's (assert_case_columns_added), and the
+    names local to the sheets after 外部提供, which moved one place on with their sheets; styles.xml
+    gained the date format of 課's dates."""
+    local = rb'<definedName name="[^"]+" localSheetId="(\d+)"( hidden="1")?>'
     for name in (WORKBOOK, CONTENT_TYPES, RELS, STYLES):
         inserted, replaced = edits(old[name], new[name])
-        assert inserted and all(re.fullmatch(rb'<(cellXfs|numFmts) count="\d+">', was)
-                                for was, _ in replaced), (name, replaced)
+        for was, now in replaced:
+            counts = re.fullmatch(rb'<(cellXfs|numFmts) count="\d+">', was)
+            moved = re.fullmatch(local, was) and re.fullmatch(local, now)
+            assert counts or (moved and int(re.fullmatch(local, now)[1]) == int(re.fullmatch(local, was)[1]) + 1), (
+                name, was, now)
+        assert inserted, name
     inserted, replaced = edits(old[SETTINGS], new[SETTINGS])
     assert DUE.encode() in b"".join(inserted) and CLOSED.encode() in b"".join(inserted)
     for was, now in replaced:
@@ -270,6 +285,26 @@ def assert_only_added(old: dict[str, bytes], new: dict[str, bytes]) -> None:
             rb'<dimension ref="A1:C\d+"/>', rb'<dataValidations count="\d+">')), (was, now)
     assert_howto_rows_added(old[HOWTO], new[HOWTO])
     assert_division_columns_added(old[DIVISIONS], new[DIVISIONS])
+    assert_case_columns_added(old[CASES], new[CASES])
+
+
+def assert_case_columns_added(old: bytes, new: bytes) -> None:
+    """審議案件 of a register xlkit made before format 5: its header row gained the five headers
+    of format 5, its <cols> their widths, its validations theirs; what was replaced is only the
+    dimension, the header row's start tag (its spans hint dropped), the count of validations and
+    添付ファイル's input message (the files are printed since format 5: the message says where they go)."""
+    inserted, replaced = edits(old, new)
+    added = b"".join(inserted)
+    for header in NEW_CASE_HEADERS:
+        assert escape(header).encode() in added, header
+    assert added.count(b"<dataValidation ") == len(NEW_CASE_HEADERS)
+    attachment = escape(schema.case().column("attachment").input_message).encode()
+    for was, now in replaced:
+        if attachment in now:
+            assert re.sub(rb' prompt="[^"]*"', b"", was) == re.sub(rb' prompt="[^"]*"', b"", now)
+            continue
+        assert any(re.fullmatch(pattern, was) and re.fullmatch(pattern, now) for pattern in (
+            rb'<dimension ref="A1:[A-Z]+\d+"/>', rb'<dataValidations count="\d+">', rb'<row r="1"[^>]*>')), (was, now)
 
 
 def assert_howto_rows_added(old: bytes, new: bytes) -> None:
@@ -285,12 +320,27 @@ def assert_howto_rows_added(old: bytes, new: bytes) -> None:
     style = re.search(rb'<c r="C8"[^>]*?( s="\d+")', old)[1]
     for line, button in zip(inserted, NEW_BUTTONS):
         assert escape(button.help).encode() in line and style in line and b' ht="39.75" customHeight="1"' in line
+    new = row.sub(b"", new)
+    # format 5: the line about 外部提供 below 審議案件's (where: tests/test_format5.py), formatted like it
+    label, text = design.provision_howto()
+    line = re.search(rb'<row r="(\d+)"[^>]*>(?:(?!</row>).)*?%s(?:(?!</row>).)*</row>' % escape(text).encode(),
+                     new, re.S)
+    at = int(line[1])
+    assert escape(label).encode() in line[0]
+    case_row = re.search(rb'<row r="%d"[^>]*>.*?</row>' % (at - 1), new, re.S)
+    assert re.findall(rb' s="\d+"', line[0]) == re.findall(rb' s="\d+"', case_row[0])
+    new = new[:line.start()] + new[line.end():]
 
     def back(m: re.Match) -> bytes:
         number = int(m[2])
         return m[1] + b"%d" % (number - added if number >= 9 + added else number)
 
-    assert re.sub(rb'((?:<row r="|<c r="[A-Z]+|ref="[A-Z]+\d+:[A-Z]+))(\d+)', back, row.sub(b"", new)) == old
+    def up(m: re.Match) -> bytes:
+        number = int(m[2])
+        return m[1] + b"%d" % (number - 1 if number > at else number)
+
+    cells = rb'((?:<row r="|<c r="[A-Z]+|ref="[A-Z]+\d+:[A-Z]+))(\d+)'
+    assert re.sub(cells, back, re.sub(cells, up, new)) == old
 
 
 def assert_division_columns_added(old: bytes, new: bytes) -> None:
@@ -340,18 +390,19 @@ def test_cli_upgrade_keeps_every_value_and_validate_stops_saying_format_old(tmp_
     assert lines[0] == f"登録簿を形式 1 から形式 {formats.CURRENT} に更新しました: {path}"
     titles = [step.title for step in migrate.steps_from(1)]
     assert titles and all(f"  ・{t}" in lines for t in titles)
-    assert "形式 1" in out and "形式 4" in out
+    assert "形式 1" in out and f"形式 {formats.CURRENT}" in out
     assert "  ・ボタンのマクロを、入っている xlwings に合わせて作り直しました" in lines
     assert err == ""
 
     book = reader.load(path)
-    assert book.format == formats.CURRENT == 4
+    assert book.format == formats.CURRENT == 5
     after = book_values(path)
     assert after["linkages"] and after["cases"]  # the sample register is not empty
     for key in before:
         assert after[key] == before[key], key
 
-    # validate: the fixture itself says format-old as a warning (exit 0: no errors), the upgraded copy does not
+    # validate: the fixture itself says format-old as a warning (exit 0: what it lacks, such as
+    # format 5's optional 審議案件 columns, is no error), the upgraded copy does not
     code, out, err = run_cli(capsys, "validate", FIXTURE[".xlsm"], "--json")
     assert code == 0, err
     old = json.loads(out)
@@ -516,7 +567,7 @@ def test_an_upgrade_keeps_everything_staff_added(tmp_path, suffix, unbound):
     # the picture moved down with its row, as in Excel when rows are inserted above it: that alone changed
     assert missing(decorated, deco) == [f"picture: marker not in {picture}"]
     assert members(decorated)[picture] == dressed[picture].replace(
-        b"<xdr:row>28</xdr:row>", b"<xdr:row>%d</xdr:row>" % (28 + len(NEW_BUTTONS)))
+        b"<xdr:row>28</xdr:row>", b"<xdr:row>%d</xdr:row>" % (28 + len(NEW_BUTTONS) + HOWTO_LINES))
 
     upgraded, original = members(decorated), members(FIXTURE[suffix])
     assert_members(upgraded, dressed, NEW_SHEETS)
@@ -602,7 +653,8 @@ def test_a_register_made_with_four_buttons_gets_the_rows_of_the_new_ones_when_th
 
 def test_what_is_anchored_below_the_button_rows_moves_down_with_them(tmp_path):
     """A print area, a merged cell, the selection and a page break of 使い方 follow their rows (three
-    rows inserted at row 9), as in Excel when rows are inserted; what is above the new rows stays."""
+    rows inserted at row 9, and format 5's line about 外部提供 at row 18), as in Excel when rows are
+    inserted; what is above the new rows stays."""
     path = format2(tmp_path, ".xlsx")
     rewrite_member(path, WORKBOOK, lambda d: d.replace(b"<definedNames>", (
         "<definedNames><definedName name=\"_xlnm.Print_Area\" localSheetId=\"0\">'使い方'!$A$1:$C$26</definedName>"
@@ -616,13 +668,13 @@ def test_what_is_anchored_below_the_button_rows_moves_down_with_them(tmp_path):
     assert tasks.upgrade(path).written
     after = members(path)
     assert re.search(rb'<definedName name="_xlnm.Print_Area" localSheetId="0">\'\xe4\xbd\xbf\xe3\x81\x84\xe6\x96\xb9\''
-                     rb"!\$A\$1:\$C\$29</definedName>", after[WORKBOOK])
-    assert b'<selection activeCell="C23" sqref="C23 B5:C6"/>' in after[HOWTO]
-    assert b'<mergeCell ref="B2:C2"/><mergeCell ref="B28:C28"/>' in after[HOWTO]
-    assert b'<brk id="8" max="16383" man="1"/><brk id="22" max="16383" man="1"/>' in after[HOWTO]
+                     rb"!\$A\$1:\$C\$30</definedName>", after[WORKBOOK])
+    assert b'<selection activeCell="C24" sqref="C24 B5:C6"/>' in after[HOWTO]
+    assert b'<mergeCell ref="B2:C2"/><mergeCell ref="B29:C29"/>' in after[HOWTO]
+    assert b'<brk id="8" max="16383" man="1"/><brk id="23" max="16383" man="1"/>' in after[HOWTO]
     workbook = openpyxl.load_workbook(path)
-    assert workbook[design.HOWTO].print_area == "'使い方'!$A$1:$C$29"
-    assert workbook[design.HOWTO]["B29"].value == "マクロの有効化"  # row 26 of the .xlsx fixture
+    assert workbook[design.HOWTO].print_area == "'使い方'!$A$1:$C$30"
+    assert workbook[design.HOWTO]["B30"].value == "マクロの有効化"  # row 26 of the .xlsx fixture
 
 
 def test_a_note_staff_typed_under_the_buttons_is_not_taken_for_one(tmp_path):
@@ -665,7 +717,7 @@ def test_a_howto_written_with_single_quotes_gets_its_rows_below_renumbered(tmp_p
     assert b' r="' not in members(path)[HOWTO] and before == sorted(set(before))
     assert tasks.upgrade(path).written
     numbers = rows()
-    assert numbers == sorted(set(numbers)) and max(numbers) == max(before) + len(NEW_BUTTONS)
+    assert numbers == sorted(set(numbers)) and max(numbers) == max(before) + len(NEW_BUTTONS) + HOWTO_LINES
     assert_lists_every_button(path, fresh[suffix])
 
 
@@ -681,7 +733,8 @@ def test_a_name_on_another_sheet_whose_name_ends_in_the_howtos_stays(tmp_path):
     assert tasks.upgrade(path).written
     names = members(path)[WORKBOOK].decode()
     assert others in names  # byte for byte
-    assert "'使い方'!$A$1:$C$29</definedName>" in names and ">使い方!$B$15,使い方!$B$2</definedName>" in names
+    # B12 is above 審議案件's line: only the three button rows move it; the print area's end moves one more
+    assert "'使い方'!$A$1:$C$30</definedName>" in names and ">使い方!$B$15,使い方!$B$2</definedName>" in names
 
 
 # --------------------------------------------------------------------------- 6. unbound buttons
@@ -913,11 +966,14 @@ def test_the_step_to_format_3_adds_the_two_sheets_the_due_row_and_the_id(tmp_pat
 
     result = tasks.upgrade(path)
     assert result.written and result.after == formats.CURRENT
-    assert result.steps[-2:] == [migrate.STEPS[2].title, migrate.STEPS[3].title]
+    assert result.steps[-3:] == [migrate.STEPS[v].title for v in (2, 3, 4)]
 
-    # the two sheets after every sheet there was, in the order of a new register
+    # the two sheets after every sheet there was, in the order of a new register (format 5's
+    # 外部提供 after 審議案件)
     with zipfile.ZipFile(path) as z:
-        assert list(scan.sheet_parts(z)) == [*sheets_before, *(log.sheet for log in LOGS)]
+        sheets = list(scan.sheet_parts(z))
+        assert [s for s in sheets if s != PROVISIONS] == [*sheets_before, *(log.sheet for log in LOGS)]
+        assert sheets.index(PROVISIONS) == sheets.index(design.case_sheet()) + 1
         register_id = scan.register_id(z)
     assert re.fullmatch("[0-9a-f]{32}", register_id)
     book = reader.load(path)
@@ -939,13 +995,15 @@ def test_the_step_to_format_3_adds_the_two_sheets_the_due_row_and_the_id(tmp_pat
         widths = [columns(ws)[i][0] for i in range(1, len(log.columns) + 1)]
         assert widths == pytest.approx([c.width + 0.71 for c in log.columns], abs=0.01)  # as Excel stores them
 
-    # 設定: one row 回答期限 below the rows there were, which are as they were (then format 4's 締めた年度)
+    # 設定: one row 回答期限 below the rows there were, which are as they were (then format 4's 締めた年度
+    # and format 5's その他の記載)
     settings_after = grid(path, design.settings_sheet())
     assert [row[0] for row in settings_after].count(DUE) == 1
     assert settings_after[:len(settings_before)] == settings_before
     assert settings_after[len(settings_before):] == [
         [DUE, "", schema.settings().column("survey_due").input_message],
-        [CLOSED, "", schema.settings().column("closed_years").input_message]]
+        [CLOSED, "", schema.settings().column("closed_years").input_message],
+        [OTHER_NOTE, "", schema.settings().column("other_note").input_message]]
     assert "survey_due" not in book.settings and "closed_years" not in book.settings
     assert book_values(path) == values_before
 
@@ -959,11 +1017,12 @@ def test_the_step_to_format_3_adds_the_two_sheets_the_due_row_and_the_id(tmp_pat
 
         with Package(path) as package:
             codes = migrate.sheet_code_names(package)
-        assert len(codes) == len(sheets_before) + 2 == len({c.casefold() for c in codes.values()})
+        # 回答状況 and 変更履歴, then format 5's 外部提供
+        assert len(codes) == len(sheets_before) + 3 == len({c.casefold() for c in codes.values()})
         with ExcelFile(path) as excel:
             project = excel.vba_project()
-            for log in LOGS:
-                module = project.get_module(codes[log.sheet])
+            for sheet in (*(log.sheet for log in LOGS), PROVISIONS):
+                module = project.get_module(codes[sheet])
                 assert module is not None, codes[log.sheet]
                 assert 'VB_Base = "0{00020820-0000-0000-C000-000000000046}"' in module.source
     else:
@@ -1032,10 +1091,11 @@ def test_a_due_row_that_is_there_is_not_added_again(tmp_path, fresh, how):
     assert reader.load(path).settings.get("survey_due") == due
 
     assert tasks.upgrade(path).written
-    # 設定: no second 回答期限; only format 4's row 締めた年度 added below the last row in use
+    # 設定: no second 回答期限; only format 4's row 締めた年度 and format 5's その他の記載 added below
+    # the last row in use
     after = grid(path, settings)
     assert after[:len(rows)] == rows
-    assert [row[0] for row in after[len(rows):] if any(row)] == [CLOSED]
+    assert [row[0] for row in after[len(rows):] if any(row)] == [CLOSED, OTHER_NOTE]
     assert [row[0] for row in after].count(DUE) == 1
     assert reader.load(path).settings.get("survey_due") == due
     with Package(path) as package:

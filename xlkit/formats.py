@@ -14,7 +14,7 @@ import re
 from . import schema
 from .errors import Refusal
 
-CURRENT = 4
+CURRENT = 5
 FIRST = 1  # no marker: made by xlkit before this module existed
 NAME = "xlkit_format"
 # the register's own id, a workbook name written by `xlkit new` and by the step to format 3:
@@ -26,11 +26,15 @@ ID_NAME = "xlkit_register_id"
 # 「xlkit upgrade」 instead of 「列がありません」. Format 2 only records the format; format 3 adds
 # 変更履歴 and 回答状況 (their names are the schemas'), the 設定 row 回答期限 and ID_NAME; format 4
 # adds the 設定 row 締めた年度, the 課 columns after 課 and 実施機関 (schemas/division.schema.json)
-# and the button 年度締め.
+# and the button 年度締め; format 5 adds the 審議案件 columns that let a 別紙 say what the published
+# one says (別紙の件名, 別紙の担当課, 事業内容３の見出し, 外部提供の表題, 外部提供の期間: the last five of
+# schemas/case.schema.json), the sheet 外部提供 (schemas/provision.schema.json) after 審議案件 and
+# the 設定 row その他の記載.
 ADDED: dict[int, dict[str, tuple[str, ...]]] = {
     2: {},
     3: {schema.history().sheet: (), schema.status().sheet: ()},
     4: {schema.division().sheet: tuple(schema.division().headers[2:])},  # 開始日, 終了日, 後継の課
+    5: {schema.case().sheet: tuple(schema.case().headers[-5:]), schema.provision().sheet: ()},
 }
 
 

@@ -41,4 +41,6 @@ def run(args: argparse.Namespace) -> int:
         print("  ・ボタンのマクロを、入っている xlwings に合わせて作り直しました")
     if result.buttons:
         print("  ・「使い方」シートのボタンを作り直しました")
+    for note in result.notes:  # what the upgrade changed that staff did not ask for
+        print(f"  ・{note}")
     return 0

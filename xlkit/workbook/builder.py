@@ -43,6 +43,7 @@ def build(
     *,
     linkages: Iterable[Mapping[str, Any]] = (),
     cases: Iterable[Mapping[str, Any]] = (),
+    provisions: Iterable[Mapping[str, Any]] = (),
     settings: Mapping[str, Any] | None = None,
     divisions: Sequence[tuple[str, str]] | None = None,
     overwrite: bool = True,
@@ -50,7 +51,7 @@ def build(
 ) -> Path:
     """Write a register to ``path``; the suffix chooses the format (.xlsx plain, .xlsm controlled).
 
-    ``linkages`` and ``cases`` are dicts of schema key -> value (str, int, datetime.date,
+    ``linkages``, ``cases`` and ``provisions`` are dicts of schema key -> value (str, int, datetime.date,
     True for a ○ mark, list[str] for a multi column). ``settings`` maps settings keys to
     values (``previous_published`` maps 実施機関 -> int). ``divisions`` replaces the seed
     list of (課, 実施機関) from masters.json. An existing file is replaced only when
@@ -61,8 +62,8 @@ def build(
     suffix = target.suffix.lower()
     if suffix not in (".xlsx", ".xlsm"):
         raise XlkitError(f"「{target.name}」は作成できません。ファイル名の拡張子を .xlsm（ボタン付き）か .xlsx にしてください。")
-    rows = dict(linkages=list(linkages), cases=list(cases), settings=settings, divisions=divisions,
-                register_id=register_id or new_register_id())
+    rows = dict(linkages=list(linkages), cases=list(cases), provisions=list(provisions), settings=settings,
+                divisions=divisions, register_id=register_id or new_register_id())
 
     def write(tmp: Path) -> None:
         if suffix == ".xlsx":
@@ -97,7 +98,7 @@ def new_register_id() -> str:
     return uuid.uuid4().hex
 
 
-def _write(path: Path, linkages, cases, settings, divisions, register_id, *, macro: bool) -> dict[str, str]:
+def _write(path: Path, linkages, cases, provisions, settings, divisions, register_id, *, macro: bool) -> dict[str, str]:
     """Write the workbook with XlsxWriter; returns sheet name -> VBA code name (macro only)."""
     masters = schema.masters()
     bodies = list(masters[design.BODIES])
@@ -123,6 +124,7 @@ def _write(path: Path, linkages, cases, settings, divisions, register_id, *, mac
     _howto(sheets[design.HOWTO], fmt, macro=macro)
     _register(sheets[design.linkage_sheet()], schema.linkage(), linkages, fmt)
     _register(sheets[design.case_sheet()], schema.case(), cases, fmt)
+    _register(sheets[design.provision_sheet()], schema.provision(), provisions, fmt)
     _results(sheets[design.RESULTS], fmt)
     _summary(sheets[design.SUMMARY], fmt)
     _settings(sheets[design.settings_sheet()], settings or {}, bodies, fmt)
@@ -285,6 +287,12 @@ def validation(column: schema.Column) -> dict | None:
             "error_type": "stop", "error_title": "数値を確認してください",
             "error_message": f"{what}を {low} から {high} の範囲で入力してください。",
         }
+    elif column.kind == "text" and prop.get("enum"):
+        choices = [str(v) for v in prop["enum"]]
+        options = {
+            "validate": "list", "source": choices,
+            "error_type": "stop", "error_title": ENUM_ERROR_TITLE, "error_message": enum_error(choices),
+        }
     elif "maxLength" in prop:
         options = {
             "validate": "length", "criteria": "<=", "value": prop["maxLength"],
@@ -300,6 +308,14 @@ def validation(column: schema.Column) -> dict | None:
     if message:
         options.update(input_title=title, input_message=message[:255])
     return options
+
+
+ENUM_ERROR_TITLE = "一覧にない値です"
+
+
+def enum_error(choices: Sequence[str]) -> str:
+    """The error alert of a column whose schema lists its values (事業内容３の見出し)."""
+    return "".join(f"「{c}」" for c in choices) + "から選ぶか、空欄にしてください。"
 
 
 # --------------------------------------------------------------------------- 使い方
@@ -336,7 +352,8 @@ def _howto(ws, fmt: Formats, *, macro: bool) -> None:
     lines = [
         ("入力のしかた", None),
         ("外部結合", "外部結合1件を1行に入力します。1行目の見出しは変更しないでください。"),
-        ("審議案件", "運営会議で審議した案件1件を1行に入力します。"),
+        (design.case_sheet(), "運営会議で審議した案件1件を1行に入力します。"),
+        design.provision_howto(),
         ("必須の列", "見出しが濃い紺色の列は必ず入力してください（薄い青色の列は任意）。"
                      "セルを選ぶと入力のしかたが表示されます。"),
         ("一覧から選ぶ列", "実施機関・課・区分・審議結果は一覧から選びます。一覧は同名のシートにあり、"

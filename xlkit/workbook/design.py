@@ -89,6 +89,18 @@ def case_sheet() -> str:
     return schema.case().sheet
 
 
+def provision_sheet() -> str:
+    """The 外部提供 sheet's name (from the schema)."""
+    return schema.provision().sheet
+
+
+def provision_howto() -> tuple[str, str]:
+    """使い方's line about 外部提供 under 入力のしかた (label, text), below 審議案件's: a new register
+    has it, and the step to format 5 adds it (howto_rows.add_howto_line) with 審議案件's row height.
+    Its text fits one line (46 characters at most), as 審議案件's does, so both are alike."""
+    return (provision_sheet(), "外部提供1件を1行に入力します。「案件の年度」「案件の№」の審議案件の別紙に表で載ります。")
+
+
 def settings_sheet() -> str:
     """The 設定 sheet's name (from the schema)."""
     return schema.settings().sheet
@@ -106,11 +118,13 @@ def status_sheet() -> str:
 
 def sheet_order() -> tuple[str, ...]:
     """The sheets of a register, in tab order. 回答状況 and 変更履歴 came with format 3: the
-    upgrade adds them after the last sheet, so a new register has them there too."""
+    upgrade adds them after the last sheet, so a new register has them there too. 外部提供 came
+    with format 5 and sits beside the cases it belongs to: the upgrade puts it after 審議案件."""
     return (
         HOWTO,
         linkage_sheet(),
         case_sheet(),
+        provision_sheet(),
         RESULTS,
         SUMMARY,
         settings_sheet(),

@@ -152,26 +152,17 @@ def add_division_columns(package: Package, plan: DivisionPlan) -> None:
     styles.save()
 
 
-_COL = re.compile(rb"<(?:\w+:)?col\b([^>]*?)/?>(?:</(?:\w+:)?col>)?")
-
-
 def _columns_edit(sheet: sheet_xml.Sheet, styles, plan: DivisionPlan, old_note_col: int,
                   new_note_col: int) -> list:
     """The edit of <cols>: each new column its schema width (as XlsxWriter stores it) and the
     format of the column it was, a date format for 開始日 and 終了日; the note's column width goes
     with the note. Nothing when the sheet has no <cols> (Excel's default widths) or one not read simply."""
-    p = re.escape(sheet.p)
-    block = re.compile(rb"<%scols\b[^>]*>(.*?)</%scols>" % (p, p), re.S).search(sheet.xml, 0, sheet.start)
-    if block is None:
-        return []
-    entries = []
-    for m in _COL.finditer(block[1]):
-        attrs = xml_attrs.attributes(m[1])
-        try:
-            low, high = int(attrs.pop(b"min")), int(attrs.pop(b"max"))
-        except (KeyError, ValueError):
-            return []  # not a <cols> we can read simply: widths stay as they are
-        entries.append((low, high, attrs))
+    found = sheet.col_entries()
+    if found is None:
+        return []  # no <cols>, or not one read simply: widths stay as they are
+    block = found[0]
+    entries = [(low, high, {k: v for k, v in attrs.items() if k not in (b"min", b"max")})
+               for low, high, attrs, _ in found[1]]
 
     def at(col: int) -> dict:
         return dict(next((a for low, high, a in entries if low <= col <= high), {}))

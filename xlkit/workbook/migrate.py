@@ -4,8 +4,9 @@
 file (workbook/package.py) and writing the new format number itself. A later issue that adds a
 sheet, a column or a 設定 key raises xlkit.formats.CURRENT and adds its step here, with a test
 that upgrades tests/fixtures/format1_sample.xlsm through every step (the step to format 3 is
-workbook/format3.py, to format 4 workbook/format4.py; tests/fixtures/format3_sample.xlsx/.xlsm
-are registers of format 3 as `xlkit new` and `xlkit import` wrote them).
+workbook/format3.py, to format 4 workbook/format4.py, to format 5 workbook/format5.py;
+tests/fixtures/format3_sample.xlsx/.xlsm and format4_sample.xlsx/.xlsm are registers of formats 3
+and 4 as `xlkit new` and `xlkit import` wrote them).
 
 Every upgrade of a macro-enabled register also rebuilds its VBA project from the installed
 xlwings (so the workbook's VBA and the Python package match again) and checks that every
@@ -15,6 +16,7 @@ button of 「使い方」 is there and bound to its macro.
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +38,21 @@ _SHEET_PR = start_tag(b"sheetPr")
 class Step:
     title: str  # Japanese, shown to staff: what the step adds
     apply: Callable[[Package], None]
+
+
+# what a step changed that staff did not ask for and should hear of (a hidden range shown, a
+# validation trimmed): kept beside the package, not in it, since a step only returns when done
+_NOTES: "weakref.WeakKeyDictionary[Package, list[str]]" = weakref.WeakKeyDictionary()
+
+
+def note(package: Package, text: str) -> None:
+    """Record a Japanese line for the output of `xlkit upgrade` and 変更履歴."""
+    _NOTES.setdefault(package, []).append(text)
+
+
+def notes(package: Package) -> list[str]:
+    """The lines `note` recorded for `package`, in order."""
+    return list(_NOTES.get(package, []))
 
 
 def set_format(package: Package, version: int) -> None:
@@ -124,12 +141,21 @@ def _format4():
     return format4
 
 
+def _format5():
+    from xlkit.workbook import format5
+
+    return format5
+
+
 STEPS: dict[int, Step] = {
     1: Step("登録簿の形式（形式 2）を記録する", _record_format),
     2: Step("回答状況・変更履歴のシート、設定の回答期限、登録簿の番号、使い方の照会票作成・回答取込の行を加える",
             lambda package: _format3().add_logs_settings_and_id(package)),
     3: Step("設定の締めた年度、課の開始日・終了日・後継の課、年度締めボタンを加える",
             lambda package: _format4().add_closed_years_divisions_and_button(package)),
+    4: Step("審議案件の別紙の件名・別紙の担当課・事業内容３の見出し・外部提供の表題・外部提供の期間、"
+            "外部提供のシート、設定のその他の記載を加える",
+            lambda package: _format5().add_case_columns_provisions_and_other_note(package)),
 }
 
 
@@ -176,6 +202,97 @@ def prepare_vba(package: Package) -> dict[str, str]:
                          "xlkit new でボタン付きの登録簿（.xlsm）を作成し、値を移してください。")
     package.write(vba.VBA_ENTRY, vba.template_bytes())
     return sheet_code_names(package)
+
+
+@dataclass(frozen=True)
+class DroppedModule:
+    """A module of the register's VBA project, or the code in a document module, that the rebuild
+    (prepare_vba, vba.install_module) does not carry over."""
+
+    name: str
+    sheet: str | None  # the sheet of a document module ("" the workbook's); None: a module staff added
+    source: str
+    code_page: int
+    standard: bool
+
+    @property
+    def label(self) -> str:
+        """How staff know it: the module's name, and for code in a document module whose code it is."""
+        if self.sheet is None:
+            return self.name
+        return f"{self.name}（{'ブック' if not self.sheet else f'シート「{self.sheet}」'}のコード）"
+
+
+def dropped_modules(package: Package) -> list[DroppedModule] | None:
+    """What the rebuild of a macro-enabled register loses: every module that is not the installed
+    xlwings' (its Module1 aside), ours (vba.MODULE_NAME) or a sheet's or the workbook's document
+    module, and code staff wrote into a document module (the rebuild gives each an empty one).
+
+    Read from the register as it is on disk, before prepare_vba replaces the project. The modules
+    are named and written out rather than carried over: carried over, a staff Sub named like one of
+    ours or xlwings' would stop every button (an ambiguous name is a compile error), a module saved
+    in another code page would be garbled, and a UserForm cannot be rebuilt from its source.
+    None when the old project cannot be read."""
+    from pyopenvba import ExcelFile, PyOpenVBAError
+
+    from xlkit.workbook import scan, vba
+
+    codes = sheet_code_names(package)
+    workbook_code = scan.workbook_property(package, "codeName") or "ThisWorkbook"
+    documents = {code.casefold(): sheet for sheet, code in codes.items()}
+    documents[workbook_code.casefold()] = ""
+    try:
+        with ExcelFile(vba.template_workbook()) as template:
+            ours = {n.casefold() for n in template.vba_project().module_names()} - {vba.TEMPLATE_MODULE.casefold()}
+        ours |= {vba.MODULE_NAME.casefold()}
+        with ExcelFile(package.path) as book:
+            project = book.vba_project()
+            code_page = project.code_page
+            found = []
+            for name in project.module_names():
+                module = project.get_module(name)
+                source = module.source if isinstance(module.source, str) else ""
+                standard = module.kind.name == "standard"
+                if name.casefold() in documents:
+                    if _has_code(source):
+                        found.append(DroppedModule(name, documents[name.casefold()], source, code_page, standard))
+                elif name.casefold() not in ours:
+                    found.append(DroppedModule(name, None, source, code_page, standard))
+            return found
+    except (PyOpenVBAError, OSError, ValueError, KeyError):
+        # the rebuild does not read the old project, so an upgrade never failed on one it cannot
+        # read: it goes on, and the caller says the modules were not checked
+        return None
+
+
+def _has_code(source: str) -> bool:
+    """Whether a module's source has more than its attributes and Option lines."""
+    return any(line.strip() and not line.lstrip().startswith(("Attribute ", "Option ", "'"))
+               for line in source.splitlines())
+
+
+def export_modules(folder: Path, stem: str, modules: list[DroppedModule]) -> list[Path]:
+    """Write each module's source beside the register as the VBA editor exports it (.bas for a
+    standard module, .cls otherwise; the project's code page, CRLF), never over a file there."""
+    written = []
+    for module in modules:
+        suffix = ".bas" if module.standard else ".cls"
+        try:
+            data = module.source.encode(f"cp{module.code_page}")
+        except (LookupError, UnicodeEncodeError):
+            data = module.source.encode("utf-8")
+        data = data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+        n = 1
+        while True:
+            target = folder / f"{stem}_{module.name}{'' if n == 1 else f'({n})'}{suffix}"
+            try:
+                with open(target, "xb") as out:
+                    out.write(data)
+                break
+            except FileExistsError:
+                n += 1
+        written.append(target)
+    return written
 
 
 def unbound_buttons(package: Package) -> list[str]:

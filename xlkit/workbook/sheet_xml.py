@@ -19,6 +19,7 @@ from xlkit.workbook.package import Package
 from xlkit.workbook.stylesheet import Stylesheet
 
 _SHEET_DATA = re.compile(rb"<(\w+:)?sheetData\b[^>]*?(/?)>")
+_COL = re.compile(rb"<(?:\w+:)?col\b([^>]*?)/?>(?:</(?:\w+:)?col>)?")
 _ATTRS = re.compile(rb"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")  # either quote, as XML allows
 # characters XML 1.0 cannot hold, and Excel's own escape for them (_x0001_); a literal
 # "_x0041_" typed by staff must have its underscore escaped, or Excel would show "A"
@@ -127,6 +128,23 @@ class Sheet:
             return next((s for low, high, s in spans if low <= col <= high), None)
 
         return style
+
+    def col_entries(self):
+        """The sheet's <cols> block (a match: group 1 its content) and its <col> entries as
+        (min, max, attributes, match in group 1), for a step that edits column widths; None when the
+        sheet has no <cols> (Excel's default widths) or one not read simply (an entry without min/max)."""
+        p = re.escape(self.p)
+        block = re.compile(rb"<%scols\b[^>]*>(.*?)</%scols>" % (p, p), re.S).search(self.xml, 0, self.start)
+        if block is None:
+            return None
+        entries = []
+        for m in _COL.finditer(block[1]):
+            attrs = attributes(m[1])
+            try:
+                entries.append((int(attrs[b"min"]), int(attrs[b"max"]), attrs, m))
+            except (KeyError, ValueError):
+                return None
+        return block, entries
 
     def row_xml(self, attrs: dict, row_cells: dict) -> bytes:
         r = attrs[b"r"]
