@@ -4,7 +4,7 @@ The layers, from the doors staff use down to plain data (docs/DOMAIN.md explains
 
 Doors: read input, make one call to the core, show the answer.
     `macros.py`                  the register's buttons (xlwings); `macros_survey.py` 照会票作成 and 回答取込;
-                                 `macros_close.py` 年度締め
+                                 `macros_close.py` 年度締め; `summary_sheet.py` lays 集計 out as the report's table (1)
     `cli.py`                     the `xlkit` command; one module per subcommand:
         `commands/demo.py`, `commands/new.py`, `commands/validate.py`, `commands/summarize.py`,
         `commands/import_table.py`, `commands/export.py`, `commands/survey.py`, `commands/collect.py`,
@@ -33,6 +33,7 @@ Core: plain Python over plain data; no Excel, Word or XML library (tests/test_la
     `errors.py` (exceptions with their exit codes), `datafiles.py` (the JSON files staff may edit)
     `addresses.py`      A1 cells and runs of rows
     `widths.py`         how wide text is, one unit per medium
+    `linebreak.py`      where Japanese text may break: kinsoku, and headers at phrase boundaries
     `files.py`          the one atomic writer: every file xlkit writes goes through it
     `lock.py`           the lock a register writer holds
     `processes.py`      who runs where: user, PC, whether a process still runs
@@ -44,7 +45,8 @@ Reports, pure: `export/linkages.py` and `export/cases.py` build an `export/model
     from records, worded by `export/layout.py` (layout.json).
 Reports, written: `export/api.py` hands a Document to `export/docx_writer.py` (with
     `export/docx_fast.py`), `export/xlsx_writer.py` or `export/pdf.py` (LibreOffice, run and cleaned up by
-    `export/soffice_guard.py`, a process of its own).
+    `export/soffice_guard.py`, a process of its own). `attachments.py` reads the 添付ファイル (images, a
+    PDF's first page) that a 別紙 shows, after refusing what is missing, broken or too large.
 
 Register files: `workbook/reader.py` (calamine) and `workbook/scan.py` (formulas, error values,
     merges) read them, after `workbook/guard.py` has refused bombs, encryption and DTDs; `workbook/builder.py` makes them with `workbook/design.py` (sheets,
@@ -52,7 +54,7 @@ Register files: `workbook/reader.py` (calamine) and `workbook/scan.py` (formulas
     one way to change one: over `workbook/package.py` (the zip's parts, unchanged ones copied
     raw), `workbook/appender.py` splices imported rows into the sheet (`workbook/row_insert.py` inserts
     them mid-sheet for 組織改正; `workbook/sheet_xml.py`
-    finds rows and cells and encodes values, `workbook/stylesheet.py` finds date formats, `workbook/xml_attrs.py` reads a tag's attributes in either quote) and `workbook/migrate.py` holds the format steps of `xlkit upgrade` (`workbook/format3.py` the step to format 3, `workbook/format4.py` the step to format 4, `workbook/howto_rows.py` 使い方's button rows).
+    finds rows and cells and encodes values, `workbook/stylesheet.py` finds date formats, `workbook/xml_attrs.py` reads a tag's attributes in either quote) and `workbook/migrate.py` holds the format steps of `xlkit upgrade` (`workbook/format3.py` the step to format 3, `workbook/format4.py` the step to format 4, `workbook/format5.py` the step to format 5, `workbook/howto_rows.py` 使い方's button rows).
 """
 
 from __future__ import annotations
