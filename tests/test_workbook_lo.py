@@ -23,7 +23,7 @@ from xlkit.workbook.builder import build
 
 pytestmark = needs_soffice
 
-DOC_NAMES = {"使い方": "howto", "外部結合": "linkages", "審議案件": "cases", "検証結果": "results",
+DOC_NAMES = {"使い方": "howto", "外部結合": "linkages", "審議案件": "cases", "外部提供": "provisions", "検証結果": "results",
              "集計": "summary", "設定": "settings", "実施機関": "bodies", "課": "divisions",
              "区分": "categories", "審議結果": "case_results", "xlwings.conf": "xlwings_conf",
              "回答状況": "status", "変更履歴": "history"}
