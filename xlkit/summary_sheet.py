@@ -204,25 +204,13 @@ def _lines(text: str, width_pt: float, font_pt: float) -> int:
 
 
 def corner_text(cell: Cell, width_pt: float, height_pt: float, font_pt: float) -> str:
-    """The split corner cell (「件数」 top right, 「実施機関」 bottom left, a diagonal between them)
-    as one left-aligned, vertically centred Excel cell: Excel cannot align two lines of a cell
-    differently, so a right-aligned line is pushed right with full-width spaces, and empty lines
-    between the first and the last push them into the corners, away from the diagonal."""
-    lines = cell.text.split("\n")
-    aligns = list(cell.line_aligns or ()) + ["left"] * len(lines)
-    usable_em = (width_pt - 2 * INNER_PT) / font_pt
-    shown = []
-    for text, align in zip(lines, aligns):
-        if align == "right":
-            # one em short of the border: a wider face must not wrap the line
-            pad = max(int(usable_em - widths.EM.measure(text)) - 1, 0)
-            text = "\u3000" * pad + text
-        shown.append(text)
+    """The corner cell as the reports' Excel writer lays it out (xlsx_writer.corner_text), one em
+    short of the border on the right: the face Excel picks may be wider and must not wrap the line."""
+    from xlkit.export.xlsx_writer import corner_text as laid_out
+
+    usable_em = (width_pt - 2 * INNER_PT) / font_pt - 1
     room = int((height_pt - 2 * INNER_PT) // (font_pt * LINE_FACTOR))  # the lines the cell holds
-    gap = max(room - len(shown), 0)
-    if len(shown) >= 2 and gap:
-        shown = [*shown[:-1], *[""] * gap, shown[-1]]
-    return "\n".join(shown)
+    return laid_out(cell, usable_em, room)
 
 
 # --------------------------------------------------------------------------- onto the open sheet

@@ -83,6 +83,22 @@ _MIN_PAD_PT = 1.5  # above and below the text of every cell
 _PAPER_MM = {"portrait": (210, 297), "landscape": (297, 210)}
 
 
+def corner_text(cell: Cell, usable_em: float, room: int) -> str:
+    """The split corner cell (「件数」 top right, 「実施機関」 bottom left, a diagonal between them) as
+    the text of one Excel cell, which has one alignment: a right-aligned line pushed right with
+    full-width spaces to `usable_em`, and empty lines between the first line and the last so that
+    they sit in the corners of a cell `room` lines high, off the diagonal. For the reports and the
+    集計 sheet alike."""
+    lines = cell.text.split("\n")
+    aligns = list(cell.line_aligns or ()) + ["left"] * len(lines)
+    shown = ["\u3000" * max(int(usable_em - widths.EM.measure(text)), 0) + text if align == "right" else text
+             for text, align in zip(lines, aligns)]
+    gap = max(room - len(shown), 0)
+    if len(shown) >= 2 and gap:
+        shown = [*shown[:-1], *[""] * gap, shown[-1]]
+    return "\n".join(shown)
+
+
 class _Formats:
     def __init__(self, wb, font: str, heading_font: str):
         self.wb, self.font, self.heading_font = wb, font, heading_font
@@ -435,17 +451,9 @@ class _SheetWriter:
         return down
 
     def _corner_text(self, table: Table, cell: Cell, span: _Span, height: float) -> str:
-        """The split corner cell (a cell has one alignment): the first line pushed to the right
-        with full-width spaces, the last down to the bottom with empty lines, both off the
-        diagonal."""
         size = self._size(table)
-        first, *rest = cell.text.split("\n")
-        if cell.line_aligns and cell.line_aligns[0] == "right":
-            free_em = (span.pt - _RIGHT_PT - 2) / size - widths.EM.measure(first)
-            first = "\u3000" * max(int(free_em), 0) + first
         room = int((height - 2 * self._pad(table)) / (size * self.metrics.line_em))
-        blank = max(room - 1 - len(rest), 0)
-        return "\n".join([first, *[""] * blank, *rest])
+        return corner_text(cell, (span.pt - _RIGHT_PT - 2) / size, room)
 
     def _record(self, table: Table, cells: list[Cell], spans: list[_Span], header: list[list[Cell]]) -> None:
         """One body row; taller than Excel's row limit, it continues in the rows below. On a new
