@@ -178,7 +178,7 @@ def test_the_pdf_of_the_linkage_report_shows_the_corner_diagonal(tmp_path):
     # the corner's words are not crossed: 件数 above the line at its right, 実施機関 below it at its left
     words = _word_boxes(out, tmp_path)
     slope = (y1 - y0) / (x1 - x0)
-    (kx0, ky0, kx1, ky1), (jx0, jy0, jx1, jy1) = words["件数"], words["実施機関"]
+    (kx0, _, _, ky1), (_, jy0, jx1, _) = words["件数"], words["実施機関"]
     assert ky1 <= y0 + slope * (kx0 - x0)  # 件数's bottom above the line where 件数 begins
     assert jy0 >= y0 + slope * (jx1 - x0)  # 実施機関's top below the line where it ends
     # and on the page, the pixels along the line are dark
