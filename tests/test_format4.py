@@ -11,7 +11,6 @@ Every test works on copies in tmp_path; the fixtures themselves are only read.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
 from pathlib import Path
 
@@ -23,7 +22,8 @@ from support.zips import members, rewrite_member
 from support.buttons import BY_CAPTION
 from support.forms import sheet_rows
 from support.lo import inspect
-from support.upgrades import book_values, copy_of, dimension, folder_state, howto_cells, look, validations
+from support.upgrades import (book_values, copy_of, dimension, folder_state, fresh_registers, howto_cells, look,
+                              untouched, validations)
 from xlkit import cells, formats, schema, tasks
 from xlkit.errors import XlkitError
 from xlkit.workbook import builder, design, migrate, reader
@@ -86,18 +86,13 @@ def with_cells(path: Path, cells_xml: dict[str, str]) -> None:
 @pytest.fixture(scope="module")
 def fresh(tmp_path_factory) -> dict[str, Path]:
     """Registers `xlkit new` writes today: what an upgraded register must look like."""
-    folder = tmp_path_factory.mktemp("fresh4")
-    return {suffix: builder.build(folder / f"新規{suffix}", settings={"report_year": 2020})
-            for suffix in (".xlsx", ".xlsm")}
+    return fresh_registers(tmp_path_factory.mktemp("fresh4"))
 
 
 @pytest.fixture(scope="module", autouse=True)
 def fixtures_untouched():
     """No test here may change the fixtures (they stand for files an older xlkit made)."""
-    paths = [*FORMAT3.values(), *FORMAT1.values()]
-    before = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}
-    yield
-    assert {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in paths} == before
+    yield from untouched([*FORMAT3.values(), *FORMAT1.values()])
 
 
 # --------------------------------------------------------------------------- 1. a new register
@@ -353,6 +348,25 @@ def test_a_division_column_staff_use_is_refused_in_japanese_and_nothing_is_writt
         STEP.apply(package)
     assert cell in refused.value.message
     assert package.changed == set()  # refused before anything changed
+
+
+def test_a_blank_looking_division_cell_is_not_staffs_and_a_formula_is_as_in_format5(tmp_path, capsys):
+    # spaces only are blank to the reader and to format5's step (sheet_xml.holds_value): a header
+    # cell of spaces is written over, one below is left as it is, the note moves to a blank G1
+    path = copy_of(FORMAT3[".xlsx"], tmp_path)
+    with_cells(path, {"C1": " ", "G1": "\u3000", "E9": "\u3000 "})
+    assert tasks.upgrade(path).written
+    ws = openpyxl.load_workbook(path)[design.DIVISIONS]
+    assert [c.value for c in ws[1]] == [*DIVISION.headers, None, NOTE]
+    assert '<c r="E9" t="inlineStr"><is><t>\u3000 </t></is></c>'.encode() in members(path)[DIVISIONS_PART]
+
+    (tmp_path / "式").mkdir()
+    path = copy_of(FORMAT3[".xlsx"], tmp_path / "式")
+    rewrite_member(path, DIVISIONS_PART, lambda d: re.sub(rb'(<row r="5"[^>]*>.*?)(</row>)',
+                                                          rb'\1<c r="D5" t="str"><f>""</f><v></v></c>\2', d,
+                                                          count=1, flags=re.S))
+    code, out, err = run_cli(capsys, "upgrade", path)
+    assert code == 2 and "D5" in err  # a formula is staff's work even when it shows nothing
 
 
 def test_a_division_column_staff_added_already_is_kept_and_not_added_again(tmp_path):

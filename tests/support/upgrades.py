@@ -10,7 +10,7 @@ from pathlib import Path
 
 import openpyxl
 
-from xlkit.workbook import design, reader
+from xlkit.workbook import builder, design, reader
 
 
 def copy_of(source: Path, tmp_path: Path, name: str = "登録簿") -> Path:
@@ -55,3 +55,22 @@ def validations(ws) -> list[tuple]:
 
 def howto_cells(path: Path) -> list[list]:
     return [[c.value for c in row] for row in openpyxl.load_workbook(path)[design.HOWTO].iter_rows()]
+
+
+def fresh_registers(folder: Path) -> dict[str, Path]:
+    """Registers `xlkit new` writes today (report year 2020), .xlsx and .xlsm: what an upgraded
+    register must look like."""
+    return {suffix: builder.build(folder / f"新規{suffix}", settings={"report_year": 2020})
+            for suffix in (".xlsx", ".xlsm")}
+
+
+def digests(paths) -> dict[Path, str]:
+    return {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}
+
+
+def untouched(paths):
+    """The body of a module's autouse fixture: no test there may change the fixtures `paths` (they
+    stand for files an older xlkit made)."""
+    before = digests(paths)
+    yield
+    assert digests(paths) == before

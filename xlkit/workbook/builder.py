@@ -451,22 +451,31 @@ def _settings(ws, settings: Mapping[str, Any], bodies: Sequence[str], fmt: Forma
             ws.write_number(r, 1, value, fmt.setting_number)
         else:
             ws.write_string(r, 1, str(value), fmt.setting_date if kind == "date" else fmt.setting)
-        if kind in ("year", "per-body"):
-            prop = column.schema if kind == "year" else column.schema.get("additionalProperties", {})
-            low, high = prop.get("minimum", 0), prop.get("maximum", 999_999)
-            options = {"validate": "integer", "criteria": "between", "minimum": low, "maximum": high,
-                       "error_type": "stop", "error_title": "数値を確認してください",
-                       "error_message": f"{low} から {high} の整数を入力してください。"}
-        elif kind == "date":
-            options = {"validate": "date", "criteria": "between", "minimum": DATE_MIN, "maximum": DATE_MAX,
-                       "error_type": "warning", "error_title": DATE_ERROR_TITLE, "error_message": SETTING_DATE_ERROR}
-        else:
-            options = {"validate": "any"}
-        if help_text:
-            options.update(input_title=title[:32], input_message=help_text[:255])
-        ws.data_validation(r, 1, r, 1, options)
+        ws.data_validation(r, 1, r, 1, setting_validation(column, title, help_text))
     ws.protect("", {"select_locked_cells": True, "select_unlocked_cells": True, "format_columns": True,
                     "format_rows": True})
+
+
+def setting_validation(column: schema.Column, title: str, help_text: str | None) -> dict[str, Any]:
+    """The data validation of a 設定 value cell (column B): bounds for a number, a date between
+    DATE_MIN and DATE_MAX (a warning), anything else any value; its input message. The one source
+    for a new register and for a row an upgrade step adds (format3.add_settings_row)."""
+    kind = column.kind
+    options: dict[str, Any]
+    if kind in ("year", "per-body"):
+        prop = column.schema if kind == "year" else column.schema.get("additionalProperties", {})
+        low, high = prop.get("minimum", 0), prop.get("maximum", 999_999)
+        options = {"validate": "integer", "criteria": "between", "minimum": low, "maximum": high,
+                   "error_type": "stop", "error_title": "数値を確認してください",
+                   "error_message": f"{low} から {high} の整数を入力してください。"}
+    elif kind == "date":
+        options = {"validate": "date", "criteria": "between", "minimum": DATE_MIN, "maximum": DATE_MAX,
+                   "error_type": "warning", "error_title": DATE_ERROR_TITLE, "error_message": SETTING_DATE_ERROR}
+    else:
+        options = {"validate": "any"}
+    if help_text:
+        options.update(input_title=title[:32], input_message=help_text[:255])
+    return options
 
 
 # --------------------------------------------------------------------------- masters

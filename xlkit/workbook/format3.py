@@ -6,7 +6,9 @@ relationship), 設定's row 回答期限, the register id, and 使い方's rows 
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from typing import Any
 
 from xlkit import cells, formats, schema
 from xlkit.addresses import column_letter
@@ -39,10 +41,8 @@ def add_logs_settings_and_id(package: Package) -> None:
         raise XlkitError(f"「{package.path.name}」にシート{named}がすでにあります。"
                          "名前を変えてから xlkit upgrade を実行してください。")
     settings_name = schema.settings().sheet
-    settings_part = sheets.get(settings_name)
-    settings = None
-    if settings_part and settings_part in package:
-        settings = sheet_xml.Sheet(package.read(settings_part), package.path.name, settings_name)
+    opened = sheet_xml.open_sheet(package, settings_name)
+    settings = opened[1] if opened else None
     # the new sheets look like 設定: its green header and its columns' (locked) format
     header_style = settings.cells(1).get(1, ({}, None))[0].get(b"s") if settings else None
     column_style = settings.column_styles()(1) if settings else None
@@ -130,44 +130,12 @@ def _add_log_sheet(package: Package, log: schema.Register, header_style: bytes |
                    code_name: str | None) -> None:
     """Add `log` as a new sheet after the last one: its part, content type, relationship, the
     <sheet> of workbook.xml and the hidden names Excel keeps for its filter and print titles."""
-    from xlsxwriter.utility import quote_sheetname
-
     workbook = package.read(WORKBOOK)
-    block = re.search(rb"<(?:\w+:)?sheets\b[^>]*>(.*?)</(?:\w+:)?sheets>", workbook, re.S)
-    starts = list(re.finditer(rb"<(\w+:)?sheet\b([^>]*?)/?>", block[1])) if block else []
-    if not starts:
-        raise XlkitError(f"「{package.path.name}」の workbook.xml にシートの一覧がないため、更新できません。")
-    last = xml_attrs.attributes(starts[-1][2])
-    id_attr = next((k for k in last if re.fullmatch(rb"\w+:id", k) and not k.startswith(b"xmlns:")), None)
-    if id_attr is None:
-        raise XlkitError(f"「{package.path.name}」の workbook.xml のシートに部品との関係（r:id）がないため、"
-                         "更新できません。")
-    sheet_id = max(int(xml_attrs.attributes(m[2]).get(b"sheetId", b"0") or 0) for m in starts) + 1
-    index = len(starts)  # the new sheet's place (0-based): every localSheetId and activeTab stays valid
-
-    taken = {name.casefold() for name in (*(i.filename for i in package.infos), *package.changed)}
-    n = 1
-    while f"xl/worksheets/sheet{n}.xml".casefold() in taken:
-        n += 1
-    part = f"xl/worksheets/sheet{n}.xml"
+    part = _free_part(package, "xl/worksheets/sheet{}.xml")
     package.write(part, _log_sheet_xml(log, _main_namespace(workbook), header_style, column_style, code_name))
-    _add_content_type(package, part)
-    rid = _add_relationship(package, WORKBOOK_RELS, SHEET_RELATIONSHIP, f"worksheets/sheet{n}.xml")
-
-    p = starts[-1][1] or b""
-    declared = b"".join(b' %s="%s"' % (k, v) for k, v in last.items() if k.startswith(b"xmlns"))
-    element = b'<%ssheet%s name="%s" sheetId="%d" %s="%s"/>' % (
-        p, declared, xml_attr(log.sheet), sheet_id, id_attr, rid.encode())
-    at = block.end(1)  # before </sheets>
-    workbook = workbook[:at] + element + workbook[at:]
-    quoted = quote_sheetname(log.sheet)
-    last_col = column_letter(len(log.columns) - 1)
-    workbook = add_names(package, workbook, [
-        (b' name="%s" localSheetId="%d" hidden="1"' % (_FILTER_NAME.encode(), index),
-         xml_text(f"{quoted}!$A$1:${last_col}$1")),
-        (b' name="%s" localSheetId="%d"' % (_PRINT_TITLES.encode(), index), xml_text(f"{quoted}!$1:$1")),
-    ])
-    package.write(WORKBOOK, workbook)
+    _add_override(package, part, SHEET_CONTENT_TYPE, kind=b"worksheet")
+    rid = _add_relationship(package, WORKBOOK_RELS, SHEET_RELATIONSHIP, part.removeprefix("xl/"))
+    insert_sheet(package, log.sheet, rid, filter_to=column_letter(len(log.columns) - 1))
 
 
 def _main_namespace(workbook: bytes) -> bytes:
@@ -180,18 +148,30 @@ def _main_namespace(workbook: bytes) -> bytes:
     return sheet_xml.MAIN_URI
 
 
-def _add_content_type(package: Package, part: str) -> None:
+def _free_part(package: Package, pattern: str) -> str:
+    """The first part name `pattern` gives (sheet1, sheet2 …) that the package has not, in any case:
+    a zip holds names as written, Excel reads them caselessly."""
+    taken = {name.casefold() for name in (*(i.filename for i in package.infos), *package.changed)}
+    n = 1
+    while pattern.format(n).casefold() in taken:
+        n += 1
+    return pattern.format(n)
+
+
+def _add_override(package: Package, part: str, content_type: str, kind: bytes) -> None:
+    """The content type of a new part: the one the package gives the other parts of its `kind`
+    (…spreadsheetml.`kind`+xml: a strict file words it otherwise), else `content_type`."""
     xml = package.read(CONTENT_TYPES)
-    kind = SHEET_CONTENT_TYPE.encode()
-    for m in re.finditer(rb"<(?:\w+:)?Override\b([^>]*)>", xml):  # the one the other sheets have
-        attrs = xml_attrs.attributes(m[1])
-        if attrs.get(b"PartName", b"").startswith(b"/xl/worksheets/") and b"worksheet" in attrs.get(b"ContentType", b""):
-            kind = attrs[b"ContentType"]
+    found = content_type.encode()
+    for m in re.finditer(rb"<(?:\w+:)?Override\b([^>]*)>", xml):
+        given = xml_attrs.attributes(m[1]).get(b"ContentType", b"")
+        if given.endswith(b".%s+xml" % kind):
+            found = given
             break
     closing = re.search(rb"</((?:\w+:)?)Types>", xml)
     if closing is None:
         raise XlkitError(f"「{package.path.name}」の部品 {CONTENT_TYPES} が壊れているため、更新できません。")
-    entry = b'<%sOverride PartName="/%s" ContentType="%s"/>' % (closing[1], xml_attr(part), kind)
+    entry = b'<%sOverride PartName="/%s" ContentType="%s"/>' % (closing[1], xml_attr(part), found)
     package.write(CONTENT_TYPES, xml[:closing.start()] + entry + xml[closing.start():])
 
 
@@ -221,10 +201,10 @@ def add_settings_row(package: Package, key: str) -> bool:
     from xlkit.workbook.stylesheet import Stylesheet
 
     settings = schema.settings()
-    part = package.sheet_parts().get(settings.sheet)
-    if not part or part not in package:
+    opened = sheet_xml.open_sheet(package, settings.sheet)
+    if opened is None:
         return False
-    sheet = sheet_xml.Sheet(package.read(part), package.path.name, settings.sheet)
+    part, sheet = opened
     column = settings.column(key)
     strings = sheet_xml.SharedStrings(package)
     rows = sheet.rows_between(0, sheet_xml.LAST_ROW)
@@ -252,22 +232,21 @@ def add_settings_row(package: Package, key: str) -> bool:
     help_text = column.help
     existing = {r: rows[r]} if r in rows else {}
     new_cells = {c: v for c, v in row_cells.get(r, {}).items() if c > 3}
-    new_cells[1] = sheet_xml.text_cell(column.header, style(1), styles, epoch, sheet)
+    new_cells[1] = sheet_xml.text_cell(column.header, style(1), sheet)
     if value_style is not None:
         new_cells[2] = ({b"s": value_style}, None)
     if help_text:
-        new_cells[3] = sheet_xml.text_cell(help_text, style(3), styles, epoch, sheet)
+        new_cells[3] = sheet_xml.text_cell(help_text, style(3), sheet)
     attrs = {k: v for k, v in rows[r][2].items() if k != b"spans"} if r in rows else {}
     attrs = {b"r": str(r).encode(), **{k: v for k, v in attrs.items() if k != b"r"}}
     edits = [appender.grow_dimension(sheet.xml, r, 3),
              sheet.rows_edit(r - 1, sheet.row_xml(attrs, new_cells), existing)]
-    if column.kind == "date":
-        from xlkit.workbook.builder import SETTING_DATE_ERROR
+    from xlkit.workbook.builder import setting_validation
 
-        entry = date_validation(sheet, f"B{r}", column.header, help_text, epoch, SETTING_DATE_ERROR)
-    else:
-        entry = prompt_validation(sheet, f"B{r}", column.header, help_text) if help_text else None
-    edits += validation_edits(sheet, [entry] if entry else [])
+    options = setting_validation(column, column.header, help_text)
+    # "any" with no message checks nothing: a new register's is dropped by XlsxWriter likewise
+    entries = [options_xml(sheet.p, f"B{r}", options, epoch)] if options["validate"] != "any" or help_text else []
+    edits += validation_edits(sheet, entries)
     package.write(part, sheet.splice(edits))
     return True
 
@@ -316,39 +295,101 @@ def _prompt(title: str, help_text: str) -> bytes:
     return b' promptTitle="%s" prompt="%s"' % (xml_attr(title[:32]), xml_attr(help_text[:255]))
 
 
-def date_validation(sheet: sheet_xml.Sheet, ref: str, title: str, help_text: str, epoch, error: str) -> bytes:
-    """A <dataValidation> of `ref` as builder gives date cells: a date between builder.DATE_MIN and
-    DATE_MAX, a warning (「はい」 keeps a 和暦 typed as text) saying `error`, its input message."""
-    import datetime as dt
+def options_xml(p: bytes, ref: str, options: dict[str, Any], epoch: dt.datetime) -> bytes:
+    """A builder.validation() as the <dataValidation> XlsxWriter writes for it, in a sheet whose
+    elements have the namespace prefix `p`."""
+    kinds = {"any": None, "list": b"list", "date": b"date", "integer": b"whole", "length": b"textLength"}
+    operators = {"between": None, "<=": b"lessThanOrEqual"}
+    kind = kinds[options["validate"]]
 
-    from xlkit.workbook.builder import DATE_ERROR_TITLE, DATE_MAX, DATE_MIN
+    def formula(value) -> bytes:
+        if isinstance(value, (dt.date, dt.datetime)):
+            value = (dt.datetime(value.year, value.month, value.day) - epoch).days
+        if isinstance(value, list):
+            value = '"' + ",".join(value) + '"'
+        text = str(value)
+        return xml_text(text[1:] if text.startswith("=") else text)
 
-    def serial(day: dt.date) -> int:
-        return (dt.datetime(day.year, day.month, day.day) - epoch).days
+    attrs = b' type="%s"' % kind if kind else b""
+    style = options.get("error_type", "stop")
+    if kind and style != "stop":
+        attrs += b' errorStyle="%s"' % style.encode()
+    operator = operators.get(options.get("criteria", "between"))
+    if kind and operator:
+        attrs += b' operator="%s"' % operator
+    attrs += b' allowBlank="1" showInputMessage="1" showErrorMessage="1"'
+    if kind and options.get("error_title"):
+        attrs += b' errorTitle="%s" error="%s"' % (xml_attr(options["error_title"]), xml_attr(options["error_message"]))
+    attrs += _prompt(options.get("input_title", ""), options.get("input_message", ""))
+    values = ([options["source"]] if kind == b"list" else [options["value"]] if "value" in options
+              else [options["minimum"], options["maximum"]] if kind else [])
+    body = b"".join(b"<%sformula%d>%s</%sformula%d>" % (p, i, formula(v), p, i)
+                    for i, v in enumerate(values, start=1))
+    if not body:
+        return b'<%sdataValidation%s sqref="%s"/>' % (p, attrs, ref.encode())
+    return b'<%sdataValidation%s sqref="%s">%s</%sdataValidation>' % (p, attrs, ref.encode(), body, p)
 
-    p = sheet.p
-    attrs = (b' type="date" errorStyle="warning" allowBlank="1" showInputMessage="1" showErrorMessage="1"'
-             b' errorTitle="%s" error="%s"' % (xml_attr(DATE_ERROR_TITLE), xml_attr(error)))
-    return (b'<%sdataValidation%s%s sqref="%s">' % (p, attrs, _prompt(title, help_text), ref.encode())
-            + b"<%sformula1>%d</%sformula1>" % (p, serial(DATE_MIN), p)
-            + b"<%sformula2>%d</%sformula2>" % (p, serial(DATE_MAX), p)
-            + b"</%sdataValidation>" % p)
+
+_SHEET = re.compile(rb"<(\w+:)?sheet\b([^>]*?)/?>")
+_LOCAL_ID = re.compile(rb"""(<(?:\w+:)?definedName\b[^>]*?\slocalSheetId\s*=\s*["'])(\d+)(["'])""")
+_VIEW = xml_attrs.start_tag(b"workbookView")
 
 
-def prompt_validation(sheet: sheet_xml.Sheet, ref: str, title: str, help_text: str) -> bytes:
-    """A <dataValidation> of `ref` that allows any value and shows its input message."""
-    return b'<%sdataValidation allowBlank="1" showInputMessage="1" showErrorMessage="1"%s sqref="%s"/>' % (
-        sheet.p, _prompt(title, help_text), ref.encode())
+def _shift_views(workbook: bytes, index: int) -> bytes:
+    """workbook.xml with each workbook view's active and first tab moved on when at or after `index`."""
+    edits = []
+    for m in _VIEW.finditer(workbook):
+        for name in (b"activeTab", b"firstSheet"):
+            at = xml_attrs.attribute_at(m["attrs"], name)
+            value = m["attrs"][at[0]:at[1]] if at else b""
+            if value.strip().isdigit() and int(value) >= index:
+                edits.append((m.start("attrs") + at[0], m.start("attrs") + at[1], b"%d" % (int(value) + 1)))
+    for start, end, text in sorted(edits, reverse=True):
+        workbook = workbook[:start] + text + workbook[end:]
+    return workbook
 
 
-def list_validation(sheet: sheet_xml.Sheet, ref: str, source: str, *, style: str, error_title: str, error: str,
-                    title: str, help_text: str) -> bytes:
-    """A <dataValidation> of `ref`: a dropdown of the workbook name `source`, an error alert of
-    `style` (stop, warning, information), its input message."""
-    p = sheet.p
-    kind = b"" if style == "stop" else b' errorStyle="%s"' % xml_attr(style)
-    attrs = (b' type="list"%s allowBlank="1" showInputMessage="1" showErrorMessage="1" errorTitle="%s" error="%s"'
-             % (kind, xml_attr(error_title), xml_attr(error)))
-    return (b'<%sdataValidation%s%s sqref="%s">' % (p, attrs, _prompt(title, help_text), ref.encode())
-            + b"<%sformula1>%s</%sformula1>" % (p, xml_text(source), p)
-            + b"</%sdataValidation>" % p)
+def insert_sheet(package: Package, sheet: str, rid: str, *, after: str | None = None,
+                 filter_to: str | None = None) -> None:
+    """The <sheet> of workbook.xml right after `after`'s (last when there is none or it is None),
+    for both steps that add a sheet (format3's logs, format5's 外部提供). The sheets after it move
+    one place on, so every name local to a sheet (localSheetId) and the workbook view's tabs
+    follow them; the new sheet's print titles repeat its header, and with `filter_to` (the last
+    column's letter) Excel's hidden name of the header's filter is added."""
+    from xlsxwriter.utility import quote_sheetname
+
+    from xlkit.workbook.scan import unescape
+
+    workbook = package.read(WORKBOOK)
+    block = re.search(rb"<(?:\w+:)?sheets\b[^>]*>(.*?)</(?:\w+:)?sheets>", workbook, re.S)
+    starts = list(_SHEET.finditer(block[1])) if block else []
+    if not starts:
+        raise XlkitError(f"「{package.path.name}」の workbook.xml にシートの一覧がないため、更新できません。")
+    names = [unescape(xml_attrs.attributes(m[2]).get(b"name", b"")) for m in starts]
+    index = names.index(after) + 1 if after is not None and after in names else len(starts)
+    model = xml_attrs.attributes(starts[index - 1][2])
+    id_attr = next((k for k in model if re.fullmatch(rb"\w+:id", k) and not k.startswith(b"xmlns:")), None)
+    if id_attr is None:
+        raise XlkitError(f"「{package.path.name}」の workbook.xml のシートに部品との関係（r:id）がないため、"
+                         "更新できません。")
+    # a sheetId that is not a number (a hand-edited workbook) is no id of ours to avoid: skip it
+    ids = (xml_attrs.attributes(m[2]).get(b"sheetId", b"0").strip() for m in starts)
+    sheet_id = max((int(i) for i in ids if i.isdigit()), default=0) + 1
+    p = starts[index - 1][1] or b""
+    declared = b"".join(b' %s="%s"' % (k, v) for k, v in model.items() if k.startswith(b"xmlns"))
+    element = b'<%ssheet%s name="%s" sheetId="%d" %s="%s"/>' % (p, declared, xml_attr(sheet), sheet_id, id_attr,
+                                                                rid.encode())
+    at = block.start(1) + starts[index - 1].end()
+    workbook = workbook[:at] + element + workbook[at:]
+
+    def shifted(m: re.Match) -> bytes:
+        n = int(m[2])
+        return m[1] + (b"%d" % (n + 1) if n >= index else m[2]) + m[3]
+
+    workbook = _shift_views(_LOCAL_ID.sub(shifted, workbook), index)
+    quoted = quote_sheetname(sheet)
+    names = [(b' name="%s" localSheetId="%d"' % (_PRINT_TITLES.encode(), index), xml_text(f"{quoted}!$1:$1"))]
+    if filter_to is not None:
+        names.insert(0, (b' name="%s" localSheetId="%d" hidden="1"' % (_FILTER_NAME.encode(), index),
+                         xml_text(f"{quoted}!$A$1:${filter_to}$1")))
+    package.write(WORKBOOK, add_names(package, workbook, names))

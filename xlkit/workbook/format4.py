@@ -7,14 +7,13 @@ itself, migrate.rebuild_buttons). Every other part stays as it was.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from xlkit import cells, formats, schema
 from xlkit.addresses import column_letter
 from xlkit.errors import XlkitError
 from xlkit.workbook import design, sheet_xml, xml_attrs
-from xlkit.workbook.format3 import add_settings_row, column_width, date_validation, list_validation, validation_edits
+from xlkit.workbook.format3 import add_settings_row, column_width, options_xml, validation_edits
 from xlkit.workbook.migrate import set_format
 from xlkit.workbook.package import Package
 
@@ -52,26 +51,17 @@ class DivisionPlan:
     move_note: bool = False
 
 
-def _shown(found: tuple[dict, bytes | None], strings: sheet_xml.SharedStrings) -> str:
-    """What a cell shows, for a message: its text, or the number it holds."""
-    text = sheet_xml.cell_text(*found, strings)
-    if text is None and found[1]:
-        v = re.search(rb"<(?:\w+:)?v>([^<]*)</", found[1])
-        text = v[1].decode("utf-8", "replace") if v else ""
-    text = (text or "").strip()
-    return text if len(text) <= 30 else text[:30] + "…"
-
-
 def division_plan(package: Package) -> DivisionPlan | None:
     """Check 課 before anything is written: its new header cells (C1:E1) blank, holding their own
     header already, or (D1) xlkit's note of format 3, and no value below a header cell that is
-    blank. Anything else is staff's and is refused (XlkitError naming the cell), for the step would
+    blank (sheet_xml.holds_value: a cell of spaces only is blank, as format5 takes it). Anything
+    else is staff's and is refused (XlkitError naming the cell), for the step would
     make it a 開始日, 終了日 or 後継の課. None when the register has no 課 sheet."""
     division = schema.division()
-    part = package.sheet_parts().get(division.sheet)
-    if not part or part not in package:
+    opened = sheet_xml.open_sheet(package, division.sheet)
+    if opened is None:
         return None
-    sheet = sheet_xml.Sheet(package.read(part), package.path.name, division.sheet)
+    part, sheet = opened
     strings = sheet_xml.SharedStrings(package)
     header = sheet.cells(1)
     old_note_col = FIRST_NEW + 1  # D: one blank column after 課 and 実施機関
@@ -88,22 +78,22 @@ def division_plan(package: Package) -> DivisionPlan | None:
     for col, column in enumerate(division.columns[FIRST_NEW - 1:], start=FIRST_NEW):
         found = header.get(col)
         text = sheet_xml.cell_text(*found, strings) if found else None
-        if found is None or not sheet_xml.has_value(*found):
-            plan.write.append(col)
+        if found is None or not sheet_xml.holds_value(found, strings):
+            plan.write.append(col)  # blank, or text of spaces only: nothing of staff's is lost
         elif text is not None and cells.fold(text) == cells.fold(column.header):
             continue  # staff added this column already
         elif col == old_note_col and text is not None and cells.fold(text) == note:
             plan.write.append(col)
             target = header.get(new_note_col)
-            plan.move_note = target is None or not sheet_xml.has_value(*target)
+            plan.move_note = target is None or not sheet_xml.holds_value(target, strings)
         else:
-            raise refuse(col, 1, _shown(found, strings), column.header)
+            raise refuse(col, 1, sheet_xml.shown(found, strings), column.header)
     # a value below a blank header would be read as a 開始日 … from now on
     titles = {col: division.columns[col - 1].header for col in plan.write}
     for number, found in sheet.rows_between(1, sheet_xml.LAST_ROW).items():
         for col, cell in sheet.cells_of(found[3]):
-            if col in titles and sheet_xml.has_value(*cell):
-                raise refuse(col, number, _shown(cell, strings), titles[col])
+            if col in titles and sheet_xml.holds_value(cell, strings):
+                raise refuse(col, number, sheet_xml.shown(cell, strings), titles[col])
     return plan
 
 
@@ -112,12 +102,12 @@ def add_division_columns(package: Package, plan: DivisionPlan) -> None:
     formats (開始日 and 終了日 show dates, as in a new register) where the sheet has a <cols>, and each
     new column's data validation (builder.division_validations) where it has a <dataValidations>."""
     from xlkit.workbook import appender
-    from xlkit.workbook.builder import DATE_ERROR, SUCCESSOR_ERROR_TITLE, successor_error
+    from xlkit.workbook.builder import division_validations
     from xlkit.workbook.stylesheet import Stylesheet
 
     division = schema.division()
     sheet = sheet_xml.Sheet(package.read(plan.part), package.path.name, division.sheet)
-    styles, epoch = Stylesheet(package), sheet_xml.epoch(package)
+    styles, epoch = Stylesheet(package), sheet_xml.epoch(package)  # a date column's format and limits
     rows = sheet.rows_between(0, 1)
     header = dict(sheet.cells_of(rows[1][3])) if 1 in rows else {}
     style = header.get(1, ({}, None))[0].get(b"s")
@@ -128,7 +118,7 @@ def add_division_columns(package: Package, plan: DivisionPlan) -> None:
     if note is not None:
         new_cells[new_note_col] = note
     for col in plan.write:
-        new_cells[col] = sheet_xml.text_cell(division.columns[col - 1].header, style, styles, epoch, sheet)
+        new_cells[col] = sheet_xml.text_cell(division.columns[col - 1].header, style, sheet)
     attrs = {k: v for k, v in rows[1][2].items() if k != b"spans"} if 1 in rows else {b"ht": b"24", b"customHeight": b"1"}
     attrs = {b"r": b"1", **{k: v for k, v in attrs.items() if k != b"r"}}
     width = max(new_cells, default=1)
@@ -136,17 +126,10 @@ def add_division_columns(package: Package, plan: DivisionPlan) -> None:
              sheet.rows_edit(0, sheet.row_xml(attrs, new_cells), {1: rows[1]} if 1 in rows else {})]
     edits += _columns_edit(sheet, styles, plan, old_note_col, new_note_col)
 
-    entries = []
-    for col in plan.write:
-        column = division.columns[col - 1]
-        ref = f"{column_letter(col - 1)}2:{column_letter(col - 1)}{sheet_xml.LAST_ROW}"
-        help_text = column.input_message or ""
-        if column.kind == "date":
-            entries.append(date_validation(sheet, ref, column.header, help_text, epoch, DATE_ERROR))
-        elif column.kind == "multi":
-            entries.append(list_validation(sheet, ref, design.list_name(design.DIVISIONS), style="warning",
-                                           error_title=SUCCESSOR_ERROR_TITLE, error=successor_error(column),
-                                           title=column.header, help_text=help_text))
+    checks = division_validations()  # what `xlkit new` gives each column of 課
+    entries = [options_xml(sheet.p, f"{column_letter(col - 1)}2:{column_letter(col - 1)}{sheet_xml.LAST_ROW}",
+                           checks[col - 1], epoch)
+               for col in plan.write if checks[col - 1]]
     edits += validation_edits(sheet, entries)
     package.write(plan.part, sheet.splice(edits))
     styles.save()

@@ -12,27 +12,24 @@ new one look and behave alike.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
 from xlkit import cells, formats, schema
 from xlkit.addresses import column_index, column_letter
 from xlkit.errors import XlkitError
 from xlkit.workbook import appender, design, sheet_xml, xml_attrs
-from xlkit.workbook.format4 import _shown
 from xlkit.workbook.format3 import (
-    CONTENT_TYPES, SHEET_CONTENT_TYPE, SHEET_RELATIONSHIP, WORKBOOK_RELS, _add_relationship, _free_code_names,
-    _macro_enabled, _main_namespace, _prompt, add_settings_row, column_width, validation_edits)
-from xlkit.workbook.migrate import WORKBOOK, add_names, set_format, xml_attr, xml_text
+    SHEET_CONTENT_TYPE, SHEET_RELATIONSHIP, WORKBOOK_RELS, _add_override, _add_relationship, _free_code_names,
+    _free_part, _macro_enabled, _main_namespace, add_settings_row, column_width, insert_sheet, options_xml,
+    validation_edits)
+from xlkit.workbook.migrate import DEFINED_NAME, WORKBOOK, set_format, xml_attr, xml_text
 from xlkit.workbook.package import Package
 
 VERSION = 5
 TABLE_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.table+xml"
 TABLE_RELATIONSHIP = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/table"
 PACKAGE_RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
-_PRINT_TITLES = "_xlnm.Print_Titles"
 _SHOWN_CELLS = 5  # cells a refusal names: enough to find them, short enough to read
 
 
@@ -81,10 +78,10 @@ def case_plan(package: Package) -> CasePlan | None:
     staff's and the step is refused, naming those cells. None when the register has no 審議案件
     sheet."""
     case = schema.case()
-    part = package.sheet_parts().get(case.sheet)
-    if not part or part not in package:
+    opened = sheet_xml.open_sheet(package, case.sheet)
+    if opened is None:
         return None
-    sheet = sheet_xml.Sheet(package.read(part), package.path.name, case.sheet)
+    part, sheet = opened
     strings = sheet_xml.SharedStrings(package)
     header = sheet.cells(1)
     table, bounds = _register_table(package, part)
@@ -104,8 +101,8 @@ def case_plan(package: Package) -> CasePlan | None:
     taken: list[tuple[str, str]] = []
     for number, found in sheet.rows_between(0, sheet_xml.LAST_ROW).items():
         for col, cell in sheet.cells_of(found[3]):
-            if col in plan.add and _holds_value(cell, strings):
-                taken.append((f"{column_letter(col - 1)}{number}", _shown(cell, strings)))
+            if col in plan.add and sheet_xml.holds_value(cell, strings):
+                taken.append((f"{column_letter(col - 1)}{number}", sheet_xml.shown(cell, strings)))
     if taken:
         named = "、".join(f"{ref}（「{text}」）" for ref, text in taken[:_SHOWN_CELLS])
         more = f"ほか {len(taken) - _SHOWN_CELLS} セル" if len(taken) > _SHOWN_CELLS else ""
@@ -116,23 +113,6 @@ def case_plan(package: Package) -> CasePlan | None:
             f"{first} 列から {last_col} 列は、形式 {VERSION} から{titles}の列になります。"
             f"値を {column_letter(max(plan.add))} 列より右の列に移すか消してから、xlkit upgrade を実行してください。")
     return plan
-
-
-_FORMULA = re.compile(rb"<(?:\w+:)?f\b")
-
-
-def _holds_value(cell: tuple[dict, bytes | None], strings: sheet_xml.SharedStrings) -> bool:
-    """Whether a cell holds something staff typed. Text of nothing or of spaces only ("" written by
-    a script, a space typed to "clear" a cell) is blank to xlkit's reader (cells.is_blank) and shows
-    blank in Excel, so it is not in the way of a new column; such a cell is left as it is — the new
-    column reads it as blank, and nothing staff wrote is lost or rewritten. A formula is staff's
-    even when its result is blank."""
-    if not sheet_xml.has_value(*cell):
-        return False
-    if _FORMULA.search(cell[1]):
-        return True
-    text = sheet_xml.cell_text(*cell, strings)
-    return not (text is not None and cells.is_blank(text))
 
 
 def _register_table(package: Package, part: str) -> tuple[str | None, tuple[str, int, str, int] | None]:
@@ -406,41 +386,6 @@ def _trimmed_validations(xml: bytes, sheet: sheet_xml.Sheet, columns: set[int], 
     return xml[:sheet.end] + tail
 
 
-def options_xml(p: bytes, ref: str, options: dict[str, Any], epoch: dt.datetime) -> bytes:
-    """A builder.validation() as the <dataValidation> XlsxWriter writes for it, in a sheet whose
-    elements have the namespace prefix `p`."""
-    kinds = {"any": None, "list": b"list", "date": b"date", "integer": b"whole", "length": b"textLength"}
-    operators = {"between": None, "<=": b"lessThanOrEqual"}
-    kind = kinds[options["validate"]]
-
-    def formula(value) -> bytes:
-        if isinstance(value, (dt.date, dt.datetime)):
-            value = (dt.datetime(value.year, value.month, value.day) - epoch).days
-        if isinstance(value, list):
-            value = '"' + ",".join(value) + '"'
-        text = str(value)
-        return xml_text(text[1:] if text.startswith("=") else text)
-
-    attrs = b' type="%s"' % kind if kind else b""
-    style = options.get("error_type", "stop")
-    if kind and style != "stop":
-        attrs += b' errorStyle="%s"' % style.encode()
-    operator = operators.get(options.get("criteria", "between"))
-    if kind and operator:
-        attrs += b' operator="%s"' % operator
-    attrs += b' allowBlank="1" showInputMessage="1" showErrorMessage="1"'
-    if kind and options.get("error_title"):
-        attrs += b' errorTitle="%s" error="%s"' % (xml_attr(options["error_title"]), xml_attr(options["error_message"]))
-    attrs += _prompt(options.get("input_title", ""), options.get("input_message", ""))
-    values = ([options["source"]] if kind == b"list" else [options["value"]] if "value" in options
-              else [options["minimum"], options["maximum"]] if kind else [])
-    body = b"".join(b"<%sformula%d>%s</%sformula%d>" % (p, i, formula(v), p, i)
-                    for i, v in enumerate(values, start=1))
-    if not body:
-        return b'<%sdataValidation%s sqref="%s"/>' % (p, attrs, ref.encode())
-    return b'<%sdataValidation%s sqref="%s">%s</%sdataValidation>' % (p, attrs, ref.encode(), body, p)
-
-
 # --------------------------------------------------------------------------- 外部提供
 
 
@@ -521,15 +466,15 @@ def add_provision_sheet(package: Package) -> None:
     _add_override(package, part, SHEET_CONTENT_TYPE, kind=b"worksheet")
     _add_override(package, table, TABLE_CONTENT_TYPE, kind=b"table")
     rid = _add_relationship(package, WORKBOOK_RELS, SHEET_RELATIONSHIP, part.removeprefix("xl/"))
-    _insert_sheet(package, register.sheet, rid, after=case.sheet, last=last)
+    insert_sheet(package, register.sheet, rid, after=case.sheet)
 
 
 def _case_looks(package: Package) -> dict[str, tuple[bytes | None, bytes | None]]:
     """審議案件's header -> (its header cell's style, its column's style), as the register has them."""
-    part = package.sheet_parts().get(schema.case().sheet)
-    if not part or part not in package:
+    opened = sheet_xml.open_sheet(package, schema.case().sheet)
+    if opened is None:
         return {}
-    sheet = sheet_xml.Sheet(package.read(part), package.path.name, schema.case().sheet)
+    sheet = opened[1]
     strings = sheet_xml.SharedStrings(package)
     column_style = sheet.column_styles()
     looks = {}
@@ -544,14 +489,6 @@ def _case_looks(package: Package) -> dict[str, tuple[bytes | None, bytes | None]
 def _relationships_namespace(workbook: bytes) -> bytes:
     found = re.search(rb"""xmlns:r\s*=\s*["']([^"']+)["']""", workbook)
     return found[1] if found else b"http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-
-
-def _free_part(package: Package, pattern: str) -> str:
-    taken = {name.casefold() for name in (*(i.filename for i in package.infos), *package.changed)}
-    n = 1
-    while pattern.format(n).casefold() in taken:
-        n += 1
-    return pattern.format(n)
 
 
 def _table_xml(package: Package, register: schema.Register, main: bytes) -> bytes:
@@ -575,7 +512,7 @@ def _table_xml(package: Package, register: schema.Register, main: bytes) -> byte
             if found and not re.search(rb"<(?:\w+:)", found[0]):
                 style = found[0]
     last = column_letter(len(register.columns) - 1)
-    for m in _DEFINED_NAME.finditer(package.read(WORKBOOK)):
+    for m in DEFINED_NAME.finditer(package.read(WORKBOOK)):
         taken.add(unescape(xml_attrs.attributes(m["attrs"]).get(b"name", b"")).casefold())
     name = xml_attr(_free_name(design.table_name(register.sheet), taken))
     columns = b"".join(b'<tableColumn id="%d" name="%s"/>' % (i, xml_attr(c.header))
@@ -596,79 +533,3 @@ def _free_name(wanted: str, taken: set[str]) -> str:
         n += 1
         name = f"{wanted}{n}"
     return name
-
-
-def _add_override(package: Package, part: str, content_type: str, kind: bytes) -> None:
-    """The content type of a new part: the one the package gives the other parts of its `kind`
-    (…spreadsheetml.`kind`+xml: a strict file words it otherwise), else `content_type`."""
-    xml = package.read(CONTENT_TYPES)
-    found = content_type.encode()
-    for m in re.finditer(rb"<(?:\w+:)?Override\b([^>]*)>", xml):
-        given = xml_attrs.attributes(m[1]).get(b"ContentType", b"")
-        if given.endswith(b".%s+xml" % kind):
-            found = given
-            break
-    closing = re.search(rb"</((?:\w+:)?)Types>", xml)
-    if closing is None:
-        raise XlkitError(f"「{package.path.name}」の部品 {CONTENT_TYPES} が壊れているため、更新できません。")
-    entry = b'<%sOverride PartName="/%s" ContentType="%s"/>' % (closing[1], xml_attr(part), found)
-    package.write(CONTENT_TYPES, xml[:closing.start()] + entry + xml[closing.start():])
-
-
-_SHEET = re.compile(rb"<(\w+:)?sheet\b([^>]*?)/?>")
-_DEFINED_NAME = xml_attrs.start_tag(b"definedName")
-_LOCAL_ID = re.compile(rb"""(<(?:\w+:)?definedName\b[^>]*?\slocalSheetId\s*=\s*["'])(\d+)(["'])""")
-_VIEW = xml_attrs.start_tag(b"workbookView")
-
-
-def _shift_views(workbook: bytes, index: int) -> bytes:
-    """workbook.xml with each workbook view's active and first tab moved on when at or after `index`."""
-    edits = []
-    for m in _VIEW.finditer(workbook):
-        for name in (b"activeTab", b"firstSheet"):
-            at = xml_attrs.attribute_at(m["attrs"], name)
-            value = m["attrs"][at[0]:at[1]] if at else b""
-            if value.strip().isdigit() and int(value) >= index:
-                edits.append((m.start("attrs") + at[0], m.start("attrs") + at[1], b"%d" % (int(value) + 1)))
-    for start, end, text in sorted(edits, reverse=True):
-        workbook = workbook[:start] + text + workbook[end:]
-    return workbook
-
-
-def _insert_sheet(package: Package, sheet: str, rid: str, *, after: str, last: str) -> None:
-    """The <sheet> of workbook.xml right after `after`'s (last when there is none). The sheets after
-    it move one place on, so every name local to a sheet (localSheetId) and the workbook view's
-    tabs follow them; the new sheet's print titles repeat its header."""
-    from xlsxwriter.utility import quote_sheetname
-
-    from xlkit.workbook.scan import unescape
-
-    workbook = package.read(WORKBOOK)
-    block = re.search(rb"<(?:\w+:)?sheets\b[^>]*>(.*?)</(?:\w+:)?sheets>", workbook, re.S)
-    starts = list(_SHEET.finditer(block[1])) if block else []
-    if not starts:
-        raise XlkitError(f"「{package.path.name}」の workbook.xml にシートの一覧がないため、更新できません。")
-    names = [unescape(xml_attrs.attributes(m[2]).get(b"name", b"")) for m in starts]
-    index = names.index(after) + 1 if after in names else len(starts)
-    model = xml_attrs.attributes(starts[index - 1][2])
-    id_attr = next((k for k in model if re.fullmatch(rb"\w+:id", k) and not k.startswith(b"xmlns:")), None)
-    if id_attr is None:
-        raise XlkitError(f"「{package.path.name}」の workbook.xml のシートに部品との関係（r:id）がないため、"
-                         "更新できません。")
-    sheet_id = max(int(xml_attrs.attributes(m[2]).get(b"sheetId", b"0") or 0) for m in starts) + 1
-    p = starts[index - 1][1] or b""
-    declared = b"".join(b' %s="%s"' % (k, v) for k, v in model.items() if k.startswith(b"xmlns"))
-    element = b'<%ssheet%s name="%s" sheetId="%d" %s="%s"/>' % (p, declared, xml_attr(sheet), sheet_id, id_attr,
-                                                                rid.encode())
-    at = block.start(1) + starts[index - 1].end()
-    workbook = workbook[:at] + element + workbook[at:]
-
-    def shifted(m: re.Match) -> bytes:
-        n = int(m[2])
-        return m[1] + (b"%d" % (n + 1) if n >= index else m[2]) + m[3]
-
-    workbook = _shift_views(_LOCAL_ID.sub(shifted, workbook), index)
-    workbook = add_names(package, workbook, [
-        (b' name="%s" localSheetId="%d"' % (_PRINT_TITLES.encode(), index),
-         xml_text(f"{quote_sheetname(sheet)}!$1:$1"))])
-    package.write(WORKBOOK, workbook)

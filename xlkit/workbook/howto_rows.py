@@ -25,10 +25,10 @@ FORMER_HELP: frozenset[str] = frozenset()
 def _howto(package: Package):
     """使い方 read for editing: the sheet, its rows, each row's cells, and text(row, col) — the
     shown text of a cell, trimmed; None when the register has no 使い方."""
-    part = package.sheet_parts().get(design.HOWTO)
-    if not part or part not in package:
+    opened = sheet_xml.open_sheet(package, design.HOWTO)
+    if opened is None:
         return None
-    sheet = sheet_xml.Sheet(package.read(part), package.path.name, design.HOWTO)
+    sheet = opened[1]
     strings = sheet_xml.SharedStrings(package)
     rows = sheet.rows_between(0, sheet_xml.LAST_ROW)
     row_cells = {number: dict(sheet.cells_of(found[3])) for number, found in rows.items()}

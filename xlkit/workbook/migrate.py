@@ -15,6 +15,7 @@ button of 「使い方」 is there and bound to its macro.
 
 from __future__ import annotations
 
+import importlib
 import re
 import weakref
 from collections.abc import Callable
@@ -30,7 +31,7 @@ from xlkit.workbook.xml_attrs import attributes, start_tag
 
 WORKBOOK = "xl/workbook.xml"
 VBA_PARTS = frozenset({"xl/vbaProject.bin"})  # what vba.install_module rewrites
-_DEFINED_NAME = start_tag(b"definedName")
+DEFINED_NAME = start_tag(b"definedName")  # format3, format5 read the names with it too
 _SHEET_PR = start_tag(b"sheetPr")
 
 
@@ -70,7 +71,7 @@ def set_name(package: Package, name: str, content: str) -> None:
 
     xml = package.read(WORKBOOK)
     text = xml_text(content)
-    for m in _DEFINED_NAME.finditer(xml):
+    for m in DEFINED_NAME.finditer(xml):
         attrs = attributes(m["attrs"])
         if b"localSheetId" in attrs or unescape(attrs.get(b"name", b"")) != name:
             continue
@@ -129,33 +130,24 @@ def _record_format(package: Package) -> None:
     set_format(package, 2)
 
 
-def _format3():
-    from xlkit.workbook import format3
+def _step(module: str, function: str) -> Callable[[Package], None]:
+    """`function` of xlkit.workbook.`module`, imported when the step runs: the step modules import
+    this one (set_format, add_names …)."""
+    def apply(package: Package) -> None:
+        getattr(importlib.import_module(f"xlkit.workbook.{module}"), function)(package)
 
-    return format3
-
-
-def _format4():
-    from xlkit.workbook import format4
-
-    return format4
-
-
-def _format5():
-    from xlkit.workbook import format5
-
-    return format5
+    return apply
 
 
 STEPS: dict[int, Step] = {
     1: Step("登録簿の形式（形式 2）を記録する", _record_format),
     2: Step("回答状況・変更履歴のシート、設定の回答期限、登録簿の番号、使い方の照会票作成・回答取込の行を加える",
-            lambda package: _format3().add_logs_settings_and_id(package)),
+            _step("format3", "add_logs_settings_and_id")),
     3: Step("設定の締めた年度、課の開始日・終了日・後継の課、年度締めボタンを加える",
-            lambda package: _format4().add_closed_years_divisions_and_button(package)),
+            _step("format4", "add_closed_years_divisions_and_button")),
     4: Step("審議案件の別紙の件名・別紙の担当課・事業内容３の見出し・外部提供の表題・外部提供の期間、"
             "外部提供のシート、設定のその他の記載を加える",
-            lambda package: _format5().add_case_columns_provisions_and_other_note(package)),
+            _step("format5", "add_case_columns_provisions_and_other_note")),
 }
 
 

@@ -14,13 +14,14 @@ import re
 from xml.sax.saxutils import escape
 
 from xlkit.addresses import column_index, column_letter, split_cell
+from xlkit.cells import is_blank
 from xlkit.errors import XlkitError
 from xlkit.workbook.package import Package
 from xlkit.workbook.stylesheet import Stylesheet
+from xlkit.workbook.xml_attrs import attributes, attrs_xml  # noqa: F401 (row_insert reads them from here too)
 
 _SHEET_DATA = re.compile(rb"<(\w+:)?sheetData\b[^>]*?(/?)>")
 _COL = re.compile(rb"<(?:\w+:)?col\b([^>]*?)/?>(?:</(?:\w+:)?col>)?")
-_ATTRS = re.compile(rb"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")  # either quote, as XML allows
 # characters XML 1.0 cannot hold, and Excel's own escape for them (_x0001_); a literal
 # "_x0041_" typed by staff must have its underscore escaped, or Excel would show "A"
 _ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
@@ -208,14 +209,14 @@ class Sheet:
         return self.end
 
 
-def attributes(tag: bytes) -> dict[bytes, bytes]:
-    """The attributes of one start tag, as raw bytes (entities left as written)."""
-    return {m[1]: m[2] if m[2] is not None else m[3] for m in _ATTRS.finditer(tag)}
-
-
-def attrs_xml(attrs: dict) -> bytes:
-    """Attributes (raw bytes) written back into a start tag, in double quotes."""
-    return b"".join(b' %s="%s"' % (k, v.replace(b'"', b"&quot;")) for k, v in attrs.items())
+def open_sheet(package: Package, name: str) -> tuple[str, Sheet] | None:
+    """The sheet `name` of the register read for editing: (its part, its Sheet); None when the
+    register has no such sheet, or workbook.xml names a part the file lacks (an upgrade step then
+    leaves that sheet alone; Package.sheet_part refuses where the sheet is needed)."""
+    part = package.sheet_parts().get(name)
+    if not part or part not in package:
+        return None
+    return part, Sheet(package.read(part), package.path.name, name)
 
 
 def encode(value, style: int | None, styles: Stylesheet, epoch: dt.datetime, sheet: Sheet) -> tuple[dict, bytes]:
@@ -290,14 +291,9 @@ def decode(cell, styles: Stylesheet, epoch: dt.datetime):
 # --------------------------------------------------------------------------- text cells of rows written by hand (upgrade steps)
 
 
-def text_cell(text: str, style: bytes | None, sheet: Sheet, *older) -> tuple[dict, bytes]:
+def text_cell(text: str, style: bytes | None, sheet: Sheet) -> tuple[dict, bytes]:
     """A text cell (an inline string) with the raw style `style` (copied from a cell beside it).
-
-    Text needs no stylesheet and no date epoch. The older call text_cell(text, style, styles,
-    epoch, sheet) — format3.py and format4.py still make it — is taken as it was: the sheet is
-    then its last argument."""
-    if older:
-        sheet = older[-1]
+    Text needs no stylesheet and no date epoch."""
     attrs = {b"t": b"inlineStr"}
     if style is not None:
         attrs[b"s"] = style
@@ -350,6 +346,34 @@ class SharedStrings:
                 return None
             self._found.append(_string_text(m[1] or b""))
         return self._found[index]
+
+
+_FORMULA = re.compile(rb"<(?:\w+:)?f\b")
+
+
+def holds_value(cell: tuple[dict, bytes | None], strings: SharedStrings) -> bool:
+    """Whether a cell holds something staff typed, for an upgrade step that takes its column
+    (format4, format5): one decision for both. Text of nothing or of spaces only ("" written by
+    a script, a space typed to "clear" a cell) is blank to xlkit's reader (cells.is_blank) and
+    shows blank in Excel, so it is not in the way of a new column; such a cell is left as it is
+    (or written over, a header cell) and nothing staff wrote is lost. A formula is staff's even
+    when its result is blank."""
+    if not has_value(*cell):
+        return False
+    if _FORMULA.search(cell[1]):
+        return True
+    text = cell_text(*cell, strings)
+    return not (text is not None and is_blank(text))
+
+
+def shown(cell: tuple[dict, bytes | None], strings: SharedStrings) -> str:
+    """What a cell shows, for a refusal naming it: its text, or the number it holds; cut at 30."""
+    text = cell_text(*cell, strings)
+    if text is None and cell[1]:
+        v = re.search(rb"<(?:\w+:)?v>([^<]*)</", cell[1])
+        text = v[1].decode("utf-8", "replace") if v else ""
+    text = (text or "").strip()
+    return text if len(text) <= 30 else text[:30] + "…"
 
 
 def cell_text(attrs: dict, body: bytes | None, strings: SharedStrings) -> str | None:
