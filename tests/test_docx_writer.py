@@ -3,7 +3,6 @@ in the Word XML and, through LibreOffice, on the PDF's page."""
 
 from __future__ import annotations
 
-import io
 import re
 import subprocess
 import zipfile
@@ -17,6 +16,7 @@ from xlkit.export import api, docx_writer, layout as layout_file, linkages
 from xlkit.export.docx_fast import mm_to_twips
 from xlkit.export.model import Cell, Document, Para, Picture, Sheet, Table, TableColumn
 from support import SAMPLE, needs_soffice
+from support.images import image_bytes
 
 NS = {
     "w": "http://schemas.openxmlformats.org/wordprocessingml/2006/main",
@@ -27,12 +27,6 @@ NS = {
     "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
 }
 EMU_PER_MM = 36000
-
-
-def image_bytes(fmt: str, size=(400, 300), colour=(200, 30, 30)) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", size, colour).save(buffer, fmt)
-    return buffer.getvalue()
 
 
 def report(blocks, orientation="portrait") -> Document:
@@ -234,6 +228,20 @@ def test_a_picture_larger_than_the_page_is_scaled_down_to_its_text_area(tmp_path
                for e in root.findall(".//wp:inline/wp:extent", NS)]
     assert extents[0] == pytest.approx((170, 127.5), abs=0.01)  # the width halved, the shape kept
     assert extents[1] == pytest.approx((25, 257), abs=0.01)
+
+
+def test_word_and_excel_place_a_picture_of_no_size_alike(tmp_path):
+    """One rule for a picture's size in both writers (model.Picture.within): one given as 0 mm
+    (a caller's slip) is placed at 1 mm in Word and in Excel, where Excel's writer divided by it."""
+    import openpyxl
+
+    from xlkit.export import xlsx_writer
+    doc = report([Para("図"), Picture(image_bytes("PNG"), 0, 0, name="空.png")])
+    root, _ = written(doc, tmp_path)
+    extent = root.find(".//wp:inline/wp:extent", NS)
+    assert (int(extent.get("cx")), int(extent.get("cy"))) == (EMU_PER_MM, EMU_PER_MM)
+    xlsx_writer.write(doc, tmp_path / "r.xlsx", layout_file.load())
+    assert len(openpyxl.load_workbook(tmp_path / "r.xlsx").active._images) == 1
 
 
 @pytest.mark.parametrize("data", [b"", b"\x89PNG\r\n\x1a\n\x00\x00", b"not an image at all"])

@@ -131,6 +131,15 @@ def test_list_header_repeats_and_rows_do_not_split(docx_path):
     assert not any(tr.find(qn("w:trPr")).find(qn("w:tblHeader")) is not None for tr in trs[1:])
 
 
+def test_header_lines_are_spread_by_position_never_to_a_negative_width():
+    """Lines that read alike get the same width; an empty one none (it was given minus one gap)."""
+    lay = layout.load()
+    council = "新宿区情報公開・個人情報保護審議会資料"
+    spread = cases._spread_widths([council, "令和7年7月3日", council, ""], 105, lay)
+    assert spread[0] == 105 and spread[2] == pytest.approx(105) and spread[1] < 105
+    assert spread[3] == 0
+
+
 def test_header_block_is_spread_evenly_at_the_right(book, docx_path, xlsx_path):
     """審議会名 in its box spread evenly (均等割付) over header_width_mm against the right margin, as
     the 資料 prints 「新 宿 区 … 資 料」, and the date and the 所管課 spread with the same space between
@@ -576,6 +585,30 @@ def test_missing_attachment_refuses_the_export_listing_it(attached_register, tmp
     _, _, after = _annex_of(report, 1)
     assert len(after) == 1 and isinstance(after[0], Para)
     assert after[0].text.startswith("（添付ファイル「流れ図_№1.png」を載せられませんでした：見つかりません")
+
+
+def test_each_attachment_is_decoded_once_however_many_the_period_holds(attached_register, monkeypatch):
+    """More pictures than xlkit.attachments remembers (32): checking all and then loading all would
+    decode (render, for a PDF) each twice. The export reads each file once."""
+    from support.images import image_bytes
+    from xlkit import attachments
+    folder = attached_register.parent / "添付ファイル"
+    book = load(attached_register)
+    chosen = cases.in_period(book.cases, FROM, TO)
+    names = []
+    for n, record in enumerate(chosen):
+        record.values["attachment"] = f"図{n}_a.png\n図{n}_b.png"
+        for name in (f"図{n}_a.png", f"図{n}_b.png"):
+            (folder / name).write_bytes(image_bytes("PNG", (40 + n, 30)))
+            names.append(name)
+    assert len(names) > attachments._CACHED
+    monkeypatch.setattr(attachments, "_cache", {})
+    decoded = []
+    real = attachments._read
+    monkeypatch.setattr(attachments, "_read", lambda name, *a: decoded.append(name) or real(name, *a))
+    attached = api._attached(chosen, book.path, layout.load(), False, "資料")
+    assert sorted(decoded) == sorted(names)
+    assert sum(isinstance(p, Picture) for pictures in attached.values() for _, p in pictures) == len(names)
 
 
 def test_the_sample_picture_is_placed_in_word_and_excel(docx_path, xlsx_path):

@@ -59,6 +59,9 @@ def test_a_long_table_is_cut_into_chunks_each_with_the_header():
     assert [row for p in pieces for row in p.rows] == table.rows  # every row once, in order
     assert all(p.header == table.header and p.columns == table.columns for p in pieces)
     assert docx_writer.chunks(table, ROWS) == [table]  # a table short enough stays whole
+    # one row over the size (101 rows at chunk_rows 100): the last chunk is that row with the header
+    last = docx_writer.chunks(table, ROWS - 1)
+    assert [len(p.rows) for p in last] == [ROWS - 1, 1] and last[1].header == table.header
 
 
 def test_a_cut_never_separates_a_merged_cell_from_the_row_it_continues():

@@ -275,6 +275,28 @@ def test_an_attached_picture_is_placed_under_its_case_scaled_to_the_page(made):
     assert "（№１）" in text and "別紙のとおり" in text
 
 
+def test_a_picture_taller_than_an_excel_row_spans_rows_and_keeps_its_size(tmp_path):
+    """A portrait flow diagram is taller than Excel's 409 pt row: one row would be cut to 409 pt
+    and the picture squeezed with it. It spans rows instead, each within the limit."""
+    from support.images import image_bytes
+    from xlkit.export.model import Document, Para, Picture, Sheet
+    report = Document("t", "portrait", {"top": 20, "bottom": 18, "left": 20, "right": 20},
+                      [Sheet("別紙", [Para("見出し"), Picture(image_bytes("PNG", (600, 1000)), 150, 250, "flow.png")])])
+    out = tmp_path / "tall_picture.xlsx"
+    xlsx_writer.write(report, out, layout.load())
+    ws = openpyxl.load_workbook(out).active
+    heights = {r: d.height for r, d in ws.row_dimensions.items() if d.height}
+    assert max(heights.values()) <= xlsx_writer.MAX_ROW_PT
+    picture_rows = [r for r in heights if r > 1]
+    assert len(picture_rows) >= 2 and sum(heights[r] for r in picture_rows) >= 250 * 72 / 25.4
+    with zipfile.ZipFile(out) as z:
+        drawing = z.read("xl/drawings/drawing1.xml").decode()
+    first, last = (int(n) for n in re.findall(r"<xdr:row>(\d+)</xdr:row>", drawing))
+    assert last > first  # anchored across the rows, so it moves and sizes with them
+    cy = int(re.search(r'<a:ext cx="\d+" cy="(\d+)"', drawing).group(1))
+    assert abs(cy / 36000 - 250) < 1  # printed at the size asked
+
+
 def test_an_unknown_program_in_the_layout_file_is_named_in_japanese(tmp_path):
     from xlkit.errors import XlkitError
     from xlkit.export.model import Document, Para, Sheet

@@ -115,23 +115,28 @@ def _attached(chosen, register_path, layout: dict, missing_ok: bool, what: str) 
 
     from .model import Picture
 
-    problems = attachments.problems(chosen, register_path)
-    if problems and not missing_ok:
-        lines = [messages.text("export.attachment_line", シート=p.sheet, セル=p.cell, 名前=p.name, 理由=p.reason)
-                 for p in problems]
-        raise Refusal("export.attachments_refused", 件数=len(problems), 資料=what,
-                      一覧="\n".join(messages.first(lines, ATTACHMENTS_SHOWN)))
+    # One pass: each file is read and decoded once. Checking them all first (attachments.problems)
+    # and loading them after decodes every one twice once there are more than the 32 that
+    # xlkit.attachments remembers (a PDF page rendered anew each time)
     box_w, box_h = cases_report.picture_box_mm(layout)
     out: dict[int, cases_report.Attached] = {}
+    problems: list[attachments.Problem] = []
     for record in chosen:
         for name in attachments.names(record.get("attachment")):
             try:
                 image = attachments.load(name, register_path)
             except attachments.AttachmentError as exc:
+                problems.append(attachments.Problem(record.sheet, record.cell("attachment"), name, exc.reason,
+                                                    record.raw.get("attachment")))
                 out.setdefault(record.row, []).append((name, exc.reason))
                 continue
             width, height = attachments.fit(image, box_w, box_h)
             out.setdefault(record.row, []).append((name, Picture(image.png, width, height, name)))
+    if problems and not missing_ok:
+        lines = [messages.text("export.attachment_line", シート=p.sheet, セル=p.cell, 名前=p.name, 理由=p.reason)
+                 for p in problems]
+        raise Refusal("export.attachments_refused", 件数=len(problems), 資料=what,
+                      一覧="\n".join(messages.first(lines, ATTACHMENTS_SHOWN)))
     return out
 
 

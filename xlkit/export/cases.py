@@ -10,7 +10,7 @@ from xlkit import cells, dates, schema, widths
 from xlkit.records import Record
 
 from .layout import fill
-from .model import Para, Picture, Document, Sheet, Table, TableColumn
+from .model import Para, Picture, Document, Sheet, Table, TableColumn, text_area_mm
 
 # what export_cases hands in for one case: each name in 添付ファイル with its Picture, already
 # scaled by xlkit.attachments (see picture_box_mm), or the reason it could not be loaded
@@ -68,14 +68,14 @@ def build(cases: list[Record], settings: dict, date_from: dt.date, date_to: dt.d
     # the 資料's header block: three lines at the right margin spread evenly (均等割付) — the boxed
     # council line over header_width_mm, the date and 所管課 with the same space between characters,
     # as the 資料 prints them; the document number between them keeps to the right
-    council = fill(lay["council_line"], **values)
-    spread = _spread_widths([council, dates.format_wareki(report_date), values["所管課"]],
-                            lay["header_width_mm"], layout)
+    council, dated = fill(lay["council_line"], **values), dates.format_wareki(report_date)
+    council_mm, dated_mm, department_mm = _spread_widths([council, dated, values["所管課"]],
+                                                         lay["header_width_mm"], layout)
     blocks = [
-        Para(council, box=True, align="distribute", width_mm=spread[council]),
+        Para(council, box=True, align="distribute", width_mm=council_mm),
         Para(fill(lay["document_no"], **values), align="right", space_before_pt=6),
-        Para(dates.format_wareki(report_date), align="distribute", width_mm=spread[dates.format_wareki(report_date)]),
-        Para(values["所管課"], align="distribute", width_mm=spread[values["所管課"]]),
+        Para(dated, align="distribute", width_mm=dated_mm),
+        Para(values["所管課"], align="distribute", width_mm=department_mm),
         Para(fill(lay["title"], **values), align="center", size="title", bold=True,
              heading_font=True, space_before_pt=18, space_after_pt=18),
         Para(fill(sentence, **values)),
@@ -154,15 +154,15 @@ def _unique_names(sheets: list[Sheet]) -> list[Sheet]:
     return sheets
 
 
-def _spread_widths(lines: list[str], first_mm: float, layout: dict) -> dict[str, float]:
-    """The width each line is spread over so that all have the first line's space between
-    characters, the first `first_mm` wide (never narrower than its own text)."""
+def _spread_widths(lines: list[str], first_mm: float, layout: dict) -> list[float]:
+    """The width each line is spread over, in order, so that all have the first line's space
+    between characters, the first `first_mm` wide (never narrower than its own text). By position,
+    not by text: two lines may read alike (a 所管課 typed as the council's name)."""
     em_mm = layout["sizes_pt"]["body"] * 25.4 / 72
-    natural = {line: widths.EM.measure(line) * em_mm for line in lines}
-    first = lines[0]
-    gap = max(first_mm - natural[first], 0) / max(len(first) - 1, 1)
-    return {line: natural[line] + gap * (len(line) - 1) if line != first else max(first_mm, natural[first])
-            for line in lines}
+    natural = [widths.EM.measure(line) * em_mm for line in lines]
+    gap = max(first_mm - natural[0], 0) / max(len(lines[0]) - 1, 1)
+    return [max(first_mm, natural[0])] + [mm + gap * max(len(line) - 1, 0)
+                                          for mm, line in zip(natural[1:], lines[1:])]
 
 
 def list_header(layout: dict) -> list[str]:
@@ -292,19 +292,17 @@ _PICTURE_RESERVE_MM = 12
 
 def picture_box_mm(layout: dict) -> tuple[float, float]:
     """The box an attached picture is scaled into: the page's text area."""
-    return _text_width_mm(layout), _text_height_mm(layout) - _PICTURE_RESERVE_MM
+    width, height = _text_area_mm(layout)
+    return width, height - _PICTURE_RESERVE_MM
 
 
 def _text_width_mm(layout: dict) -> float:
-    lay = layout["cases"]
-    page_mm = 297 if lay["orientation"] == "landscape" else 210
-    return page_mm - lay["margins_mm"]["left"] - lay["margins_mm"]["right"]
+    return _text_area_mm(layout)[0]
 
 
-def _text_height_mm(layout: dict) -> float:
+def _text_area_mm(layout: dict) -> tuple[float, float]:
     lay = layout["cases"]
-    page_mm = 210 if lay["orientation"] == "landscape" else 297
-    return page_mm - lay["margins_mm"]["top"] - lay["margins_mm"]["bottom"]
+    return text_area_mm(lay["margins_mm"], lay["orientation"])
 
 
 def _attachments(attached: Attached, layout: dict) -> list:

@@ -28,18 +28,18 @@ from lxml import etree
 
 from xlkit import widths
 
-from .model import Cell, Table
+from .model import CELL_SIDE_MM, Cell, Table
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 # Characters XML 1.0 forbids (Excel cells can carry them, e.g. a vertical tab from a paste)
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-_JC = {"left": "left", "center": "center", "right": "right", "distribute": "distribute"}
+JC = {"left": "left", "center": "center", "right": "right", "distribute": "distribute"}
 PLACEHOLDER = "xlkit-rows-{n}"
 # Estimating a row's height (see TableWriter.splittable): text measured in em (xlkit.widths),
 # a line as 1.3 times the font size, so the estimate errs on the tall side
 _LINE_FACTOR = 1.3
-_CELL_SIDE_TWIPS = 57  # the left and right cell margins (1 mm each)
+_CELL_SIDE_TWIPS = round(CELL_SIDE_MM * 1440 / 25.4)  # the left and right cell margins
 # LibreOffice sets a line of IPAex at about 1.4 times the font size (Word's ＭＳ fonts less): the
 # header rows under a drawn diagonal are held at a height this generous, so that the line's
 # length, fixed when the file is written, is the cell's real height
@@ -108,7 +108,6 @@ class TableWriter:
         self.size_pt = size_pt
         self.style_id = style_id
         self.widths = [mm_to_twips(c.width_mm) for c in table.columns]
-        self.aligns = [c.align for c in table.columns]
         # full-width characters that fit on one line of each column
         em_twips = size_pt * 20
         self.per_line = [max((w - 2 * _CELL_SIDE_TWIPS) / em_twips, 1) for w in self.widths]
@@ -149,9 +148,9 @@ class TableWriter:
         mar = el("tblCellMar", tblpr)
         pad = mm_to_twips(self.table.padding_mm)
         el("top", mar, w=pad, type="dxa")
-        el("left", mar, w=57, type="dxa")  # 1 mm each side keeps text off the borders
+        el("left", mar, w=_CELL_SIDE_TWIPS, type="dxa")  # keeps text off the borders
         el("bottom", mar, w=pad, type="dxa")
-        el("right", mar, w=57, type="dxa")
+        el("right", mar, w=_CELL_SIDE_TWIPS, type="dxa")
         el("tblLook", tblpr, val="0000", firstRow=0, lastRow=0, firstColumn=0, lastColumn=0,
            noHBand=1, noVBand=1)
         grid = el("tblGrid", tbl)
@@ -193,15 +192,16 @@ class TableWriter:
 
     def _cell_template(self, i: int) -> tuple[str, str, str]:
         """(opening, between two lines, closing) of a body cell of column i."""
-        fill = self.table.label_fill if i == 0 else None
-        align = "distribute" if (i == 0 and self.table.label_distribute) else self.aligns[i]
+        plain = Cell()
+        fill = self.table.fill_of(plain, i, header=False)
+        align = self.table.align_of(plain, i, header=False)
         tcpr = f'<w:tcPr><w:tcW w:w="{self.widths[i]}" w:type="dxa"/>'
         if fill:
             tcpr += f'<w:shd w:val="clear" w:color="auto" w:fill="{fill}"/><w:vAlign w:val="center"/>'
         elif self.table.valign != "top":
             tcpr += f'<w:vAlign w:val="{self.table.valign}"/>'
         tcpr += "</w:tcPr>"
-        jc = f'<w:jc w:val="{_JC.get(align, "left")}"/>' if align != "left" else ""
+        jc = f'<w:jc w:val="{JC.get(align, "left")}"/>' if align != "left" else ""
         ppr = f'<w:pPr><w:pStyle w:val="{self.style_id}"/>{jc}</w:pPr>'
         return f"<w:tc>{tcpr}<w:p>{ppr}", f"</w:p><w:p>{ppr}", "</w:p></w:tc>"
 
@@ -255,12 +255,8 @@ class TableWriter:
             el("tblHeader", trpr)
         for i, (width, value) in enumerate(zip(self.widths, row)):
             cell = value if isinstance(value, Cell) else Cell(str(value))
-            fill = cell.fill or (self.table.header_fill if header else None)
-            if fill is None and i == 0 and not header:
-                fill = self.table.label_fill
-            align = cell.align or ("center" if header else self.aligns[i])
-            if i == 0 and not header and self.table.label_distribute and cell.align is None:
-                align = "distribute"
+            fill = self.table.fill_of(cell, i, header=header)
+            align = self.table.align_of(cell, i, header=header)
             drawn = None
             if heights and cell.diagonal and not cell.merge_up:
                 drawn = sum(heights[k] for k in self._spanned(index, i))
@@ -314,7 +310,7 @@ class TableWriter:
         p = el("p", tc)
         ppr = el("pPr", p)
         el("pStyle", ppr, val=self.style_id)
-        el("jc", ppr, val=_JC.get(align, "left"))
+        el("jc", ppr, val=JC.get(align, "left"))
         if text:
             r = el("r", p)
             run_props(r, self.fonts, self.size_pt, bold=bold)

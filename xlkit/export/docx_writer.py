@@ -19,12 +19,10 @@ from docx.shared import Mm, Pt
 
 from xlkit.errors import XlkitError
 
-from .docx_fast import PLACEHOLDER, TableWriter, clean_text, el, mm_to_twips, run_props
-from .model import Cell, Para, Picture, Document, Table
+from .docx_fast import JC, PLACEHOLDER, TableWriter, clean_text, el, mm_to_twips, run_props
+from .model import Cell, Para, Picture, Document, Table, paper_mm, text_area_mm
 
-_A4 = (Mm(210), Mm(297))
 _PLACEHOLDER_MARK = re.compile(b"<!--(" + re.escape(PLACEHOLDER.split("{")[0].encode()) + rb"\d+)-->")
-_JC = {"left": "left", "center": "center", "right": "right", "distribute": "distribute"}
 
 
 # The .docx made only to be converted to PDF by LibreOffice differs from the one staff open in
@@ -169,14 +167,12 @@ class _Page:
 
     @property
     def text_width_mm(self) -> float:
-        width = _A4[1].mm if self.orientation == "landscape" else _A4[0].mm
-        return width - self.report.margins_mm["left"] - self.report.margins_mm["right"]
+        return text_area_mm(self.report.margins_mm, self.orientation)[0]
 
     @property
     def text_height_pt(self) -> float:
         """The height of the text area (between the top and bottom margins), in points."""
-        height = _A4[0].mm if self.orientation == "landscape" else _A4[1].mm
-        return (height - self.report.margins_mm["top"] - self.report.margins_mm["bottom"]) * 72 / 25.4
+        return text_area_mm(self.report.margins_mm, self.orientation)[1] * 72 / 25.4
 
 
 def _end_section(doc, sect_pr, report: Document, orientation: str) -> None:
@@ -228,10 +224,9 @@ def _picture(doc, picture: Picture, page: _Page, page_break: bool = False):
     """An inline picture in a paragraph of its own, at the block's size but never wider or taller
     than the page's text area (a picture Word cannot place spills off the page); its name is the
     alt text."""
-    width, height = max(picture.width_mm, 1), max(picture.height_mm, 1)
-    scale = min(1.0, page.text_width_mm / width, page.text_height_pt * 25.4 / 72 / height)
+    width, height = picture.within(page.text_width_mm, page.text_height_pt * 25.4 / 72)
     try:
-        inline = doc.part.new_pic_inline(io.BytesIO(picture.png), Mm(width * scale), Mm(height * scale))
+        inline = doc.part.new_pic_inline(io.BytesIO(picture.png), Mm(width), Mm(height))
     except (UnrecognizedImageError, UnexpectedEndOfFileError, InvalidImageStreamError, ValueError,
             struct.error):
         # xlkit.attachments checks the files before; these are bytes it let through all the same
@@ -280,8 +275,8 @@ def _set_styles(doc, fonts: dict, body_pt: float) -> None:
 def _set_page(section, report: Document, orientation: str) -> None:
     landscape = orientation == "landscape"
     section.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
-    width, height = _A4
-    section.page_width, section.page_height = (height, width) if landscape else (width, height)
+    width, height = paper_mm(orientation)
+    section.page_width, section.page_height = Mm(width), Mm(height)
     m = report.margins_mm
     section.top_margin, section.bottom_margin = Mm(m["top"]), Mm(m["bottom"])
     section.left_margin, section.right_margin = Mm(m["left"]), Mm(m["right"])
@@ -352,7 +347,7 @@ def _paragraph(para: Para, fonts: dict, sizes: dict, page_break: bool = False,
     el("spacing", ppr, before=round(para.space_before_pt * 20), after=round(para.space_after_pt * 20))
     if indent:
         el("ind", ppr, left=indent)
-    el("jc", ppr, val=_JC.get(para.align, "left"))
+    el("jc", ppr, val=JC.get(para.align, "left"))
     lines = clean_text(para.text).split("\n")
     r = el("r", p)
     run_props(r, fonts, sizes[para.size], bold=para.bold, heading=para.heading_font)

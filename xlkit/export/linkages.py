@@ -11,7 +11,7 @@ from xlkit.figures import name_key
 from xlkit.records import Record
 
 from .layout import fill
-from .model import Cell, TableColumn, Para, Document, Sheet, Table
+from .model import CELL_SIDE_MM, Cell, TableColumn, Para, Document, Sheet, Table
 
 
 def names(year: int) -> dict[str, str]:
@@ -78,14 +78,10 @@ def _summary(figures, layout: dict, values: dict) -> list:
     return [_title(lay["title"]), table, Para(lay["footnote"], space_before_pt=2)]
 
 
-# Word's cell margins, left and right together (xlkit/export/docx_fast.py: 1 mm each side)
-_CELL_SIDES_MM = 2.0
-
-
 def header_text(text: str, width_mm: float, layout: dict) -> str:
     """A column header with its line breaks where a reader expects them (結合を／行った課, never
     結合を行っ／た課): Word then has nothing left to wrap, and the Excel writer keeps them."""
-    return linebreak.header(text, width_mm - _CELL_SIDES_MM, layout["sizes_pt"]["table"])
+    return linebreak.header(text, width_mm - 2 * CELL_SIDE_MM, layout["sizes_pt"]["table"])
 
 
 def detail_columns(layout: dict, date_key: str) -> list[dict]:

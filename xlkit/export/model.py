@@ -9,6 +9,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+# Every report prints on A4. The text area is decided here once: the Word and Excel writers
+# lay out pages by it, and the 資料's builder scales pictures and breaks headings to it.
+A4_MM = (210.0, 297.0)  # portrait width, height
+# the left and right margin inside a table cell (the Word writer's; a builder breaking a header
+# for its column subtracts both)
+CELL_SIDE_MM = 1.0
+
+
+def paper_mm(orientation: str) -> tuple[float, float]:
+    """A4's width and height, turned as `orientation` (portrait | landscape)."""
+    width, height = A4_MM
+    return (height, width) if orientation == "landscape" else (width, height)
+
+
+def text_area_mm(margins_mm: dict[str, float], orientation: str) -> tuple[float, float]:
+    """The width and height left inside the margins of an A4 page turned as `orientation`."""
+    width, height = paper_mm(orientation)
+    return (width - margins_mm["left"] - margins_mm["right"],
+            height - margins_mm["top"] - margins_mm["bottom"])
+
 
 @dataclass
 class Cell:
@@ -43,6 +63,26 @@ class Table:
     min_row_mm: float | None = None  # rows are at least this high
     valign: str = "top"  # top | center: where body text sits in a row taller than it
 
+    # Where a cell's text sits and its background, decided here once for the Word and Excel writers
+    def align_of(self, cell: Cell, col: int, *, header: bool) -> str:
+        """The cell's own alignment, else centred in a header, else its column's; the labels of a
+        label/value table (label_distribute) spread evenly (均等割付)."""
+        if cell.align is not None:
+            return cell.align
+        if header:
+            return "center"
+        if col == 0 and self.label_distribute:
+            return "distribute"
+        return self.columns[col].align
+
+    def fill_of(self, cell: Cell, col: int, *, header: bool) -> str | None:
+        """The cell's own fill, else the header's, else the label column's (RRGGBB or None)."""
+        if cell.fill:
+            return cell.fill
+        if header:
+            return self.header_fill
+        return self.label_fill if col == 0 else None
+
 
 @dataclass
 class Para:
@@ -73,6 +113,14 @@ class Picture:
     height_mm: float
     name: str = ""
     page_break_before: bool = False
+
+    def within(self, width_mm: float, height_mm: float) -> tuple[float, float]:
+        """Its size, scaled down (never up) to fit `width_mm` × `height_mm`, aspect kept: the
+        writers' one rule for a picture larger than the page (a picture Word or Excel cannot
+        place spills off it). A size of 0 counts as 1 mm, so that no writer divides by it."""
+        width, height = max(self.width_mm, 1.0), max(self.height_mm, 1.0)
+        scale = min(1.0, width_mm / width, height_mm / height)
+        return width * scale, height * scale
 
 
 @dataclass

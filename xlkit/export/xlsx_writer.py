@@ -28,8 +28,8 @@ LibreOffice. The two measure differently, and one file cannot be exact in both:
 - Sheets holding tables of different columns (the 別紙: a label/value table and the 外部提供
   table) share one grid: the union of the tables' column edges, a cell merged across the grid
   columns between its own edges.
-- Pictures (the 別紙's flow diagrams) are placed from their bytes on a row as tall as they are,
-  scaled to the grid's width as Excel prints it.
+- Pictures (the 別紙's flow diagrams) are placed from their bytes on a row as tall as they are
+  (on rows, above 409 pt), scaled to the grid's width as Excel prints it.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ from xlsxwriter.image import Image
 from xlkit import linebreak, widths
 from xlkit.errors import XlkitError
 
-from .model import Cell, Document, Para, Picture, Sheet, Table
+from .model import Cell, Document, Para, Picture, Sheet, Table, text_area_mm
 
 MAX_ROW_PT = 409
 PT_PER_MM = 72 / 25.4
@@ -80,7 +80,6 @@ _FILL = 0.99  # of the printable width: a column's pixel rounding must not push 
 _INDENT_PT = 9.0  # one indent level (LibreOffice draws 8.7 pt, Excel about a character)
 _RIGHT_PT = 2.0  # kept free at a cell's right border
 _MIN_PAD_PT = 1.5  # above and below the text of every cell
-_PAPER_MM = {"portrait": (210, 297), "landscape": (297, 210)}
 
 
 def corner_text(cell: Cell, usable_em: float, room: int) -> str:
@@ -154,13 +153,11 @@ def write(report: Document, path: Path, layout: dict) -> None:
 def text_width_mm(report: Document, orientation: str | None = None) -> float:
     """The printable width: the paper (turned as `orientation`, else the document's) less the
     left and right margins."""
-    paper = _PAPER_MM[orientation or report.orientation][0]
-    return paper - report.margins_mm["left"] - report.margins_mm["right"]
+    return text_area_mm(report.margins_mm, orientation or report.orientation)[0]
 
 
 def page_height_pt(report: Document, orientation: str | None = None) -> float:
-    paper = _PAPER_MM[orientation or report.orientation][1]
-    return (paper - report.margins_mm["top"] - report.margins_mm["bottom"]) * PT_PER_MM
+    return text_area_mm(report.margins_mm, orientation or report.orientation)[1] * PT_PER_MM
 
 
 def grid_edges(sheet: Sheet, width_mm: float) -> list[float]:
@@ -331,11 +328,13 @@ class _SheetWriter:
         image = Image(io.BytesIO(picture.png))
         width_pt = sum(self.px) * EXCEL.pt_per_px
         # scaled to the grid as Excel prints it (the narrower), never enlarged past the size asked
-        scale = min(1.0, width_pt / (picture.width_mm * PT_PER_MM),
-                    (self.page_pt - 2 * _MIN_PAD_PT) / (picture.height_mm * PT_PER_MM))
-        w_pt, h_pt = picture.width_mm * PT_PER_MM * scale, picture.height_mm * PT_PER_MM * scale
+        w_mm, h_mm = picture.within(width_pt / PT_PER_MM, (self.page_pt - 2 * _MIN_PAD_PT) / PT_PER_MM)
+        w_pt, h_pt = w_mm * PT_PER_MM, h_mm * PT_PER_MM
+        # Excel holds a row at most 409 pt (a taller one is cut to that, and the picture with it):
+        # a taller picture spans rows of equal height, which it moves and sizes with
         height = h_pt + 2 * _MIN_PAD_PT
-        self._rows([height])
+        parts = math.ceil(height / MAX_ROW_PT)
+        self._rows([height / parts] * parts)
         # xlsxwriter sizes an image as its pixels at its resolution: scale from that to the size asked
         native_w = image.width * 96 / (image.x_dpi or 96) * EXCEL.pt_per_px
         native_h = image.height * 96 / (image.y_dpi or 96) * EXCEL.pt_per_px
@@ -345,7 +344,7 @@ class _SheetWriter:
             "x_offset": max((width_pt - w_pt) / 2 / EXCEL.pt_per_px, 0), "y_offset": _MIN_PAD_PT / EXCEL.pt_per_px,
             "object_position": 1, "description": picture.name,
         })
-        self.row += 1
+        self.row += parts
 
     # -- tables -----------------------------------------------------------------------------
     def _table(self, table: Table) -> None:
@@ -376,25 +375,17 @@ class _SheetWriter:
     def _lines(self, table: Table, col: int, cell: Cell, span: _Span, *, header: bool) -> list[str]:
         """The cell's lines, broken for its column (the program prints exactly these)."""
         size = self._size(table)
-        pad = _RIGHT_PT + (_INDENT_PT if self._indent(table, col, self._align(table, cell, col, header=header), span) else 0)
+        pad = _RIGHT_PT + (_INDENT_PT if self._indent(table, col, table.align_of(cell, col, header=header), span) else 0)
         if header:  # the builder's breaks kept; a line still too wide broken at word boundaries
             return [ln for part in cell.text.split("\n")
                     for ln in linebreak.header(part, (span.pt - pad) / PT_PER_MM, size).split("\n")]
         return linebreak.lines(cell.text, (span.pt - pad) / size)
 
-    def _align(self, table: Table, cell: Cell, col: int, *, header: bool) -> str:
-        align = cell.align or ("center" if header else table.columns[col].align)
-        if col == 0 and not header and table.label_distribute and cell.align is None:
-            align = "distribute"
-        return align
-
     def _format(self, table: Table, cell: Cell, col: int, span: _Span, *, header: bool, border="all",
                 valign: str | None = None):
         column = table.columns[col]
-        fill = cell.fill or (table.header_fill if header else None)
-        if fill is None and col == 0 and not header:
-            fill = table.label_fill
-        align = self._align(table, cell, col, header=header)
+        fill = table.fill_of(cell, col, header=header)
+        align = table.align_of(cell, col, header=header)
         if valign is None:
             valign = "vcenter" if header or table.valign == "center" else "top"
             if col == 0 and table.label_fill and not header:
