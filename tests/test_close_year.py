@@ -12,12 +12,11 @@ import json
 import os
 import shutil
 import stat
-from pathlib import Path
 
 import openpyxl
 import pytest
 
-from support import SAMPLE, run_cli
+from support import SAMPLE, digest, run_cli
 from support.closing import docx_cells, docx_paragraphs, history_rows, register_copy, set_settings
 from xlkit import closing, closing_tasks, schema
 from xlkit.errors import XlkitError
@@ -25,10 +24,6 @@ from xlkit.workbook import reader, writer
 
 YEAR = 2020
 PUBLISHED = {"区長": 80, "教育委員会": 8, "選挙管理委員会": 0, "監査委員": 0, "議会": 0}
-
-
-def digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 # --------------------------------------------------------------------------- the whole close

@@ -66,6 +66,15 @@ def untouched(register: Path, before: bytes) -> None:
     assert not [p for p in register.parent.iterdir() if p.name.startswith(".~xlkit-")]
 
 
+def close_refused(capsys, register: Path) -> tuple[int, str]:
+    """`xlkit close-year REGISTER --no-pdf` refused: it must leave everything as it was
+    (untouched, checked here); its exit status and what it said on stderr."""
+    before = register.read_bytes()
+    code, _, err = run_cli(capsys, "close-year", register, "--no-pdf")
+    untouched(register, before)
+    return code, err
+
+
 def setting_rows(path: Path) -> list[tuple]:
     workbook = openpyxl.load_workbook(path)
     return [(row[0].value, row[1].value) for row in workbook[SETTINGS].iter_rows()]
@@ -232,10 +241,8 @@ def test_a_decorated_register_keeps_every_object_staff_added(tmp_path, capsys):
 def test_junk_in_closed_years_is_a_validation_error_and_nothing_is_written(tmp_path, capsys, junk):
     register = register_copy(tmp_path)
     set_settings(register, closed_years=junk)
-    before = register.read_bytes()
-    code, _, err = run_cli(capsys, "close-year", register, "--no-pdf")
+    code, err = close_refused(capsys, register)
     assert code == 1 and "設定!B16" in japanese(err) and "締めませんでした" in err
-    untouched(register, before)
 
 
 @pytest.mark.parametrize("typed", ["令和7年7月3日", "2025/7/3", "R7.7.3"])
@@ -253,20 +260,16 @@ def test_a_report_date_typed_as_text_is_read_and_cleared(tmp_path, capsys, typed
 def test_a_report_date_that_is_no_date_is_a_validation_error(tmp_path, capsys, typed):
     register = register_copy(tmp_path)
     set_settings(register, report_date=typed)
-    before = register.read_bytes()
-    code, _, err = run_cli(capsys, "close-year", register, "--no-pdf")
+    code, err = close_refused(capsys, register)
     assert code == 1 and "設定!B3" in japanese(err)
-    untouched(register, before)
 
 
 @pytest.mark.parametrize("title", ["締めた年度", "前年度公表値（監査委員）", "前年度公表値（区長）"])
 def test_a_deleted_setting_row_refuses_naming_it(tmp_path, capsys, title):
     register = register_copy(tmp_path)
     delete_setting_row(register, title)
-    before = register.read_bytes()
-    code, _, err = run_cli(capsys, "close-year", register, "--no-pdf")
+    code, err = close_refused(capsys, register)
     assert code == 2 and f"「{title}」の行がない" in japanese(err)
-    untouched(register, before)
 
 
 def test_a_body_added_without_its_setting_row_refuses_naming_the_row(tmp_path, capsys):
@@ -275,19 +278,15 @@ def test_a_body_added_without_its_setting_row_refuses_naming_the_row(tmp_path, c
     bodies = workbook["実施機関"]
     bodies.cell(bodies.max_row + 1, 1, "農業委員会")
     workbook.save(register)
-    before = register.read_bytes()
-    code, _, err = run_cli(capsys, "close-year", register, "--no-pdf")
+    code, err = close_refused(capsys, register)
     assert code == 2 and "「前年度公表値（農業委員会）」の行がない" in japanese(err)
-    untouched(register, before)
 
 
 def test_a_deleted_report_date_row_is_said_as_a_missing_row(tmp_path, capsys):
     register = register_copy(tmp_path)
     delete_setting_row(register, "報告日")
-    before = register.read_bytes()
-    code, _, err = run_cli(capsys, "close-year", register, "--no-pdf")
+    code, err = close_refused(capsys, register)
     assert code == 2
-    untouched(register, before)
     assert "「報告日」の行がない" in err
 
 
@@ -298,10 +297,8 @@ def test_a_missing_report_year_is_not_answered_with_an_option_close_year_lacks(t
         delete_setting_row(register, "報告年度")
     else:
         set_settings(register, report_year=how)
-    before = register.read_bytes()
-    code, _, err = run_cli(capsys, "close-year", register, "--no-pdf")
+    code, err = close_refused(capsys, register)
     assert code in (1, 2) and japanese(err)
-    untouched(register, before)
     with pytest.raises(SystemExit) as refused:  # argparse: 「知らない指定があります: --year 2020」
         run_cli(capsys, "close-year", register, "--no-pdf", "--year", "2020")
     assert refused.value.code == 2 and "--year" in capsys.readouterr().err
@@ -311,19 +308,15 @@ def test_a_missing_report_year_is_not_answered_with_an_option_close_year_lacks(t
 def test_a_duplicated_report_year_row_is_refused_not_half_updated(tmp_path, capsys):
     register = register_copy(tmp_path)
     add_setting_row(register, "報告年度")  # a second, blank 報告年度 row at the bottom
-    before = register.read_bytes()
-    code, _, err = run_cli(capsys, "close-year", register, "--no-pdf")
+    code, err = close_refused(capsys, register)
     assert code == 2 and "報告年度" in err and "2行以上" in err  # refused, not half-updated: one row would go on saying 2020
-    untouched(register, before)
 
 
 def test_a_duplicated_report_date_row_is_refused_naming_the_rows(tmp_path, capsys):
     register = register_copy(tmp_path)
     added = add_setting_row(register, "報告日")
-    before = register.read_bytes()
-    code, _, err = run_cli(capsys, "close-year", register, "--no-pdf")
+    code, err = close_refused(capsys, register)
     assert code == 2 and japanese(err)
-    untouched(register, before)
     assert "報告日" in err and "B3" in err and f"B{added}" in err
 
 
@@ -484,20 +477,17 @@ def test_a_register_reached_through_a_link_is_closed_beside_the_file_and_the_lin
 def test_permission_denied_on_the_kakutei_folder_writes_nothing(tmp_path, capsys, monkeypatch):
     register = register_copy(tmp_path)
     (tmp_path / "確定").mkdir()
-    before = register.read_bytes()
 
     def denied(*args, **kwargs):  # root passes any chmod here: the OS's answer for a folder staff may not write
         raise PermissionError(errno.EACCES, "Permission denied", str(tmp_path / "確定"))
 
     monkeypatch.setattr(tempfile, "mkdtemp", denied)
-    code, _, err = run_cli(capsys, "close-year", register, "--no-pdf")
+    code, err = close_refused(capsys, register)
     assert code == 2 and "アクセスする権限がありません" in japanese(err) and "登録簿は変えていません" in err
-    untouched(register, before)
 
 
 def test_a_full_disk_while_the_folder_is_made_writes_nothing(tmp_path, capsys, monkeypatch):
     register = register_copy(tmp_path)
-    before = register.read_bytes()
     real = Path.write_text
 
     def full(self, *args, **kwargs):
@@ -506,25 +496,22 @@ def test_a_full_disk_while_the_folder_is_made_writes_nothing(tmp_path, capsys, m
         return real(self, *args, **kwargs)
 
     monkeypatch.setattr(Path, "write_text", full)
-    code, _, err = run_cli(capsys, "close-year", register, "--no-pdf")
+    code, err = close_refused(capsys, register)
     assert code == 2 and "ディスクの空きが足りません" in japanese(err)
-    untouched(register, before)
 
 
 def test_a_full_disk_while_the_register_is_written_removes_the_folder(tmp_path, capsys, monkeypatch):
     from xlkit.workbook.package import Package
 
     register = register_copy(tmp_path)
-    before = register.read_bytes()
 
     def full(self, target):
         Path(target).write_bytes(b"PK\x03\x04 half")
         raise OSError(errno.ENOSPC, "No space left on device", str(target))
 
     monkeypatch.setattr(Package, "save", full)
-    code, _, err = run_cli(capsys, "close-year", register, "--no-pdf")
+    code, err = close_refused(capsys, register)
     assert code == 2 and "ディスクの空きが足りません" in japanese(err)
-    untouched(register, before)
 
 
 # --------------------------------------------------------------------------- colleagues, Excel, locks
@@ -533,10 +520,8 @@ def test_a_full_disk_while_the_register_is_written_removes_the_folder(tmp_path, 
 def test_a_read_only_register_is_refused_before_the_folder_is_made(tmp_path, capsys):
     register = register_copy(tmp_path)
     os.chmod(register, 0o444)
-    before = register.read_bytes()
-    code, _, err = run_cli(capsys, "close-year", register, "--no-pdf")
+    code, err = close_refused(capsys, register)
     assert code == 2 and "読み取り専用" in japanese(err)
-    untouched(register, before)
 
 
 def _owner_file(register: Path, name: str = "佐藤花子") -> None:
@@ -550,15 +535,12 @@ def _owner_file(register: Path, name: str = "佐藤花子") -> None:
 def test_a_register_open_in_excel_is_refused_naming_who(tmp_path, capsys):
     register = register_copy(tmp_path)
     _owner_file(register)
-    before = register.read_bytes()
-    code, _, err = run_cli(capsys, "close-year", register, "--no-pdf")
+    code, err = close_refused(capsys, register)
     assert code == 2 and "佐藤花子" in japanese(err) and "Excel" in err
-    untouched(register, before)
 
 
 def test_excel_opening_the_register_while_it_closes_removes_the_folder(tmp_path, capsys, monkeypatch):
     register = register_copy(tmp_path)
-    before = register.read_bytes()
     real = tasks.export_linkages
 
     def export_then_open(*args, **kwargs):
@@ -567,10 +549,33 @@ def test_excel_opening_the_register_while_it_closes_removes_the_folder(tmp_path,
         return done
 
     monkeypatch.setattr(tasks, "export_linkages", export_then_open)
-    code, _, err = run_cli(capsys, "close-year", register, "--no-pdf")
+    code, err = close_refused(capsys, register)
     assert code == 2 and "佐藤花子" in japanese(err)
     register.with_name("~$" + register.name).unlink()
-    untouched(register, before)
+
+
+def test_a_colleagues_folder_made_just_before_ours_is_renamed_is_kept_and_said_as_existing(tmp_path, capsys,
+                                                                                          monkeypatch):
+    """A colleague's close-year of a copy of this register makes 確定/2020 after ours looked and
+    before ours renames its folder into place: theirs is kept whole and ours refused as a folder
+    that is there already, not as a file-system failure."""
+    register = register_copy(tmp_path)
+    final = tmp_path / "確定" / "2020"
+    real = os.rename
+
+    def colleague_first(src, dst, *args, **kwargs):
+        if Path(dst) == final and not final.exists():
+            final.mkdir()
+            (final / "集計_令和2年度.json").write_text("theirs", encoding="utf-8")
+        return real(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(os, "rename", colleague_first)
+    before = register.read_bytes()
+    code, _, err = run_cli(capsys, "close-year", register, "--no-pdf")
+    assert code == 2 and "すでにあります" in japanese(err) and "2020" in err
+    assert register.read_bytes() == before
+    assert listing(tmp_path / "確定") == ["2020", "2020/集計_令和2年度.json"]
+    assert (final / "集計_令和2年度.json").read_text(encoding="utf-8") == "theirs"
 
 
 def test_a_lock_held_by_a_running_colleague_is_waited_for_then_refused_naming_them(tmp_path, capsys, monkeypatch):
@@ -684,15 +689,13 @@ def test_stopped_while_the_folder_is_made_leaves_nothing(tmp_path, capsys, monke
     from xlkit.cli import Stopped
 
     register = register_copy(tmp_path)
-    before = register.read_bytes()
 
     def stop(*args, **kwargs):  # what the SIGTERM/SIGHUP handler raises (Ctrl+C is its parent class)
         raise Stopped(15)
 
     monkeypatch.setattr(tasks, "export_linkages", stop)
-    code, _, err = run_cli(capsys, "close-year", register, "--no-pdf")
+    code, err = close_refused(capsys, register)
     assert code == 143 and "中断しました" in err
-    untouched(register, before)
 
 
 def test_killed_while_the_folder_is_made_leaves_no_year_folder_and_the_lock_says_so(tmp_path, capsys):
@@ -782,10 +785,8 @@ def test_history_columns_staff_broke_refuse_and_remove_the_folder(tmp_path, caps
     workbook = openpyxl.load_workbook(register)
     workbook[HISTORY]["B1"] = "何か"  # 操作's header typed over
     workbook.save(register)
-    before = register.read_bytes()
-    code, _, err = run_cli(capsys, "close-year", register, "--no-pdf")
+    code, err = close_refused(capsys, register)
     assert code in (1, 2) and japanese(err)
-    untouched(register, before)
 
 
 # --------------------------------------------------------------------------- limits
@@ -812,11 +813,9 @@ def _history_limit() -> int:
 def test_a_register_the_close_would_grow_past_the_limits_is_left_as_it_was(tmp_path, capsys, monkeypatch):
     register = register_copy(tmp_path)
     monkeypatch.setenv("XLKIT_LIMITS", f"sheet_cells={_history_limit()}")
-    before = register.read_bytes()
     assert run_cli(capsys, "validate", register)[0] == 0  # it reads today
-    code, _, err = run_cli(capsys, "close-year", register, "--no-pdf")
+    code, err = close_refused(capsys, register)
     assert code == 2 and "変更履歴" in japanese(err) and "上限" in err
-    untouched(register, before)
 
 
 def test_the_limit_refusal_names_the_register_not_a_temporary_copy(tmp_path, capsys, monkeypatch):

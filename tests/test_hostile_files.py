@@ -336,6 +336,8 @@ def test_every_os_error_reason_is_japanese():
     for number in (errno.ENOSPC, errno.ENAMETOOLONG, errno.EACCES, errno.EROFS, errno.EIO, errno.EFBIG, 9999):
         reason = os_reason(OSError(number, "English text"))
         assert "English" not in reason and said(XlkitError(reason))
+    # a folder renamed onto a colleague's, made meanwhile (年度締め's 確定\<N>): said, not numbered
+    assert "エラー番号" not in os_reason(OSError(errno.ENOTEMPTY, "Directory not empty"))
 
 
 def test_an_os_error_no_use_case_expected_is_exit_2_in_japanese(tmp_path, capsys, monkeypatch):

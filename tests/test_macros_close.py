@@ -175,3 +175,52 @@ def test_settings_rows_moved_in_the_open_workbook_are_unsaved_changes(here):
     shown = alerts(actions)
     assert asked == [] and len(shown) == 1 and "保存されていない変更があります" in shown[0][0]
     assert not (here / "確定").exists()
+
+
+def _unsaved(register: Path, change) -> dict:
+    """The payload of the open workbook after `change(workbook)` (openpyxl), which was never saved:
+    the file on disk keeps its bytes."""
+    saved = register.read_bytes()
+    workbook = openpyxl.load_workbook(register)
+    change(workbook)
+    workbook.save(register)
+    payload = office_js_payload(register)
+    register.write_bytes(saved)
+    return payload
+
+
+def _end_a_division(workbook) -> None:
+    """終了日 and 後継の課 typed for 行政管理課 on the 課 sheet (its 課 and 実施機関 unchanged)."""
+    import datetime as dt
+
+    sheet = workbook["課"]
+    headers = [c.value for c in sheet[1]]
+    row = next(r for r in sheet.iter_rows(min_row=2) if r[0].value == "行政管理課")
+    row[headers.index("終了日")].value = dt.datetime(2020, 3, 31)
+    row[headers.index("後継の課")].value = "区政情報課"
+
+
+def _edit_a_provision(workbook) -> None:
+    sheet = workbook[schema.provision().sheet]
+    sheet.cell(row=2, column=8).value = "新宿警察署"
+
+
+def _unmark_a_category(workbook) -> None:
+    """The ○ of the 区分 sheet taken off (what 入力チェック asks for changes)."""
+    sheet = workbook["区分"]
+    for row in sheet.iter_rows(min_row=2):
+        if len(row) > 1 and row[1].value:
+            row[1].value = None
+            return
+    raise AssertionError("the sample marks no 区分")
+
+
+@pytest.mark.parametrize("change", [_end_a_division, _edit_a_provision, _unmark_a_category])
+def test_unsaved_changes_beyond_the_register_rows_are_refused(here, change):
+    """The 確定 copy is the saved file: an unsaved 課 period, 外部提供 row or ○ would make the
+    register saved afterwards differ from it."""
+    register = here / "登録簿.xlsx"
+    actions, asked = run(register, book=remote_book(_unsaved(register, change)))
+    shown = alerts(actions)
+    assert asked == [] and len(shown) == 1 and "保存されていない変更があります" in shown[0][0]
+    assert not (here / "確定").exists()

@@ -15,21 +15,17 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from xlkit import history, inquiry, inquiry_tasks, reorg, schema, tasks
+from xlkit import history, inquiry, inquiry_tasks, reorg, schema
 from xlkit.export import api
 from xlkit.issues import ERROR, WARNING
 from xlkit.org import Division
 from xlkit.workbook import reader
 from support import SAMPLE, check_file, digest, forms, needs_soffice, run_cli, said
-from support.reorg import CHANGES, OLD_NAMES, detail_divisions
+from support.reorg import CHANGES, OLD_NAMES, detail_divisions, with_late_linkages
 
 D = dt.date
 DAY = D(2021, 4, 1)
 LINKAGE, DIVISION = schema.linkage(), schema.division()
-# 表(2) of two linkages of the old names started in 令和2年度 and found in 令和3年度
-LATE = ("No.\t" + "\t".join(LINKAGE.header(k) for k in forms.TABLE2_KEYS) + "\n"
-        "1\t滞納対策課\t滞納整理業務\t理由\t滞納者\t氏名\t\t令和2年度第5回審議会承認\t相手方\tR3. 2. 1 記載漏れ\n"
-        "2\t戸籍住民課\t証明書交付業務\t理由\t区民\t氏名\t\t令和2年度第5回審議会承認\t相手方\tR3. 3. 1 記載漏れ\n")
 
 
 @pytest.fixture(scope="module")
@@ -40,11 +36,7 @@ def folder(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def base(folder) -> Path:
     """The sample at the current format, with the two late linkages: the register before the change."""
-    path = folder / "base.xlsx"
-    shutil.copyfile(SAMPLE, path)
-    tasks.upgrade(path)  # nothing to do when the sample is of the current format already
-    tasks.import_table(path, LATE, 2021, source="late.txt")
-    return path
+    return with_late_linkages(SAMPLE, folder / "base.xlsx")
 
 
 @pytest.fixture(scope="module")

@@ -25,34 +25,23 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from xlkit import cli, inquiry, inquiry_tasks, schema, tasks
+from xlkit import cli, inquiry, inquiry_tasks, schema
 from xlkit.export import api
 from xlkit.issues import ERROR, WARNING
 from xlkit.validation import validate_book
 from xlkit.workbook import reader
 from xlkit.workbook.package import Package
 from support import SAMPLE, REPO, digest, forms, run_cli_said
-from support.reorg import CHANGES, detail_divisions
+from support.reorg import CHANGES, detail_divisions, table, with_late_linkages
 from support.zips import members, patched
 
 D = dt.date
 LINKAGE, DIVISION = schema.linkage(), schema.division()
 RENAME = "旧課名\t新課名\t種別\n戸籍住民課\t戸籍課\t名称変更\n"
-# 表(2) of two linkages of the old names started in 令和2年度 and found in 令和3年度 (as in
-# tests/test_reorganise.py): the 令和3年度 report has rows whose 課 it must name
-LATE = ("No.\t" + "\t".join(LINKAGE.header(k) for k in forms.TABLE2_KEYS) + "\n"
-        "1\t滞納対策課\t滞納整理業務\t理由\t滞納者\t氏名\t\t令和2年度第5回審議会承認\t相手方\tR3. 2. 1 記載漏れ\n"
-        "2\t戸籍住民課\t証明書交付業務\t理由\t区民\t氏名\t\t令和2年度第5回審議会承認\t相手方\tR3. 3. 1 記載漏れ\n")
 SURVEY_DAY = D(2022, 5, 1)  # the 令和3年度 survey is made in the spring of 令和4年
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def table(folder: Path, text: str, name: str = "組織改正.txt", encoding: str = "utf-8") -> Path:
-    path = folder / name
-    path.write_bytes(text.encode(encoding))
-    return path
 
 
 def copy(src: Path, dst: Path) -> Path:
@@ -89,9 +78,7 @@ def folder(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def base(folder) -> Path:
     """The sample with the two late linkages of 令和3年度: the register before any change."""
-    path = copy(SAMPLE, folder / "base.xlsx")
-    tasks.import_table(path, LATE, 2021, source="late.txt")
-    return path
+    return with_late_linkages(SAMPLE, folder / "base.xlsx")
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ from xlkit.register import load_sheets
 from xlkit.workbook import reader
 from support import SAMPLE, digest, run_cli_said
 from support.decorate import decorate, missing
-from support.reorg import CHANGES
+from support.reorg import CHANGES, table
 
 D = dt.date
 DAY = D(2021, 4, 1)
@@ -36,12 +36,6 @@ def folder(tmp_path_factory) -> Path:
 def base(folder) -> Path:
     path = folder / "base.xlsx"
     shutil.copyfile(SAMPLE, path)
-    return path
-
-
-def table(folder: Path, text: str, name: str = "組織改正.txt") -> Path:
-    path = folder / name
-    path.write_text(text, encoding="utf-8")
     return path
 
 

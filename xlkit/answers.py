@@ -216,7 +216,7 @@ def _identity_refusal(book: Book, year: int, answer: Answer) -> str | None:
     if answer.year != year:
         shown = nendo(answer.year) if answer.year else cells.display(answer.identity.get("year"))
         return messages.text("collect.other_year", 照会票=shown, 年度=nendo(year))
-    if cells.fold(answer.division) not in {cells.fold(d) for d, _ in book.divisions}:
+    if cells.fold(answer.division) not in org.names(book.org):
         return messages.text("collect.unknown_division", 課=answer.division)
     return None
 
@@ -259,8 +259,8 @@ class _Proposal:
 def _proposals(book: Book, year: int, live: list[Source], result: Plan) -> list[_Proposal]:
     from .figures import year_end
 
-    bodies = {cells.fold(d): body for d, body in book.divisions}
-    entries = org.of(book)
+    entries = book.org
+    bodies = {cells.fold(d.name): d.body for d in entries}
     change_letter = column_letter(len(schema.linkage().columns))  # 変更内容 follows the register's columns
     found = []
     for source in live:
@@ -590,7 +590,7 @@ def _status(book: Book, result: Plan) -> list[Status]:
     known = set()
     # the 課 the survey asked: those valid on the day its forms were issued (組織改正: a closed 課
     # gets no form, so no 未回答 line)
-    asked = [(d.name, d.body) for d in org.current(org.of(book), _survey_day(result.sources))]
+    asked = [(d.name, d.body) for d in org.current(book.org, _survey_day(result.sources))]
     for division, _body in dict.fromkeys(asked):
         known.add(cells.fold(division))
         sources = by_division.get(cells.fold(division), [])

@@ -18,6 +18,7 @@ leaves no half folder under the year's name. Its files are made read-only.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
 import os
 import shutil
@@ -28,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import closing as closing_
-from . import messages, schema
+from . import history, messages, schema
 from .dates import nendo
 from .errors import Refusal, XlkitError, os_reason
 from .files import abandoned, new_folder_mode, scratch_folder
@@ -111,7 +112,7 @@ def _lost(book: Book, plan: closing_.Closing) -> list[str]:
     from .export import api
 
     chars = api.lost_in_linkages(book, plan.year, plan.figures)
-    return tasks._where_lost(book.linkages, chars) if chars else []
+    return tasks.where_lost(book.linkages, chars) if chars else []
 
 
 def export_pdf(book: Book, out: Path, plan: closing_.Closing) -> Path:
@@ -165,15 +166,30 @@ def freeze(register: Path, plan: closing_.Closing, *, expected_sha256: str, pdf:
         for p in staging.iterdir():
             os.chmod(p, stat.S_IREAD | stat.S_IRGRP | stat.S_IROTH)
         os.chmod(staging, new_folder_mode())  # for colleagues too, as any folder made here
-        if final.exists():  # a colleague's close-year of a copy of this register, meanwhile
-            raise Refusal("close.folder_exists", 年度=nendo(plan.year), フォルダ=final)
-        os.rename(staging, final)
+        _place(staging, final, plan.year)
     except BaseException as exc:
         _remove(staging)
         if isinstance(exc, OSError):
             raise XlkitError(messages.text("close.folder_failed", フォルダ=root, 理由=os_reason(exc))) from None
         raise
     return Frozen(final, digests)
+
+
+def _place(staging: Path, final: Path, year: int) -> None:
+    """The complete folder renamed to the year's name, which must still be free. A colleague's
+    close-year of a copy of this register may have made it meanwhile, even between a look and the
+    rename: the rename then fails (Windows: FileExistsError; POSIX: ENOTEMPTY or EEXIST, their
+    folder being full), and that is said as the folder being there, not as a file-system failure.
+    An empty folder of that name would be replaced on POSIX: it holds nothing to lose."""
+    exists = Refusal("close.folder_exists", 年度=nendo(year), フォルダ=final)
+    if final.exists() or final.is_symlink():
+        raise exists
+    try:
+        os.rename(staging, final)
+    except OSError as exc:
+        if isinstance(exc, FileExistsError) or exc.errno in (errno.ENOTEMPTY, errno.EEXIST):
+            raise exists from None
+        raise
 
 
 def discard(folder: Path) -> bool:
@@ -228,7 +244,7 @@ def close_year(register_path: str | Path, *, pdf: bool = True, dry_run: bool = F
     from . import tasks
     from .workbook import appender, reader, writer
 
-    with writer.editing(Path(register_path), "年度締め", clear_lock=clear_lock) as edit:
+    with writer.editing(Path(register_path), history.CLOSE_YEAR, clear_lock=clear_lock) as edit:
         book = reader.load(edit.path)
         plan, folder = prepare(book, edit.path, pdf=pdf)
         letters, rows = plan.cells()

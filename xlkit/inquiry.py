@@ -269,11 +269,11 @@ def plan(book: Book, year: int, divisions: list[str] | None = None, *,
     if now is None:  # a survey made as of `on` is issued that day: collect reads its 課 of that day back
         now = dt.datetime.now() if on is None else dt.datetime.combine(on, dt.datetime.now().time())
     on = on or now.date()
-    entries = org.of(book)
+    entries = book.org
     open_now = org.current(entries, on)
     known = {cells.fold(d.name): (d.name, d.body) for d in open_now}
     if divisions:
-        on_sheet = {cells.fold(d) for d, _ in book.divisions}
+        on_sheet = org.names(entries)
         unknown = [d for d in divisions if cells.fold(d) not in on_sheet]
         if unknown:
             raise Refusal("survey.unknown_division", 課="、".join(unknown))
@@ -319,7 +319,7 @@ def division_choices(book: Book, on: dt.date) -> list[str]:
     """The 課 a form made on `on` offers for its new rows: each 課 valid that day once, in chart
     (sheet) order. A closed 課 is not offered: collect refuses a new row typed with it."""
     names: dict[str, str] = {}
-    for d in org.current(org.of(book), on):
+    for d in org.current(book.org, on):
         names.setdefault(cells.fold(d.name), d.name)
     return list(names.values())
 
@@ -342,7 +342,7 @@ def _placements(book: Book, entries: list[org.Division], year: int,
     or not begun yet). A linkage is listed by its own 課, or by those that took it over
     (xlkit.org.takers from the row of its 課 valid on its 開始日: a name with several periods
     gives each linkage the 課 of its own period)."""
-    on_sheet = {cells.fold(d) for d, _ in book.divisions}
+    on_sheet = org.names(entries)
     placed: list[tuple[Record, list[str]]] = []
     unasked: list[Record] = []
     orphaned: list[Record] = []

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING
 
 from xlkit import messages
 from xlkit.errors import XlkitError
-from xlkit.macros import (alert, check_current, excel_text, guarded, load_register, read_book, required_sheet,
+from xlkit.macros import (alert, check_current, guarded, load_register, read_book, required_sheet,
                           workbook_file)
-from xlkit.macros_survey import block_of, failure_text, log_rows, unprotected
+from xlkit.macros_survey import block_of, excel_value, failure_text, log_rows, unprotected
 
 if TYPE_CHECKING:  # pragma: no cover
     import xlwings as xw
@@ -94,10 +94,12 @@ def _check_lock(path: Path) -> None:
 
 
 def _contents(book) -> tuple:
-    """What the 確定 copy must hold as the open workbook holds it: every register row, 設定 (its
-    values and the rows they are on) and the masters."""
-    return ([(r.row, r.values) for r in book.linkages], [(r.row, r.values) for r in book.cases], book.settings,
-            book.setting_cells, book.divisions, book.bodies, book.categories, book.results)
+    """What the 確定 copy must hold as the open workbook holds it: every register row (外部提供's
+    too: the copy is the whole register), 設定 (its values and the rows they are on) and the
+    masters. The 課 rows are compared with their periods (book.org, not only the (課, 実施機関)
+    pairs of book.divisions): an unsaved 終了日 or 後継の課 changes the names the report prints,
+    and the ○ of 区分 and 審議結果 what 入力チェック finds."""
+    return book.contents(), book.setting_cells
 
 
 def _write(book, plan, source: str, settings_sheet, history_sheet, history_rows, history_letters) -> None:
@@ -115,7 +117,7 @@ def _write(book, plan, source: str, settings_sheet, history_sheet, history_rows,
         if value is None:
             settings_sheet.range(change.cell).clear_contents()
         else:
-            settings_sheet.range(change.cell).value = excel_text(value) if isinstance(value, str) else value
+            settings_sheet.range(change.cell).value = excel_value(value)
 
 
 def _asker(book) -> Callable:

@@ -184,14 +184,15 @@ def block_of(register, letters: dict[str, str], rows: list[dict]) -> list[list]:
         line: list = [None] * width
         for key, letter in letters.items():
             column = register.column(key)
-            line[column_index(letter)] = _cell(cells.cell_value(values.get(key), separator=column.separator))
+            line[column_index(letter)] = excel_value(cells.cell_value(values.get(key), separator=column.separator))
         block.append(line)
     return block
 
 
-def _cell(value):
+def excel_value(value):
     """A typed value as written through xlwings: text kept as that text (excel_text), the rest
-    (dates, as the reader types every date cell, and numbers) as it is."""
+    (dates, as the reader types every date cell, and numbers) as it is. Every button writes a
+    cell through it (年度締め's 設定 cells too)."""
     return excel_text(value) if isinstance(value, str) else value
 
 

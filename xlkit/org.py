@@ -55,10 +55,10 @@ class Division:
         return self.valid_from is not None and self.valid_from > day
 
 
-def of(book) -> list[Division]:
-    """A Book's 課 entries: `book.org` (a Book made from (課, 実施機関) pairs alone, as tests and
-    notebooks make one, has them as rows valid for ever: xlkit.records.Book)."""
-    return list(book.org)
+def names(org: Iterable[Division]) -> set[str]:
+    """Every name on the 課 sheet, folded as names are compared, closed ones too: whether a 課
+    typed anywhere is on the sheet at all (its period aside)."""
+    return {cells.fold(d.name) for d in org}
 
 
 def dated(org: Iterable[Division]) -> bool:

@@ -65,6 +65,18 @@ class Book:
         self.org = org
         self.divisions = [(d.name, d.body) for d in org]
 
+    def contents(self, *, raw: bool = False) -> tuple:
+        """What staff keep in the register, as the reader types it: every register row (外部提供's
+        too) with its row number, 設定, the 課 rows with their periods and successors (org, not only
+        the (課, 実施機関) pairs), the masters and their ○ marks. Two reads of one register compare
+        equal exactly when nothing staff keep differs; with `raw`, also each cell as typed (an
+        upgrade must keep even that; Excel's open workbook and the file give different raw values)."""
+        def rows(records: list[Record]) -> list:
+            return [(r.row, r.values, r.raw) if raw else (r.row, r.values) for r in records]
+
+        return (rows(self.linkages), rows(self.cases), rows(self.provisions), self.settings, self.org,
+                self.bodies, self.categories, self.results, self.marked)
+
     def shadow(self) -> Book:
         """The same masters and settings with no rows, issues or column maps of its own: for typing
         other rows (a 照会票's, rows read back) as this register types them without changing it."""

@@ -81,7 +81,7 @@ def reorganise(register_path: str | Path, table_path: str | Path, day: dt.date, 
         with row_insert.rehearsal(path) as package:  # the same splice in memory, never saved
             _write(package, book, result)
         return Reorganised(result, _said(result, _moved(book, result)))
-    with writer.editing(path, "組織改正", clear_lock=clear_lock) as edit:
+    with writer.editing(path, history.REORGANISE, clear_lock=clear_lock) as edit:
         book = reader.load(edit.path, skip=skip)
         result = _plan(book, table, day)
         _write(edit.package, book, result)
@@ -161,22 +161,23 @@ def _changes(result: reorg.Plan, moved: list[tuple[str, int, int]], source: str)
     where it went and when; one summary row would name none of them."""
     reg = schema.division()
     action = history.REORGANISE
+    separator = reg.column("successor").separator  # 後継の課 as its cell holds it
     found = []
     for c in result.closings:
         entry = c.entry
         # the row had no 終了日: a row that ends already is refused (reorganise.old_ends_later)
-        found.append(history.Change(action, column=f"課・{entry.name}・{reg.header('valid_to')}",
+        found.append(history.Change(action, column=f"{reg.sheet}・{entry.name}・{reg.header('valid_to')}",
                                     new=c.valid_to, source=source))
-        found.append(history.Change(action, column=f"課・{entry.name}・{reg.header('successor')}",
-                                    old=cells.as_text(list(entry.successors), separator="、") or None,
-                                    new="、".join(c.successors), source=source))
+        found.append(history.Change(action, column=f"{reg.sheet}・{entry.name}・{reg.header('successor')}",
+                                    old=cells.as_text(list(entry.successors), separator=separator) or None,
+                                    new=separator.join(c.successors), source=source))
     for o in result.openings:
         entry = o.entry
         for key, value in (("name", entry.name), ("body", entry.body), ("valid_from", entry.valid_from)):
-            found.append(history.Change(action, column=f"課・{entry.name}・{reg.header(key)}", new=value, source=source))
+            found.append(history.Change(action, column=f"{reg.sheet}・{entry.name}・{reg.header(key)}", new=value, source=source))
     row_header = messages.text("reorganise.history_row")
     for name, old, new in moved:
-        found.append(history.Change(action, column=f"課・{name}・{row_header}",
+        found.append(history.Change(action, column=f"{reg.sheet}・{name}・{row_header}",
                                     old=messages.text("reorganise.row", 行=old), new=messages.text("reorganise.row", 行=new),
                                     source=source))
     return found

@@ -10,6 +10,34 @@ OLD_NAMES = ("戸籍住民課", "滞納対策課")
 FROM = "2021-04-01"
 
 
+def _late() -> str:
+    from support import forms
+    from xlkit import schema
+
+    linkage = schema.linkage()
+    return ("No.\t" + "\t".join(linkage.header(k) for k in forms.TABLE2_KEYS) + "\n"
+            "1\t滞納対策課\t滞納整理業務\t理由\t滞納者\t氏名\t\t令和2年度第5回審議会承認\t相手方\tR3. 2. 1 記載漏れ\n"
+            "2\t戸籍住民課\t証明書交付業務\t理由\t区民\t氏名\t\t令和2年度第5回審議会承認\t相手方\tR3. 3. 1 記載漏れ\n")
+
+
+# 表(2) of two linkages of the old names started in 令和2年度 and found in 令和3年度 (記載漏れ):
+# the 令和3年度 report has rows whose 課 it must name
+LATE = _late()
+
+
+def with_late_linkages(source: Path, path: Path) -> Path:
+    """`source` copied to `path` at the current format, with the two LATE linkages imported: the
+    register before the change (test_reorganise.py and test_reorganise_hostile.py)."""
+    import shutil
+
+    from xlkit import tasks
+
+    shutil.copyfile(source, path)
+    tasks.upgrade(path)  # nothing to do when the sample is of the current format already
+    tasks.import_table(path, LATE, 2021, source="late.txt")
+    return path
+
+
 def reorganised(register: Path) -> Path:
     """`register` reorganised in place by `xlkit reorganise` (the table written beside it)."""
     from xlkit import cli
@@ -33,3 +61,10 @@ def detail_divisions(path: Path, sheet_index: int = 1) -> list[str]:
     header = next(i for i, row in enumerate(rows) if header_text in row)
     column = rows[header].index(header_text)
     return [row[column] for row in rows[header + 1:] if row[column]]
+
+
+def table(folder: Path, text: str, name: str = "組織改正.txt", encoding: str = "utf-8") -> Path:
+    """A change table written into `folder` as `name`, in `encoding`, its line ends as given."""
+    path = folder / name
+    path.write_bytes(text.encode(encoding))
+    return path
