@@ -264,6 +264,21 @@ def test_the_file_size_limit(register, monkeypatch):
     assert reason(register, "重い.png").startswith("大きすぎます（")
 
 
+def test_a_file_that_grows_past_the_limit_while_read_is_refused_by_size(register, monkeypatch):
+    """A copy still being written: small when its size is read, over the limit when it is opened."""
+    target = put(register, "コピー中.png", image_bytes())
+    monkeypatch.setenv("XLKIT_LIMITS", f"attachment_bytes={target.stat().st_size + 10}")
+
+    def grow_then_open(path, mode="r", *args, **kwargs):
+        with open(target, "ab") as more:
+            more.write(b"\0" * 100)
+        return open(path, mode, *args, **kwargs)
+
+    monkeypatch.setattr(attachments, "open", grow_then_open, raising=False)
+    said = attachments.check("コピー中.png", register)  # once: the next look finds it larger still
+    assert said is not None and said.startswith("大きすぎます（") and japanese(said)
+
+
 def _exif_rotated_jpeg(orientation: int) -> bytes:
     image = Pillow.new("RGB", (400, 100), "white")
     image.paste((255, 0, 0), (0, 0, 40, 100))  # a red band on the left edge
@@ -418,6 +433,25 @@ def test_a_file_replaced_after_a_check_is_read_again(register):
     target.write_bytes(b"not an image any more")
     os.utime(target, ns=(target.stat().st_atime_ns, target.stat().st_mtime_ns + 5_000_000_000))
     assert "でもありません" in reason(register, "流れ図.png")
+
+
+def test_the_files_remembered_hold_no_more_bytes_than_the_budget(register, monkeypatch):
+    """Many large photos checked then placed: the cache keeps the newest within its byte budget
+    (a gigabyte of 30 MB photos would otherwise stay in the buttons' Python)."""
+    sizes = []
+    for i in range(3):
+        put(register, f"写真{i}.png", image_bytes(size=(200 + i, 200), color=(i, 0, 0)))
+        sizes.append(len(attachments.load(f"写真{i}.png", register).png))
+    attachments._cache.clear()
+    monkeypatch.setattr(attachments, "_CACHED_BYTES", max(sizes) * 2)
+    for i in range(3):
+        attachments.load(f"写真{i}.png", register)
+    held = [found for found in attachments._cache.values() if isinstance(found, attachments.Image)]
+    assert sum(len(found.png) for found in held) <= max(sizes) * 2
+    assert [found.name for found in held] == ["写真1.png", "写真2.png"]  # the newest kept, the oldest dropped
+    monkeypatch.setattr(attachments, "_CACHED_BYTES", min(sizes) - 1)
+    attachments._cache.clear()
+    assert attachments.load("写真0.png", register).name == "写真0.png" and attachments._cache == {}
 
 
 # --- 入力チェック: a warning at the cell ---------------------------------------------------------

@@ -807,3 +807,38 @@ def test_an_unreadable_attachment_file_is_a_reason_not_a_traceback(register, mon
     monkeypatch.setattr(builtins, "open", refusing)
     said = reason_of(register, "鍵付き.png")
     assert "PermissionError" not in said and "Permission denied" not in said
+
+
+# --- the upgrade's read-back compares what format 4 and 5 brought, not only what format 1 had ---
+
+def _edited(source, target, sheet: str, cell: str, value):
+    shutil.copyfile(source, target)
+    wb = openpyxl.load_workbook(target)
+    wb[sheet][cell] = value
+    wb.save(target)
+    return target
+
+
+@pytest.mark.parametrize("sheet, cell, value", [
+    ("課", "D2", dt.datetime(2024, 3, 31)),  # a 終了日 (format 4): a report would print another 課's name
+    ("課", "E2", "区政情報課"),  # a 後継の課
+    (P, "H2", "新宿警察署"),  # a 外部提供 row (format 5): another 提供先 on the 別紙
+])
+def test_the_upgrade_read_back_refuses_a_copy_that_lost_a_period_or_a_provision(tmp_path, make_case, sheet, cell,
+                                                                                  value):
+    from xlkit.errors import Refusal
+
+    case = make_case(1, categories="外部提供")
+    path = builder.build(tmp_path / "r.xlsx", settings={"report_year": 2025}, cases=[case], provisions=[
+        {"fiscal_year": 2025, "case_no": 1, "reason": "理由", "persons": "対象者", "items": "氏名",
+         "method": "電話", "provided_on": dt.date(2024, 6, 5), "recipient": "牛込警察署"}])
+    before = reader.load(path)
+    assert len(before.provisions) == 1 and before.provisions[0].cell("recipient") == "H2"
+    assert before.org[0].name == "行政管理課" and before.org[0].row == 2
+    same = tmp_path / "same.xlsx"
+    shutil.copyfile(path, same)
+    tasks._verify_upgrade(same, path, before)  # an unchanged copy passes
+    changed = _edited(path, tmp_path / "changed.xlsx", sheet, cell, value)
+    with pytest.raises(Refusal) as refused:
+        tasks._verify_upgrade(changed, path, before)
+    assert "読み直した値が元の値と違います" in str(refused.value)

@@ -495,3 +495,17 @@ def test_the_check_button_warns_of_invisible_characters(tmp_path, make_linkage):
     assert "「U+202E（右から左への上書き）」（5文字目）" in rows[0][5]
     assert "「U+0007（制御文字）」（3文字目）" in rows[1][5]
     assert colours(actions) == {(LINKS, "J2"): design.WARNING_FILL, (LINKS, "E3"): design.WARNING_FILL}
+
+
+def test_a_sheet_the_button_writes_renamed_by_a_space_is_named_not_called_missing(summary_book, tmp_path):
+    """「集計 」: the buttons name the tab to fix, as the reader names a register sheet (register.misnamed)."""
+    import openpyxl
+
+    renamed = tmp_path / "renamed.xlsx"
+    wb = openpyxl.load_workbook(summary_book(report_year=2020))
+    wb[design.SUMMARY].title = design.SUMMARY + " "
+    wb.save(renamed)
+    actions = run(macros.summarize, renamed)
+    assert not writes(actions)
+    [alert] = alerts(actions)
+    assert f"「{design.SUMMARY} 」というシート" in alert[0] and f"「{design.SUMMARY}」に直して" in alert[0]

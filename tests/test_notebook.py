@@ -62,6 +62,12 @@ def test_load_keeps_the_book_and_says_its_counts(sample):
     assert len(sample.linkages) == len(sample.book.linkages) == 95
     assert len(sample.cases) == len(sample.book.cases) == 41
     assert "外部結合 95行" in repr(sample) and "審議案件 41行" in repr(sample) and "sample.xlsx" in repr(sample)
+    # 外部提供 (format 5) is a register of its own: read as the other two, counted beside them
+    assert len(sample.provisions) == len(sample.book.provisions) == 10 and "外部提供 10行" in repr(sample)
+    first = sample.book.provisions[0]
+    row = sample.provisions.loc[first.row]
+    assert (row["案件の年度"], row["案件の№"]) == (first.values["fiscal_year"], first.values["case_no"])
+    assert row["外部提供の時期"] == pd.Timestamp(first.values["provided_on"])
 
 
 def test_a_file_that_is_not_a_register_is_refused_in_japanese(tmp_path):
@@ -69,7 +75,8 @@ def test_a_file_that_is_not_a_register_is_refused_in_japanese(tmp_path):
         xlkit.load(tmp_path / "ない.xlsx")
 
 
-@pytest.mark.parametrize("reg, attr", [(schema.linkage(), "linkages"), (schema.case(), "cases")])
+@pytest.mark.parametrize("reg, attr", [(schema.linkage(), "linkages"), (schema.case(), "cases"),
+                                       (schema.provision(), "provisions")])
 def test_columns_are_the_schema_headers_typed_by_kind(sample, reg, attr):
     frame = getattr(sample, attr)
     assert list(frame.columns) == reg.headers
@@ -78,7 +85,7 @@ def test_columns_are_the_schema_headers_typed_by_kind(sample, reg, attr):
         assert EXPECTED_DTYPE[column.kind](dtype), (column.header, column.kind, dtype)
 
 
-@pytest.mark.parametrize("attr", ["linkages", "cases"])
+@pytest.mark.parametrize("attr", ["linkages", "cases", "provisions"])
 def test_index_is_the_excel_row(sample, attr):
     frame = getattr(sample, attr)
     assert frame.index.name == "行"

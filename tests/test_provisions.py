@@ -332,3 +332,32 @@ def test_an_export_without_the_provision_sheet_says_the_tables_are_left_out(tmp_
     assert code == 0 and (tmp_path / "c.docx").is_file()
     said = out + err
     assert japanese(said) and P in said and "別紙に載りません" in said
+
+
+# --- the buttons name a misnamed sheet as the command line does (one decision, two doors) ------
+
+def _button_codes(path) -> list[tuple[str, str]]:
+    from xlkit import macros
+    from support.payload import office_js_payload, remote_book
+
+    book = remote_book(office_js_payload(path))
+    macros.validate(book)
+    [block] = [a for a in book.json()["actions"] if a["func"] == "setValues"]
+    return [(row[1], row[6]) for row in block["values"][1:]]
+
+
+def test_the_check_button_names_a_provision_sheet_renamed_by_a_space(tmp_path, providing_case):
+    path = _renamed(build(tmp_path / "r.xlsx", cases=[providing_case], provisions=[provision()]), P, P + " ")
+    assert _button_codes(path) == [(P + " ", "provision-sheet-misnamed")]
+
+
+@pytest.mark.parametrize("sheet", [C, schema.linkage().sheet])
+def test_the_buttons_name_a_register_sheet_renamed_by_a_space(tmp_path, sheet):
+    from xlkit import macros
+    from support.payload import alerts, office_js_payload, remote_book
+
+    path = _renamed(build(tmp_path / "r.xlsx"), sheet, sheet + "　")
+    book = remote_book(office_js_payload(path))
+    macros.validate(book)
+    [alert] = alerts(book.json()["actions"])
+    assert f"「{sheet}　」というシート" in alert[0] and f"「{sheet}」に直して" in alert[0]

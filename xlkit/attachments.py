@@ -47,6 +47,9 @@ FOLDER = "添付ファイル"
 RENDER_DPI = 150  # a PDF page rendered for A4 print: sharp enough, a few MB at most
 JPEG_QUALITY = 90  # a rotated or converted photo is written again as JPEG; PNG would be ten times larger
 _CACHED = 32  # files remembered (check, then load for the report, decodes once)
+# ... and the bytes they may hold: 32 photos at the 30 MB file limit would keep a gigabyte in the
+# buttons' Python for as long as Excel runs; past this, an older file is decoded again when asked
+_CACHED_BYTES = 256 * limits.MB
 SIMILAR_SHOWN = 3
 FOLDER_SHOWN = 60  # characters of a folder named in a reason: a name of 2,000 「a/」 is said, not echoed
 
@@ -287,7 +290,11 @@ _cache: dict = {}
 
 
 def _remember(key, found) -> None:
-    if len(_cache) >= _CACHED:
+    size = len(found.png) if isinstance(found, Image) else 0
+    if size > _CACHED_BYTES:
+        return  # one file over the budget: kept by no one but its caller
+    while _cache and (len(_cache) >= _CACHED
+                      or size + sum(len(f.png) for f in _cache.values() if isinstance(f, Image)) > _CACHED_BYTES):
         _cache.pop(next(iter(_cache)))
     _cache[key] = found
 
@@ -313,6 +320,9 @@ def _read(name: str, path: Path, size: int, most: limits.Limits) -> Image:
             data = f.read(most.attachment_bytes + 1)
     except OSError as e:
         raise AttachmentError(name, messages.text("attachment.unreadable", 理由=os_reason(e))) from None
+    if len(data) > most.attachment_bytes:  # grown since its size was read (a copy still being written)
+        raise AttachmentError(name, messages.text("attachment.file_too_big", 大きさ=limits.size(len(data)) + "以上",
+                                                  上限=limits.size(most.attachment_bytes)))
     kind = _kind(data[:1024])
     if kind is None:
         raise AttachmentError(name, messages.text("attachment.not_image"))

@@ -37,8 +37,6 @@ from xlkit.workbook import design
 if TYPE_CHECKING:  # pragma: no cover
     import xlwings as xw
 
-    from xlkit.tasks import Summary
-
 # xlkit.tasks (validation, figures, reports) is imported inside each macro, under its guard: a
 # broken install then reaches staff as a Japanese alert, not as a traceback of the import line
 
@@ -110,8 +108,14 @@ def _sheet(book, name: str):
 
 def required_sheet(book, name: str):
     """The sheet the button writes to; a register without it is refused in Japanese."""
+    from xlkit import register
+
     sheet = _sheet(book, name)
     if sheet is None:
+        # a tab renamed by a stray space (「集計 」) is named, as the reader names a register sheet
+        near = register.misnamed(name, [s.name for s in book.sheets])
+        if near is not None:
+            raise XlkitError(messages.text("register.sheet_misnamed", シート=name, 名前=near))
         raise XlkitError(messages.text("register.sheet_missing", シート=name))
     return sheet
 
@@ -146,7 +150,9 @@ def load_register(book, grids: dict[str, list[list]]):
 
     version = _format_of(book)
     formats.check_readable(version, book.name)
-    found = register.load_sheets(grids)
+    # every sheet name and the format, as the file reader passes them: a 「外部提供 」 renamed by a
+    # stray space is named here too, not taken for a missing sheet (register.misnamed decides)
+    found = register.load_sheets(grids, sheets=[sheet.name for sheet in book.sheets], version=version)
     found.format = version
     found.register_id = _register_id_of(book)
     found.path = workbook_file(book)  # 添付ファイル are looked up beside it (入力チェック, the exports)
@@ -337,15 +343,6 @@ def summarize(book: xw.Book | None = None) -> None:
     guarded("集計", book, _summarize)
 
 
-def summary_rows(result: Summary, bodies: list[str]) -> list[list]:
-    """The values written to 「集計」: table (1) as the report lays it out, the comparison with last
-    year, the notes (xlkit.summary_sheet)."""
-    from xlkit import summary_sheet
-    from xlkit.export import layout
-
-    return summary_sheet.plan(result, bodies, layout.load(), dt.datetime.now()).values
-
-
 def _summarize(book) -> None:
     from xlkit import summary_sheet, tasks
     from xlkit.dates import nendo
@@ -498,4 +495,4 @@ def close_year(book: xw.Book | None = None, confirm: Callable | None = None) -> 
 
 
 __all__ = ["validate", "summarize", "export_word", "export_excel", "survey", "collect", "close_year", "read_grid", "read_book",
-           "result_rows", "summary_rows"]
+           "result_rows"]

@@ -2,7 +2,7 @@
 
     import xlkit
     reg = xlkit.load("workbooks/sample.xlsx")
-    reg.linkages                      # 外部結合, one row per record
+    reg.linkages                      # 外部結合, one row per record (cases: 審議案件, provisions: 外部提供)
     reg.figures(2020)                 # a + b − c per 実施機関, 合計 last
     reg.validate()                    # what is wrong, cell by cell
 
@@ -62,6 +62,12 @@ class RegisterData:
     def cases(self) -> pd.DataFrame:
         """審議案件: one row per record, index 行 (Excel row), columns the schema's headers."""
         return _frame(schema.case(), self.book.cases)
+
+    @cached_property
+    def provisions(self) -> pd.DataFrame:
+        """外部提供: one row per record, index 行 (Excel row), columns the schema's headers; a row
+        belongs to the case of its (案件の年度, 案件の№). Empty for a register older than format 5."""
+        return _frame(schema.provision(), self.book.provisions)
 
     @cached_property
     def settings(self) -> dict[str, Any]:
@@ -136,7 +142,8 @@ class RegisterData:
     def __repr__(self) -> str:
         name = self.book.path.name if self.book.path else "（ファイルなし）"
         return (f"<登録簿 {name}: {schema.linkage().sheet} {len(self.book.linkages)}行、"
-                f"{schema.case().sheet} {len(self.book.cases)}行>")
+                f"{schema.case().sheet} {len(self.book.cases)}行、"
+                f"{schema.provision().sheet} {len(self.book.provisions)}行>")
 
 
 def load(path: str | Path) -> RegisterData:

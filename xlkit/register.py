@@ -592,7 +592,8 @@ def _read_settings(book: Book, grid: list[list] | None) -> None:
                     values[column.key] = prepared
             elif item.startswith(prefix) and item[len(prefix):].strip("()") in bodies:
                 body = bodies[item[len(prefix):].strip("()")]
-                _setting_cell(book, reg.sheet, f"{per_body.key}.{body}", f"{per_body.header}（{body}）", row_no)
+                _setting_cell(book, reg.sheet, f"{per_body.key}.{body}", schema.per_body_title(per_body.header, body),
+                              row_no)
                 amount = cells.integer(value, what="件数")
                 if amount is not None:
                     previous[body] = amount

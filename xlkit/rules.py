@@ -435,10 +435,11 @@ def check_previous(book: Book) -> list[Issue]:
     if not previous or not isinstance(year, int):
         return []
     result = figures.compute(book.linkages, year, book.bodies, [d for d, _ in book.divisions])
+    header = schema.settings().header("previous_published")
     found = []
     for body, published, a in figures.compare_previous(result, previous):
         cell = book.setting_cells.get(f"previous_published.{body}", "")
-        found.append(Issue.make("previous-mismatch", schema.settings().sheet, cell, f"前年度公表値（{body}）",
+        found.append(Issue.make("previous-mismatch", schema.settings().sheet, cell, schema.per_body_title(header, body),
                                 figures.previous_note(body, year, published, a), published))
     return found
 

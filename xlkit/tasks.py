@@ -296,7 +296,7 @@ def export_linkages(book: Book, out: Path | Outbox, *, year: int | None = None, 
     _make_folder(out)
     lost: list[str] = []
     written = api.export_linkages(book, result.year, path, overwrite=overwrite, figures=result.figures,
-                                  on_lost=lambda chars: lost.extend(_where_lost(book.linkages, chars)),
+                                  on_lost=lambda chars: lost.extend(where_lost(book.linkages, chars)),
                                   free=isinstance(out, Outbox))
     others = [n for n in result.notes if n.code != "skipped"]
     return Written(Path(written), wanted, title, others, forced, [n.text for n in result.left_out], lost)
@@ -321,7 +321,7 @@ def export_cases(book: Book, out: Path | Outbox, *, date_from: dt.date | None = 
     _make_folder(out)
     lost: list[str] = []
     written = api.export_cases(book, date_from, date_to, path, report_date=report_date, overwrite=overwrite,
-                               on_lost=lambda chars: lost.extend(_where_lost(book.cases, chars)),
+                               on_lost=lambda chars: lost.extend(where_lost(book.cases, chars)),
                                free=isinstance(out, Outbox), missing_ok=without is not None)
     return Written(Path(written), wanted, title, [], forced, _undated_cases(book) + _provisions_unread(book), lost,
                    without)
@@ -330,7 +330,7 @@ def export_cases(book: Book, out: Path | Outbox, *, date_from: dt.date | None = 
 LOST_CELLS_SHOWN = 10
 
 
-def _where_lost(records, chars: set[str]) -> list[str]:
+def where_lost(records, chars: set[str]) -> list[str]:
     """One line per character the PDF's fonts lack, naming the register cells that hold it (the
     report's own wording has none: only typed text can)."""
     found: dict[str, list[str]] = {char: [] for char in chars}
@@ -589,11 +589,8 @@ def _verify_upgrade(written: Path, path: Path, before: Book) -> None:
         raise Refusal("register.unverified", ファイル=path.name,
                       理由=f"読み直した登録簿の形式が {after.format} で、形式 {formats.CURRENT} になっていません")
 
-    def values(book: Book):
-        return ([(r.row, r.values, r.raw) for r in book.linkages], [(r.row, r.values, r.raw) for r in book.cases],
-                book.settings, book.divisions, book.bodies, book.categories, book.results, book.marked)
-
-    if values(after) != values(before):
+    # every value as typed (Book.contents): what later formats brought is kept as well
+    if after.contents(raw=True) != before.contents(raw=True):
         raise Refusal("register.unverified", ファイル=path.name, 理由="読み直した値が元の値と違います")
 
 
