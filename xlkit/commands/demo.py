@@ -1,8 +1,10 @@
 """`xlkit demo`: check the bundled sample register and print its 令和2年度 figures.
 
-The sample is workbooks/sample.xlsx of the repository (built by scripts/build_sample.py). It is
-not shipped inside the package: xlkit is used from a clone, and one copy of the sample is easier
-to keep right than two.
+The sample is workbooks/sample.xlsx of the repository (built by scripts/build_sample.py), with the
+flow diagram its case №1 attaches (workbooks/添付ファイル). A wheel carries the same files as the
+package xlkit.sample (pyproject.toml maps workbooks/ there), so that `xlkit demo` runs on an
+office PC that installed xlkit from the offline bundle; a checkout reads workbooks/ itself. The
+demo only reads: the installed copy may sit in a folder staff cannot write to.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from pathlib import Path
 
 from xlkit.errors import XlkitError
 
-SAMPLE = Path(__file__).resolve().parents[2] / "workbooks" / "sample.xlsx"
+SAMPLE_NAME = "sample.xlsx"
+CHECKOUT = Path(__file__).resolve().parents[2] / "workbooks" / SAMPLE_NAME
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -28,10 +31,25 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def sample_path() -> Path:
-    if not SAMPLE.is_file():
-        raise XlkitError(f"サンプルの登録簿「{SAMPLE}」がありません。"
-                         "リポジトリの scripts/build_sample.py を実行して作成してください。")
-    return SAMPLE
+    """The sample register: the checkout's, else the one installed with the package."""
+    if CHECKOUT.is_file():
+        return CHECKOUT
+    installed = _installed()
+    if installed is not None and installed.is_file():
+        return installed
+    raise XlkitError(f"サンプルの登録簿「{SAMPLE_NAME}」が見つかりません（{CHECKOUT}、またはインストールした "
+                     "xlkit の中）。xlkit を入れ直してください（リポジトリでは scripts/build_sample.py で作成できます）。")
+
+
+def _installed() -> Path | None:
+    from importlib import resources
+
+    try:
+        # an installed wheel is a folder on disk: the reader needs a real path (and the
+        # attachment folder beside it), which resources.files gives for such a package
+        return Path(str(resources.files("xlkit.sample").joinpath(SAMPLE_NAME)))
+    except (ModuleNotFoundError, TypeError):
+        return None
 
 
 def run(args: argparse.Namespace) -> int:
