@@ -80,10 +80,31 @@ _OS_REASONS = {
 }
 
 
+# Windows refuses a path of MAX_PATH (260) characters or more unless long paths are enabled on the
+# PC, and says so as "path not found" (ERROR_PATH_NOT_FOUND, ERROR_FILENAME_EXCED_RANGE: ENOENT to
+# Python): deep share folders with long Japanese names reach it, and "not found" sends staff
+# looking for a folder they can see is there
+WINDOWS_PATH_LIMIT = 260
+_LONG_PATH_WINERRORS = (3, 206)
+
+
+def _long_path(exc: OSError) -> int:
+    """The length of the path Windows refused as too long; 0 when that is not what happened."""
+    if getattr(exc, "winerror", None) not in _LONG_PATH_WINERRORS:
+        return 0
+    longest = max((len(str(f)) for f in (exc.filename, exc.filename2) if f), default=0)
+    return longest if longest >= WINDOWS_PATH_LIMIT else 0
+
+
 def os_reason(exc: OSError) -> str:
     """An OSError in Japanese: never the system's English text, never Python's exception name."""
     import errno
 
+    long_path = _long_path(exc)
+    if long_path:
+        return (f"場所が長すぎるか、見つかりません。フォルダ名とファイル名を合わせて {long_path} 文字あり、"
+                f"Windows では {WINDOWS_PATH_LIMIT} 文字未満でないと扱えないことがあります。"
+                "フォルダ名を短くするか、浅いフォルダに移してください")
     name = errno.errorcode.get(exc.errno or 0, "")
     if name in _OS_REASONS:
         return _OS_REASONS[name]

@@ -1,4 +1,4 @@
-"""What the register's buttons run: 入力チェック, 集計, Word出力, Excel出力, 照会票作成, 回答取込, 年度締め.
+"""What the register's buttons run: 入力チェック, 集計, Word出力, Excel出力, 照会票作成, 回答取込, 年度締め, 診断.
 
 Each button's VBA sub is one line, ``RunPython "import xlkit.macros as m; m.validate()"``; with
 no argument a macro works on ``xw.Book.caller()``. Tests pass a Book built from an Office.js
@@ -25,7 +25,7 @@ import re
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from pathlib import Path
+from pathlib import Path, PurePath, PureWindowsPath
 from typing import TYPE_CHECKING, Any
 
 from xlkit import cells, limits, messages
@@ -52,7 +52,27 @@ def _caller(book):
         return book
     import xlwings as xw
 
+    # xlwings cuts its --wb= argument at the second "=": 「登録簿=R6.xlsm」 would be looked up as
+    # 「登録簿」, not found (or another book found). The whole name and Excel's window find it.
+    called = _called_from()
+    if called is not None and "=" in called[0]:
+        name, hwnd = called
+        for app in xw.apps:
+            if str(app.hwnd) == hwnd:
+                return app.books[name]
     return xw.Book.caller()
+
+
+def _called_from(argv: list[str] | None = None) -> tuple[str, str] | None:
+    """(workbook name, Excel's window) from the command line xlwings' RunPython gives Python; None
+    when Python was not started by a button."""
+    import sys
+
+    found = dict(arg[2:].split("=", 1) for arg in (sys.argv if argv is None else argv)
+                 if arg.startswith("--") and "=" in arg)
+    if found.get("from_xl") != "1" or "wb" not in found:
+        return None
+    return found["wb"].strip(), found.get("hwnd", "").strip()
 
 
 def alert(book, message: str, title: str, *, critical: bool = False, buttons: str = "ok"):
@@ -65,7 +85,8 @@ def guarded(title: str, book, work: Callable[[Any], None]) -> None:
     try:
         book = _caller(book)
     except Exception as e:  # not started from Excel: nothing to show an alert in
-        _last_resort(messages.text("button.no_excel", ボタン=title, 内容=type(e).__name__))
+        cloud = _cloud_error(e)
+        _last_resort(cloud.message if cloud else messages.text("button.no_excel", ボタン=title, 内容=type(e).__name__))
         return
     try:
         work(book)
@@ -75,7 +96,29 @@ def guarded(title: str, book, work: Callable[[Any], None]) -> None:
     except OSError as e:  # a file the system would not read or write: the user's environment
         _safe_alert(book, from_os_error(e).message, title)
     except Exception as e:  # the last guard: staff must never see a traceback
-        _safe_alert(book, messages.text("button.unexpected", ボタン=title, 内容=f"{type(e).__name__}: {e}"), title)
+        # xlwings' English about a OneDrive/SharePoint workbook, wherever a macro met it
+        cloud = _cloud_error(e, book)
+        _safe_alert(book, cloud.message if cloud else
+                    messages.text("button.unexpected", ボタン=title, 内容=f"{type(e).__name__}: {e}"), title)
+
+
+def _cloud_error(exc: BaseException, book=None) -> XlkitError | None:
+    """xlwings' OneDrive/SharePoint mapping error in Japanese (xlkit.onedrive); None for any other
+    error, and when the words themselves cannot be read: the caller's own message then stands."""
+    try:
+        from xlkit import onedrive
+
+        return onedrive.translate(exc, _name_of(book))
+    except Exception:
+        return None
+
+
+def _name_of(book) -> str:
+    """The workbook's file name for a message; "" when even that cannot be had."""
+    try:
+        return str(book.name) if book is not None else ""
+    except Exception:
+        return ""
 
 
 def _with_hint(message: str, hint: str) -> str:
@@ -388,20 +431,43 @@ def export_excel(book: xw.Book | None = None, confirm: Callable | None = None) -
 
 
 def workbook_file(book) -> Path | None:
-    """The open workbook's file; None for a workbook in the cloud (no folder of ours holds it). A
-    workbook without a path (never saved) is taken to be in the current folder."""
-    fullname = str(book.fullname)
+    """The open workbook's file; None for a workbook in the cloud (no folder of ours holds it) and
+    for one never saved on Windows (file_of). xlwings' error about a OneDrive/SharePoint address it
+    could not map to the PC is raised in Japanese (xlkit.onedrive)."""
+    try:
+        fullname = str(book.fullname)
+    except Exception as e:  # xlwings could not map a OneDrive/SharePoint address to the PC
+        cloud = _cloud_error(e, book)
+        if cloud is None:
+            raise
+        raise cloud from None
+    return file_of(fullname, Path)
+
+
+def file_of(fullname: str, flavour: type[PurePath] = Path, cwd: PurePath | None = None) -> PurePath | None:
+    """The file a workbook's full name stands for, in the path flavour of the PC Excel runs on
+    (`flavour` lets a test read a Windows name anywhere); None for a web address, and on Windows
+    for a book never saved (「Book1」): xlwings starts Python in the interpreter's folder, so the
+    current folder there is %LOCALAPPDATA%\\xlkit\\.venv\\Scripts, where no one would look for
+    exports. Elsewhere (xlwings' remote engine, the tests) the current folder stands for it."""
     if "://" in fullname:
         return None
-    path = Path(fullname)
-    return path if path.is_absolute() else Path.cwd() / path.name
+    path = flavour(fullname)
+    if path.is_absolute():
+        return path
+    if issubclass(flavour, PureWindowsPath):
+        return None
+    return (flavour(Path.cwd()) if cwd is None else cwd) / path.name
 
 
 def workbook_folder(book) -> Path:
-    """The folder of the workbook (the current folder for a book that has no path)."""
+    """The folder of the workbook, where its exports go; refused in Japanese for a book in the cloud
+    and for one never saved on Windows (workbook_file)."""
     path = workbook_file(book)
     if path is None:
-        raise XlkitError(messages.text("button.export_cloud"))
+        if "://" in str(book.fullname):
+            raise XlkitError(messages.text("button.export_cloud"))
+        raise XlkitError(messages.text("path.unsaved", ファイル=_name_of(book)))
     return path.parent
 
 
@@ -494,5 +560,12 @@ def close_year(book: xw.Book | None = None, confirm: Callable | None = None) -> 
     macros_close.close_year(book, confirm)
 
 
-__all__ = ["validate", "summarize", "export_word", "export_excel", "survey", "collect", "close_year", "read_grid", "read_book",
-           "result_rows"]
+def doctor(book: xw.Book | None = None) -> None:
+    """診断: xlkit.macros_doctor.doctor (what `xlkit doctor` says, written to the sheet 診断)."""
+    from xlkit import macros_doctor
+
+    macros_doctor.doctor(book)
+
+
+__all__ = ["validate", "summarize", "export_word", "export_excel", "survey", "collect", "close_year", "doctor", "read_grid",
+           "read_book", "result_rows"]
