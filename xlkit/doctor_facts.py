@@ -1,0 +1,244 @@
+"""What `xlkit doctor` knows of this PC and of a register file, gathered into xlkit.diagnosis.Facts.
+
+Every question put to the operating system goes through `System` (the platform, the
+environment, this Python, whether a file exists, the :Zone.Identifier stream, the registry,
+pywin32, LibreOffice), so a test can give the answers of a Windows PC on any machine. The
+register file is read with the readers every command uses (xlkit.workbook.reader and scan), so
+the doctor refuses and words a broken file as they do; its VBA project is read with pyOpenVBA,
+as `xlkit upgrade` reads it (xlkit.workbook.migrate.dropped_modules).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from xlkit import installation
+from xlkit.diagnosis import Conf, Facts, expand, file_conf_value, sheet_conf
+from xlkit.errors import Refusal, XlkitError, os_reason
+from xlkit.workbook import design
+
+EXPORT_DIR = "exports"  # the folder the buttons and the commands save into (xlkit.macros.EXPORT_DIR)
+CONF_FILE = "xlwings.conf"
+_VBA_VERSION = re.compile(r'XLWINGS_VERSION\s+As\s+String\s*=\s*"([^"]*)"', re.I)
+
+
+def _read_zone(path: str) -> str | None:
+    """The :Zone.Identifier stream NTFS keeps beside a downloaded file; None when there is none."""
+    try:
+        with open(path + ":Zone.Identifier", encoding="utf-8", errors="replace") as stream:
+            return stream.read()
+    except FileNotFoundError:
+        return None
+
+
+def _word_installed() -> bool | None:
+    """Whether Word is registered for automation (Word.Application); None where there is no registry."""
+    try:
+        import winreg
+    except ImportError:
+        return None
+    try:
+        with winreg.OpenKey(winreg.HKEY_CLASSES_ROOT, r"Word.Application\CLSID"):
+            return True
+    except OSError:
+        return False
+
+
+def _pywin32_problem() -> str:
+    """"" when win32com imports; else why not, in Japanese (its own error is English)."""
+    import importlib
+
+    try:
+        importlib.import_module("win32com.client")
+    except ImportError:
+        return "入っていないか、DLL を読み込めません"
+    except Exception:  # a half-finished install fails inside its own DLL loading
+        return "読み込みの途中で失敗しました"
+    return ""
+
+
+def _xlwings_version() -> str | None:
+    from importlib import metadata
+
+    try:
+        return metadata.version("xlwings")
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _soffice() -> str | None:
+    from xlkit.export import pdf
+
+    return pdf.find_soffice()
+
+
+@dataclass
+class System:
+    """The answers of the machine xlkit runs on; tests replace any of them."""
+
+    windows: bool = field(default_factory=lambda: sys.platform == "win32")
+    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    executable: str = sys.executable
+    python: tuple[int, int, int] = tuple(sys.version_info[:3])  # type: ignore[assignment]
+    is_file: Callable[[str], bool] = os.path.isfile
+    read_zone: Callable[[str], str | None] = _read_zone
+    word: Callable[[], bool | None] = _word_installed
+    pywin32: Callable[[], str] = _pywin32_problem
+    soffice: Callable[[], str | None] = _soffice
+    xlwings: Callable[[], str | None] = _xlwings_version
+
+
+_UNSET = object()
+
+
+def gather(register: str | Path | None, system: System | None = None, *, conf_grid=_UNSET) -> Facts:
+    """The facts of this PC and of `register` (None: the PC only). `conf_grid`: the xlwings.conf
+    sheet as the open workbook holds it (the button passes it: the VBA reads that, not the
+    file); None when the open workbook has no such sheet."""
+    import xlkit
+
+    system = system or System()
+    facts = Facts(
+        windows=system.windows, python=system.python, executable=system.executable,
+        xlkit_version=xlkit.__version__, xlkit_place=str(Path(xlkit.__file__).resolve().parent),
+        xlwings=system.xlwings(), environ=dict(system.environ), soffice=system.soffice())
+    if system.windows:
+        facts.pywin32 = system.pywin32()
+        facts.word = system.word()
+    facts.user_conf = _file_conf(_user_conf_path(system))
+    if register is not None:
+        _register(facts, str(register), system, conf_grid)
+    if system.windows:
+        candidates = [installation.INTERPRETER_WIN] + [
+            c.value for c in (facts.sheet_conf, facts.folder_conf, facts.user_conf) if c is not None and c.value]
+        facts.exists = {place: system.is_file(place) for place in (expand(c, facts.environ) for c in candidates)}
+    return facts
+
+
+def _user_conf_path(system: System) -> Path:
+    """%USERPROFILE%\\.xlwings\\xlwings.conf, where xlwings' VBA and Python look for the user's settings."""
+    home = system.environ.get("USERPROFILE") if system.windows else None
+    return Path(home or Path.home()) / ".xlwings" / CONF_FILE
+
+
+def _file_conf(path: Path) -> Conf:
+    conf = Conf(str(path))
+    try:
+        if not path.is_file():
+            return conf
+        data = path.read_bytes()
+    except OSError as exc:
+        conf.found, conf.problem = True, os_reason(exc)
+        return conf
+    conf.found = True
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:  # VBA writes in the PC's code page
+        text = data.decode("cp932", errors="replace")
+    conf.value = file_conf_value(text)
+    return conf
+
+
+def _register(facts: Facts, given: str, system: System, conf_grid) -> None:
+    if "://" in given:  # a workbook opened from OneDrive/SharePoint: no file of ours to read
+        facts.register = given
+        facts.problem = f"登録簿がこのパソコンのフォルダにありません（{given}）。"
+        return
+    path = Path(given).absolute()
+    facts.register = str(path)
+    facts.macro = path.suffix.lower() == ".xlsm"
+    grid = _read(facts, path)
+    if facts.problem:
+        return
+    if conf_grid is _UNSET and facts.format is not None and not facts.format_problem:
+        conf_grid = grid
+    if conf_grid is not _UNSET:
+        facts.sheet_conf = sheet_conf(conf_grid, design.CONF)
+    if facts.macro:
+        facts.vba_version, facts.vba_problem = _vba_version(path)
+    facts.folder_conf = _file_conf(path.parent / CONF_FILE)
+    _exports(facts, path)
+    if system.windows:
+        try:
+            facts.zone = system.read_zone(str(path))
+        except OSError as exc:
+            facts.zone_problem = os_reason(exc)
+
+
+def _read(facts: Facts, path: Path):
+    """The register checked as every command checks it (one pass: xlkit.workbook.reader), its format
+    into `facts`, and its xlwings.conf sheet's values (None: it has none; _UNSET: not read)."""
+    from xlkit.workbook import reader
+
+    def format_of(found) -> None:
+        facts.format = found.version
+
+    try:
+        return reader.read_sheets(path, [design.CONF], what="登録簿", vet=format_of).get(design.CONF)
+    except Refusal as refusal:
+        if refusal.key == "format.newer":  # this xlkit does not know its sheets: read no further
+            facts.format = refusal.values["形式"]
+        elif refusal.key == "format.unreadable":
+            facts.format_problem = refusal.message
+        else:
+            facts.problem = refusal.message
+    except XlkitError as exc:
+        if facts.format is None:  # the file itself could not be read
+            facts.problem = exc.message
+        else:  # its xlwings.conf sheet could not (a bomb, a sheet past the limits): said on that line
+            facts.sheet_conf = Conf(design.CONF, found=True, problem=exc.message)
+    return _UNSET
+
+
+def _vba_version(path: Path) -> tuple[str | None, str]:
+    """XLWINGS_VERSION of the register's xlwings module, or why it cannot be read (Japanese)."""
+    from pyopenvba import ExcelFile, NoVBAProjectError, PyOpenVBAError
+
+    try:
+        with ExcelFile(path) as book:
+            project = book.vba_project()
+            names = {n.casefold(): n for n in project.module_names()}
+            if "xlwings" not in names:
+                return None, "登録簿のマクロに xlwings のモジュールがありません。ボタンが動きません。"
+            source = project.get_module(names["xlwings"]).source
+    except NoVBAProjectError:
+        return None, "ボタン付きの登録簿（.xlsm）ですが、マクロ（VBA）が入っていません。ボタンが動きません。"
+    except (PyOpenVBAError, OSError, ValueError, KeyError):
+        return None, "登録簿のマクロ（VBA）を読めません。壊れているおそれがあります。"
+    found = _VBA_VERSION.search(source if isinstance(source, str) else "")
+    if not found:
+        return None, "登録簿のマクロの xlwings モジュールに版（XLWINGS_VERSION）がありません。"
+    return found[1], ""
+
+
+def _exports(facts: Facts, path: Path) -> None:
+    """Whether a file can be made in exports\\ (or, before it exists, in the register's folder):
+    one made and removed at once, so that nothing is left behind."""
+    exports = path.parent / EXPORT_DIR
+    facts.exports = str(exports)
+    if exports.is_dir():
+        facts.exports_kind, facts.exports_problem = "folder", _probe(exports)
+    elif exports.exists():
+        facts.exports_kind = "file"
+    elif path.parent.is_dir():
+        facts.exports_kind, facts.exports_problem = "missing", _probe(path.parent)
+
+
+def _probe(folder: Path) -> str:
+    """"" when a file could be created in `folder` and removed again; else why not, in Japanese."""
+    try:
+        handle, name = tempfile.mkstemp(prefix="~xlkit-doctor-", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        return os_reason(exc)
+    os.close(handle)
+    try:
+        os.unlink(name)
+    except OSError as exc:
+        return f"作ったファイル {Path(name).name} を消せません（{os_reason(exc)}）"
+    return ""
