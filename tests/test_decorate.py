@@ -25,6 +25,7 @@ import pytest
 from lxml import etree
 
 from support import SAMPLE, SOFFICE, needs_soffice
+from support.buttons import BY_CAPTION
 from support import decorate as deco_mod
 from support.decorate import (CF_TEXT, CHART_TITLE, COMMENT, COMMENT_AUTHOR, NOTE, PNG_SIZE, URL,
                               WORKSHEET_ORDER, decorate, missing)
@@ -339,7 +340,7 @@ def test_libreoffice_still_binds_the_buttons_of_the_decorated_xlsm(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     controls = json.loads(out.read_text(encoding="utf-8"))["controls"]
     assert [(c["sheet"], c["label"]) for c in controls] == [
-        ("使い方", label) for label in ("入力チェック", "集計", "Word出力", "Excel出力", "照会票作成", "回答取込", "年度締め")]
+        ("使い方", label) for label in BY_CAPTION]
     for control in controls:
         assert any(e["method"] == "actionPerformed" and "VBAProject.xlkit.Xlkit" in e["code"] for e in control["events"])
 

@@ -36,7 +36,7 @@ DIVISION = schema.division()
 DIVISIONS_PART = "xl/worksheets/sheet8.xml"  # 課 of the fixtures
 NEW_HEADERS = tuple(DIVISION.headers[2:])  # 開始日, 終了日, 後継の課
 CLOSED = schema.settings().column("closed_years")
-CLOSE_BUTTON = design.BUTTONS[-1]
+CLOSE_BUTTON = design.BUTTONS[6]
 NOTE = design.master_note(design.DIVISIONS)
 STEP = migrate.STEPS[3]
 
@@ -106,7 +106,7 @@ def test_the_step_to_format_4_adds_what_format_4_brought():
     assert (CLOSE_BUTTON.caption, CLOSE_BUTTON.sub, CLOSE_BUTTON.python) == (
         "年度締め", "XlkitCloseYear", "import xlkit.macros as m; m.close_year()")
     assert [b.caption for b in design.buttons_until(3)] == list(BY_CAPTION)[:6]
-    assert design.buttons_until(4) == design.BUTTONS
+    assert design.buttons_until(4) == design.BUTTONS[:7]
     # 課's columns are its schema's: one source of truth
     assert design.MASTER_HEADERS[design.DIVISIONS] == tuple(DIVISION.headers) == (
         "課", "実施機関", "開始日", "終了日", "後継の課")
@@ -164,7 +164,7 @@ def test_a_new_register_has_seven_buttons_and_the_row_of_the_seventh(fresh):
         vml = package.read(package.related(package.sheet_part(design.HOWTO), "vmlDrawing")[0]).decode()
     assert re.findall(r"<x:FmlaMacro>\[0\]!(\w+)</x:FmlaMacro>", vml) == [sub for sub, _ in BY_CAPTION.values()]
     anchors = [[int(x) for x in a.split(",")] for a in re.findall(r"<x:Anchor>([^<]*)</x:Anchor>", vml)]
-    assert [a[2] for a in anchors] == list(range(4, 11))  # one row each, rows 5 to 11: none overlaps another
+    assert [a[2] for a in anchors] == list(range(4, 4 + len(design.BUTTONS)))  # one row each, from row 5: none overlaps another
     assert all(a[2] == a[6] for a in anchors)
     for path in fresh.values():
         grid = howto_cells(path)
@@ -408,15 +408,15 @@ def test_a_closed_years_row_staff_typed_is_not_added_again(tmp_path):
 
 
 @needs_soffice
-def test_libreoffice_runs_the_seven_buttons_of_an_upgraded_format_3_register(tmp_path):
+def test_libreoffice_runs_every_button_of_an_upgraded_format_3_register(tmp_path):
     path = copy_of(FORMAT3[".xlsm"], tmp_path)
     result = tasks.upgrade(path)
     assert result.written and result.vba and result.buttons  # 年度締め was missing: drawn and bound
     report = inspect(path, tmp_path)
-    assert report["sheets"] == list(design.sheet_order())
+    assert report["sheets"] == list(design.macro_sheet_order())
     assert {"xlkit", "xlwings"} <= set(report["libraries"]["VBAProject"])
     controls = report["controls"]
-    assert [c["label"] for c in controls] == list(BY_CAPTION) and len(controls) == 7
+    assert [c["label"] for c in controls] == list(BY_CAPTION) and len(controls) == 8
     for control in controls:
         sub, _ = BY_CAPTION[control["label"]]
         clicks = [e for e in control["events"] if e["method"] == "actionPerformed"]

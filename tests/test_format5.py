@@ -23,6 +23,7 @@ from support.upgrades import (book_values, copy_of, dimension, folder_state, fre
                               untouched, validations)
 from xlkit import formats, schema, tasks
 from xlkit.errors import XlkitError
+from xlkit.installation import INTERPRETER_WIN
 from xlkit.workbook import builder, design, format5, migrate, reader
 from xlkit.workbook.package import Package
 
@@ -69,9 +70,11 @@ def header_row(ws) -> list:
 
 
 def test_the_format_is_5_and_its_step_adds_the_columns_the_sheet_and_the_setting():
-    assert formats.CURRENT == 5
+    assert formats.CURRENT >= 5  # format 6 came after (tests/test_format6.py)
     assert formats.ADDED[5] == {"審議案件": NEW_HEADERS, "外部提供": ()}
-    assert formats.added_since(4) == {"審議案件": set(NEW_HEADERS), "外部提供": set()}
+    # what format 5 added among what came after format 4 (format 6's 診断 too: tests/test_format6.py)
+    assert {k: v for k, v in formats.added_since(4).items() if k in formats.ADDED[5]} == {
+        "審議案件": set(NEW_HEADERS), "外部提供": set()}
     assert [c.header for c in format5.new_case_columns()] == list(NEW_HEADERS) == CASE.headers[-5:]
     assert STEP.title == ("審議案件の別紙の件名・別紙の担当課・事業内容３の見出し・外部提供の表題・外部提供の期間、"
                           "外部提供のシート、設定のその他の記載を加える")
@@ -120,23 +123,31 @@ def test_upgrading_format_4_keeps_every_value_and_looks_like_a_new_register(tmp_
 
     code, out, err = run_cli(capsys, "upgrade", path)
     assert code == 0, err
-    assert out.splitlines()[0] == f"登録簿を形式 4 から形式 5 に更新しました: {path}"
+    assert out.splitlines()[0] == f"登録簿を形式 4 から形式 {formats.CURRENT} に更新しました: {path}"
     assert f"  ・{STEP.title}" in out.splitlines()
     book = reader.load(path)
-    assert (book.format, book.register_id) == (5, before.register_id)
+    assert (book.format, book.register_id) == (formats.CURRENT, before.register_id)
     assert book_values(path) == values
     assert "format-old" not in {i.code for i in tasks.validate(book).issues}
 
     workbook, new = openpyxl.load_workbook(path), openpyxl.load_workbook(fresh[suffix])
-    assert workbook.sheetnames == new.sheetnames == list(design.sheet_order())
+    assert workbook.sheetnames == new.sheetnames == list(
+        design.macro_sheet_order() if suffix == ".xlsm" else design.sheet_order())
     # every cell there was keeps its value (変更履歴 gains the step's rows, 設定 its new row, 使い方
-    # the line about 外部提供 below 審議案件's, the rows under it moved down one)
+    # the line about 外部提供 below 審議案件's, the rows under it moved down one; then format 6's row
+    # of the button 診断 and xlwings.conf's Interpreter_Win and ADD_WORKBOOK_TO_PYTHONPATH:
+    # tests/test_format6.py)
     for name, rows in old_cells.items():
         after = [[c.value for c in row] for row in workbook[name].iter_rows()]
         if name == design.HOWTO:
             line = [None, *design.provision_howto()]
             assert after.count(line) == 1 and after[after.index(line) - 1][1] == CASE.sheet
             after.remove(line)
+            after = [row for row in after if row[2:3] != [design.BUTTONS[-1].help]]
+        if name == design.CONF:  # and format 6's ADD_WORKBOOK_TO_PYTHONPATH row below the keys
+            rows = [[*row[:1], INTERPRETER_WIN, *row[2:]] if row[:1] == ["Interpreter_Win"] else row for row in rows]
+            keys = next(i for i, row in enumerate(rows) if row[0] in (None, ""))
+            rows = [*rows[:keys], [design.CONF_WORKBOOK_PATH, False, *[None] * (len(rows[0]) - 2)], *rows[keys:]]
         width = len(rows[0]) if rows else 0
         assert [r[:width] for r in after[:len(rows)]] == rows, name
 
@@ -181,7 +192,7 @@ def test_upgrading_format_4_keeps_every_value_and_looks_like_a_new_register(tmp_
         with Package(path) as package:
             assert migrate.unbound_buttons(package) == []
             codes = migrate.sheet_code_names(package)
-        assert PROVISION.sheet in codes and len(set(codes.values())) == len(codes) == len(design.sheet_order())
+        assert PROVISION.sheet in codes and len(set(codes.values())) == len(codes) == len(design.macro_sheet_order())
         from pyopenvba import ExcelFile
 
         with ExcelFile(path) as excel:
@@ -217,11 +228,13 @@ def test_the_step_changes_only_the_parts_it_needs(tmp_path):
     new = members(path)
     assert list(new)[:len(old)] == list(old)  # every part kept, in its order; the new ones after
     added = set(new) - set(old)
-    assert added == {"xl/worksheets/sheet14.xml", "xl/worksheets/_rels/sheet14.xml.rels", "xl/tables/table3.xml"}
+    # sheet15: format 6's 診断 (the step after this one), with xlwings.conf's Interpreter_Win
+    assert added == {"xl/worksheets/sheet14.xml", "xl/worksheets/_rels/sheet14.xml.rels", "xl/tables/table3.xml",
+                     "xl/worksheets/sheet15.xml"}
     changed = {name for name in old if old[name] != new[name]}
     assert changed == {"[Content_Types].xml", "xl/_rels/workbook.xml.rels", "xl/workbook.xml", parts[design.HOWTO],
                        parts[CASE.sheet], "xl/tables/table2.xml", parts[design.settings_sheet()],
-                       parts[design.history_sheet()]}
+                       parts[design.history_sheet()], parts[design.CONF]}
     # each table its own id (Excel repairs a file with two of one id)
     ids = [re.search(rb'<table[^>]* id="(\d+)"', new[f"xl/tables/table{n}.xml"])[1] for n in (1, 2, 3)]
     assert sorted(ids) == [b"1", b"2", b"3"]
@@ -241,10 +254,10 @@ def test_format_1_reaches_format_5_through_every_step(tmp_path, fresh, suffix):
     path = copy_of(FORMAT1[suffix], tmp_path)
     values = book_values(path)
     result = tasks.upgrade(path)
-    assert (result.before, result.after, result.steps[-1:]) == (1, 5, [STEP.title])
+    assert (result.before, result.after, result.steps[-2:-1]) == (1, formats.CURRENT, [STEP.title])
     assert book_values(path) == values
     workbook = openpyxl.load_workbook(path)
-    assert workbook.sheetnames == list(design.sheet_order())
+    assert workbook.sheetnames == list(design.macro_sheet_order() if suffix == ".xlsm" else design.sheet_order())
     assert header_row(workbook[CASE.sheet]) == CASE.headers
     assert header_row(workbook[PROVISION.sheet]) == PROVISION.headers
     assert howto_cells(path) == howto_cells(fresh[suffix])
@@ -306,7 +319,7 @@ def test_libreoffice_opens_an_upgraded_format_4_register_with_its_buttons(tmp_pa
     path = copy_of(FORMAT4[".xlsm"], tmp_path)
     assert tasks.upgrade(path).written
     report = inspect(path, tmp_path)
-    assert report["sheets"] == list(design.sheet_order())
+    assert report["sheets"] == list(design.macro_sheet_order())
     assert {"xlkit", "xlwings"} <= set(report["libraries"]["VBAProject"])
     assert [c["label"] for c in report["controls"]] == list(BY_CAPTION)
     assert [(r["label"], r["error"]) for r in report["button_runs"]] == [(label, None) for label in BY_CAPTION]
@@ -424,7 +437,7 @@ def test_the_new_table_takes_the_next_free_name(tmp_path):
     workbook = openpyxl.load_workbook(path)
     assert list(workbook[PROVISION.sheet].tables) == [taken + "3"]
     assert workbook.defined_names[taken].attr_text == "設定!$A$1"  # staff's name stays theirs
-    assert reader.load(path).format == 5
+    assert reader.load(path).format == formats.CURRENT
 
 
 def test_vba_staff_wrote_is_named_and_written_out_beside_the_register(tmp_path, capsys):

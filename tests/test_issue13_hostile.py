@@ -24,7 +24,7 @@ from PIL import Image as Pillow
 from support import REPO, japanese, needs_soffice, run_cli
 from support.upgrades import copy_of, folder_state
 from support.zips import members, rewrite_member
-from xlkit import attachments, schema, tasks
+from xlkit import attachments, formats, schema, tasks
 from xlkit.attachments import FOLDER
 from xlkit.workbook import builder, design, format5, reader
 
@@ -108,7 +108,7 @@ def test_a_cell_that_only_looks_blank_does_not_stop_the_upgrade(tmp_path, capsys
     rewrite_member(path, CASES_PART, change)
     code, out, err = run_cli(capsys, "upgrade", path)
     assert code == 0, err
-    assert reader.load(path).format == 5
+    assert reader.load(path).format == formats.CURRENT
 
 
 def test_a_cell_with_only_a_format_does_not_stop_the_upgrade(tmp_path, capsys):
@@ -186,7 +186,10 @@ def test_sheet_order_hidden_sheets_active_tab_and_local_names_survive(tmp_path):
     assert order[0] == C
     assert tasks.upgrade(path).written
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == [C, P, *order[1:]]
+    # 外部提供 after 審議案件 (format 5), 診断 after 集計 (format 6), wherever staff moved them
+    rest = list(order[1:])
+    rest.insert(rest.index("集計") + 1, design.DIAGNOSIS)
+    assert wb.sheetnames == [C, P, *rest]
     assert wb["集計"].sheet_state == "hidden" and wb[P].sheet_state == "visible"
     assert wb.active.title == "設定"
     assert "職員の範囲" in wb["変更履歴"].defined_names
@@ -329,7 +332,7 @@ def test_an_upgrade_killed_midway_leaves_the_register_and_its_folder_untouched(t
     assert folder_state(tmp_path) == state
     monkeypatch.undo()
     assert tasks.upgrade(path).written
-    assert reader.load(path).format == 5
+    assert reader.load(path).format == formats.CURRENT
 
 
 def test_an_xlsm_upgrade_killed_while_its_vba_is_written_leaves_the_register_untouched(tmp_path, monkeypatch):
@@ -386,10 +389,10 @@ def test_an_upgrade_process_killed_at_any_moment_leaves_the_old_register_or_the_
         process.send_signal(signal.SIGKILL)
         process.wait()
         if hashlib.sha256(path.read_bytes()).hexdigest() != original:
-            assert reader.load(path).format == 5, fraction  # replaced: only ever by the whole upgrade
+            assert reader.load(path).format == formats.CURRENT, fraction  # replaced: only ever by the whole upgrade
         done = subprocess.run([*command, str(path), "--clear-lock"], env=env, capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
-        assert reader.load(path).format == 5
+        assert reader.load(path).format == formats.CURRENT
         assert sorted(p.name for p in folder.iterdir()) == [path.name], fraction
 
 
@@ -415,7 +418,7 @@ def test_an_upgraded_format_4_xlsm_twice_stays_format_5_with_one_provision_sheet
     tasks.upgrade(path)
     wb = openpyxl.load_workbook(path, keep_vba=True)
     assert wb.sheetnames.count(P) == 1 and header_row(wb[C]) == CASE.headers
-    assert reader.load(path).format == 5
+    assert reader.load(path).format == formats.CURRENT
 
 
 @needs_soffice

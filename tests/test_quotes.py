@@ -27,7 +27,7 @@ from support.zips import members, rewrite_member
 from xlkit import formats, schema, tasks
 from xlkit.addresses import column_index, split_cell
 from xlkit.errors import Refusal, XlkitError
-from xlkit.workbook import appender, design, format3, format5, migrate, reader, scan, sheet_xml, writer
+from xlkit.workbook import appender, design, format3, format6, migrate, reader, scan, sheet_xml, writer
 from xlkit.workbook.package import Package
 from xlkit.workbook.stylesheet import Stylesheet
 
@@ -310,13 +310,13 @@ def test_the_writer_refuses_a_styles_part_with_a_document_type(tmp_path):
 
 
 def test_an_upgrade_that_does_not_read_back_at_the_current_format_is_refused(tmp_path, monkeypatch):
-    """A step that meant to record format 5 but did not (the second xlkit_format the reader never
-    sees) is refused before the register is replaced."""
+    """A last step that meant to record the current format but did not (the second xlkit_format
+    the reader never sees) is refused before the register is replaced."""
     path = copy_of(FORMAT3[".xlsx"], tmp_path)
     before = path.read_bytes()
-    monkeypatch.setattr(format5, "set_format", lambda package, version: None)
+    monkeypatch.setattr(format6, "set_format", lambda package, version: None)
     with pytest.raises(Refusal) as refused:
         tasks.upgrade(path)
     assert refused.value.key == "register.unverified"
-    assert "形式が 4 で、形式 5 になっていません" in said(refused.value)
+    assert "形式が 5 で、形式 6 になっていません" in said(refused.value)
     assert path.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == [path.name]

@@ -37,6 +37,7 @@ from support import REPO, needs_soffice
 from support.decorate import decorate, missing
 from xlkit import cli, formats, lock, messages, schema, tasks
 from xlkit.errors import XlkitError
+from xlkit.installation import INTERPRETER_WIN
 from xlkit.workbook import builder, design, migrate, reader, row_insert, scan, sheet_xml
 from xlkit.workbook.package import Package
 
@@ -51,16 +52,25 @@ SETTINGS = "xl/worksheets/sheet6.xml"  # 設定 of both fixtures
 HOWTO = "xl/worksheets/sheet1.xml"  # 使い方 of both fixtures
 DIVISIONS = "xl/worksheets/sheet8.xml"  # 課 of both fixtures
 STYLES = "xl/styles.xml"  # 課's 開始日 and 終了日 get a date format (format 4)
+CONF = "xl/worksheets/sheet11.xml"  # xlwings.conf of both fixtures: Interpreter_Win set (format 6)
 BUTTONS_VML = "xl/drawings/vmlDrawing1.vml"  # the buttons of the .xlsm fixture's 使い方
 NEW_SHEETS = ["xl/worksheets/sheet12.xml", "xl/worksheets/sheet13.xml",  # 回答状況, 変更履歴 (format 3)
               # 外部提供, its relationships and its table (format 5)
-              "xl/worksheets/sheet14.xml", "xl/worksheets/_rels/sheet14.xml.rels", "xl/tables/table3.xml"]
+              "xl/worksheets/sheet14.xml", "xl/worksheets/_rels/sheet14.xml.rels", "xl/tables/table3.xml",
+              "xl/worksheets/sheet15.xml"]  # 診断 (format 6)
+TEXTS_SHEET = "xl/worksheets/sheet16.xml"  # ボタンの文言 (format 6), in an .xlsm only
+
+
+def new_parts(suffix: str) -> list[str]:
+    """The parts the steps add to a format 1 fixture of `suffix`."""
+    return NEW_SHEETS + ([TEXTS_SHEET] if suffix == ".xlsm" else [])
 CASES = "xl/worksheets/sheet3.xml"  # 審議案件 of both fixtures: format 5 adds five columns
 CASES_TABLE = "xl/tables/table2.xml"  # its table, widened over them
 # what the steps to formats 3 and 4 change in a fixture, besides the VBA project of an .xlsm and
 # its buttons (drawn again: the fixture has four, today's registers seven)
-UPGRADE_PARTS = {WORKBOOK, CONTENT_TYPES, RELS, SETTINGS, HOWTO, DIVISIONS, STYLES, CASES, CASES_TABLE}
-NEW_BUTTONS = design.BUTTONS[4:]  # 照会票作成, 回答取込 and 年度締め, which came after the format 1 fixture
+UPGRADE_PARTS = {WORKBOOK, CONTENT_TYPES, RELS, SETTINGS, HOWTO, DIVISIONS, STYLES, CASES, CASES_TABLE, CONF}
+# 照会票作成, 回答取込, 年度締め and 診断, which came after the format 1 fixture
+NEW_BUTTONS = design.BUTTONS[4:]
 HOWTO_LINES = 1  # 使い方's line about 外部提供 (format 5), below 審議案件's: the rows under it move one more
 LOGS = (schema.status(), schema.history())  # the sheets format 3 adds, in tab order
 DUE = schema.settings().header("survey_due")  # 回答期限
@@ -275,7 +285,8 @@ def assert_only_added(old: dict[str, bytes], new: dict[str, bytes]) -> None:
         for was, now in replaced:
             counts = re.fullmatch(rb'<(cellXfs|numFmts) count="\d+">', was)
             moved = re.fullmatch(local, was) and re.fullmatch(local, now)
-            assert counts or (moved and int(re.fullmatch(local, now)[1]) == int(re.fullmatch(local, was)[1]) + 1), (
+            # one place on for 外部提供 (format 5), two for the sheets after 診断 (format 6) too
+            assert counts or (moved and int(re.fullmatch(local, now)[1]) - int(re.fullmatch(local, was)[1]) in (1, 2)), (
                 name, was, now)
         assert inserted, name
     inserted, replaced = edits(old[SETTINGS], new[SETTINGS])
@@ -286,6 +297,33 @@ def assert_only_added(old: dict[str, bytes], new: dict[str, bytes]) -> None:
     assert_howto_rows_added(old[HOWTO], new[HOWTO])
     assert_division_columns_added(old[DIVISIONS], new[DIVISIONS])
     assert_case_columns_added(old[CASES], new[CASES])
+    assert_interpreter_set(old[CONF], new[CONF])
+
+
+def assert_interpreter_set(old: bytes, new: bytes) -> None:
+    """xlwings.conf of a register xlkit made before format 6: its blank Interpreter_Win (B1, no cell)
+    given the bundle's Python, and a row ADD_WORKBOOK_TO_PYTHONPATH (FALSE) inserted below the last
+    key, the blank row and the notes under it moved down one. Taken back (the row removed, the rows
+    below renumbered), only row 1 was rewritten (its tag: the spans hint dropped) and the dimension
+    may have grown."""
+    added = re.search(rb'<row r="(\d+)"[^>]*>(?:(?!</row>).)*%s(?:(?!</row>).)*</row>'
+                      % design.CONF_WORKBOOK_PATH.encode(), new, re.S)
+    at = int(added[1])
+    assert re.search(rb'<c r="B%d"[^>]*t="b"[^>]*><v>0</v></c>' % at, added[0]), added[0]
+    assert re.search(rb'<row r="%d"' % at, old) is None or b"<v>" not in re.search(
+        rb'<row r="%d"[^>]*>.*?</row>' % at, old, re.S)[0]  # xlwings' blank row was there: nothing typed over
+
+    def up(m: re.Match) -> bytes:
+        number = int(m[2])
+        return m[1] + b"%d" % (number - 1 if number > at else number)
+
+    cells = rb'((?:<row r="|<c r="[A-Z]+|ref="[A-Z]+\d+:[A-Z]+))(\d+)'
+    taken_back = re.sub(cells, up, new[:added.start()] + new[added.end():])
+    inserted, replaced = edits(old, taken_back)
+    assert escape(INTERPRETER_WIN).encode() in b"".join(inserted + [now for _, now in replaced])
+    for was, now in replaced:
+        assert any(re.fullmatch(pattern, was) and re.fullmatch(pattern, now) for pattern in (
+            rb'<dimension ref="A1(:[A-Z]+\d+)?"/>', rb'<row r="1"[^>]*>')), (was, now)
 
 
 def assert_case_columns_added(old: bytes, new: bytes) -> None:
@@ -395,7 +433,7 @@ def test_cli_upgrade_keeps_every_value_and_validate_stops_saying_format_old(tmp_
     assert err == ""
 
     book = reader.load(path)
-    assert book.format == formats.CURRENT == 5
+    assert book.format == formats.CURRENT == 6
     after = book_values(path)
     assert after["linkages"] and after["cases"]  # the sample register is not empty
     for key in before:
@@ -432,7 +470,7 @@ def test_upgrade_changes_only_the_parts_its_steps_need_and_the_vba_project(tmp_p
     path = copy_fixture(tmp_path)
     assert run_cli(capsys, "upgrade", path)[0] == 0
     old, new = members(FIXTURE[".xlsm"]), members(path)
-    assert_members(new, old, NEW_SHEETS)
+    assert_members(new, old, new_parts(".xlsm"))
     changed = sorted(n for n in old if old[n] != new[n])
     assert set(changed) == UPGRADE_PARTS | {VBA, BUTTONS_VML}, changed
     for name in old:
@@ -459,7 +497,7 @@ def test_xlsx_upgrade_changes_only_the_parts_its_steps_need_and_a_second_upgrade
         1, formats.CURRENT, False, False, True)
     assert result.steps == [step.title for step in migrate.steps_from(1)]
     old, new = members(FIXTURE[".xlsx"]), members(path)
-    assert_members(new, old, NEW_SHEETS)
+    assert_members(new, old, new_parts(".xlsx"))
     assert {n for n in old if old[n] != new[n]} == UPGRADE_PARTS
     assert_only_added(old, new)
     assert book_values(path) == book_values(FIXTURE[".xlsx"])
@@ -523,7 +561,7 @@ def test_the_upgraded_registers_buttons_are_bound_and_hand_runpython_their_line(
     assert result.written and result.vba and result.buttons  # the fixture lacks 照会票作成, 回答取込, 年度締め
 
     report = inspect(path, tmp_path)
-    assert report["sheets"] == list(design.sheet_order())  # 回答状況 and 変更履歴 last
+    assert report["sheets"] == list(design.macro_sheet_order())  # 回答状況 and 変更履歴 last, then ボタンの文言
     assert all(report["protected"][log.sheet] for log in LOGS)
     modules = set(report["libraries"]["VBAProject"])
     assert {"xlkit", "xlwings"} <= modules
@@ -570,7 +608,7 @@ def test_an_upgrade_keeps_everything_staff_added(tmp_path, suffix, unbound):
         b"<xdr:row>28</xdr:row>", b"<xdr:row>%d</xdr:row>" % (28 + len(NEW_BUTTONS) + HOWTO_LINES))
 
     upgraded, original = members(decorated), members(FIXTURE[suffix])
-    assert_members(upgraded, dressed, NEW_SHEETS)
+    assert_members(upgraded, dressed, new_parts(suffix))
     for name in dressed:  # what decorate wrote, added or changed, is carried over as it is
         if name not in ours:
             assert upgraded[name] == dressed[name], name
@@ -652,9 +690,9 @@ def test_a_register_made_with_four_buttons_gets_the_rows_of_the_new_ones_when_th
 
 
 def test_what_is_anchored_below_the_button_rows_moves_down_with_them(tmp_path):
-    """A print area, a merged cell, the selection and a page break of 使い方 follow their rows (three
-    rows inserted at row 9, and format 5's line about 外部提供 at row 18), as in Excel when rows are
-    inserted; what is above the new rows stays."""
+    """A print area, a merged cell, the selection and a page break of 使い方 follow their rows (four
+    rows inserted at row 9 — 照会票作成, 回答取込, 年度締め, 診断 — and format 5's line about 外部提供 at
+    row 18), as in Excel when rows are inserted; what is above the new rows stays."""
     path = format2(tmp_path, ".xlsx")
     rewrite_member(path, WORKBOOK, lambda d: d.replace(b"<definedNames>", (
         "<definedNames><definedName name=\"_xlnm.Print_Area\" localSheetId=\"0\">'使い方'!$A$1:$C$26</definedName>"
@@ -667,14 +705,15 @@ def test_what_is_anchored_below_the_button_rows_moves_down_with_them(tmp_path):
                             b'<brk id="19" max="16383" man="1"/></rowBreaks>'))
     assert tasks.upgrade(path).written
     after = members(path)
+    moved = len(NEW_BUTTONS) + HOWTO_LINES  # rows below 審議案件's line move this far
     assert re.search(rb'<definedName name="_xlnm.Print_Area" localSheetId="0">\'\xe4\xbd\xbf\xe3\x81\x84\xe6\x96\xb9\''
-                     rb"!\$A\$1:\$C\$30</definedName>", after[WORKBOOK])
-    assert b'<selection activeCell="C24" sqref="C24 B5:C6"/>' in after[HOWTO]
-    assert b'<mergeCell ref="B2:C2"/><mergeCell ref="B29:C29"/>' in after[HOWTO]
-    assert b'<brk id="8" max="16383" man="1"/><brk id="23" max="16383" man="1"/>' in after[HOWTO]
+                     rb"!\$A\$1:\$C\$%d</definedName>" % (26 + moved), after[WORKBOOK])
+    assert b'<selection activeCell="C%d" sqref="C%d B5:C6"/>' % (20 + moved, 20 + moved) in after[HOWTO]
+    assert b'<mergeCell ref="B2:C2"/><mergeCell ref="B%d:C%d"/>' % (25 + moved, 25 + moved) in after[HOWTO]
+    assert b'<brk id="8" max="16383" man="1"/><brk id="%d" max="16383" man="1"/>' % (19 + moved) in after[HOWTO]
     workbook = openpyxl.load_workbook(path)
-    assert workbook[design.HOWTO].print_area == "'使い方'!$A$1:$C$30"
-    assert workbook[design.HOWTO]["B30"].value == "マクロの有効化"  # row 26 of the .xlsx fixture
+    assert workbook[design.HOWTO].print_area == f"'使い方'!$A$1:$C${26 + moved}"
+    assert workbook[design.HOWTO][f"B{26 + moved}"].value == "マクロの有効化"  # row 26 of the .xlsx fixture
 
 
 def test_a_note_staff_typed_under_the_buttons_is_not_taken_for_one(tmp_path):
@@ -684,7 +723,7 @@ def test_a_note_staff_typed_under_the_buttons_is_not_taken_for_one(tmp_path):
         f'<row r="9"><c r="C9" t="inlineStr"><is><t>{note}</t></is></c></row><row r="11">').encode(), 1))
     assert tasks.upgrade(path).buttons
     grid = howto_cells(path)
-    assert [row[2] for row in grid[8:12]] == [*(b.help for b in NEW_BUTTONS), note]
+    assert [row[2] for row in grid[8:9 + len(NEW_BUTTONS)]] == [*(b.help for b in NEW_BUTTONS), note]
     assert button_rows(path) == {b.caption: r for r, b in enumerate(design.BUTTONS, start=5)}
 
 
@@ -733,8 +772,9 @@ def test_a_name_on_another_sheet_whose_name_ends_in_the_howtos_stays(tmp_path):
     assert tasks.upgrade(path).written
     names = members(path)[WORKBOOK].decode()
     assert others in names  # byte for byte
-    # B12 is above 審議案件's line: only the three button rows move it; the print area's end moves one more
-    assert "'使い方'!$A$1:$C$30</definedName>" in names and ">使い方!$B$15,使い方!$B$2</definedName>" in names
+    # B12 is above 審議案件's line: only the four button rows move it; the print area's end moves one more
+    assert f"'使い方'!$A$1:$C${26 + len(NEW_BUTTONS) + HOWTO_LINES}</definedName>" in names
+    assert f">使い方!$B${12 + len(NEW_BUTTONS)},使い方!$B$2</definedName>" in names
 
 
 # --------------------------------------------------------------------------- 6. unbound buttons
@@ -766,7 +806,7 @@ def test_upgrade_binds_unbound_buttons_again(tmp_path, capsys, change, current):
     for caption, (sub, _) in EXPECTED.items():
         assert macros.count(f"<x:FmlaMacro>[0]!{sub}</x:FmlaMacro>".encode()) == 1, caption
     repaired = members(path)
-    assert_members(repaired, broken, [] if current else NEW_SHEETS)
+    assert_members(repaired, broken, [] if current else new_parts(".xlsm"))
     ours = {vml, WORKBOOK, VBA, NEW_SHEETS[1]} | (set() if current else UPGRADE_PARTS)  # NEW_SHEETS[1]: 変更履歴
     for name in broken:
         if name not in ours:
@@ -966,13 +1006,15 @@ def test_the_step_to_format_3_adds_the_two_sheets_the_due_row_and_the_id(tmp_pat
 
     result = tasks.upgrade(path)
     assert result.written and result.after == formats.CURRENT
-    assert result.steps[-3:] == [migrate.STEPS[v].title for v in (2, 3, 4)]
+    assert result.steps[-4:] == [migrate.STEPS[v].title for v in (2, 3, 4, 5)]
 
     # the two sheets after every sheet there was, in the order of a new register (format 5's
-    # 外部提供 after 審議案件)
+    # 外部提供 after 審議案件, format 6's 診断 after 集計 and, in an .xlsm, ボタンの文言 last)
+    later = {PROVISIONS, design.DIAGNOSIS, design.MACRO_TEXTS}
     with zipfile.ZipFile(path) as z:
         sheets = list(scan.sheet_parts(z))
-        assert [s for s in sheets if s != PROVISIONS] == [*sheets_before, *(log.sheet for log in LOGS)]
+        assert [s for s in sheets if s not in later] == [*sheets_before, *(log.sheet for log in LOGS)]
+        assert sheets == list(design.macro_sheet_order() if suffix == ".xlsm" else design.sheet_order())
         assert sheets.index(PROVISIONS) == sheets.index(design.case_sheet()) + 1
         register_id = scan.register_id(z)
     assert re.fullmatch("[0-9a-f]{32}", register_id)
@@ -981,7 +1023,8 @@ def test_the_step_to_format_3_adds_the_two_sheets_the_due_row_and_the_id(tmp_pat
 
     # their header rows as the schemas say, read by openpyxl and by calamine; protected, filtered
     workbook = openpyxl.load_workbook(path)
-    assert workbook.sheetnames[-2:] == [log.sheet for log in LOGS]
+    shown = [n for n in workbook.sheetnames if n != design.MACRO_TEXTS]  # an .xlsm's hidden texts are last
+    assert shown[-2:] == [log.sheet for log in LOGS]
     for log in LOGS:
         ws = workbook[log.sheet]
         assert [c.value for c in ws[1]] == log.headers
@@ -1017,11 +1060,11 @@ def test_the_step_to_format_3_adds_the_two_sheets_the_due_row_and_the_id(tmp_pat
 
         with Package(path) as package:
             codes = migrate.sheet_code_names(package)
-        # 回答状況 and 変更履歴, then format 5's 外部提供
-        assert len(codes) == len(sheets_before) + 3 == len({c.casefold() for c in codes.values()})
+        # 回答状況 and 変更履歴, then format 5's 外部提供, then format 6's 診断 and ボタンの文言
+        assert len(codes) == len(sheets_before) + 5 == len({c.casefold() for c in codes.values()})
         with ExcelFile(path) as excel:
             project = excel.vba_project()
-            for sheet in (*(log.sheet for log in LOGS), PROVISIONS):
+            for sheet in (*(log.sheet for log in LOGS), PROVISIONS, design.DIAGNOSIS, design.MACRO_TEXTS):
                 module = project.get_module(codes[sheet])
                 assert module is not None, codes[log.sheet]
                 assert 'VB_Base = "0{00020820-0000-0000-C000-000000000046}"' in module.source

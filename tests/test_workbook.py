@@ -145,7 +145,7 @@ def test_masters_and_settings_protected_but_editable_where_needed(plain):
 def test_xlwings_conf_sheet_starts_at_a1(plain):
     ws = openpyxl.load_workbook(plain)["xlwings.conf"]
     keys = [ws.cell(r, 1).value for r in range(1, len(design.XLWINGS_CONF_ROWS) + 1)]
-    assert keys[:3] == ["Interpreter_Win", "Interpreter_Mac", "PYTHONPATH"]
+    assert keys[:2] == ["Interpreter_Win", "PYTHONPATH"]
     assert ws.cell(len(design.XLWINGS_CONF_ROWS) + 1, 1).value is None  # xlwings stops at the blank
 
 

@@ -24,7 +24,7 @@ from xlkit.workbook.builder import build
 pytestmark = needs_soffice
 
 DOC_NAMES = {"使い方": "howto", "外部結合": "linkages", "審議案件": "cases", "外部提供": "provisions", "検証結果": "results",
-             "集計": "summary", "設定": "settings", "実施機関": "bodies", "課": "divisions",
+             "集計": "summary", "診断": "diagnosis", "設定": "settings", "実施機関": "bodies", "課": "divisions",
              "区分": "categories", "審議結果": "case_results", "xlwings.conf": "xlwings_conf",
              "回答状況": "status", "変更履歴": "history"}
 
@@ -38,7 +38,7 @@ def report(tmp_path_factory):
 
 
 def test_opens_with_every_sheet_and_the_vba_project(report):
-    assert report["sheets"] == list(design.sheet_order())
+    assert report["sheets"] == list(design.macro_sheet_order())  # ボタンの文言 very hidden, last
     modules = report["libraries"]["VBAProject"]
     assert {"xlkit", "xlwings", "ThisWorkbook"} <= set(modules)
     assert "Module1" not in modules
@@ -56,6 +56,10 @@ def test_each_button_is_bound_to_its_sub(report):
 
 
 def test_each_button_and_each_sub_hands_runpython_its_line(report):
+    """On a PC where the bundle is installed (lo_register.py gives LibreOffice a LOCALAPPDATA holding
+    xlkit\\.venv\\Scripts\\python.exe), each sub's check of the interpreter passes; the case of a missing
+    one is tests/test_format6.py's."""
+    assert report["interpreter"]["XlkitMissingInterpreter"] == {"value": "", "error": None}
     assert [(r["label"], r["received"], r["error"]) for r in report["button_runs"]] == [
         (label, [line], None) for label, (_, line) in EXPECTED.items()]
     assert [(r["sub"], r["received"], r["error"]) for r in report["sub_runs"]] == [
@@ -84,7 +88,9 @@ def test_dropdowns_use_the_named_lists_and_the_lists_grow(report):
 def test_masters_and_settings_are_protected(report):
     protected = {name for name, on in report["protected"].items() if on}
     assert {"実施機関", "課", "区分", "審議結果", "設定"} <= protected
-    assert not ({schema.linkage().sheet, schema.case().sheet, design.RESULTS, design.SUMMARY} & protected)
+    assert not ({schema.linkage().sheet, schema.case().sheet, design.RESULTS, design.SUMMARY, design.DIAGNOSIS}
+                & protected)  # the macros write 検証結果, 集計 and 診断
+    assert report["protected"][design.MACRO_TEXTS]
 
 
 def test_buttons_survive_an_openpyxl_edit(tmp_path):
@@ -127,7 +133,7 @@ def test_a_page_of_each_sheet_renders_with_the_macros_results(tmp_path, make_lin
     outdir = tmp_path / "render"
     lo("render", filled, outdir)
     pdfs = json.loads((outdir / "sheets.json").read_text(encoding="utf-8"))
-    assert list(pdfs) == list(design.sheet_order())
+    assert list(pdfs) == list(design.sheet_order())  # the hidden texts of the VBA are not printed
     docs = os.environ.get("XLKIT_DOCS_PNG")
     for i, (name, pdf) in enumerate(pdfs.items(), start=1):
         png = pdftoppm(Path(pdf), outdir / f"workbook_{i:02d}")

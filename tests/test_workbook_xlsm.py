@@ -49,7 +49,8 @@ def test_each_sub_is_one_exact_runpython_line(xlsm):
     modules = _olevba_modules(xlsm)
     assert "xlkit" in modules
     subs = _subs(modules["xlkit"])
-    assert subs == {sub: [line] for sub, (_, line) in EXPECTED.items()}
+    # each sub first checks that the interpreter exists (format 6), then hands RunPython its one line
+    assert subs == {sub: ["If Not XlkitInterpreterReady() Then Exit Sub", line] for sub, (_, line) in EXPECTED.items()}
     for sub, (_, line) in EXPECTED.items():
         function = re.search(r"m\.(\w+)\(\)", line)[1]
         assert callable(getattr(macros, function))
@@ -72,7 +73,7 @@ def test_every_sheet_has_its_document_module(xlsm):
                  for n in sorted(x for x in z.namelist() if re.fullmatch(r"xl/worksheets/sheet\d+\.xml", x))]
         project = olefile.OleFileIO(z.read("xl/vbaProject.bin")).openstream("PROJECT").read().decode("latin-1")
     assert 'codeName="ThisWorkbook"' in workbook
-    assert len(codes) == len(design.sheet_order())
+    assert len(codes) == len(design.macro_sheet_order())  # with the very hidden ボタンの文言
     declared = re.findall(r"^Document=(\w+)/", project, re.M)
     assert set(declared) == {"ThisWorkbook", *codes}
     assert re.findall(r"^Module=(\w+)", project, re.M) == ["xlwings", "xlkit"]
@@ -136,7 +137,9 @@ def test_plain_xlsx_has_no_project_and_no_buttons(tmp_path):
     with zipfile.ZipFile(path) as z:
         assert "xl/vbaProject.bin" not in z.namelist()
     assert _buttons(path) == []
-    assert openpyxl.load_workbook(path).sheetnames == openpyxl.load_workbook(build(tmp_path / "r.xlsm")).sheetnames
+    # the same sheets, but for the texts of the VBA the .xlsx has no use for
+    assert openpyxl.load_workbook(path).sheetnames == list(design.sheet_order())
+    assert openpyxl.load_workbook(build(tmp_path / "r.xlsm")).sheetnames == [*design.sheet_order(), design.MACRO_TEXTS]
 
 
 def test_openpyxl_edit_with_keep_vba_keeps_project_and_buttons(xlsm, tmp_path):

@@ -14,7 +14,7 @@ import re
 from . import schema
 from .errors import Refusal
 
-CURRENT = 5
+CURRENT = 6
 FIRST = 1  # no marker: made by xlkit before this module existed
 NAME = "xlkit_format"
 # the register's own id, a workbook name written by `xlkit new` and by the step to format 3:
@@ -29,12 +29,16 @@ ID_NAME = "xlkit_register_id"
 # and the button 年度締め; format 5 adds the 審議案件 columns that let a 別紙 say what the published
 # one says (別紙の件名, 別紙の担当課, 事業内容３の見出し, 外部提供の表題, 外部提供の期間: the last five of
 # schemas/case.schema.json), the sheet 外部提供 (schemas/provision.schema.json) after 審議案件 and
-# the 設定 row その他の記載.
+# the 設定 row その他の記載; format 6 adds the sheet 診断 (xlkit.workbook.design.DIAGNOSIS, named here
+# as text: this module reads no workbook module) that the button 診断 fills, and in an .xlsm the very
+# hidden sheet of the buttons' texts, xlwings.conf's Interpreter_Win set to the bundle's Python and
+# the buttons' check that it exists (none of which the reader reads).
 ADDED: dict[int, dict[str, tuple[str, ...]]] = {
     2: {},
     3: {schema.history().sheet: (), schema.status().sheet: ()},
     4: {schema.division().sheet: tuple(schema.division().headers[2:])},  # 開始日, 終了日, 後継の課
     5: {schema.case().sheet: tuple(schema.case().headers[-5:]), schema.provision().sheet: ()},
+    6: {"診断": ()},
 }
 
 

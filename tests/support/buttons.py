@@ -12,6 +12,7 @@ BUTTONS = (
     ("照会票作成", "XlkitSurvey", "import xlkit.macros as m; m.survey()"),
     ("回答取込", "XlkitCollect", "import xlkit.macros as m; m.collect()"),
     ("年度締め", "XlkitCloseYear", "import xlkit.macros as m; m.close_year()"),
+    ("診断", "XlkitDoctor", "import xlkit.macros as m; m.doctor()"),
 )
 
 # caption -> (sub, RunPython's line)

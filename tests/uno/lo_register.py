@@ -11,7 +11,15 @@ is bound to; then, with the xlwings module replaced by a stub whose RunPython ap
 string it receives to a file, each button's bound macro is run through the document's script
 provider and each sub of our module is run by name, recording what RunPython received.
 
-render: one PDF per sheet (a page of each), for pdftoppm to turn into PNG.
+The stub's GetConfig reads the document's xlwings.conf sheet as xlwings does and expands %VAR%
+from LibreOffice's environment, and its FileExists asks the file system (a backslash read as a
+folder separator, as on Windows), so that our module's check of the interpreter runs for real:
+with LOCALAPPDATA set by the caller (a folder without xlkit/.venv/Scripts/python.exe), the
+interpreter is missing; unset, LibreOffice gets a LOCALAPPDATA in its profile that has the file,
+a PC where the bundle is installed. The report gives the interpreter the check found and the
+message it would show (XlkitMissingInterpreter, empty when the buttons may run).
+
+render: one PDF per visible sheet (a page of each), for pdftoppm to turn into PNG.
 """
 
 from __future__ import annotations
@@ -32,13 +40,73 @@ LIBRARY = "VBAProject"
 OUR_MODULE = "xlkit"
 STUB = """Rem Attribute VBA_ModuleType=VBAModule
 Option VBASupport 1
+Public Const XLWINGS_VERSION As String = "stub"
+
 Public Function RunPython(PythonCommand As String)
+    Record "{path}", PythonCommand
+End Function
+
+' xlwings' GetConfig as far as the sheet goes (GetConfigFromSheet): the keys of the xlwings.conf
+' sheet from A1 down to the first blank cell, upper-cased, looked up exactly; a key found there, even
+' blank, is the answer; else the default. %VAR% is expanded from the environment as
+' WScript.ExpandEnvironmentStrings does (an unknown variable is left as written).
+Public Function GetConfig(configKey As String, Optional default As String = "", Optional source As String = "") As Variant
+    Dim sht As Object, r As Long, value As String, found As Boolean
+    Set sht = Nothing
+    On Error Resume Next
+    Set sht = ThisWorkbook.Worksheets("xlwings.conf")
+    On Error GoTo 0
+    If Not sht Is Nothing Then
+        r = 1
+        Do While CStr(sht.Cells(r, 1).Value) <> ""
+            If UCase(CStr(sht.Cells(r, 1).Value)) = configKey Then
+                value = CStr(sht.Cells(r, 2).Value)
+                found = True
+                Exit Do
+            End If
+            r = r + 1
+        Loop
+    End If
+    If Not found Then value = default
+    GetConfig = ExpandEnvironmentStrings(value)
+End Function
+
+Function ExpandEnvironmentStrings(ByVal s As String) As String
+    Dim a As Long, b As Long, name As String, found As String
+    a = InStr(1, s, "%")
+    Do While a > 0
+        b = InStr(a + 1, s, "%")
+        If b = 0 Then Exit Do
+        name = Mid(s, a + 1, b - a - 1)
+        found = Environ(name)
+        If found <> "" Then
+            s = Left(s, a - 1) & found & Mid(s, b + 1)
+            a = InStr(a + Len(found), s, "%")
+        Else
+            a = InStr(b + 1, s, "%")
+        End If
+    Loop
+    ExpandEnvironmentStrings = s
+End Function
+
+' xlwings' FileExistsOnWindows: GetAttr without an error, and not a folder. The PC this stands for
+' is Windows: a backslash separates folders.
+Function FileExists(ByVal FileSpec As String) As Boolean
+    Dim Attr As Long
+    FileSpec = Replace(FileSpec, "\\", "/")
+    On Error Resume Next
+    Attr = GetAttr(FileSpec)
+    If Err.Number = 0 Then FileExists = Not ((Attr And vbDirectory) = vbDirectory)
+    On Error GoTo 0
+End Function
+
+Sub Record(target As String, entry As String)
     Dim f As Integer
     f = FreeFile
-    Open "{path}" For Append As #f
-    Print #f, PythonCommand
+    Open target For Append As #f
+    Print #f, entry
     Close #f
-End Function
+End Sub
 """
 
 
@@ -52,10 +120,18 @@ class Office:
     def __init__(self):
         self.profile = tempfile.mkdtemp(prefix="xlkit-lo-")
         self.pipe = f"xlkit_{os.getpid()}"
+        env = dict(os.environ)
+        if "LOCALAPPDATA" not in env:
+            # a PC where the bundle is installed: the interpreter the registers name exists
+            env["LOCALAPPDATA"] = os.path.join(self.profile, "LocalAppData")
+            scripts = os.path.join(env["LOCALAPPDATA"], "xlkit", ".venv", "Scripts")
+            os.makedirs(scripts)
+            open(os.path.join(scripts, "python.exe"), "w").close()
         self.proc = subprocess.Popen(
             ["soffice", "--headless", "--invisible", "--norestore", "--nologo", "--nodefault",
              f"-env:UserInstallation=file://{self.profile}", f"--accept=pipe,name={self.pipe};urp;"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        self.localappdata = env["LOCALAPPDATA"]
         local = uno.getComponentContext()
         resolver = local.ServiceManager.createInstanceWithContext("com.sun.star.bridge.UnoUrlResolver", local)
         deadline = time.time() + 60
@@ -166,6 +242,15 @@ def _run(provider, url, record):
     return {"url": url, "received": _read(record)[len(before):], "error": error}
 
 
+def _call(provider, function, *args):
+    """What a function of our module returns, called through the script provider."""
+    url = f"vnd.sun.star.script:{LIBRARY}.{OUR_MODULE}.{function}?language=Basic&location=document"
+    try:
+        return {"value": provider.getScript(url).invoke(args, (), ())[0], "error": None}
+    except Exception as e:
+        return {"value": None, "error": f"{type(e).__name__}: {e}"}
+
+
 def _read(path):
     if not os.path.exists(path):
         return []
@@ -185,11 +270,13 @@ def inspect(office, path, out):
     report["lists"] = _lists(doc)
     lib = libraries.getByName(LIBRARY) if libraries.hasByName(LIBRARY) else None
     report["module"] = lib.getByName(OUR_MODULE) if lib is not None and lib.hasByName(OUR_MODULE) else None
-    report["button_runs"], report["sub_runs"] = [], []
+    report["button_runs"], report["sub_runs"], report["interpreter"] = [], [], {}
     if lib is not None:
         record = os.path.join(office.profile, "runpython.txt")
-        # Stub the xlwings side: RunPython records its argument; the Mac-only Dictionary class does
-        # not compile in LibreOffice Basic and would stop the whole library from compiling.
+        # Stub the xlwings side: RunPython records its argument, GetConfig reads the xlwings.conf
+        # sheet and FileExists the file system, so that our module's check of the interpreter runs
+        # for real. The Mac-only Dictionary class does not
+        # compile in LibreOffice Basic and would stop the whole library from compiling.
         lib.replaceByName("xlwings", STUB.format(path=record))
         if lib.hasByName("Dictionary"):
             lib.removeByName("Dictionary")
@@ -201,6 +288,12 @@ def inspect(office, path, out):
         for sub in re.findall(r"(?im)^\s*(?:public\s+)?sub\s+(\w+)\s*\(", report["module"] or ""):
             url = f"vnd.sun.star.script:{LIBRARY}.{OUR_MODULE}.{sub}?language=Basic&location=document"
             report["sub_runs"].append({"sub": sub, **_run(provider, url, record)})
+        # what the check of the interpreter decides and the message box it would show: LibreOffice's own
+        # MsgBox cannot be stubbed (a built-in wins over a module's function of its name) and shows
+        # nothing headless, so the message is taken from the function the subs hand to MsgBox
+        report["interpreter"] = {name: _call(provider, name) for name in ("XlkitInterpreter", "XlkitMissingInterpreter")}
+        report["interpreter"]["title"] = _call(provider, "XlkitText", "interpreter_missing_title")
+        report["localappdata"] = office.localappdata
     doc.close(True)
     with open(out, "w", encoding="utf-8") as f:
         json.dump(report, f, ensure_ascii=False, indent=1)
@@ -210,7 +303,8 @@ def render(office, path, outdir):
     doc = office.open(path)
     os.makedirs(outdir, exist_ok=True)
     written = {}
-    for i, name in enumerate(doc.Sheets.ElementNames):
+    shown = [name for name in doc.Sheets.ElementNames if doc.Sheets.getByName(name).IsVisible]
+    for i, name in enumerate(shown):  # a hidden sheet (the buttons' texts) is never printed
         sheet = doc.Sheets.getByName(name)
         # Buttons are not printed (PrintObject False, as in Excel); print them here to see them.
         page = sheet.DrawPage

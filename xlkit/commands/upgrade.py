@@ -1,8 +1,9 @@
 """`xlkit upgrade REGISTER [--clear-lock]`: bring a register to the format of this xlkit.
 
 Every value staff typed and every object they added stays; the register writer (locks, checks,
-atomic replace) does the writing. A macro-enabled register also gets the VBA project of the
-installed xlwings, so that its buttons and the Python package match again.
+atomic replace) does the writing. A macro-enabled register, also one already of the current
+format, gets the VBA project of the installed xlwings, so that its buttons and the Python package
+match again (the output names the versions when they differed).
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "upgrade",
         help="以前の xlkit で作った登録簿を今の形式に更新する（入力した値はそのまま）",
         description=("以前の xlkit で作った登録簿を、この xlkit の形式に更新します。入力した値、貼り付けた図や"
-                     "メモはそのまま残ります。ボタン付きの登録簿（.xlsm）は、入っている xlwings に合わせて"
-                     "マクロを作り直します。Excel で開いている間は実行できません。"),
+                     "メモはそのまま残ります。ボタン付きの登録簿（.xlsm）は、すでに今の形式でも、入っている xlwings に"
+                     "合わせてマクロを作り直します（xlkit doctor が xlwings の版の食い違いを知らせたときの直し方です）。Excel で開いている間は実行できません。"),
     )
     parser.add_argument("register", metavar="登録簿", help="更新する登録簿（.xlsx または .xlsm）")
     add_clear_lock(parser)

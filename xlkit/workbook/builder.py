@@ -1,7 +1,10 @@
 """Write a register workbook: the plain .xlsx and the controlled, macro-enabled .xlsm.
 
 One builder writes both. The .xlsx has every sheet, table, dropdown and protection; the .xlsm
-adds the xlwings VBA project, our module of one-line subs and the buttons of 「使い方」 (design.BUTTONS).
+adds the xlwings VBA project, our module (each button's sub checks that the interpreter exists,
+then calls RunPython), the buttons of 「使い方」 (design.BUTTONS) and the very hidden sheet of the
+texts that VBA shows (design.MACRO_TEXTS). The upgrade steps (workbook/format*.py) give an older
+register the same, part by part.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from xlsxwriter.utility import quote_sheetname
 from xlkit import cells, dates, formats, schema
 from xlkit.errors import XlkitError
 from xlkit.files import atomic_write, scratch
+from xlkit.installation import INTERPRETER_WIN
 from xlkit.workbook import design, styles
 
 MAX_ROW = 1_048_575  # last 0-based row of a sheet: validation covers every row below the header
@@ -80,6 +84,14 @@ def build(
     return atomic_write(target, write, overwrite=overwrite)
 
 
+def write_buttons_source(path: Path) -> None:
+    """Write an empty controlled register's sheets and buttons, without its VBA module, straight
+    into ``path`` (a temporary file the caller owns): where the upgrade takes 使い方's fresh
+    button drawing from. Not through atomic_write, whose own temporary copy would be named after
+    the caller's temporary file and be missed by the clean-up after a killed upgrade."""
+    _write(Path(path), [], [], [], None, None, new_register_id(), macro=True)
+
+
 class Formats:
     def __init__(self, wb: xlsxwriter.Workbook):
         self._wb = wb
@@ -109,14 +121,15 @@ def _write(path: Path, linkages, cases, provisions, settings, divisions, registe
                                          "strings_to_urls": False})
     wb.set_properties({"title": "審議案件・外部結合登録簿", "company": "区政情報課"})
     fmt = Formats(wb)
-    sheets = {name: wb.add_worksheet(name) for name in design.sheet_order()}
+    order = design.macro_sheet_order() if macro else design.sheet_order()
+    sheets = {name: wb.add_worksheet(name) for name in order}
     codes: dict[str, str] = {}
     if macro:
         from xlkit.workbook import vba
 
         wb.add_vba_project(vba.template_project(), is_stream=True)
         wb.set_vba_name("ThisWorkbook")
-        for i, name in enumerate(design.sheet_order(), start=1):
+        for i, name in enumerate(order, start=1):
             codes[name] = f"Sheet{i}"
             sheets[name].set_vba_name(codes[name])
 
@@ -127,6 +140,7 @@ def _write(path: Path, linkages, cases, provisions, settings, divisions, registe
     _register(sheets[design.provision_sheet()], schema.provision(), provisions, fmt)
     _results(sheets[design.RESULTS], fmt)
     _summary(sheets[design.SUMMARY], fmt)
+    _diagnosis(sheets[design.DIAGNOSIS], fmt)
     _settings(sheets[design.settings_sheet()], settings or {}, bodies, fmt)
     _master(sheets[design.BODIES], design.BODIES, [(b,) for b in bodies], fmt)
     _master(sheets[design.DIVISIONS], design.DIVISIONS, division_rows, fmt)
@@ -137,8 +151,12 @@ def _write(path: Path, linkages, cases, provisions, settings, divisions, registe
     _log_sheet(sheets[design.status_sheet()], schema.status(), fmt)
     _log_sheet(sheets[design.history_sheet()], schema.history(), fmt)
     for name, ws in sheets.items():
+        if name == design.MACRO_TEXTS:
+            continue  # never shown nor printed
         _page_setup(ws, landscape=name not in (design.HOWTO, *design.MASTER_HEADERS),
                     repeat_header=name not in (design.HOWTO, design.SUMMARY, design.CONF))
+    if macro:
+        _macro_texts(sheets[design.MACRO_TEXTS])
     sheets[design.HOWTO].activate()
     wb.close()
     Path(path).write_bytes(buffer.getvalue())
@@ -401,6 +419,14 @@ def _results(ws, fmt: Formats) -> None:
     ws.write_string(1, 0, "（「入力チェック」ボタンを押すと、ここに結果が書き出されます。）")
 
 
+def _diagnosis(ws, fmt: Formats) -> None:
+    """診断 (format 6): laid out like 検証結果, which the macro doctor fills the same way (headers in
+    row 1, one row per check from row 2)."""
+    _header_row(ws, design.DIAGNOSIS_HEADERS, design.DIAGNOSIS_WIDTHS, fmt)
+    # in 内容, the widest column: in A, LibreOffice wraps it in the column's format
+    ws.write_string(1, 2, design.DIAGNOSIS_PLACEHOLDER)
+
+
 def _summary(ws, fmt: Formats) -> None:
     # 集計 fills these columns; the long official labels of the table header wrap
     ws.set_column(0, 0, 26, fmt.summary_first)
@@ -576,8 +602,9 @@ def _log_sheet(ws, register: schema.Register, fmt: Formats) -> None:
 
 
 def _conf(ws, fmt: Formats) -> None:
-    """xlwings reads its settings from A1 downwards, key in A and value in B, until a blank."""
-    ws.set_column(0, 0, 20)
+    """xlwings reads its settings from A1 downwards, key in A and value in B, until a blank
+    (design.XLWINGS_CONF_ROWS says why each row is there)."""
+    ws.set_column(0, 0, max(20, max(len(key) for key, _ in design.XLWINGS_CONF_ROWS) + 2))
     ws.set_column(1, 1, 60)
     for r, (key, value) in enumerate(design.XLWINGS_CONF_ROWS):
         ws.write_string(r, 0, key)
@@ -585,13 +612,41 @@ def _conf(ws, fmt: Formats) -> None:
             ws.write_boolean(r, 1, value)
         elif value:
             ws.write_string(r, 1, str(value))
-    notes = [
-        "説明：",
-        "ボタンから Python を呼び出す xlwings の設定です。設定は A1 から下へ空白行までが読まれます。",
-        "Interpreter_Win に xlkit をインストールした Python（python.exe）の場所を入力します。"
-        "空欄の場合は PATH 上の python を使います。（例：%LOCALAPPDATA%\\xlkit\\.venv\\Scripts\\python.exe）",
-        "PYTHONPATH は通常空欄で構いません。詳しくは README の「Excel のボタンを使う準備」を参照してください。",
-    ]
     start = len(design.XLWINGS_CONF_ROWS) + 2
-    for i, text in enumerate(notes):
+    for i, text in enumerate(CONF_NOTES):
         ws.write_string(start + i, 0, text, fmt.note_line if i else fmt.subtitle)
+
+
+CONF_NOTES = (
+    "説明：",
+    "ボタンから Python を呼び出す xlwings の設定です。設定は A1 から下へ空白行までが読まれます。",
+    f"Interpreter_Win は xlkit をインストールした Python（python.exe）の場所です。xlkit のセットアップ.bat は "
+    f"{INTERPRETER_WIN} に入れます（%LOCALAPPDATA% はパソコンを使う人ごとのフォルダです）。"
+    "別の場所に入れた場合だけ書き換えてください。",
+    "PYTHONPATH・Conda Path・Conda Env は空欄のままにしてください（空欄にしておくと、ほかの xlwings の設定が"
+    "このブックのボタンに混ざりません）。詳しくは README を参照してください。",
+    "ADD_WORKBOOK_TO_PYTHONPATH は FALSE のままにしてください（ブックのフォルダのファイルを Python に読み込ませず、"
+    "OneDrive・SharePoint のブックでも xlkit が日本語で案内できるようにします）。",
+)
+
+
+# --------------------------------------------------------------------------- the texts of the VBA
+
+
+def _macro_texts(ws) -> None:
+    """design.MACRO_TEXTS: A1 the ASCII key the VBA finds the sheet by, then one text per row (key
+    in A, text in B). Very hidden (only the VBA editor lists it) and protected."""
+    for r, (key, text) in enumerate(macro_text_rows()):
+        ws.write_string(r, 0, key)
+        ws.write_string(r, 1, text)
+    ws.set_column(0, 0, 28)
+    ws.set_column(1, 1, 100)
+    ws.repeat_rows(0)  # as the upgrade's sheet has it (format3.insert_sheet names every new sheet's titles)
+    ws.protect("", {"select_locked_cells": True, "select_unlocked_cells": True})
+    ws.very_hidden()
+
+
+def macro_text_rows() -> list[tuple[str, str]]:
+    """The rows of design.MACRO_TEXTS: the key row (with a note for whoever finds the sheet), then
+    the texts. One source for a new register and the step to format 6."""
+    return [(design.MACRO_TEXTS_KEY, design.MACRO_TEXTS_NOTE), *design.MACRO_TEXTS_ROWS]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from xlkit import schema
+from xlkit.installation import INTERPRETER_WIN
 from xlkit.records import BODY_SHEET, CATEGORY_SHEET, DIVISION_SHEET, RESULT_SHEET
 from xlkit.schema import mark_columns
 
@@ -62,20 +63,70 @@ RESULT_WIDTHS = (8, 10, 8, 22, 24, 70, 20)  # codes such as case-without-linkage
 # xlkit upgrade finds the rows by it (xlkit.workbook.migrate).
 HOWTO_BUTTONS = "ボタン"
 
+# 診断 (format 6): one row per check of `xlkit doctor`, written by the button 診断.
+DIAGNOSIS = "診断"
+DIAGNOSIS_HEADERS = ("確認項目", "結果", "内容", "対処")
+DIAGNOSIS_WIDTHS = (24, 10, 60, 70)
+# one line of 内容 (the column wraps): what 使い方 says of the button says the rest
+DIAGNOSIS_PLACEHOLDER = "（「診断」ボタンを押すと、点検の結果がここに書き出されます。）"
+
 # Cell colours written by 入力チェック (fill of a bad cell) and used in the legend of 使い方.
 ERROR_FILL = "#FFC7CE"
 WARNING_FILL = "#FFEB9C"
 
+# The xlwings.conf sheet: xlwings' VBA (GetConfig) takes a key found on this sheet, even a blank
+# one, before the folder's and the user's xlwings.conf, so a row here decides for every PC the
+# register is opened on. Each row is here on purpose:
+#   Interpreter_Win  the bundle's Python (xlkit.installation.INTERPRETER_WIN, %LOCALAPPDATA%
+#                    expanded on each PC): a blank here hid any other setting and RunPython fell back
+#                    to a `python` on PATH, which an office PC rarely has
+#   PYTHONPATH       blank on purpose: the buttons import xlkit from the bundle's venv, never from a
+#                    folder a user's own xlwings.conf (another xlwings tool's) adds
+#   Conda Path/Env   blank on purpose: a Conda set-up in a user's xlwings.conf would run the buttons
+#                    in that environment instead of the bundle's
+#   Use UDF Server   FALSE: RunPython starts the interpreter above; the COM server path is never used
+#   Show Console     FALSE: no black window behind the buttons
+#   ADD_WORKBOOK_TO_PYTHONPATH  FALSE: otherwise xlwings.utils.prepare_sys_path puts the register's
+#                    folder on sys.path before any xlkit code runs, mapping a OneDrive/SharePoint
+#                    address to the synced folder and failing there in English (xlkit.onedrive can
+#                    only translate what reaches xlkit), and a file beside the register named like a
+#                    module (pandas.py, xlkit.py) would be imported instead of the installed one
+# Not here since format 6 (older registers keep theirs; they change nothing on an office PC):
+# Interpreter_Mac (a blank hid a Mac user's own setting; xlkit's install is for Windows), UDF Modules
+# and Debug UDFs (xlkit has no UDFs).
+CONF_INTERPRETER = "Interpreter_Win"
+CONF_WORKBOOK_PATH = "ADD_WORKBOOK_TO_PYTHONPATH"
 XLWINGS_CONF_ROWS: tuple[tuple[str, object], ...] = (
-    ("Interpreter_Win", ""),
-    ("Interpreter_Mac", ""),
+    (CONF_INTERPRETER, INTERPRETER_WIN),
     ("PYTHONPATH", ""),
     ("Conda Path", ""),
     ("Conda Env", ""),
-    ("UDF Modules", ""),
-    ("Debug UDFs", False),
     ("Use UDF Server", False),
     ("Show Console", False),
+    (CONF_WORKBOOK_PATH, False),
+)
+
+# The texts the VBA of the buttons shows (format 6), on a very hidden, protected sheet of an .xlsm:
+# the VBA module stays ASCII (it is read in the project's code page), so it finds the sheet by
+# MACRO_TEXTS_KEY in A1 and each text by its ASCII key in column A; PATH_PLACEHOLDER is replaced by
+# the interpreter's path. An .xlsx has no VBA and no such sheet.
+MACRO_TEXTS = "ボタンの文言"
+MACRO_TEXTS_KEY = "xlkit-texts"
+MACRO_TEXTS_NOTE = "xlkit のボタンが表示する文言です（xlkit が書き込みます。変更しないでください）。"
+PATH_PLACEHOLDER = "{path}"
+MACRO_TEXTS_ROWS: tuple[tuple[str, str], ...] = (
+    ("interpreter_missing_title", "xlkit の Python が見つかりません"),
+    ("interpreter_missing",
+     "ボタンを動かす Python（xlkit）がこのパソコンに見つからないため、処理を始めませんでした。\n\n"
+     "探した場所：\n" + PATH_PLACEHOLDER + "\n\n"
+     "対処：\n"
+     "・xlkit のインストール用フォルダにある「セットアップ.bat」を実行してから、もう一度ボタンを押してください"
+     "（パソコンを使う人ごとに1回必要です）。\n"
+     "・インストール用フォルダがない場合や、実行できない場合は、情報システム担当に連絡してください。\n"
+     "・別の場所に入れた Python を使う場合は、「xlwings.conf」シートの Interpreter_Win にその python.exe の"
+     "場所を入力してください。\n"
+     "・インストールしても直らない場合は、コマンドプロンプトで「xlkit doctor 登録簿のファイル名」を実行すると、"
+     "原因と対処が表示されます。"),
 )
 
 
@@ -119,7 +170,9 @@ def status_sheet() -> str:
 def sheet_order() -> tuple[str, ...]:
     """The sheets of a register, in tab order. 回答状況 and 変更履歴 came with format 3: the
     upgrade adds them after the last sheet, so a new register has them there too. 外部提供 came
-    with format 5 and sits beside the cases it belongs to: the upgrade puts it after 審議案件."""
+    with format 5 and sits beside the cases it belongs to: the upgrade puts it after 審議案件. 診断
+    came with format 6 and sits with the other sheets the buttons write, after 集計. A macro-enabled
+    register also has the very hidden MACRO_TEXTS, after every one of these (macro_sheet_order)."""
     return (
         HOWTO,
         linkage_sheet(),
@@ -127,6 +180,7 @@ def sheet_order() -> tuple[str, ...]:
         provision_sheet(),
         RESULTS,
         SUMMARY,
+        DIAGNOSIS,
         settings_sheet(),
         BODIES,
         DIVISIONS,
@@ -136,6 +190,11 @@ def sheet_order() -> tuple[str, ...]:
         status_sheet(),
         history_sheet(),
     )
+
+
+def macro_sheet_order() -> tuple[str, ...]:
+    """The sheets of a macro-enabled register (.xlsm), in tab order: sheet_order() and MACRO_TEXTS."""
+    return (*sheet_order(), MACRO_TEXTS)
 
 
 def list_name(master: str) -> str:
@@ -214,6 +273,12 @@ BUTTONS: tuple[Button, ...] = (
         "外部結合の状況の報告書（Word・PDF）・集計値を「確定\\<年度>」フォルダに保存し、前年度公表値・締めた年度・"
         "報告年度を書き換えます。",
         since=4,
+    ),
+    Button(
+        "XlkitDoctor", "診断", "doctor",
+        "このパソコンで登録簿のボタンが動くかを点検し（Python・xlkit・xlwings の版、Python の場所、登録簿の形式、"
+        "exports への書き込み、保存場所の名前など）、結果と対処を「診断」シートに書き出します。",
+        since=6,
     ),
 )
 # Buttons are only ever added at the end (xlkit upgrade finds a register's button rows as the

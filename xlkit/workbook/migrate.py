@@ -4,13 +4,15 @@
 file (workbook/package.py) and writing the new format number itself. A later issue that adds a
 sheet, a column or a 設定 key raises xlkit.formats.CURRENT and adds its step here, with a test
 that upgrades tests/fixtures/format1_sample.xlsm through every step (the step to format 3 is
-workbook/format3.py, to format 4 workbook/format4.py, to format 5 workbook/format5.py;
-tests/fixtures/format3_sample.xlsx/.xlsm and format4_sample.xlsx/.xlsm are registers of formats 3
-and 4 as `xlkit new` and `xlkit import` wrote them).
+workbook/format3.py, to format 4 workbook/format4.py, to format 5 workbook/format5.py, to format 6
+workbook/format6.py;
+tests/fixtures/format3_sample.xlsx/.xlsm, format4_sample.xlsx/.xlsm and format5_sample.xlsx/.xlsm
+are registers of formats 3, 4 and 5 as `xlkit new` and `xlkit import` wrote them).
 
-Every upgrade of a macro-enabled register also rebuilds its VBA project from the installed
-xlwings (so the workbook's VBA and the Python package match again) and checks that every
-button of 「使い方」 is there and bound to its macro.
+Every upgrade of a macro-enabled register, also one already of the current format, rebuilds its
+VBA project from the installed xlwings (so the workbook's VBA and the Python package match again:
+how an office fixes the mismatch `xlkit doctor` reports) and checks that every button of 「使い方」
+is there and bound to its macro.
 """
 
 from __future__ import annotations
@@ -148,6 +150,10 @@ STEPS: dict[int, Step] = {
     4: Step("審議案件の別紙の件名・別紙の担当課・事業内容３の見出し・外部提供の表題・外部提供の期間、"
             "外部提供のシート、設定のその他の記載を加える",
             _step("format5", "add_case_columns_provisions_and_other_note")),
+    5: Step("xlwings.conf の Interpreter_Win（xlkit の Python の場所）と ADD_WORKBOOK_TO_PYTHONPATH、"
+            "診断のシート、使い方の診断ボタンの行、"
+            "ボタンが Python の有無を確かめるための文言のシート（.xlsm のみ）を加える",
+            _step("format6", "add_interpreter_diagnosis_and_texts")),
 }
 
 
@@ -309,10 +315,20 @@ def rebuild_buttons(package: Package) -> None:
 
     update_howto_buttons(package)  # the fresh drawing puts each button on its row of today's 使い方
     with scratch(package.path.parent, ".xlsm", owner=package.path.name) as tmp:
-        builder.build(tmp)
+        builder.write_buttons_source(tmp)
         with Package(tmp) as fresh:
             theirs = fresh.related(fresh.sheet_part(design.HOWTO), "vmlDrawing")
             package.write(ours[0], fresh.read(theirs[0]))
+
+
+def vba_version_change(path: Path) -> tuple[str, str] | None:
+    """(the XLWINGS_VERSION of the register's VBA, the installed xlwings') when they differ: what the
+    rebuild changes, and what `xlkit doctor` reports until it is done. None when they agree or the
+    register's project cannot be read."""
+    from xlkit.workbook import vba
+
+    old, new = vba.xlwings_version(path), vba.installed_xlwings_version()
+    return (old, new) if old is not None and old != new else None
 
 
 def finish_vba(sheet_codes: dict[str, str]) -> Callable[[Path, Path], None]:
