@@ -20,19 +20,19 @@ from support import REPO
 PACKAGE = REPO / "xlkit"
 
 # The core, named one by one: a new module is a decision about its layer, not a default.
-CORE = ("addresses", "cells", "answers", "closing", "closing_tasks", "collect_log", "datafiles", "dates", "errors", "figures", "files", "formats", "history", "inquiry_tasks", "issues", "limits", "linebreak", "lock",
+CORE = ("addresses", "cells", "answers", "closing", "closing_tasks", "collect_log", "datafiles", "dates", "diagnosis", "errors", "figures", "files", "formats", "history", "inquiry_tasks", "installation", "issues", "onedrive", "limits", "linebreak", "lock",
         "owner_files", "processes", "messages", "org", "pasted_table", "records", "register", "reorg", "reorg_tasks", "rules", "schema", "inquiry", "tasks", "validation",
         "widths")
 # The report builders decide every string of a report and are as pure as the core.
 REPORT_MODEL = ("export.model", "export.layout", "export.linkages", "export.cases")
 # The adapters: reading and writing register files, writing reports
 ADAPTERS = ("workbook.reader", "workbook.scan", "workbook.guard", "workbook.package", "workbook.writer", "workbook.appender", "workbook.row_insert", "workbook.sheet_xml",
-            "workbook.stylesheet", "workbook.xml_attrs", "workbook.migrate", "workbook.format3", "workbook.format4", "workbook.format5", "workbook.howto_rows", "workbook.builder", "workbook.design", "workbook.inquiry_form",
-            "workbook.styles", "workbook.vba", "attachments", "export.api", "export.docx_writer", "export.docx_fast",
+            "workbook.stylesheet", "workbook.xml_attrs", "workbook.migrate", "workbook.format3", "workbook.format4", "workbook.format5", "workbook.format6", "workbook.howto_rows", "workbook.builder", "workbook.design", "workbook.inquiry_form",
+            "workbook.styles", "workbook.vba", "attachments", "doctor_facts", "bundle_build", "bundle_lock", "bundle_pip", "bundle_files", "export.api", "export.docx_writer", "export.docx_fast",
             "export.xlsx_writer", "export.pdf", "export.soffice_guard")
-DOORS = ("cli", "macros", "macros_close", "macros_survey", "summary_sheet", "notebook", "commands.demo", "commands.new", "commands.validate",
+DOORS = ("cli", "macros", "macros_close", "macros_survey", "macros_doctor", "summary_sheet", "notebook", "commands.demo", "commands.new", "commands.validate",
          "commands.summarize", "commands.import_table", "commands.export", "commands.upgrade", "commands.survey",
-         "commands.collect", "commands.close_year", "commands.reorganise")
+         "commands.collect", "commands.close_year", "commands.reorganise", "commands.doctor", "commands.bundle")
 
 FORBIDDEN = {"openpyxl", "xlsxwriter", "xlwings", "python_calamine", "docx", "lxml", "pandas", "pyopenvba", "PIL",
              "pypdfium2"}

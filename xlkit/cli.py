@@ -12,7 +12,7 @@ from . import messages
 from .errors import XlkitError, from_os_error
 
 # subcommand module names, in the order `xlkit --help` lists them
-COMMANDS = ("demo", "new", "validate", "summarize", "import_table", "export", "survey", "collect", "close_year", "reorganise", "upgrade")
+COMMANDS = ("demo", "new", "validate", "summarize", "import_table", "export", "survey", "collect", "close_year", "reorganise", "upgrade", "doctor", "bundle")
 
 
 # argparse's own words, which staff would otherwise read in English
