@@ -81,30 +81,41 @@ _OS_REASONS = {
 
 
 # Windows refuses a path of MAX_PATH (260) characters or more unless long paths are enabled on the
-# PC, and says so as "path not found" (ERROR_PATH_NOT_FOUND, ERROR_FILENAME_EXCED_RANGE: ENOENT to
-# Python): deep share folders with long Japanese names reach it, and "not found" sends staff
-# looking for a folder they can see is there
+# PC, and says so as "path not found" (ERROR_PATH_NOT_FOUND: ENOENT to Python): deep share folders
+# with long Japanese names reach it, and "not found" sends staff looking for a folder they can see
+# is there. The same code is what a folder really missing gives (a share gone, a folder renamed),
+# so a long path not found is told both ways. ERROR_FILENAME_EXCED_RANGE (206) is Windows saying
+# the name is too long whatever its length here (a name past 255, a relative path): never "not found".
 WINDOWS_PATH_LIMIT = 260
-_LONG_PATH_WINERRORS = (3, 206)
+_PATH_NOT_FOUND, _NAME_TOO_LONG = 3, 206
 
 
-def _long_path(exc: OSError) -> int:
-    """The length of the path Windows refused as too long; 0 when that is not what happened."""
-    if getattr(exc, "winerror", None) not in _LONG_PATH_WINERRORS:
-        return 0
-    longest = max((len(str(f)) for f in (exc.filename, exc.filename2) if f), default=0)
-    return longest if longest >= WINDOWS_PATH_LIMIT else 0
+def _longest(exc: OSError) -> int:
+    return max((len(str(f)) for f in (exc.filename, exc.filename2) if f), default=0)
+
+
+def _too_long(exc: OSError) -> str:
+    """What to say of a path Windows may have refused as too long; "" when that is not what happened."""
+    winerror, longest = getattr(exc, "winerror", None), _longest(exc)
+    shorten = "フォルダ名やファイル名を短くするか、浅いフォルダに移してください"
+    if winerror == _NAME_TOO_LONG:
+        counted = f"（フォルダ名とファイル名を合わせて {longest} 文字）" if longest else ""
+        return f"場所かファイル名が Windows で扱える長さを超えています{counted}。{shorten}"
+    if winerror == _PATH_NOT_FOUND and longest >= WINDOWS_PATH_LIMIT:
+        return (f"場所が長すぎるか、見つかりません。フォルダ名とファイル名を合わせて {longest} 文字あり、"
+                f"Windows では {WINDOWS_PATH_LIMIT} 文字未満でないと扱えないことがあります。"
+                "まずエクスプローラーでそのフォルダがあることを確かめ（共有フォルダならネットワークにつながっていることも）、"
+                f"あるときは{shorten}")
+    return ""
 
 
 def os_reason(exc: OSError) -> str:
     """An OSError in Japanese: never the system's English text, never Python's exception name."""
     import errno
 
-    long_path = _long_path(exc)
-    if long_path:
-        return (f"場所が長すぎるか、見つかりません。フォルダ名とファイル名を合わせて {long_path} 文字あり、"
-                f"Windows では {WINDOWS_PATH_LIMIT} 文字未満でないと扱えないことがあります。"
-                "フォルダ名を短くするか、浅いフォルダに移してください")
+    too_long = _too_long(exc)
+    if too_long:
+        return too_long
     name = errno.errorcode.get(exc.errno or 0, "")
     if name in _OS_REASONS:
         return _OS_REASONS[name]

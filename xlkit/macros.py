@@ -465,8 +465,9 @@ def workbook_folder(book) -> Path:
     and for one never saved on Windows (workbook_file)."""
     path = workbook_file(book)
     if path is None:
-        if "://" in str(book.fullname):
-            raise XlkitError(messages.text("button.export_cloud"))
+        fullname = str(book.fullname)
+        if "://" in fullname:
+            raise XlkitError(messages.text("button.export_cloud", ファイル=_name_of(book), 場所=fullname))
         raise XlkitError(messages.text("path.unsaved", ファイル=_name_of(book)))
     return path.parent
 

@@ -5,10 +5,11 @@ synced file on the PC (`book.fullname`, xlwings.utils.fullname_url_to_local_path
 it raises its own XlwingsError in English, which would reach staff as 予期しない問題. Here each of
 those errors becomes what happened and what to do.
 
-The error is recognised by its class name and by words of its text, never by importing xlwings
-(this module is core) nor by the whole sentence: a reworded xlwings still lands on the right
-message, and an XlwingsError about anything else stays unrecognised (None), for the door's
-unexpected-problem message with its own text.
+The error is recognised by where xlwings raised it (the frames of its traceback), its class name
+and words of its text, never by importing xlwings (this module is core) nor by the whole
+sentence: a reworded xlwings still lands on the right message, an error of another class that
+xlwings' mapping lets slip is still about the book's place, and an XlwingsError about anything
+else stays unrecognised (None), for the door's unexpected-problem message with its own text.
 """
 
 from __future__ import annotations
@@ -28,9 +29,40 @@ _SETTING = re.compile(r"\b(?:ONEDRIVE_CONSUMER|ONEDRIVE_COMMERCIAL|SHAREPOINT)_(
 _URL = re.compile(r"URL\s+(\S.*?)\s+not\s+recogni[sz]ed|(https?://\S+)", re.IGNORECASE | re.DOTALL)
 
 
+# xlwings' functions that map a book's web address to the PC (xlwings/utils.py): an error raised
+# inside them is about the book's place, whatever its class or words
+_MAPPERS = frozenset({"fullname_url_to_local_path", "search_local_sharepoint_path", "get_url_to_mount"})
+
+
 def is_xlwings_error(exc: BaseException) -> bool:
     """`exc` is xlwings' own error (or a subclass), whichever xlwings raised it."""
     return any(cls.__name__ == "XlwingsError" for cls in type(exc).__mro__)
+
+
+def _raised_where(exc: BaseException) -> tuple[str, str]:
+    """("mapping", the address being mapped) when xlwings' mapping raised `exc`; ("elsewhere", "")
+    when other xlwings code did; ("", "") when no frame of xlwings is known (an error passed on,
+    a test's double): its words then decide."""
+    where = ""
+    tb = exc.__traceback__
+    while tb is not None:
+        frame = tb.tb_frame
+        if str(frame.f_globals.get("__name__", "")).split(".")[0] == "xlwings":
+            if frame.f_code.co_name in _MAPPERS:
+                url = frame.f_locals.get("url")
+                return "mapping", url if isinstance(url, str) else ""
+            where = "elsewhere"
+        tb = tb.tb_next
+    return where, ""
+
+
+def _service_of_url(url: str) -> tuple[str, str]:
+    """The service a web address belongs to, by the patterns xlwings maps it with."""
+    if re.match(r"https://d\.docs\.live\.net/", url):
+        return "OneDrive", CONSUMER
+    if re.match(r"https://[^/]*-my\.sharepoint\.", url):
+        return "OneDrive for Business", COMMERCIAL
+    return "SharePoint", SHAREPOINT
 
 
 def _service(text: str) -> tuple[str, str] | None:
@@ -51,11 +83,18 @@ def translate(exc: BaseException, file: str = "") -> XlkitError | None:
     workbook `file`, what went wrong and the fix; None for any other error."""
     from . import messages
 
+    where, url = _raised_where(exc)
+    if where == "elsewhere":  # xlwings' words about a sheet or a book whose name holds 「OneDrive」
+        return None
+    if where == "mapping" and not is_xlwings_error(exc):
+        # xlwings' own slip: with no SharePoint setting and no synced folder its fallback search
+        # reads an unset variable (UnboundLocalError), which means that no synced folder is known
+        return _slip(exc, file, url)
     if not is_xlwings_error(exc):
         return None
     text = " ".join(str(exc).split())
     lowered = text.lower()
-    service = _service(text)
+    service = _service(text) or (_service_of_url(url) if where == "mapping" else None)
     if service is None:
         return None
     name, setting = service
@@ -76,4 +115,24 @@ def translate(exc: BaseException, file: str = "") -> XlkitError | None:
         what = messages.text("path.cloud_other", 内容=text, **values)
     if found:
         setting = found.group(0)
+    return _said(what, setting)
+
+
+def _slip(exc: BaseException, file: str, url: str) -> XlkitError:
+    """An error of another class raised inside xlwings' mapping, as what staff and IT can act on."""
+    from . import messages
+    from .errors import os_reason
+
+    name, setting = _service_of_url(url)
+    values = {"ファイル": file or "このブック", "サービス": name}
+    if isinstance(exc, NameError):
+        return _said(messages.text("path.cloud_folder", **values), setting)
+    # an OSError (the registry refused) in Japanese; anything else as its words, for IT to look up
+    told = os_reason(exc) if isinstance(exc, OSError) else " ".join(str(exc).split()) or "?"
+    return _said(messages.text("path.cloud_other", 内容=told, **values), setting)
+
+
+def _said(what: str, setting: str) -> XlkitError:
+    from . import messages
+
     return XlkitError("\n".join((what, messages.text("path.cloud_fix"), messages.text("path.cloud_it", 設定=setting))))
