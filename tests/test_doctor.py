@@ -30,7 +30,8 @@ def windows(**changes) -> Facts:
         environ=ENV, exists={BUNDLE_PYTHON: True}, user_conf=Conf(HOME + r"\.xlwings\xlwings.conf"),
         soffice=r"C:\Program Files\LibreOffice\program\soffice.exe", word=True,
         register=REGISTER, macro=True, format=formats.CURRENT, vba_version="0.37.8",
-        sheet_conf=Conf("xlwings.conf", found=True, value=installation.INTERPRETER_WIN, cell="B1"),
+        sheet_conf=Conf("xlwings.conf", found=True, value=installation.INTERPRETER_WIN, cell="B1",
+                        add_workbook="False", add_workbook_cell="B7"),  # as xlkit new writes the sheet
         folder_conf=Conf(HOME + r"\Documents\register\xlwings.conf"),
         exports=HOME + r"\Documents\register\exports", exports_kind="folder")
     return dataclasses.replace(facts, **changes)

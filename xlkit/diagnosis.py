@@ -10,7 +10,8 @@ The xlwings rules followed here are those of its VBA module (GetConfig, GetConfi
 xlwings.conf sheet is read from A1 down to the first blank key, keys in upper case, and a key
 present on the sheet ends the search even when its value is blank; then xlwings.conf beside the
 workbook; then %USERPROFILE%\\.xlwings\\xlwings.conf. Values are expanded as
-ExpandEnvironmentStrings does.
+ExpandEnvironmentStrings does. RunPython takes a blank or absent Interpreter_Win for none and looks
+up the legacy Interpreter key the same way, then runs "python" from PATH.
 """
 
 from __future__ import annotations
@@ -27,6 +28,11 @@ OK, NOTE, ACTION, NA = "OK", "注意", "要対応", "対象外"
 RESULTS = (OK, NOTE, ACTION, NA)
 NOTHING_TO_DO = "不要"
 INTERPRETER_KEY = "INTERPRETER_WIN"
+# RunPython's fallback when INTERPRETER_WIN is blank or absent everywhere, then "python" (PATH)
+LEGACY_KEY = "INTERPRETER"
+# cmd.exe finds these on PATH: RunPython checks no file for them (ExecuteWindows compares exactly)
+ON_PATH = ("python", "pythonw")
+WORKBOOK_PATH_KEY = "ADD_WORKBOOK_TO_PYTHONPATH"
 
 # Excel refuses to open or save a workbook whose full name is longer than this (its own limit,
 # below Windows' MAX_PATH)
@@ -66,6 +72,10 @@ class Conf:
     found: bool = False  # the file (or the sheet) exists
     value: str | None = None  # Interpreter_Win's value; None: the key is not there
     cell: str = ""  # on the sheet: the cell of the value (B1)
+    legacy: str | None = None  # Interpreter's value (the legacy key); None: not there
+    add_workbook: str | None = None  # ADD_WORKBOOK_TO_PYTHONPATH as VBA passes it on ("True"); None: not there
+    add_workbook_cell: str = ""
+    near: str = ""  # no such sheet, but one named so but for spaces or case (xlkit.register.misnamed)
     problem: str = ""  # why it could not be read, in Japanese
 
 
@@ -91,8 +101,10 @@ class Facts:
     macro: bool = False  # .xlsm: it has buttons
     format: int | None = None
     format_problem: str = ""
+    sheets: list[str] = field(default_factory=list)  # its sheet names
     vba_version: str | None = None  # XLWINGS_VERSION of its VBA project
     vba_problem: str = ""
+    vba_project: bool = True  # False: an .xlsm with no VBA project at all (a gateway strips them)
     sheet_conf: Conf | None = None  # its xlwings.conf sheet
     folder_conf: Conf | None = None  # xlwings.conf beside it
     exports: str = ""  # the exports folder beside it
@@ -119,7 +131,7 @@ def sheet_settings(grid: list[list]) -> tuple[dict[str, tuple[object, int]], lis
     twice: list[str] = []
     for number, row in enumerate(grid, start=1):
         key = row[0] if row else None
-        if key is None or str(key).strip() == "":
+        if key is None or key == "":  # a cell holding a space is a key to VBA and to End(xlDown)
             if number > 1:  # A1 is read even when blank (GetConfigFromSheet)
                 break
             continue
@@ -142,17 +154,34 @@ def sheet_conf(grid: list[list] | None, where: str) -> Conf:
                         "xlwings はこのとき止まり、ボタンが動きません。")
     if INTERPRETER_KEY in found:
         value, number = found[INTERPRETER_KEY]
-        conf.value = "" if value is None else str(value).strip()
+        conf.value = _text(value).strip()
         conf.cell = f"B{number}"
+    if LEGACY_KEY in found:
+        conf.legacy = _text(found[LEGACY_KEY][0]).strip()
+    if WORKBOOK_PATH_KEY in found:
+        value, number = found[WORKBOOK_PATH_KEY]
+        conf.add_workbook, conf.add_workbook_cell = _text(value), f"B{number}"
     return conf
 
 
-def file_conf_value(text: str) -> str | None:
-    """Interpreter_Win in an xlwings.conf file ("KEY","value" lines, as VBA's Input # reads them)."""
+def _text(value) -> str:
+    """A cell's value as VBA's String of it: blank "", a Boolean "True"/"False"."""
+    return "" if value is None else str(value)
+
+
+def file_settings(text: str) -> dict[str, str]:
+    """An xlwings.conf file ("KEY","value" lines, as VBA's Input # reads them): key (upper case) ->
+    value, the first line of a key winning, as GetConfigFromFile stops there."""
+    found: dict[str, str] = {}
     for row in csv.reader(text.splitlines()):
-        if len(row) >= 2 and row[0].strip().upper() == INTERPRETER_KEY:
-            return row[1].strip()
-    return None
+        if len(row) >= 2:
+            found.setdefault(row[0].strip().upper(), row[1].strip())
+    return found
+
+
+def file_conf_value(text: str) -> str | None:
+    """Interpreter_Win in an xlwings.conf file."""
+    return file_settings(text).get(INTERPRETER_KEY)
 
 
 def zone_id(text: str) -> int | None:
@@ -203,7 +232,7 @@ def _same_file(a: str, b: str) -> bool:
 def diagnose(facts: Facts) -> list[Check]:
     """Every check, in the order staff read them."""
     checks = [_python(facts), _xlkit(facts), _xlwings(facts), _pywin32(facts), *_register(facts),
-              *_interpreter(facts), *_conf_files(facts), *_place(facts), _zone(facts), _exports(facts), _pdf(facts)]
+              *_interpreter(facts), _workbook_path(facts), *_conf_files(facts), *_place(facts), _zone(facts), _exports(facts), _pdf(facts)]
     return [c for c in checks if c is not None]
 
 
@@ -263,6 +292,10 @@ def _xlwings(facts: Facts) -> Check:
         return Check(item, OK, installed + "登録簿を読めないため、マクロの版とは比べていません。")
     if not facts.macro:
         return Check(item, NA, installed + f"「{_name(facts)}」はボタンのない登録簿（.xlsx）のため、マクロの版はありません。")
+    if not facts.vba_project:  # xlkit upgrade refuses such a file: it rebuilds a project, never adds one
+        return Check(item, ACTION, installed + facts.vba_problem + "ファイルの無害化でマクロが取り除かれたおそれがあります。",
+                     f"ボタン付きの登録簿は、このパソコンで xlkit new \"新しい登録簿.xlsm\" を実行して作り、この登録簿の値を"
+                     f"移してください（マクロ付きのファイルは無害化を通りません）。わからないときは{ASK_IT}へ。")
     if facts.vba_problem:
         return Check(item, ACTION, installed + facts.vba_problem, _upgrade(facts) + "マクロを作り直します。")
     if facts.vba_version != facts.xlwings:
@@ -324,19 +357,29 @@ def _interpreter(facts: Facts) -> list[Check]:
     if not facts.macro:
         return [Check(item, NA, f"「{_name(facts)}」はボタンのない登録簿（.xlsx）です。")]
     sheet = facts.sheet_conf
-    if sheet is not None and sheet.problem:
+    if sheet is None:  # a format this xlkit cannot read: its sheets, xlwings.conf too, stay unread
+        return [Check(item, NA, "登録簿の形式を読めないため、シート「xlwings.conf」の設定は確かめていません。",
+                      "「登録簿の形式」の行のとおり直してから、もう一度 xlkit doctor を実行してください。")]
+    if sheet.problem:
         return [Check(item, ACTION, sheet.problem, f"シート「{sheet.where}」の重なった行を1つにして上書き保存してください。")]
-    source, conf = _effective(facts)
-    if conf is None:
-        return [Check(item, ACTION, "どこにも Python の場所（Interpreter_Win）が設定されていないため、ボタンは PATH 上の "
-                      "python を探します。", _set_value(facts))]
-    value = conf.value or ""
+    source, conf, key, value = _effective(facts)
     if not value:
-        return [Check(item, ACTION,
-                      f"{source}の Interpreter_Win（{conf.cell or conf.where}）が空欄です。xlwings はシートにある設定を優先する"
-                      "ため、空欄のままでは利用者ごとの設定（%USERPROFILE%\\.xlwings\\xlwings.conf）も読まれず、ボタンは PATH "
-                      "上の python を探します。", _set_value(facts))]
-    detail = f"{source}の Interpreter_Win は {value} です"
+        if conf is None:
+            said = "どこにも Python の場所（Interpreter_Win）が設定されていないため、"
+            if not sheet.found:
+                said = f"シート「{sheet.where}」がありません{_near(sheet)}。" + said
+        elif conf is facts.user_conf:
+            said = f"{source}の Interpreter_Win が空欄のため、"
+        else:  # GetConfig stops at the first place that has the key, blank or not
+            said = (f"{source}の Interpreter_Win（{conf.cell or conf.where}）が空欄です。xlwings は最初に見つかった設定を使う"
+                    "ため、空欄のままでは後の設定（利用者ごとの %USERPROFILE%\\.xlwings\\xlwings.conf など）も読まれず、")
+        return [Check(item, ACTION, said + "ボタンは PATH 上の python を探します。", _set_value(facts))]
+    detail = f"{source}の {key} は {value} です"
+    if key != "Interpreter_Win":
+        detail += "（Interpreter_Win がないか空欄のため、xlwings はこの古い設定名を使います）"
+    if value in ON_PATH:
+        return [Check(item, ACTION, detail + "。ファイルの場所ではなく「PATH 上の python」という意味で、xlkit のバンドルの Python は"
+                      "使われません。ボタンが動かないか、別の Python で動きます。", _set_value(facts))]
     if not facts.windows:
         if _same_file(value, standard):
             return [Check(item, OK, detail + "（xlkit の標準の場所）。Windows ではないため、ファイルがあるかは確かめていません。")]
@@ -346,6 +389,9 @@ def _interpreter(facts: Facts) -> list[Check]:
     if place != value:
         detail += f"（このパソコンでは {place}）"
     if not facts.exists.get(place):
+        if '"' in value:  # Explorer's 「パスのコピー」 quotes the path; xlwings takes the quotes as part of the name
+            return [Check(item, ACTION, detail + "。値に「\"」が含まれているため、xlwings はそのファイルを見つけられません。"
+                          "ボタンを押すとエラーになります。", "値の前後の「\"」を消して上書き保存してください。" + _set_value(facts))]
         return [Check(item, ACTION, detail + "。そのファイルがありません。ボタンを押すとエラーになります。",
                       f"バンドルで xlkit を入れていないなら、{SETUP}別の場所に入れたなら、{_set_value(facts)}")]
     if _same_file(place, facts.executable):
@@ -356,15 +402,64 @@ def _interpreter(facts: Facts) -> list[Check]:
                   f"ボタンの Python の xlkit を確かめるには \"{scripts}\" doctor \"{facts.register}\" を実行してください。")]
 
 
-def _effective(facts: Facts) -> tuple[str, Conf | None]:
-    """Where xlwings takes Interpreter_Win from for this register, and that place."""
-    places = ((f"シート「{facts.sheet_conf.where}」" if facts.sheet_conf else "", facts.sheet_conf),
-              ("登録簿と同じフォルダの xlwings.conf ", facts.folder_conf),
-              ("利用者の設定ファイル ", facts.user_conf))
-    for source, conf in places:
-        if conf is not None and conf.value is not None:
+def _near(sheet: Conf) -> str:
+    return f"（「{sheet.near}」というシートはありますが、名前が違うため xlwings は読みません）" if sheet.near else ""
+
+
+def _places(facts: Facts) -> tuple[tuple[str, Conf | None], ...]:
+    """Where GetConfig looks, in its order: the sheet, xlwings.conf beside the register, the user's."""
+    return ((f"シート「{facts.sheet_conf.where}」" if facts.sheet_conf else "", facts.sheet_conf),
+            ("登録簿と同じフォルダの xlwings.conf ", facts.folder_conf),
+            ("利用者の設定ファイル ", facts.user_conf))
+
+
+def _first(facts: Facts, attribute: str) -> tuple[str, Conf | None]:
+    """The place GetConfig takes a key from: the first that has it, even blank."""
+    for source, conf in _places(facts):
+        if conf is not None and getattr(conf, attribute) is not None:
             return source, conf
     return "", None
+
+
+def _effective(facts: Facts) -> tuple[str, Conf | None, str, str]:
+    """The interpreter RunPython starts for this register: the place, the key, the value ("" when
+    none is set and cmd.exe is left to find python on PATH). A blank or absent INTERPRETER_WIN
+    falls back to the legacy INTERPRETER, looked up through the same places."""
+    source, conf = _first(facts, "value")
+    if conf is not None and conf.value:
+        return source, conf, "Interpreter_Win", conf.value
+    legacy_source, legacy = _first(facts, "legacy")
+    if legacy is not None and legacy.legacy:
+        return legacy_source, legacy, "Interpreter", legacy.legacy
+    return source, conf, "Interpreter_Win", ""
+
+
+def _workbook_path(facts: Facts) -> Check | None:
+    """ADD_WORKBOOK_TO_PYTHONPATH: xlwings.utils.prepare_sys_path puts the register's folder on
+    sys.path before any xlkit code runs, and only for "true" (its default)."""
+    item = f"ブックのフォルダの読み込み（{WORKBOOK_PATH_KEY}）"
+    sheet = facts.sheet_conf
+    if not facts.register or facts.problem or not facts.macro or sheet is None or sheet.problem:
+        return None
+    source, conf = _first(facts, "add_workbook")
+    value = conf.add_workbook if conf is not None else None
+    if value is not None and value.lower() in ("true", "false"):
+        value = value.upper()  # as Excel shows the cell; VBA passes it on as "True"/"False"
+    if value is not None and value.lower() != "true":
+        return Check(item, OK, f"{source}の {WORKBOOK_PATH_KEY} は {value or '空欄'} です（登録簿のフォルダを読み込みません）。")
+    said = (f"{source}の {WORKBOOK_PATH_KEY} は {value} です。" if conf is not None else
+            f"{WORKBOOK_PATH_KEY} がどこにも設定されていないため、xlwings は既定の TRUE で動きます。")
+    if facts.format is not None and facts.format < formats.CURRENT:
+        fix = _upgrade(facts) + f"{WORKBOOK_PATH_KEY} が FALSE になります。"
+    elif conf is sheet:
+        fix = f"登録簿のシート「{sheet.where}」の {sheet.add_workbook_cell} を FALSE にして、上書き保存してください。"
+    else:  # the sheet is read first: a row there outweighs any file
+        fix = _add_row(sheet, WORKBOOK_PATH_KEY, "FALSE")
+    if cloud_place(facts.register, facts.environ) == "onedrive":
+        return Check(item, ACTION, said + "xlwings は xlkit が動く前に、OneDrive のアドレスを手元のフォルダに読み替えようとします。"
+                     "読み替えられないと、xlkit の案内ではなく英語のエラーで止まります。", fix)
+    return Check(item, NOTE, said + "ボタンを押すと登録簿のフォルダが Python に読み込まれ、そこに Python のファイル（例：pandas.py）が"
+                 "あると、入っている xlkit の部品の代わりに使われてしまいます。", fix)
 
 
 def _set_value(facts: Facts) -> str:
@@ -373,16 +468,31 @@ def _set_value(facts: Facts) -> str:
     sheet = facts.sheet_conf
     if facts.format is not None and facts.format < formats.CURRENT:
         return _upgrade(facts) + f"Interpreter_Win に標準の場所 {standard} が入ります。"
-    if sheet is not None and sheet.found:
-        where = f"の {sheet.cell}" if sheet.cell else " の Interpreter_Win の右のセル"
-        return f"登録簿のシート「{sheet.where}」{where}に {standard} と入力して、上書き保存してください。"
+    if sheet is not None and sheet.cell:
+        return f"登録簿のシート「{sheet.where}」の {sheet.cell} に {standard} と入力して、上書き保存してください。"
+    if sheet is not None:
+        return _add_row(sheet, "Interpreter_Win", standard)
     return f"Excel で登録簿を閉じてから xlkit upgrade \"{facts.register}\" を実行してください。"
+
+
+def _add_row(sheet: Conf, key: str, value: str) -> str:
+    """How to give the xlwings.conf sheet a setting it lacks; the sheet itself when it is missing
+    (xlkit upgrade leaves a register of this format without one as it is)."""
+    if sheet.near:
+        return (f"シート「{sheet.near}」の名前を「{sheet.where}」に直して（xlwings は名前が完全に同じシートしか読みません）、"
+                "上書き保存してから、もう一度 xlkit doctor を実行してください。")
+    if not sheet.found:
+        return (f"登録簿にシートを追加して名前を「{sheet.where}」にし、A1 に {key}、B1 に {value} と入力して、"
+                "上書き保存してください。")
+    return (f"登録簿のシート「{sheet.where}」の A 列の最後の設定のすぐ下（空いた行をはさまずに）に {key}、"
+            f"その右のセルに {value} と入力して、上書き保存してください。")
 
 
 def _conf_files(facts: Facts) -> list[Check]:
     """The xlwings.conf files that exist, and whether they count for this register."""
     checks = []
-    used = _effective(facts)[1] if facts.register and facts.macro and not facts.problem else None
+    judged = facts.register and facts.macro and not facts.problem and facts.sheet_conf is not None
+    _, used, _, effective = _effective(facts) if judged else ("", None, "", "")
     for item, conf in (("利用者の xlwings 設定", facts.user_conf), ("フォルダの xlwings 設定", facts.folder_conf)):
         if conf is None or not conf.found:
             continue
@@ -390,11 +500,12 @@ def _conf_files(facts: Facts) -> list[Check]:
             checks.append(Check(item, NOTE, f"{conf.where} を読めません（{conf.problem}）。",
                                 f"{conf.where} を削除するか、{ASK_IT}に確かめてもらってください。"))
             continue
-        if conf.value is None:
-            checks.append(Check(item, OK, f"{conf.where} があります（Interpreter_Win の設定はありません）。"))
+        key, value = ("Interpreter_Win", conf.value) if conf.value is not None else ("Interpreter", conf.legacy)
+        if value is None:
+            checks.append(Check(item, OK, f"{conf.where} があります（Python の場所の設定はありません）。"))
             continue
-        shown = f"{conf.where} の Interpreter_Win は {conf.value or '空欄'} です。"
-        if used is not None and used is not conf and (conf.value or "") != (used.value or ""):
+        shown = f"{conf.where} の {key} は {value or '空欄'} です。"
+        if used is not None and used is not conf and value != effective:
             checks.append(Check(item, NOTE, shown + "この登録簿では、先に読まれる設定が優先されるため使われません。",
                                 "ボタンの Python は「ボタンが使う Python」の行のとおりです。"
                                 "この設定ファイルを使うのでなければ、そのままで構いません。"))
@@ -469,6 +580,10 @@ def _zone(facts: Facts) -> Check | None:
                      "このファイルのマクロを止めるため、ボタンが動きません。", _unblock(facts))
     if facts.zone is None:
         return Check(item, OK, "印は付いていません。")
+    if zone is None:
+        return Check(item, NOTE, "印（:Zone.Identifier）は付いていますが、どこから来たか（ZoneId）が書かれていません。",
+                     "ボタンを押すと「マクロの実行がブロックされました」と出るときは、次の手順で許可してください。"
+                     + _unblock(facts))
     return Check(item, OK, f"印はマクロを止めないもの（ZoneId={zone}）です。")
 
 
@@ -501,6 +616,12 @@ def _pdf(facts: Facts) -> Check:
     word = " Word も入っているため、Word出力した .docx を Word で PDF に保存することもできます。" if facts.word else ""
     if facts.soffice:
         return Check(item, OK, f"LibreOffice（{facts.soffice}）で PDF を作れます（出力の .pdf、年度締めの PDF）。{word}".strip())
+    configured = facts.environ.get("XLKIT_SOFFICE")
+    if configured:  # xlkit.export.pdf.find_soffice looks nowhere else once it is set
+        return Check(item, NOTE, f"環境変数 XLKIT_SOFFICE に {configured} が設定されていますが、そこに soffice がありません。この"
+                     "設定があると xlkit はほかの場所の LibreOffice を探さないため、PDF を作れません。Word・Excel 形式の出力はできます。",
+                     "XLKIT_SOFFICE を soffice.exe の正しい場所（例：C:\\Program Files\\LibreOffice\\program\\soffice.exe）に直すか、"
+                     f"消してください（わからないときは{ASK_IT}へ）。年度締めは xlkit close-year … --no-pdf で行えます。")
     if facts.word:
         return Check(item, NOTE, "LibreOffice がないため、xlkit は PDF を作れません（年度締めのボタンも PDF を作れず止まります）。"
                      "Word は入っているため、Word出力した .docx を Word の「名前を付けて保存」で PDF にできます。",

@@ -10,6 +10,8 @@ as `xlkit upgrade` reads it (xlkit.workbook.migrate.dropped_modules).
 
 from __future__ import annotations
 
+import codecs
+import errno
 import os
 import re
 import sys
@@ -19,22 +21,35 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from xlkit import installation
-from xlkit.diagnosis import Conf, Facts, expand, file_conf_value, sheet_conf
+from xlkit.diagnosis import (INTERPRETER_KEY, LEGACY_KEY, WORKBOOK_PATH_KEY, Conf, Facts, expand, file_settings,
+                             sheet_conf)
 from xlkit.errors import Refusal, XlkitError, os_reason
+from xlkit.macros import EXPORT_DIR
+from xlkit.register import misnamed
 from xlkit.workbook import design
 
-EXPORT_DIR = "exports"  # the folder the buttons and the commands save into (xlkit.macros.EXPORT_DIR)
 CONF_FILE = "xlwings.conf"
 _VBA_VERSION = re.compile(r'XLWINGS_VERSION\s+As\s+String\s*=\s*"([^"]*)"', re.I)
 
 
 def _read_zone(path: str) -> str | None:
-    """The :Zone.Identifier stream NTFS keeps beside a downloaded file; None when there is none."""
+    """The :Zone.Identifier stream NTFS keeps beside a downloaded file; None when there is none.
+    Browsers write it in ASCII, some tools (PowerShell's Set-Content, archivers) in UTF-16."""
     try:
-        with open(path + ":Zone.Identifier", encoding="utf-8", errors="replace") as stream:
-            return stream.read()
+        data = Path(path + ":Zone.Identifier").read_bytes()
     except FileNotFoundError:
         return None
+    except OSError as exc:
+        # FAT/exFAT (USB sticks, the usual way through the gateway) has no streams, so no mark:
+        # Windows refuses the name itself (ERROR_INVALID_NAME, EINVAL)
+        if exc.errno == errno.EINVAL or getattr(exc, "winerror", None) == 123:
+            return None
+        raise
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16", errors="replace")
+    if data[1::2].count(0) > len(data) // 4:  # UTF-16 LE without its mark: every other byte NUL
+        return data.decode("utf-16-le", errors="replace")
+    return data.decode("utf-8-sig", errors="replace")
 
 
 def _word_installed() -> bool | None:
@@ -115,8 +130,8 @@ def gather(register: str | Path | None, system: System | None = None, *, conf_gr
     if register is not None:
         _register(facts, str(register), system, conf_grid)
     if system.windows:
-        candidates = [installation.INTERPRETER_WIN] + [
-            c.value for c in (facts.sheet_conf, facts.folder_conf, facts.user_conf) if c is not None and c.value]
+        confs = [c for c in (facts.sheet_conf, facts.folder_conf, facts.user_conf) if c is not None]
+        candidates = [installation.INTERPRETER_WIN] + [v for c in confs for v in (c.value, c.legacy) if v]
         facts.exists = {place: system.is_file(place) for place in (expand(c, facts.environ) for c in candidates)}
     return facts
 
@@ -141,7 +156,9 @@ def _file_conf(path: Path) -> Conf:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:  # VBA writes in the PC's code page
         text = data.decode("cp932", errors="replace")
-    conf.value = file_conf_value(text)
+    found = file_settings(text)
+    conf.value, conf.legacy = found.get(INTERPRETER_KEY), found.get(LEGACY_KEY)
+    conf.add_workbook = found.get(WORKBOOK_PATH_KEY)
     return conf
 
 
@@ -150,7 +167,7 @@ def _register(facts: Facts, given: str, system: System, conf_grid) -> None:
         facts.register = given
         facts.problem = f"登録簿がこのパソコンのフォルダにありません（{given}）。"
         return
-    path = Path(given).absolute()
+    path = Path(os.path.abspath(given))  # "..\\登録簿.xlsm" shown and measured as the folder it names
     facts.register = str(path)
     facts.macro = path.suffix.lower() == ".xlsm"
     grid = _read(facts, path)
@@ -160,8 +177,10 @@ def _register(facts: Facts, given: str, system: System, conf_grid) -> None:
         conf_grid = grid
     if conf_grid is not _UNSET:
         facts.sheet_conf = sheet_conf(conf_grid, design.CONF)
+        if conf_grid is None:
+            facts.sheet_conf.near = misnamed(design.CONF, facts.sheets) or ""
     if facts.macro:
-        facts.vba_version, facts.vba_problem = _vba_version(path)
+        facts.vba_version, facts.vba_problem, facts.vba_project = _vba_version(path)
     facts.folder_conf = _file_conf(path.parent / CONF_FILE)
     _exports(facts, path)
     if system.windows:
@@ -177,7 +196,7 @@ def _read(facts: Facts, path: Path):
     from xlkit.workbook import reader
 
     def format_of(found) -> None:
-        facts.format = found.version
+        facts.format, facts.sheets = found.version, found.sheets
 
     try:
         return reader.read_sheets(path, [design.CONF], what="登録簿", vet=format_of).get(design.CONF)
@@ -196,8 +215,9 @@ def _read(facts: Facts, path: Path):
     return _UNSET
 
 
-def _vba_version(path: Path) -> tuple[str | None, str]:
-    """XLWINGS_VERSION of the register's xlwings module, or why it cannot be read (Japanese)."""
+def _vba_version(path: Path) -> tuple[str | None, str, bool]:
+    """XLWINGS_VERSION of the register's xlwings module, or why it cannot be read (Japanese), and
+    whether the file has a VBA project at all."""
     from pyopenvba import ExcelFile, NoVBAProjectError, PyOpenVBAError
 
     try:
@@ -205,16 +225,16 @@ def _vba_version(path: Path) -> tuple[str | None, str]:
             project = book.vba_project()
             names = {n.casefold(): n for n in project.module_names()}
             if "xlwings" not in names:
-                return None, "登録簿のマクロに xlwings のモジュールがありません。ボタンが動きません。"
+                return None, "登録簿のマクロに xlwings のモジュールがありません。ボタンが動きません。", True
             source = project.get_module(names["xlwings"]).source
     except NoVBAProjectError:
-        return None, "ボタン付きの登録簿（.xlsm）ですが、マクロ（VBA）が入っていません。ボタンが動きません。"
+        return None, "ボタン付きの登録簿（.xlsm）ですが、マクロ（VBA）が入っていません。ボタンが動きません。", False
     except (PyOpenVBAError, OSError, ValueError, KeyError):
-        return None, "登録簿のマクロ（VBA）を読めません。壊れているおそれがあります。"
+        return None, "登録簿のマクロ（VBA）を読めません。壊れているおそれがあります。", True
     found = _VBA_VERSION.search(source if isinstance(source, str) else "")
     if not found:
-        return None, "登録簿のマクロの xlwings モジュールに版（XLWINGS_VERSION）がありません。"
-    return found[1], ""
+        return None, "登録簿のマクロの xlwings モジュールに版（XLWINGS_VERSION）がありません。", True
+    return found[1], "", True
 
 
 def _exports(facts: Facts, path: Path) -> None:

@@ -1,6 +1,6 @@
 """The button 診断 (xlwings): `xlkit doctor` for the open workbook, written to the sheet 診断.
 
-The checks and their wording are xlkit.doctor's, on the facts xlkit.doctor_facts gathers for the
+The checks and their wording are those of xlkit.diagnosis, on the facts xlkit.doctor_facts gathers for the
 workbook's file, so the sheet holds the rows the command line prints for the same register. One
 fact comes from the open workbook instead of the file: its xlwings.conf sheet, since that is
 what the buttons' VBA reads (an edit not yet saved counts already).
