@@ -41,7 +41,7 @@ FORBIDDEN = {"openpyxl", "xlsxwriter", "xlwings", "python_calamine", "docx", "lx
 # the format steps for `upgrade`, the report writers for exports, and the workbook's tab order
 # (plain names) for sorting issues.
 LAZY_EDGES = {
-    "tasks": {"xlkit.attachments", "xlkit.export.api", "xlkit.export.cases", "xlkit.workbook.reader", "xlkit.workbook.appender",
+    "tasks": {"xlkit.attachments", "xlkit.export.api", "xlkit.export.cases", "xlkit.workbook.reader", "xlkit.workbook.appender", "xlkit.workbook.format6",
               "xlkit.workbook.writer", "xlkit.workbook.migrate"},
     "inquiry_tasks": {"xlkit.workbook.reader", "xlkit.workbook.writer", "xlkit.workbook.appender",
                       "xlkit.workbook.inquiry_form"},

@@ -518,6 +518,9 @@ class Upgraded:
     notes: list[str] = field(default_factory=list)  # what staff must know: VBA saved aside, rules trimmed …
 
 
+_TEXTS_RESTORED = "ボタンが表示する文言のシート「ボタンの文言」を、この xlkit のものに戻しました（非表示・保護）"
+
+
 def upgrade(register_path: str | Path, *, clear_lock: bool = False) -> Upgraded:
     """Bring the register to the current format (xlkit.formats), keeping every value and object.
 
@@ -539,11 +542,17 @@ def upgrade(register_path: str | Path, *, clear_lock: bool = False) -> Upgraded:
         if not done and not macro:
             return Upgraded(edit.version, edit.version, [], False, False, False)
         from . import history
+        from .workbook import format6
 
+        # the texts the rebuilt VBA shows, put back when staff deleted or showed their sheet
+        texts_restored = macro and format6.restore_macro_texts(package)
         # what a step changed that staff did not ask for (a hidden range shown, a validation trimmed)
         notes = steps.notes(package)
         changes = [history.Change(history.UPGRADE, column=messages.text("history.format"), old=f"形式 {v}",
                                   new=f"形式 {v + 1}：{title}") for v, title in enumerate(done, start=edit.version)]
+        if texts_restored:
+            notes.append(_TEXTS_RESTORED)
+            changes.append(history.Change(history.UPGRADE, column=messages.text("history.vba"), new=_TEXTS_RESTORED))
         changes += [history.Change(history.UPGRADE, column=messages.text("history.upgrade_note"), new=text)
                     for text in notes]
         buttons = bool(macro and steps.unbound_buttons(package))

@@ -1,17 +1,18 @@
 """The step from register format 5 to 6 (xlkit.workbook.migrate.STEPS[5]), done on the parts:
 xlwings.conf's Interpreter_Win pointed at the offline bundle's Python (xlkit.installation) where it
-is blank and its ADD_WORKBOOK_TO_PYTHONPATH row set to FALSE (design.XLWINGS_CONF_ROWS says why), the sheet 診断 after 集計 (laid out like 検証結果, for the button 診断), 使い方's row of that
-button (workbook/howto_rows.py) and, in a macro-enabled register, the very hidden sheet of the texts
-the buttons' VBA shows (design.MACRO_TEXTS). The VBA itself — each button checking that the Python
-exists before RunPython — and the drawn buttons are rebuilt by `xlkit upgrade` (migrate.prepare_vba,
-migrate.rebuild_buttons). Every other part stays as it was.
+is blank and its ADD_WORKBOOK_TO_PYTHONPATH row set to FALSE (design.XLWINGS_CONF_ROWS says why),
+the sheet 診断 after 集計 (laid out like 検証結果, for the button 診断), 使い方's row of that button
+(workbook/howto_rows.py) and, in a macro-enabled register, the very hidden sheet of the texts the
+buttons' VBA shows (design.MACRO_TEXTS; restore_macro_texts puts it back on a later upgrade). The
+VBA itself — each button checking that the Python exists before RunPython — and the drawn buttons
+are rebuilt by `xlkit upgrade` (migrate.prepare_vba, migrate.rebuild_buttons). Every other part
+stays as it was.
 """
 
 from __future__ import annotations
 
 import re
 
-from xlkit import cells
 from xlkit.addresses import column_letter
 from xlkit.errors import XlkitError
 from xlkit.installation import INTERPRETER_WIN
@@ -39,6 +40,7 @@ def add_interpreter_diagnosis_and_texts(package: Package) -> None:
                          "この名前のシートを使います。今のシートの名前を変えてから xlkit upgrade を実行してください。")
     set_interpreter(package)
     set_workbook_path(package)
+    tell_repeated_keys(package)
     codes = _free_code_names(package, len(new)) if macro else [None] * len(new)
     add_diagnosis_sheet(package, codes[0])
     if macro:
@@ -69,10 +71,11 @@ def set_workbook_path(package: Package) -> bool:
 def _set_conf(package: Package, key: str, value: str | bool, *, add_missing: bool) -> bool:
     """Give the xlwings.conf row `key` the value `value` where it is blank (and, with
     `add_missing`, add the row where there is none). xlwings reads the sheet's keys from A1 down to
-    the first blank cell of column A, caselessly (GetConfigFromSheet): the row is looked for there
-    only, since one below that blank is never read, and a new row takes that blank's place."""
+    the first blank cell of column A, caselessly and untrimmed (GetConfigFromSheet): the row is
+    looked for there only, since one below that blank is never read."""
     shown_value = value if isinstance(value, str) else str(value).upper()
-    opened = sheet_xml.open_sheet(package, design.CONF)
+    name = conf_sheet_name(package)
+    opened = sheet_xml.open_sheet(package, name) if name is not None else None
     if opened is None:
         note(package, f"「{design.CONF}」シートがないため、{key} を設定していません"
                       "（ボタンは、パソコンごとの xlwings の設定を使います）")
@@ -80,31 +83,29 @@ def _set_conf(package: Package, key: str, value: str | bool, *, add_missing: boo
     part, sheet = opened
     strings = sheet_xml.SharedStrings(package)
     rows = sheet.rows_between(0, sheet_xml.LAST_ROW)
-    number = 1
-    while number in rows:
-        found = dict(sheet.cells_of(rows[number][3]))
-        if 1 not in found or not sheet_xml.has_value(*found[1]):
-            break  # where xlwings stops reading
-        name = sheet_xml.cell_text(*found[1], strings) or ""  # a number there is a key too, not ours
-        if name.upper() == key.upper():
+    keys = _read_keys(sheet, rows, strings)
+    for number, found, typed_key in keys:
+        if typed_key.upper() == key.upper():
             typed_cell = found.get(2)
             if typed_cell is not None and sheet_xml.holds_value(typed_cell, strings):
                 typed = _conf_text(typed_cell, strings)
                 if typed.upper() != shown_value.upper():
-                    note(package, f"「{design.CONF}」シートの {key}（{typed}）は入力されていたとおり残しました"
+                    note(package, f"「{name}」シートの {key}（{typed}）は入力されていたとおり残しました"
                                   f"（xlkit が使う値は {shown_value} です）")
                 return False
             style = typed_cell[0].get(b"s") if typed_cell is not None else None
             _write_conf_row(package, part, sheet, rows, number, {**found, 2: _conf_cell(value, style, sheet)})
             return True
-        number += 1
     if not add_missing:
-        note(package, f"「{design.CONF}」シートに {key} の行がないため、設定していません"
+        note(package, f"「{name}」シートに {key} の行がないため、設定していません"
                       f"（ボタンに xlkit の Python を使わせるには、空白行より上に {key} と "
                       f"{shown_value} を入力してください）")
         return False
     # a row inserted below the last key, as Excel's 「行の挿入」 would: the blank row that ends
-    # what xlwings reads, and the notes under it, move down whole
+    # what xlwings reads, and the notes under it, move down whole. Notes staff moved up right
+    # under the keys are read by xlwings as keys too; the row goes above them, among the settings
+    # staff look for it in (xlwings' keys are ASCII, the notes Japanese)
+    number = next((n for n, _, typed_key in keys if not typed_key.isascii()), len(keys) + 1)
     key_style = _style_above(sheet, rows, number, 1)
     value_style = _style_above(sheet, rows, number, 2)
 
@@ -112,8 +113,49 @@ def _set_conf(package: Package, key: str, value: str | bool, *, add_missing: boo
         cells = {1: sheet_xml.text_cell(key, key_style, sheet), 2: _conf_cell(value, value_style, sheet)}
         return sheet.row_xml({b"r": str(numbers[0]).encode()}, cells)
 
-    row_insert.insert(package, design.CONF, {number - 1: 1}, build, sheet=sheet)
+    row_insert.insert(package, name, {number - 1: 1}, build, sheet=sheet)
     return True
+
+
+def tell_repeated_keys(package: Package) -> None:
+    """Say each key xlwings reads twice: GetConfigFromSheet adds every key to a Dictionary, which
+    stops every button with an English run-time error at the second one, and which of the two
+    rows staff meant is theirs to say."""
+    name = conf_sheet_name(package)
+    opened = sheet_xml.open_sheet(package, name) if name is not None else None
+    if opened is None:
+        return
+    sheet = opened[1]
+    seen: dict[str, list[int]] = {}
+    for number, _, typed_key in _read_keys(sheet, sheet.rows_between(0, sheet_xml.LAST_ROW),
+                                           sheet_xml.SharedStrings(package)):
+        if typed_key:
+            seen.setdefault(typed_key.upper(), []).append(number)
+    for numbers in seen.values():
+        if len(numbers) > 1:
+            key = sheet_xml.cell_text(*sheet.cells(numbers[0])[1], sheet_xml.SharedStrings(package))
+            note(package, f"「{name}」シートの A 列に {key} が2回以上あります（{'・'.join(map(str, numbers))} 行目）。"
+                          "このままではボタンが英語のエラーで止まるため、使わない方の行を削除してください")
+
+
+def _read_keys(sheet, rows, strings) -> list[tuple[int, dict, str]]:
+    """(row, its cells, the key's text) of each row xlwings reads (GetConfigFromSheet): from A1
+    down to the first blank cell of column A. A number there is a key too ("" here, never ours)."""
+    keys = []
+    number = 1
+    while number in rows:
+        found = dict(sheet.cells_of(rows[number][3]))
+        if 1 not in found or not sheet_xml.has_value(*found[1]):
+            break
+        keys.append((number, found, sheet_xml.cell_text(*found[1], strings) or ""))
+        number += 1
+    return keys
+
+
+def conf_sheet_name(package: Package) -> str | None:
+    """The register's xlwings.conf sheet as xlwings finds it (wb.Sheets(), which ignores case): a
+    sheet staff renamed to XLWINGS.CONF is still the one the buttons read."""
+    return next((name for name in package.sheet_parts() if name.casefold() == design.CONF.casefold()), None)
 
 
 def _conf_text(cell: tuple[dict, bytes | None], strings: sheet_xml.SharedStrings) -> str:
@@ -121,7 +163,13 @@ def _conf_text(cell: tuple[dict, bytes | None], strings: sheet_xml.SharedStrings
     compares the path it shows."""
     if cell[0].get(b"t") == b"b":
         return "TRUE" if re.search(rb"<(?:\w+:)?v>\s*1\s*</", cell[1] or b"") else "FALSE"
-    return (sheet_xml.cell_text(*cell, strings) or sheet_xml.shown(cell, strings)).strip()
+    text = (sheet_xml.cell_text(*cell, strings) or sheet_xml.shown(cell, strings)).strip()
+    formula = re.search(rb"<(?:\w+:)?f\b[^>]*>([^<]*)</", cell[1] or b"")
+    if not text and formula:  # a formula whose result is blank: staff find it by what they typed
+        from xlkit.workbook.scan import unescape
+
+        return "=" + unescape(formula[1])
+    return text
 
 
 def _conf_cell(value: str | bool, style: bytes | None, sheet) -> tuple[dict, bytes]:
@@ -191,6 +239,46 @@ def _results_look(package: Package) -> tuple[bytes | None, bytes | None]:
 def add_macro_texts_sheet(package: Package, code_name: str | None) -> None:
     """design.MACRO_TEXTS after the last sheet, very hidden and protected, with the rows the builder
     writes (builder.macro_text_rows)."""
+    _add_sheet(package, design.MACRO_TEXTS, _macro_texts_xml(package, code_name), after=None)
+    _set_state(package, design.MACRO_TEXTS, b"veryHidden")
+
+
+def restore_macro_texts(package: Package) -> bool:
+    """For an upgrade of a macro-enabled register already of format 6, whose VBA is rebuilt from
+    this xlkit: design.MACRO_TEXTS as this xlkit writes it. Staff who deleted the sheet would
+    otherwise get the VBA's English fallback on every PC without the bundle, and a sheet made
+    visible (or texts of an older xlkit) would stay so after every upgrade. A sheet of that name
+    whose A1 is not design.MACRO_TEXTS_KEY is staff's: it is left as it is and the upgrade says
+    so. True when something changed."""
+    if not _macro_enabled(package):
+        return False
+    part = package.sheet_parts().get(design.MACRO_TEXTS)
+    if part is None:
+        add_macro_texts_sheet(package, _free_code_names(package, 1)[0])
+        return True
+    if part not in package:  # workbook.xml names a part the file lacks: not a sheet to add twice
+        return False
+    from xlkit.workbook.builder import macro_text_rows
+
+    sheet = sheet_xml.Sheet(package.read(part), package.path.name, design.MACRO_TEXTS)
+    strings = sheet_xml.SharedStrings(package)
+    found = [tuple(sheet_xml.cell_text(*cell, strings) if cell else None for cell in (row.get(1), row.get(2)))
+             for row in (dict(sheet.cells_of(r[3])) for _, r in sorted(sheet.rows_between(0, sheet_xml.LAST_ROW).items()))]
+    if not found or found[0][0] != design.MACRO_TEXTS_KEY:
+        note(package, f"「{design.MACRO_TEXTS}」シートは xlkit のものではないため、そのままにしました"
+                      "（ボタンの案内は英語で表示されます。シートの名前を変えてから、もう一度 xlkit upgrade を実行してください）")
+        return False
+    protected = re.search(rb'<(?:\w+:)?sheetProtection\b[^>]*\bsheet="(?:1|true)"', sheet.xml) is not None
+    if found == macro_text_rows() and protected and _state(package, design.MACRO_TEXTS) == b"veryHidden":
+        return False  # as xlkit left it: the part stays byte for byte
+    from xlkit.workbook.migrate import sheet_code_names
+
+    package.write(part, _macro_texts_xml(package, sheet_code_names(package).get(design.MACRO_TEXTS)))
+    _set_state(package, design.MACRO_TEXTS, b"veryHidden")
+    return True
+
+
+def _macro_texts_xml(package: Package, code_name: str | None) -> bytes:
     from xlkit.workbook.builder import macro_text_rows
 
     rows = b"".join(
@@ -200,10 +288,8 @@ def add_macro_texts_sheet(package: Package, code_name: str | None) -> None:
     cols = b'<col min="1" max="1" width="%s" customWidth="1"/><col min="2" max="2" width="%s" customWidth="1"/>' % (
         repr(column_width(28)).encode(), repr(column_width(100)).encode())
     protection = b'<sheetProtection sheet="1" objects="1" scenarios="1"/>'
-    xml = _sheet_xml(package, code_name, f"A1:B{len(macro_text_rows())}", rows, cols=cols, frozen=False,
-                     after_data=protection, page=False)
-    _add_sheet(package, design.MACRO_TEXTS, xml, after=None)
-    _set_state(package, design.MACRO_TEXTS, b"veryHidden")
+    return _sheet_xml(package, code_name, f"A1:B{len(macro_text_rows())}", rows, cols=cols, frozen=False,
+                      after_data=protection, page=False)
 
 
 # --------------------------------------------------------------------------- parts
@@ -245,6 +331,17 @@ def _add_sheet(package: Package, name: str, xml: bytes, *, after: str | None) ->
 _SHEET = re.compile(rb"<(?:\w+:)?sheet\b([^>]*?)/?>")
 
 
+def _state(package: Package, name: str) -> bytes | None:
+    """The visibility of the sheet `name` as workbook.xml gives it (b"visible" when not said)."""
+    from xlkit.workbook.scan import unescape
+
+    for m in _SHEET.finditer(package.read(WORKBOOK)):
+        attrs = xml_attrs.attributes(m[1])
+        if unescape(attrs.get(b"name", b"")) == name:
+            return attrs.get(b"state", b"visible")
+    return None
+
+
 def _set_state(package: Package, name: str, state: bytes) -> None:
     """The <sheet> of `name` in workbook.xml given the visibility `state` (hidden, veryHidden)."""
     from xlkit.workbook.scan import unescape
@@ -252,7 +349,9 @@ def _set_state(package: Package, name: str, state: bytes) -> None:
     workbook = package.read(WORKBOOK)
     for m in _SHEET.finditer(workbook):
         attrs = xml_attrs.attributes(m[1])
-        if cells.fold(unescape(attrs.get(b"name", b""))) != cells.fold(name):
+        # the exact name: a staff sheet whose name differs only in width or spaces (ﾎﾞﾀﾝの文言) sits
+        # before ours and must stay as staff left it
+        if unescape(attrs.get(b"name", b"")) != name:
             continue
         at = xml_attrs.attribute_at(m[1], b"state")
         if at:
