@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import pytest
 
-from support import factories
+from support import bundles, factories
 
 
 def _builder(build, doc: str):
@@ -38,3 +38,9 @@ make_planted = _builder(factories.planted, (
 make_register = _builder(factories.write_register, (
     "``make_register(path, linkages=(), cases=(), *, settings, linkage_header, sheets, drop_sheets, edit)``: "
     "a register written as bare grids with openpyxl (``xlkit.workbook.builder.build`` writes the real layout)."))
+
+
+@pytest.fixture
+def fake_pip(tmp_path, monkeypatch):
+    """xlkit bundle's pip replaced by one with a little index of its own (tests/support/bundles.py)."""
+    return bundles.install_fake_pip(tmp_path, monkeypatch)

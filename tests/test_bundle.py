@@ -14,8 +14,6 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
-import textwrap
 import venv
 import zipfile
 from pathlib import Path
@@ -24,6 +22,7 @@ import pytest
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
 from support import japanese, run_cli, run_cli_said
+from support.bundles import INDEX, fake_xlkit_wheel, lock_pins
 from xlkit import bundle_files, bundle_pip
 
 PYTHONS = ("3.11", "3.12", "3.13")  # written out, not taken from xlkit.installation: a change is caught
@@ -48,21 +47,6 @@ def here_bundle(tmp_path_factory):
 @pytest.fixture(scope="module")
 def windows_bundle(tmp_path_factory):
     return _bundle(tmp_path_factory)
-
-
-def _lock(path: Path) -> dict[str, tuple[str, str, list[str]]]:
-    """requirements.lock read here, not by the code under test: key -> (version, marker, hashes)."""
-    text = path.read_text(encoding="utf-8").replace("\\\n", " ")
-    pins = {}
-    for line in text.splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        found = re.match(r"([A-Za-z0-9_.\-]+)==(\S+?)\s*(?:;\s*(.*?))?\s*((?:--hash=sha256:[0-9a-f]{64}\s*)+)$", line)
-        assert found, line
-        name, version, marker, hashes = found.groups()
-        assert canonicalize_name(name) not in pins, f"{name} pinned twice"
-        pins[canonicalize_name(name)] = (version, marker or "", re.findall(r"[0-9a-f]{64}", hashes))
-    return pins
 
 
 def _fits(wheel: str, python: str) -> bool:
@@ -109,7 +93,7 @@ def test_a_fresh_venv_installs_from_the_bundle_offline_and_runs_the_demo(here_bu
                                text=True, env=env, check=True).stdout
     versions = dict(line.split("==") for line in installed.split() if "==" in line)
     versions = {canonicalize_name(k): v for k, v in versions.items()}
-    for key, (version, _, _) in _lock(folder / "requirements.lock").items():
+    for key, (version, _, _) in lock_pins(folder / "requirements.lock").items():
         assert versions.get(key) == version, key
 
     xlkit = python.parent / ("xlkit.exe" if os.name == "nt" else "xlkit")
@@ -145,7 +129,7 @@ def test_the_windows_bundle_has_every_file_it_promises(windows_bundle):
 def test_every_pin_has_a_windows_wheel_for_each_python(windows_bundle):
     folder, _ = windows_bundle
     wheels = {_sha256(p): p.name for p in (folder / "wheels").glob("*.whl")}
-    pins = _lock(folder / "requirements.lock")
+    pins = lock_pins(folder / "requirements.lock")
     assert "xlkit" in pins and "pandas" in pins
     for key, (version, marker, hashes) in pins.items():
         named = [wheels[h] for h in hashes]  # every hash is a file of the bundle
@@ -161,7 +145,7 @@ def test_pywin32_is_closed_in_and_xlwings_pinned_to_one_version(windows_bundle):
     """pip on Linux leaves out xlwings' `pywin32; platform_system == "Windows"`: the bundle
     must not."""
     folder, _ = windows_bundle
-    pins = _lock(folder / "requirements.lock")
+    pins = lock_pins(folder / "requirements.lock")
     assert "pywin32" in pins
     wheels = sorted(p.name for p in (folder / "wheels").glob("*.whl"))
     for python in PYTHONS:
@@ -244,7 +228,7 @@ def test_the_readme_opens_in_notepad_and_says_what_it_must(windows_bundle):
     assert data.startswith(b"\xef\xbb\xbf")
     assert b"\n" not in data.replace(b"\r\n", b"")
     text = data[3:].decode("utf-8")
-    pins = _lock(folder / "requirements.lock")
+    pins = lock_pins(folder / "requirements.lock")
     for needed in ("python.org", "Install for all users", "3.11・3.12・3.13", "無害化", "SHA256SUMS.txt",
                    "certutil", "Unblock-File", "共用の PC", "xlkit.exe\" new", "xlkit.exe\" upgrade", "アンインストール.bat",
                    "Windows の上で実行して確かめたものではありません", f"xlwings  {pins['xlwings'][0]}",
@@ -254,86 +238,12 @@ def test_the_readme_opens_in_notepad_and_says_what_it_must(windows_bundle):
 
 # --- offline: a fake pip ----------------------------------------------------------------------
 
-# A pip that "downloads" from a little index of its own. Like the real one on Linux, it follows
-# a dependency only when its marker holds on this machine: xlwings' pywin32 is left out.
-FAKE_PIP = textwrap.dedent('''
-    import json, sys, zipfile, pathlib
-    from packaging.markers import Marker
-    from packaging.requirements import Requirement
-    INDEX = json.loads(pathlib.Path(__file__).with_suffix(".json").read_text())
-    args = sys.argv[1:]
-    with open(pathlib.Path(__file__).with_suffix(".log"), "a") as log:
-        log.write(json.dumps(args) + "\\n")
-    assert args[0] == "download"
-    dest = pathlib.Path(args[args.index("--dest") + 1])
-    python = args[args.index("--python-version") + 1] if "--python-version" in args else "here"
-    options = {"--dest", "--platform", "--implementation", "--python-version", "--abi", "--constraint", "--progress-bar"}
-    wanted = [a for i, a in enumerate(args[1:], 1) if not a.startswith("-") and args[i - 1] not in options]
-    def fetch(text):
-        name = Requirement(text).name
-        if name not in INDEX or python in INDEX[name].get("missing", []):
-            print("ERROR: No matching distribution found for " + text, file=sys.stderr)
-            sys.exit(1)
-        entry = INDEX[name]
-        if python in entry.get("conflict", []):
-            print(f"ERROR: Cannot install {name} because these package versions have conflicting dependencies.",
-                  f"    The user requested (constraint) {name}=={entry['version']}",
-                  "ERROR: ResolutionImpossible: for help visit https://pip.pypa.io", sep="\\n", file=sys.stderr)
-            sys.exit(1)
-        with zipfile.ZipFile(dest / f"{name}-{entry['version']}-py3-none-any.whl", "w") as whl:
-            meta = f"Metadata-Version: 2.1\\nName: {name}\\nVersion: {entry['version']}\\n"
-            meta += "".join(f"Requires-Dist: {r}\\n" for r in entry.get("requires", []))
-            whl.writestr(f"{name}-{entry['version']}.dist-info/METADATA", meta)
-        for r in entry.get("requires", []):
-            req = Requirement(r)
-            if req.marker is None or req.marker.evaluate():
-                fetch(r)
-    for text in wanted:
-        fetch(text)
-''')
-INDEX = {
-    "xlwings": {"version": "0.37.8", "requires": ['pywin32 >=224 ; platform_system == "Windows"', "helper[fast]"]},
-    "pywin32": {"version": "312"},
-    "helper": {"version": "1.0", "requires": ['backport ; python_version < "3.12"', 'speedup ; extra == "fast"',
-                                             'unused ; extra == "other"']},
-    "backport": {"version": "2.0"},
-    "speedup": {"version": "3.0"},
-}
-
-
-def _fake_xlkit_wheel(folder: Path, requires=("xlwings>=0.37",)) -> Path:
-    path = folder / "xlkit-0.1.0-py3-none-any.whl"
-    with zipfile.ZipFile(path, "w") as whl:
-        whl.writestr("xlkit-0.1.0.dist-info/METADATA", "Metadata-Version: 2.1\nName: xlkit\nVersion: 0.1.0\n"
-                     + "".join(f"Requires-Dist: {r}\n" for r in requires))
-    return path
-
-
-@pytest.fixture
-def fake_pip(tmp_path, monkeypatch):
-    import json
-
-    script = tmp_path / "fakepip.py"
-    script.write_text(FAKE_PIP, encoding="utf-8")
-    index = dict(INDEX)
-    monkeypatch.setattr(bundle_pip, "PIP", (sys.executable, str(script)))
-    (tmp_path / "temp").mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "temp"))  # pip's log of a failure lands here
-
-    def set_index(**changes):
-        index.update(changes)
-        script.with_suffix(".json").write_text(json.dumps(index), encoding="utf-8")
-
-    set_index()
-    return set_index, script.with_suffix(".log")
-
-
 def test_the_windows_closure_adds_what_pip_left_out_by_its_own_markers(fake_pip, tmp_path, capsys):
     _, log = fake_pip
     out = tmp_path / "windows"
-    code, stdout, err = run_cli_said(capsys, "bundle", "--out", out, "--wheel", _fake_xlkit_wheel(tmp_path))
+    code, stdout, err = run_cli_said(capsys, "bundle", "--out", out, "--wheel", fake_xlkit_wheel(tmp_path))
     assert code == 0, err
-    pins = _lock(out / "requirements.lock")
+    pins = lock_pins(out / "requirements.lock")
     assert set(pins) == {"xlkit", "xlwings", "helper", "backport", "pywin32", "speedup"}  # the extra asked for
     assert pins["backport"][1] == 'python_version == "3.11"'  # only 3.11 needs it
     assert pins["pywin32"][1] == "" and pins["xlwings"][1] == ""
@@ -344,9 +254,9 @@ def test_the_windows_closure_adds_what_pip_left_out_by_its_own_markers(fake_pip,
 def test_the_bundle_for_here_leaves_out_what_only_windows_needs(fake_pip, tmp_path, capsys):
     out = tmp_path / "here"
     code, _, err = run_cli_said(capsys, "bundle", "--out", out, "--platform", "here",
-                                "--wheel", _fake_xlkit_wheel(tmp_path))
+                                "--wheel", fake_xlkit_wheel(tmp_path))
     assert code == 0, err
-    pins = _lock(out / "requirements.lock")
+    pins = lock_pins(out / "requirements.lock")
     assert "pywin32" not in pins and {"xlkit", "xlwings", "helper"} <= set(pins)
 
 
@@ -354,7 +264,7 @@ def test_a_pin_without_a_wheel_for_one_python_is_refused_naming_both(fake_pip, t
     set_index, _ = fake_pip
     set_index(pywin32={"version": "312", "missing": ["3.13"]})
     out = tmp_path / "windows"
-    code, _, err = run_cli_said(capsys, "bundle", "--out", out, "--wheel", _fake_xlkit_wheel(tmp_path))
+    code, _, err = run_cli_said(capsys, "bundle", "--out", out, "--wheel", fake_xlkit_wheel(tmp_path))
     assert code == 4
     assert "pywin32" in japanese(err) and "Python 3.13" in err
     assert not out.exists() and list(tmp_path.glob(".~xlkit-*")) == []  # no half bundle
@@ -364,7 +274,7 @@ def test_a_version_locked_for_one_python_that_another_cannot_use_is_named(fake_p
     set_index, _ = fake_pip
     set_index(helper={**INDEX["helper"], "conflict": ["3.12"]})
     out = tmp_path / "windows"
-    code, _, err = run_cli_said(capsys, "bundle", "--out", out, "--wheel", _fake_xlkit_wheel(tmp_path))
+    code, _, err = run_cli_said(capsys, "bundle", "--out", out, "--wheel", fake_xlkit_wheel(tmp_path))
     assert code == 4
     assert "helper==1.0" in japanese(err) and "Python 3.12" in err
     assert not out.exists()
@@ -372,7 +282,7 @@ def test_a_version_locked_for_one_python_that_another_cannot_use_is_named(fake_p
 
 def test_a_requirement_no_index_has_is_said_in_japanese(fake_pip, tmp_path, capsys):
     out = tmp_path / "windows"
-    wheel = _fake_xlkit_wheel(tmp_path, requires=("xlwings>=0.37", "no-such-package-xlkit>=1"))
+    wheel = fake_xlkit_wheel(tmp_path, requires=("xlwings>=0.37", "no-such-package-xlkit>=1"))
     code, _, err = run_cli_said(capsys, "bundle", "--out", out, "--wheel", wheel)
     assert code == 4
     assert "no-such-package-xlkit" in japanese(err) and "wheel" in err
@@ -385,7 +295,7 @@ def test_an_existing_folder_with_files_is_refused_and_left_alone(tmp_path, capsy
     out = tmp_path / "既存"
     out.mkdir()
     (out / "メモ.txt").write_text("残す", encoding="utf-8")
-    code, _, err = run_cli_said(capsys, "bundle", "--out", out, "--wheel", _fake_xlkit_wheel(tmp_path))
+    code, _, err = run_cli_said(capsys, "bundle", "--out", out, "--wheel", fake_xlkit_wheel(tmp_path))
     assert code == 2
     assert "--overwrite" in japanese(err) and str(out) in err
     assert [p.name for p in out.iterdir()] == ["メモ.txt"]
@@ -393,9 +303,10 @@ def test_an_existing_folder_with_files_is_refused_and_left_alone(tmp_path, capsy
 
 def test_overwrite_replaces_a_previous_bundle_whole(fake_pip, tmp_path, capsys):
     out = tmp_path / "bundle"
-    out.mkdir()
-    (out / "古いファイル.txt").write_text("old", encoding="utf-8")
-    code, _, err = run_cli_said(capsys, "bundle", "--out", out, "--overwrite", "--wheel", _fake_xlkit_wheel(tmp_path))
+    code, _, err = run_cli_said(capsys, "bundle", "--out", out, "--wheel", fake_xlkit_wheel(tmp_path))
+    assert code == 0, err
+    (out / "古いファイル.txt").write_text("old", encoding="utf-8")  # a bundle IT added a note to
+    code, _, err = run_cli_said(capsys, "bundle", "--out", out, "--overwrite", "--wheel", fake_xlkit_wheel(tmp_path))
     assert code == 0, err
     assert not (out / "古いファイル.txt").exists() and (out / "requirements.lock").is_file()
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".~")) == []
@@ -411,7 +322,7 @@ def test_a_half_bundle_a_killed_run_left_is_removed(fake_pip, tmp_path, capsys):
     (left / "wheels").mkdir(parents=True)
     running = tmp_path / f"{files.TEMP_PREFIX}{out.name}-{files._host_tag()}.{os.getpid()}-efgh5678"
     running.mkdir()  # another run of this PC still at work: not ours to remove
-    code, _, err = run_cli_said(capsys, "bundle", "--out", out, "--wheel", _fake_xlkit_wheel(tmp_path))
+    code, _, err = run_cli_said(capsys, "bundle", "--out", out, "--wheel", fake_xlkit_wheel(tmp_path))
     assert code == 0, err
     assert not left.exists() and running.exists()
 
@@ -441,11 +352,11 @@ def test_a_wheel_that_is_not_xlkit_or_missing_is_refused(tmp_path, capsys):
 
 def test_a_python_the_bundle_does_not_support_is_refused(tmp_path, capsys):
     code, _, err = run_cli_said(capsys, "bundle", "--out", tmp_path / "out", "--python", "3.10",
-                                "--wheel", _fake_xlkit_wheel(tmp_path))
+                                "--wheel", fake_xlkit_wheel(tmp_path))
     assert code == 2 and "3.10" in japanese(err) and "3.11" in err
 
 
 def test_a_missing_parent_folder_is_refused(tmp_path, capsys):
     code, _, err = run_cli_said(capsys, "bundle", "--out", tmp_path / "ない" / "out",
-                                "--wheel", _fake_xlkit_wheel(tmp_path))
+                                "--wheel", fake_xlkit_wheel(tmp_path))
     assert code == 2 and "ない" in japanese(err)

@@ -110,6 +110,19 @@ def _check_out(out: Path, overwrite: bool) -> None:
     if busy and not overwrite:
         raise XlkitError(f"フォルダ「{out}」にはすでにファイルがあります。空のフォルダか新しい名前を --out に指定するか、"
                          "中身を作り直してよければ --overwrite を付けてください。")
+    if busy and not _is_bundle(out):
+        # --overwrite removes the folder whole: a mistyped --out (Documents, the project) must survive it
+        raise XlkitError(f"フォルダ「{out}」はバンドルのフォルダではありません（{bundle_files.SUMS}・{bundle_files.LOCK}・"
+                         f"{bundle_files.SETUP} がそろっていません）。--overwrite は前に作ったバンドルだけを作り直します。"
+                         "空のフォルダか新しい名前を --out に指定してください。")
+
+
+def _is_bundle(folder: Path) -> bool:
+    """Whether `folder` holds a bundle this command made: the files only it writes side by side."""
+    try:
+        return all((folder / name).is_file() for name in (bundle_files.SUMS, bundle_files.LOCK, bundle_files.SETUP))
+    except OSError:
+        return False
 
 
 def _targets(platform: str, pythons: tuple[str, ...]) -> list[bundle_lock.Target]:

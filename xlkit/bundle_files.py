@@ -88,12 +88,21 @@ def _values(lock: bundle_lock.Lock, xlkit: bundle_lock.Wheel) -> dict[str, str]:
     return {
         "XLKIT_VERSION": str(xlkit.version), "XLWINGS_VERSION": _xlwings(lock),
         "HOME": installation.HOME_WIN, "VENV": installation.VENV_WIN, "INTERPRETER": installation.INTERPRETER_WIN,
-        "PYTHONS_NEWEST_FIRST": " ".join(newest_first), "PYTHONS_LISTED": "・".join(pythons),
+        "PYTHONS_NEWEST_FIRST": " ".join(newest_first), "PYTHONS_NEWEST_LISTED": "・".join(newest_first),
+        "PYTHONS_LISTED": "・".join(pythons),
         "TARGET": f"{lock.targets[0].platform}、Python {'・'.join(pythons)}",
-        "PYTHON_TUPLES": ", ".join(f"({p.replace('.', ', ')})" for p in pythons) + ",",
+        "PYTHON_CHECK": _python_check(pythons),
         "INSTALL_ARGS": install_line(), "PIP_ENVIRONMENT": pip_environment_lines(),
         "LOCK": LOCK, "WHEELS": WHEELS, "SUMS": SUMS, "WHEEL_COUNT": str(len({p.name for p in lock.files()})),
     }
+
+
+def _python_check(pythons: list[str]) -> str:
+    """The one-liner セットアップ.bat asks a Python found on the PC: exit 0 if it may make the venv
+    (a version of `pythons`, 64-bit, not the Microsoft Store's, which the read-me excludes)."""
+    versions = ", ".join(f"({p.replace('.', ', ')})" for p in pythons) + ","
+    return (f"import sys; sys.exit(0 if sys.version_info[:2] in ({versions}) and sys.maxsize > 2**32"
+            " and 'WindowsApps' not in sys.executable else 1)")
 
 
 def template(name: str) -> str:

@@ -10,7 +10,6 @@ to pip, and the result is checked once more before it is written as requirements
 from __future__ import annotations
 
 import email.parser
-import hashlib
 import sys
 import zipfile
 from collections.abc import Callable, Iterable
@@ -18,14 +17,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from packaging import tags as wheel_tags
-from packaging.markers import default_environment
+from packaging.markers import Marker, default_environment
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
+from xlkit.closing import sha256_of
 from xlkit.errors import SetupError
 
 ROUNDS = 8  # pip runs per Python before a set that will not close is said to be broken
+_NEWEST_MICRO = 99  # above any micro version a minor one reaches
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,18 @@ class Target:
     pip_args: tuple[str, ...]     # what makes `pip download` fetch this target's wheels
     environment: dict[str, str]   # the environment markers are evaluated in
     tags: frozenset = field(repr=False)  # the wheel tags this target installs
+    any_micro: bool = False       # the PC's micro version is unknown: a marker on it is asked of all
+
+    @property
+    def environments(self) -> tuple[dict[str, str], ...]:
+        """The environments a requirement is needed in if its marker holds in any: with
+        `any_micro`, the oldest and a newest micro version of the minor one, so that a
+        `python_full_version >= "3.11.4"` dependency is in the bundle for a PC with 3.11.9."""
+        if not self.any_micro:
+            return (self.environment,)
+        newest = f"{self.python}.{_NEWEST_MICRO}"
+        return (self.environment,
+                {**self.environment, "python_full_version": newest, "implementation_version": newest})
 
     @property
     def label(self) -> str:
@@ -52,14 +65,13 @@ def windows(python: str) -> Target:
         "implementation_name": "cpython", "platform_python_implementation": "CPython",
         "os_name": "nt", "sys_platform": "win32", "platform_system": "Windows", "platform_machine": "AMD64",
         "platform_release": "10", "platform_version": "10.0",
-        # the micro version is the PC's to choose: the oldest of the minor version is assumed
         "python_version": python, "python_full_version": f"{python}.0", "implementation_version": f"{python}.0",
     }
     tags = {*wheel_tags.cpython_tags((major, minor), abis=[abi], platforms=["win_amd64"]),
             *wheel_tags.compatible_tags((major, minor), interpreter=abi, platforms=["win_amd64"])}
     return Target(python, "Windows 64 ビット",
                   ("--platform", "win_amd64", "--implementation", "cp", "--python-version", python, "--abi", abi),
-                  environment, frozenset(tags))
+                  environment, frozenset(tags), any_micro=True)
 
 
 def here() -> Target:
@@ -98,15 +110,19 @@ def read_wheel(path: Path) -> Wheel:
     except (zipfile.BadZipFile, InvalidWheelFilename, InvalidRequirement, InvalidVersion, KeyError, TypeError):
         raise SetupError(f"「{path.name}」を wheel として読めません（ZIP・ファイル名・名前・版・依存の書き方のどれかが"
                          "壊れています）。壊れたファイルなら消して、もう一度実行してください。") from None
-    return Wheel(path, name, key, version, requires, hashlib.sha256(path.read_bytes()).hexdigest())
+    return Wheel(path, name, key, version, requires, sha256_of(path.read_bytes()))
 
 
-def applies(requirement: Requirement, environment: dict[str, str], extras: Iterable[str] = ()) -> bool:
-    """Whether `requirement` holds on the target: its marker evaluated for the target, with each
-    extra the package was asked for."""
+def applies(requirement: Requirement, environments: Iterable[dict[str, str]], extras: Iterable[str] = ()) -> bool:
+    """Whether `requirement` holds on the target: its marker evaluated in any of the target's
+    `environments`, with no extra or one the package was asked for."""
     if requirement.marker is None:
         return True
-    return any(requirement.marker.evaluate({**environment, "extra": extra}) for extra in ("", *extras))
+    return any(_holds(requirement.marker, environments, extra) for extra in ("", *extras))
+
+
+def _holds(marker: Marker, environments: Iterable[dict[str, str]], extra: str) -> bool:
+    return any(marker.evaluate({**environment, "extra": extra}) for environment in environments)
 
 
 def bare(requirement: Requirement) -> str:
@@ -116,14 +132,15 @@ def bare(requirement: Requirement) -> str:
 
 
 def closure(roots: Iterable[Requirement], wheels: dict[str, Wheel],
-            environment: dict[str, str]) -> tuple[dict[str, Wheel], list[Requirement]]:
+            environments: Iterable[dict[str, str]]) -> tuple[dict[str, Wheel], list[Requirement]]:
     """(the wheels `roots` need on the target, the requirements no wheel satisfies), following
     every Requires-Dist whose marker holds there, extras included where they were asked for."""
     reached: dict[str, Wheel] = {}
     extras: dict[str, set[str]] = {}
     missing: list[Requirement] = []
     done: set[tuple[str, str]] = set()
-    queue = [r for r in roots if applies(r, environment)]
+    environments = tuple(environments)
+    queue = [r for r in roots if applies(r, environments)]
     while queue:
         requirement = queue.pop(0)
         key = canonicalize_name(requirement.name)
@@ -138,7 +155,7 @@ def closure(roots: Iterable[Requirement], wheels: dict[str, Wheel],
                 continue
             done.add((key, extra))
             queue += [r for r in wheel.requires if r.marker is None and extra == ""
-                      or r.marker is not None and r.marker.evaluate({**environment, "extra": extra})]
+                      or r.marker is not None and _holds(r.marker, environments, extra)]
     return reached, missing
 
 
@@ -156,7 +173,7 @@ def resolve(roots: list[Requirement], local: dict[str, Wheel], target: Target, w
         folder.mkdir(parents=True)
         download(asked + added, constraints, folder, target)
         wheels = {**{w.key: w for w in map(read_wheel, sorted(folder.glob("*.whl")))}, **local}
-        reached, missing = closure(roots, wheels, target.environment)
+        reached, missing = closure(roots, wheels, target.environments)
         if not missing:
             for wheel in reached.values():
                 if not wheel.fits(target):
@@ -181,7 +198,7 @@ def _needs(roots: list[Requirement], local: dict[str, Wheel], target: Target) ->
         if wheel is None:
             needs.append(root)
             continue
-        needs += [r for r in wheel.requires if applies(r, target.environment, root.extras)]
+        needs += [r for r in wheel.requires if applies(r, target.environments, root.extras)]
     return [r for r in needs if canonicalize_name(r.name) not in local]
 
 
@@ -244,7 +261,7 @@ def verify(result: Lock, roots: Iterable[Requirement]) -> None:
             if not fitting:
                 raise SetupError(f"パッケージ「{pin.name}」{pin.version} に {target.label} 用の wheel がありません。")
             wheels[canonicalize_name(pin.name)] = fitting[0]
-        reached, missing = closure(roots, wheels, target.environment)
+        reached, missing = closure(roots, wheels, target.environments)
         if missing:
             raise SetupError(f"{target.label} で、固定した版の組では満たせない依存があります: "
                              f"{'、'.join(sorted(map(str, missing)))}。")

@@ -11,7 +11,9 @@ echo 登録簿（.xlsm・.xlsx）、報告書、exports フォルダは消しま
 echo.
 if not exist "%XLKIT_HOME%\" goto :nothing
 choice /c YN /m "取り除いてよければ Y、やめるときは N を押してください"
+rem only Y (1) removes: N is 2, Ctrl+C answered "continue" is 0, a failed choice is 255
 if errorlevel 2 goto :cancelled
+if not errorlevel 1 goto :cancelled
 rmdir /s /q "%XLKIT_HOME%"
 if exist "%XLKIT_HOME%\" goto :busy
 echo 取り除きました。登録簿のボタンは、もう一度セットアップ.bat を実行するまで動きません。

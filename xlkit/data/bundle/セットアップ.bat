@@ -17,10 +17,12 @@ if not exist "%~dp0{{LOCK}}" goto :no_bundle
 if not exist "%~dp0{{WHEELS}}\" goto :no_bundle
 if not exist "%XLKIT_HOME%\" mkdir "%XLKIT_HOME%"
 if not exist "%XLKIT_HOME%\" goto :no_home
-echo ==== セットアップ xlkit {{XLKIT_VERSION}} %DATE% %TIME% ====>>"%XLKIT_LOG%"
-if errorlevel 1 goto :no_home
+rem a failed redirection leaves ERRORLEVEL as it was: only || sees it
+>>"%XLKIT_LOG%" echo ==== セットアップ xlkit {{XLKIT_VERSION}} %DATE% %TIME% ==== || goto :no_home
 
-rem a supported 64-bit Python: the py launcher first (newest first), then python on PATH
+rem a supported 64-bit Python: the py launcher first (newest first), then python on PATH. One from
+rem the Microsoft Store (under WindowsApps) is passed over: it redirects writes in %%LOCALAPPDATA%%
+rem to its own copy, so the venv would not be where the registers look for it.
 set "BASE_PY="
 for %%V in ({{PYTHONS_NEWEST_FIRST}}) do call :try_launcher %%V
 if not defined BASE_PY call :try_path
@@ -28,13 +30,14 @@ if not defined BASE_PY goto :no_python
 set "PYVER="
 for /f "usebackq delims=" %%M in (`%BASE_PY% -c "import sys; print(*sys.version_info[:2], sep='.')"`) do set "PYVER=%%M"
 echo 使う Python: %BASE_PY%（%PYVER%）
-echo 使う Python: %BASE_PY% %PYVER%>>"%XLKIT_LOG%"
+rem redirection first: a version ending in a digit right before >> must stay text
+>>"%XLKIT_LOG%" echo 使う Python: %BASE_PY% %PYVER%
 
 rem the venv is kept when the same minor version made it; another one's is made anew
 if not exist "%XLKIT_PY%" goto :make_venv
 "%XLKIT_PY%" -c "import sys; sys.exit(0 if '{}.{}'.format(*sys.version_info[:2]) == '%PYVER%' else 1)" >nul 2>&1
 if not errorlevel 1 goto :install
-echo 前に別の版の Python で作った環境があるため、作り直します。
+echo 前の環境が別の版の Python のものか、壊れているため、作り直します。
 rmdir /s /q "%XLKIT_VENV%"
 if exist "%XLKIT_VENV%\" goto :venv_busy
 :make_venv
@@ -71,12 +74,12 @@ exit /b 0
 
 :try_launcher
 if defined BASE_PY exit /b 0
-py -%1-64 -c "import sys" >nul 2>&1
+py -%1-64 -c "{{PYTHON_CHECK}}" >nul 2>&1
 if not errorlevel 1 set "BASE_PY=py -%1-64"
 exit /b 0
 
 :try_path
-python -c "import sys; sys.exit(0 if sys.version_info[:2] in ({{PYTHON_TUPLES}}) and sys.maxsize > 2**32 else 1)" >nul 2>&1
+python -c "{{PYTHON_CHECK}}" >nul 2>&1
 if not errorlevel 1 set "BASE_PY=python"
 exit /b 0
 
