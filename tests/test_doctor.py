@@ -11,45 +11,17 @@ from pathlib import Path
 import pytest
 
 from support import SAMPLE, japanese, run_cli
+from support.doctor import BUNDLE_PYTHON, ENV, HOME, LOCAL, REGISTER, line, new_register, windows
 from support.zips import patched
 from xlkit import diagnosis as doctor, doctor_facts, formats, installation
 from xlkit.diagnosis import ACTION, NA, NOTE, OK, Conf, Facts
-
-HOME = r"C:\Users\tanaka"
-LOCAL = HOME + r"\AppData\Local"
-BUNDLE_PYTHON = LOCAL + r"\xlkit\.venv\Scripts\python.exe"
-REGISTER = HOME + r"\Documents\register\touroku.xlsm"
-ENV = {"LOCALAPPDATA": LOCAL, "USERPROFILE": HOME, "OneDrive": HOME + r"\OneDrive - Minato City"}
-
-
-def windows(**changes) -> Facts:
-    """A healthy Windows PC with a register of this xlkit's format; `changes` break one thing."""
-    facts = Facts(
-        windows=True, python=(3, 12, 4), executable=BUNDLE_PYTHON, xlkit_version="0.1.0",
-        xlkit_place=LOCAL + r"\xlkit\.venv\Lib\site-packages\xlkit", xlwings="0.37.8", pywin32="",
-        environ=ENV, exists={BUNDLE_PYTHON: True}, user_conf=Conf(HOME + r"\.xlwings\xlwings.conf"),
-        soffice=r"C:\Program Files\LibreOffice\program\soffice.exe", word=True,
-        register=REGISTER, macro=True, format=formats.CURRENT, vba_version="0.37.8",
-        sheet_conf=Conf("xlwings.conf", found=True, value=installation.INTERPRETER_WIN, cell="B1",
-                        add_workbook="False", add_workbook_cell="B7"),  # as xlkit new writes the sheet
-        folder_conf=Conf(HOME + r"\Documents\register\xlwings.conf"),
-        exports=HOME + r"\Documents\register\exports", exports_kind="folder")
-    return dataclasses.replace(facts, **changes)
-
 
 def linux(**changes) -> Facts:
     return windows(**{"windows": False, "pywin32": None, "word": None, "exists": {}, "executable": "/usr/bin/python3",
                       **changes})
 
 
-def line(facts: Facts, item: str) -> doctor.Check:
-    found = [c for c in doctor.diagnose(facts) if c.item.startswith(item)]
-    assert len(found) == 1, [c.item for c in doctor.diagnose(facts)]
-    check = found[0]
-    assert check.result in doctor.RESULTS
-    for text in (check.item, check.detail, check.fix):
-        japanese(text)
-    return check
+
 
 
 def test_a_healthy_pc_and_register_need_nothing():
@@ -407,14 +379,6 @@ def test_the_summary_counts_what_needs_action():
 
 def no_windows(**changes) -> doctor_facts.System:
     return doctor_facts.System(windows=False, **changes)
-
-
-def new_register(folder: Path, name: str = "登録簿.xlsm") -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name
-    code, _, err = run_cli(None, "new", path)
-    assert code == 0, err
-    return path
 
 
 @pytest.fixture(scope="module")

@@ -4,48 +4,20 @@ a fix that does not work."""
 
 from __future__ import annotations
 
-import dataclasses
 import shutil
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from support import japanese, run_cli
+from support import run_cli
+from support.doctor import BUNDLE_PYTHON, ENV, HOME, LOCAL, line, new_register, windows
 from support.zips import patched
-from xlkit import diagnosis as doctor, doctor_facts, formats, installation
-from xlkit.diagnosis import ACTION, NA, NOTE, OK, Conf, Facts
+from xlkit import diagnosis as doctor, doctor_facts, installation
+from xlkit.diagnosis import ACTION, NA, NOTE, OK, Conf
 
-HOME = r"C:\Users\tanaka"
-LOCAL = HOME + r"\AppData\Local"
-BUNDLE_PYTHON = LOCAL + r"\xlkit\.venv\Scripts\python.exe"
-REGISTER = HOME + r"\Documents\register\touroku.xlsm"
-ENV = {"LOCALAPPDATA": LOCAL, "USERPROFILE": HOME}
 INTERPRETER = "ボタンが使う Python"
 WORKBOOK_PATH = "ブックのフォルダの読み込み"
-
-
-def windows(**changes) -> Facts:
-    """A healthy Windows PC with a register of this xlkit's format, as xlkit new writes its sheet."""
-    facts = Facts(
-        windows=True, python=(3, 12, 4), executable=BUNDLE_PYTHON, xlkit_version="0.1.0",
-        xlkit_place=LOCAL + r"\xlkit\.venv\Lib\site-packages\xlkit", xlwings="0.37.8", pywin32="",
-        environ=ENV, exists={BUNDLE_PYTHON: True}, user_conf=Conf(HOME + r"\.xlwings\xlwings.conf"),
-        soffice=r"C:\Program Files\LibreOffice\program\soffice.exe", word=True,
-        register=REGISTER, macro=True, format=formats.CURRENT, vba_version="0.37.8",
-        sheet_conf=doctor.sheet_conf([["Interpreter_Win", installation.INTERPRETER_WIN],
-                                      ["ADD_WORKBOOK_TO_PYTHONPATH", False]], "xlwings.conf"),
-        folder_conf=Conf(HOME + r"\Documents\register\xlwings.conf"),
-        exports=HOME + r"\Documents\register\exports", exports_kind="folder")
-    return dataclasses.replace(facts, **changes)
-
-
-def line(facts: Facts, item: str) -> doctor.Check:
-    found = [c for c in doctor.diagnose(facts) if c.item.startswith(item)]
-    assert len(found) == 1, [c.item for c in doctor.diagnose(facts)]
-    for text in (found[0].item, found[0].detail, found[0].fix):
-        japanese(text)
-    return found[0]
 
 
 def sheet(*rows) -> Conf:
@@ -54,10 +26,7 @@ def sheet(*rows) -> Conf:
 
 @pytest.fixture(scope="module")
 def made(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("made") / "登録簿.xlsm"
-    code, _, err = run_cli(None, "new", path)
-    assert code == 0, err
-    return path
+    return new_register(tmp_path_factory.mktemp("made"))
 
 
 def without_vba(made: Path, target: Path) -> Path:

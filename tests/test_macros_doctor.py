@@ -18,6 +18,7 @@ import openpyxl
 import pytest
 
 from support import REPO, japanese, run_cli
+from support.doctor import new_register
 from support.payload import alerts, apply_actions, cell_writes, office_js_payload, remote_book
 from xlkit import diagnosis as doctor, installation, macros_doctor
 from xlkit.workbook import design
@@ -25,10 +26,7 @@ from xlkit.workbook import design
 
 @pytest.fixture(scope="module")
 def made(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("made") / "登録簿.xlsm"
-    code, _, err = run_cli(None, "new", path)
-    assert code == 0, err
-    return path
+    return new_register(tmp_path_factory.mktemp("made"))
 
 
 def in_folder(monkeypatch, made: Path, folder: Path) -> Path:

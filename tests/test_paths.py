@@ -30,7 +30,7 @@ from support import factories
 from support.forms import YEAR, fill, form_of, history_rows
 from support.forms import linkage as form_linkage
 from support.images import image_bytes
-from support.payload import alerts, office_js_payload, remote_book
+from support.payload import alerts, cloud_book, office_js_payload, remote_book
 
 # a name of 60 characters: three bytes each in UTF-8, far under a file system's 255 bytes per
 # name, while four of them pass Windows' 260 characters for a whole path
@@ -483,19 +483,7 @@ def test_other_errors_are_not_taken_for_the_cloud(error):
     assert onedrive.translate(error, "登録簿.xlsm") is None
 
 
-def _cloud_book(path: Path, error: Exception):
-    """The register as Excel shows one opened from OneDrive: everything works but its full name."""
-    real = remote_book(office_js_payload(path))
 
-    class Cloud:
-        def __getattr__(self, name):
-            return getattr(real, name)
-
-        @property
-        def fullname(self):
-            raise error
-
-    return Cloud(), real
 
 
 @pytest.mark.parametrize("macro", [macros.validate, macros.export_word, macros.survey],
@@ -503,7 +491,7 @@ def _cloud_book(path: Path, error: Exception):
 def test_a_button_on_an_unmapped_onedrive_book_says_what_to_do(macro, tmp_path, xlwings_on_windows):
     path = build(tmp_path / "登録簿 (R6).xlsx", linkages=[factories.linkage(1)], settings={"report_year": YEAR})
     error = xlwings_on_windows(MAPPING["business-folder"][0](tmp_path))
-    book, real = _cloud_book(path, error)
+    book, real = cloud_book(path, error)
     macro(book)
     [alert] = alerts(real.json()["actions"])
     message = japanese(alert[0])
@@ -516,7 +504,7 @@ def test_a_button_on_an_unmapped_onedrive_book_says_what_to_do(macro, tmp_path, 
 def test_入力チェック_on_each_unmapped_cloud_book_says_what_to_do(case, tmp_path, xlwings_on_windows):
     path = build(tmp_path / "登録簿.xlsx", linkages=[factories.linkage(1)], settings={"report_year": YEAR})
     call, words, setting = MAPPING[case]
-    book, real = _cloud_book(path, xlwings_on_windows(call(tmp_path / "synced")))
+    book, real = cloud_book(path, xlwings_on_windows(call(tmp_path / "synced")))
     macros.validate(book)
     [alert] = alerts(real.json()["actions"])
     assert words in japanese(alert[0]) and setting in alert[0] and "予期しない問題" not in alert[0]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import sys
 import types
-from pathlib import Path, PurePosixPath, PureWindowsPath
+from pathlib import PurePosixPath, PureWindowsPath
 
 os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")  # before anything imports xlwings
 
@@ -17,7 +17,7 @@ from xlkit.errors import XlkitError, from_os_error, os_reason
 from xlkit.workbook.builder import build
 from support import factories, japanese, said
 from support.forms import YEAR
-from support.payload import alerts, office_js_payload, remote_book
+from support.payload import alerts, cloud_book, office_js_payload, remote_book
 
 SHAREPOINT_URL = "https://kuyakusho.sharepoint.com/sites/kusei/Shared Documents/外部結合 登録簿.xlsm"
 
@@ -65,18 +65,7 @@ class _Named:
         return self._fullname
 
 
-def _cloud_book(path: Path, error: BaseException):
-    real = remote_book(office_js_payload(path))
 
-    class Cloud:
-        def __getattr__(self, name):
-            return getattr(real, name)
-
-        @property
-        def fullname(self):
-            raise error
-
-    return Cloud(), real
 
 
 # --------------------------------------------------------------------------- what xlwings' mapping lets slip
@@ -98,7 +87,7 @@ def test_a_sharepoint_book_on_a_pc_with_nothing_synced_is_said_in_japanese(windo
 
 def test_a_button_on_such_a_sharepoint_book_says_what_to_do(windows_mapping, tmp_path):
     path = build(tmp_path / "登録簿.xlsx", linkages=[factories.linkage(1)], settings={"report_year": YEAR})
-    book, real = _cloud_book(path, windows_mapping(SHAREPOINT_URL))
+    book, real = cloud_book(path, windows_mapping(SHAREPOINT_URL))
     macros.validate(book)
     [alert] = alerts(real.json()["actions"])
     assert "SharePoint 上のファイル" in japanese(alert[0]) and "予期しない問題" not in alert[0]

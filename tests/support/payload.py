@@ -359,6 +359,22 @@ def remote_book(payload: dict):
     return xw.Book(json=payload, engine="remote")
 
 
+def cloud_book(path: str | Path, error: BaseException):
+    """(the register as Excel shows one opened from OneDrive: everything works but its full name,
+    which raises `error`; the remote book behind it)."""
+    real = remote_book(office_js_payload(path))
+
+    class Cloud:
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+        @property
+        def fullname(self):
+            raise error
+
+    return Cloud(), real
+
+
 def alerts(actions: list[dict]) -> list[list]:
     """The arguments of every alert a macro showed: [message, title, buttons, mode]."""
     return [a["args"] for a in actions if a["func"] == "alert"]
