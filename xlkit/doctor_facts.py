@@ -13,23 +13,21 @@ from __future__ import annotations
 import codecs
 import errno
 import os
-import re
 import sys
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from xlkit import installation
+from xlkit import formats, installation
 from xlkit.diagnosis import (INTERPRETER_KEY, LEGACY_KEY, WORKBOOK_PATH_KEY, Conf, Facts, expand, file_settings,
                              sheet_conf)
 from xlkit.errors import Refusal, XlkitError, os_reason
-from xlkit.macros import EXPORT_DIR
+from xlkit.files import EXPORT_DIR
 from xlkit.register import misnamed
-from xlkit.workbook import design
+from xlkit.workbook import design, vba
 
 CONF_FILE = "xlwings.conf"
-_VBA_VERSION = re.compile(r'XLWINGS_VERSION\s+As\s+String\s*=\s*"([^"]*)"', re.I)
 
 
 def _read_zone(path: str) -> str | None:
@@ -173,7 +171,12 @@ def _register(facts: Facts, given: str, system: System, conf_grid) -> None:
     grid = _read(facts, path)
     if facts.problem:
         return
-    if conf_grid is _UNSET and facts.format is not None and not facts.format_problem:
+    # the xlwings.conf sheet is judged only in a register whose sheets this xlkit knows: the
+    # command and the button (which hands the open sheet in) say the same of a newer one
+    known = facts.format is not None and not facts.format_problem and facts.format <= formats.CURRENT
+    if not known:
+        conf_grid = _UNSET
+    elif conf_grid is _UNSET:
         conf_grid = grid
     if conf_grid is not _UNSET:
         facts.sheet_conf = sheet_conf(conf_grid, design.CONF)
@@ -217,24 +220,17 @@ def _read(facts: Facts, path: Path):
 
 def _vba_version(path: Path) -> tuple[str | None, str, bool]:
     """XLWINGS_VERSION of the register's xlwings module, or why it cannot be read (Japanese), and
-    whether the file has a VBA project at all."""
-    from pyopenvba import ExcelFile, NoVBAProjectError, PyOpenVBAError
+    whether the file has a VBA project at all (xlkit.workbook.vba reads it, as the upgrade does)."""
+    version, why = vba.read_xlwings_version(path)
+    return version, _VBA_PROBLEMS.get(why, ""), why != vba.NO_PROJECT
 
-    try:
-        with ExcelFile(path) as book:
-            project = book.vba_project()
-            names = {n.casefold(): n for n in project.module_names()}
-            if "xlwings" not in names:
-                return None, "登録簿のマクロに xlwings のモジュールがありません。ボタンが動きません。", True
-            source = project.get_module(names["xlwings"]).source
-    except NoVBAProjectError:
-        return None, "ボタン付きの登録簿（.xlsm）ですが、マクロ（VBA）が入っていません。ボタンが動きません。", False
-    except (PyOpenVBAError, OSError, ValueError, KeyError):
-        return None, "登録簿のマクロ（VBA）を読めません。壊れているおそれがあります。", True
-    found = _VBA_VERSION.search(source if isinstance(source, str) else "")
-    if not found:
-        return None, "登録簿のマクロの xlwings モジュールに版（XLWINGS_VERSION）がありません。", True
-    return found[1], "", True
+
+_VBA_PROBLEMS = {
+    vba.NO_PROJECT: "ボタン付きの登録簿（.xlsm）ですが、マクロ（VBA）が入っていません。ボタンが動きません。",
+    vba.NO_MODULE: "登録簿のマクロに xlwings のモジュールがありません。ボタンが動きません。",
+    vba.UNREADABLE: "登録簿のマクロ（VBA）を読めません。壊れているおそれがあります。",
+    vba.NO_CONSTANT: "登録簿のマクロの xlwings モジュールに版（XLWINGS_VERSION）がありません。",
+}
 
 
 def _exports(facts: Facts, path: Path) -> None:

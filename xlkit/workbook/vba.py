@@ -56,24 +56,35 @@ def installed_xlwings_version() -> str:
     return xlwings.__version__
 
 
-def xlwings_version(path: str | Path) -> str | None:
-    """The XLWINGS_VERSION constant of the xlwings module in the register's VBA project: the xlwings
-    the buttons' VBA was made for. None when the file has no VBA project, no xlwings module or one
-    that cannot be read. A register whose version differs from installed_xlwings_version() is put
-    right by `xlkit upgrade`, which rebuilds the project."""
-    from pyopenvba import ExcelFile, PyOpenVBAError
+# why read_xlwings_version found no version (xlkit doctor words each for staff)
+NO_PROJECT, NO_MODULE, UNREADABLE, NO_CONSTANT = "no-project", "no-module", "unreadable", "no-constant"
+
+
+def read_xlwings_version(path: str | Path) -> tuple[str | None, str]:
+    """(the XLWINGS_VERSION constant of the xlwings module in the register's VBA project — the
+    xlwings the buttons' VBA was made for —, "") or (None, why not: NO_PROJECT, NO_MODULE,
+    UNREADABLE or NO_CONSTANT). A register whose version differs from installed_xlwings_version()
+    is put right by `xlkit upgrade`, which rebuilds the project."""
+    from pyopenvba import ExcelFile, NoVBAProjectError, PyOpenVBAError
 
     try:
         with ExcelFile(Path(path)) as book:
             project = book.vba_project()
             name = next((n for n in project.module_names() if n.casefold() == "xlwings"), None)
             if name is None:
-                return None
+                return None, NO_MODULE
             source = project.get_module(name).source
+    except NoVBAProjectError:
+        return None, NO_PROJECT
     except (PyOpenVBAError, OSError, ValueError, KeyError, zipfile.BadZipFile):
-        return None  # not a workbook pyOpenVBA reads: no version to compare
+        return None, UNREADABLE  # not a workbook pyOpenVBA reads
     found = _VERSION.search(source) if isinstance(source, str) else None
-    return found[1] if found else None
+    return (found[1], "") if found else (None, NO_CONSTANT)
+
+
+def xlwings_version(path: str | Path) -> str | None:
+    """read_xlwings_version's version; None when there is none to compare."""
+    return read_xlwings_version(path)[0]
 
 
 def template_project() -> io.BytesIO:
