@@ -102,6 +102,10 @@ def test_a_register_of_a_newer_format_is_not_said_to_have_no_setting(made, tmp_p
     check = line(facts, INTERPRETER)
     assert "どこにも" not in check.detail and check.result == NA
     assert not [c for c in doctor.diagnose(facts) if c.item.startswith(WORKBOOK_PATH)]
+    # the button hands in the open workbook's xlwings.conf sheet: one answer for both doors
+    opened = doctor_facts.gather(register, doctor_facts.System(windows=False),
+                                 conf_grid=[["Interpreter_Win", ""], ["ADD_WORKBOOK_TO_PYTHONPATH", True]])
+    assert [c.row() for c in doctor.diagnose(opened)] == [c.row() for c in doctor.diagnose(facts)]
 
 
 # --------------------------------------------------------------------------- ADD_WORKBOOK_TO_PYTHONPATH

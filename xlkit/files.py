@@ -20,6 +20,9 @@ from pathlib import Path
 
 from xlkit.errors import XlkitError, os_reason
 
+# beside the register: where the buttons save reports and 照会票 (the command line is told --out),
+# and where `xlkit doctor` checks that a file can be made
+EXPORT_DIR = "exports"
 TEMP_PREFIX = ".~xlkit-"  # hidden beside the target; a leftover is recognisable as ours
 _FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}  # a full disk, a used-up quota
 _OWNER_CHARS = 40  # of the target's name in a temp name: 40 kanji are 120 bytes, well under 255

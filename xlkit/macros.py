@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from xlkit import cells, limits, messages
 from xlkit.addresses import column_letter, ranges, split_cell
 from xlkit.errors import XlkitError, from_os_error
+from xlkit.files import EXPORT_DIR
 from xlkit.issues import SEVERITY_JA
 from xlkit.workbook import design
 
@@ -41,7 +42,6 @@ if TYPE_CHECKING:  # pragma: no cover
 # broken install then reaches staff as a Japanese alert, not as a traceback of the import line
 
 TITLE = "登録簿"
-EXPORT_DIR = "exports"
 
 
 # --------------------------------------------------------------------------- plumbing
