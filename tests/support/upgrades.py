@@ -74,3 +74,36 @@ def untouched(paths):
     before = digests(paths)
     yield
     assert digests(paths) == before
+
+
+def upgrade_by_cli(capsys, path: Path, step_title: str):
+    """`xlkit upgrade` of a register of an older format, as staff run it: the first line names
+    both formats, the step is listed, the register id and every value are kept, and validation no
+    longer says format-old. Returns the upgraded Book."""
+    from support import run_cli
+    from xlkit import formats, tasks
+
+    before = reader.load(path)
+    values = book_values(path)
+    code, out, err = run_cli(capsys, "upgrade", path)
+    assert code == 0, err
+    assert out.splitlines()[0] == f"登録簿を形式 {before.format} から形式 {formats.CURRENT} に更新しました: {path}"
+    assert f"  ・{step_title}" in out.splitlines()
+    book = reader.load(path)
+    assert (book.format, book.register_id) == (formats.CURRENT, before.register_id)
+    assert book_values(path) == values
+    assert "format-old" not in {i.code for i in tasks.validate(book).issues}
+    return book
+
+
+def with_blank_formula(path: Path, part: str, cell: str) -> None:
+    """Staff's formula that shows nothing (="") put in `cell` of the sheet part `part`, at the end of
+    its row: an upgrade must take it as staff's work."""
+    import re
+
+    from support.zips import rewrite_member
+
+    row = re.fullmatch(r"[A-Z]+(\d+)", cell)[1].encode()
+    rewrite_member(path, part, lambda d: re.sub(rb'(<row r="%s"[^>]*>.*?)(</row>)' % row,
+                                                rb'\1<c r="%s" t="str"><f>""</f><v></v></c>\2' % cell.encode(), d,
+                                                count=1, flags=re.S))
