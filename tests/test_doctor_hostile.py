@@ -231,3 +231,27 @@ def test_a_wrong_xlkit_soffice_is_named_not_asked_for_again():
     check = line(windows(soffice=None, environ={**ENV, "XLKIT_SOFFICE": wrong}), "PDF")
     assert wrong in check.detail and "正しい場所" in check.fix
     assert "設定してください" not in check.fix
+
+
+def test_a_probe_file_a_killed_doctor_left_is_removed_by_the_next(made, tmp_path):
+    """Killed between making its probe file in exports and removing it, a doctor leaves the file;
+    it is named as xlkit's temporary files are, so the next doctor finds it gone-owned and removes
+    it, and a live process's is left alone."""
+    import subprocess
+    import sys
+
+    from xlkit import files
+
+    folder = tmp_path / "課"
+    register = Path(shutil.copyfile(made, folder.mkdir() or folder / "登録簿.xlsm"))
+    exports = folder / "exports"
+    exports.mkdir()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, check=True).stdout.strip()
+    stale = exports / f"{files.TEMP_PREFIX}xlkit-doctor.tmp-{files._host_tag()}.{dead}-abcd_123.tmp"
+    stale.write_bytes(b"")
+    running = exports / f"{files.temp_prefix('xlkit-doctor.tmp')}live_123.tmp"
+    running.write_bytes(b"")
+    facts = doctor_facts.gather(register, doctor_facts.System(windows=False))
+    assert facts.exports_kind == "folder" and not facts.exports_problem
+    assert sorted(p.name for p in exports.iterdir()) == [running.name]

@@ -15,6 +15,7 @@ import errno
 import os
 import sys
 import tempfile
+from contextlib import suppress
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -246,10 +247,20 @@ def _exports(facts: Facts, path: Path) -> None:
         facts.exports_kind, facts.exports_problem = "missing", _probe(path.parent)
 
 
+# the probe's file is named as xlkit names its temporary files (files.scratch: this PC and process),
+# so that one a killed doctor left behind is found and removed by the next (files.abandoned)
+_PROBE = "xlkit-doctor.tmp"
+
+
 def _probe(folder: Path) -> str:
     """"" when a file could be created in `folder` and removed again; else why not, in Japanese."""
+    from xlkit import files
+
+    for leftover in files.abandoned(folder / _PROBE):
+        with suppress(OSError):
+            leftover.unlink()
     try:
-        handle, name = tempfile.mkstemp(prefix="~xlkit-doctor-", suffix=".tmp", dir=folder)
+        handle, name = tempfile.mkstemp(prefix=files.temp_prefix(_PROBE), suffix=".tmp", dir=folder)
     except OSError as exc:
         return os_reason(exc)
     os.close(handle)

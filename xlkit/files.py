@@ -151,7 +151,7 @@ def scratch(folder: Path, suffix: str, *, owner: str) -> Iterator[Path]:
     temp file without it would stay for ever.
     """
     try:
-        fd, name = tempfile.mkstemp(prefix=_prefix(owner) + _writer_mark(), suffix=suffix, dir=folder)
+        fd, name = tempfile.mkstemp(prefix=temp_prefix(owner), suffix=suffix, dir=folder)
     except PermissionError:
         raise XlkitError(f"保存先のフォルダ「{folder}」に書き込む権限がありません。") from None
     except OSError as exc:
@@ -168,11 +168,17 @@ def scratch_folder(folder: Path, owner: str) -> Path:
     """A new temporary folder in `folder`, named as `scratch` names files (owner, PC, process), so
     that one a killed process left behind is among `abandoned(folder / owner)`. The caller
     removes it, or renames it into place. OSError as mkdtemp raises it."""
-    return Path(tempfile.mkdtemp(prefix=_prefix(owner) + _writer_mark(), dir=folder))
+    return Path(tempfile.mkdtemp(prefix=temp_prefix(owner), dir=folder))
 
 
 def _prefix(owner: str) -> str:
     return TEMP_PREFIX + owner[:_OWNER_CHARS] + "-"
+
+
+def temp_prefix(owner: str) -> str:
+    """The start of the name of a temporary file made for `owner` by this process (for a caller
+    that makes its own with tempfile): `abandoned(folder / owner)` finds it once this process is gone."""
+    return _prefix(owner) + _writer_mark()
 
 
 def _writer_mark() -> str:
